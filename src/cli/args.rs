@@ -1,0 +1,252 @@
+//! The command line: every command and global option of DESIGN.md §2.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// mailwiz: find out why mail to one domain is stuck.
+#[derive(Debug, Parser)]
+#[command(name = "mailwiz", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Open the wizard for this domain or address (user@domain).
+    pub target: Option<String>,
+}
+
+/// Options every command takes, before or after the command name.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Use this DNS server instead of the system resolver (IP or IP:PORT; repeatable).
+    #[arg(
+        long = "dns-server",
+        value_name = "IP[:PORT]",
+        global = true,
+        env = "MAILWIZ_DNS_SERVER",
+        value_delimiter = ','
+    )]
+    pub dns_servers: Vec<String>,
+
+    /// Deadline of each network operation, in seconds.
+    #[arg(long, value_name = "SECS", global = true, env = "MAILWIZ_TIMEOUT")]
+    pub timeout: Option<f64>,
+
+    /// Bind outgoing connections to this local address.
+    #[arg(long, value_name = "IP", global = true, env = "MAILWIZ_SOURCE")]
+    pub source: Option<IpAddr>,
+
+    /// Our public IP address.
+    #[arg(long, value_name = "IP", global = true, env = "MAILWIZ_IP")]
+    pub ip: Option<IpAddr>,
+
+    /// The HELO/EHLO name we announce.
+    #[arg(long, value_name = "NAME", global = true, env = "MAILWIZ_HELO")]
+    pub helo: Option<String>,
+
+    /// SMTP port of the receivers instead of 25.
+    #[arg(long, value_name = "N", global = true, env = "MAILWIZ_PORT")]
+    pub port: Option<u16>,
+
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Write the session journal to this file.
+    #[arg(long, value_name = "FILE", global = true, env = "MAILWIZ_JOURNAL")]
+    pub journal: Option<PathBuf>,
+
+    /// Read settings from this TOML file instead of the default one.
+    #[arg(long, value_name = "FILE", global = true, env = "MAILWIZ_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Write diagnostic logs to this file.
+    #[arg(long, value_name = "FILE", global = true, env = "MAILWIZ_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// Do not use colours (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Run against the built-in demo world instead of the network.
+    #[arg(long, global = true)]
+    pub demo: bool,
+}
+
+/// The headless commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The wizard against the built-in demo world (no network needed).
+    Demo,
+    /// All steps headless: findings and diagnosis.
+    Check(CheckArgs),
+    /// MX analysis of a domain.
+    Mx(MxArgs),
+    /// One DNS query, nslookup-like; with no NAME, an interactive console on stdin.
+    Dns(DnsArgs),
+    /// A telnet-like SMTP session on stdin/stdout, or a probe with --ehlo/--from/--to.
+    Smtp(SmtpArgs),
+    /// Reverse DNS, forward confirmation and HELO identity of an address.
+    Ptr(PtrArgs),
+    /// An address against DNS block lists.
+    Blocklist(BlocklistArgs),
+    /// The local mail queue grouped by domain and error.
+    Queue(QueueArgs),
+    /// MTA logs summarised for a domain.
+    Logs(LogsArgs),
+    /// Render a saved session journal.
+    Report(ReportArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The domain (or user@domain) mail is stuck for.
+    pub domain: Option<String>,
+    /// Envelope sender for the SMTP probe.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Envelope recipient for the SMTP probe.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Also write the Markdown report to this file.
+    #[arg(long, value_name = "FILE.md")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MxArgs {
+    /// The domain to analyse.
+    pub domain: String,
+    /// Ask this resolver too and report where the answers differ.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub compare_with: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, ANY) followed by the name, or just the name.
+    #[arg(num_args = 0..=2, value_name = "[TYPE] NAME")]
+    pub words: Vec<String>,
+}
+
+/// Where the SMTP probe stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuitAfter {
+    Connect,
+    Banner,
+    Ehlo,
+    Starttls,
+    Mail,
+    Rcpt,
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// The server, HOST or HOST:PORT (or [IPv6]:PORT).
+    pub host: String,
+    /// Run the probe announcing this name.
+    #[arg(long)]
+    pub ehlo: Option<String>,
+    /// Probe: envelope sender.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Probe: envelope recipient.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Probe: upgrade with STARTTLS when offered.
+    #[arg(long)]
+    pub starttls: bool,
+    /// Probe: stop after this stage.
+    #[arg(long, value_enum)]
+    pub quit_after: Option<QuitAfter>,
+}
+
+#[derive(Debug, Args)]
+pub struct PtrArgs {
+    /// The address to check.
+    pub ip: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BlocklistArgs {
+    /// The address to check.
+    pub ip: Option<String>,
+    /// Query these zones instead of the bundled list (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub zones: Vec<String>,
+    /// Check each zone with its test addresses (127.0.0.2 listed, 127.0.0.1 not).
+    #[arg(long)]
+    pub self_test: bool,
+}
+
+/// Queue listing formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QueueFormat {
+    Auto,
+    PostfixJson,
+    PostfixText,
+    Exim,
+    Sendmail,
+    Exchange,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// Read the queue listing from this file instead of running the MTA's command.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: QueueFormat,
+}
+
+/// Log formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    IisW3c,
+    IisNcsa,
+    Postfix,
+    Exim,
+    ExchangeMsgtrk,
+    ExchangeSmtp,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files (plain or .gz); globs are expanded.
+    #[arg(required = true)]
+    pub files: Vec<String>,
+    /// Summarise for this domain.
+    #[arg(long)]
+    pub domain: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: LogFormat,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The journal file (JSON Lines) of a saved session.
+    pub journal: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}

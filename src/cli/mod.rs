@@ -1,0 +1,112 @@
+//! The headless front end: one module per command, sharing the engines with the TUI.
+
+pub mod args;
+pub mod blocklist;
+pub mod check;
+pub mod dns;
+pub mod logs;
+pub mod mx;
+pub mod output;
+pub mod ptr;
+pub mod queue;
+pub mod report;
+pub mod smtp;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::CommandFactory;
+
+pub use args::{Cli, Command, GlobalArgs};
+pub use output::{CliError, CliResult};
+
+use crate::config::{self, Config};
+use crate::context::Context;
+use crate::session::Journal;
+
+/// Builds the configuration: defaults < config file < `MAILWIZ_*` variables and flags (clap
+/// reads the variables into the same fields as the flags).
+pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
+    let from_file = match &global.config {
+        Some(path) => Config::load(path, true),
+        None => match config::paths::config_dir() {
+            Some(dir) => Config::load(&dir.join("config.toml"), false),
+            None => Ok(None),
+        },
+    }
+    .map_err(|err| CliError::Input(err.to_string()))?;
+    let mut config = from_file.unwrap_or_default();
+    if !global.dns_servers.is_empty() {
+        config.dns_servers = global.dns_servers.clone();
+    }
+    if let Some(timeout) = global.timeout {
+        if !(timeout > 0.0 && timeout.is_finite()) {
+            return Err(CliError::Input(format!("--timeout {timeout} is not a positive number of seconds")));
+        }
+        config.timeout = timeout;
+    }
+    config.source = global.source.or(config.source);
+    config.ip = global.ip.or(config.ip);
+    config.helo = global.helo.clone().or(config.helo);
+    config.port = global.port.unwrap_or(config.port);
+    config.dns_server_addrs().map_err(|err| CliError::Input(err.to_string()))?;
+    Ok(config)
+}
+
+/// The journal: `--journal FILE`, else in memory (the TUI picks its own default file).
+pub fn open_journal(path: Option<&PathBuf>) -> Result<Journal, CliError> {
+    match path {
+        Some(path) => Journal::create(path).map_err(|err| CliError::Input(err.to_string())),
+        None => Ok(Journal::in_memory()),
+    }
+}
+
+/// Builds the context for a run: config, journal and, with `--demo`, the running demo world.
+pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) -> Result<Context, CliError> {
+    let config = load_config(global)?;
+    let mut ctx = Context { config: Arc::new(config), journal, ..Context::default() };
+    if demo {
+        ctx = crate::demo::attach(ctx).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
+    }
+    Ok(ctx)
+}
+
+/// Runs a headless command and returns the process exit code.
+pub async fn run(command: Command, global: GlobalArgs) -> u8 {
+    match dispatch(command, &global).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("mailwiz: {err}");
+            err.exit_code()
+        }
+    }
+}
+
+async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
+    if let Command::Completions(args) = &command {
+        clap_complete::generate(args.shell, &mut Cli::command(), "mailwiz", &mut std::io::stdout());
+        return Ok(0);
+    }
+    if let Command::Report(args) = &command {
+        return report::run(args);
+    }
+    let journal = open_journal(global.journal.as_ref())?;
+    let ctx = build_context(global, global.demo, journal).await?;
+    let json = global.json;
+    match command {
+        Command::Check(args) => check::run(args, &ctx, json).await,
+        Command::Mx(args) => mx::run(args, &ctx, json).await,
+        Command::Dns(args) => dns::run(args, &ctx, json).await,
+        Command::Smtp(args) => smtp::run(args, &ctx, json).await,
+        Command::Ptr(args) => ptr::run(args, &ctx, json).await,
+        Command::Blocklist(args) => blocklist::run(args, &ctx, json).await,
+        Command::Queue(args) => queue::run(args, &ctx, json).await,
+        Command::Logs(args) => logs::run(args, &ctx, json).await,
+        Command::Demo | Command::Report(_) | Command::Completions(_) => unreachable!("handled by the caller"),
+    }
+}
+
+/// The answer of a command that a later version fills.
+pub(crate) fn not_built(command: &str) -> CliResult {
+    Err(CliError::CannotRun(format!("the {command} command is not built yet")))
+}

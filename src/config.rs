@@ -1,0 +1,245 @@
+//! Settings: defaults, the TOML config file, `MAILWIZ_*` variables and flags, in rising precedence.
+//!
+//! Every public address mailwiz may contact on its own is a value here, so tests and the demo can
+//! point it elsewhere and nothing leaves the machine unless configured.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The whole configuration. Sections belong to the engine named.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Resolvers to use instead of the system's (`IP` or `IP:PORT`).
+    pub dns_servers: Vec<String>,
+    /// Deadline of one network operation, in seconds.
+    pub timeout: f64,
+    /// Source address for outgoing connections.
+    pub source: Option<IpAddr>,
+    /// Our public IP, when known.
+    pub ip: Option<IpAddr>,
+    /// The HELO/EHLO name we announce.
+    pub helo: Option<String>,
+    /// SMTP port of the receivers (25; another for lab setups).
+    pub port: u16,
+    /// Envelope sender and recipient for probes.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub dns: DnsConfig,
+    pub smtp: SmtpConfig,
+    pub identity: IdentityConfig,
+    pub blocklist: BlocklistConfig,
+    pub queue: QueueConfig,
+    pub logs: LogsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            dns_servers: Vec::new(),
+            timeout: 5.0,
+            source: None,
+            ip: None,
+            helo: None,
+            port: 25,
+            from: None,
+            to: None,
+            dns: DnsConfig::default(),
+            smtp: SmtpConfig::default(),
+            identity: IdentityConfig::default(),
+            blocklist: BlocklistConfig::default(),
+            queue: QueueConfig::default(),
+            logs: LogsConfig::default(),
+        }
+    }
+}
+
+/// DNS settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsConfig {
+    /// Tries per query.
+    pub attempts: usize,
+    /// A public resolver to compare answers with (`IP[:PORT]`); none by default.
+    pub compare_with: Option<String>,
+}
+
+impl Default for DnsConfig {
+    fn default() -> DnsConfig {
+        DnsConfig { attempts: 2, compare_with: None }
+    }
+}
+
+/// SMTP settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Seconds to wait for the TCP handshake.
+    pub connect_timeout: f64,
+    /// Seconds to wait for each reply.
+    pub read_timeout: f64,
+    /// A banner slower than this many milliseconds is reported.
+    pub slow_banner_ms: u64,
+    /// How many connections a probe of many MX addresses opens at once.
+    pub concurrency: usize,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> SmtpConfig {
+        SmtpConfig { connect_timeout: 10.0, read_timeout: 30.0, slow_banner_ms: 5_000, concurrency: 8 }
+    }
+}
+
+/// One "what is my IP" DNS query.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyIpQuery {
+    /// The name to ask for, e.g. `myip.opendns.com`.
+    pub name: String,
+    /// `A`, `AAAA` or `TXT`.
+    pub record: String,
+    /// The server to ask, `IP[:PORT]`.
+    pub server: String,
+}
+
+/// Identity settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// DNS queries that answer with our public address.
+    pub myip: Vec<MyIpQuery>,
+    /// A mail host known to accept connections, to tell our egress firewall from the receiver's.
+    pub known_good_host: Option<String>,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> IdentityConfig {
+        IdentityConfig {
+            myip: vec![
+                MyIpQuery { name: "myip.opendns.com".into(), record: "A".into(), server: "208.67.222.222".into() },
+                MyIpQuery {
+                    name: "o-o.myaddr.l.google.com".into(),
+                    record: "TXT".into(),
+                    server: "216.239.32.10".into(),
+                },
+            ],
+            known_good_host: None,
+        }
+    }
+}
+
+/// Block-list settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlocklistConfig {
+    /// A dnsbl.toml replacing the bundled list.
+    pub zones_file: Option<PathBuf>,
+}
+
+/// Queue settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Read the queue from this file instead of running the MTA's command.
+    pub file: Option<PathBuf>,
+    /// Maximal queue lifetime in days, when the MTA cannot tell.
+    pub lifetime_days: Option<f64>,
+}
+
+/// Log settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogsConfig {
+    /// Log files the logs step reads by default.
+    pub paths: Vec<PathBuf>,
+}
+
+/// A config file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Value(String),
+}
+
+impl Config {
+    /// Reads `path`; `Ok(None)` when the default file does not exist.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Option<Config>, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map(Some)
+                .map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.message().to_string() }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
+            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        }
+    }
+
+    /// The resolvers as socket addresses (port 53 when none is given).
+    pub fn dns_server_addrs(&self) -> Result<Vec<SocketAddr>, ConfigError> {
+        self.dns_servers.iter().map(|s| parse_server(s)).collect()
+    }
+
+    /// The generic deadline as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout.max(0.001))
+    }
+}
+
+/// Parses `IP`, `IP:PORT` or `[IPv6]:PORT` into a socket address, port 53 by default.
+pub fn parse_server(text: &str) -> Result<SocketAddr, ConfigError> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(ConfigError::Value(format!("\"{text}\" is not a DNS server address (IP or IP:PORT)")))
+}
+
+/// The platform's config, state and cache locations for mailwiz.
+pub mod paths {
+    use std::path::PathBuf;
+
+    use etcetera::BaseStrategy;
+
+    fn base() -> Option<etcetera::base_strategy::Xdg> {
+        etcetera::base_strategy::Xdg::new().ok()
+    }
+
+    /// `$XDG_CONFIG_HOME/mailwiz`.
+    pub fn config_dir() -> Option<PathBuf> {
+        base().map(|b| b.config_dir().join("mailwiz"))
+    }
+
+    /// `$XDG_STATE_HOME/mailwiz/sessions`, where journals and saves go by default.
+    pub fn sessions_dir() -> Option<PathBuf> {
+        base().map(|b| b.state_dir().unwrap_or_else(|| b.data_dir()).join("mailwiz").join("sessions"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sections_and_rejects_unknown_keys() {
+        let config: Config = toml::from_str("timeout = 2.5\n[smtp]\nconcurrency = 3\n").unwrap();
+        assert_eq!(config.timeout, 2.5);
+        assert_eq!(config.smtp.concurrency, 3);
+        assert!(toml::from_str::<Config>("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn server_addresses_default_to_port_53() {
+        assert_eq!(parse_server("192.0.2.1").unwrap(), "192.0.2.1:53".parse().unwrap());
+        assert_eq!(parse_server("[2001:db8::1]:5353").unwrap(), "[2001:db8::1]:5353".parse().unwrap());
+        assert!(parse_server("dns.example").is_err());
+    }
+}

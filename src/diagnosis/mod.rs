@@ -1,0 +1,1 @@
+//! Diagnosis: rules that turn findings into ranked likely causes with their next actions.

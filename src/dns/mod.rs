@@ -1,0 +1,2 @@
+//! DNS: resolver construction (system or `--dns-server`), the nslookup console language, MX
+//! analysis, PTR and FCrDNS, DNS block lists, and what-is-my-IP queries.

@@ -1,0 +1,17 @@
+//! mailwiz walks a mail admin through finding out why mail to one domain is stuck: the queue,
+//! MX records, the MTA's logs, an SMTP session with the receiver, reverse DNS and HELO identity,
+//! DNS block lists, and a diagnosis. Engines (`dns`, `smtp`, `queue`, `logs`, `diagnosis`) know
+//! nothing of the terminal; `tui` and `cli` are two front ends over them and one [`session::Session`].
+
+pub mod cli;
+pub mod config;
+pub mod context;
+pub mod demo;
+pub mod diagnosis;
+pub mod dns;
+pub mod logs;
+pub mod queue;
+pub mod session;
+pub mod smtp;
+pub mod tui;
+pub mod wizard;

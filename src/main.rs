@@ -1,0 +1,74 @@
+//! The `mailwiz` binary: parse the command line and hand over to the CLI or the TUI.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mailwiz::cli::{self, Cli, Command};
+use mailwiz::session::Target;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _log_guard = init_tracing(cli.global.log_file.as_deref());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("mailwiz: cannot start the async runtime: {err}");
+            return ExitCode::from(3);
+        }
+    };
+    let code = runtime.block_on(async move {
+        match cli.command {
+            None => tui_main(cli.global.demo, cli.global, cli.target).await,
+            Some(Command::Demo) => tui_main(true, cli.global, cli.target).await,
+            Some(command) => cli::run(command, cli.global).await,
+        }
+    });
+    // Background tasks (demo servers, abandoned connections) must not delay the exit.
+    runtime.shutdown_background();
+    ExitCode::from(code)
+}
+
+async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -> u8 {
+    let target = match target.as_deref().map(Target::parse).transpose() {
+        Ok(target) => target,
+        Err(err) => {
+            eprintln!("mailwiz: {err}");
+            return 2;
+        }
+    };
+    let journal = match cli::open_journal(global.journal.as_ref()) {
+        Ok(journal) => journal,
+        Err(err) => {
+            eprintln!("mailwiz: {err}");
+            return err.exit_code();
+        }
+    };
+    let ctx = match cli::build_context(&global, demo, journal).await {
+        Ok(ctx) => ctx,
+        Err(err) => {
+            eprintln!("mailwiz: {err}");
+            return err.exit_code();
+        }
+    };
+    match mailwiz::tui::run(ctx, target).await {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("mailwiz: {err:#}");
+            3
+        }
+    }
+}
+
+/// Diagnostic logs go to `--log-file` only, never to the terminal.
+fn init_tracing(path: Option<&std::path::Path>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let path = path?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let file = tracing_appender::rolling::never(dir, path.file_name()?);
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("MAILWIZ_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    Some(guard)
+}

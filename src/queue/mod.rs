@@ -1,0 +1,1 @@
+//! Mail queues: one module per source, all read into queue entries; grouping and ages.

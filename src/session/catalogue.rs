@@ -1,0 +1,365 @@
+//! The one place where finding ids are defined: severity, summary template and fix text.
+//!
+//! Templates use `{name}` placeholders filled by [`fill`]. The TUI, the JSON output and the
+//! report all take their wording from here, so they agree.
+
+use super::finding::Severity;
+
+/// One catalogue entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub fix: &'static str,
+}
+
+const fn e(id: &'static str, severity: Severity, summary: &'static str, fix: &'static str) -> Entry {
+    Entry { id, severity, summary, fix }
+}
+
+use Severity::{Fail, Info, Ok, Warn};
+
+/// Every finding id mailwiz can report.
+pub const CATALOGUE: &[Entry] = &[
+    // queue
+    e(
+        "queue.stuck_domain",
+        Warn,
+        "{count} message(s) to {domain} stuck for up to {age}: {reason}",
+        "Follow the steps for {domain}: MX, SMTP, identity and block lists tell why it is refused.",
+    ),
+    e(
+        "queue.expired_soon",
+        Fail,
+        "{count} message(s) to {domain} will bounce within a day (oldest {age})",
+        "Fix the cause for {domain} now, or tell the senders; the queue lifetime is {lifetime}.",
+    ),
+    e(
+        "queue.parse_skipped",
+        Info,
+        "{count} queue line(s) could not be read and were skipped",
+        "Check that the queue listing is complete and in a supported format.",
+    ),
+    // dns
+    e(
+        "dns.nxdomain",
+        Fail,
+        "{name} does not exist (NXDOMAIN)",
+        "Check the spelling of {name}; if it is right, the receiver's DNS is broken and only its owner can fix it.",
+    ),
+    e(
+        "dns.servfail",
+        Fail,
+        "The resolver could not answer for {name} (SERVFAIL)",
+        "Often broken DNSSEC or unreachable name servers at the receiver; compare with a public resolver and tell the receiver.",
+    ),
+    e(
+        "dns.timeout",
+        Warn,
+        "No DNS answer for {name} within {timeout}",
+        "Check that the resolver {server} is reachable from this host (UDP and TCP port 53).",
+    ),
+    e(
+        "dns.resolver_disagree",
+        Warn,
+        "Resolvers disagree about {name}: {left} vs {right}",
+        "A stale cache or split DNS: flush the local resolver's cache or ask why it differs.",
+    ),
+    // mx
+    e("mx.ok", Ok, "{domain} has {count} mail exchanger(s), all with addresses", ""),
+    e(
+        "mx.implicit",
+        Warn,
+        "{domain} has no MX record; mail goes to its own address (implicit MX)",
+        "Works per RFC 5321 §5.1, but most receivers publish MX records; ask the receiver whether {domain} takes mail.",
+    ),
+    e(
+        "mx.null",
+        Fail,
+        "{domain} publishes a null MX: it accepts no mail (RFC 7505)",
+        "Mail to {domain} cannot be delivered; check the address with the recipient.",
+    ),
+    e(
+        "mx.cname",
+        Warn,
+        "MX {exchange} is a CNAME, which RFC 5321 forbids",
+        "Works with most senders; the receiver should point the MX at the canonical name.",
+    ),
+    e(
+        "mx.ip_literal",
+        Fail,
+        "MX {exchange} is an IP address, not a host name",
+        "The receiver must publish a host name in its MX record; many senders will not deliver.",
+    ),
+    e(
+        "mx.unresolvable",
+        Fail,
+        "MX {exchange} has no address (no A or AAAA)",
+        "The receiver's DNS is broken for {exchange}; tell its postmaster.",
+    ),
+    e(
+        "mx.no_ipv4",
+        Warn,
+        "No MX of {domain} has an IPv4 address",
+        "An IPv4-only sender cannot reach {domain}; enable IPv6 outbound or tell the receiver.",
+    ),
+    // log
+    e(
+        "log.deferrals",
+        Warn,
+        "{count} of {attempts} logged attempt(s) to {domain} were deferred ({first} to {last})",
+        "The most frequent reply below says why; follow the matching step.",
+    ),
+    e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
+    // smtp
+    e("smtp.ok", Ok, "{host} ({addr}) answered {banner} in {ms} ms", ""),
+    e(
+        "smtp.refused",
+        Fail,
+        "{host} ({addr}) refused the connection on port {port}",
+        "Nothing listens there, or a firewall rejects it; try the other MX hosts and ask the receiver.",
+    ),
+    e(
+        "smtp.timeout",
+        Fail,
+        "{host} ({addr}) did not answer on port {port} within {timeout}",
+        "A firewall drops the packets: often our own provider blocking outbound port 25; test a known-good host.",
+    ),
+    e(
+        "smtp.unreachable",
+        Fail,
+        "{host} ({addr}) is unreachable: {error}",
+        "Check routing for this address family, or the source address used.",
+    ),
+    e(
+        "smtp.closed_before_banner",
+        Fail,
+        "{host} ({addr}) closed the connection before sending a banner",
+        "Typical of a connection filter at the receiver (missing PTR, block list, reputation).",
+    ),
+    e(
+        "smtp.reset_before_banner",
+        Fail,
+        "{host} ({addr}) reset the connection before sending a banner",
+        "Typical of a connection filter at the receiver (missing PTR, block list, reputation).",
+    ),
+    e(
+        "smtp.banner_4xx",
+        Fail,
+        "{host} ({addr}) greeted with a temporary refusal: {reply}",
+        "The receiver refuses us at connect; read the reply text and check PTR, HELO and block lists.",
+    ),
+    e(
+        "smtp.banner_5xx",
+        Fail,
+        "{host} ({addr}) greeted with a permanent refusal: {reply}",
+        "The receiver refuses us at connect; read the reply text and check PTR, HELO and block lists.",
+    ),
+    e(
+        "smtp.closed_after_banner",
+        Warn,
+        "{host} ({addr}) closed the connection after its banner",
+        "The receiver dropped us after greeting; it may apply a filter at EHLO time.",
+    ),
+    e(
+        "smtp.slow_banner",
+        Warn,
+        "{host} ({addr}) took {ms} ms to send its banner",
+        "A deliberate greeting delay or an overloaded server; keep the sender's timeouts at RFC 5321 values.",
+    ),
+    e("smtp.starttls_missing", Warn, "{host} does not offer STARTTLS", "Mail to this host travels in clear text."),
+    e(
+        "smtp.starttls_failed",
+        Fail,
+        "STARTTLS with {host} failed: {error}",
+        "Check the TLS settings of both sides (protocol versions, ciphers).",
+    ),
+    e(
+        "smtp.tls_cert_invalid",
+        Warn,
+        "{host} presents a certificate that does not verify: {error}",
+        "Senders that enforce TLS (MTA-STS, DANE) will not deliver; the receiver should fix its certificate.",
+    ),
+    e(
+        "smtp.ehlo_rejected",
+        Fail,
+        "{host} rejected our EHLO {helo}: {reply}",
+        "Announce a fully-qualified name that resolves to our IP and matches its PTR.",
+    ),
+    e(
+        "smtp.mail_rejected",
+        Fail,
+        "{host} rejected MAIL FROM <{from}>: {reply}",
+        "Check the sender domain's SPF/DMARC and our reputation.",
+    ),
+    e(
+        "smtp.rcpt_rejected",
+        Fail,
+        "{host} rejected RCPT TO <{to}>: {reply}",
+        "Check the recipient address with its owner.",
+    ),
+    e("smtp.reply_explained", Info, "{reply}: {meaning}", "{fix}"),
+    // identity
+    e("ptr.ok", Ok, "{ip} has PTR {name}, which resolves back to it", ""),
+    e(
+        "ptr.missing",
+        Fail,
+        "{ip} has no PTR record",
+        "Ask the owner of {ip} (your hosting or access provider) to set its PTR to {helo}, then announce that name in HELO.",
+    ),
+    e(
+        "ptr.fcrdns_mismatch",
+        Fail,
+        "PTR {name} of {ip} does not resolve back to {ip}",
+        "Add an A/AAAA record {name} → {ip}, or change the PTR to a name that has one.",
+    ),
+    e(
+        "ptr.generic",
+        Warn,
+        "PTR {name} of {ip} looks generic or dynamic",
+        "Ask the owner of {ip} for a PTR naming your mail server, e.g. {helo}.",
+    ),
+    e("helo.ok", Ok, "HELO name {helo} matches PTR and forward DNS of {ip}", ""),
+    e(
+        "helo.mismatch",
+        Warn,
+        "HELO name {helo} does not match {ip} ({reason})",
+        "Announce the PTR name of {ip} in HELO, and make it resolve to {ip}.",
+    ),
+    e(
+        "helo.not_fqdn",
+        Fail,
+        "HELO name {helo} is not a fully-qualified domain name",
+        "Set the MTA's HELO name (Postfix: smtp_helo_name) to the FQDN in the PTR of {ip}.",
+    ),
+    e(
+        "helo.ip_literal",
+        Warn,
+        "HELO announces an address literal {helo}",
+        "Announce a host name whose A record is {ip} and that matches its PTR.",
+    ),
+    e(
+        "ip.private",
+        Warn,
+        "Our address {ip} is not public; receivers see another address",
+        "Give the public address with --ip, or let mailwiz find it with a what-is-my-IP query.",
+    ),
+    e(
+        "ip.unknown",
+        Warn,
+        "Our public IP address is not known",
+        "Give it with --ip; identity and block-list checks need it.",
+    ),
+    // dnsbl
+    e("dnsbl.clean", Ok, "{ip} is on none of the {count} block lists checked", ""),
+    e(
+        "dnsbl.listed",
+        Fail,
+        "{ip} is listed on {zone}: {meaning}",
+        "Remove the cause (open relay, compromised account, spam), then request delisting at {delist}.",
+    ),
+    e(
+        "dnsbl.query_refused",
+        Warn,
+        "{zone} refused the query ({code}): {reason}",
+        "Query the list through your own resolver, not a public one, or register for access.",
+    ),
+    e("dnsbl.timeout", Warn, "{zone} did not answer within {timeout}", "Try again later; the list may be down."),
+    // diagnosis
+    e(
+        "diagnosis.missing_ptr",
+        Fail,
+        "The receiver refuses us because {ip} has no reverse DNS",
+        "Ask the owner of {ip} to set its PTR to {helo}, then announce that name in HELO.",
+    ),
+    e(
+        "diagnosis.fcrdns_mismatch",
+        Fail,
+        "The PTR of {ip} does not resolve back, so the receiver does not trust it",
+        "Make {name} resolve to {ip}, or change the PTR to a name that does.",
+    ),
+    e(
+        "diagnosis.blocklisted",
+        Fail,
+        "{ip} is on a block list the receiver uses ({zone})",
+        "Find and stop the cause, then request delisting at {delist}.",
+    ),
+    e(
+        "diagnosis.helo_mismatch",
+        Fail,
+        "Our HELO name {helo} does not match our address",
+        "Announce the PTR name of {ip} in HELO (Postfix: smtp_helo_name), and make it resolve to {ip}.",
+    ),
+    e(
+        "diagnosis.receiver_filter",
+        Fail,
+        "The receiver filters our connection although PTR and block lists are clean",
+        "Ask the receiver's postmaster, quoting the reply and the time; check its sender requirements.",
+    ),
+    e(
+        "diagnosis.firewall",
+        Fail,
+        "Outbound port 25 is blocked on our side",
+        "Ask the hosting or access provider to open outbound port 25, or relay through a smarthost.",
+    ),
+    e(
+        "diagnosis.dns_broken",
+        Fail,
+        "The receiver's DNS does not let mail be delivered to {domain}",
+        "Tell the receiver's DNS admin; nothing on our side can fix it.",
+    ),
+    e(
+        "diagnosis.tls_problem",
+        Fail,
+        "TLS with the receiver fails or is required and not possible",
+        "Check TLS settings and the certificate on both sides.",
+    ),
+    e(
+        "diagnosis.recipient_rejected",
+        Fail,
+        "The receiver rejects the recipient address",
+        "Check the address with its owner; the mailbox does not exist or is disabled.",
+    ),
+    e(
+        "diagnosis.receiver_down",
+        Fail,
+        "Every mail exchanger of {domain} refuses connections",
+        "The receiver's mail service is down; wait, or tell its postmaster.",
+    ),
+];
+
+/// The entry for `id`, or `None` for an unknown id.
+pub fn entry(id: &str) -> Option<&'static Entry> {
+    CATALOGUE.iter().find(|entry| entry.id == id)
+}
+
+/// Replaces each `{name}` in `template` with its value from `args`; unknown placeholders stay.
+pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_dotted_and_lowercase() {
+        let mut seen = std::collections::HashSet::new();
+        for entry in CATALOGUE {
+            assert!(seen.insert(entry.id), "duplicate id {}", entry.id);
+            assert!(entry.id.contains('.'), "{} is not dotted", entry.id);
+            assert_eq!(entry.id, entry.id.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn fill_replaces_named_placeholders() {
+        let text = fill("{ip} has no PTR; ask for {helo}", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]);
+        assert_eq!(text, "203.0.113.5 has no PTR; ask for mail.example.com");
+    }
+}

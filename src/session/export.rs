@@ -1,0 +1,1 @@
+//! Exports of a journal: plain-text transcript, Markdown report and JSON.

@@ -1,0 +1,113 @@
+//! A finding: one thing mailwiz found out, with its evidence and the fix.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalogue;
+
+/// How bad a finding is; ordered from worst to most benign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Fail,
+    Warn,
+    Info,
+    Ok,
+    Note,
+}
+
+impl Severity {
+    /// The lowercase word used in JSON and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fail => "fail",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+            Severity::Ok => "ok",
+            Severity::Note => "note",
+        }
+    }
+
+    /// A one-character mark for narrow displays.
+    pub fn mark(self) -> &'static str {
+        match self {
+            Severity::Fail => "✗",
+            Severity::Warn => "⚠",
+            Severity::Info => "i",
+            Severity::Ok => "✓",
+            Severity::Note => "✎",
+        }
+    }
+}
+
+/// One finding, in the JSON shape of DESIGN.md §2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable dotted id from the catalogue, e.g. `ptr.missing`.
+    pub id: String,
+    pub severity: Severity,
+    pub summary: String,
+    #[serde(default)]
+    pub detail: String,
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    #[serde(default)]
+    pub fix: String,
+}
+
+impl Finding {
+    /// Builds a finding from the catalogue entry for `id`, filling `{name}` placeholders of the
+    /// summary and fix templates from `args`.
+    ///
+    /// # Panics
+    /// When `id` is not in the catalogue: ids are code, not input.
+    pub fn new(id: &str, args: &[(&str, &str)]) -> Finding {
+        let entry = catalogue::entry(id).unwrap_or_else(|| panic!("finding id {id} is not in the catalogue"));
+        Finding {
+            id: id.to_string(),
+            severity: entry.severity,
+            summary: catalogue::fill(entry.summary, args),
+            detail: String::new(),
+            evidence: Vec::new(),
+            fix: catalogue::fill(entry.fix, args),
+        }
+    }
+
+    /// A user's note.
+    pub fn note(text: &str) -> Finding {
+        Finding {
+            id: "note".to_string(),
+            severity: Severity::Note,
+            summary: text.to_string(),
+            detail: String::new(),
+            evidence: Vec::new(),
+            fix: String::new(),
+        }
+    }
+
+    /// Sets the detail paragraph.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Finding {
+        self.detail = detail.into();
+        self
+    }
+
+    /// Adds evidence lines (transcript lines, DNS answers, log lines).
+    pub fn with_evidence<I, S>(mut self, lines: I) -> Finding
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.evidence.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Overrides the severity the catalogue gives.
+    pub fn with_severity(mut self, severity: Severity) -> Finding {
+        self.severity = severity;
+        self
+    }
+
+    /// The id's first component (`ptr` for `ptr.missing`).
+    pub fn family(&self) -> &str {
+        self.id.split('.').next().unwrap_or(&self.id)
+    }
+}

@@ -1,0 +1,102 @@
+//! The model every front end shares: what we look at, who we are, what we found, and the journal.
+
+pub mod catalogue;
+pub mod escape;
+pub mod export;
+pub mod finding;
+pub mod journal;
+pub mod target;
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use finding::{Finding, Severity};
+pub use journal::{Event, EventKind, Journal};
+pub use target::Target;
+
+/// Where a candidate for our public IP came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpCandidate {
+    pub ip: IpAddr,
+    /// `--ip`, `config`, `dns:myip.opendns.com`, `ehlo:mx1.bank.example`, `local`, ...
+    pub source: String,
+}
+
+/// Who we are to the receiver.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The address we believe receivers see.
+    pub ip: Option<IpAddr>,
+    /// Every candidate seen, with its source.
+    pub ip_candidates: Vec<IpCandidate>,
+    /// The name we announce in HELO/EHLO.
+    pub helo: Option<String>,
+}
+
+impl Identity {
+    /// Adds a candidate once; the first candidate becomes `ip` when none is set.
+    pub fn add_candidate(&mut self, ip: IpAddr, source: impl Into<String>) {
+        let source = source.into();
+        if !self.ip_candidates.iter().any(|c| c.ip == ip && c.source == source) {
+            self.ip_candidates.push(IpCandidate { ip, source });
+        }
+        self.ip.get_or_insert(ip);
+    }
+}
+
+/// One mail exchanger of the target, as the MX step found it; the SMTP step connects to these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MxTarget {
+    pub preference: u16,
+    pub exchange: String,
+    pub addresses: Vec<IpAddr>,
+}
+
+/// The shared state of one troubleshooting session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub started: DateTime<Utc>,
+    pub target: Option<Target>,
+    /// The error the queue or the logs showed for the target ("421 4.0.0 Server error").
+    pub observed_error: Option<String>,
+    pub identity: Identity,
+    /// The target's mail exchangers, once the MX step has run.
+    pub mx: Vec<MxTarget>,
+    pub findings: Vec<Finding>,
+    pub journal: Journal,
+}
+
+impl Session {
+    /// A new session writing to `journal`.
+    pub fn new(journal: Journal) -> Session {
+        Session {
+            started: Utc::now(),
+            target: None,
+            observed_error: None,
+            identity: Identity::default(),
+            mx: Vec::new(),
+            findings: Vec::new(),
+            journal,
+        }
+    }
+
+    /// Replaces the findings whose id starts with one of `families` (e.g. `["mx.", "dns."]`) by
+    /// `findings`, so re-running a step does not pile up duplicates. Does not journal: the engine
+    /// that produced the findings has done so.
+    pub fn replace_findings(&mut self, families: &[&str], findings: Vec<Finding>) {
+        self.findings.retain(|f| !families.iter().any(|family| f.id.starts_with(family)));
+        self.findings.extend(findings);
+    }
+
+    /// Adds one finding (a note, or a finding already journaled).
+    pub fn push_finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// The worst severity among the findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).min()
+    }
+}

@@ -1,0 +1,197 @@
+//! The seven steps as UI-free state: what each step shows, what Enter does, which engine call it
+//! makes. Front ends render [`StepView`]s and feed [`JobEvent`]s back; nothing here draws or
+//! performs I/O.
+
+pub mod blocklists;
+pub mod diagnosis;
+pub mod identity;
+pub mod job;
+pub mod logs;
+pub mod mx;
+pub mod queue;
+pub mod smtp;
+pub mod view;
+
+use crate::context::Context;
+use crate::session::{Event, Session};
+
+pub use job::{Job, JobCtx, JobEvent, JobId};
+pub use view::{Row, StepView, Tone};
+
+/// The steps, in the order an admin works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepId {
+    Queue,
+    Mx,
+    Logs,
+    Smtp,
+    Identity,
+    Blocklists,
+    Diagnosis,
+}
+
+impl StepId {
+    /// All steps in order.
+    pub const ALL: [StepId; 7] = [
+        StepId::Queue,
+        StepId::Mx,
+        StepId::Logs,
+        StepId::Smtp,
+        StepId::Identity,
+        StepId::Blocklists,
+        StepId::Diagnosis,
+    ];
+
+    /// Position in [`StepId::ALL`].
+    pub fn index(self) -> usize {
+        StepId::ALL.iter().position(|s| *s == self).expect("every step is listed")
+    }
+
+    /// The step after this one, wrapping around.
+    pub fn next(self) -> StepId {
+        StepId::ALL[(self.index() + 1) % StepId::ALL.len()]
+    }
+
+    /// The step before this one, wrapping around.
+    pub fn prev(self) -> StepId {
+        StepId::ALL[(self.index() + StepId::ALL.len() - 1) % StepId::ALL.len()]
+    }
+
+    /// The name in the step list.
+    pub fn title(self) -> &'static str {
+        match self {
+            StepId::Queue => "Queue",
+            StepId::Mx => "MX",
+            StepId::Logs => "Logs",
+            StepId::Smtp => "SMTP",
+            StepId::Identity => "Identity",
+            StepId::Blocklists => "Blocklists",
+            StepId::Diagnosis => "Diagnosis",
+        }
+    }
+}
+
+/// Where a step stands; shown in the step list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// Not run yet.
+    Idle,
+    /// A job is running.
+    Running,
+    /// Ran; findings recorded.
+    Done,
+    /// Ran and could not complete (the view says why).
+    Failed,
+}
+
+/// What a step asks the front end to do.
+pub enum Effect {
+    /// Run an engine job; its events come back through [`Step::on_event`].
+    Spawn(Job),
+    /// Write an event to the journal before the next draw.
+    Record(Event),
+    /// Move to another step.
+    Goto(StepId),
+}
+
+impl std::fmt::Debug for Effect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Effect::Spawn(job) => write!(f, "Spawn({:?} {})", job.step, job.label),
+            Effect::Record(event) => write!(f, "Record({:?})", event.kind),
+            Effect::Goto(step) => write!(f, "Goto({step:?})"),
+        }
+    }
+}
+
+/// A key a step may bind in navigation mode, with its hint for the status bar and help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepKey {
+    pub key: char,
+    pub hint: &'static str,
+}
+
+/// One step of the wizard. Implementations hold the step's UI-free state.
+pub trait Step: Send {
+    /// Which step this is.
+    fn id(&self) -> StepId;
+
+    /// Where it stands.
+    fn status(&self) -> StepStatus;
+
+    /// What the main pane shows.
+    fn view(&self, session: &Session) -> StepView;
+
+    /// The console prompt (e.g. `"> "`, `"smtp> "`) when the step takes typed lines.
+    fn prompt(&self) -> Option<String> {
+        None
+    }
+
+    /// Enter in navigation mode: run the automatic part (or act on the selected row).
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect>;
+
+    /// A line typed in the console.
+    fn submit(&mut self, _line: &str, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// A step-specific key pressed in navigation mode.
+    fn key(&mut self, _key: char, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// The step's own keys, for the status bar and help.
+    fn keys(&self) -> Vec<StepKey> {
+        Vec::new()
+    }
+
+    /// Moves the selection (rows of a list) by `delta`; returns false when the step has no list.
+    fn select(&mut self, _delta: isize) -> bool {
+        false
+    }
+
+    /// An event from one of this step's jobs. Events of a job the step no longer waits for are
+    /// stale and must be ignored.
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect>;
+
+    /// The user cancelled (Esc) the running job.
+    fn cancel(&mut self, _session: &mut Session) {}
+}
+
+/// The seven steps.
+pub struct Wizard {
+    steps: Vec<Box<dyn Step>>,
+}
+
+impl Default for Wizard {
+    fn default() -> Wizard {
+        Wizard::new()
+    }
+}
+
+impl Wizard {
+    /// The wizard with every step in its initial state.
+    pub fn new() -> Wizard {
+        let steps: Vec<Box<dyn Step>> = vec![
+            Box::new(queue::QueueStep::default()),
+            Box::new(mx::MxStep::default()),
+            Box::new(logs::LogsStep::default()),
+            Box::new(smtp::SmtpStep::default()),
+            Box::new(identity::IdentityStep::default()),
+            Box::new(blocklists::BlocklistsStep::default()),
+            Box::new(diagnosis::DiagnosisStep::default()),
+        ];
+        debug_assert!(steps.iter().zip(StepId::ALL).all(|(s, id)| s.id() == id));
+        Wizard { steps }
+    }
+
+    /// The step `id`.
+    pub fn step(&self, id: StepId) -> &dyn Step {
+        self.steps[id.index()].as_ref()
+    }
+
+    /// The step `id`, mutable.
+    pub fn step_mut(&mut self, id: StepId) -> &mut dyn Step {
+        self.steps[id.index()].as_mut()
+    }
+}
