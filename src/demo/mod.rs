@@ -2,6 +2,7 @@
 //! story end to end, with no connection leaving the machine.
 
 pub mod dns_server;
+pub mod smtp_server;
 
 use crate::context::Context;
 
