@@ -45,7 +45,11 @@ pub fn transcript(events: &[Event]) -> String {
         };
         match event.finding() {
             Some(finding) => {
-                line(&format!("{} {}: {}", finding.severity.as_str(), finding.id, finding.summary));
+                if finding.severity == Severity::Note {
+                    line(&finding.summary);
+                } else {
+                    line(&format!("{} {}: {}", finding.severity.as_str(), finding.id, finding.summary));
+                }
                 if !finding.detail.is_empty() {
                     line(&format!("  {}", finding.detail));
                 }

@@ -261,8 +261,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Job(event) => on_job_event(app, event),
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            app.set_message(Tone::Ok, format!("saved {}", names.join(", ")));
+            let text = match paths.split_first() {
+                Some((first, rest)) => {
+                    let others: Vec<String> = rest
+                        .iter()
+                        .filter_map(|p| p.extension().map(|e| format!(".{}", e.to_string_lossy())))
+                        .collect();
+                    format!("saved {} (and {})", first.display(), others.join(", "))
+                }
+                None => "saved".to_string(),
+            };
+            app.set_message(Tone::Ok, text);
             Vec::new()
         }
         Msg::Saved(Err(err)) => {
