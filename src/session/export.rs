@@ -257,13 +257,22 @@ pub struct SaveError {
 /// Writes `contents` to `path` through a temporary file in the same directory and a rename, so
 /// `path` holds either its old or its new contents, never a part.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SaveError> {
+    write_atomic_with(path, |file| file.write_all(contents))
+}
+
+/// Like [`write_atomic`], with `write` producing the contents into the temporary file; when it
+/// fails, the temporary file is removed and `path` is left as it was.
+pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<(), SaveError>
+where
+    F: FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+{
     let err = |source| SaveError { path: path.to_path_buf(), source };
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     let mut file = tempfile::Builder::new().prefix(".mailwiz-save-").tempfile_in(dir).map_err(err)?;
-    file.write_all(contents).map_err(err)?;
+    write(file.as_file_mut()).map_err(err)?;
     file.as_file().sync_all().map_err(err)?;
     file.persist(path).map_err(|e| err(e.error))?;
     Ok(())
