@@ -85,11 +85,22 @@ pub struct SmtpConfig {
     pub slow_banner_ms: u64,
     /// How many connections a probe of many MX addresses opens at once.
     pub concurrency: usize,
+    /// A PEM file of extra trusted CA certificates for verifying receivers' certificates.
+    pub ca_file: Option<PathBuf>,
+    /// Trust the system's certificates besides the bundled webpki roots.
+    pub native_roots: bool,
 }
 
 impl Default for SmtpConfig {
     fn default() -> SmtpConfig {
-        SmtpConfig { connect_timeout: 10.0, read_timeout: 30.0, slow_banner_ms: 5_000, concurrency: 8 }
+        SmtpConfig {
+            connect_timeout: 10.0,
+            read_timeout: 30.0,
+            slow_banner_ms: 5_000,
+            concurrency: 8,
+            ca_file: None,
+            native_roots: true,
+        }
     }
 }
 
