@@ -2,6 +2,7 @@
 //! story end to end, with no connection leaving the machine.
 
 pub mod smtp_server;
+pub mod world;
 
 use crate::context::Context;
 
