@@ -2,10 +2,12 @@
 //! analysis, PTR and FCrDNS, DNS block lists, and what-is-my-IP queries.
 
 pub mod address_class;
+pub mod console;
 pub mod dnsbl_answer;
 pub mod dnsbl_zones;
 pub mod generic_ptr;
 pub mod helo_name;
+pub mod mx;
 pub mod resolver;
 pub mod reverse;
 
