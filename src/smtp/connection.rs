@@ -244,6 +244,9 @@ impl Connection {
         })
         .await;
         let error = match result {
+            Ok(Ok(reply)) if reply.incomplete => {
+                return Err(ReplyError { error: ReadError::Closed, partial: Some(reply) });
+            }
             Ok(Ok(reply)) => return Ok(reply),
             Ok(Err(error)) => error,
             Err(_) => ReadError::Timeout(deadline.as_secs_f64()),

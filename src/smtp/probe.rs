@@ -186,7 +186,9 @@ impl Run<'_> {
         if !self.envelope(&mut conn).await {
             return conn.close().await;
         }
-        self.step(&mut conn, "rset", "RSET").await;
+        if self.request.quit_after.is_none() {
+            self.step(&mut conn, "rset", "RSET").await;
+        }
         self.quit(conn).await;
     }
 
