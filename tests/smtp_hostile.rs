@@ -106,7 +106,7 @@ async fn a_reply_that_never_ends_is_bounded() {
             if s.write_all(format!("250-line {n} of an endless reply\r\n").as_bytes()).await.is_err() {
                 return;
             }
-            if n % 1000 == 0 {
+            if n.is_multiple_of(1000) {
                 tokio::task::yield_now().await;
             }
         }
