@@ -165,6 +165,9 @@ pub struct SmtpArgs {
     /// Probe: stop after this stage.
     #[arg(long, value_enum)]
     pub quit_after: Option<QuitAfter>,
+    /// Speak TLS from the first byte (implicit TLS, as on port 465).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Args)]
