@@ -121,16 +121,17 @@ impl LogSummary {
         let mut findings = Vec::new();
         let deferred = self.count(Status::Deferred);
         if deferred > 0 {
-            let first = self.first_seen.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-            let last = self.last_seen.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+            let span = match (self.first_seen, self.last_seen) {
+                (Some(first), Some(last)) => format!(" ({first} to {last})"),
+                _ => String::new(),
+            };
             let finding = Finding::new(
                 "log.deferrals",
                 &[
                     ("count", &deferred.to_string()),
                     ("attempts", &(self.attempts + self.not_attempted).to_string()),
                     ("domain", domain),
-                    ("first", &first),
-                    ("last", &last),
+                    ("span", &span),
                 ],
             )
             .with_evidence(deferral_lines.iter().map(|l| escape_str(l)));
