@@ -1,6 +1,9 @@
 //! The demo world: in-process DNS and scripted SMTP servers on loopback telling one stuck-mail
 //! story end to end, with no connection leaving the machine.
 
+pub mod dns_server;
+pub mod smtp_server;
+
 use crate::context::Context;
 
 /// Why the demo world could not start.

@@ -1,2 +1,12 @@
 //! DNS: resolver construction (system or `--dns-server`), the nslookup console language, MX
 //! analysis, PTR and FCrDNS, DNS block lists, and what-is-my-IP queries.
+
+pub mod address_class;
+pub mod dnsbl_answer;
+pub mod dnsbl_zones;
+pub mod generic_ptr;
+pub mod helo_name;
+pub mod resolver;
+pub mod reverse;
+
+pub use resolver::{Answer, Outcome, QueryType, RecordData, Reply, Resolver};

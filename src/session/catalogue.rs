@@ -251,6 +251,13 @@ pub const CATALOGUE: &[Entry] = &[
         "Our public IP address is not known",
         "Give it with --ip; identity and block-list checks need it.",
     ),
+    e(
+        "ip.candidates_disagree",
+        Warn,
+        "Our address candidates disagree: {candidates}",
+        "Mail may leave through another address than you think (NAT, a second uplink, a relay); check the address \
+         receivers see (the one echoed in EHLO) and fix PTR and block listings for that one.",
+    ),
     // dnsbl
     e("dnsbl.clean", Ok, "{ip} is on none of the {count} block lists checked", ""),
     e(
