@@ -206,7 +206,7 @@ impl Step for LogsStep {
 /// quotes them after "said:").
 pub fn observed_error(summary: &LogSummary) -> Option<String> {
     let top = summary.top_failure()?;
-    let reply = top.reply.split_once(" said: ").map_or(top.reply.as_str(), |(_, r)| r);
+    let reply = logs::reply::server_words(&top.reply).unwrap_or(&top.reply);
     let text = if reply.is_empty() { top.code.clone() } else { reply.to_string() };
     (!text.is_empty()).then(|| escape_str(&shorten(&text, 300)))
 }
