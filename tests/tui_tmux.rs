@@ -172,7 +172,8 @@ fn demo_walkthrough_in_tmux() {
 fn a_panic_restores_the_terminal_and_keeps_the_journal() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("panic.jsonl");
-    let tmux = Tmux::start("panic", &[("MAILWIZ_TEST_PANIC_KEY", "%"), ("XDG_STATE_HOME", dir.path().to_str().unwrap())]);
+    let tmux =
+        Tmux::start("panic", &[("MAILWIZ_TEST_PANIC_KEY", "%"), ("XDG_STATE_HOME", dir.path().to_str().unwrap())]);
     tmux.text(&format!("{} --journal {} bank.example", bin(), quote(&journal)));
     tmux.keys(&["Enter"]);
     tmux.wait_for("the wizard", |s| s.contains("Tab next step"));

@@ -38,7 +38,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
         return Ok(exit_for(&findings));
     }
 
-    let text = match (&args.ip, ctx.config.ip) {
+    let text = match (&args.subject, ctx.config.ip) {
         (Some(text), _) => text.clone(),
         (None, Some(ip)) => ip.to_string(),
         (None, None) => {

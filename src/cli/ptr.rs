@@ -16,10 +16,10 @@ use crate::session::escape::escape_str;
 /// Runs `mailwiz ptr`.
 pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
     let ip: IpAddr = args
-        .ip
+        .address
         .trim()
         .parse()
-        .map_err(|_| CliError::Input(format!("\"{}\" is not an IP address", escape_str(args.ip.trim()))))?;
+        .map_err(|_| CliError::Input(format!("\"{}\" is not an IP address", escape_str(args.address.trim()))))?;
     let ip = ip.to_canonical();
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
     let helo = ctx.config.helo.clone();
