@@ -168,13 +168,15 @@ impl Step for MxStep {
             (None, None) => "No target yet: choose one in the Queue step · console: nslookup commands".into(),
         };
         let mut rows = Vec::new();
-        match (&self.analysis, &self.problem) {
-            (_, Some(problem)) => rows.push(Row::new(Tone::Fail, problem.clone())),
-            (Some(analysis), None) => self.analysis_rows(analysis, &mut rows),
-            (None, None) if self.job.is_none() => {
+        if let Some(problem) = &self.problem {
+            rows.push(Row::new(Tone::Fail, problem.clone()));
+        }
+        match &self.analysis {
+            Some(analysis) => self.analysis_rows(analysis, &mut rows),
+            None if self.job.is_none() && self.problem.is_none() => {
                 rows.push(Row::new(Tone::Dim, "Press Enter to look up the MX records and their addresses."))
             }
-            (None, None) => {}
+            None => {}
         }
         if !self.transcript.is_empty() || !self.console_jobs.is_empty() {
             rows.push(Row::plain(""));
@@ -218,7 +220,7 @@ impl Step for MxStep {
             Action::Exit => {
                 self.transcript.push(ConsoleLine {
                     kind: LineKind::Info,
-                    text: "The console stays here; Esc leaves the input line, Tab moves to the next step.".into(),
+                    text: "exit does nothing here: this console belongs to the MX step.".into(),
                 });
                 Vec::new()
             }
