@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// mailwiz: find out why mail to one domain is stuck.
 #[derive(Debug, Parser)]
-#[command(name = "mailwiz", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "mailwiz", version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -165,6 +165,9 @@ pub struct SmtpArgs {
     /// Probe: stop after this stage.
     #[arg(long, value_enum)]
     pub quit_after: Option<QuitAfter>,
+    /// Speak TLS from the first byte (implicit TLS, as on port 465).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Args)]

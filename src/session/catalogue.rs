@@ -108,7 +108,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "log.deferrals",
         Warn,
-        "{count} of {attempts} logged attempt(s) to {domain} were deferred ({first} to {last})",
+        "{count} of {attempts} logged attempt(s) to {domain} were deferred{span}",
         "The most frequent reply below says why; follow the matching step.",
     ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
@@ -278,7 +278,7 @@ pub const CATALOGUE: &[Entry] = &[
         "diagnosis.missing_ptr",
         Fail,
         "The receiver refuses us because {ip} has no reverse DNS",
-        "Ask the owner of {ip} to set its PTR to {helo}, then announce that name in HELO.",
+        "Ask the owner of {ip} to set its PTR to {mail_name}, then announce that name in HELO.",
     ),
     e(
         "diagnosis.fcrdns_mismatch",
