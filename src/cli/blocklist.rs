@@ -89,7 +89,7 @@ pub fn render(report: &DnsblReport) -> String {
         report.elapsed_ms as f64 / 1000.0
     );
     let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
-    for result in &report.results {
+    for result in report.worst_first() {
         out.push_str(&zone_line(result, width, report.deadline_ms));
     }
     out
