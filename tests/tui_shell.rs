@@ -57,3 +57,13 @@ fn help_overlay() {
     update(&mut app, key(KeyCode::Char('x')));
     assert!(!render_to_string(&app, 120, 40).contains("any key closes"));
 }
+
+#[test]
+fn control_bytes_in_findings_are_shown_escaped() {
+    let mut app = app(120, 40);
+    app.session.push_finding(mailwiz::session::Finding::note("evil\x1b[2J\x07 banner"));
+    update(&mut app, key(KeyCode::Char('[')));
+    let screen = render_to_string(&app, 120, 40);
+    assert!(screen.contains("evil\\x1b[2J\\x07 banner"), "{screen}");
+    assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
+}

@@ -207,3 +207,18 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
     assert!(!app.busy());
 }
+
+#[test]
+fn a_panicked_job_is_retired_reported_and_journaled() {
+    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::JobId;
+    let mut app = app();
+    let id = JobId::fresh();
+    app.jobs.push(RunningJob { id, step: StepId::Mx, label: "MX lookup for bank.example".into() });
+    let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
+    assert!(!app.busy());
+    let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected a journal record, got {cmds:?}") };
+    assert_eq!(event.kind, EventKind::Error);
+    assert!(event.text.contains("MX lookup for bank.example failed unexpectedly: index out of bounds"));
+    assert_eq!(app.message.clone().unwrap().text, event.text);
+}

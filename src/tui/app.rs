@@ -25,6 +25,12 @@ pub enum Msg {
     Job(JobEvent),
     /// The spinner timer.
     Tick,
+    /// A job ended without its final event: it panicked (a bug), with the panic's message.
+    JobFailed {
+        job: JobId,
+        step: StepId,
+        error: String,
+    },
     /// The outcome of a [`Cmd::Save`].
     Saved(Result<Vec<PathBuf>, String>),
     /// SIGTERM/SIGHUP: leave now.
@@ -259,6 +265,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             _ => return Vec::new(),
         },
         Msg::Job(event) => on_job_event(app, event),
+        Msg::JobFailed { job, step, error } => on_job_failed(app, job, step, &error),
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
             let text = match paths.split_first() {
@@ -514,6 +521,16 @@ fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Cmd> {
         app.selected_finding = app.session.findings.len().checked_sub(1);
     }
     apply_effects(app, effects)
+}
+
+fn on_job_failed(app: &mut App, job: JobId, step: StepId, error: &str) -> Vec<Cmd> {
+    let label = app.jobs.iter().find(|j| j.id == job).map_or_else(|| "a job".to_string(), |j| j.label.clone());
+    app.jobs.retain(|j| j.id != job);
+    // The step waits for an event that will never come; cancelling puts it back to rest.
+    app.wizard.step_mut(step).cancel(&mut app.session);
+    let text = format!("{label} failed unexpectedly: {error}");
+    app.set_message(Tone::Fail, text.clone());
+    vec![Cmd::Record(Event::new(EventKind::Error, text))]
 }
 
 fn cancel_jobs(app: &mut App) -> Vec<Cmd> {

@@ -3,13 +3,14 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Stdout, stdout};
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyCode};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use serde_json::json;
@@ -84,28 +85,47 @@ fn restore() {
     let _ = disable_raw_mode();
 }
 
-/// A panic restores the terminal before the message is printed, so it can be read.
+/// A panic of the UI thread restores the terminal before the message is printed, so it can be
+/// read. A panic elsewhere (a job, a demo server) goes to the log file: printing it would tear
+/// the screen, and the runtime reports a job's panic in the UI.
 fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if std::thread::current().id() == ui_thread {
+            restore();
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
     }));
+}
+
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 /// What the runtime waits on besides the terminal.
 struct Runtime {
     ctx: Context,
     jobs_tx: UnboundedSender<JobEvent>,
+    failed_tx: UnboundedSender<Msg>,
     tokens: HashMap<JobId, CancellationToken>,
     panic_key: Option<char>,
 }
 
 async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let (jobs_tx, mut jobs_rx) = unbounded_channel();
+    let (failed_tx, mut failed_rx) = unbounded_channel();
     let mut rt = Runtime {
         ctx: app.ctx.clone(),
         jobs_tx,
+        failed_tx,
         tokens: HashMap::new(),
         panic_key: std::env::var(TEST_PANIC_KEY).ok().and_then(|v| v.chars().next()),
     };
@@ -145,6 +165,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 None => break,
             },
             Some(event) = jobs_rx.recv() => Msg::Job(event),
+            Some(failed) = failed_rx.recv() => failed,
             _ = spinner.tick(), if app.busy() => Msg::Tick,
             () = signals.recv() => Msg::Terminate,
         };
@@ -181,7 +202,14 @@ impl Runtime {
                 let token = CancellationToken::new();
                 self.tokens.insert(job.id, token.clone());
                 let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), token, self.jobs_tx.clone());
-                tokio::spawn((job.run)(jc));
+                let body = AssertUnwindSafe((job.run)(jc)).catch_unwind();
+                let failed = self.failed_tx.clone();
+                let (id, step) = (job.id, job.step);
+                tokio::spawn(async move {
+                    if let Err(panic) = body.await {
+                        let _ = failed.send(Msg::JobFailed { job: id, step, error: panic_message(panic.as_ref()) });
+                    }
+                });
                 None
             }
             Cmd::Record(event) => {

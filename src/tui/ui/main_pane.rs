@@ -25,7 +25,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
-    let mut lines = vec![Line::styled(view.subtitle.clone(), theme.tone(Tone::Dim))];
+    let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
     let first = first_visible(&view, app.scroll.get(&app.current).copied().unwrap_or_default(), height);
     lines.extend(view.rows.iter().enumerate().skip(first).take(height).map(|(i, row)| {
         let selected = view.selected == Some(i);
@@ -58,7 +58,7 @@ fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize
 fn row_line<'a>(app: &App, row: &'a Row, selected: bool) -> Line<'a> {
     let theme = app.theme;
     let spans: Vec<Span> =
-        row.spans.iter().map(|(tone, text)| Span::styled(text.as_str(), theme.tone(*tone))).collect();
+        row.spans.iter().map(|(tone, text)| Span::styled(super::safe(text), theme.tone(*tone))).collect();
     let line = Line::from(spans);
     if selected { line.style(theme.tone(Tone::Selected)) } else { line }
 }
