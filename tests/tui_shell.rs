@@ -67,3 +67,13 @@ fn control_bytes_in_findings_are_shown_escaped() {
     assert!(screen.contains("evil\\x1b[2J\\x07 banner"), "{screen}");
     assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
 }
+
+#[test]
+fn help_fits_a_small_terminal_in_two_columns() {
+    let mut app = app(100, 24);
+    update(&mut app, key(KeyCode::Char('?')));
+    let screen = render_to_string(&app, 100, 24);
+    for needle in ["next step", "quit (asks if work is unsaved)", "send the line", "leave the input line"] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+}

@@ -222,3 +222,28 @@ fn a_panicked_job_is_retired_reported_and_journaled() {
     assert!(event.text.contains("MX lookup for bank.example failed unexpectedly: index out of bounds"));
     assert_eq!(app.message.clone().unwrap().text, event.text);
 }
+
+#[test]
+fn paste_goes_to_the_input_line_as_one_line() {
+    let mut app = app();
+    update(&mut app, Msg::Paste("ignored in navigation".into()));
+    assert_eq!(app.input.value(), "");
+    press(&mut app, KeyCode::Char('n'));
+    update(&mut app, Msg::Paste("first line\x1b[31m\nsecond line".into()));
+    assert_eq!(app.input.value(), "first line[31m", "control bytes dropped, one line only");
+}
+
+#[test]
+fn left_and_right_scroll_long_lines_sideways() {
+    let mut app = app();
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Right);
+    assert_eq!(app.scroll[&StepId::Queue].column, 16);
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.scroll[&StepId::Queue].column, 0);
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Tab);
+    assert!(!app.scroll.contains_key(&StepId::Mx), "each step keeps its own position");
+}

@@ -7,7 +7,10 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyCode};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event as TermEvent,
+    EventStream, KeyCode,
+};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
 use futures::{FutureExt, StreamExt};
@@ -72,7 +75,7 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 
 fn enter() -> std::io::Result<Term> {
     enable_raw_mode()?;
-    if let Err(err) = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture) {
+    if let Err(err) = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste) {
         restore();
         return Err(err);
     }
@@ -81,7 +84,8 @@ fn enter() -> std::io::Result<Term> {
 
 /// Gives the terminal back: cooked mode, main screen, no mouse capture, visible cursor.
 fn restore() {
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ =
+        execute!(stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
     let _ = disable_raw_mode();
 }
 
@@ -182,6 +186,7 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
         TermEvent::Key(key) => Some(Msg::Key(key)),
         TermEvent::Mouse(mouse) => Some(Msg::Mouse(mouse)),
         TermEvent::Resize(width, height) => Some(Msg::Resize(width, height)),
+        TermEvent::Paste(text) => Some(Msg::Paste(text)),
         _ => None,
     }
 }

@@ -26,7 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
     let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
-    let first = first_visible(&view, app.scroll.get(&app.current).copied().unwrap_or_default(), height);
+    let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
+    let first = first_visible(&view, scroll, height);
     lines.extend(view.rows.iter().enumerate().skip(first).take(height).map(|(i, row)| {
         let selected = view.selected == Some(i);
         row_line(app, row, selected)
@@ -38,7 +39,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             Rect { y: area.bottom().saturating_sub(1), height: 1, ..area }.inner(ratatui::layout::Margin::new(1, 0)),
         );
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).scroll((0, scroll.column)), inner);
 }
 
 /// The first row on screen: the tail of a console, the scroll offset, and the selection in view.
