@@ -77,3 +77,17 @@ fn help_fits_a_small_terminal_in_two_columns() {
         assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
     }
 }
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut app = app(120, 40);
+    for (w, h) in [(1, 1), (10, 3), (30, 8), (60, 12), (80, 24)] {
+        update(&mut app, Msg::Resize(w, h));
+        let screen = render_to_string(&app, w, h);
+        assert_eq!(screen.lines().count(), usize::from(h));
+        update(&mut app, key(KeyCode::Char('?')));
+        render_to_string(&app, w, h);
+        update(&mut app, key(KeyCode::Esc));
+        update(&mut app, key(KeyCode::PageDown));
+    }
+}

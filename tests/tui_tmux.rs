@@ -232,3 +232,26 @@ fn sigterm_and_sighup_end_the_session_cleanly() {
         assert_eq!(events.last().unwrap()["text"], "session ended", "SIG{signal}");
     }
 }
+
+#[test]
+fn an_unwritable_state_directory_keeps_the_journal_in_memory_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("state-is-a-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let tmux = Tmux::start("nostate", &[("XDG_STATE_HOME", not_a_dir.to_str().unwrap())]);
+    tmux.text(&format!("{} bank.example", bin()));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the wizard", |s| s.contains("Tab next step"));
+    assert!(screen.contains("the journal is kept in memory only"), "{screen}");
+    // Saving elsewhere still works.
+    let base = dir.path().join("saved");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
+    tmux.keys(&["C-u"]);
+    tmux.text(&base.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    assert!(std::fs::read_to_string(base.with_extension("txt")).unwrap().contains(" === mailwiz "));
+    tmux.keys(&["q"]);
+    tmux.assert_usable();
+}

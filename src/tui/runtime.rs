@@ -24,7 +24,8 @@ use super::app::{App, Cmd, Msg, update};
 use super::theme::Theme;
 use super::ui;
 use crate::context::Context;
-use crate::session::{Event, EventKind, Session, Target, export};
+use crate::session::journal::JournalError;
+use crate::session::{Event, EventKind, Journal, Session, Target, export};
 use crate::wizard::{JobCtx, JobEvent, JobId};
 
 /// How the terminal front end was started.
@@ -32,6 +33,8 @@ use crate::wizard::{JobCtx, JobEvent, JobId};
 pub struct Options {
     /// `--no-color`.
     pub no_color: bool,
+    /// A line to show at start (e.g. the journal could not be opened).
+    pub notice: Option<String>,
 }
 
 /// Names the key that panics on purpose, so tests can prove the terminal is restored and the
@@ -44,6 +47,9 @@ pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyh
     session.target = target;
     let mut app = App::new(ctx.clone(), session);
     app.theme = Theme::from_env(options.no_color);
+    if let Some(notice) = options.notice {
+        app.message = Some(super::app::Message { tone: crate::wizard::Tone::Warn, text: notice });
+    }
     ctx.journal.record(start_event(&app));
 
     let mut terminal = enter().context("cannot set up the terminal")?;
@@ -283,4 +289,20 @@ pub fn default_journal_path() -> Option<std::path::PathBuf> {
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
     let pid = std::process::id();
     Some(dir.join(format!("session-{stamp}-{pid}.jsonl")))
+}
+
+/// The TUI's journal: `--journal FILE` (which must be writable), else a new file in the
+/// sessions directory; when that cannot be written the session runs with the journal in memory
+/// and the returned notice says so on screen (Ctrl-S still saves).
+pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Option<String>), JournalError> {
+    if let Some(path) = explicit {
+        return Journal::create(path).map(|journal| (journal, None));
+    }
+    let Some(path) = default_journal_path() else {
+        return Ok((Journal::in_memory(), Some("no state directory: the journal is kept in memory only".into())));
+    };
+    match Journal::create(&path) {
+        Ok(journal) => Ok((journal, None)),
+        Err(err) => Ok((Journal::in_memory(), Some(format!("the journal is kept in memory only: {err}")))),
+    }
 }

@@ -32,8 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let selected = view.selected == Some(i);
         row_line(app, row, selected)
     }));
-    if view.rows.len() > height {
-        let shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
+    if view.rows.len() > height || scroll.column > 0 {
+        let mut shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
+        if scroll.column > 0 {
+            shown.push_str(&format!("· col {} ", scroll.column + 1));
+        }
         frame.render_widget(
             Paragraph::new(Line::styled(shown, theme.chrome()).right_aligned()),
             Rect { y: area.bottom().saturating_sub(1), height: 1, ..area }.inner(ratatui::layout::Margin::new(1, 0)),
