@@ -306,3 +306,32 @@ pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Opti
         Err(err) => Ok((Journal::in_memory(), Some(format!("the journal is kept in memory only: {err}")))),
     }
 }
+
+/// Executes `cmds` without a terminal until nothing is left to do: jobs run to their end (their
+/// events fed back through `update`), records go to the journal, saves are written. For tests
+/// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A job
+/// that waits for more input (an open console session) would keep this waiting: drive those
+/// through `update` and the runtime instead.
+pub async fn settle(app: &mut App, cmds: Vec<Cmd>) {
+    let mut queue: VecDeque<Cmd> = cmds.into();
+    while let Some(cmd) = queue.pop_front() {
+        let msgs = match cmd {
+            Cmd::Spawn(job) => {
+                let ctx = app.ctx.clone();
+                crate::wizard::job::run_collect(job, ctx).await.into_iter().map(Msg::Job).collect()
+            }
+            Cmd::Record(event) => {
+                app.ctx.journal.record(event);
+                Vec::new()
+            }
+            Cmd::Save { base, state } => {
+                app.ctx.journal.record(state);
+                vec![Msg::Saved(export::save(&base, &app.ctx.journal.events()).map_err(|err| err.to_string()))]
+            }
+            Cmd::Cancel(_) | Cmd::Quit => Vec::new(),
+        };
+        for msg in msgs {
+            queue.extend(update(app, msg));
+        }
+    }
+}
