@@ -247,3 +247,24 @@ fn left_and_right_scroll_long_lines_sideways() {
     press(&mut app, KeyCode::Tab);
     assert!(!app.scroll.contains_key(&StepId::Mx), "each step keeps its own position");
 }
+
+#[test]
+fn clicking_a_step_in_the_list_goes_there() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app();
+    let click = |column, row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Row 0 is the header, row 1 the list's border; step 4 is on row 5.
+    update(&mut app, click(5, 5));
+    assert_eq!(app.current, StepId::Smtp);
+    update(&mut app, click(60, 5));
+    assert_eq!(app.current, StepId::Smtp, "a click in the main pane changes no step");
+    update(&mut app, click(5, 30));
+    assert_eq!(app.current, StepId::Smtp, "below the seventh step");
+}

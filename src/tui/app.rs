@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -271,6 +271,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollUp => scroll_by(app, -3),
             MouseEventKind::ScrollDown => scroll_by(app, 3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                match super::ui::step_at(app.size, mouse.column, mouse.row) {
+                    Some(step) if app.mode == Mode::Navigation && !app.show_help => app.goto(step),
+                    _ => return Vec::new(),
+                }
+                Vec::new()
+            }
             _ => return Vec::new(),
         },
         Msg::Paste(text) => {

@@ -124,19 +124,23 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 struct Runtime {
     ctx: Context,
     jobs_tx: UnboundedSender<JobEvent>,
-    failed_tx: UnboundedSender<Msg>,
+    /// Messages from tasks the runtime started (a job's panic, a finished save).
+    internal_tx: UnboundedSender<Msg>,
     tokens: HashMap<JobId, CancellationToken>,
+    /// Saves being written; awaited before the program ends.
+    saves: Vec<tokio::task::JoinHandle<()>>,
     panic_key: Option<char>,
 }
 
 async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let (jobs_tx, mut jobs_rx) = unbounded_channel();
-    let (failed_tx, mut failed_rx) = unbounded_channel();
+    let (internal_tx, mut internal_rx) = unbounded_channel();
     let mut rt = Runtime {
         ctx: app.ctx.clone(),
         jobs_tx,
-        failed_tx,
+        internal_tx,
         tokens: HashMap::new(),
+        saves: Vec::new(),
         panic_key: std::env::var(TEST_PANIC_KEY).ok().and_then(|v| v.chars().next()),
     };
     let mut events = EventStream::new();
@@ -154,9 +158,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 rt.tokens.remove(&event.job);
             }
             for cmd in update(app, msg) {
-                if let Some(msg) = rt.execute(cmd) {
-                    pending.push_back(msg);
-                }
+                rt.execute(cmd);
             }
         }
         if app.quit {
@@ -175,7 +177,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 None => break,
             },
             Some(event) = jobs_rx.recv() => Msg::Job(event),
-            Some(failed) = failed_rx.recv() => failed,
+            Some(msg) = internal_rx.recv() => msg,
             _ = spinner.tick(), if app.busy() => Msg::Tick,
             () = signals.recv() => Msg::Terminate,
         };
@@ -183,6 +185,10 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     }
     for token in rt.tokens.values() {
         token.cancel();
+    }
+    // A save asked for just before quitting still completes.
+    for save in rt.saves.drain(..) {
+        let _ = save.await;
     }
     Ok(())
 }
@@ -206,43 +212,47 @@ impl Runtime {
         }
     }
 
-    /// Runs one command; a save answers with a message for `update`.
-    fn execute(&mut self, cmd: Cmd) -> Option<Msg> {
+    /// Runs one command; what it starts answers later through the channels of the loop.
+    fn execute(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Spawn(job) => {
                 let token = CancellationToken::new();
                 self.tokens.insert(job.id, token.clone());
                 let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), token, self.jobs_tx.clone());
                 let body = AssertUnwindSafe((job.run)(jc)).catch_unwind();
-                let failed = self.failed_tx.clone();
+                let failed = self.internal_tx.clone();
                 let (id, step) = (job.id, job.step);
                 tokio::spawn(async move {
                     if let Err(panic) = body.await {
                         let _ = failed.send(Msg::JobFailed { job: id, step, error: panic_message(panic.as_ref()) });
                     }
                 });
-                None
             }
             Cmd::Record(event) => {
                 self.ctx.journal.record(event);
-                None
             }
             Cmd::Cancel(id) => {
                 if let Some(token) = self.tokens.remove(&id) {
                     token.cancel();
                 }
-                None
             }
             Cmd::Save { base, state } => {
                 self.ctx.journal.record(state);
-                let saved = export::save(&base, &self.ctx.journal.events()).map_err(|err| err.to_string());
-                match &saved {
-                    Ok(paths) => self.ctx.journal.log(EventKind::Info, format!("saved to {}", paths[0].display())),
-                    Err(err) => self.ctx.journal.log(EventKind::Error, format!("save failed: {err}")),
-                }
-                Some(Msg::Saved(saved))
+                let events = self.ctx.journal.events();
+                let journal = self.ctx.journal.clone();
+                let done = self.internal_tx.clone();
+                // Off the UI task: a long session takes a moment to render and sync.
+                self.saves.retain(|save| !save.is_finished());
+                self.saves.push(tokio::task::spawn_blocking(move || {
+                    let saved = export::save(&base, &events).map_err(|err| err.to_string());
+                    match &saved {
+                        Ok(paths) => journal.log(EventKind::Info, format!("saved to {}", paths[0].display())),
+                        Err(err) => journal.log(EventKind::Error, format!("save failed: {err}")),
+                    }
+                    let _ = done.send(Msg::Saved(saved));
+                }));
             }
-            Cmd::Quit => None,
+            Cmd::Quit => {}
         }
     }
 }
