@@ -255,10 +255,11 @@ impl Console {
         if verb == "AUTH" && reply.code != Some(334) {
             self.auth = false;
         }
-        if (verb == "EHLO" || verb == "HELO") && reply.is_positive() {
-            if let (Some(ip), Some(conn)) = (probe::echoed_ip(&reply), self.conn.as_ref()) {
-                self.emit(ConsoleEvent::EchoedIp { host: conn.host.clone(), ip });
-            }
+        if (verb == "EHLO" || verb == "HELO")
+            && reply.is_positive()
+            && let (Some(ip), Some(conn)) = (probe::echoed_ip(&reply), self.conn.as_ref())
+        {
+            self.emit(ConsoleEvent::EchoedIp { host: conn.host.clone(), ip });
         }
         if verb == "DATA" && reply.code == Some(354) {
             self.data_mode = true;
