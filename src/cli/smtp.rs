@@ -89,6 +89,12 @@ pub fn probe_text(result: &ProbeResult) -> String {
         out.push_str(&format!("< {line}\n"));
     }
     for stage in &result.stages {
+        if stage.stage == "tls" {
+            for line in &stage.reply {
+                out.push_str(&format!("* {line}\n"));
+            }
+            continue;
+        }
         out.push_str(&format!("> {}\n", escape_str(&stage.command)));
         for line in &stage.reply {
             out.push_str(&format!("< {line}\n"));
