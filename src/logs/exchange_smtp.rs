@@ -71,6 +71,10 @@ impl LogParser for SmtpLogParser {
             record.direction = Some(Direction::Outbound);
             record.status = Some(Status::Error);
             record.set_reply(data);
+            if let Some((_, rest)) = data.split_once("Destination domain: ") {
+                let domain = rest.split([',', ' ']).next().unwrap_or("");
+                record.domain = (!domain.is_empty()).then(|| domain.to_ascii_lowercase());
+            }
             out.push(record);
             return LineKind::Recognised;
         }

@@ -15,6 +15,7 @@ pub mod iis_ncsa;
 pub mod iis_session;
 pub mod iis_w3c;
 pub mod input;
+pub mod json;
 pub mod parser;
 pub mod postfix;
 pub mod record;
@@ -150,6 +151,9 @@ fn read_file(
     if sample.is_empty() {
         return Ok(());
     }
+    if json::looks_like_json(&sample) {
+        return read_json(request, path, reader, sample, builder, report, control);
+    }
     if detect::looks_binary(&sample) {
         return Err(FileError::Unreadable(format!("{shown} looks like binary data, not a text log")));
     }
@@ -164,6 +168,48 @@ fn read_file(
     let mut stream = std::io::Cursor::new(sample).chain(reader);
     let file = shown.clone();
     let mut sink = |record: &LogRecord| builder.add(&file, record);
+    scan::scan(&mut stream, parser.as_mut(), request.filter.as_ref(), report, &mut sink, control).map_err(|err| {
+        match err {
+            scan::ScanError::Cancelled(_) => FileError::Cancelled,
+            scan::ScanError::Io(err) => FileError::Unreadable(format!("cannot read {shown}: {err}")),
+        }
+    })
+}
+
+/// A JSON export: parsed in memory (bounded), its log lines scanned like a plain log.
+fn read_json(
+    request: &LogsRequest,
+    path: &std::path::Path,
+    reader: Box<dyn Read + Send>,
+    mut bytes: Vec<u8>,
+    builder: &mut SummaryBuilder,
+    report: &mut FileReport,
+    control: &mut Control<'_>,
+) -> Result<(), FileError> {
+    let shown = path.display().to_string();
+    reader
+        .take(json::MAX_JSON_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(|err| FileError::Unreadable(format!("cannot read {shown}: {err}")))?;
+    if bytes.len() as u64 >= json::MAX_JSON_BYTES {
+        return Err(FileError::Unreadable(format!(
+            "{shown} is a JSON export of more than {} MiB; export the log lines as text instead",
+            json::MAX_JSON_BYTES >> 20
+        )));
+    }
+    let lines = json::unwrap(&bytes)
+        .ok_or_else(|| FileError::Unreadable(format!("{shown} is JSON without log lines (no \"message\" fields)")))?;
+    report.json = true;
+    let sample = &lines[..lines.len().min(detect::SAMPLE_BYTES)];
+    let format = request.format.or_else(|| detect::detect(sample)).ok_or_else(|| {
+        FileError::Unreadable(format!("the log lines in {shown} are not in a log format mailwiz reads"))
+    })?;
+    report.format = Some(format);
+    let reference = request.reference.unwrap_or_else(|| time::reference_date(None));
+    let mut parser = format.parser(reference);
+    let file = shown.clone();
+    let mut sink = |record: &LogRecord| builder.add(&file, record);
+    let mut stream = std::io::Cursor::new(lines);
     scan::scan(&mut stream, parser.as_mut(), request.filter.as_ref(), report, &mut sink, control).map_err(|err| {
         match err {
             scan::ScanError::Cancelled(_) => FileError::Cancelled,

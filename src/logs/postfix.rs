@@ -82,20 +82,49 @@ fn find_program(text: &str) -> Option<(usize, &str, &str)> {
     None
 }
 
-/// A Postfix message body without the syslog header: `QUEUEID: to=<…>, …, status=…` or a
-/// `NOQUEUE: reject:` line, after any prefix.
+/// A Postfix message body without the syslog header (`QUEUEID: to=<…>, …, status=…`,
+/// `QUEUEID: message-id=<…>`, `NOQUEUE: reject: …`) after any prefix, as `journalctl -o cat` and
+/// log exports print them.
 fn bare_body(text: &str) -> Option<&str> {
+    const STARTS: [&str; 13] = [
+        "to=",
+        "from=",
+        "message-id=",
+        "client=",
+        "uid=",
+        "removed",
+        "host ",
+        "lost connection",
+        "sender non-delivery notification",
+        "reject: ",
+        "milter-reject: ",
+        "warning: ",
+        "resent-message-id=",
+    ];
     if let Some(at) = text.find("NOQUEUE: ") {
         return Some(&text[at..]);
     }
-    let marker = text.find(": to=<").or_else(|| text.find(": from=<"))?;
-    let start = text[..marker].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
-    (is_queue_id(&text[start..marker]) && text[marker..].contains("status=")).then(|| &text[start..])
+    let mut search = 0;
+    while let Some(found) = text[search..].find(": ") {
+        let colon = search + found;
+        search = colon + 2;
+        let start = text[..colon].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+        let body = &text[colon + 2..];
+        if is_queue_id(&text[start..colon]) && STARTS.iter().any(|s| body.starts_with(s)) {
+            return Some(&text[start..]);
+        }
+    }
+    None
 }
 
-/// Short (hex, 6+ chars) and long (base-52-ish, 10+ chars) queue ids.
+/// Short (upper-case hex) and long (`enable_long_queue_ids`: base 52 time, `z`, inode) queue ids.
 pub fn is_queue_id(token: &str) -> bool {
-    (6..=20).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric())
+    let short = (6..=16).contains(&token.len()) && token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'));
+    let long = (12..=20).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric())
+        && token.bytes().any(|b| b.is_ascii_digit())
+        && token.bytes().any(|b| b.is_ascii_alphabetic());
+    short || long
 }
 
 /// The time and host of a syslog prefix (`Nov  3 18:05:55 mail `, `2024-…T…+00:00 mail `,
@@ -142,7 +171,7 @@ fn parse_body(body: &str, record: &mut LogRecord) -> bool {
         return false;
     }
     record.queue_id = (queue_id != "NOQUEUE").then(|| queue_id.to_string());
-    if message.starts_with("to=<") || message.starts_with("to=") && message.contains("status=") {
+    if message.starts_with("to=") && message.contains("status=") {
         return delivery(message, record);
     }
     if let Some(rest) = message.strip_prefix("host ") {
@@ -363,6 +392,7 @@ mod tests {
         assert_eq!(r[0].host.as_deref(), Some("5de1a1801612"));
         assert_eq!(r[0].status, Some(Status::Error));
         assert_eq!(r[0].reply.as_deref(), Some("Connection timed out"));
+        assert!(is_queue_id("81571C2D") && is_queue_id("4Jgt2V6BKNz1xy5") && !is_queue_id("statistics"));
         let (kind, r) = parse("Jan  1 00:00:00 h postfix-incoming/smtpd[1]: connect from x[1.2.3.4]");
         assert_eq!((kind, r.len()), (LineKind::Recognised, 0));
     }

@@ -24,11 +24,14 @@ pub fn flatten(text: &str) -> String {
 /// an optional `smtp;` prefix) or after a `": "` (`host mx said: 421 4.7.0 ...`,
 /// `SMTP error ... after RCPT TO:<a@b>: 450 ...`).
 pub fn codes(text: &str) -> (Option<u16>, Option<String>) {
+    server_words(text).and_then(reply_at).map(|(code, enhanced)| (Some(code), enhanced)).unwrap_or((None, None))
+}
+
+/// The server's reply inside `text`, from its code on (`421 4.7.0 … (in reply to MAIL FROM command)`
+/// out of `host mx[…] said: 421 4.7.0 …`); `None` when there is no reply code.
+pub fn server_words(text: &str) -> Option<&str> {
     let mut candidates = std::iter::once(0).chain(text.match_indices(": ").map(|(i, _)| i + 2));
-    candidates
-        .find_map(|start| reply_at(&text[start..]))
-        .map(|(code, enhanced)| (Some(code), enhanced))
-        .unwrap_or((None, None))
+    candidates.find(|&start| reply_at(&text[start..]).is_some()).map(|start| text[start..].trim_start())
 }
 
 /// A reply code (and enhanced code) at the start of `text`.
@@ -83,6 +86,7 @@ mod tests {
         assert_eq!(codes("connect to mx[1.2.3.4]:25: Connection timed out"), (None, None));
         assert_eq!(codes("451 DT:SPM 163 mx13"), (Some(451), None));
         assert_eq!(codes("2500 bytes"), (None, None));
+        assert_eq!(server_words("host mx[1.2.3.4] said: 421 busy"), Some("421 busy"));
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct FileReport {
     /// The format used (detected or forced); none for an empty file or one no format reads.
     pub format: Option<Format>,
     pub compressed: bool,
+    /// The lines came from a JSON export (line numbers count the extracted lines).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub json: bool,
     /// Lines in the file.
     pub lines: u64,
     /// Lines handed to the parser (all of them without a domain; with one, those mentioning it).
@@ -31,6 +34,7 @@ pub struct FileReport {
     /// Examined lines the parser read.
     pub recognised: u64,
     /// Examined lines it could not read (other programs, damaged lines), counted and skipped.
+    /// Blank lines are neither recognised nor skipped.
     pub skipped: u64,
     /// Records that concern the target.
     pub matched: u64,
@@ -210,7 +214,7 @@ impl State<'_> {
         match self.parser.line(&text, number, &mut self.out) {
             LineKind::Recognised => self.report.recognised += 1,
             LineKind::Skipped => self.report.skipped += 1,
-            LineKind::Blank => self.report.examined -= 1,
+            LineKind::Blank => {}
         }
         self.deliver();
     }

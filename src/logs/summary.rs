@@ -11,6 +11,8 @@ use super::record::{LogRecord, LogTime, Status};
 use super::scan::FileReport;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
+use crate::smtp::explain::Explainer;
+use crate::smtp::reply::Reply;
 
 /// How many latest attempts are kept.
 pub const LATEST: usize = 20;
@@ -121,42 +123,59 @@ impl LogSummary {
         let mut findings = Vec::new();
         let deferred = self.count(Status::Deferred);
         if deferred > 0 {
-            let first = self.first_seen.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
-            let last = self.last_seen.map(|t| t.to_string()).unwrap_or_else(|| "?".into());
+            let span = match (self.first_seen, self.last_seen) {
+                (Some(first), Some(last)) => format!(" ({first} to {last})"),
+                _ => String::new(),
+            };
             let finding = Finding::new(
                 "log.deferrals",
                 &[
                     ("count", &deferred.to_string()),
                     ("attempts", &(self.attempts + self.not_attempted).to_string()),
                     ("domain", domain),
-                    ("first", &first),
-                    ("last", &last),
+                    ("span", &span),
                 ],
             )
             .with_evidence(deferral_lines.iter().map(|l| escape_str(l)));
             findings.push(finding);
         }
         if let Some(top) = self.top_failure() {
-            let reply = escape_str(&shorten(&top.reply, 200));
-            let label = if top.code.is_empty() || reply.starts_with(&top.code) {
-                reply.clone()
+            let (meaning, detail) = explain(&top.reply);
+            let words = super::reply::server_words(&top.reply).unwrap_or(&top.reply);
+            let reply = escape_str(&shorten(words, 200));
+            let label = if top.code.is_empty() || words.starts_with(top.code.get(..3).unwrap_or("")) {
+                reply
             } else {
                 format!("{} {}", top.code, reply)
             };
             let finding = Finding::new(
                 "log.reply_code",
-                &[
-                    ("domain", domain),
-                    ("reply", &label),
-                    ("count", &top.count.to_string()),
-                    ("meaning", &format!("The receiver's own words: {}", escape_str(&top.reply))),
-                ],
+                &[("domain", domain), ("reply", &label), ("count", &top.count.to_string()), ("meaning", &meaning)],
             )
+            .with_detail(detail)
             .with_evidence([escape_str(&top.line)]);
             findings.push(finding);
         }
         findings
     }
+}
+
+/// What a failure reply means, from the SMTP reply explainer when it knows the reply, else the
+/// receiver's own words; and the explainer's lines as detail.
+fn explain(reply: &str) -> (String, String) {
+    let words = super::reply::server_words(reply).unwrap_or(reply);
+    let explanation = Explainer::global().explain(&Reply::parse(words));
+    let known = explanation.code.as_ref().is_some_and(|c| !c.general)
+        || explanation.enhanced.as_ref().is_some_and(|e| !e.general)
+        || !explanation.providers.is_empty();
+    if !known {
+        return (format!("The receiver's own words: {}", escape_str(reply)), String::new());
+    }
+    let mut meaning = explanation.summary();
+    if let Some(fix) = explanation.fix() {
+        meaning = format!("{meaning} Fix: {fix}");
+    }
+    (escape_str(&meaning), escape_str(&explanation.lines().join("\n")))
 }
 
 #[derive(Debug, Default)]

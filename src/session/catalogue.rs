@@ -108,7 +108,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "log.deferrals",
         Warn,
-        "{count} of {attempts} logged attempt(s) to {domain} were deferred ({first} to {last})",
+        "{count} of {attempts} logged attempt(s) to {domain} were deferred{span}",
         "The most frequent reply below says why; follow the matching step.",
     ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
