@@ -251,6 +251,30 @@ impl SmtpStep {
         self.probed = Some(results);
     }
 
+    /// The connection (and TLS) of the console, or the probe's tally, in one line.
+    fn status_line(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let (Some(report), true) = (&self.connection, self.console_job.is_some()) {
+            let mut part = format!("{} ({}) {}", report.host, report.addr, report.outcome);
+            if let Some(ms) = report.banner_ms.filter(|_| !report.banner.is_empty()) {
+                part.push_str(&format!(", banner {ms} ms"));
+            }
+            parts.push(part);
+            if let Some(tls) = &self.tls {
+                let verified = if tls.verified { "certificate verified" } else { "certificate NOT verified" };
+                parts.push(format!("{} {verified}", tls.protocol));
+            }
+            if self.data_mode {
+                parts.push("data mode: end with a lone '.'".into());
+            }
+        }
+        if let Some(results) = &self.probed {
+            let ok = results.iter().filter(|r| r.connect.outcome == Outcome::Ok).count();
+            parts.push(format!("probe: {ok} of {} greeted", results.len()));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
     fn header(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         if let Some(report) = &self.connection {
@@ -333,7 +357,9 @@ impl Step for SmtpStep {
         let subtitle = if self.probe_job.is_some() {
             "probing… (Esc cancels)".to_string()
         } else {
-            "Enter: probe every MX address · c: connect to the first MX · type SMTP below (:help)".to_string()
+            self.status_line().unwrap_or_else(|| {
+                "Enter: probe every MX address · c: connect to the first MX · type SMTP below (:help)".to_string()
+            })
         };
         let mut rows = self.header();
         if self.transcript.is_empty() {
