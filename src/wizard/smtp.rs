@@ -255,11 +255,7 @@ impl SmtpStep {
     fn status_line(&self) -> Option<String> {
         let mut parts = Vec::new();
         if let (Some(report), true) = (&self.connection, self.console_job.is_some()) {
-            let mut part = format!("{} ({}) {}", report.host, report.addr, report.outcome);
-            if let Some(ms) = report.banner_ms.filter(|_| !report.banner.is_empty()) {
-                part.push_str(&format!(", banner {ms} ms"));
-            }
-            parts.push(part);
+            parts.push(format!("{} ({}) {}", report.host, report.addr, report.outcome));
             if let Some(tls) = &self.tls {
                 let verified = if tls.verified { "certificate verified" } else { "certificate NOT verified" };
                 parts.push(format!("{} {verified}", tls.protocol));
