@@ -85,11 +85,22 @@ pub struct SmtpConfig {
     pub slow_banner_ms: u64,
     /// How many connections a probe of many MX addresses opens at once.
     pub concurrency: usize,
+    /// A PEM file of extra trusted CA certificates for verifying receivers' certificates.
+    pub ca_file: Option<PathBuf>,
+    /// Trust the system's certificates besides the bundled webpki roots.
+    pub native_roots: bool,
 }
 
 impl Default for SmtpConfig {
     fn default() -> SmtpConfig {
-        SmtpConfig { connect_timeout: 10.0, read_timeout: 30.0, slow_banner_ms: 5_000, concurrency: 8 }
+        SmtpConfig {
+            connect_timeout: 10.0,
+            read_timeout: 30.0,
+            slow_banner_ms: 5_000,
+            concurrency: 8,
+            ca_file: None,
+            native_roots: true,
+        }
     }
 }
 
@@ -109,25 +120,32 @@ pub struct MyIpQuery {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
-    /// DNS queries that answer with our public address.
-    pub myip: Vec<MyIpQuery>,
+    /// DNS queries that answer with our public address. `None` means the built-in public ones
+    /// ([`IdentityConfig::default_myip`]), used only when public lookups are allowed; a list
+    /// given in the config (even an empty one) is used as given, also with `--dns-server`.
+    pub myip: Option<Vec<MyIpQuery>>,
+    /// Ask the local MTA for its HELO name (`postconf`, `exim -bP`) when none is given.
+    pub ask_mta: bool,
     /// A mail host known to accept connections, to tell our egress firewall from the receiver's.
     pub known_good_host: Option<String>,
 }
 
 impl Default for IdentityConfig {
     fn default() -> IdentityConfig {
-        IdentityConfig {
-            myip: vec![
-                MyIpQuery { name: "myip.opendns.com".into(), record: "A".into(), server: "208.67.222.222".into() },
-                MyIpQuery {
-                    name: "o-o.myaddr.l.google.com".into(),
-                    record: "TXT".into(),
-                    server: "216.239.32.10".into(),
-                },
-            ],
-            known_good_host: None,
-        }
+        IdentityConfig { myip: None, ask_mta: true, known_good_host: None }
+    }
+}
+
+impl IdentityConfig {
+    /// The public what-is-my-IP queries used when none are configured: OpenDNS answers
+    /// `myip.opendns.com A` with the asking address, Google answers `o-o.myaddr.l.google.com
+    /// TXT` with the address of the resolver or client asking it directly.
+    pub fn default_myip() -> Vec<MyIpQuery> {
+        vec![
+            MyIpQuery { name: "myip.opendns.com".into(), record: "A".into(), server: "208.67.222.222".into() },
+            MyIpQuery { name: "myip.opendns.com".into(), record: "AAAA".into(), server: "2620:119:35::35".into() },
+            MyIpQuery { name: "o-o.myaddr.l.google.com".into(), record: "TXT".into(), server: "216.239.32.10".into() },
+        ]
     }
 }
 
@@ -137,6 +155,17 @@ impl Default for IdentityConfig {
 pub struct BlocklistConfig {
     /// A dnsbl.toml replacing the bundled list.
     pub zones_file: Option<PathBuf>,
+    /// The zones checked by default (all zones of the list when empty).
+    pub zones: Vec<String>,
+    /// Seconds the whole block-list check may take; the generic timeout when unset.
+    pub deadline: Option<f64>,
+}
+
+impl BlocklistConfig {
+    /// The deadline of one check: `deadline`, else `fallback`.
+    pub fn deadline(&self, fallback: Duration) -> Duration {
+        self.deadline.filter(|d| *d > 0.0 && d.is_finite()).map(Duration::from_secs_f64).unwrap_or(fallback)
+    }
 }
 
 /// Queue settings.
@@ -243,6 +272,17 @@ mod tests {
         assert_eq!(config.timeout, 2.5);
         assert_eq!(config.smtp.concurrency, 3);
         assert!(toml::from_str::<Config>("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn myip_is_unset_unless_configured() {
+        assert_eq!(Config::default().identity.myip, None);
+        let config: Config = toml::from_str("[identity]\nmyip = []\n").unwrap();
+        assert_eq!(config.identity.myip, Some(Vec::new()));
+        let config: Config =
+            toml::from_str("[[identity.myip]]\nname = \"myip.test\"\nrecord = \"A\"\nserver = \"127.0.0.1:5353\"\n")
+                .unwrap();
+        assert_eq!(config.identity.myip.unwrap()[0].server, "127.0.0.1:5353");
     }
 
     #[test]

@@ -36,7 +36,8 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
             return 2;
         }
     };
-    let journal = match cli::open_journal(global.journal.as_ref()) {
+    let journal_path = global.journal.clone().or_else(mailwiz::tui::runtime::default_journal_path);
+    let journal = match cli::open_journal(journal_path.as_ref()) {
         Ok(journal) => journal,
         Err(err) => {
             eprintln!("mailwiz: {err}");
@@ -50,7 +51,8 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
             return err.exit_code();
         }
     };
-    match mailwiz::tui::run(ctx, target).await {
+    let options = mailwiz::tui::Options { no_color: global.no_color };
+    match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {
             eprintln!("mailwiz: {err:#}");

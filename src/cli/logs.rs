@@ -1,10 +1,73 @@
-//! `mailwiz logs`.
+//! `mailwiz logs FILE... [--domain D] [--format F]`: MTA logs summarised for a domain.
+
+use serde_json::Value;
 
 use super::CliResult;
-use super::args::LogsArgs;
+use super::args::{LogFormat, LogsArgs};
+use super::output::{CliError, exit_for, findings_text, print_json};
 use crate::context::Context;
+use crate::logs::{self, DomainFilter, Format, LogsError, LogsRequest};
+use crate::session::Target;
+use crate::session::escape::escape_str;
 
 /// Runs `mailwiz logs`.
-pub async fn run(_args: LogsArgs, _ctx: &Context, _json: bool) -> CliResult {
-    super::not_built("logs")
+pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
+    let target = match &args.domain {
+        Some(domain) => {
+            Some(Target::parse(domain).map_err(|err| CliError::Input(format!("--domain {domain}: {err}")))?)
+        }
+        None => None,
+    };
+    let paths = logs::input::expand(&args.files).map_err(|err| CliError::Input(err.to_string()))?;
+    let request = LogsRequest {
+        paths,
+        format: format(args.format),
+        filter: target.as_ref().map(|t| DomainFilter::new(&t.domain)),
+        reference: None,
+    };
+    let analysis = tokio::task::spawn_blocking(move || logs::analyse(&request, &|| false, &mut |_| {}))
+        .await
+        .map_err(|err| CliError::CannotRun(format!("reading the logs failed: {err}")))?
+        .map_err(|err| match err {
+            LogsError::Input(message) => CliError::Input(message),
+            LogsError::Cancelled => CliError::CannotRun(err.to_string()),
+        })?;
+    let findings = analysis.findings();
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    for file in &analysis.summary.files {
+        if let Some(error) = &file.error {
+            eprintln!("mailwiz: skipped: {}", escape_str(error));
+        }
+    }
+    if json {
+        let fields = serde_json::to_value(&analysis.summary).unwrap_or(Value::Null);
+        let target = target.map_or(Value::Null, |t| Value::from(t.domain));
+        print_json("logs", target, fields, &findings);
+    } else {
+        let mut out = String::new();
+        for row in crate::wizard::logs::summary_rows(&analysis.summary) {
+            out.push_str(&row.text());
+            out.push('\n');
+        }
+        if !findings.is_empty() {
+            out.push('\n');
+            out.push_str(&findings_text(&findings));
+        }
+        print!("{out}");
+    }
+    Ok(exit_for(&findings))
+}
+
+fn format(format: LogFormat) -> Option<Format> {
+    match format {
+        LogFormat::Auto => None,
+        LogFormat::IisW3c => Some(Format::IisW3c),
+        LogFormat::IisNcsa => Some(Format::IisNcsa),
+        LogFormat::Postfix => Some(Format::Postfix),
+        LogFormat::Exim => Some(Format::Exim),
+        LogFormat::ExchangeMsgtrk => Some(Format::ExchangeMsgtrk),
+        LogFormat::ExchangeSmtp => Some(Format::ExchangeSmtp),
+    }
 }

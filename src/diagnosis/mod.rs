@@ -1,1 +1,244 @@
-//! Diagnosis: rules that turn findings into ranked likely causes with their next actions.
+//! Diagnosis: rules that turn findings into ranked likely causes, each with the evidence it rests
+//! on and the next actions.
+
+pub mod rule;
+
+use crate::session::catalogue;
+use crate::session::{Finding, Session, Severity};
+
+pub use rule::{Condition, Rule};
+
+/// One likely cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cause {
+    /// `diagnosis.*`.
+    pub id: String,
+    /// 0 to 1; causes are ranked by it.
+    pub score: f64,
+    pub summary: String,
+    pub explanation: String,
+    /// The findings the cause rests on, as `id: summary`.
+    pub evidence: Vec<String>,
+    /// The ids of those findings.
+    pub finding_ids: Vec<String>,
+    pub actions: Vec<String>,
+}
+
+impl Cause {
+    /// The cause as a finding (`diagnosis.*`, severity fail) for the panel, the JSON and the report.
+    pub fn to_finding(&self) -> Finding {
+        Finding {
+            id: self.id.clone(),
+            severity: Severity::Fail,
+            summary: self.summary.clone(),
+            detail: self.explanation.clone(),
+            evidence: self.evidence.clone(),
+            fix: self.actions.join(" "),
+            args: vec![("score".into(), format!("{:.2}", self.score))],
+        }
+    }
+}
+
+/// What the templates of a cause are filled with besides the findings' own values.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub ip: Option<String>,
+    pub helo: Option<String>,
+    pub domain: Option<String>,
+}
+
+impl Facts {
+    /// The facts a session knows.
+    pub fn from_session(session: &Session) -> Facts {
+        Facts {
+            ip: session.identity.ip.map(|ip| ip.to_string()),
+            helo: session.identity.helo.clone(),
+            domain: session.target.as_ref().map(|t| t.domain.clone()),
+        }
+    }
+}
+
+/// Evaluates `rules` over `findings` and returns the causes that apply, most likely first.
+/// Findings of the `diagnosis` family itself are ignored.
+pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Cause> {
+    let findings: Vec<Finding> = findings.iter().filter(|f| f.family() != "diagnosis").cloned().collect();
+    let mut causes: Vec<Cause> = rules.iter().filter_map(|rule| apply(rule, &findings, facts)).collect();
+    causes.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    causes
+}
+
+/// Convenience: the bundled rules over a session's findings.
+pub fn diagnose_session(session: &Session) -> Vec<Cause> {
+    diagnose(&rule::bundled(), &session.findings, &Facts::from_session(session))
+}
+
+fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
+    let mut cited: Vec<&Finding> = Vec::new();
+    for condition in &rule.all {
+        let first = condition.matching(findings).next()?;
+        cited.push(first);
+    }
+    let symptoms: Vec<&Finding> = rule.any.iter().flat_map(|c| c.matching(findings)).collect();
+    if !rule.any.is_empty() && symptoms.is_empty() {
+        return None;
+    }
+    if rule.none.iter().any(|c| c.matching(findings).next().is_some()) {
+        return None;
+    }
+    if !rule.every_outcome.is_empty() {
+        let outcomes: Vec<&Finding> =
+            findings.iter().filter(|f| rule::CONNECTION_OUTCOMES.contains(&f.id.as_str())).collect();
+        if outcomes.is_empty() || !outcomes.iter().all(|f| rule.every_outcome.contains(&f.id)) {
+            return None;
+        }
+        cited.extend(outcomes);
+    }
+    let boost: f64 = rule.boost.iter().filter(|b| b.holds(findings)).map(|b| b.add).sum();
+    for finding in symptoms.iter().copied() {
+        if !cited.iter().any(|c| std::ptr::eq(*c, finding)) {
+            cited.push(finding);
+        }
+    }
+
+    let args = template_args(&cited, &symptoms, facts);
+    let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let entry = catalogue::entry(&rule.cause)?;
+    Some(Cause {
+        id: rule.cause.clone(),
+        score: (rule.confidence + boost).min(1.0),
+        summary: catalogue::fill(entry.summary, &args),
+        explanation: catalogue::fill(&rule.explanation, &args),
+        evidence: cited.iter().map(|f| format!("{}: {}", f.id, f.summary)).collect(),
+        finding_ids: cited.iter().map(|f| f.id.clone()).collect(),
+        actions: rule.actions.iter().map(|a| catalogue::fill(a, &args)).collect(),
+    })
+}
+
+/// Placeholder values: the facts, then the values of the cited findings, then `symptoms`.
+fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Vec<(String, String)> {
+    let mut args: Vec<(String, String)> = Vec::new();
+    let mut put = |key: &str, value: &str| {
+        if !args.iter().any(|(k, _)| k == key) {
+            args.push((key.to_string(), value.to_string()));
+        }
+    };
+    for (key, value) in [("ip", &facts.ip), ("helo", &facts.helo), ("domain", &facts.domain)] {
+        if let Some(value) = value {
+            put(key, value);
+        }
+    }
+    for finding in cited {
+        for (key, value) in &finding.args {
+            put(key, value);
+        }
+    }
+    let mut summaries: Vec<&str> = symptoms.iter().map(|f| f.summary.as_str()).collect();
+    summaries.dedup();
+    summaries.truncate(3);
+    put("symptoms", &summaries.join("; "));
+    put("ip", "our address");
+    put("helo", "the name in its PTR");
+    put("domain", "the receiving domain");
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(id: &str, args: &[(&str, &str)]) -> Finding {
+        Finding::new(id, args)
+    }
+
+    fn facts() -> Facts {
+        Facts {
+            ip: Some("203.0.113.5".into()),
+            helo: Some("mail.example.com".into()),
+            domain: Some("bank.example".into()),
+        }
+    }
+
+    #[test]
+    fn bundled_rules_load() {
+        assert!(rule::bundled().len() >= 10);
+    }
+
+    #[test]
+    fn missing_ptr_outranks_helo_and_a_listing_without_a_citing_reply() {
+        let findings = vec![
+            f(
+                "smtp.banner_4xx",
+                &[("host", "mx1.bank.example"), ("addr", "192.0.2.10"), ("reply", "421 4.0.0 Server error")],
+            ),
+            f("smtp.closed_before_banner", &[("host", "mx2.bank.example"), ("addr", "192.0.2.11")]),
+            f("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]),
+            f("helo.mismatch", &[("helo", "host1.internal"), ("ip", "203.0.113.5"), ("reason", "no A record")]),
+            f(
+                "dnsbl.listed",
+                &[
+                    ("ip", "203.0.113.5"),
+                    ("zone", "dnsbl.demo.example"),
+                    ("meaning", "spam source"),
+                    ("delist", "https://dnsbl.demo.example/remove"),
+                ],
+            ),
+        ];
+        let causes = diagnose(&rule::bundled(), &findings, &facts());
+        let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(&ids[..3], ["diagnosis.missing_ptr", "diagnosis.helo_mismatch", "diagnosis.blocklisted"]);
+        assert!(causes[0].finding_ids.contains(&"ptr.missing".to_string()));
+        assert!(causes[0].finding_ids.contains(&"smtp.banner_4xx".to_string()));
+        assert!(causes[0].actions[0].contains("203.0.113.5") && causes[0].actions[0].contains("mail.example.com"));
+        assert!(!ids.contains(&"diagnosis.receiver_filter"), "ruled out by ptr.missing");
+        let blocklisted = causes.iter().find(|c| c.id == "diagnosis.blocklisted").unwrap();
+        assert!(blocklisted.actions[1].contains("https://dnsbl.demo.example/remove"));
+    }
+
+    #[test]
+    fn a_reply_naming_the_list_puts_the_listing_first() {
+        let findings = vec![
+            f(
+                "smtp.banner_5xx",
+                &[
+                    ("host", "mx"),
+                    ("addr", "192.0.2.10"),
+                    ("reply", "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org"),
+                ],
+            ),
+            f("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]),
+            f(
+                "dnsbl.listed",
+                &[
+                    ("ip", "203.0.113.5"),
+                    ("zone", "zen.spamhaus.org"),
+                    ("meaning", "SBL"),
+                    ("delist", "https://check.spamhaus.org/"),
+                ],
+            ),
+        ];
+        let causes = diagnose(&rule::bundled(), &findings, &facts());
+        assert_eq!(causes[0].id, "diagnosis.blocklisted");
+    }
+
+    #[test]
+    fn timeouts_everywhere_mean_a_firewall_but_one_answer_does_not() {
+        let timeout = f("smtp.timeout", &[("host", "mx"), ("addr", "192.0.2.10"), ("port", "25"), ("timeout", "10 s")]);
+        let causes = diagnose(&rule::bundled(), std::slice::from_ref(&timeout), &facts());
+        assert_eq!(causes[0].id, "diagnosis.firewall");
+        let ok = f("smtp.ok", &[("host", "mx2"), ("addr", "192.0.2.11"), ("banner", "220 hi"), ("ms", "12")]);
+        let causes = diagnose(&rule::bundled(), &[timeout, ok], &facts());
+        assert!(causes.iter().all(|c| c.id != "diagnosis.firewall"));
+    }
+
+    #[test]
+    fn nothing_wrong_gives_no_cause() {
+        let findings = vec![
+            f("mx.ok", &[("domain", "good.example"), ("count", "1")]),
+            f("smtp.ok", &[("host", "mx"), ("addr", "192.0.2.20"), ("banner", "220 hi"), ("ms", "3")]),
+            f("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]),
+            f("helo.ok", &[("helo", "mail.example.com"), ("ip", "203.0.113.5")]),
+            f("dnsbl.clean", &[("ip", "203.0.113.5"), ("count", "12")]),
+        ];
+        assert!(diagnose(&rule::bundled(), &findings, &facts()).is_empty());
+    }
+}

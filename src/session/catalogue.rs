@@ -108,7 +108,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "log.deferrals",
         Warn,
-        "{count} of {attempts} logged attempt(s) to {domain} were deferred ({first} to {last})",
+        "{count} of {attempts} logged attempt(s) to {domain} were deferred{span}",
         "The most frequent reply below says why; follow the matching step.",
     ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
@@ -250,6 +250,13 @@ pub const CATALOGUE: &[Entry] = &[
         Warn,
         "Our public IP address is not known",
         "Give it with --ip; identity and block-list checks need it.",
+    ),
+    e(
+        "ip.candidates_disagree",
+        Warn,
+        "Our address candidates disagree: {candidates}",
+        "Mail may leave through another address than you think (NAT, a second uplink, a relay); check the address \
+         receivers see (the one echoed in EHLO) and fix PTR and block listings for that one.",
     ),
     // dnsbl
     e("dnsbl.clean", Ok, "{ip} is on none of the {count} block lists checked", ""),

@@ -52,6 +52,10 @@ pub struct Finding {
     pub evidence: Vec<String>,
     #[serde(default)]
     pub fix: String,
+    /// The values the templates were filled with (`ip`, `zone`, ...), for rules that reason on
+    /// findings; not part of the JSON shape.
+    #[serde(skip)]
+    pub args: Vec<(String, String)>,
 }
 
 impl Finding {
@@ -69,6 +73,7 @@ impl Finding {
             detail: String::new(),
             evidence: Vec::new(),
             fix: catalogue::fill(entry.fix, args),
+            args: args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         }
     }
 
@@ -81,6 +86,7 @@ impl Finding {
             detail: String::new(),
             evidence: Vec::new(),
             fix: String::new(),
+            args: Vec::new(),
         }
     }
 
@@ -104,6 +110,11 @@ impl Finding {
     pub fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;
         self
+    }
+
+    /// The value a template placeholder was filled with.
+    pub fn arg(&self, name: &str) -> Option<&str> {
+        self.args.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// The id's first component (`ptr` for `ptr.missing`).

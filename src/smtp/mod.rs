@@ -1,2 +1,11 @@
 //! SMTP: reply parser, client session with STARTTLS, connection outcome classification, the
 //! probe and the reply explainer.
+
+pub mod connection;
+pub mod explain;
+pub mod probe;
+pub mod reply;
+pub mod session;
+pub mod stream;
+pub mod target;
+pub mod tls;

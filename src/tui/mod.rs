@@ -1,9 +1,32 @@
-//! The terminal front end: app (model + update), runtime, ui, keys and theme.
+//! The terminal front end: app (model + update), runtime (the only place with I/O and
+//! `select!`), ui (one render function per region), keys (bindings and help) and theme.
 
-use crate::context::Context;
-use crate::session::Target;
+pub mod app;
+pub mod keys;
+pub mod runtime;
+pub mod theme;
+pub mod ui;
 
-/// Runs the wizard in the terminal until the user quits.
-pub async fn run(_ctx: Context, _target: Option<Target>) -> anyhow::Result<()> {
-    anyhow::bail!("the terminal wizard is not built yet")
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub use app::{App, Cmd, Msg, update};
+pub use runtime::{Options, run};
+
+/// Renders `app` on a `width` x `height` test terminal and returns the screen as text, one line
+/// per row with trailing spaces removed; for snapshot tests.
+pub fn render_to_string(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("the test backend never fails");
+    terminal.draw(|frame| ui::draw(frame, app)).expect("the test backend never fails");
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }

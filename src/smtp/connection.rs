@@ -1,0 +1,483 @@
+//! Opening an SMTP connection to one address and classifying how it went; the open connection
+//! journals every line sent and received.
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::{TcpSocket, TcpStream};
+
+use super::reply::{LineReader, Reply, ReplyAssembler, ReplyLine};
+use super::stream::SmtpStream;
+use super::tls::{self, TlsInfo};
+use crate::context::Context;
+use crate::session::escape::escape_bytes;
+use crate::session::{Event, EventKind, Finding, Journal};
+
+/// How a connection attempt ended (DESIGN.md §1, connection outcome classification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Refused,
+    Timeout,
+    Unreachable,
+    ClosedBeforeBanner,
+    ResetBeforeBanner,
+    Banner4xx,
+    Banner5xx,
+    ClosedAfterBanner,
+    Ok,
+}
+
+impl Outcome {
+    /// The snake_case name, also the finding id's last part.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::Unreachable => "unreachable",
+            Outcome::ClosedBeforeBanner => "closed_before_banner",
+            Outcome::ResetBeforeBanner => "reset_before_banner",
+            Outcome::Banner4xx => "banner_4xx",
+            Outcome::Banner5xx => "banner_5xx",
+            Outcome::ClosedAfterBanner => "closed_after_banner",
+            Outcome::Ok => "ok",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one connection attempt showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectReport {
+    pub host: String,
+    /// The address we meant to reach.
+    pub addr: SocketAddr,
+    /// Where the connection really went, when the demo world redirects it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routed_to: Option<SocketAddr>,
+    pub source: Option<IpAddr>,
+    pub outcome: Outcome,
+    pub connect_ms: Option<u64>,
+    pub banner_ms: Option<u64>,
+    /// The banner lines, escaped.
+    pub banner: Vec<String>,
+    #[serde(skip)]
+    pub banner_reply: Option<Reply>,
+    /// The system's error or our reason, when the outcome is not `ok`.
+    pub error: Option<String>,
+    /// TLS details for implicit TLS.
+    pub tls: Option<TlsInfo>,
+    #[serde(skip)]
+    pub timeout: Duration,
+}
+
+impl ConnectReport {
+    /// The finding for this outcome (`smtp.ok`, `smtp.refused`, …).
+    pub fn finding(&self) -> Finding {
+        let banner = self.banner_reply.as_ref().map(Reply::one_line).unwrap_or_default();
+        let args = [
+            ("host", self.host.as_str()),
+            ("addr", &self.addr.ip().to_string()),
+            ("port", &self.addr.port().to_string()),
+            ("timeout", &format!("{:.1} s", self.timeout.as_secs_f64())),
+            ("error", self.error.as_deref().unwrap_or("")),
+            ("reply", &banner),
+            ("banner", &banner),
+            ("ms", &self.banner_ms.or(self.connect_ms).unwrap_or(0).to_string()),
+        ];
+        let mut finding = Finding::new(&format!("smtp.{}", self.outcome), &args).with_evidence(self.banner.clone());
+        if let Some(error) = &self.error {
+            finding = finding.with_detail(error.clone());
+        }
+        finding
+    }
+
+    /// The `smtp.slow_banner` finding when the banner took longer than `limit_ms`.
+    pub fn slow_banner(&self, limit_ms: u64) -> Option<Finding> {
+        let ms = self.banner_ms.filter(|ms| *ms > limit_ms)?;
+        let args = [("host", self.host.as_str()), ("addr", &self.addr.ip().to_string()), ("ms", &ms.to_string())];
+        Some(Finding::new("smtp.slow_banner", &args).with_evidence(self.banner.clone()))
+    }
+}
+
+/// Why a reply could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ReadError {
+    #[error("the server closed the connection")]
+    Closed,
+    #[error("the server reset the connection")]
+    Reset,
+    #[error("no complete reply within {0:.1} s")]
+    Timeout(f64),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A reply, or why there was none, with what came before the failure.
+#[derive(Debug, Clone)]
+pub struct ReplyError {
+    pub error: ReadError,
+    pub partial: Option<Reply>,
+}
+
+impl fmt::Display for ReplyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.error)?;
+        if let Some(partial) = &self.partial {
+            write!(f, " after: {}", partial.one_line())?;
+        }
+        Ok(())
+    }
+}
+
+/// An open SMTP connection. Every line it sends or receives goes to the journal.
+#[derive(Debug)]
+pub struct Connection {
+    reader: LineReader<BufReader<SmtpStream>>,
+    assembler: ReplyAssembler,
+    journal: Journal,
+    pub host: String,
+    pub addr: SocketAddr,
+    pub tls: Option<TlsInfo>,
+    read_timeout: Duration,
+}
+
+impl Connection {
+    fn new(stream: SmtpStream, host: &str, addr: SocketAddr, ctx: &Context) -> Connection {
+        Connection {
+            reader: LineReader::new(BufReader::new(stream)),
+            assembler: ReplyAssembler::default(),
+            journal: ctx.journal.clone(),
+            host: host.to_string(),
+            addr,
+            tls: None,
+            read_timeout: Duration::from_secs_f64(ctx.config.smtp.read_timeout.max(0.001)),
+        }
+    }
+
+    /// True inside TLS.
+    pub fn is_tls(&self) -> bool {
+        self.reader_stream().is_tls()
+    }
+
+    fn reader_stream(&self) -> &SmtpStream {
+        // LineReader only exposes get_mut; a shared view is enough here.
+        self.reader_ref().get_ref()
+    }
+
+    fn reader_ref(&self) -> &BufReader<SmtpStream> {
+        self.reader.get_ref()
+    }
+
+    /// Sends `line` as typed plus CRLF. `journal_text` replaces the line in the journal (AUTH
+    /// secrets); the bytes on the wire are always exactly `line`.
+    pub async fn send(&mut self, line: &str, journal_text: Option<&str>) -> io::Result<()> {
+        let mut bytes = Vec::with_capacity(line.len() + 2);
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.extend_from_slice(b"\r\n");
+        let kind = if self.is_tls() { EventKind::TlsSent } else { EventKind::Sent };
+        let text = journal_text.map(str::to_string).unwrap_or_else(|| escape_bytes(line.as_bytes()));
+        self.journal.record(Event::new(kind, text).with_data(serde_json::json!({ "peer": self.addr.to_string() })));
+        let stream = self.reader.get_mut().get_mut();
+        stream.write_all(&bytes).await?;
+        stream.flush().await
+    }
+
+    /// The next line from the server, journaled; `Ok(None)` when the server closed. No deadline:
+    /// the console waits as long as the user lets it; use [`Connection::read_reply`] otherwise.
+    /// Cancel-safe.
+    pub async fn next_line(&mut self) -> io::Result<Option<ReplyLine>> {
+        let line = self.reader.next_line().await?;
+        if let Some(line) = &line {
+            self.journal_line(line);
+        }
+        Ok(line)
+    }
+
+    fn journal_line(&self, line: &ReplyLine) {
+        let kind = if self.is_tls() { EventKind::TlsReceived } else { EventKind::Received };
+        let mut data = serde_json::json!({ "peer": self.addr.to_string() });
+        let clean = std::str::from_utf8(&line.raw).is_ok_and(|s| !s.chars().any(char::is_control));
+        if !clean {
+            data["raw_hex"] = serde_json::Value::from(hex_string(&line.raw));
+        }
+        if line.cut {
+            data["cut"] = serde_json::Value::from(true);
+        }
+        self.journal.record(Event::new(kind, line.display()).with_data(data));
+    }
+
+    /// Adds a line to the reply being assembled; the whole reply once its last line is in.
+    pub fn assemble(&mut self, line: ReplyLine) -> Option<Reply> {
+        self.assembler.push(line)
+    }
+
+    /// The unfinished reply, when the stream ended in the middle of one.
+    pub fn assemble_finish(&mut self) -> Option<Reply> {
+        self.assembler.finish()
+    }
+
+    /// Reads one whole reply within the read deadline.
+    pub async fn read_reply(&mut self) -> Result<Reply, ReplyError> {
+        let deadline = self.read_timeout;
+        let result = tokio::time::timeout(deadline, async {
+            loop {
+                match self.next_line().await {
+                    Ok(Some(line)) => {
+                        if let Some(reply) = self.assembler.push(line) {
+                            return Ok(reply);
+                        }
+                    }
+                    Ok(None) => return Err(ReadError::Closed),
+                    Err(err) => return Err(read_error(&err)),
+                }
+            }
+        })
+        .await;
+        let error = match result {
+            Ok(Ok(reply)) if reply.incomplete => {
+                return Err(ReplyError { error: ReadError::Closed, partial: Some(reply) });
+            }
+            Ok(Ok(reply)) => return Ok(reply),
+            Ok(Err(error)) => error,
+            Err(_) => ReadError::Timeout(deadline.as_secs_f64()),
+        };
+        Err(ReplyError { error, partial: self.assembler.finish() })
+    }
+
+    /// Sends a command and reads its reply.
+    pub async fn command(&mut self, line: &str) -> Result<Reply, ReplyError> {
+        if let Err(err) = self.send(line, None).await {
+            return Err(ReplyError { error: read_error(&err), partial: None });
+        }
+        self.read_reply().await
+    }
+
+    /// Upgrades to TLS after the server answered 220 to STARTTLS. Bytes the server sent after its
+    /// 220 are dropped, as RFC 3207 requires.
+    pub async fn upgrade(self, ctx: &Context) -> Result<Connection, tls::TlsError> {
+        let Connection { reader, host, addr, journal, read_timeout, .. } = self;
+        let stream = reader.into_inner().into_inner();
+        let SmtpStream::Plain(tcp) = stream else {
+            return Err(tls::TlsError::Config("the connection is already inside TLS".into()));
+        };
+        journal.log(EventKind::Info, format!("TLS handshake with {host} ({addr})"));
+        match tls::handshake(tcp, &host, ctx).await {
+            Ok((tls_stream, info)) => {
+                journal.record(
+                    Event::new(EventKind::Info, format!("TLS established: {}", info.describe().join("; ")))
+                        .with_data(serde_json::to_value(&info).unwrap_or_default()),
+                );
+                let mut conn = Connection::new(SmtpStream::Tls(Box::new(tls_stream)), &host, addr, ctx);
+                conn.tls = Some(info);
+                conn.read_timeout = read_timeout;
+                Ok(conn)
+            }
+            Err(err) => {
+                journal.log(EventKind::Error, err.to_string());
+                Err(err)
+            }
+        }
+    }
+
+    /// Closes the connection (FIN; TLS close_notify first when inside TLS).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.reader.get_mut().get_mut().shutdown()).await;
+        self.journal.log(EventKind::Info, format!("closed the connection to {} ({})", self.host, self.addr));
+    }
+}
+
+fn hex_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_error(err: &io::Error) -> ReadError {
+    match err.kind() {
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => ReadError::Reset,
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe => ReadError::Closed,
+        _ => ReadError::Io(err.to_string()),
+    }
+}
+
+/// Connects to `addr` (through `ctx.connect_map`), optionally inside TLS from the first byte, reads
+/// the banner and classifies the attempt. The connection is returned when the banner is 2xx.
+pub async fn open(
+    ctx: &Context,
+    host: &str,
+    addr: SocketAddr,
+    implicit_tls: bool,
+) -> (ConnectReport, Option<Connection>) {
+    open_with(ctx, host, addr, implicit_tls, true).await
+}
+
+/// Like [`open`]; without `read_banner` the attempt ends at the TCP (and TLS) handshake.
+pub async fn open_with(
+    ctx: &Context,
+    host: &str,
+    addr: SocketAddr,
+    implicit_tls: bool,
+    read_banner: bool,
+) -> (ConnectReport, Option<Connection>) {
+    let routed = ctx.connect_map.route(addr);
+    let source = ctx.config.source;
+    let timeout = Duration::from_secs_f64(ctx.config.smtp.connect_timeout.max(0.001));
+    let mut report = ConnectReport {
+        host: host.to_string(),
+        addr,
+        routed_to: (routed != addr).then_some(routed),
+        source,
+        outcome: Outcome::Ok,
+        connect_ms: None,
+        banner_ms: None,
+        banner: Vec::new(),
+        banner_reply: None,
+        error: None,
+        tls: None,
+        timeout,
+    };
+    ctx.journal.log(EventKind::Info, format!("connecting to {host} ({addr}){}", via(routed, addr)));
+    let started = Instant::now();
+    let tcp = match tcp_connect(routed, source, timeout).await {
+        Ok(tcp) => tcp,
+        Err((outcome, error)) => {
+            report.outcome = outcome;
+            report.error = Some(error);
+            ctx.journal.log(EventKind::Error, format!("{host} ({addr}): {}", report.error.as_deref().unwrap_or("")));
+            return (report, None);
+        }
+    };
+    report.connect_ms = Some(millis(started.elapsed()));
+    ctx.journal.log(EventKind::Info, format!("connected to {host} ({addr}) in {} ms", millis(started.elapsed())));
+    let stream = if implicit_tls {
+        match tls::handshake(tcp, host, ctx).await {
+            Ok((tls_stream, info)) => {
+                report.tls = Some(info);
+                SmtpStream::Tls(Box::new(tls_stream))
+            }
+            Err(err) => {
+                report.outcome = Outcome::ClosedBeforeBanner;
+                report.error = Some(err.to_string());
+                ctx.journal.log(EventKind::Error, err.to_string());
+                return (report, None);
+            }
+        }
+    } else {
+        SmtpStream::Plain(tcp)
+    };
+    let mut conn = Connection::new(stream, host, addr, ctx);
+    conn.tls = report.tls.clone();
+    if !read_banner {
+        return (report, Some(conn));
+    }
+    let banner = conn.read_reply().await;
+    report.banner_ms = Some(millis(started.elapsed()));
+    classify_banner(&mut report, banner);
+    (report.clone(), (report.outcome == Outcome::Ok).then_some(conn))
+}
+
+fn via(routed: SocketAddr, addr: SocketAddr) -> String {
+    if routed == addr { String::new() } else { format!(" via {routed}") }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn classify_banner(report: &mut ConnectReport, banner: Result<Reply, ReplyError>) {
+    let (reply, error) = match banner {
+        Ok(reply) => (Some(reply), None),
+        Err(ReplyError { error, partial }) => (partial, Some(error)),
+    };
+    report.banner = reply.as_ref().map(Reply::display_lines).unwrap_or_default();
+    report.outcome = match (&reply, &error) {
+        (Some(reply), _) if reply.is_transient() => Outcome::Banner4xx,
+        (Some(reply), _) if reply.is_permanent() => Outcome::Banner5xx,
+        (Some(_), None) => Outcome::Ok,
+        (Some(_), Some(_)) => Outcome::ClosedAfterBanner,
+        (None, Some(ReadError::Reset)) => Outcome::ResetBeforeBanner,
+        (None, Some(ReadError::Timeout(_))) => Outcome::Timeout,
+        (None, _) => Outcome::ClosedBeforeBanner,
+    };
+    report.error = error.map(|e| match e {
+        ReadError::Timeout(secs) => format!("connected, but no banner within {secs:.1} s"),
+        other => other.to_string(),
+    });
+    report.banner_reply = reply;
+}
+
+async fn tcp_connect(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<TcpStream, (Outcome, String)> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
+    let socket = socket.map_err(|e| (Outcome::Unreachable, e.to_string()))?;
+    if let Some(source) = source {
+        if source.is_ipv4() != addr.is_ipv4() {
+            return Err((Outcome::Unreachable, format!("the source address {source} cannot reach {}", addr.ip())));
+        }
+        socket
+            .bind(SocketAddr::new(source, 0))
+            .map_err(|e| (Outcome::Unreachable, format!("cannot use the source address {source}: {e}")))?;
+    }
+    match tokio::time::timeout(timeout, socket.connect(addr)).await {
+        Err(_) => Err((Outcome::Timeout, format!("no answer within {:.1} s", timeout.as_secs_f64()))),
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(err)) => Err((connect_outcome(&err), err.to_string())),
+    }
+}
+
+fn connect_outcome(err: &io::Error) -> Outcome {
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => Outcome::Refused,
+        io::ErrorKind::TimedOut => Outcome::Timeout,
+        io::ErrorKind::ConnectionReset => Outcome::ResetBeforeBanner,
+        _ => Outcome::Unreachable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_classification() {
+        let mut report = open_report();
+        classify_banner(&mut report, Ok(Reply::parse("554 5.7.1 go away")));
+        assert_eq!(report.outcome, Outcome::Banner5xx);
+        classify_banner(&mut report, Err(ReplyError { error: ReadError::Reset, partial: None }));
+        assert_eq!(report.outcome, Outcome::ResetBeforeBanner);
+        let partial = Some(Reply::parse("220-mx.test"));
+        classify_banner(&mut report, Err(ReplyError { error: ReadError::Closed, partial }));
+        assert_eq!(report.outcome, Outcome::ClosedAfterBanner);
+        classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial: None }));
+        assert_eq!(report.outcome, Outcome::Timeout);
+        assert_eq!(report.finding().id, "smtp.timeout");
+    }
+
+    fn open_report() -> ConnectReport {
+        ConnectReport {
+            host: "mx.test".into(),
+            addr: "192.0.2.1:25".parse().unwrap(),
+            routed_to: None,
+            source: None,
+            outcome: Outcome::Ok,
+            connect_ms: Some(1),
+            banner_ms: None,
+            banner: Vec::new(),
+            banner_reply: None,
+            error: None,
+            tls: None,
+            timeout: Duration::from_secs(1),
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! The model of the terminal wizard and `update`, which turns messages into state changes and
+//! commands for the runtime. Nothing here performs I/O: journal writes, jobs and saves are
+//! [`Cmd`]s the runtime executes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::keys::{self, Action};
+use super::theme::Theme;
+use crate::context::Context;
+use crate::session::{Event, EventKind, Finding, Session, Severity};
+use crate::wizard::{Effect, Job, JobEvent, JobId, StepId, StepStatus, Tone, Wizard};
+
+/// Something that happened: a key, the mouse, a job's event, a finished save.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    /// The terminal has a new size (columns, rows).
+    Resize(u16, u16),
+    Job(JobEvent),
+    /// The spinner timer.
+    Tick,
+    /// The outcome of a [`Cmd::Save`].
+    Saved(Result<Vec<PathBuf>, String>),
+    /// SIGTERM/SIGHUP: leave now.
+    Terminate,
+}
+
+/// Work for the runtime.
+pub enum Cmd {
+    /// Run a job with a fresh cancellation token.
+    Spawn(Job),
+    /// Write an event to the journal (before the next draw).
+    Record(Event),
+    /// Cancel a running job.
+    Cancel(JobId),
+    /// Journal `state` (target and identity at this moment), then save transcript, report and
+    /// journal next to `base` (`base.txt`, `.md`, `.jsonl`).
+    Save { base: PathBuf, state: Event },
+    /// Leave the program.
+    Quit,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cmd::Spawn(job) => write!(f, "Spawn({:?} {})", job.step, job.label),
+            Cmd::Record(event) => write!(f, "Record({:?} {})", event.kind, event.text),
+            Cmd::Cancel(id) => write!(f, "Cancel({})", id.0),
+            Cmd::Save { base, .. } => write!(f, "Save({})", base.display()),
+            Cmd::Quit => write!(f, "Quit"),
+        }
+    }
+}
+
+/// What the input line is for while it has the focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The current step's console.
+    Console,
+    /// The text of a note.
+    Note,
+    /// Where to save.
+    SavePath,
+    /// Unsaved work: quit anyway?
+    ConfirmQuit,
+}
+
+/// Navigation (keys drive the wizard) or input (keys go to the input line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Navigation,
+    Input(Purpose),
+}
+
+/// A job the runtime is running for a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningJob {
+    pub id: JobId,
+    pub step: StepId,
+    pub label: String,
+}
+
+/// Scroll position of one step's main pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Scroll {
+    /// First visible row when not following the tail.
+    pub offset: usize,
+    /// The user scrolled away from the end of a console.
+    pub detached: bool,
+}
+
+/// Lines typed in one step's console, for Up/Down.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub lines: Vec<String>,
+    /// Position while browsing; `None` when editing a new line.
+    pub cursor: Option<usize>,
+}
+
+/// A one-line message under the main pane (saved, could not save, cancelled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub tone: Tone,
+    pub text: String,
+}
+
+/// The whole state of the terminal wizard.
+pub struct App {
+    pub ctx: Context,
+    pub session: Session,
+    pub wizard: Wizard,
+    /// The step on screen.
+    pub current: StepId,
+    pub mode: Mode,
+    pub input: Input,
+    pub history: HashMap<StepId, History>,
+    pub scroll: HashMap<StepId, Scroll>,
+    pub jobs: Vec<RunningJob>,
+    /// Index into [`App::findings_sorted`] of the finding whose details are shown.
+    pub selected_finding: Option<usize>,
+    pub show_help: bool,
+    pub message: Option<Message>,
+    /// Something happened since the last save.
+    pub unsaved: bool,
+    /// The terminal's size (columns, rows).
+    pub size: (u16, u16),
+    /// Spinner frame, advanced by [`Msg::Tick`] while jobs run.
+    pub spinner: usize,
+    pub theme: Theme,
+    /// Where saves go by default.
+    pub save_dir: PathBuf,
+    pub quit: bool,
+    redraw: bool,
+}
+
+impl App {
+    /// The wizard at step 1 over `session`. Our IP and HELO name from the configuration seed the
+    /// session's identity.
+    pub fn new(ctx: Context, mut session: Session) -> App {
+        if let Some(ip) = ctx.config.ip {
+            session.identity.add_candidate(ip, if ctx.demo { "demo" } else { "--ip" });
+        }
+        if session.identity.helo.is_none() {
+            session.identity.helo = ctx.config.helo.clone();
+        }
+        let save_dir = crate::config::paths::sessions_dir().unwrap_or_else(|| PathBuf::from("."));
+        App {
+            ctx,
+            session,
+            wizard: Wizard::new(),
+            current: StepId::Queue,
+            mode: Mode::Navigation,
+            input: Input::default(),
+            history: HashMap::new(),
+            scroll: HashMap::new(),
+            jobs: Vec::new(),
+            selected_finding: None,
+            show_help: false,
+            message: None,
+            unsaved: false,
+            size: (120, 40),
+            spinner: 0,
+            theme: Theme::default(),
+            save_dir,
+            quit: false,
+            redraw: true,
+        }
+    }
+
+    /// True once after every change that must be drawn.
+    pub fn take_redraw(&mut self) -> bool {
+        std::mem::take(&mut self.redraw)
+    }
+
+    /// True while any job runs.
+    pub fn busy(&self) -> bool {
+        !self.jobs.is_empty()
+    }
+
+    /// Whether `step` has a job running.
+    pub fn step_busy(&self, step: StepId) -> bool {
+        self.jobs.iter().any(|j| j.step == step)
+    }
+
+    /// The findings in panel order: worst first, then in the order found.
+    pub fn findings_sorted(&self) -> Vec<&Finding> {
+        let mut findings: Vec<&Finding> = self.session.findings.iter().collect();
+        findings.sort_by_key(|f| f.severity);
+        findings
+    }
+
+    /// The finding whose details are shown.
+    pub fn selected(&self) -> Option<&Finding> {
+        self.selected_finding.and_then(|i| self.findings_sorted().get(i).copied())
+    }
+
+    /// The default save path (without extension) for this session.
+    pub fn default_save_base(&self) -> PathBuf {
+        self.save_dir.join(format!("mailwiz-{}", self.session.started.format("%Y%m%d-%H%M%S")))
+    }
+
+    /// The status shown for `step` in the step list.
+    pub fn step_status(&self, step: StepId) -> StepStatus {
+        if self.step_busy(step) { StepStatus::Running } else { self.wizard.step(step).status() }
+    }
+
+    /// The prompt of the input line in its current use.
+    pub fn input_prompt(&self) -> Option<String> {
+        match self.mode {
+            Mode::Input(Purpose::Note) => Some("note> ".into()),
+            Mode::Input(Purpose::SavePath) => Some("save to> ".into()),
+            Mode::Input(Purpose::ConfirmQuit) => Some("unsaved work; quit anyway? (y quit, s save, n stay) ".into()),
+            _ => self.wizard.step(self.current).prompt(),
+        }
+    }
+
+    /// Rows of the main pane that fit on screen, from the terminal size.
+    pub fn page_rows(&self) -> usize {
+        super::ui::main_rows(self.size)
+    }
+
+    fn set_message(&mut self, tone: Tone, text: impl Into<String>) {
+        self.message = Some(Message { tone, text: text.into() });
+    }
+
+    fn goto(&mut self, step: StepId) {
+        if self.current != step {
+            self.current = step;
+            self.message = None;
+        }
+    }
+}
+
+/// Applies `msg` to `app` and returns what the runtime must do. No I/O.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    let cmds = match msg {
+        Msg::Tick => {
+            if !app.busy() {
+                return Vec::new();
+            }
+            app.spinner = app.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Resize(width, height) => {
+            app.size = (width, height);
+            Vec::new()
+        }
+        Msg::Key(key) if keys::is_press(&key) => on_key(app, key),
+        Msg::Key(_) => return Vec::new(),
+        Msg::Mouse(mouse) => match mouse.kind {
+            MouseEventKind::ScrollUp => scroll_by(app, -3),
+            MouseEventKind::ScrollDown => scroll_by(app, 3),
+            _ => return Vec::new(),
+        },
+        Msg::Job(event) => on_job_event(app, event),
+        Msg::Saved(Ok(paths)) => {
+            app.unsaved = false;
+            let text = match paths.split_first() {
+                Some((first, rest)) => {
+                    let others: Vec<String> = rest
+                        .iter()
+                        .filter_map(|p| p.extension().map(|e| format!(".{}", e.to_string_lossy())))
+                        .collect();
+                    format!("saved {} (and {})", first.display(), others.join(", "))
+                }
+                None => "saved".to_string(),
+            };
+            app.set_message(Tone::Ok, text);
+            Vec::new()
+        }
+        Msg::Saved(Err(err)) => {
+            app.set_message(Tone::Fail, format!("not saved: {err}"));
+            Vec::new()
+        }
+        Msg::Terminate => {
+            app.quit = true;
+            vec![Cmd::Quit]
+        }
+    };
+    app.redraw = true;
+    cmds
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
+    if app.show_help {
+        // Any key closes the help; Ctrl-C still quits.
+        app.show_help = false;
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return request_quit(app);
+        }
+        return Vec::new();
+    }
+    match app.mode {
+        Mode::Navigation => on_navigation_key(app, key),
+        Mode::Input(purpose) => on_input_key(app, purpose, key),
+    }
+}
+
+fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
+    let Some(action) = keys::action_for(&key) else {
+        if let KeyCode::Char(c) = key.code
+            && app.wizard.step(app.current).keys().iter().any(|k| k.key == c)
+        {
+            let effects = app.wizard.step_mut(app.current).key(c, &mut app.session, &app.ctx);
+            return apply_effects(app, effects);
+        }
+        return Vec::new();
+    };
+    match action {
+        Action::NextStep => app.goto(app.current.next()),
+        Action::PrevStep => app.goto(app.current.prev()),
+        Action::GotoStep(n) => app.goto(StepId::ALL[n]),
+        Action::ScrollUp => return move_or_scroll(app, -1),
+        Action::ScrollDown => return move_or_scroll(app, 1),
+        Action::PageUp => return move_or_scroll(app, -(app.page_rows().max(1) as isize)),
+        Action::PageDown => return move_or_scroll(app, app.page_rows().max(1) as isize),
+        Action::Top => return scroll_by(app, isize::MIN / 2),
+        Action::Bottom => return scroll_by(app, isize::MAX / 2),
+        Action::Run => {
+            app.message = None;
+            let effects = app.wizard.step_mut(app.current).run(&mut app.session, &app.ctx);
+            return apply_effects(app, effects);
+        }
+        Action::Type | Action::Command => {
+            if app.wizard.step(app.current).prompt().is_none() {
+                app.set_message(Tone::Dim, format!("the {} step has no console", app.current.title()));
+                return Vec::new();
+            }
+            let prefill = if action == Action::Command { ":" } else { "" };
+            app.input = Input::new(prefill.to_string());
+            app.mode = Mode::Input(Purpose::Console);
+        }
+        Action::Note => {
+            app.input = Input::default();
+            app.mode = Mode::Input(Purpose::Note);
+        }
+        Action::PrevFinding => select_finding(app, -1),
+        Action::NextFinding => select_finding(app, 1),
+        Action::Help => app.show_help = true,
+        Action::Save => {
+            app.input = Input::new(app.default_save_base().display().to_string());
+            app.mode = Mode::Input(Purpose::SavePath);
+        }
+        Action::Cancel => return cancel_jobs(app),
+        Action::Quit => return request_quit(app),
+    }
+    Vec::new()
+}
+
+fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return if purpose == Purpose::ConfirmQuit { quit_now(app) } else { request_quit(app) };
+    }
+    if purpose == Purpose::ConfirmQuit {
+        return match key.code {
+            KeyCode::Char('y' | 'Y' | 'q') => quit_now(app),
+            KeyCode::Char('s' | 'S') => {
+                app.input = Input::new(app.default_save_base().display().to_string());
+                app.mode = Mode::Input(Purpose::SavePath);
+                Vec::new()
+            }
+            _ => {
+                app.mode = Mode::Navigation;
+                Vec::new()
+            }
+        };
+    }
+    match key.code {
+        KeyCode::Esc => {
+            app.mode = Mode::Navigation;
+            app.input = Input::default();
+            Vec::new()
+        }
+        KeyCode::Enter => {
+            let line = app.input.value_and_reset();
+            submit(app, purpose, line)
+        }
+        KeyCode::Up | KeyCode::Down if purpose == Purpose::Console => {
+            browse_history(app, key.code == KeyCode::Up);
+            Vec::new()
+        }
+        _ => {
+            app.input.handle_event(&crossterm::event::Event::Key(key));
+            Vec::new()
+        }
+    }
+}
+
+fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
+    match purpose {
+        Purpose::Console => {
+            let history = app.history.entry(app.current).or_default();
+            if !line.trim().is_empty() && history.lines.last() != Some(&line) {
+                history.lines.push(line.clone());
+            }
+            history.cursor = None;
+            // A console follows its newest lines after the user typed.
+            app.scroll.entry(app.current).or_default().detached = false;
+            let effects = app.wizard.step_mut(app.current).submit(&line, &mut app.session, &app.ctx);
+            apply_effects(app, effects)
+        }
+        Purpose::Note => {
+            app.mode = Mode::Navigation;
+            add_note(app, &line)
+        }
+        Purpose::SavePath => {
+            app.mode = Mode::Navigation;
+            let trimmed = line.trim();
+            let base = if trimmed.is_empty() { app.default_save_base() } else { save_base(Path::new(trimmed)) };
+            app.set_message(Tone::Dim, format!("saving to {}…", base.display()));
+            vec![Cmd::Save { base, state: state_event(&app.session) }]
+        }
+        Purpose::ConfirmQuit => Vec::new(),
+    }
+}
+
+/// The session's target and identity now, so the saved report names them.
+fn state_event(session: &Session) -> Event {
+    let target = session.target.as_ref().map(|t| t.domain.clone());
+    let ip = session.identity.ip.map(|ip| ip.to_string());
+    let text = format!(
+        "session state: target {}, our IP {}, HELO {}",
+        target.as_deref().unwrap_or("none"),
+        ip.as_deref().unwrap_or("unknown"),
+        session.identity.helo.as_deref().unwrap_or("unknown")
+    );
+    Event::new(EventKind::Info, text).with_data(serde_json::json!({
+        "target": target,
+        "ip": ip,
+        "helo": session.identity.helo,
+        "observed_error": session.observed_error,
+    }))
+}
+
+/// A note becomes a finding of severity `note`: journaled through a command, then shown.
+fn add_note(app: &mut App, text: &str) -> Vec<Cmd> {
+    let text = crate::session::escape::escape_str(text.trim());
+    if text.is_empty() {
+        app.set_message(Tone::Dim, "empty note dropped");
+        return Vec::new();
+    }
+    let mut note = Finding::note(&text);
+    if let Some(target) = &app.session.target {
+        note = note.with_detail(format!("while looking at {} ({} step)", target.display, app.current.title()));
+    }
+    let event = Event::new(EventKind::Note, format!("note {}", note.summary))
+        .with_data(serde_json::to_value(&note).expect("findings serialise"));
+    app.session.push_finding(note);
+    app.unsaved = true;
+    app.selected_finding = app.findings_sorted().iter().rposition(|f| f.severity == Severity::Note);
+    vec![Cmd::Record(event)]
+}
+
+/// `report.txt`, `report.md` and `report.jsonl` all mean the base `report`.
+fn save_base(path: &Path) -> PathBuf {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("txt" | "md" | "jsonl" | "json") => path.with_extension(""),
+        _ => path.to_path_buf(),
+    }
+}
+
+fn browse_history(app: &mut App, older: bool) {
+    let history = app.history.entry(app.current).or_default();
+    if history.lines.is_empty() {
+        return;
+    }
+    let last = history.lines.len() - 1;
+    history.cursor = match (history.cursor, older) {
+        (None, true) => Some(last),
+        (None, false) => None,
+        (Some(i), true) => Some(i.saturating_sub(1)),
+        (Some(i), false) if i >= last => None,
+        (Some(i), false) => Some(i + 1),
+    };
+    let text = history.cursor.map(|i| history.lines[i].clone()).unwrap_or_default();
+    app.input = Input::new(text);
+}
+
+fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
+    let mut cmds = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Spawn(job) => {
+                app.jobs.push(RunningJob { id: job.id, step: job.step, label: job.label.clone() });
+                app.unsaved = true;
+                cmds.push(Cmd::Spawn(job));
+            }
+            Effect::Record(event) => {
+                app.unsaved = true;
+                cmds.push(Cmd::Record(event));
+            }
+            Effect::Goto(step) => app.goto(step),
+        }
+    }
+    cmds
+}
+
+fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Cmd> {
+    if event.done {
+        app.jobs.retain(|j| j.id != event.job);
+    }
+    app.unsaved = true;
+    let step = event.step;
+    let effects = app.wizard.step_mut(step).on_event(event, &mut app.session);
+    if let Some(i) = app.selected_finding
+        && i >= app.session.findings.len()
+    {
+        app.selected_finding = app.session.findings.len().checked_sub(1);
+    }
+    apply_effects(app, effects)
+}
+
+fn cancel_jobs(app: &mut App) -> Vec<Cmd> {
+    // The current step's jobs, else the newest job of any step.
+    let step = if app.step_busy(app.current) {
+        app.current
+    } else if let Some(job) = app.jobs.last() {
+        job.step
+    } else {
+        app.message = None;
+        return Vec::new();
+    };
+    let (cancelled, kept): (Vec<_>, Vec<_>) = app.jobs.drain(..).partition(|j| j.step == step);
+    app.jobs = kept;
+    app.wizard.step_mut(step).cancel(&mut app.session);
+    let labels: Vec<&str> = cancelled.iter().map(|j| j.label.as_str()).collect();
+    app.set_message(Tone::Warn, format!("cancelled: {}", labels.join(", ")));
+    cancelled.into_iter().map(|j| Cmd::Cancel(j.id)).collect()
+}
+
+fn select_finding(app: &mut App, delta: isize) {
+    let count = app.session.findings.len();
+    if count == 0 {
+        app.selected_finding = None;
+        return;
+    }
+    app.selected_finding = Some(match app.selected_finding {
+        None if delta > 0 => 0,
+        None => count - 1,
+        Some(i) => (i as isize + delta).clamp(0, count as isize - 1) as usize,
+    });
+}
+
+fn move_or_scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
+    if app.wizard.step_mut(app.current).select(delta) {
+        return Vec::new();
+    }
+    scroll_by(app, delta)
+}
+
+fn scroll_by(app: &mut App, delta: isize) -> Vec<Cmd> {
+    let view = app.wizard.step(app.current).view(&app.session);
+    let page = app.page_rows();
+    let max = view.rows.len().saturating_sub(page);
+    let scroll = app.scroll.entry(app.current).or_default();
+    let start = if view.follow_tail && !scroll.detached { max } else { scroll.offset.min(max) };
+    let offset = start.saturating_add_signed(delta).min(max);
+    scroll.offset = offset;
+    scroll.detached = offset < max;
+    Vec::new()
+}
+
+fn request_quit(app: &mut App) -> Vec<Cmd> {
+    if app.unsaved {
+        app.mode = Mode::Input(Purpose::ConfirmQuit);
+        app.input = Input::default();
+        Vec::new()
+    } else {
+        quit_now(app)
+    }
+}
+
+fn quit_now(app: &mut App) -> Vec<Cmd> {
+    app.quit = true;
+    vec![Cmd::Quit]
+}

@@ -1,0 +1,227 @@
+//! Key bindings of navigation and input mode; the status-bar hints and the help overlay are
+//! generated from these tables, so they always tell the truth.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// What a key does in navigation mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    NextStep,
+    PrevStep,
+    /// Go to step number n (0-based).
+    GotoStep(usize),
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Run,
+    Type,
+    Command,
+    Note,
+    PrevFinding,
+    NextFinding,
+    Help,
+    Save,
+    Cancel,
+    Quit,
+}
+
+/// One key (code and modifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chord {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+const fn key(code: KeyCode) -> Chord {
+    Chord { code, mods: KeyModifiers::NONE }
+}
+
+const fn ctrl(c: char) -> Chord {
+    Chord { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+}
+
+/// A binding: the keys, what they do, how help names them, and the short status-bar hint.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    pub chords: &'static [Chord],
+    pub action: Action,
+    /// Key names as shown ("Tab", "Ctrl-S").
+    pub keys: &'static str,
+    /// One line for the help overlay.
+    pub help: &'static str,
+    /// A word or two for the status bar; `None` keeps the binding out of the bar.
+    pub hint: Option<&'static str>,
+}
+
+/// Navigation-mode bindings, in help order. Digits 1–7 are handled by [`action_for`].
+pub const NAVIGATION: &[Binding] = &[
+    Binding {
+        chords: &[key(KeyCode::Tab)],
+        action: Action::NextStep,
+        keys: "Tab",
+        help: "next step",
+        hint: Some("next step"),
+    },
+    Binding {
+        chords: &[key(KeyCode::BackTab), Chord { code: KeyCode::BackTab, mods: KeyModifiers::SHIFT }],
+        action: Action::PrevStep,
+        keys: "Shift-Tab",
+        help: "previous step",
+        hint: None,
+    },
+    Binding { chords: &[], action: Action::GotoStep(0), keys: "1-7", help: "go to step 1 to 7", hint: None },
+    Binding {
+        chords: &[key(KeyCode::Enter)],
+        action: Action::Run,
+        keys: "Enter",
+        help: "run the step (or act on the selected row)",
+        hint: Some("run"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Up), key(KeyCode::Char('k'))],
+        action: Action::ScrollUp,
+        keys: "↑/k",
+        help: "scroll up, or select the previous row",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Down), key(KeyCode::Char('j'))],
+        action: Action::ScrollDown,
+        keys: "↓/j",
+        help: "scroll down, or select the next row",
+        hint: None,
+    },
+    Binding { chords: &[key(KeyCode::PageUp)], action: Action::PageUp, keys: "PgUp", help: "page up", hint: None },
+    Binding {
+        chords: &[key(KeyCode::PageDown)],
+        action: Action::PageDown,
+        keys: "PgDn",
+        help: "page down",
+        hint: None,
+    },
+    Binding { chords: &[key(KeyCode::Home)], action: Action::Top, keys: "Home", help: "to the top", hint: None },
+    Binding {
+        chords: &[key(KeyCode::End)],
+        action: Action::Bottom,
+        keys: "End",
+        help: "to the end (follow new lines)",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('i'))],
+        action: Action::Type,
+        keys: "i",
+        help: "type in the step's console",
+        hint: Some("type"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char(':'))],
+        action: Action::Command,
+        keys: ":",
+        help: "type a :command in the step's console",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('n'))],
+        action: Action::Note,
+        keys: "n",
+        help: "add a note to the findings",
+        hint: Some("note"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('['))],
+        action: Action::PrevFinding,
+        keys: "[",
+        help: "select the previous finding",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char(']'))],
+        action: Action::NextFinding,
+        keys: "]",
+        help: "select the next finding (shows its evidence and fix)",
+        hint: Some("finding"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('?')), key(KeyCode::F(1))],
+        action: Action::Help,
+        keys: "?/F1",
+        help: "this help",
+        hint: Some("help"),
+    },
+    Binding {
+        chords: &[ctrl('s')],
+        action: Action::Save,
+        keys: "Ctrl-S",
+        help: "save transcript, report and journal",
+        hint: Some("save"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Esc)],
+        action: Action::Cancel,
+        keys: "Esc",
+        help: "cancel the running job",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('q')), ctrl('c')],
+        action: Action::Quit,
+        keys: "q/Ctrl-C",
+        help: "quit (asks when there is unsaved work)",
+        hint: Some("quit"),
+    },
+];
+
+/// Input-mode keys, for hints and help (the input line itself handles editing keys).
+pub const INPUT: &[(&str, &str)] =
+    &[("Enter", "send the line"), ("↑/↓", "history"), ("Esc", "leave the input line"), ("Ctrl-C", "quit")];
+
+/// True for key presses (and repeats); releases are ignored everywhere.
+pub fn is_press(key: &KeyEvent) -> bool {
+    matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat)
+}
+
+fn chord_matches(chord: &Chord, key: &KeyEvent) -> bool {
+    // Terminals report some characters with SHIFT ('?', ':'); the character already says it.
+    let mods = match key.code {
+        KeyCode::Char(_) => key.modifiers - KeyModifiers::SHIFT,
+        _ => key.modifiers,
+    };
+    chord.code == key.code && chord.mods == mods
+}
+
+/// The navigation-mode action of `key`, if it has one.
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    if let KeyCode::Char(c @ '1'..='7') = key.code
+        && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
+    {
+        return Some(Action::GotoStep(c as usize - '1' as usize));
+    }
+    NAVIGATION.iter().find(|b| b.chords.iter().any(|c| chord_matches(c, key))).map(|b| b.action)
+}
+
+/// The binding of `action`, for its key name.
+pub fn binding(action: Action) -> Option<&'static Binding> {
+    NAVIGATION.iter().find(|b| b.action == action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_actions() {
+        let k = |code, mods| KeyEvent::new(code, mods);
+        assert_eq!(action_for(&k(KeyCode::Tab, KeyModifiers::NONE)), Some(Action::NextStep));
+        assert_eq!(action_for(&k(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevStep));
+        assert_eq!(action_for(&k(KeyCode::Char('3'), KeyModifiers::NONE)), Some(Action::GotoStep(2)));
+        assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
+        assert_eq!(action_for(&k(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
+        assert_eq!(action_for(&k(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(action_for(&k(KeyCode::Char('8'), KeyModifiers::NONE)), None);
+        assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::NONE)), None);
+    }
+}

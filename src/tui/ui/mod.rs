@@ -1,0 +1,67 @@
+//! Drawing: one render function per region of DESIGN.md §1, and the help overlay.
+
+mod findings;
+mod header;
+mod help;
+mod input;
+mod main_pane;
+mod status;
+mod steps;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+
+use super::app::App;
+
+/// Width of the step list.
+const STEPS_WIDTH: u16 = 17;
+
+/// The screen's regions for a terminal of `area`.
+#[derive(Debug, Clone, Copy)]
+pub struct Regions {
+    pub header: Rect,
+    pub steps: Rect,
+    pub main: Rect,
+    pub findings: Rect,
+    pub input: Rect,
+    pub status: Rect,
+}
+
+/// Splits `area` into the regions.
+pub fn regions(area: Rect) -> Regions {
+    let [header, body, input, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+            .areas(area);
+    let findings_width = (area.width * 28 / 100).clamp(20, 44);
+    let [steps, main, findings] =
+        Layout::horizontal([Constraint::Length(STEPS_WIDTH), Constraint::Min(10), Constraint::Length(findings_width)])
+            .areas(body);
+    Regions { header, steps, main, findings, input, status }
+}
+
+/// How many rows of a step's view fit in the main pane of a terminal of `size`.
+pub fn main_rows(size: (u16, u16)) -> usize {
+    let r = regions(Rect::new(0, 0, size.0, size.1));
+    // Borders and the subtitle line.
+    usize::from(r.main.height.saturating_sub(3))
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let r = regions(frame.area());
+    header::render(frame, r.header, app);
+    steps::render(frame, r.steps, app);
+    main_pane::render(frame, r.main, app);
+    findings::render(frame, r.findings, app);
+    input::render(frame, r.input, app);
+    status::render(frame, r.status, app);
+    if app.show_help {
+        help::render(frame, frame.area(), app);
+    }
+}
+
+/// The spinner frame for `tick`.
+pub(crate) fn spinner(tick: usize) -> &'static str {
+    const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+    FRAMES[tick % FRAMES.len()]
+}

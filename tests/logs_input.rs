@@ -1,0 +1,161 @@
+//! `mailwiz logs` on bad and awkward input: binary files, missing paths, empty files, globs,
+//! gzip-rotated logs, hostile bytes, and the JSON shape.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const LOG: &str = "\
+Jan 10 08:00:01 mail postfix/smtp[1]: 1A2B3C4D5E: to=<a@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Try again later (in reply to MAIL FROM command))
+Jan 10 08:10:01 mail postfix/smtp[1]: 2A2B3C4D5E: to=<b@other.example>, relay=mx.other.example[198.51.100.5]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as X)
+this line is not postfix
+Jan 10 09:00:01 mail postfix/smtp[1]: 3A2B3C4D5E: to=<c@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Try again later (in reply to MAIL FROM command))
+";
+
+fn mailwiz(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .expect("mailwiz runs")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.display().to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn binary_missing_and_directory_inputs_are_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = write(dir.path(), "core", &[0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0xff, 0xfe, 0, 0, 3, 0]);
+    for (args, names) in [
+        (vec!["logs", binary.as_str()], "looks like binary data"),
+        (vec!["logs", "/nonexistent/mail.log"], "cannot read /nonexistent/mail.log"),
+        (vec!["logs", dir.path().to_str().unwrap()], "cannot read"),
+        (vec!["logs", "/nonexistent/*.log"], "no file matches"),
+    ] {
+        let output = mailwiz(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        let err = stderr(&output);
+        assert!(err.contains(names), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(output.stdout.is_empty());
+    }
+    let text = write(dir.path(), "notes.txt", b"just some notes\nnothing like a log\n");
+    let output = mailwiz(&["logs", &text]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not in a log format mailwiz reads"));
+}
+
+#[test]
+fn empty_file_gives_an_empty_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "mail.log", b"");
+    let output = mailwiz(&["logs", &empty, "--domain", "bank.example", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["records"], 0);
+    assert_eq!(json["files"][0]["lines"], 0);
+    assert_eq!(json["findings"].as_array().unwrap().len(), 0);
+    let output = mailwiz(&["logs", &empty, "--domain", "bank.example"]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("No log record concerns bank.example."));
+}
+
+#[test]
+fn gzip_rotated_logs_and_globs_are_read_together() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "mail.log", LOG.as_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(LOG.as_bytes()).unwrap();
+    write(dir.path(), "mail.log.2.gz", &gz.finish().unwrap());
+    // A broken file among good ones is reported and skipped.
+    write(dir.path(), "mail.log.3", &[0u8; 64]);
+    let pattern = format!("{}/mail.log*", dir.path().display());
+    let output = mailwiz(&["logs", &pattern, "--domain", "bank.example", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("mail.log.3 looks like binary data"));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[1]["compressed"], true);
+    assert_eq!(files[1]["format"], "postfix");
+    assert_eq!(json["attempts"], 4);
+    assert_eq!(json["statuses"][0]["status"], "deferred");
+    assert_eq!(json["statuses"][0]["count"], 4);
+    assert_eq!(json["codes"][0]["code"], "421 4.7.0");
+    let ids: Vec<&str> = json["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["log.deferrals", "log.reply_code"]);
+}
+
+#[test]
+fn json_shape_and_readable_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = write(dir.path(), "mail.log", LOG.as_bytes());
+    let output = mailwiz(&["logs", &log, "--domain", "user@Bank.Example", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["command"], "logs");
+    assert_eq!(json["target"], "bank.example");
+    for key in
+        ["files", "records", "attempts", "statuses", "codes", "failures", "first_seen", "last_seen", "hours", "latest"]
+    {
+        assert!(json.get(key).is_some(), "missing {key}");
+    }
+    let file = &json["files"][0];
+    assert_eq!((file["lines"].as_u64(), file["examined"].as_u64()), (Some(4), Some(2)));
+    assert_eq!(json["hours"].as_array().unwrap().len(), 2);
+    let latest = &json["latest"][1];
+    assert_eq!(latest["line"], 4);
+    assert_eq!(latest["remote_host"], "mx1.bank.example");
+    assert_eq!(latest["reply_code"], 421);
+    assert_eq!(latest["enhanced_code"], "4.7.0");
+
+    // Without a domain every line is read, and the domains are ranked by failures.
+    let output = mailwiz(&["logs", &log, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["files"][0]["skipped"], 1);
+    assert_eq!(json["domains"][0]["domain"], "bank.example");
+    assert_eq!(json["domains"][0]["failed"], 2);
+
+    let output = mailwiz(&["logs", &log, "--domain", "bank.example"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("Statuses deferred 2"), "{text}");
+    assert!(text.contains("Reply codes 421 4.7.0 ×2"), "{text}");
+    assert!(text.contains("01-10 08:00 │"), "{text}");
+    assert!(text.contains("log.deferrals"), "{text}");
+}
+
+#[test]
+fn terminal_escapes_from_a_log_never_reach_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "Jan 10 08:00:01 mail postfix/smtp[1]: 1A2B3C4D5E: to=<a@bank.example>, relay=none, dsn=4.4.1, status=deferred (connect to mx[192.0.2.1]:25: \x1b[2J\x1b]0;owned\x07 timed out)\n";
+    let log = write(dir.path(), "mail.log", hostile.as_bytes());
+    let output = mailwiz(&["logs", &log, "--domain", "bank.example"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+    assert!(text.contains("\\x1b[2J"), "{text}");
+}
+
+#[test]
+fn very_long_lines_are_skipped_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = LOG.as_bytes().to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', 9 << 20));
+    bytes.push(b'\n');
+    bytes.extend_from_slice(LOG.as_bytes());
+    let log = write(dir.path(), "mail.log", &bytes);
+    let output = mailwiz(&["logs", &log, "--domain", "bank.example", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["statuses"][0]["count"], 4);
+    assert_eq!(json["files"][0]["lines"], 9);
+    let output = mailwiz(&["logs", &log, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["files"][0]["skipped"], 3);
+    assert_eq!(json["files"][0]["lines"], 9);
+}

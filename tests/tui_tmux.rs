@@ -1,0 +1,196 @@
+//! End to end in a real terminal: `mailwiz demo` driven through tmux (send-keys, capture-pane),
+//! and a panic inside the TUI that must give the terminal back and keep the journal.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// How long any one screen may take to appear; generous for a loaded CI machine.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A tmux server of its own (socket named for the test) running a shell at 120x40.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(name: &str, env: &[(&str, &str)]) -> Tmux {
+        let socket = format!("mailwiz-test-{name}-{}", std::process::id());
+        let tmux = Tmux { socket };
+        let mut shell = vec!["env".to_string(), "PS1=$ ".to_string(), "NO_COLOR=1".to_string()];
+        shell.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        shell.extend(["sh".to_string(), "-i".to_string()]);
+        let out = tmux.run(&[&["new-session", "-d", "-x", "120", "-y", "40"], &as_strs(&shell)[..]].concat());
+        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
+        tmux.wait_for("the shell prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("tmux is installed")
+    }
+
+    /// Types `keys` (tmux key names or literal text with `-l`).
+    fn keys(&self, keys: &[&str]) {
+        let out = self.run(&[&["send-keys", "-t", "0"], keys].concat());
+        assert!(out.status.success(), "send-keys {keys:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    fn text(&self, text: &str) {
+        self.keys(&["-l", text]);
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    fn alternate_screen(&self) -> bool {
+        let out = self.run(&["display-message", "-p", "-t", "0", "#{alternate_on}"]);
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Polls the screen until `ready` holds; panics with the last screen after the deadline.
+    fn wait_for(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("timed out waiting for {what}; the screen was:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Checks that the terminal is back in a usable state: main screen, cooked mode with echo, and
+    /// a shell that runs what is typed.
+    fn assert_usable(&self) {
+        self.wait_for("the main screen", |_| !self.alternate_screen());
+        self.keys(&["C-u"]);
+        self.text("clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo :$((40+2))");
+        self.keys(&["Enter"]);
+        let screen = self.wait_for("the shell to answer", |s| s.contains(":42"));
+        assert!(screen.contains("icanon echo :42"), "the terminal is still raw:\n{screen}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mailwiz")
+}
+
+fn quote(path: &Path) -> String {
+    format!("'{}'", path.display())
+}
+
+fn journal_events(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every journal line is whole"))
+        .collect()
+}
+
+#[test]
+fn demo_walkthrough_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let state_home = state.path().to_str().unwrap();
+    let tmux = Tmux::start("demo", &[("XDG_STATE_HOME", state_home)]);
+    tmux.text(&format!("{} demo", bin()));
+    tmux.keys(&["Enter"]);
+
+    // The four regions, the status bar and the banner.
+    let screen = tmux.wait_for("the wizard", |s| s.contains("Tab next step") && s.contains("1 Queue"));
+    for part in ["DEMO WORLD", "┌ Steps", "┌ 1 Queue", "┌ Findings", "q/Ctrl-C quit", "our IP: 203.0.113.5"] {
+        assert!(screen.contains(part), "no {part:?} on\n{screen}");
+    }
+    assert!(tmux.alternate_screen());
+
+    // Tab visits all seven steps and wraps.
+    for (n, title) in ["MX", "Logs", "SMTP", "Identity", "Blocklists", "Diagnosis", "Queue"].iter().enumerate() {
+        tmux.keys(&["Tab"]);
+        let number = (n + 1) % 7 + 1;
+        let pane_title = format!("┌ {number} {title} ");
+        tmux.wait_for(&pane_title, |s| s.contains(&pane_title) && s.contains(&format!("▶{number} ")));
+    }
+
+    // A note appears in the findings panel.
+    tmux.keys(&["n"]);
+    tmux.wait_for("the note prompt", |s| s.contains("note>"));
+    tmux.text("called bank support");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the note in the findings panel", |s| s.contains("✎ note") && s.contains("called bank support"));
+
+    // Saving to a path that cannot be written is an error line, and the session goes on.
+    let blocker = state.path().join("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
+    tmux.keys(&["C-u"]);
+    tmux.text(&blocker.join("report").display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the save error", |s| s.contains("✗ not saved: cannot write"));
+    tmux.keys(&["Tab"]);
+    tmux.wait_for("the wizard to go on", |s| s.contains("┌ 2 MX "));
+
+    // Ctrl-S writes transcript, report and journal.
+    let base: PathBuf = state.path().join("saved/walkthrough");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
+    tmux.keys(&["C-u"]);
+    tmux.text(&base.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    let transcript = std::fs::read_to_string(base.with_extension("txt")).expect("the transcript is written");
+    assert!(transcript.contains(" %%% called bank support\n"), "{transcript}");
+    assert!(transcript.contains(" === mailwiz "), "{transcript}");
+    assert!(std::fs::read_to_string(base.with_extension("md")).unwrap().contains("called bank support"));
+    assert!(base.with_extension("jsonl").is_file());
+
+    // Quit; nothing is unsaved, so no question.
+    tmux.keys(&["q"]);
+    tmux.assert_usable();
+    let sessions = state.path().join("mailwiz/sessions");
+    let journals: Vec<_> = std::fs::read_dir(&sessions).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(journals.len(), 1, "one journal in {}", sessions.display());
+    let events = journal_events(&journals[0]);
+    assert!(events.iter().any(|e| e["kind"] == "note" && e["data"]["summary"] == "called bank support"));
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_keeps_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("panic.jsonl");
+    let tmux =
+        Tmux::start("panic", &[("MAILWIZ_TEST_PANIC_KEY", "%"), ("XDG_STATE_HOME", dir.path().to_str().unwrap())]);
+    tmux.text(&format!("{} --journal {} bank.example", bin(), quote(&journal)));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("Tab next step"));
+    tmux.keys(&["n"]);
+    tmux.text("written before the panic");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the note", |s| s.contains("written before the panic"));
+    tmux.keys(&["%"]);
+    let screen = tmux.wait_for("the panic message", |s| s.contains("test panic"));
+    assert!(screen.contains("MAILWIZ_TEST_PANIC_KEY"), "{screen}");
+    tmux.assert_usable();
+
+    let events = journal_events(&journal);
+    assert_eq!(events[0]["kind"], "start");
+    assert_eq!(events[0]["data"]["target"], "bank.example");
+    assert!(
+        events.iter().any(|e| e["kind"] == "note" && e["data"]["summary"] == "written before the panic"),
+        "{events:?}"
+    );
+}

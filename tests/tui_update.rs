@@ -1,0 +1,209 @@
+//! `update()` driven by messages, with no terminal: step changes, notes, saving, quitting.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mailwiz::context::Context;
+use mailwiz::session::{EventKind, Journal, Session, Severity};
+use mailwiz::tui::app::{Mode, Purpose};
+use mailwiz::tui::{App, Cmd, Msg, update};
+use mailwiz::wizard::StepId;
+
+fn app() -> App {
+    let mut app = App::new(Context::default(), Session::new(Journal::in_memory()));
+    app.save_dir = "/saves".into();
+    update(&mut app, Msg::Resize(120, 40));
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Cmd> {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Cmd> {
+    update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(press(app, KeyCode::Char(c)).is_empty());
+    }
+}
+
+#[test]
+fn tab_digits_and_shift_tab_change_step() {
+    let mut app = app();
+    assert_eq!(app.current, StepId::Queue);
+    let mut visited = vec![app.current];
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Tab);
+        visited.push(app.current);
+    }
+    assert_eq!(visited, StepId::ALL);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current, StepId::Queue, "Tab wraps around");
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.current, StepId::Diagnosis);
+    press(&mut app, KeyCode::Char('4'));
+    assert_eq!(app.current, StepId::Smtp);
+    press(&mut app, KeyCode::Char('9'));
+    assert_eq!(app.current, StepId::Smtp, "no step 9");
+}
+
+#[test]
+fn a_note_is_journaled_through_a_command_and_becomes_a_finding() {
+    let mut app = app();
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty());
+    assert_eq!(app.mode, Mode::Input(Purpose::Note));
+    type_text(&mut app, "called bank\x1b[2J support");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Navigation);
+    let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected one Record, got {cmds:?}") };
+    assert_eq!(event.kind, EventKind::Note);
+    let finding = event.finding().expect("the event carries the note");
+    assert_eq!(finding.severity, Severity::Note);
+    assert_eq!(finding.summary, "called bank\\x1b[2J support", "control bytes are escaped");
+    assert_eq!(app.session.findings, vec![finding]);
+    assert!(app.unsaved);
+    // The journal itself is only written by the runtime.
+    assert!(app.session.journal.events().is_empty());
+}
+
+#[test]
+fn empty_note_and_escape_add_nothing() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    assert!(press(&mut app, KeyCode::Enter).is_empty());
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "abc");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, Mode::Navigation);
+    assert!(app.session.findings.is_empty());
+    assert!(!app.unsaved);
+}
+
+#[test]
+fn save_asks_for_a_path_with_a_default_and_reports_the_outcome() {
+    let mut app = app();
+    assert!(ctrl(&mut app, 's').is_empty());
+    assert_eq!(app.mode, Mode::Input(Purpose::SavePath));
+    let default = app.input.value().to_string();
+    assert!(default.starts_with("/saves/mailwiz-"), "{default}");
+    let cmds = press(&mut app, KeyCode::Enter);
+    let [Cmd::Save { base, state }] = cmds.as_slice() else { panic!("expected Save, got {cmds:?}") };
+    assert_eq!(base.display().to_string(), default);
+    assert_eq!(state.kind, EventKind::Info);
+
+    // A typed path with an extension names the base of all three files.
+    ctrl(&mut app, 's');
+    for _ in 0..default.chars().count() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    type_text(&mut app, "/tmp/out/report.md");
+    let cmds = press(&mut app, KeyCode::Enter);
+    let [Cmd::Save { base, .. }] = cmds.as_slice() else { panic!("expected Save, got {cmds:?}") };
+    assert_eq!(base, std::path::Path::new("/tmp/out/report"));
+
+    app.unsaved = true;
+    update(&mut app, Msg::Saved(Err("cannot write /x.txt: permission denied".into())));
+    assert!(app.unsaved);
+    let message = app.message.clone().unwrap();
+    assert!(message.text.contains("permission denied"), "{message:?}");
+    update(&mut app, Msg::Saved(Ok(vec!["/tmp/out/report.txt".into()])));
+    assert!(!app.unsaved);
+    assert!(app.message.clone().unwrap().text.contains("/tmp/out/report.txt"));
+}
+
+#[test]
+fn quit_asks_only_with_unsaved_work() {
+    let mut app = app();
+    let cmds = press(&mut app, KeyCode::Char('q'));
+    assert!(matches!(cmds.as_slice(), [Cmd::Quit]));
+    assert!(app.quit);
+
+    let mut app = self::app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "x");
+    press(&mut app, KeyCode::Enter);
+    assert!(press(&mut app, KeyCode::Char('q')).is_empty());
+    assert_eq!(app.mode, Mode::Input(Purpose::ConfirmQuit));
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty(), "n stays");
+    assert_eq!(app.mode, Mode::Navigation);
+    assert!(!app.quit);
+    ctrl(&mut app, 'c');
+    assert_eq!(app.mode, Mode::Input(Purpose::ConfirmQuit));
+    press(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.mode, Mode::Input(Purpose::SavePath), "s saves first");
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Char('q'));
+    assert!(matches!(press(&mut app, KeyCode::Char('y')).as_slice(), [Cmd::Quit]));
+    assert!(app.quit);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('?'));
+    assert!(app.show_help);
+    press(&mut app, KeyCode::Tab);
+    assert!(!app.show_help);
+    assert_eq!(app.current, StepId::Queue, "the closing key does nothing else");
+}
+
+#[test]
+fn findings_selection_stays_in_range() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.selected_finding, None);
+    for text in ["a", "b"] {
+        press(&mut app, KeyCode::Char('n'));
+        type_text(&mut app, text);
+        press(&mut app, KeyCode::Enter);
+    }
+    assert_eq!(app.selected().unwrap().summary, "b", "a new note is selected");
+    press(&mut app, KeyCode::Char('['));
+    press(&mut app, KeyCode::Char('['));
+    assert_eq!(app.selected().unwrap().summary, "a");
+    press(&mut app, KeyCode::Char(']'));
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.selected().unwrap().summary, "b");
+}
+
+#[test]
+fn redraw_follows_changes_only() {
+    let mut app = app();
+    assert!(app.take_redraw());
+    assert!(!app.take_redraw());
+    update(&mut app, Msg::Tick);
+    assert!(!app.take_redraw(), "an idle spinner tick draws nothing");
+    press(&mut app, KeyCode::Tab);
+    assert!(app.take_redraw());
+}
+
+#[test]
+fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
+    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::{JobEvent, JobId};
+    let mut app = app();
+    let (a, b) = (JobId::fresh(), JobId::fresh());
+    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into() });
+    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into() });
+    assert!(app.busy());
+    press(&mut app, KeyCode::Char('2'));
+    let cmds = press(&mut app, KeyCode::Esc);
+    assert!(matches!(cmds.as_slice(), [Cmd::Cancel(id)] if *id == a), "{cmds:?}");
+    assert_eq!(app.jobs.len(), 1);
+    assert!(app.message.clone().unwrap().text.contains("MX lookup"));
+
+    // On a step without a job, Esc cancels the newest job of any step.
+    press(&mut app, KeyCode::Char('1'));
+    let cmds = press(&mut app, KeyCode::Esc);
+    assert!(matches!(cmds.as_slice(), [Cmd::Cancel(id)] if *id == b), "{cmds:?}");
+    assert!(!app.busy());
+    assert!(press(&mut app, KeyCode::Esc).is_empty());
+
+    let c = JobId::fresh();
+    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into() });
+    update(&mut app, Msg::Tick);
+    assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
+    update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
+    assert!(!app.busy());
+}
