@@ -176,6 +176,15 @@ pub struct QueueConfig {
     pub file: Option<PathBuf>,
     /// Maximal queue lifetime in days, when the MTA cannot tell.
     pub lifetime_days: Option<f64>,
+    /// Seconds the MTA's listing command may take (60 when unset).
+    pub command_timeout: Option<f64>,
+}
+
+impl QueueConfig {
+    /// The deadline of the listing command.
+    pub fn command_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.command_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(60.0))
+    }
 }
 
 /// Log settings.

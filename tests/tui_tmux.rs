@@ -127,7 +127,7 @@ fn demo_walkthrough_in_tmux() {
 
     // A note appears in the findings panel.
     tmux.keys(&["n"]);
-    tmux.wait_for("the note prompt", |s| s.contains("note> "));
+    tmux.wait_for("the note prompt", |s| s.contains("note>"));
     tmux.text("called bank support");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the note in the findings panel", |s| s.contains("✎ note") && s.contains("called bank support"));
@@ -136,7 +136,7 @@ fn demo_walkthrough_in_tmux() {
     let blocker = state.path().join("a-file");
     std::fs::write(&blocker, "x").unwrap();
     tmux.keys(&["C-s"]);
-    tmux.wait_for("the save prompt", |s| s.contains("save to> "));
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
     tmux.keys(&["C-u"]);
     tmux.text(&blocker.join("report").display().to_string());
     tmux.keys(&["Enter"]);
@@ -147,7 +147,7 @@ fn demo_walkthrough_in_tmux() {
     // Ctrl-S writes transcript, report and journal.
     let base: PathBuf = state.path().join("saved/walkthrough");
     tmux.keys(&["C-s"]);
-    tmux.wait_for("the save prompt", |s| s.contains("save to> "));
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
     tmux.keys(&["C-u"]);
     tmux.text(&base.display().to_string());
     tmux.keys(&["Enter"]);

@@ -177,3 +177,33 @@ fn redraw_follows_changes_only() {
     press(&mut app, KeyCode::Tab);
     assert!(app.take_redraw());
 }
+
+#[test]
+fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
+    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::{JobEvent, JobId};
+    let mut app = app();
+    let (a, b) = (JobId::fresh(), JobId::fresh());
+    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into() });
+    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into() });
+    assert!(app.busy());
+    press(&mut app, KeyCode::Char('2'));
+    let cmds = press(&mut app, KeyCode::Esc);
+    assert!(matches!(cmds.as_slice(), [Cmd::Cancel(id)] if *id == a), "{cmds:?}");
+    assert_eq!(app.jobs.len(), 1);
+    assert!(app.message.clone().unwrap().text.contains("MX lookup"));
+
+    // On a step without a job, Esc cancels the newest job of any step.
+    press(&mut app, KeyCode::Char('1'));
+    let cmds = press(&mut app, KeyCode::Esc);
+    assert!(matches!(cmds.as_slice(), [Cmd::Cancel(id)] if *id == b), "{cmds:?}");
+    assert!(!app.busy());
+    assert!(press(&mut app, KeyCode::Esc).is_empty());
+
+    let c = JobId::fresh();
+    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into() });
+    update(&mut app, Msg::Tick);
+    assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
+    update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
+    assert!(!app.busy());
+}

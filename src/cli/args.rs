@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// mailwiz: find out why mail to one domain is stuck.
 #[derive(Debug, Parser)]
-#[command(name = "mailwiz", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "mailwiz", version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -165,22 +165,28 @@ pub struct SmtpArgs {
     /// Probe: stop after this stage.
     #[arg(long, value_enum)]
     pub quit_after: Option<QuitAfter>,
+    /// Speak TLS from the first byte (implicit TLS, as on port 465).
+    #[arg(long)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct PtrArgs {
-    /// The address to check.
-    pub ip: String,
+    /// The address to check (IPv4 or IPv6). The HELO name to compare comes from --helo.
+    #[arg(value_name = "IP")]
+    pub address: String,
 }
 
 #[derive(Debug, Args)]
 pub struct BlocklistArgs {
-    /// The address to check.
-    pub ip: Option<String>,
-    /// Query these zones instead of the bundled list (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    /// The address (or domain, for domain lists) to check; --ip when omitted.
+    #[arg(value_name = "IP")]
+    pub subject: Option<String>,
+    /// Query these zones instead of the bundled list (comma-separated); zones named here are
+    /// asked even for private and documentation addresses (lab lists).
+    #[arg(long, value_delimiter = ',', value_name = "ZONES")]
     pub zones: Vec<String>,
-    /// Check each zone with its test addresses (127.0.0.2 listed, 127.0.0.1 not).
+    /// Check each zone with its test entries (127.0.0.2 must be listed, 127.0.0.1 must not).
     #[arg(long)]
     pub self_test: bool,
 }

@@ -1,10 +1,121 @@
-//! `mailwiz dns`.
+//! `mailwiz dns [TYPE] NAME`: one query, nslookup-like; with no NAME, the console language of
+//! step 2 read line by line from stdin (works in a pipe).
 
-use super::CliResult;
+use std::io::{IsTerminal, Write};
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
 use super::args::DnsArgs;
+use super::output::{exit_for, print_json};
+use super::{CliError, CliResult};
 use crate::context::Context;
+use crate::dns::Resolver;
+use crate::dns::console::{self, Action, Command, Console, ConsoleLine, Question};
+use crate::dns::resolver::{Outcome, QueryType, Reply};
+use crate::session::Finding;
 
 /// Runs `mailwiz dns`.
-pub async fn run(_args: DnsArgs, _ctx: &Context, _json: bool) -> CliResult {
-    super::not_built("dns")
+pub async fn run(args: DnsArgs, ctx: &Context, json: bool) -> CliResult {
+    match args.words.as_slice() {
+        [] if json => Err(CliError::Input("--json needs a NAME to look up; the console prints text".into())),
+        [] => interactive(ctx).await,
+        words => one_query(words, ctx, json).await,
+    }
+}
+
+async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
+    if words.len() == 2 {
+        words[0].parse::<QueryType>().map_err(|err| CliError::Input(err.to_string()))?;
+    }
+    let command = console::parse(&words.join(" "))
+        .map_err(|err| CliError::Input(err.to_string()))?
+        .ok_or_else(|| CliError::Input("the name to look up is empty".into()))?;
+    let (question, asked_as) = match command {
+        Command::Query { name, qtype, server: None } => {
+            (Question::Name { name, qtype: qtype.unwrap_or(QueryType::A) }, None)
+        }
+        Command::Reverse { ip, server: None } => (Question::Reverse(ip), Some(ip.to_string())),
+        _ => return Err(CliError::Input(format!("\"{}\" is not [TYPE] NAME", words.join(" ")))),
+    };
+    let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
+    let reply = match &question {
+        Question::Name { name, qtype } => {
+            resolver.query(name, *qtype).await.map_err(|err| CliError::Input(err.to_string()))?
+        }
+        Question::Reverse(ip) => resolver.lookup_ptr(*ip).await,
+        Question::Servers => unreachable!("not built from [TYPE] NAME"),
+    };
+    let findings = findings(&reply, &resolver);
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    if json {
+        let fields = json!({
+            "question": {"name": reply.name, "type": reply.qtype},
+            "server": reply.server.to_string(),
+            "status": reply.outcome.label(),
+            "answers": reply.records(),
+            "elapsed_ms": reply.elapsed.as_millis() as u64,
+        });
+        print_json("dns", json!(asked_as.unwrap_or_else(|| reply.name.clone())), fields, &findings);
+    } else {
+        print_lines(&console::render(&reply, asked_as.as_deref()));
+    }
+    Ok(exit_for(&findings))
+}
+
+/// dns.* findings for a reply that is not an answer; a name without records of the type asked
+/// (NODATA) is an answer, not a problem.
+fn findings(reply: &Reply, resolver: &Resolver) -> Vec<Finding> {
+    let name = reply.name.as_str();
+    let evidence = [reply.summary()];
+    let finding = match &reply.outcome {
+        Outcome::Records(_) | Outcome::NoData => return Vec::new(),
+        Outcome::NxDomain => Finding::new("dns.nxdomain", &[("name", name)]),
+        Outcome::ServFail | Outcome::Refused | Outcome::Rcode(_) => Finding::new("dns.servfail", &[("name", name)])
+            .with_detail(format!("{} answered {}.", reply.server, reply.outcome.label())),
+        Outcome::Timeout | Outcome::Failed(_) => {
+            let limits = resolver.limits();
+            let total = limits.timeout * limits.attempts.max(1) as u32;
+            let timeout = format!("{:.1} s", total.as_secs_f64());
+            Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &reply.server.to_string())])
+        }
+    };
+    vec![finding.with_evidence(evidence)]
+}
+
+/// The console on stdin: a prompt when stdin is a terminal, none in a pipe.
+async fn interactive(ctx: &Context) -> CliResult {
+    let prompt = std::io::stdin().is_terminal();
+    let mut console = Console::default();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        if prompt {
+            print!("> ");
+            let _ = std::io::stdout().flush();
+        }
+        let line = match lines.next_line().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(err) => return Err(CliError::CannotRun(format!("cannot read the console input: {err}"))),
+        };
+        match console.submit(&line) {
+            Action::Print(out) => print_lines(&out),
+            Action::Run(lookup) => {
+                print_lines(&lookup.run(ctx).await);
+                println!();
+            }
+            Action::Exit => break,
+        }
+    }
+    Ok(0)
+}
+
+fn print_lines(lines: &[ConsoleLine]) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{}", line.text);
+    }
+    let _ = out.flush();
 }

@@ -1,10 +1,74 @@
-//! `mailwiz ptr`.
+//! `mailwiz ptr IP [--helo NAME]`: reverse DNS, forward confirmation and the HELO name.
 
-use super::CliResult;
+use std::net::IpAddr;
+
+use serde_json::json;
+
 use super::args::PtrArgs;
+use super::output::{exit_for, findings_text, print_json};
+use super::{CliError, CliResult};
 use crate::context::Context;
+use crate::dns::Resolver;
+use crate::dns::helo::{HeloReport, check_helo, helo_finding};
+use crate::dns::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
+use crate::session::escape::escape_str;
 
 /// Runs `mailwiz ptr`.
-pub async fn run(_args: PtrArgs, _ctx: &Context, _json: bool) -> CliResult {
-    super::not_built("ptr")
+pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
+    let ip: IpAddr = args
+        .address
+        .trim()
+        .parse()
+        .map_err(|_| CliError::Input(format!("\"{}\" is not an IP address", escape_str(args.address.trim()))))?;
+    let ip = ip.to_canonical();
+    let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
+    let helo = ctx.config.helo.clone();
+    let (report, helo_report) = tokio::join!(check_ptr(&resolver, ip), async {
+        match &helo {
+            Some(name) => Some(check_helo(&resolver, name, "--helo/config").await),
+            None => None,
+        }
+    });
+    let mut findings: Vec<_> = private_finding(ip, !ctx.public_lookups_allowed()).into_iter().collect();
+    findings.extend(ptr_findings(&report, helo.as_deref()));
+    if let Some(helo_report) = &helo_report {
+        findings.push(helo_finding(helo_report, ip, Some(&report)));
+    }
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    if json {
+        print_json("ptr", json!(ip.to_string()), json!({"ptr": report, "helo": helo_report}), &findings);
+    } else {
+        print!("{}", render(&report, helo_report.as_ref()));
+        println!();
+        print!("{}", findings_text(&findings));
+    }
+    Ok(exit_for(&findings))
+}
+
+/// The readable answer: the PTR query, each name with where it resolves, and the HELO name.
+pub fn render(report: &PtrReport, helo: Option<&HeloReport>) -> String {
+    let mut out = format!(
+        "PTR {} @{}: {} ({} ms)\n",
+        escape_str(&report.reply.name),
+        report.reply.server,
+        report.reply.outcome.label(),
+        report.reply.elapsed.as_millis()
+    );
+    for name in &report.names {
+        let addresses: Vec<String> = name.addresses.iter().map(IpAddr::to_string).collect();
+        let resolves = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
+        let verdict = if name.confirmed { "forward-confirmed" } else { "does not resolve back" };
+        out.push_str(&format!("  {} → {resolves}  ({verdict})\n", escape_str(&name.name)));
+    }
+    match helo {
+        Some(helo) => {
+            let addresses: Vec<String> = helo.addresses.iter().map(IpAddr::to_string).collect();
+            let resolves = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
+            out.push_str(&format!("HELO {} ({}) → {resolves}\n", escape_str(&helo.helo), helo.source));
+        }
+        None => out.push_str("HELO not checked: give the name you announce with --helo\n"),
+    }
+    out
 }

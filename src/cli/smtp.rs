@@ -1,10 +1,178 @@
-//! `mailwiz smtp`.
+//! `mailwiz smtp HOST[:PORT]`: the raw console on stdin/stdout, or with probe flags the probe.
 
-use super::CliResult;
-use super::args::SmtpArgs;
+use std::io::Write;
+
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::args::{QuitAfter, SmtpArgs};
+use super::output::{exit_for, findings_text, print_json};
+use super::{CliError, CliResult};
 use crate::context::Context;
+use crate::session::Finding;
+use crate::session::escape::escape_str;
+use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
+use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
+use crate::smtp::target::{self, HostPort};
 
 /// Runs `mailwiz smtp`.
-pub async fn run(_args: SmtpArgs, _ctx: &Context, _json: bool) -> CliResult {
-    super::not_built("smtp")
+pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
+    let default_port = if args.tls { session::IMPLICIT_TLS_PORT } else { ctx.config.port };
+    let target = target::parse_host_port(&args.host, default_port).map_err(CliError::Input)?;
+    let request = probe_request(&args, ctx);
+    let probing =
+        args.ehlo.is_some() || args.from.is_some() || args.to.is_some() || args.starttls || args.quit_after.is_some();
+    if probing {
+        run_probe(&target, &request, ctx, json).await
+    } else {
+        run_console(target, request, args.tls, ctx, json).await
+    }
+}
+
+fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
+    ProbeRequest {
+        ehlo: args.ehlo.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "localhost".into()),
+        from: args.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
+        to: args.to.clone().or_else(|| ctx.config.to.clone()),
+        starttls: args.starttls,
+        quit_after: args.quit_after.map(|q| match q {
+            QuitAfter::Connect => Stage::Connect,
+            QuitAfter::Banner => Stage::Banner,
+            QuitAfter::Ehlo => Stage::Ehlo,
+            QuitAfter::Starttls => Stage::Starttls,
+            QuitAfter::Mail => Stage::Mail,
+            QuitAfter::Rcpt => Stage::Rcpt,
+        }),
+        implicit_tls: args.tls,
+    }
+}
+
+async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, json: bool) -> CliResult {
+    let addrs = target::addresses(ctx, target).await.map_err(CliError::Input)?;
+    let concurrency = ctx.config.smtp.concurrency.max(1);
+    let results: Vec<ProbeResult> = futures::StreamExt::collect(futures::StreamExt::buffered(
+        futures::stream::iter(addrs.into_iter().map(|addr| probe::probe(ctx, &target.host, addr, request, None))),
+        concurrency,
+    ))
+    .await;
+    let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.iter().cloned()).collect();
+    if json {
+        print_json("smtp", json!(target.host), json!({ "port": target.port, "attempts": results }), &findings);
+    } else {
+        let mut out = String::new();
+        for result in &results {
+            out.push_str(&probe_text(result));
+        }
+        out.push_str(&findings_text(&findings));
+        print!("{out}");
+    }
+    Ok(exit_for(&findings))
+}
+
+/// One probe as a readable transcript.
+pub fn probe_text(result: &ProbeResult) -> String {
+    let c = &result.connect;
+    let mut out = format!("* {} ({}): {}", c.host, c.addr, c.outcome);
+    if let Some(ms) = c.connect_ms {
+        out.push_str(&format!(", connected in {ms} ms"));
+    }
+    if let Some(ms) = c.banner_ms.filter(|_| !c.banner.is_empty()) {
+        out.push_str(&format!(", banner after {ms} ms"));
+    }
+    if let Some(error) = &c.error {
+        out.push_str(&format!(" ({error})"));
+    }
+    out.push('\n');
+    for line in &c.banner {
+        out.push_str(&format!("< {line}\n"));
+    }
+    for stage in &result.stages {
+        out.push_str(&format!("> {}\n", escape_str(&stage.command)));
+        for line in &stage.reply {
+            out.push_str(&format!("< {line}\n"));
+        }
+        if let Some(error) = &stage.error {
+            out.push_str(&format!("* {error}\n"));
+        }
+        for line in stage.explanation.iter().flat_map(|e| e.lines()) {
+            out.push_str(&format!("  = {line}\n"));
+        }
+    }
+    if let Some(ip) = result.echoed_ip {
+        out.push_str(&format!("* the server sees us as {ip}\n"));
+    }
+    out
+}
+
+/// A console event as a line of text for a terminal or a pipe; every peer byte is escaped.
+pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
+    match event {
+        ConsoleEvent::Info(text) => vec![format!("* {}", escape_str(text))],
+        ConsoleEvent::Connected(report) => {
+            let mut line = format!("* {} ({}): {}", report.host, report.addr, report.outcome);
+            if let Some(ms) = report.connect_ms {
+                line.push_str(&format!(", connected in {ms} ms"));
+            }
+            if let Some(error) = &report.error {
+                line.push_str(&format!(" ({})", escape_str(error)));
+            }
+            vec![line]
+        }
+        ConsoleEvent::Sent(text) => vec![format!("> {}", escape_str(text))],
+        ConsoleEvent::Received(text) => vec![format!("< {text}")],
+        ConsoleEvent::Reply { code, explanation } => {
+            if code.is_some_and(|c| c < 400) {
+                return Vec::new();
+            }
+            explanation.lines().into_iter().map(|l| format!("  = {}", escape_str(&l))).collect()
+        }
+        ConsoleEvent::Tls(info) => info.describe().into_iter().map(|l| format!("* {l}")).collect(),
+        ConsoleEvent::Finding(f) => vec![format!("{} {} {}", f.severity.mark(), f.id, f.summary)],
+        ConsoleEvent::Probe(results) => {
+            results.iter().flat_map(|r| probe_text(r).lines().map(String::from).collect::<Vec<_>>()).collect()
+        }
+        ConsoleEvent::Closed(why) => vec![format!("* connection closed: {}", escape_str(why))],
+    }
+}
+
+async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &Context, json: bool) -> CliResult {
+    let (line_tx, line_rx) = mpsc::channel::<String>(16);
+    let (event_tx, mut event_rx) = mpsc::unbounded_channel();
+    let options = ConsoleOptions { port: ctx.config.port, probe: request, mx: Vec::new(), lockstep: true };
+    let cancel = CancellationToken::new();
+    let console =
+        tokio::spawn(session::run(ctx.clone(), options, Some((target.clone(), tls)), line_rx, event_tx, cancel));
+    let stdin = tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line_tx.send(line).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut findings = Vec::new();
+    let mut transcript = Vec::new();
+    while let Some(event) = event_rx.recv().await {
+        if let ConsoleEvent::Finding(f) = &event {
+            findings.push(f.clone());
+        }
+        let lines = event_text(&event);
+        if json {
+            transcript.extend(lines);
+        } else {
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = out.flush();
+        }
+    }
+    stdin.abort();
+    let _ = console.await;
+    if json {
+        print_json("smtp", json!(target.host), json!({ "port": target.port, "transcript": transcript }), &findings);
+    }
+    Ok(exit_for(&findings))
 }

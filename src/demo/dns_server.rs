@@ -51,6 +51,7 @@ pub struct DnsServerBuilder {
     delay: Duration,
     silent: bool,
     rcodes: Vec<(String, ResponseCode)>,
+    silent_names: Vec<String>,
 }
 
 impl DnsServerBuilder {
@@ -83,6 +84,13 @@ impl DnsServerBuilder {
         self.rcode(name, ResponseCode::Refused)
     }
 
+    /// Never answers queries for `name` and every name below it (a block list that is down),
+    /// while answering every other name.
+    pub fn silent_for(mut self, name: &str) -> DnsServerBuilder {
+        self.silent_names.push(name.to_string());
+        self
+    }
+
     fn rcode(mut self, name: &str, code: ResponseCode) -> DnsServerBuilder {
         self.rcodes.push((name.to_string(), code));
         self
@@ -108,7 +116,11 @@ impl DnsServerBuilder {
             for (name, code) in &self.rcodes {
                 rcodes.push((LowerName::from(parse_name(name)?), *code));
             }
-            let handler = Handler { catalog, delay: self.delay, rcodes, queries: queries.clone() };
+            let mut silent_names = Vec::new();
+            for name in &self.silent_names {
+                silent_names.push(LowerName::from(parse_name(name)?));
+            }
+            let handler = Handler { catalog, delay: self.delay, rcodes, silent_names, queries: queries.clone() };
             let mut server = Server::new(handler);
             server.register_socket(udp);
             server.register_listener(tcp, Duration::from_secs(10), 64 * 1024);
@@ -160,6 +172,7 @@ struct Handler {
     catalog: Catalog,
     delay: Duration,
     rcodes: Vec<(LowerName, ResponseCode)>,
+    silent_names: Vec<LowerName>,
     queries: Arc<AtomicUsize>,
 }
 
@@ -169,6 +182,14 @@ impl RequestHandler for Handler {
         self.queries.fetch_add(1, Ordering::SeqCst);
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
+        }
+        let silenced = request
+            .request_info()
+            .ok()
+            .is_some_and(|info| self.silent_names.iter().any(|name| name.zone_of(info.query.name())));
+        if silenced {
+            // Each request runs in its own task, dropped when the server stops.
+            std::future::pending::<()>().await;
         }
         let forced = request.request_info().ok().and_then(|info| {
             self.rcodes.iter().find(|(name, _)| name.zone_of(info.query.name())).map(|(_, code)| *code)

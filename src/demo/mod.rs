@@ -1,17 +1,139 @@
 //! The demo world: in-process DNS and scripted SMTP servers on loopback telling one stuck-mail
 //! story end to end, with no connection leaving the machine.
+//!
+//! [`attach`] starts the world described by `assets/demo-world.toml` ([`world::World`]) and
+//! points a [`Context`] at it: the resolver at the demo DNS server, the connect map from the
+//! receivers' public addresses to the scripted SMTP servers, our IP and HELO name, and the queue
+//! and log files written to a temporary directory.
 
 pub mod dns_server;
 pub mod smtp_server;
+pub mod world;
 
-use crate::context::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::MyIpQuery;
+use crate::context::{ConnectMap, Context};
+use crate::session::EventKind;
+
+pub use world::World;
 
 /// Why the demo world could not start.
 #[derive(Debug, thiserror::Error)]
 #[error("the demo world could not start: {0}")]
 pub struct DemoError(pub String);
 
-/// Starts the demo world and points `ctx` at it.
-pub async fn attach(_ctx: Context) -> Result<Context, DemoError> {
-    Err(DemoError("not built yet".into()))
+/// Everything the running world owns; dropping it stops the servers and removes the files.
+#[derive(Debug)]
+pub struct RunningWorld {
+    pub dns: dns_server::DnsServer,
+    pub smtp: Vec<smtp_server::ScriptedServer>,
+    pub dir: tempfile::TempDir,
+}
+
+/// Starts the bundled demo world and points `ctx` at it.
+pub async fn attach(ctx: Context) -> Result<Context, DemoError> {
+    attach_world(ctx, World::bundled()).await
+}
+
+/// Starts `world` and points `ctx` at it (tests build variants of the bundled world).
+pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, DemoError> {
+    let dns = start_dns(&world, &ctx.config).await?;
+    let mut connect_map = ConnectMap::default();
+    let mut smtp = Vec::new();
+    for server in &world.smtp {
+        let mut script = server.script.clone();
+        if server.tls {
+            let tls = self_signed_tls(&script.hostname)?;
+            script = script.with_tls(tls);
+        }
+        let running = smtp_server::start(script)
+            .await
+            .map_err(|err| DemoError(format!("cannot start the SMTP server for {}: {err}", server.address)))?;
+        connect_map.insert(server.address, running.addr());
+        smtp.push(running);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("mailwiz-demo-")
+        .tempdir()
+        .map_err(|err| DemoError(format!("cannot create a temporary directory: {err}")))?;
+    let mut config = (*ctx.config).clone();
+    config.dns_servers = vec![dns.addr().to_string()];
+    config.ip = Some(world.identity.ip);
+    config.helo = Some(world.identity.helo.clone());
+    config.from = config.from.or(world.identity.from.clone());
+    config.to = config.to.or(world.identity.to.clone());
+    config.identity.myip = Some(
+        world
+            .myip
+            .iter()
+            .map(|q| MyIpQuery { name: q.name.clone(), record: q.record.clone(), server: dns.addr().to_string() })
+            .collect(),
+    );
+    // The world says who we are; the machine's own MTA has no part in it.
+    config.identity.ask_mta = false;
+    config.identity.known_good_host = None;
+    config.dns.compare_with = None;
+    config.logs.paths.clear();
+    let now = chrono::Utc::now();
+    for file in &world.files {
+        let path: PathBuf = dir.path().join(&file.name);
+        std::fs::write(&path, world::fill_times(&file.text, now))
+            .map_err(|err| DemoError(format!("cannot write {}: {err}", path.display())))?;
+        match file.role {
+            world::FileRole::Queue => config.queue.file = Some(path),
+            world::FileRole::Log => config.logs.paths.push(path),
+            world::FileRole::Other => {}
+        }
+    }
+    ctx.journal.log(
+        EventKind::Info,
+        format!(
+            "demo world: DNS on {}, {} SMTP servers on loopback, files in {}",
+            dns.addr(),
+            smtp.len(),
+            dir.path().display()
+        ),
+    );
+    ctx.config = Arc::new(config);
+    ctx.connect_map = Arc::new(connect_map);
+    ctx.demo = true;
+    ctx.keep_alive = Some(Arc::new(RunningWorld { dns, smtp, dir }));
+    Ok(ctx)
+}
+
+async fn start_dns(world: &World, config: &crate::config::Config) -> Result<dns_server::DnsServer, DemoError> {
+    let mut builder = dns_server::DnsServer::builder();
+    let served: Vec<String> = world.zones.iter().map(|z| z.origin.trim_end_matches('.').to_lowercase()).collect();
+    for zone in &world.zones {
+        builder = builder.zone(&zone.origin, &zone.text);
+    }
+    // The bundled block lists the world does not mention answer "not listed".
+    let lists = crate::dns::dnsbl_zones::ZoneList::load(&config.blocklist)
+        .unwrap_or_else(|_| crate::dns::dnsbl_zones::ZoneList::bundled());
+    for zone in lists.zones.iter().map(|z| z.zone.to_lowercase()) {
+        if !served.contains(&zone) {
+            builder = builder.zone(&zone, "");
+        }
+    }
+    for name in &world.servfail {
+        builder = builder.servfail(name);
+    }
+    builder.start().await.map_err(|err| DemoError(err.to_string()))
+}
+
+/// A STARTTLS configuration with a fresh self-signed certificate for `hostname`.
+fn self_signed_tls(hostname: &str) -> Result<Arc<rustls::ServerConfig>, DemoError> {
+    let bad = |err: &dyn std::fmt::Display| DemoError(format!("cannot make a certificate for {hostname}: {err}"));
+    let rcgen::CertifiedKey { cert, signing_key } =
+        rcgen::generate_simple_self_signed(vec![hostname.to_string()]).map_err(|e| bad(&e))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(&e))?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .map_err(|e| bad(&e))?;
+    Ok(Arc::new(config))
 }

@@ -2,10 +2,19 @@
 //! analysis, PTR and FCrDNS, DNS block lists, and what-is-my-IP queries.
 
 pub mod address_class;
+pub mod console;
+pub mod dnsbl;
 pub mod dnsbl_answer;
 pub mod dnsbl_zones;
 pub mod generic_ptr;
+pub mod helo;
 pub mod helo_name;
+pub mod identity;
+pub mod mail_name;
+pub mod mta_helo;
+pub mod mx;
+pub mod myip;
+pub mod ptr;
 pub mod resolver;
 pub mod reverse;
 

@@ -1,1 +1,98 @@
-//! Mail queues: one module per source, all read into queue entries; grouping and ages.
+//! Mail queues: one module per source, all read into [`QueueEntry`]s; grouping and ages.
+//!
+//! [`source::load`] runs the local MTA's listing command or reads a file, [`parse_reader`]
+//! turns a listing into entries (bad lines are counted, never fatal), and [`analyse`] groups
+//! them and derives the `queue.*` findings.
+
+pub mod detect;
+pub mod entry;
+pub mod exchange;
+pub mod exim;
+pub mod findings;
+pub mod group;
+pub mod intern;
+pub mod lines;
+pub mod parsed;
+pub mod postfix_json;
+pub mod postfix_text;
+pub mod reason;
+pub mod sendmail;
+pub mod source;
+pub mod time;
+
+use std::io::{BufRead, Cursor, Read};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use detect::{DetectError, Format};
+pub use entry::{QueueEntry, QueueName, Recipient};
+pub use findings::Lifetime;
+pub use group::{Group, Grouping};
+pub use parsed::{Parsed, Skipped};
+pub use source::{LoadRequest, Loaded, SourceError};
+
+use crate::session::Finding;
+
+/// How much of a listing is read to tell its format.
+const SAMPLE_BYTES: usize = 64 * 1024;
+
+/// Parses a listing in `format`, or in the format its first 64 KiB show when `None`.
+pub fn parse_reader<R: BufRead>(
+    mut reader: R,
+    format: Option<Format>,
+    now: DateTime<Utc>,
+) -> Result<Parsed, DetectError> {
+    let mut head = Vec::with_capacity(8 * 1024);
+    // A read error here leaves a shorter sample; the parser meets it again and stops there.
+    let _ = (&mut reader).take(SAMPLE_BYTES as u64).read_to_end(&mut head);
+    let sample = String::from_utf8_lossy(&head).into_owned();
+    let format = match format {
+        Some(format) => format,
+        None => detect::detect(&sample)?,
+    };
+    let reader = Cursor::new(head).chain(reader);
+    Ok(match format {
+        Format::PostfixJson => postfix_json::parse(reader),
+        Format::PostfixText => postfix_text::parse(reader, now),
+        Format::Exim => exim::parse(reader, now),
+        Format::Sendmail => sendmail::parse(reader, now),
+        Format::Exchange if exchange::looks_like_csv(&sample) => exchange::parse_csv(reader),
+        Format::Exchange => exchange::parse_list(reader),
+    })
+}
+
+/// A loaded queue, grouped, with its findings: what the CLI prints and step 1 shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueReport {
+    /// Where the listing came from: the command run or the file read.
+    pub source: String,
+    pub format: Format,
+    pub lifetime: Lifetime,
+    /// What the loader could not do (e.g. no readable Exim mainlog for delay reasons).
+    pub notes: Vec<String>,
+    pub skipped: Skipped,
+    pub grouping: Grouping,
+    pub entries: Vec<QueueEntry>,
+    pub findings: Vec<Finding>,
+    /// The moment ages are counted from.
+    pub now: DateTime<Utc>,
+}
+
+/// Groups a loaded queue at `now` and derives its findings.
+pub fn analyse(loaded: Loaded, now: DateTime<Utc>) -> QueueReport {
+    let Loaded { parsed, source, lifetime, notes } = loaded;
+    let grouping = group::group(&parsed.entries, now);
+    let findings = findings::findings(&parsed.entries, &grouping, &parsed.skipped, &lifetime, now);
+    QueueReport {
+        source,
+        format: parsed.format,
+        lifetime,
+        notes,
+        skipped: parsed.skipped,
+        grouping,
+        entries: parsed.entries,
+        findings,
+        now,
+    }
+}

@@ -278,7 +278,7 @@ pub const CATALOGUE: &[Entry] = &[
         "diagnosis.missing_ptr",
         Fail,
         "The receiver refuses us because {ip} has no reverse DNS",
-        "Ask the owner of {ip} to set its PTR to {helo}, then announce that name in HELO.",
+        "Ask the owner of {ip} to set its PTR to {mail_name}, then announce that name in HELO.",
     ),
     e(
         "diagnosis.fcrdns_mismatch",

@@ -221,6 +221,11 @@ impl Connection {
         self.assembler.push(line)
     }
 
+    /// The unfinished reply, when the stream ended in the middle of one.
+    pub fn assemble_finish(&mut self) -> Option<Reply> {
+        self.assembler.finish()
+    }
+
     /// Reads one whole reply within the read deadline.
     pub async fn read_reply(&mut self) -> Result<Reply, ReplyError> {
         let deadline = self.read_timeout;
@@ -239,6 +244,9 @@ impl Connection {
         })
         .await;
         let error = match result {
+            Ok(Ok(reply)) if reply.incomplete => {
+                return Err(ReplyError { error: ReadError::Closed, partial: Some(reply) });
+            }
             Ok(Ok(reply)) => return Ok(reply),
             Ok(Err(error)) => error,
             Err(_) => ReadError::Timeout(deadline.as_secs_f64()),
@@ -308,6 +316,17 @@ pub async fn open(
     addr: SocketAddr,
     implicit_tls: bool,
 ) -> (ConnectReport, Option<Connection>) {
+    open_with(ctx, host, addr, implicit_tls, true).await
+}
+
+/// Like [`open`]; without `read_banner` the attempt ends at the TCP (and TLS) handshake.
+pub async fn open_with(
+    ctx: &Context,
+    host: &str,
+    addr: SocketAddr,
+    implicit_tls: bool,
+    read_banner: bool,
+) -> (ConnectReport, Option<Connection>) {
     let routed = ctx.connect_map.route(addr);
     let source = ctx.config.source;
     let timeout = Duration::from_secs_f64(ctx.config.smtp.connect_timeout.max(0.001));
@@ -356,6 +375,9 @@ pub async fn open(
     };
     let mut conn = Connection::new(stream, host, addr, ctx);
     conn.tls = report.tls.clone();
+    if !read_banner {
+        return (report, Some(conn));
+    }
     let banner = conn.read_reply().await;
     report.banner_ms = Some(millis(started.elapsed()));
     classify_banner(&mut report, banner);

@@ -3,6 +3,9 @@
 
 pub mod connection;
 pub mod explain;
+pub mod probe;
 pub mod reply;
+pub mod session;
 pub mod stream;
+pub mod target;
 pub mod tls;

@@ -128,7 +128,7 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
 }
 
 /// An enhanced mail system status code (RFC 3463), e.g. `5.7.1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct EnhancedCode {
     pub class: u8,
     pub subject: u16,

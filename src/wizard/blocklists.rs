@@ -1,12 +1,60 @@
-//! Step 6: our IP against DNS block lists.
+//! Step 6: our address against the DNS block lists, all asked at once under one deadline.
 
-use super::{Effect, JobEvent, Row, Step, StepId, StepStatus, StepView};
+use std::net::IpAddr;
+
+use super::identity::finding_row;
+use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::session::Session;
+use crate::dns::Resolver;
+use crate::dns::dnsbl::{DnsblReport, Exposure, Subject, ZoneStatus, check, dnsbl_findings};
+use crate::dns::dnsbl_zones::ZoneList;
+use crate::session::escape::escape_str;
+use crate::session::{Finding, Session};
+
+/// What the block-list job sends back: the report and its findings, or why it could not run.
+pub type BlocklistOutcome = Result<(DnsblReport, Vec<Finding>), String>;
 
 /// State of the Blocklists step.
 #[derive(Debug, Default)]
-pub struct BlocklistsStep {}
+pub struct BlocklistsStep {
+    job: Option<JobId>,
+    report: Option<DnsblReport>,
+    findings: Vec<Finding>,
+    error: Option<String>,
+}
+
+/// The job: the zone list (bundled or configured), the resolver, the check, findings journaled.
+/// The demo world's lists are local, so its documentation addresses may be asked.
+pub fn blocklist_job(ip: IpAddr) -> Job {
+    Job::new(StepId::Blocklists, format!("Block lists for {ip}"), move |jc| async move {
+        let ctx = &jc.ctx;
+        let run = async {
+            let list = ZoneList::load(&ctx.config.blocklist).map_err(|e| e.to_string())?;
+            let zones = list.select(&ctx.config.blocklist.zones).map_err(|e| e.to_string())?;
+            let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
+            let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
+            let deadline = ctx.config.blocklist.deadline(ctx.config.timeout());
+            let report = check(&resolver, &Subject::Ip(ip), &zones, deadline, exposure).await;
+            let findings = dnsbl_findings(&report);
+            Ok((report, findings))
+        };
+        let outcome: BlocklistOutcome = tokio::select! {
+            outcome = run => outcome,
+            () = jc.cancel.cancelled() => Err("cancelled".to_string()),
+        };
+        if let Ok((_, findings)) = &outcome {
+            for finding in findings {
+                ctx.journal.finding(finding);
+            }
+        }
+        jc.finish(outcome);
+    })
+}
+
+/// The address to check: the one the identity step settled on, else `--ip`.
+fn subject_ip(session: &Session, ctx: &Context) -> Option<IpAddr> {
+    session.identity.ip.or(ctx.config.ip)
+}
 
 impl Step for BlocklistsStep {
     fn id(&self) -> StepId {
@@ -14,22 +62,134 @@ impl Step for BlocklistsStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::Idle
-    }
-
-    fn view(&self, _session: &Session) -> StepView {
-        StepView {
-            subtitle: "Our IP against DNS block lists".into(),
-            rows: vec![Row::plain("Not built yet.")],
-            ..StepView::default()
+        if self.job.is_some() {
+            StepStatus::Running
+        } else if self.error.is_some() {
+            StepStatus::Failed
+        } else if self.report.is_some() {
+            StepStatus::Done
+        } else {
+            StepStatus::Idle
         }
     }
 
-    fn run(&mut self, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn view(&self, session: &Session) -> StepView {
+        let subtitle = if self.job.is_some() {
+            "Asking every block list at once… (Esc cancels)".to_string()
+        } else {
+            match session.identity.ip {
+                Some(ip) => format!("Enter: check {ip} against the block lists"),
+                None => "Enter: check our address against the block lists".to_string(),
+            }
+        };
+        let mut rows = Vec::new();
+        if let Some(error) = &self.error {
+            rows.push(Row::new(Tone::Fail, escape_str(error)));
+        }
+        match &self.report {
+            Some(report) => {
+                rows.extend(report_rows(report));
+                rows.push(Row::plain(""));
+                rows.push(Row::new(Tone::Heading, "Findings"));
+                rows.extend(self.findings.iter().map(finding_row));
+            }
+            None if self.job.is_none() => {
+                rows.push(Row::plain("Receivers refuse mail from addresses on the block lists they use."));
+                rows.push(Row::new(
+                    Tone::Dim,
+                    "Answers are decoded per list; 127.255.255.x means the list refused the query (public resolver, \
+                     rate limit), never that we are listed.",
+                ));
+            }
+            None => {}
+        }
+        StepView { subtitle, rows, ..StepView::default() }
+    }
+
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        let Some(ip) = subject_ip(session, ctx) else {
+            self.error = Some("Our address is not known: run the Identity step, or give it with --ip.".into());
+            return Vec::new();
+        };
+        let job = blocklist_job(ip);
+        self.job = Some(job.id);
+        self.error = None;
+        vec![Effect::Spawn(job)]
+    }
+
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if Some(event.job) != self.job {
+            return Vec::new();
+        }
+        let done = event.done;
+        if let Some(outcome) = event.take::<BlocklistOutcome>() {
+            match outcome {
+                Ok((report, findings)) => {
+                    let (own, other): (Vec<Finding>, Vec<Finding>) =
+                        findings.iter().cloned().partition(|f| f.id.starts_with("dnsbl."));
+                    session.replace_findings(&["dnsbl."], own);
+                    for finding in other {
+                        if !session.findings.iter().any(|f| f.id == finding.id && f.summary == finding.summary) {
+                            session.push_finding(finding);
+                        }
+                    }
+                    self.report = Some(report);
+                    self.findings = findings;
+                }
+                Err(error) => self.error = Some(format!("The check could not run: {error}")),
+            }
+        }
+        if done {
+            self.job = None;
+        }
         Vec::new()
     }
 
-    fn on_event(&mut self, _event: JobEvent, _session: &mut Session) -> Vec<Effect> {
-        Vec::new()
+    fn cancel(&mut self, _session: &mut Session) {
+        if self.job.take().is_some() {
+            self.error = Some("Cancelled.".into());
+        }
     }
+}
+
+fn report_rows(report: &DnsblReport) -> Vec<Row> {
+    if let Some(why) = &report.not_queried {
+        return vec![Row::new(Tone::Warn, format!("{} not checked: {why}.", report.subject))];
+    }
+    let asked = report.results.iter().filter(|r| !matches!(r.status, ZoneStatus::Skipped { .. })).count();
+    let mut rows = vec![Row::new(
+        Tone::Heading,
+        format!(
+            "{} against {asked} block list(s) — {:.2} s (deadline {:.1} s)",
+            report.subject,
+            report.elapsed_ms as f64 / 1000.0,
+            report.deadline_ms as f64 / 1000.0
+        ),
+    )];
+    let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
+    for result in &report.results {
+        let zone = format!("  {:<width$}  ", result.zone);
+        match &result.status {
+            ZoneStatus::Clean => rows.push(Row::plain(zone).push(Tone::Ok, "not listed")),
+            ZoneStatus::Listed { codes, txt } => {
+                for code in codes {
+                    rows.push(
+                        Row::plain(zone.clone()).push(Tone::Fail, format!("listed {}: {}", code.code, code.meaning)),
+                    );
+                }
+                for reason in txt {
+                    rows.push(Row::new(Tone::Dim, format!("      reason: {reason}")));
+                }
+                if let Some(delist) = &result.delist {
+                    rows.push(Row::new(Tone::Dim, format!("      delist: {delist}")));
+                }
+            }
+            ZoneStatus::Refused { code, reason } => {
+                rows.push(Row::plain(zone).push(Tone::Warn, format!("refused ({code}): {reason}")))
+            }
+            ZoneStatus::Timeout => rows.push(Row::plain(zone).push(Tone::Warn, "no answer before the deadline")),
+            ZoneStatus::Skipped { reason } => rows.push(Row::new(Tone::Dim, format!("{zone}skipped: {reason}"))),
+        }
+    }
+    rows
 }

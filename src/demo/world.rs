@@ -1,0 +1,164 @@
+//! The demo world as data: identity, DNS zones, scripted SMTP servers and the MTA's queue and log
+//! files, read from one TOML file (`assets/demo-world.toml`) so tests can build variants.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+
+use super::smtp_server::ServerScript;
+
+/// The bundled world.
+pub const BUNDLED: &str = include_str!("../../assets/demo-world.toml");
+
+/// The whole world.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct World {
+    pub identity: Identity,
+    /// "What is my IP" queries, asked of the demo DNS server.
+    #[serde(default)]
+    pub myip: Vec<MyIp>,
+    /// Names the DNS server answers SERVFAIL for.
+    #[serde(default)]
+    pub servfail: Vec<String>,
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    #[serde(default)]
+    pub smtp: Vec<SmtpServer>,
+    #[serde(default)]
+    pub files: Vec<File>,
+}
+
+/// Who we are in the world.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    pub ip: IpAddr,
+    pub helo: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// One what-is-my-IP query.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyIp {
+    pub name: String,
+    pub record: String,
+}
+
+/// One DNS zone as zone-file text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    pub origin: String,
+    pub text: String,
+}
+
+/// One scripted SMTP server, reached through the connect map at its public `address`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpServer {
+    pub address: SocketAddr,
+    /// Serve STARTTLS with a self-signed certificate for the script's hostname.
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub script: ServerScript,
+}
+
+/// What a file of the world is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileRole {
+    /// The queue listing (`config.queue.file`).
+    Queue,
+    /// An MTA log (`config.logs.paths`).
+    Log,
+    /// Anything else.
+    Other,
+}
+
+/// A file the world writes to its temporary directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    pub name: String,
+    pub role: FileRole,
+    pub text: String,
+}
+
+/// A world file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    #[error("the demo world is not valid: {0}")]
+    Parse(String),
+    #[error("the demo world file name {0:?} must be a plain file name")]
+    FileName(String),
+}
+
+impl World {
+    /// The bundled world.
+    pub fn bundled() -> World {
+        World::from_toml(BUNDLED).expect("the bundled demo world is valid")
+    }
+
+    /// Parses a world from TOML.
+    pub fn from_toml(text: &str) -> Result<World, WorldError> {
+        let world: World = toml::from_str(text).map_err(|err| WorldError::Parse(err.message().to_string()))?;
+        for file in &world.files {
+            let plain = PathBuf::from(&file.name).file_name().is_some_and(|n| n == file.name.as_str());
+            if !plain {
+                return Err(WorldError::FileName(file.name.clone()));
+            }
+        }
+        Ok(world)
+    }
+}
+
+/// Replaces `{{unix-SECS}}`, `{{rfc3339-SECS}}` and `{{syslog-SECS}}` by the moment `SECS`
+/// seconds before `now` (no `-SECS`: `now`), in the forms Postfix queues and logs use.
+pub fn fill_times(text: &str, now: DateTime<Utc>) -> String {
+    let pattern = regex::Regex::new(r"\{\{(unix|rfc3339|syslog)(?:-(\d+))?\}\}").expect("the pattern is valid");
+    pattern
+        .replace_all(text, |caps: &regex::Captures| {
+            let secs: i64 = caps.get(2).map_or(0, |m| m.as_str().parse().unwrap_or(0));
+            let at = now - Duration::seconds(secs);
+            match &caps[1] {
+                "unix" => at.timestamp().to_string(),
+                "rfc3339" => at.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string(),
+                _ => at.format("%b %e %H:%M:%S").to_string(),
+            }
+        })
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_world_tells_the_story() {
+        let world = World::bundled();
+        assert_eq!(world.identity.ip.to_string(), "203.0.113.5");
+        assert_eq!(world.smtp.len(), 3);
+        assert!(world.files.iter().any(|f| f.role == FileRole::Queue));
+        assert!(world.zones.iter().any(|z| z.origin == "zen.spamhaus.org"));
+    }
+
+    #[test]
+    fn times_are_relative_to_now() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").unwrap().with_timezone(&Utc);
+        let text = fill_times("{{unix-60}} {{rfc3339-3600}} {{syslog}} {{other}}", now);
+        assert_eq!(text, "1795867140 2026-11-28T11:00:00.000000+00:00 Nov 28 12:00:00 {{other}}");
+    }
+
+    #[test]
+    fn file_names_cannot_escape_the_directory() {
+        let text =
+            "[identity]\nip = \"203.0.113.5\"\nhelo = \"h\"\n[[files]]\nname = \"../x\"\nrole = \"log\"\ntext = \"\"\n";
+        assert!(matches!(World::from_toml(text), Err(WorldError::FileName(_))));
+    }
+}

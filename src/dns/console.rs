@@ -1,0 +1,504 @@
+//! The nslookup-style console language, shared by step 2 of the wizard and `mailwiz dns`.
+//!
+//! [`Console::submit`] parses one line and changes settings at once; a query comes back as a
+//! [`Lookup`] the front end runs where it may do I/O ([`Lookup::run`]). Both give
+//! [`ConsoleLine`]s, which the TUI styles and the CLI prints.
+//!
+//! ```text
+//! > set type=mx
+//! > server 192.0.2.53
+//! > bank.example
+//! > 192.0.2.10            (reverse lookup)
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use super::resolver::{Limits, Outcome, QueryType, Reply, Resolver};
+use crate::config::parse_server;
+use crate::context::Context;
+use crate::session::escape::escape_str;
+use crate::session::target::to_ascii_domain;
+
+/// What kind of line the console prints; the TUI gives each a style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// The line the user typed, echoed.
+    Input,
+    /// Settings, the question, the server used, the time taken.
+    Info,
+    /// One answer record.
+    Answer,
+    /// NXDOMAIN, NODATA, SERVFAIL, timeout.
+    Problem,
+    /// A command the console could not understand.
+    Error,
+}
+
+/// One line of console output. The text is safe to print: network data is escaped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleLine {
+    pub kind: LineKind,
+    pub text: String,
+}
+
+impl ConsoleLine {
+    fn new(kind: LineKind, text: impl Into<String>) -> ConsoleLine {
+        ConsoleLine { kind, text: text.into() }
+    }
+}
+
+/// One console command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    SetType(QueryType),
+    SetPort(u16),
+    SetTimeout(Duration),
+    /// `set` or `set all`: show the settings.
+    ShowSettings,
+    /// `server IP[:PORT]`.
+    Server(IpAddr, Option<u16>),
+    /// `server` alone.
+    ShowServer,
+    /// A name to look up with the current type, or `TYPE NAME`, optionally `NAME SERVER`.
+    Query {
+        name: String,
+        qtype: Option<QueryType>,
+        server: Option<SocketAddr>,
+    },
+    /// An address: the reverse (PTR) lookup.
+    Reverse {
+        ip: IpAddr,
+        server: Option<SocketAddr>,
+    },
+    Help,
+    Exit,
+}
+
+/// A line the console does not understand; the message is one sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConsoleError(pub String);
+
+fn err<T>(text: impl Into<String>) -> Result<T, ConsoleError> {
+    Err(ConsoleError(text.into()))
+}
+
+/// Longest deadline `set timeout` accepts, in seconds.
+const MAX_TIMEOUT_SECS: f64 = 300.0;
+
+/// Parses one line; `Ok(None)` for a blank line or a `#` comment.
+pub fn parse(line: &str) -> Result<Option<Command>, ConsoleError> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let keyword = words[0].to_ascii_lowercase();
+    let command = match (keyword.as_str(), words.len()) {
+        ("help" | "?", 1) => Command::Help,
+        ("exit" | "quit", 1) => Command::Exit,
+        ("set", 1) => Command::ShowSettings,
+        ("set", 2) => parse_set(words[1])?,
+        ("set", _) => return err("set takes one setting, e.g. \"set type=mx\""),
+        ("server" | "lserver", 1) => Command::ShowServer,
+        ("server" | "lserver", 2) => parse_server_word(words[1])?,
+        ("server" | "lserver", _) => return err("server takes one address, e.g. \"server 192.0.2.53\""),
+        _ => parse_query(&words)?,
+    };
+    Ok(Some(command))
+}
+
+fn parse_set(arg: &str) -> Result<Command, ConsoleError> {
+    if arg.eq_ignore_ascii_case("all") {
+        return Ok(Command::ShowSettings);
+    }
+    let Some((key, value)) = arg.split_once('=') else {
+        return err(format!("\"set {arg}\" needs a value, e.g. \"set type=mx\""));
+    };
+    match key.to_ascii_lowercase().as_str() {
+        "type" | "querytype" | "q" | "ty" => {
+            value.parse().map(Command::SetType).map_err(|e| ConsoleError(e.to_string()))
+        }
+        "port" => match value.parse::<u16>() {
+            Ok(port) if port > 0 => Ok(Command::SetPort(port)),
+            _ => err(format!("\"{value}\" is not a port; set port needs a number from 1 to 65535")),
+        },
+        "timeout" => match value.parse::<f64>() {
+            Ok(secs) if secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
+                Ok(Command::SetTimeout(Duration::from_secs_f64(secs)))
+            }
+            _ => err(format!("\"{value}\" is not a timeout; set timeout needs seconds, more than 0 and at most 300")),
+        },
+        other => err(format!("\"{other}\" is not a setting; use type, port or timeout")),
+    }
+}
+
+fn parse_server_word(word: &str) -> Result<Command, ConsoleError> {
+    if let Ok(ip) = word.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(Command::Server(ip, None));
+    }
+    match parse_server(word) {
+        Ok(addr) => Ok(Command::Server(addr.ip(), Some(addr.port()))),
+        Err(_) => err(format!("\"{word}\" is not a server address; use IP or IP:PORT")),
+    }
+}
+
+fn parse_query(words: &[&str]) -> Result<Command, ConsoleError> {
+    let (qtype, rest) = match words {
+        [first, rest @ ..] if !rest.is_empty() => match first.parse::<QueryType>() {
+            Ok(t) => (Some(t), rest),
+            Err(_) => (None, words),
+        },
+        _ => (None, words),
+    };
+    let (target, server) = match rest {
+        [name] => (*name, None),
+        [name, server] => match parse_server(server) {
+            Ok(addr) => (*name, Some(addr)),
+            Err(_) => return err(format!("\"{}\" is not a command or a name to look up; type help", words.join(" "))),
+        },
+        _ => return err(format!("\"{}\" is not a command or a name to look up; type help", words.join(" "))),
+    };
+    if let Ok(ip) = target.parse::<IpAddr>()
+        && (qtype.is_none() || qtype == Some(QueryType::Ptr))
+    {
+        return Ok(Command::Reverse { ip, server });
+    }
+    let name = to_ascii_domain(target).map_err(|e| ConsoleError(e.to_string()))?;
+    Ok(Command::Query {
+        name: if target.is_ascii() { target.trim_end_matches('.').to_string() } else { name },
+        qtype,
+        server,
+    })
+}
+
+/// What the front end should do with a submitted line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Print these lines; nothing to run.
+    Print(Vec<ConsoleLine>),
+    /// Run this lookup (it may take up to its deadline) and print what it returns.
+    Run(Lookup),
+    /// Leave the console.
+    Exit,
+}
+
+/// Which server a console query goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerChoice {
+    /// The run's resolver (`--dns-server` or the system's), with the port changed when set.
+    Default { port: Option<u16> },
+    /// One explicit server.
+    Explicit(SocketAddr),
+}
+
+/// A query the console asks the front end to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lookup {
+    pub question: Question,
+    pub server: ServerChoice,
+    /// Overrides the configured deadline of one try.
+    pub timeout: Option<Duration>,
+}
+
+/// What a lookup asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Question {
+    Name {
+        name: String,
+        qtype: QueryType,
+    },
+    Reverse(IpAddr),
+    /// `server` alone: which server(s) the console uses.
+    Servers,
+}
+
+/// The console's settings. UI-free: no I/O happens here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Console {
+    qtype: QueryType,
+    server: Option<IpAddr>,
+    port: Option<u16>,
+    timeout: Option<Duration>,
+}
+
+impl Default for Console {
+    fn default() -> Console {
+        Console { qtype: QueryType::A, server: None, port: None, timeout: None }
+    }
+}
+
+impl Console {
+    /// A console asking for `qtype` by default (nslookup starts with A; step 2 with MX).
+    pub fn with_type(qtype: QueryType) -> Console {
+        Console { qtype, ..Console::default() }
+    }
+
+    /// The current record type.
+    pub fn qtype(&self) -> QueryType {
+        self.qtype
+    }
+
+    /// Parses and applies one line.
+    pub fn submit(&mut self, line: &str) -> Action {
+        match parse(line) {
+            Ok(None) => Action::Print(Vec::new()),
+            Ok(Some(command)) => self.apply(command),
+            Err(error) => Action::Print(vec![ConsoleLine::new(LineKind::Error, format!("error: {error}"))]),
+        }
+    }
+
+    /// Applies a parsed command.
+    pub fn apply(&mut self, command: Command) -> Action {
+        let info = |text: String| Action::Print(vec![ConsoleLine::new(LineKind::Info, text)]);
+        match command {
+            Command::SetType(qtype) => {
+                self.qtype = qtype;
+                info(format!("type is now {qtype}"))
+            }
+            Command::SetPort(port) => {
+                self.port = Some(port);
+                info(format!("port is now {port}"))
+            }
+            Command::SetTimeout(timeout) => {
+                self.timeout = Some(timeout);
+                info(format!("timeout is now {} s per try", secs(timeout)))
+            }
+            Command::ShowSettings => Action::Print(self.settings()),
+            Command::Server(ip, port) => {
+                self.server = Some(ip);
+                if port.is_some() {
+                    self.port = port;
+                }
+                info(format!("server is now {}", SocketAddr::new(ip, self.port.unwrap_or(53))))
+            }
+            Command::ShowServer => Action::Run(self.lookup(Question::Servers, None)),
+            Command::Query { name, qtype, server } => {
+                Action::Run(self.lookup(Question::Name { name, qtype: qtype.unwrap_or(self.qtype) }, server))
+            }
+            Command::Reverse { ip, server } => Action::Run(self.lookup(Question::Reverse(ip), server)),
+            Command::Help => Action::Print(help()),
+            Command::Exit => Action::Exit,
+        }
+    }
+
+    fn lookup(&self, question: Question, server: Option<SocketAddr>) -> Lookup {
+        let server = match (server, self.server) {
+            (Some(addr), _) => ServerChoice::Explicit(addr),
+            (None, Some(ip)) => ServerChoice::Explicit(SocketAddr::new(ip, self.port.unwrap_or(53))),
+            (None, None) => ServerChoice::Default { port: self.port },
+        };
+        Lookup { question, server, timeout: self.timeout }
+    }
+
+    fn settings(&self) -> Vec<ConsoleLine> {
+        let server = match self.server {
+            Some(ip) => SocketAddr::new(ip, self.port.unwrap_or(53)).to_string(),
+            None => "the default resolver".to_string(),
+        };
+        let port = self.port.map_or("default".to_string(), |p| p.to_string());
+        let timeout = self.timeout.map_or("from the configuration".to_string(), |t| format!("{} s", secs(t)));
+        [
+            format!("type={}", self.qtype),
+            format!("server={server}"),
+            format!("port={port}"),
+            format!("timeout={timeout}"),
+        ]
+        .into_iter()
+        .map(|t| ConsoleLine::new(LineKind::Info, t))
+        .collect()
+    }
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 { format!("{s:.0}") } else { format!("{s}") }
+}
+
+/// The console's help text.
+pub fn help() -> Vec<ConsoleLine> {
+    [
+        "NAME                 look NAME up with the current type (IDN names may be typed in Unicode)",
+        "TYPE NAME            look NAME up with TYPE once, e.g. \"mx bank.example\"",
+        "NAME SERVER          look NAME up at SERVER (IP or IP:PORT) once",
+        "IP                   reverse lookup (PTR) of an IPv4 or IPv6 address",
+        "set type=T           T is mx, a, aaaa, ptr, txt, cname, ns, soa or any",
+        "set port=N           ask the servers on port N",
+        "set timeout=S        wait S seconds per try",
+        "set                  show the settings",
+        "server IP[:PORT]     ask this server from now on",
+        "server               show the server(s) in use",
+        "help                 this text",
+        "exit                 leave the console",
+    ]
+    .into_iter()
+    .map(|t| ConsoleLine::new(LineKind::Info, t))
+    .collect()
+}
+
+impl Lookup {
+    /// Runs the lookup with the resolver of `ctx` (or the chosen server) and renders it.
+    pub async fn run(&self, ctx: &Context) -> Vec<ConsoleLine> {
+        let resolver = match self.resolver(ctx) {
+            Ok(resolver) => resolver,
+            Err(error) => return vec![ConsoleLine::new(LineKind::Error, format!("error: {error}"))],
+        };
+        match &self.question {
+            Question::Servers => describe_servers(&resolver, &self.server),
+            Question::Reverse(ip) => render(&resolver.lookup_ptr(*ip).await, Some(&ip.to_string())),
+            Question::Name { name, qtype } => match resolver.query(name, *qtype).await {
+                Ok(reply) => render(&reply, None),
+                Err(error) => vec![ConsoleLine::new(LineKind::Error, format!("error: {error}"))],
+            },
+        }
+    }
+
+    /// The resolver this lookup uses.
+    pub fn resolver(&self, ctx: &Context) -> Result<Resolver, String> {
+        let mut limits = Limits::from_context(ctx);
+        if let Some(timeout) = self.timeout {
+            limits.timeout = timeout;
+        }
+        match &self.server {
+            ServerChoice::Explicit(addr) => Ok(Resolver::with_servers(&[*addr], limits, ctx.journal.clone())),
+            ServerChoice::Default { port } => {
+                let base = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
+                let mut servers = base.servers();
+                if let Some(port) = port {
+                    servers.iter_mut().for_each(|s| s.set_port(*port));
+                }
+                Ok(Resolver::with_servers(&servers, limits, ctx.journal.clone()))
+            }
+        }
+    }
+}
+
+fn describe_servers(resolver: &Resolver, choice: &ServerChoice) -> Vec<ConsoleLine> {
+    let source = match choice {
+        ServerChoice::Explicit(_) => "chosen with the server command",
+        ServerChoice::Default { .. } => "the default resolver",
+    };
+    let servers: Vec<String> = resolver.servers().iter().map(ToString::to_string).collect();
+    let limits = resolver.limits();
+    vec![ConsoleLine::new(
+        LineKind::Info,
+        format!(
+            "Server: {} ({source}); timeout {} s, {} tr{} per query",
+            servers.join(", "),
+            secs(limits.timeout),
+            limits.attempts,
+            if limits.attempts == 1 { "y" } else { "ies" }
+        ),
+    )]
+}
+
+/// Renders a reply the way the console and `mailwiz dns` print it: the question, the server,
+/// the answers with TTLs or what went wrong in words, and the time taken.
+pub fn render(reply: &Reply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
+    let mut lines = Vec::new();
+    let (unicode, _) = idna::domain_to_unicode(&reply.name);
+    let shown = match asked_as {
+        Some(text) => format!("{text} ({})", reply.name),
+        None if unicode != reply.name => format!("{unicode} ({})", reply.name),
+        None => reply.name.clone(),
+    };
+    let shown = escape_str(&shown);
+    lines.push(ConsoleLine::new(LineKind::Info, format!("Question: {shown} {}", reply.qtype)));
+    lines.push(ConsoleLine::new(LineKind::Info, format!("Server:   {}", reply.server)));
+    let ms = reply.elapsed.as_millis();
+    let problem = |text: String| ConsoleLine::new(LineKind::Problem, text);
+    match &reply.outcome {
+        Outcome::Records(records) => {
+            for record in records {
+                lines.push(ConsoleLine::new(LineKind::Answer, record.to_string()));
+            }
+            lines.push(ConsoleLine::new(LineKind::Info, format!("{} answer(s) in {ms} ms", records.len())));
+            return lines;
+        }
+        Outcome::NoData => {
+            lines.push(problem(format!("*** {shown} exists but has no {} record (NODATA), in {ms} ms", reply.qtype)))
+        }
+        Outcome::NxDomain => {
+            lines.push(problem(format!("** server can't find {shown}: NXDOMAIN, the name does not exist, in {ms} ms")))
+        }
+        Outcome::ServFail => lines
+            .push(problem(format!("** server can't find {shown}: SERVFAIL, the server failed to answer, in {ms} ms"))),
+        Outcome::Refused => lines.push(problem(format!(
+            "** server can't find {shown}: REFUSED, the server will not answer this query, in {ms} ms"
+        ))),
+        Outcome::Rcode(code) => lines.push(problem(format!("** server can't find {shown}: {code}, in {ms} ms"))),
+        Outcome::Timeout => {
+            lines.push(problem(format!(";; no answer from {} (timeout), gave up after {ms} ms", reply.server)))
+        }
+        Outcome::Failed(why) => {
+            lines.push(problem(format!(";; query to {} failed: {} after {ms} ms", reply.server, escape_str(why))))
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_nslookup_vocabulary() {
+        assert_eq!(parse("set type=MX").unwrap(), Some(Command::SetType(QueryType::Mx)));
+        assert_eq!(parse("set q=aaaa").unwrap(), Some(Command::SetType(QueryType::Aaaa)));
+        assert_eq!(parse("set port=5353").unwrap(), Some(Command::SetPort(5353)));
+        assert_eq!(parse("set timeout=2.5").unwrap(), Some(Command::SetTimeout(Duration::from_millis(2500))));
+        assert_eq!(parse("server 192.0.2.53").unwrap(), Some(Command::Server("192.0.2.53".parse().unwrap(), None)));
+        assert_eq!(
+            parse("server 192.0.2.53:5353").unwrap(),
+            Some(Command::Server("192.0.2.53".parse().unwrap(), Some(5353)))
+        );
+        assert_eq!(parse("server").unwrap(), Some(Command::ShowServer));
+        assert_eq!(parse("  ").unwrap(), None);
+        assert_eq!(
+            parse("198.51.100.7").unwrap(),
+            Some(Command::Reverse { ip: "198.51.100.7".parse().unwrap(), server: None })
+        );
+        assert_eq!(
+            parse("mx bank.example").unwrap(),
+            Some(Command::Query { name: "bank.example".into(), qtype: Some(QueryType::Mx), server: None })
+        );
+        assert_eq!(
+            parse("bücher.example").unwrap(),
+            Some(Command::Query { name: "xn--bcher-kva.example".into(), qtype: None, server: None })
+        );
+    }
+
+    #[test]
+    fn bad_commands_get_one_sentence() {
+        for bad in [
+            "set type=mxx",
+            "set port=0",
+            "set port=http",
+            "set timeout=-1",
+            "set colour=red",
+            "server dns.example",
+            "bank..example",
+            "set type=mx extra",
+        ] {
+            let error = parse(bad).unwrap_err().0;
+            assert!(!error.contains('\n') && !error.is_empty(), "{bad}: {error}");
+        }
+        assert!(parse(&"a".repeat(300)).unwrap_err().0.contains("300 characters"));
+    }
+
+    #[test]
+    fn settings_shape_the_next_lookup() {
+        let mut console = Console::default();
+        console.submit("set type=mx");
+        console.submit("set port=5353");
+        console.submit("server 192.0.2.53");
+        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        assert_eq!(lookup.question, Question::Name { name: "bank.example".into(), qtype: QueryType::Mx });
+        assert_eq!(lookup.server, ServerChoice::Explicit("192.0.2.53:5353".parse().unwrap()));
+        let Action::Print(lines) = console.submit("set type=bogus") else { panic!("an error prints") };
+        assert_eq!(lines[0].kind, LineKind::Error);
+        assert_eq!(console.qtype(), QueryType::Mx, "a bad command changes nothing");
+        assert_eq!(console.submit("exit"), Action::Exit);
+    }
+}

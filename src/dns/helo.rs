@@ -1,0 +1,104 @@
+//! The HELO name we announce, checked against our address: it should be a fully-qualified name
+//! that resolves to the address and is its PTR name.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::helo_name::{HeloForm, helo_form};
+use super::ptr::{PtrReport, evidence_of};
+use super::resolver::{Reply, Resolver};
+use crate::session::Finding;
+use crate::session::escape::escape_str;
+
+/// The HELO name, where it came from, and its forward lookup.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeloReport {
+    /// The name as announced.
+    pub helo: String,
+    /// `--helo/config`, `postconf smtp_helo_name`, ...
+    pub source: String,
+    /// A and AAAA answers when the HELO is a host name.
+    pub forward: Vec<Reply>,
+    /// The addresses the name resolves to.
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Looks up A and AAAA of `helo` when it is a host name.
+pub async fn check_helo(resolver: &Resolver, helo: &str, source: &str) -> HeloReport {
+    let forward = match helo_form(helo) {
+        HeloForm::Name(name) => match resolver.lookup_ip(&name).await {
+            Ok((a, aaaa)) => vec![a, aaaa],
+            Err(_) => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    let addresses = forward.iter().flat_map(Reply::addresses).map(|a| a.to_canonical()).collect();
+    HeloReport { helo: helo.trim().to_string(), source: source.to_string(), forward, addresses }
+}
+
+/// Judges the HELO name against `ip` and its PTR report: `helo.ok`, `helo.mismatch` (with the
+/// reason), `helo.not_fqdn` or `helo.ip_literal`.
+pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) -> Finding {
+    let ip = ip.to_canonical();
+    let shown = escape_str(&report.helo);
+    let ip_text = ip.to_string();
+    let args = [("helo", shown.as_str()), ("ip", ip_text.as_str())];
+    let source = format!("HELO name {shown} (from {})", report.source);
+    match helo_form(&report.helo) {
+        HeloForm::Literal(literal) => {
+            let detail = match literal {
+                Some(lit) if lit.to_canonical() == ip => {
+                    "The literal is our address, which RFC 5321 allows, but many receivers score or refuse \
+                     an address literal in HELO."
+                        .to_string()
+                }
+                Some(lit) => format!("The literal {lit} is not even our address {ip}; receivers refuse such a HELO."),
+                None => "The literal is not a valid address.".to_string(),
+            };
+            Finding::new("helo.ip_literal", &args).with_detail(detail).with_evidence([source])
+        }
+        HeloForm::NotFqdn(reason) => Finding::new("helo.not_fqdn", &args)
+            .with_detail(format!(
+                "{shown} is not a fully-qualified domain name: {reason}. Receivers with \
+                 reject_non_fqdn_helo_hostname (Postfix) or similar checks refuse it (504 5.5.2)."
+            ))
+            .with_evidence([source]),
+        HeloForm::Name(name) => {
+            let mut evidence = vec![source];
+            evidence.extend(report.forward.iter().flat_map(evidence_of));
+            let resolves_to_ip = report.addresses.contains(&ip);
+            let ptr_names: Vec<&str> =
+                ptr.map(|p| p.names.iter().map(|n| n.name.as_str()).collect()).unwrap_or_default();
+            if let Some(ptr) = ptr {
+                evidence.extend(evidence_of(&ptr.reply));
+            }
+            let is_ptr_name = ptr_names.iter().any(|p| p.eq_ignore_ascii_case(&name));
+            let reason = if report.addresses.is_empty() && !report.forward.is_empty() {
+                let outcome = report.forward.first().map(|r| r.outcome.label()).unwrap_or_default();
+                Some(format!("{shown} does not resolve ({outcome})"))
+            } else if report.forward.is_empty() {
+                Some(format!("{shown} cannot be looked up"))
+            } else if !resolves_to_ip {
+                let list: Vec<String> = report.addresses.iter().map(IpAddr::to_string).collect();
+                Some(format!("{shown} resolves to {}, not to {ip}", list.join(", ")))
+            } else if ptr.is_some_and(|p| p.answered()) && ptr_names.is_empty() {
+                Some(format!("{ip} has no PTR to match it"))
+            } else if !ptr_names.is_empty() && !is_ptr_name {
+                let names: Vec<String> = ptr_names.iter().map(|n| escape_str(n)).collect();
+                Some(format!("the PTR of {ip} is {}", names.join(", ")))
+            } else {
+                None
+            };
+            match reason {
+                None => Finding::new("helo.ok", &args).with_evidence(evidence),
+                Some(reason) => Finding::new("helo.mismatch", &[args[0], args[1], ("reason", &reason)])
+                    .with_detail(
+                        "Receivers compare the HELO name with the PTR of the connecting address and with its own \
+                         A/AAAA records; a mismatch adds spam score or, at strict sites, refuses the session.",
+                    )
+                    .with_evidence(evidence),
+            }
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! Who we are to a receiver: our outbound address (from every source we have, and whether they
+//! agree), its reverse DNS, and the HELO name we announce checked against both.
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use super::address_class::AddressClass;
+use super::helo::{HeloReport, check_helo, helo_finding};
+use super::helo_name::{HeloForm, helo_form};
+use super::mta_helo::mta_helo;
+use super::myip::{self, MyIpAnswer};
+use super::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
+use super::resolver::Resolver;
+use crate::context::Context;
+use crate::session::escape::escape_str;
+use crate::session::{Finding, Identity, IpCandidate};
+
+/// Source of an address given with `--ip` or in the config.
+pub const SOURCE_CONFIG: &str = "--ip/config";
+/// Source of the local address of an outgoing connection.
+pub const SOURCE_LOCAL: &str = "local";
+
+/// Everything the identity check found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityReport {
+    /// Every candidate for our address, with its source.
+    pub candidates: Vec<IpCandidate>,
+    /// The addresses checked: the best IPv4 and the best IPv6 candidate.
+    pub chosen: Vec<IpAddr>,
+    /// False when public candidates of one family name different addresses.
+    pub agree: bool,
+    pub myip: Vec<MyIpAnswer>,
+    pub ptr: Vec<PtrReport>,
+    pub helo: Option<HeloReport>,
+    pub findings: Vec<Finding>,
+}
+
+/// Runs the identity check. `known` carries what other steps found (candidates such as
+/// `ehlo:mx1.bank.example`, the HELO name used); `--ip`, `--helo` and the config come from `ctx`.
+pub async fn check_identity(ctx: &Context, resolver: &Resolver, known: &Identity) -> IdentityReport {
+    let timeout = ctx.config.timeout();
+    let helo_wanted = ctx
+        .config
+        .helo
+        .clone()
+        .map(|h| (h, "--helo/config".to_string()))
+        .or_else(|| known.helo.clone().map(|h| (h, "session".to_string())));
+    let ask_mta = helo_wanted.is_none() && ctx.config.identity.ask_mta;
+    let (myip, mta) = tokio::join!(myip::ask_all(ctx), async { if ask_mta { mta_helo(timeout).await } else { None } });
+    let helo = helo_wanted.or_else(|| mta.map(|m| (m.name, m.source)));
+
+    let mut identity = Identity::default();
+    if let Some(ip) = ctx.config.ip {
+        identity.add_candidate(ip.to_canonical(), SOURCE_CONFIG);
+    }
+    for candidate in &known.ip_candidates {
+        identity.add_candidate(candidate.ip.to_canonical(), candidate.source.clone());
+    }
+    for answer in &myip {
+        if let Some(ip) = answer.ip {
+            identity.add_candidate(ip, answer.source());
+        }
+    }
+    if ctx.public_lookups_allowed()
+        && let Some(ip) = local_address(&myip)
+    {
+        identity.add_candidate(ip, SOURCE_LOCAL);
+    }
+    let candidates = identity.ip_candidates;
+    let lab = !ctx.public_lookups_allowed();
+    let chosen = choose(&candidates, lab);
+    let agree = agreement(&candidates, lab);
+
+    let checked: Vec<IpAddr> = chosen.iter().copied().filter(|ip| usable(*ip, lab)).collect();
+    let ptr_checks = checked.iter().map(|ip| check_ptr(resolver, *ip));
+    let helo_check = async {
+        match &helo {
+            Some((name, source)) => Some(check_helo(resolver, name, source).await),
+            None => None,
+        }
+    };
+    let (ptr, helo_report) = tokio::join!(futures::future::join_all(ptr_checks), helo_check);
+
+    let findings = identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref());
+    IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, findings }
+}
+
+fn usable(ip: IpAddr, lab: bool) -> bool {
+    let class = AddressClass::of(ip);
+    class.is_public() || (lab && class == AddressClass::Documentation)
+}
+
+/// How much a source is trusted: what we were told, then what a receiver saw, then what a
+/// what-is-my-IP server saw, then our own socket.
+fn rank(source: &str) -> u8 {
+    if source == SOURCE_CONFIG {
+        0
+    } else if source.starts_with("ehlo:") {
+        1
+    } else if source.starts_with("dns:") {
+        2
+    } else if source == SOURCE_LOCAL {
+        4
+    } else {
+        3
+    }
+}
+
+/// The best candidate of each family, usable addresses first; IPv4 first.
+fn choose(candidates: &[IpCandidate], lab: bool) -> Vec<IpAddr> {
+    let mut chosen = Vec::new();
+    for v4 in [true, false] {
+        let best = candidates
+            .iter()
+            .filter(|c| c.ip.is_ipv4() == v4)
+            .min_by_key(|c| (!usable(c.ip, lab), rank(&c.source)))
+            .map(|c| c.ip);
+        chosen.extend(best);
+    }
+    chosen
+}
+
+/// True when the usable candidates of each family name one address.
+fn agreement(candidates: &[IpCandidate], lab: bool) -> bool {
+    [true, false].into_iter().all(|v4| {
+        let mut addresses: Vec<IpAddr> =
+            candidates.iter().filter(|c| c.ip.is_ipv4() == v4 && usable(c.ip, lab)).map(|c| c.ip).collect();
+        addresses.sort();
+        addresses.dedup();
+        addresses.len() <= 1
+    })
+}
+
+/// The findings of the identity check, in the order an admin reads them.
+pub fn identity_findings(
+    candidates: &[IpCandidate],
+    chosen: &[IpAddr],
+    agree: bool,
+    lab: bool,
+    ptr: &[PtrReport],
+    helo: Option<&HeloReport>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let helo_name = helo.map(|h| escape_str(&h.helo));
+    if chosen.is_empty() {
+        findings.push(Finding::new("ip.unknown", &[]).with_detail(
+            "No address was given (--ip or `ip` in the config), no receiver echoed one in its EHLO reply, and no \
+             what-is-my-IP query answered.",
+        ));
+    }
+    if !agree {
+        let list: Vec<String> = candidates.iter().map(|c| format!("{} ({})", c.ip, escape_str(&c.source))).collect();
+        findings.push(
+            Finding::new("ip.candidates_disagree", &[("candidates", &list.join(", "))])
+                .with_evidence(list.iter().cloned()),
+        );
+    }
+    for ip in chosen {
+        if let Some(private) = private_finding(*ip, lab) {
+            let sources: Vec<String> = candidates
+                .iter()
+                .filter(|c| c.ip == *ip)
+                .map(|c| format!("{ip} from {}", escape_str(&c.source)))
+                .collect();
+            findings.push(private.with_evidence(sources));
+        }
+    }
+    for report in ptr {
+        findings.extend(ptr_findings(report, helo_name.as_deref()));
+    }
+    if let Some(helo) = helo {
+        if ptr.is_empty() {
+            // Without an address to compare with, only the shape of the name can be judged.
+            if !matches!(helo_form(&helo.helo), HeloForm::Name(_)) {
+                let ip = chosen.first().copied().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+                findings.push(helo_finding(helo, ip, None));
+            }
+        } else {
+            for report in ptr {
+                findings.push(helo_finding(helo, report.ip, Some(report)));
+            }
+        }
+    }
+    findings
+}
+
+/// The local address the system would use towards the first what-is-my-IP server: UDP
+/// `connect` only picks a route and sends nothing. A public one is a candidate (no NAT).
+fn local_address(myip: &[MyIpAnswer]) -> Option<IpAddr> {
+    let server: SocketAddr = myip.iter().find_map(|a| crate::config::parse_server(&a.server).ok())?;
+    let bind: SocketAddr =
+        if server.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
+    let socket = std::net::UdpSocket::bind(bind).ok()?;
+    socket.connect(server).ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    AddressClass::of(ip).is_public().then_some(ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(ip: &str, source: &str) -> IpCandidate {
+        IpCandidate { ip: ip.parse().unwrap(), source: source.into() }
+    }
+
+    #[test]
+    fn the_configured_address_wins_and_families_are_kept_apart() {
+        let candidates = vec![
+            candidate("192.168.1.10", "local"),
+            candidate("198.51.100.9", "dns:myip.test"),
+            candidate("203.0.113.5", "ehlo:mx.test"),
+            candidate("2001:db8::25", "dns:myip6.test"),
+        ];
+        assert_eq!(
+            choose(&candidates, true),
+            vec!["203.0.113.5".parse::<IpAddr>().unwrap(), "2001:db8::25".parse().unwrap()]
+        );
+        assert!(!agreement(&candidates, true));
+        let mut with_config = candidates.clone();
+        with_config.push(candidate("198.51.100.9", SOURCE_CONFIG));
+        assert_eq!(choose(&with_config, true)[0], "198.51.100.9".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn a_private_address_is_chosen_only_when_nothing_else_is_known() {
+        let candidates = vec![candidate("10.0.0.5", SOURCE_CONFIG)];
+        assert_eq!(choose(&candidates, false), vec!["10.0.0.5".parse::<IpAddr>().unwrap()]);
+        assert!(agreement(&candidates, false));
+        let findings = identity_findings(&candidates, &choose(&candidates, false), true, false, &[], None);
+        assert_eq!(findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["ip.private"]);
+        // Documentation addresses stand in for public ones only in a lab.
+        let doc = vec![candidate("203.0.113.5", SOURCE_CONFIG)];
+        assert!(identity_findings(&doc, &choose(&doc, true), true, true, &[], None).is_empty());
+        assert_eq!(identity_findings(&doc, &choose(&doc, false), true, false, &[], None)[0].id, "ip.private");
+    }
+
+    #[test]
+    fn no_candidate_is_ip_unknown() {
+        let findings = identity_findings(&[], &[], true, false, &[], None);
+        assert_eq!(findings[0].id, "ip.unknown");
+    }
+}

@@ -1,0 +1,192 @@
+//! Reverse DNS of one address: its PTR records, whether each name resolves back to the address
+//! (forward-confirmed reverse DNS), and whether a name looks generic or dynamic.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::address_class::AddressClass;
+use super::generic_ptr::generic_reason;
+use super::resolver::{Outcome, Reply, Resolver};
+use crate::session::Finding;
+use crate::session::escape::escape_str;
+
+/// One PTR name and what its forward lookup said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PtrName {
+    /// The name, ASCII, without the trailing dot.
+    pub name: String,
+    /// The A and AAAA answers for the name.
+    pub forward: Vec<Reply>,
+    /// Every address the name resolves to.
+    pub addresses: Vec<IpAddr>,
+    /// True when `addresses` contains the address looked up.
+    pub confirmed: bool,
+    /// Why the name looks generic or dynamic, if it does.
+    pub generic: Option<String>,
+}
+
+/// The reverse DNS of one address.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PtrReport {
+    pub ip: IpAddr,
+    /// The PTR query and its outcome.
+    pub reply: Reply,
+    /// The PTR names, each with its forward lookup.
+    pub names: Vec<PtrName>,
+}
+
+impl PtrReport {
+    /// The names that resolve back to the address.
+    pub fn confirmed_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().filter(|n| n.confirmed).map(|n| n.name.as_str())
+    }
+
+    /// True when the PTR query got an answer about the name (records, none, or NXDOMAIN).
+    pub fn answered(&self) -> bool {
+        self.reply.outcome.is_definitive()
+    }
+}
+
+/// Looks up the PTR records of `ip`, then A and AAAA of every name, all names at once.
+pub async fn check_ptr(resolver: &Resolver, ip: IpAddr) -> PtrReport {
+    let ip = ip.to_canonical();
+    let reply = resolver.lookup_ptr(ip).await;
+    let mut names: Vec<String> = Vec::new();
+    for name in reply.ptr_names() {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let lookups = names.into_iter().map(|name| async move {
+        let forward = match resolver.lookup_ip(&name).await {
+            Ok((a, aaaa)) => vec![a, aaaa],
+            // A PTR target that is not a valid name cannot resolve back.
+            Err(_) => Vec::new(),
+        };
+        let addresses: Vec<IpAddr> = forward.iter().flat_map(Reply::addresses).map(|a| a.to_canonical()).collect();
+        let confirmed = addresses.contains(&ip);
+        let generic = generic_reason(ip, &name);
+        PtrName { name, forward, addresses, confirmed, generic }
+    });
+    let names = futures::future::join_all(lookups).await;
+    PtrReport { ip, reply, names }
+}
+
+/// The findings of a PTR check: `ptr.ok`, `ptr.missing`, `ptr.fcrdns_mismatch`, `ptr.generic`,
+/// or `dns.servfail` / `dns.timeout` when the question got no answer. `helo` fills the
+/// suggested name in fixes.
+pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
+    let ip = report.ip.to_string();
+    let helo = helo.unwrap_or("your mail server's name");
+    let ptr_evidence = evidence_of(&report.reply);
+    let mut findings = Vec::new();
+    match &report.reply.outcome {
+        Outcome::Records(_) if !report.names.is_empty() => {}
+        Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain => {
+            findings.push(
+                Finding::new("ptr.missing", &[("ip", &ip), ("helo", helo)])
+                    .with_detail(format!(
+                        "The reverse name {} answers {}. Receivers such as Gmail, Outlook.com and most \
+                         Postfix sites (reject_unknown_client_hostname) refuse or defer mail from an \
+                         address without reverse DNS. Only the owner of the address block sets it.",
+                        report.reply.name,
+                        report.reply.outcome.label()
+                    ))
+                    .with_evidence(ptr_evidence),
+            );
+            return findings;
+        }
+        Outcome::Timeout => {
+            let timeout = format!("{:.1} s", report.reply.elapsed.as_secs_f64());
+            findings.push(
+                Finding::new("dns.timeout", &[("name", &report.reply.name), ("timeout", &timeout)])
+                    .with_evidence(ptr_evidence),
+            );
+            return findings;
+        }
+        _ => {
+            findings.push(Finding::new("dns.servfail", &[("name", &report.reply.name)]).with_evidence(ptr_evidence));
+            return findings;
+        }
+    }
+
+    let any_confirmed = report.names.iter().any(|n| n.confirmed);
+    let several = report.names.len() > 1;
+    for name in &report.names {
+        let shown = escape_str(&name.name);
+        let mut evidence = ptr_evidence.clone();
+        evidence.extend(name.forward.iter().flat_map(evidence_of));
+        if name.confirmed {
+            let mut finding = Finding::new("ptr.ok", &[("ip", &ip), ("name", &shown)]).with_evidence(evidence.clone());
+            if several {
+                finding = finding.with_detail(several_detail(report));
+            }
+            findings.push(finding);
+        } else {
+            let resolved = if name.addresses.is_empty() {
+                "resolves to no address".to_string()
+            } else {
+                let list: Vec<String> = name.addresses.iter().map(IpAddr::to_string).collect();
+                format!("resolves to {}", list.join(", "))
+            };
+            let mut finding = Finding::new("ptr.fcrdns_mismatch", &[("ip", &ip), ("name", &shown)])
+                .with_detail(format!(
+                    "{shown} {resolved}, not {ip}. Receivers that check forward-confirmed reverse DNS treat \
+                     this like a missing PTR.{}",
+                    if several { format!(" {}", several_detail(report)) } else { String::new() }
+                ))
+                .with_evidence(evidence.clone());
+            if any_confirmed {
+                // Another name confirms; a receiver that picks this one still fails us.
+                finding = finding.with_severity(crate::session::Severity::Warn);
+            }
+            findings.push(finding);
+        }
+        if let Some(reason) = &name.generic {
+            findings.push(
+                Finding::new("ptr.generic", &[("ip", &ip), ("name", &shown), ("helo", helo)])
+                    .with_detail(format!(
+                        "{shown} looks like the name of an end-user or dynamic address: {reason}. Many \
+                         receivers and lists (Spamhaus PBL, SpamRATS-Dyna) treat such senders as \
+                         infected home machines."
+                    ))
+                    .with_evidence(evidence),
+            );
+        }
+    }
+    findings
+}
+
+/// The `ip.private` finding when `ip` is not what receivers see; documentation addresses count as
+/// public when `lab` (the demo world or an explicit resolver stands in for the Internet).
+pub fn private_finding(ip: IpAddr, lab: bool) -> Option<Finding> {
+    let class = AddressClass::of(ip);
+    if class.is_public() || (lab && class == AddressClass::Documentation) {
+        return None;
+    }
+    Some(Finding::new("ip.private", &[("ip", &ip.to_string())]).with_detail(format!(
+        "{ip} is {}; receivers see the address of the NAT or relay in front of it.",
+        class.describe()
+    )))
+}
+
+fn several_detail(report: &PtrReport) -> String {
+    let names: Vec<String> = report.names.iter().map(|n| escape_str(&n.name)).collect();
+    format!(
+        "{} has {} PTR records ({}); receivers usually take one at random, so each must resolve back.",
+        report.ip,
+        names.len(),
+        names.join(", ")
+    )
+}
+
+/// The reply as evidence lines: the query and each record, or its outcome.
+pub fn evidence_of(reply: &Reply) -> Vec<String> {
+    let head = format!("{} {} @{}", reply.qtype, escape_str(&reply.name), reply.server);
+    match &reply.outcome {
+        Outcome::Records(records) => records.iter().map(|r| format!("{head}: {}", r.data)).collect(),
+        other => vec![format!("{head}: {}", other.label())],
+    }
+}

@@ -1,0 +1,201 @@
+//! Exim `exim -bp` listings, and delay reasons joined from the mainlog or `exim -Mvl`.
+//!
+//! ```text
+//!  2h   52K 12EwGE-0005jD-00 <sam@vbrew.com>
+//!         D bob@vbrew.com
+//!           harry@example.net
+//! 25m  2.9K 1raAO5-0091Cv-IH <alice@example.org> *** frozen ***
+//!           red.king@example.com
+//! ```
+//! Message ids are `XXXXXX-YYYYYY-ZZ` before Exim 4.97 and `XXXXXX-YYYYYYYYYYY-ZZZZ` since.
+//! `exim -bp` prints no delay reasons; [`join_reasons`] adds them from log text.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::sync::{Arc, LazyLock};
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::detect::Format;
+use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::intern::Interner;
+use super::lines::for_each_line;
+use super::parsed::Parsed;
+use super::time::{parse_duration, parse_size};
+
+/// An Exim message id, old or new form.
+pub(crate) const ID: &str = r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}";
+
+static HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"^\s*(\S+)\s+(\S+)\s+({ID})\s+<([^>]*)>(\s+\*\*\* frozen \*\*\*)?\s*$")).expect("valid regex")
+});
+static RECIPIENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+(?:(\+?D)\s+)?(\S+)\s*$").expect("valid regex"));
+static ID_ONLY: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("^{ID}$")).expect("valid regex"));
+
+/// True when `line` is an `exim -bp` message line.
+pub(crate) fn is_header_line(line: &str) -> bool {
+    HEADER.is_match(line)
+}
+
+/// Reads `exim -bp` output; ages are counted back from `now`. Ages or sizes that are not
+/// numbers (test harnesses print `TTT`/`sss`) leave arrival or size unknown.
+pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
+    let mut parsed = Parsed::new(Format::Exim);
+    let mut interner = Interner::default();
+    let mut current: Option<QueueEntry> = None;
+    for_each_line(reader, |number, line| {
+        if line.trim().is_empty() {
+            parsed.entries.extend(current.take());
+            return;
+        }
+        if let Some(caps) = HEADER.captures(line) {
+            parsed.entries.extend(current.take());
+            current = Some(QueueEntry {
+                id: caps[3].to_string(),
+                queue: if caps.get(5).is_some() { QueueName::Frozen } else { QueueName::Deferred },
+                arrival: parse_duration(&caps[1], 's').map(|age| now - age),
+                size: parse_size(&caps[2]),
+                sender: caps[4].to_string(),
+                recipients: Vec::new(),
+                messages: 1,
+            });
+            return;
+        }
+        match (current.as_mut(), RECIPIENT.captures(line)) {
+            (Some(entry), Some(caps)) if caps[2].contains('@') || !caps[2].starts_with('<') => {
+                let address = &caps[2];
+                entry.recipients.push(Recipient {
+                    domain: interner.get(&domain_of(address)),
+                    address: address.to_string(),
+                    reason: None,
+                    delivered: caps.get(1).is_some(),
+                });
+            }
+            _ => parsed.skipped.add(number, line),
+        }
+    });
+    parsed.entries.extend(current);
+    parsed
+}
+
+/// Delay reasons found in log text: `(message id, address) → reason`, the latest telling one.
+#[derive(Debug, Default)]
+pub struct DelayReasons {
+    by_address: HashMap<(String, String), Arc<str>>,
+    by_message: HashMap<String, Arc<str>>,
+}
+
+impl DelayReasons {
+    /// Collects the `==` (deferred) lines of a mainlog. Lines of `exim -Mvl ID` carry no id;
+    /// pass that id as `message` to attribute them.
+    pub fn read<R: BufRead>(&mut self, reader: R, message: Option<&str>) {
+        let mut interner = Interner::default();
+        for_each_line(reader, |_, line| {
+            let Some(at) = line.find(" == ") else { return };
+            let before = line[..at].trim_end();
+            let id = match before.rsplit(' ').next() {
+                Some(token) if ID_ONLY.is_match(token) => token,
+                _ => match message {
+                    Some(id) => id,
+                    None => return,
+                },
+            };
+            let rest = &line[at + 4..];
+            let Some((address, detail)) = rest.split_once(' ') else { return };
+            let reason = interner.get(deferral_text(detail));
+            self.insert(id, address, reason);
+        });
+    }
+
+    fn insert(&mut self, id: &str, address: &str, reason: Arc<str>) {
+        // "retry time not reached" repeats an earlier failure without saying which: keep the
+        // earlier, telling reason.
+        let vague = reason.contains("retry time not reached");
+        let key = (id.to_string(), address.to_lowercase());
+        if !(vague && self.by_address.contains_key(&key)) {
+            self.by_address.insert(key, reason.clone());
+        }
+        if !(vague && self.by_message.contains_key(id)) {
+            self.by_message.insert(id.to_string(), reason);
+        }
+    }
+
+    /// True when no reason was found.
+    pub fn is_empty(&self) -> bool {
+        self.by_message.is_empty()
+    }
+
+    /// The reason for `address` of message `id`, else the message's latest reason.
+    pub fn get(&self, id: &str, address: &str) -> Option<&Arc<str>> {
+        self.by_address.get(&(id.to_string(), address.to_lowercase())).or_else(|| self.by_message.get(id))
+    }
+}
+
+/// What follows `defer (errno)` in a deferral line, or the whole detail without the router and
+/// transport fields.
+fn deferral_text(detail: &str) -> &str {
+    if let Some(at) = detail.find("defer (")
+        && let Some(close) = detail[at..].find(')')
+    {
+        return detail[at + close + 1..].trim_start_matches([':', ' ']).trim();
+    }
+    detail.trim()
+}
+
+/// Fills the reason of every pending recipient that has none from `reasons`.
+pub fn join_reasons(parsed: &mut Parsed, reasons: &DelayReasons) {
+    for entry in &mut parsed.entries {
+        for recipient in entry.recipients.iter_mut().filter(|r| !r.delivered && r.reason.is_none()) {
+            recipient.reason = reasons.get(&entry.id, &recipient.address).cloned();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_ids_frozen_and_delivered() {
+        let text = "\
+ 2h   52K 12EwGE-0005jD-00 <sam@vbrew.com>
+        D bob@vbrew.com
+          harry@example.net  
+
+25m  2.9K 10HmaX-000000005vi-0000 <> *** frozen ***
+          red.king@looking-glass.example
+          <other addresses>
+";
+        let now = Utc::now();
+        let parsed = parse(text.as_bytes(), now);
+        assert_eq!(parsed.entries.len(), 2);
+        assert_eq!(parsed.skipped.count, 1);
+        let first = &parsed.entries[0];
+        assert_eq!(first.id, "12EwGE-0005jD-00");
+        assert_eq!(first.size, Some(53_248));
+        assert_eq!(first.arrival, Some(now - chrono::Duration::hours(2)));
+        assert!(first.recipients[0].delivered);
+        assert_eq!(first.pending().count(), 1);
+        assert_eq!(parsed.entries[1].queue, QueueName::Frozen);
+        assert_eq!(parsed.entries[1].sender, "");
+    }
+
+    #[test]
+    fn joins_reasons_from_mainlog_and_msglog() {
+        let listing = " 1h 1K 10HmaX-000000005vi-0000 <a@b.example>\n   userx@simple\n   other@simple\n\n 1h 1K 1raAO5-0091Cv-IH <a@b.example>\n   c@d.example\n";
+        let mut parsed = parse(listing.as_bytes(), Utc::now());
+        let mut reasons = DelayReasons::default();
+        let mainlog = "\
+1999-03-02 09:44:33 10HmaX-000000005vi-0000 == userx@simple R=all T=smtp defer (dd): Connection refused
+1999-03-02 09:44:33 10HmaX-000000005vi-0000 == userx@simple R=all T=smtp defer (-54): retry time not reached for any host for 'simple'
+";
+        reasons.read(mainlog.as_bytes(), None);
+        let msglog = "2024-03-01 10:00:00 c@d.example R=dnslookup T=remote_smtp defer (-44) H=mx.d.example [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<c@d.example>: 451 Try later\n2024-03-01 10:00:00 == c@d.example R=dnslookup T=remote_smtp defer (-44) H=mx.d.example [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<c@d.example>: 451 Try later\n";
+        reasons.read(msglog.as_bytes(), Some("1raAO5-0091Cv-IH"));
+        join_reasons(&mut parsed, &reasons);
+        assert_eq!(parsed.entries[0].recipients[0].reason.as_deref(), Some("Connection refused"));
+        assert_eq!(parsed.entries[0].recipients[1].reason.as_deref(), Some("Connection refused"));
+        assert!(parsed.entries[1].recipients[0].reason.as_deref().unwrap().ends_with("451 Try later"));
+    }
+}

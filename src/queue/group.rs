@@ -1,0 +1,272 @@
+//! Grouping a queue by recipient domain and by normalised reason, with qshape-style ages.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::entry::{QueueEntry, QueueName};
+use super::reason::normalise;
+
+/// Upper bounds of the age buckets in minutes, as qshape prints them; a last bucket holds
+/// older messages (`1280+`).
+pub const BUCKET_MINUTES: [i64; 9] = [5, 10, 20, 40, 80, 160, 320, 640, 1280];
+
+/// Labels of the age buckets: `5`, `10`, … `1280`, `1280+`.
+pub fn bucket_labels() -> Vec<String> {
+    let mut labels: Vec<String> = BUCKET_MINUTES.iter().map(|m| m.to_string()).collect();
+    labels.push(format!("{}+", BUCKET_MINUTES[BUCKET_MINUTES.len() - 1]));
+    labels
+}
+
+/// The bucket of an age in seconds.
+fn bucket(age_secs: i64) -> usize {
+    let minutes = age_secs / 60;
+    BUCKET_MINUTES.iter().position(|bound| minutes < *bound).unwrap_or(BUCKET_MINUTES.len())
+}
+
+/// A reason or domain with how many messages it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Share {
+    pub key: String,
+    pub messages: u64,
+}
+
+/// Messages sharing a recipient domain or a normalised reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    /// The domain, or the normalised reason (empty: no reason given).
+    pub key: String,
+    /// Messages with at least one pending recipient in the group.
+    pub messages: u64,
+    /// Pending recipients in the group.
+    pub recipients: u64,
+    /// Messages held up: with a delay reason, or deferred, on hold or frozen.
+    pub delayed: u64,
+    /// Age of the oldest message, in seconds, when known.
+    pub oldest_secs: Option<i64>,
+    /// Messages per age bucket ([`BUCKET_MINUTES`], then older); messages of unknown age are
+    /// in no bucket.
+    pub ages: [u64; BUCKET_MINUTES.len() + 1],
+    /// The most common other key: reasons of a domain group, domains of a reason group.
+    pub top: Vec<Share>,
+    /// One reason as the MTA wrote it, for the record and as the observed error.
+    pub example: Option<String>,
+    /// Indices into the entries of the messages in the group.
+    #[serde(skip)]
+    pub entries: Vec<u32>,
+}
+
+impl Group {
+    fn new(key: String) -> Group {
+        Group {
+            key,
+            messages: 0,
+            recipients: 0,
+            delayed: 0,
+            oldest_secs: None,
+            ages: [0; BUCKET_MINUTES.len() + 1],
+            top: Vec::new(),
+            example: None,
+            entries: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, index: usize, entry: &QueueEntry, recipients: u64, delayed: bool, age: Option<i64>) {
+        self.messages += entry.messages;
+        self.recipients += recipients;
+        if delayed {
+            self.delayed += entry.messages;
+        }
+        if let Some(age) = age {
+            self.oldest_secs = Some(self.oldest_secs.map_or(age, |o| o.max(age)));
+            self.ages[bucket(age)] += entry.messages;
+        }
+        self.entries.push(index as u32);
+    }
+}
+
+/// The queue grouped two ways, largest groups first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grouping {
+    pub by_domain: Vec<Group>,
+    pub by_reason: Vec<Group>,
+    /// Messages in the queue.
+    pub messages: u64,
+    /// Pending recipients in the queue.
+    pub recipients: u64,
+}
+
+/// How many of the other key a group lists in `top`.
+const TOP: usize = 5;
+
+/// Groups `entries` at `now`. Delivered recipients are left out.
+pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
+    let mut domains: Vec<Group> = Vec::new();
+    let mut domain_index: HashMap<&str, usize> = HashMap::new();
+    let mut reasons: Vec<Group> = Vec::new();
+    let mut reason_index: HashMap<String, usize> = HashMap::new();
+    // Reasons are shared strings: normalise each distinct one once, keyed by its address.
+    let mut normalised: HashMap<usize, usize> = HashMap::new();
+    let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
+    let mut messages = 0;
+    let mut recipients = 0;
+    // Per entry: (domain group, reason group, recipients, delayed) seen so far.
+    let mut seen: Vec<(usize, usize, u64, bool)> = Vec::new();
+
+    for (index, entry) in entries.iter().enumerate() {
+        seen.clear();
+        let queue_delayed = matches!(entry.queue, QueueName::Deferred | QueueName::Hold | QueueName::Frozen);
+        for recipient in entry.pending() {
+            let d = *domain_index.entry(&recipient.domain).or_insert_with(|| {
+                domains.push(Group::new(recipient.domain.to_string()));
+                domains.len() - 1
+            });
+            let r = match &recipient.reason {
+                Some(reason) => {
+                    let ptr = std::sync::Arc::as_ptr(reason) as *const u8 as usize;
+                    *normalised.entry(ptr).or_insert_with(|| {
+                        let key = normalise(reason);
+                        *reason_index.entry(key.clone()).or_insert_with(|| {
+                            let mut group = Group::new(key);
+                            group.example = Some(reason.to_string());
+                            reasons.push(group);
+                            reasons.len() - 1
+                        })
+                    })
+                }
+                None => *reason_index.entry(String::new()).or_insert_with(|| {
+                    reasons.push(Group::new(String::new()));
+                    reasons.len() - 1
+                }),
+            };
+            let delayed = queue_delayed || recipient.reason.is_some();
+            match seen.iter_mut().find(|(sd, sr, _, _)| *sd == d && *sr == r) {
+                Some(slot) => {
+                    slot.2 += 1;
+                    slot.3 |= delayed;
+                }
+                None => seen.push((d, r, 1, delayed)),
+            }
+            recipients += 1;
+        }
+        if seen.is_empty() {
+            continue;
+        }
+        messages += entry.messages;
+        let age = entry.age(now).map(|a| a.num_seconds());
+        // A message counts once per domain and once per reason, however many recipients.
+        let mut domains_done: Vec<usize> = Vec::new();
+        let mut reasons_done: Vec<usize> = Vec::new();
+        for &(d, r, _, _) in &seen {
+            *pairs.entry((d, r)).or_default() += entry.messages;
+            if !domains_done.contains(&d) {
+                domains_done.push(d);
+                let (count, delayed) = totals(&seen, |(sd, _, _, _)| *sd == d);
+                domains[d].add(index, entry, count, delayed, age);
+                if domains[d].example.is_none() {
+                    domains[d].example = seen.iter().find(|s| s.0 == d).and_then(|s| reasons[s.1].example.clone());
+                }
+            }
+            if !reasons_done.contains(&r) {
+                reasons_done.push(r);
+                let (count, delayed) = totals(&seen, |(_, sr, _, _)| *sr == r);
+                reasons[r].add(index, entry, count, delayed, age);
+            }
+        }
+    }
+
+    let mut domain_top: Vec<Vec<Share>> = vec![Vec::new(); domains.len()];
+    let mut reason_top: Vec<Vec<Share>> = vec![Vec::new(); reasons.len()];
+    for (&(d, r), &count) in &pairs {
+        domain_top[d].push(Share { key: reasons[r].key.clone(), messages: count });
+        reason_top[r].push(Share { key: domains[d].key.clone(), messages: count });
+    }
+    for (group, mut top) in domains.iter_mut().zip(domain_top).chain(reasons.iter_mut().zip(reason_top)) {
+        top.sort_by(|a, b| b.messages.cmp(&a.messages).then_with(|| a.key.cmp(&b.key)));
+        top.truncate(TOP);
+        group.top = top;
+    }
+    // A domain's example reason is one of its most common reason.
+    for group in &mut domains {
+        if let Some(first) = group.top.first()
+            && let Some(&r) = reason_index.get(&first.key)
+        {
+            group.example = reasons[r].example.clone();
+        }
+    }
+    sort(&mut domains);
+    sort(&mut reasons);
+    Grouping { by_domain: domains, by_reason: reasons, messages, recipients }
+}
+
+fn totals(seen: &[(usize, usize, u64, bool)], pick: impl Fn(&&(usize, usize, u64, bool)) -> bool) -> (u64, bool) {
+    seen.iter().filter(pick).fold((0, false), |(n, d), s| (n + s.2, d || s.3))
+}
+
+fn sort(groups: &mut [Group]) {
+    groups.sort_by(|a, b| {
+        b.messages.cmp(&a.messages).then_with(|| b.recipients.cmp(&a.recipients)).then_with(|| a.key.cmp(&b.key))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::Duration;
+
+    use super::*;
+    use crate::queue::entry::Recipient;
+
+    fn entry(id: &str, age_min: i64, now: DateTime<Utc>, rcpts: &[(&str, Option<&str>)]) -> QueueEntry {
+        QueueEntry {
+            id: id.into(),
+            queue: QueueName::Deferred,
+            arrival: Some(now - Duration::minutes(age_min)),
+            size: Some(1),
+            sender: "s@x.example".into(),
+            recipients: rcpts
+                .iter()
+                .map(|(a, r)| Recipient {
+                    address: (*a).into(),
+                    domain: Arc::from(crate::queue::entry::domain_of(a)),
+                    reason: r.map(Arc::from),
+                    delivered: false,
+                })
+                .collect(),
+            messages: 1,
+        }
+    }
+
+    #[test]
+    fn groups_by_domain_and_reason_largest_first() {
+        let now = Utc::now();
+        let r1 = "host mx[192.0.2.1] said: 421 4.7.0 Try again later (id 1234)";
+        let r2 = "host mx[192.0.2.2] said: 421 4.7.0 Try again later (id 98765)";
+        let entries = vec![
+            entry("A", 3, now, &[("a@bank.example", Some(r1)), ("b@bank.example", Some(r1))]),
+            entry("B", 90, now, &[("c@bank.example", Some(r2)), ("d@other.example", None)]),
+            entry("C", 2000, now, &[("e@other.example", Some("connect to x[192.0.2.9]:25: Connection refused"))]),
+            entry("D", 1, now, &[("f@bank.example", Some(r2))]),
+        ];
+        let g = group(&entries, now);
+        assert_eq!((g.messages, g.recipients), (4, 6));
+        let bank = &g.by_domain[0];
+        assert_eq!((bank.key.as_str(), bank.messages, bank.recipients), ("bank.example", 3, 4));
+        assert_eq!(bank.ages[0], 2); // 3 and 1 minutes
+        assert_eq!(bank.ages[5], 1); // 90 minutes: 80..160
+        assert_eq!(bank.oldest_secs, Some(90 * 60));
+        assert_eq!(bank.top.len(), 1);
+        assert_eq!(bank.top[0].messages, 3);
+        assert_eq!(bank.entries, vec![0, 1, 3]);
+        let other = &g.by_domain[1];
+        assert_eq!(other.ages[9], 1);
+        assert_eq!(other.top.len(), 2);
+        let reason = &g.by_reason[0];
+        assert_eq!(reason.messages, 3);
+        assert_eq!(reason.key, "host mx[#.#.#.#] said: 421 4.7.0 Try again later (id #)");
+        assert_eq!(reason.example.as_deref(), Some(r1));
+        assert!(g.by_reason.iter().any(|r| r.key.is_empty() && r.messages == 1));
+    }
+}

@@ -1,0 +1,114 @@
+//! Postfix `postqueue -j`: one JSON object per message (Postfix 3.1 and later).
+//!
+//! Fields read: `queue_name`, `queue_id`, `arrival_time`, `message_size`, `sender`,
+//! `recipients[].address` and `recipients[].delay_reason`; others (`forced_expire` since 3.5,
+//! anything later versions add) are ignored.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use chrono::DateTime;
+use serde::Deserialize;
+
+use super::detect::Format;
+use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::intern::Interner;
+use super::lines::for_each_line;
+use super::parsed::Parsed;
+
+#[derive(Deserialize)]
+struct RawMessage<'a> {
+    #[serde(borrow)]
+    queue_name: Cow<'a, str>,
+    #[serde(borrow)]
+    queue_id: Cow<'a, str>,
+    arrival_time: Option<i64>,
+    message_size: Option<u64>,
+    #[serde(borrow, default)]
+    sender: Cow<'a, str>,
+    #[serde(borrow, default)]
+    recipients: Vec<RawRecipient<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawRecipient<'a> {
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    delay_reason: Option<Cow<'a, str>>,
+}
+
+/// Reads `postqueue -j` output; lines that are not a message object are counted and skipped.
+pub fn parse<R: BufRead>(reader: R) -> Parsed {
+    let mut parsed = Parsed::new(Format::PostfixJson);
+    let mut interner = Interner::default();
+    for_each_line(reader, |number, line| {
+        let line = line.trim();
+        if line.is_empty() {
+            return;
+        }
+        match serde_json::from_str::<RawMessage>(line).ok().and_then(|raw| to_entry(raw, &mut interner)) {
+            Some(entry) => parsed.entries.push(entry),
+            None => parsed.skipped.add(number, line),
+        }
+    });
+    parsed
+}
+
+fn to_entry(raw: RawMessage, interner: &mut Interner) -> Option<QueueEntry> {
+    let queue = QueueName::from_postfix(&raw.queue_name)?;
+    let recipients = raw
+        .recipients
+        .into_iter()
+        .map(|r| Recipient {
+            domain: interner.get(&domain_of(&r.address)),
+            address: r.address.into_owned(),
+            reason: r.delay_reason.filter(|reason| !reason.is_empty()).map(|reason| interner.get(&reason)),
+            delivered: false,
+        })
+        .collect();
+    Some(QueueEntry {
+        id: raw.queue_id.into_owned(),
+        queue,
+        arrival: raw.arrival_time.and_then(|t| DateTime::from_timestamp(t, 0)),
+        size: raw.message_size,
+        sender: raw.sender.into_owned(),
+        recipients,
+        messages: 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_messages_and_ignores_unknown_fields() {
+        let text = concat!(
+            r#"{"queue_name": "deferred", "queue_id": "6978FB4038", "arrival_time": 1795886148, "message_size": 358, "forced_expire": false, "future_field": [1], "sender": "lab@lab.mailwiz.test", "recipients": [{"address": "user@Connect421.test", "delay_reason": "host 127.0.0.1[127.0.0.1] refused to talk to me: 421 4.0.0 Server closing connection"}, {"address": "b@x.test"}]}"#,
+            "\r\n\r\n",
+            r#"{"queue_name": "hold", "queue_id": "ABC", "arrival_time": 1, "message_size": 1, "sender": "", "recipients": []}"#,
+            "\n",
+        );
+        let parsed = parse(text.as_bytes());
+        assert_eq!(parsed.skipped.count, 0);
+        assert_eq!(parsed.entries.len(), 2);
+        let first = &parsed.entries[0];
+        assert_eq!(first.queue, QueueName::Deferred);
+        assert_eq!(first.size, Some(358));
+        assert_eq!(&*first.recipients[0].domain, "connect421.test");
+        assert!(first.recipients[0].reason.as_deref().unwrap().contains("421 4.0.0"));
+        assert_eq!(first.recipients[1].reason, None);
+        assert_eq!(parsed.entries[1].queue, QueueName::Hold);
+        assert_eq!(parsed.entries[1].sender, "");
+    }
+
+    #[test]
+    fn corrupt_lines_are_counted() {
+        let text = b"{\"queue_name\": \"deferred\", \"queue_id\": \"A\", \"recip\n\x00\xff\xfe garbage\n{\"queue_name\": \"nowhere\", \"queue_id\": \"B\"}\n";
+        let parsed = parse(&text[..]);
+        assert_eq!(parsed.entries.len(), 0);
+        assert_eq!(parsed.skipped.count, 3);
+        assert_eq!(parsed.skipped.samples[0].0, 1);
+    }
+}

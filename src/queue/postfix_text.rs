@@ -1,0 +1,137 @@
+//! Postfix `mailq` / `postqueue -p` text.
+//!
+//! ```text
+//! -Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------
+//! 8551B132C2*     802 Wed Jan 10 00:32:03  someone@external.test
+//! (connect to mx.example[192.0.2.1]:25: Connection timed out)
+//!                                          hello@example.test
+//!
+//! -- 1 Kbytes in 1 Request.
+//! ```
+//! `*` marks the active queue, `!` the hold queue. The reason in parentheses applies to the
+//! recipient lines after it; Postfix prints it at column 1 or indented. The summary line may be
+//! missing (excerpts, piped output).
+
+use std::io::BufRead;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::detect::Format;
+use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::intern::Interner;
+use super::lines::for_each_line;
+use super::parsed::Parsed;
+use super::time::parse_yearless;
+
+static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([0-9A-Za-z]{5,})([*!]?)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})(?:\s+(\S.*?))?\s*$")
+        .expect("valid regex")
+});
+
+/// Lines Postfix prints around the entries, not counted as skipped.
+pub(crate) fn is_frame_line(trimmed: &str) -> bool {
+    trimmed.starts_with("-Queue ID-")
+        || trimmed.starts_with("Mail queue is empty")
+        || (trimmed.starts_with("-- ") && (trimmed.ends_with("Request.") || trimmed.ends_with("Requests.")))
+}
+
+/// True when `line` is a Postfix queue entry line.
+pub(crate) fn is_entry_line(line: &str) -> bool {
+    ENTRY.is_match(line)
+}
+
+/// Reads Postfix queue text; arrival times take their year from `now` (see [`parse_yearless`]).
+pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
+    let mut parsed = Parsed::new(Format::PostfixText);
+    let mut interner = Interner::default();
+    let mut current: Option<QueueEntry> = None;
+    let mut reason: Option<std::sync::Arc<str>> = None;
+    for_each_line(reader, |number, line| {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            parsed.entries.extend(current.take());
+            return;
+        }
+        if is_frame_line(trimmed) {
+            parsed.entries.extend(current.take());
+            return;
+        }
+        if let Some(caps) = ENTRY.captures(line) {
+            parsed.entries.extend(current.take());
+            reason = None;
+            let queue = match &caps[2] {
+                "*" => QueueName::Active,
+                "!" => QueueName::Hold,
+                _ => QueueName::Deferred,
+            };
+            current = Some(QueueEntry {
+                id: caps[1].to_string(),
+                queue,
+                arrival: parse_yearless(&caps[4], now),
+                size: caps[3].parse().ok(),
+                sender: caps.get(5).map_or("", |m| m.as_str()).to_string(),
+                recipients: Vec::new(),
+                messages: 1,
+            });
+            return;
+        }
+        let Some(entry) = current.as_mut() else {
+            parsed.skipped.add(number, line);
+            return;
+        };
+        if trimmed.starts_with('(') && trimmed.ends_with(')') && trimmed.len() >= 2 {
+            reason = Some(interner.get(trimmed[1..trimmed.len() - 1].trim()));
+        } else if line.starts_with(char::is_whitespace) && !trimmed.contains(char::is_whitespace) {
+            entry.recipients.push(Recipient {
+                domain: interner.get(&domain_of(trimmed)),
+                address: trimmed.to_string(),
+                reason: reason.clone(),
+                delivered: false,
+            });
+        } else {
+            parsed.skipped.add(number, line);
+        }
+    });
+    parsed.entries.extend(current);
+    parsed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_markers_reasons_and_recipients() {
+        let text = "\
+-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------
+6E5A1B4035!     352 Sat Nov 28 17:15:48  lab@lab.mailwiz.test
+(host 127.0.0.1[127.0.0.1] said: 421 4.0.0 Server closing connection (in reply to RCPT TO command))
+                                         user@rcpt421.test
+                    (connect to 127.0.0.1[127.0.0.1]:2529: Connection refused)
+                                         other@refused.test
+
+8551B132C2*     802 Wed Jan 10 00:32:03  MAILER-DAEMON
+                                         hello@example.test
+garbage between
+-- 1 Kbytes in 2 Requests.
+";
+        let parsed = parse(text.as_bytes(), Utc::now());
+        assert_eq!(parsed.entries.len(), 2);
+        assert_eq!(parsed.skipped.count, 1);
+        let held = &parsed.entries[0];
+        assert_eq!(held.queue, QueueName::Hold);
+        assert_eq!(held.recipients.len(), 2);
+        assert_eq!(
+            held.recipients[0].reason.as_deref(),
+            Some("host 127.0.0.1[127.0.0.1] said: 421 4.0.0 Server closing connection (in reply to RCPT TO command)")
+        );
+        assert_eq!(
+            held.recipients[1].reason.as_deref(),
+            Some("connect to 127.0.0.1[127.0.0.1]:2529: Connection refused")
+        );
+        assert_eq!(parsed.entries[1].queue, QueueName::Active);
+        assert_eq!(parsed.entries[1].recipients[0].reason, None);
+    }
+}

@@ -1,0 +1,153 @@
+//! Normalised delay reasons: one failure reads the same for every message it holds up.
+
+/// Reasons longer than this (in characters) are cut in the normalised form.
+const MAX_CHARS: usize = 400;
+
+/// The reason with what differs between messages masked: addresses become `*@*`, numbers
+/// `#`, and ids (words mixing letters and at least a few digits) `#`; the SMTP reply code and
+/// enhanced status code stay. Whitespace is collapsed.
+///
+/// `host mx[192.0.2.1] said: 452 4.2.2 Quota exceeded (<u1@x.example>) q24si6538316pgt.498`
+/// becomes `host mx[#.#.#.#] said: 452 4.2.2 Quota exceeded (<*@*>) #.#`.
+pub fn normalise(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len().min(MAX_CHARS));
+    for token in reason.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if is_reply_code(token) || is_enhanced_code(token) {
+            out.push_str(token);
+        } else if token.contains('@') {
+            mask_address(token, &mut out);
+        } else {
+            mask_numbers(token, &mut out);
+        }
+        if out.len() > MAX_CHARS {
+            let cut = (0..=MAX_CHARS).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
+            out.truncate(cut);
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// The first SMTP reply code in the reason, with its enhanced status code when one follows:
+/// `(421, Some("4.0.0"))`.
+pub fn reply_code(reason: &str) -> Option<(u16, Option<String>)> {
+    let mut tokens =
+        reason.split_whitespace().map(|t| t.trim_matches(|c: char| matches!(c, '(' | ')' | '"' | '\'' | ':')));
+    while let Some(token) = tokens.next() {
+        if !is_reply_code(token) {
+            continue;
+        }
+        let code = token[..3].parse().ok()?;
+        let enhanced = match token.get(4..) {
+            Some(rest) if is_enhanced_code(rest) => Some(rest.to_string()),
+            _ => tokens.next().filter(|t| is_enhanced_code(t)).map(str::to_string),
+        };
+        return Some((code, enhanced));
+    }
+    None
+}
+
+/// `421`, `450-4.7.1`, `452-`: a reply code (2xx–5xx), alone or with its continuation dash.
+fn is_reply_code(token: &str) -> bool {
+    let bytes = token.as_bytes();
+    bytes.len() >= 3
+        && matches!(bytes[0], b'2'..=b'5')
+        && bytes[1].is_ascii_digit()
+        && bytes[2].is_ascii_digit()
+        && (bytes.len() == 3 || (bytes[3] == b'-' && (bytes.len() == 4 || is_enhanced_code(&token[4..]))))
+}
+
+/// `4.7.1`: class 2, 4 or 5, subject and detail of one to three digits.
+fn is_enhanced_code(token: &str) -> bool {
+    let mut parts = token.split('.');
+    let class_ok = matches!(parts.next(), Some("2" | "4" | "5"));
+    let rest: Vec<&str> = parts.collect();
+    class_ok
+        && rest.len() == 2
+        && rest.iter().all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn mask_address(token: &str, out: &mut String) {
+    const OPEN: &[char] = &['<', '(', '[', '{', '"', '\''];
+    const CLOSE: &[char] = &['>', ')', ']', '}', '"', '\'', ',', ';', ':', '.'];
+    let start = token.len() - token.trim_start_matches(OPEN).len();
+    let end = token.trim_end_matches(CLOSE).len().max(start);
+    out.push_str(&token[..start]);
+    out.push_str("*@*");
+    out.push_str(&token[end..]);
+}
+
+fn mask_numbers(token: &str, out: &mut String) {
+    let mut rest = token;
+    while !rest.is_empty() {
+        let word_len = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
+        if word_len == 0 {
+            let ch = rest.chars().next().expect("not empty");
+            out.push(ch);
+            rest = &rest[ch.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..word_len];
+        let digits = word.bytes().filter(u8::is_ascii_digit).count();
+        if digits == 0 {
+            out.push_str(word);
+        } else if digits == word.len() || (word.len() >= 6 && digits >= 2) {
+            out.push('#');
+        } else {
+            // Short words with a digit (alt1, c06): mask the digit runs only.
+            let mut in_digits = false;
+            for ch in word.chars() {
+                if ch.is_ascii_digit() {
+                    if !in_digits {
+                        out.push('#');
+                    }
+                    in_digits = true;
+                } else {
+                    out.push(ch);
+                    in_digits = false;
+                }
+            }
+        }
+        rest = &rest[word_len..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_failure_groups_together() {
+        let a = "host alt1.gmail-smtp-in.l.google.com[108.177.97.26] said: 452-4.2.2 The email account that you tried to reach is over quota. 452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp q24si6538316pgt.498 - gsmtp (in reply to RCPT TO command)";
+        let b = "host alt2.gmail-smtp-in.l.google.com[64.233.188.26] said: 452-4.2.2 The email account that you tried to reach is over quota. 452 4.2.2 https://support.google.com/mail/?p=OverQuotaTemp f10si11999094pgj.597 - gsmtp (in reply to RCPT TO command)";
+        assert_eq!(normalise(a), normalise(b));
+        assert!(normalise(a).contains("said: 452-4.2.2 The email account"), "{}", normalise(a));
+        let c = "host x[192.0.2.1] said: 452 4.2.2 Quota exceeded (<rehanna@stahlstierna.se>) (in reply to RCPT TO command)";
+        assert_eq!(
+            normalise(c),
+            "host x[#.#.#.#] said: 452 4.2.2 Quota exceeded (<*@*>) (in reply to RCPT TO command)"
+        );
+        assert_ne!(normalise("421 4.0.0 Server closing connection"), normalise("450 4.3.0 Error: command failed"));
+    }
+
+    #[test]
+    fn reply_codes_are_found() {
+        assert_eq!(
+            reply_code("host 127.0.0.1[127.0.0.1] refused to talk to me: 421 4.0.0 Server closing connection"),
+            Some((421, Some("4.0.0".into())))
+        );
+        assert_eq!(reply_code("said: 450-4.7.1 <h>: Unverified"), Some((450, Some("4.7.1".into()))));
+        assert_eq!(reply_code("SMTP error after initial connection: 450 I'm busy"), Some((450, None)));
+        assert_eq!(reply_code("connect to 127.0.0.1[127.0.0.1]:2529: Connection refused"), None);
+    }
+
+    #[test]
+    fn long_reasons_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(1000);
+        assert!(normalise(&long).ends_with('…'));
+    }
+}

@@ -1,0 +1,261 @@
+//! Where the listing comes from: the local MTA's own command (run as an argv, never through a
+//! shell, under a timeout) or a file.
+
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::io::AsyncReadExt;
+use tokio::process::Command;
+use tokio_util::io::SyncIoBridge;
+
+use super::detect::Format;
+use super::exim::{DelayReasons, join_reasons};
+use super::findings::Lifetime;
+use super::parse_reader;
+use super::parsed::Parsed;
+use super::time::parse_duration;
+use crate::context::Context;
+
+/// What to load: a file (with its format, or detected), else the local MTA's queue.
+#[derive(Debug, Clone, Default)]
+pub struct LoadRequest {
+    pub file: Option<PathBuf>,
+    pub format: Option<Format>,
+}
+
+/// A listing read and parsed.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub parsed: Parsed,
+    /// `postqueue -j`, or the file's path.
+    pub source: String,
+    pub lifetime: Lifetime,
+    pub notes: Vec<String>,
+}
+
+/// Why no listing could be read: one sentence naming what is at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// The file given is missing, unreadable or not a queue listing.
+    #[error("{0}")]
+    Input(String),
+    /// No MTA command, or it failed.
+    #[error("{0}")]
+    CannotRun(String),
+}
+
+/// The local commands tried in order: the program, its arguments, the format it prints.
+const COMMANDS: &[(&str, &[&str], Option<Format>)] = &[
+    ("postqueue", &["-j"], Some(Format::PostfixJson)),
+    ("exim", &["-bp"], Some(Format::Exim)),
+    ("exim4", &["-bp"], Some(Format::Exim)),
+    ("mailq", &[], None),
+];
+
+/// Where Exim's mainlog usually is.
+const EXIM_MAINLOGS: &[&str] =
+    &["/var/log/exim4/mainlog", "/var/log/exim/mainlog", "/var/log/exim/main.log", "/var/spool/exim/log/mainlog"];
+
+/// At most this many `exim -Mvl` runs when no mainlog is readable.
+const MAX_MSGLOGS: usize = 50;
+
+/// Loads the queue `request` names; with no file, `config.queue.file`, else the local MTA's
+/// listing (`postqueue -j`, else `exim -bp`, else `mailq`).
+pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> Result<Loaded, SourceError> {
+    let config_lifetime = Lifetime::from_config(ctx.config.queue.lifetime_days);
+    if let Some(path) = request.file.clone().or_else(|| ctx.config.queue.file.clone()) {
+        let parsed = load_file(&path, request.format, now).await?;
+        return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes: Vec::new() });
+    }
+    let timeout = ctx.config.queue.command_timeout();
+    for (program, args, format) in COMMANDS {
+        let Some(path) = find_program(program) else { continue };
+        let format = request.format.or(*format);
+        let mut parsed = run_listing(&path, args, format, timeout, now).await?;
+        let source = std::iter::once(*program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+        let mut notes = Vec::new();
+        let mut lifetime = config_lifetime.clone();
+        if matches!(parsed.format, Format::PostfixJson | Format::PostfixText)
+            && let Some(from_postfix) = postfix_lifetime().await
+        {
+            lifetime = from_postfix;
+        }
+        if parsed.format == Format::Exim {
+            notes.extend(exim_reasons(&path, &mut parsed).await);
+        }
+        return Ok(Loaded { parsed, source, lifetime, notes });
+    }
+    Err(SourceError::CannotRun(
+        "no mail queue command was found (postqueue, exim or mailq); give a listing with --file".into(),
+    ))
+}
+
+async fn load_file(path: &Path, format: Option<Format>, now: DateTime<Utc>) -> Result<Parsed, SourceError> {
+    let shown = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|err| SourceError::Input(file_error(&shown, &err)))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(SourceError::Input(format!("the queue file {shown} is a directory")));
+    }
+    let parsed =
+        tokio::task::spawn_blocking(move || parse_reader(BufReader::with_capacity(256 * 1024, file), format, now))
+            .await
+            .map_err(|err| SourceError::CannotRun(format!("reading the queue file {shown} failed: {err}")))?;
+    parsed.map_err(|err| SourceError::Input(format!("the queue file {shown} cannot be read: {err}")))
+}
+
+fn file_error(shown: &str, err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::NotFound => format!("the queue file {shown} does not exist"),
+        std::io::ErrorKind::PermissionDenied => format!("the queue file {shown} cannot be read: permission denied"),
+        _ => format!("the queue file {shown} cannot be read: {err}"),
+    }
+}
+
+/// Finds `name` in `PATH` and in the sbin directories, which a normal user's `PATH` often lacks.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let extra = ["/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin", "/usr/lib/sendmail"];
+    std::env::split_paths(&path)
+        .chain(extra.iter().map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+/// Runs `program args`, parsing its output as it streams in; fails on a non-zero exit with the
+/// first line the program wrote to stderr.
+async fn run_listing(
+    program: &Path,
+    args: &[&str],
+    format: Option<Format>,
+    timeout: Duration,
+    now: DateTime<Utc>,
+) -> Result<Parsed, SourceError> {
+    let shown = std::iter::once(program.display().to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|err| match err.kind() {
+            std::io::ErrorKind::PermissionDenied => {
+                SourceError::CannotRun(format!("cannot run {}: permission denied", program.display()))
+            }
+            _ => SourceError::CannotRun(format!("cannot run {}: {err}", program.display())),
+        })?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    let work = async move {
+        let errors = tokio::spawn(async move {
+            let mut text = Vec::new();
+            let _ = (&mut stderr).take(8 * 1024).read_to_end(&mut text).await;
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        let bridge = SyncIoBridge::new(stdout);
+        let parsed = tokio::task::spawn_blocking(move || {
+            parse_reader(BufReader::with_capacity(256 * 1024, bridge), format, now)
+        });
+        let parsed = parsed.await;
+        let status = child.wait().await;
+        let errors = errors.await.unwrap_or_default();
+        (parsed, status, errors)
+    };
+    let (parsed, status, errors) = tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| SourceError::CannotRun(format!("{shown} did not finish within {} seconds", timeout.as_secs())))?;
+    let first_error =
+        crate::session::escape::escape_str(errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim());
+    match status {
+        Ok(status) if status.success() => {}
+        Ok(status) => {
+            let code = status.code().map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));
+            let hint = if first_error.to_lowercase().contains("permission") {
+                "; run mailwiz as root or as a user the MTA lets read its queue"
+            } else {
+                ""
+            };
+            let said = if first_error.is_empty() { String::new() } else { format!(": {first_error}") };
+            return Err(SourceError::CannotRun(format!("{shown} failed with {code}{said}{hint}")));
+        }
+        Err(err) => return Err(SourceError::CannotRun(format!("{shown} could not be waited for: {err}"))),
+    }
+    let parsed =
+        parsed.map_err(|err| SourceError::CannotRun(format!("reading the output of {shown} failed: {err}")))?;
+    parsed.map_err(|err| SourceError::CannotRun(format!("the output of {shown} cannot be read: {err}")))
+}
+
+/// Postfix's `maximal_queue_lifetime`, when `postconf` answers.
+async fn postfix_lifetime() -> Option<Lifetime> {
+    let postconf = find_program("postconf")?;
+    let output = tokio::time::timeout(
+        Duration::from_secs(5),
+        Command::new(postconf).args(["-h", "maximal_queue_lifetime"]).stdin(Stdio::null()).kill_on_drop(true).output(),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    if !output.status.success() {
+        return None;
+    }
+    let value = String::from_utf8_lossy(&output.stdout);
+    let duration = parse_duration(value.trim(), 'd').filter(|d| *d > chrono::Duration::zero())?;
+    Some(Lifetime { duration, source: "postconf maximal_queue_lifetime".into() })
+}
+
+/// Adds Exim delay reasons from the mainlog, or from `exim -Mvl` for the first messages when no
+/// mainlog is readable. Returns notes on what could not be done.
+async fn exim_reasons(exim: &Path, parsed: &mut Parsed) -> Vec<String> {
+    let needing: Vec<String> =
+        parsed.entries.iter().filter(|e| e.pending().any(|r| r.reason.is_none())).map(|e| e.id.clone()).collect();
+    if needing.is_empty() {
+        return Vec::new();
+    }
+    let mainlog = EXIM_MAINLOGS.iter().map(Path::new).find(|p| std::fs::File::open(p).is_ok());
+    if let Some(path) = mainlog {
+        let path = path.to_path_buf();
+        let reasons = tokio::task::spawn_blocking(move || {
+            let mut reasons = DelayReasons::default();
+            if let Ok(file) = std::fs::File::open(&path) {
+                reasons.read(BufReader::with_capacity(256 * 1024, file), None);
+            }
+            reasons
+        })
+        .await
+        .unwrap_or_default();
+        join_reasons(parsed, &reasons);
+        return Vec::new();
+    }
+    let mut reasons = DelayReasons::default();
+    for id in needing.iter().take(MAX_MSGLOGS) {
+        let run = Command::new(exim).args(["-Mvl", id]).stdin(Stdio::null()).kill_on_drop(true).output();
+        if let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(5), run).await
+            && output.status.success()
+        {
+            reasons.read(&output.stdout[..], Some(id));
+        }
+    }
+    join_reasons(parsed, &reasons);
+    let mut notes = vec!["no Exim mainlog was readable; delay reasons come from exim -Mvl".to_string()];
+    if needing.len() > MAX_MSGLOGS {
+        notes.push(format!("exim -Mvl was read for {MAX_MSGLOGS} of {} messages", needing.len()));
+    }
+    notes
+}

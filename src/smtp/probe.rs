@@ -1,0 +1,354 @@
+//! The probe: EHLO (HELO if EHLO gets 5xx) → STARTTLS if offered → EHLO → MAIL FROM → RCPT TO →
+//! RSET → QUIT, never DATA. One finding per stage that went wrong, the exact reply as evidence.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use futures::StreamExt;
+use regex::Regex;
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::connection::{self, ConnectReport, Connection, Outcome, ReplyError};
+use super::explain::{Explainer, Explanation};
+use super::reply::Reply;
+use super::tls::TlsInfo;
+use crate::context::Context;
+use crate::session::{Finding, MxTarget};
+
+/// A point of the probe; `--quit-after` stops after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Connect,
+    Banner,
+    Ehlo,
+    Starttls,
+    Mail,
+    Rcpt,
+}
+
+/// What to probe with.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    /// The name announced in EHLO/HELO.
+    pub ehlo: String,
+    /// Envelope sender; empty sends the null sender `<>`.
+    pub from: String,
+    /// Envelope recipient; none skips RCPT TO.
+    pub to: Option<String>,
+    /// Upgrade with STARTTLS when offered.
+    pub starttls: bool,
+    pub quit_after: Option<Stage>,
+    /// TLS from the first byte (port 465).
+    pub implicit_tls: bool,
+}
+
+/// One command of the probe and its reply.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageResult {
+    pub stage: String,
+    /// The line sent, as sent.
+    pub command: String,
+    pub code: Option<u16>,
+    /// The reply lines, escaped.
+    pub reply: Vec<String>,
+    /// Why no (complete) reply came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Everything one probe of one address showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeResult {
+    pub connect: ConnectReport,
+    pub stages: Vec<StageResult>,
+    pub tls: Option<TlsInfo>,
+    /// The address the server says we connect from ("Hello [203.0.113.5]").
+    pub echoed_ip: Option<IpAddr>,
+    pub findings: Vec<Finding>,
+}
+
+/// Probes one address of `host`; every finding is journaled. Stage results are also sent to
+/// `progress` as they come.
+pub async fn probe(
+    ctx: &Context,
+    host: &str,
+    addr: SocketAddr,
+    request: &ProbeRequest,
+    progress: Option<&UnboundedSender<StageResult>>,
+) -> ProbeResult {
+    let read_banner = request.quit_after != Some(Stage::Connect);
+    let (report, conn) = connection::open_with(ctx, host, addr, request.implicit_tls, read_banner).await;
+    let mut run = Run { ctx, request, progress, result: new_result(report, ctx.config.smtp.slow_banner_ms) };
+    if let Some(conn) = conn {
+        run.dialogue(conn).await;
+    }
+    let mut result = run.result;
+    for finding in &result.findings {
+        ctx.journal.finding(finding);
+    }
+    result.findings.sort_by_key(|f| f.severity);
+    result
+}
+
+/// Probes every address of every MX in preference order, `ctx.config.smtp.concurrency` at a
+/// time; results come back in that order.
+pub async fn probe_mx(ctx: &Context, mx: &[MxTarget], port: u16, request: &ProbeRequest) -> Vec<ProbeResult> {
+    let mut targets: Vec<(u16, String, SocketAddr)> = mx
+        .iter()
+        .flat_map(|m| m.addresses.iter().map(move |ip| (m.preference, m.exchange.clone(), SocketAddr::new(*ip, port))))
+        .collect();
+    targets.sort_by_key(|(preference, _, _)| *preference);
+    let probes: Vec<_> = targets.into_iter().map(|(_, host, addr)| probe_owned(ctx, host, addr, request)).collect();
+    futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await
+}
+
+async fn probe_owned(ctx: &Context, host: String, addr: SocketAddr, request: &ProbeRequest) -> ProbeResult {
+    probe(ctx, &host, addr, request, None).await
+}
+
+fn new_result(connect: ConnectReport, slow_banner_ms: u64) -> ProbeResult {
+    let mut findings = vec![connect.finding()];
+    findings.extend(connect.slow_banner(slow_banner_ms));
+    if let Some(reply) = &connect.banner_reply {
+        findings.extend(Explainer::global().finding(reply));
+    }
+    if let Some(tls) = &connect.tls {
+        findings.extend(cert_finding(&connect.host, tls));
+    }
+    ProbeResult { tls: connect.tls.clone(), connect, stages: Vec::new(), echoed_ip: None, findings }
+}
+
+fn cert_finding(host: &str, tls: &TlsInfo) -> Option<Finding> {
+    let error = tls.verify_error.as_deref()?;
+    Some(Finding::new("smtp.tls_cert_invalid", &[("host", host), ("error", error)]).with_evidence(tls.describe()))
+}
+
+/// The first IP in brackets (or bare) in the first line of an EHLO/HELO reply.
+pub fn echoed_ip(reply: &Reply) -> Option<IpAddr> {
+    static BRACKETED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]").expect("valid pattern"));
+    let first = String::from_utf8_lossy(reply.lines.first()?.text_bytes()).into_owned();
+    if let Some(ip) = BRACKETED.captures_iter(&first).find_map(|c| c[1].parse().ok()) {
+        return Some(ip);
+    }
+    first
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .find_map(|word| word.parse::<IpAddr>().ok())
+}
+
+struct Run<'a> {
+    ctx: &'a Context,
+    request: &'a ProbeRequest,
+    progress: Option<&'a UnboundedSender<StageResult>>,
+    result: ProbeResult,
+}
+
+impl Run<'_> {
+    fn host(&self) -> String {
+        self.result.connect.host.clone()
+    }
+
+    fn stops_after(&self, stage: Stage) -> bool {
+        self.request.quit_after.is_some_and(|q| q <= stage)
+    }
+
+    async fn dialogue(&mut self, conn: Connection) {
+        let mut conn = conn;
+        if self.stops_after(Stage::Banner) {
+            if self.request.quit_after != Some(Stage::Connect) {
+                self.step(&mut conn, "quit", "QUIT").await;
+            }
+            return conn.close().await;
+        }
+        let Some(ehlo) = self.greet(&mut conn).await else { return conn.close().await };
+        if self.stops_after(Stage::Ehlo) {
+            return self.quit(conn).await;
+        }
+        if ehlo.has_extension("STARTTLS") && self.request.starttls && !conn.is_tls() {
+            match self.starttls(conn).await {
+                Some(upgraded) => conn = upgraded,
+                None => return,
+            }
+        } else if !ehlo.has_extension("STARTTLS") && !conn.is_tls() && ehlo.code.is_some_and(|c| c / 100 == 2) {
+            self.result.findings.push(
+                Finding::new("smtp.starttls_missing", &[("host", &self.host())]).with_evidence(ehlo.display_lines()),
+            );
+        }
+        if self.stops_after(Stage::Starttls) {
+            return self.quit(conn).await;
+        }
+        if !self.envelope(&mut conn).await {
+            return conn.close().await;
+        }
+        if self.request.quit_after.is_none() {
+            self.step(&mut conn, "rset", "RSET").await;
+        }
+        self.quit(conn).await;
+    }
+
+    /// EHLO, or HELO after a 5xx to EHLO; `None` when the session cannot go on.
+    async fn greet(&mut self, conn: &mut Connection) -> Option<Reply> {
+        let helo = self.request.ehlo.clone();
+        let mut reply = self.step(conn, "ehlo", &format!("EHLO {helo}")).await?;
+        if reply.is_permanent() && !reply.code.is_some_and(|c| c == 554 || c == 421) {
+            reply = self.step(conn, "helo", &format!("HELO {helo}")).await?;
+        }
+        if let Some(ip) = echoed_ip(&reply) {
+            self.result.echoed_ip.get_or_insert(ip);
+        }
+        if !reply.is_positive() {
+            let args = [("host", self.host()), ("helo", helo), ("reply", reply.one_line())];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            self.result.findings.push(Finding::new("smtp.ehlo_rejected", &args).with_evidence(reply.display_lines()));
+            return None;
+        }
+        Some(reply)
+    }
+
+    async fn starttls(&mut self, mut conn: Connection) -> Option<Connection> {
+        let host = self.host();
+        let reply = self.step(&mut conn, "starttls", "STARTTLS").await?;
+        if reply.code != Some(220) {
+            let finding = Finding::new("smtp.starttls_failed", &[("host", &host), ("error", &reply.one_line())])
+                .with_evidence(reply.display_lines());
+            self.result.findings.push(finding);
+            return Some(conn);
+        }
+        let started = Instant::now();
+        match conn.upgrade(self.ctx).await {
+            Ok(mut upgraded) => {
+                let info = upgraded.tls.clone();
+                self.result.findings.extend(info.as_ref().and_then(|i| cert_finding(&host, i)));
+                self.record(StageResult {
+                    stage: "tls".into(),
+                    command: "(TLS handshake)".into(),
+                    code: None,
+                    reply: info.as_ref().map(TlsInfo::describe).unwrap_or_default(),
+                    error: None,
+                    ms: millis(started),
+                    explanation: None,
+                });
+                self.result.tls = info;
+                let ehlo = self.request.ehlo.clone();
+                let again = self.step(&mut upgraded, "ehlo", &format!("EHLO {ehlo}")).await?;
+                if !again.is_positive() {
+                    let args = [("host", host.as_str()), ("helo", ehlo.as_str()), ("reply", &again.one_line())];
+                    self.result
+                        .findings
+                        .push(Finding::new("smtp.ehlo_rejected", &args).with_evidence(again.display_lines()));
+                    upgraded.close().await;
+                    return None;
+                }
+                Some(upgraded)
+            }
+            Err(err) => {
+                let finding = Finding::new("smtp.starttls_failed", &[("host", &host), ("error", &err.to_string())]);
+                self.result.findings.push(finding);
+                None
+            }
+        }
+    }
+
+    /// MAIL FROM and RCPT TO; false when the session cannot go on.
+    async fn envelope(&mut self, conn: &mut Connection) -> bool {
+        let host = self.host();
+        let from = self.request.from.clone();
+        let Some(reply) = self.step(conn, "mail", &format!("MAIL FROM:<{from}>")).await else { return false };
+        if !reply.is_positive() {
+            let args = [("host", host.as_str()), ("from", from.as_str()), ("reply", &reply.one_line())];
+            self.result.findings.push(Finding::new("smtp.mail_rejected", &args).with_evidence(reply.display_lines()));
+            return reply.code != Some(421);
+        }
+        if self.stops_after(Stage::Mail) {
+            return true;
+        }
+        let Some(to) = self.request.to.clone() else { return true };
+        let Some(reply) = self.step(conn, "rcpt", &format!("RCPT TO:<{to}>")).await else { return false };
+        if !reply.is_positive() {
+            let args = [("host", host.as_str()), ("to", to.as_str()), ("reply", &reply.one_line())];
+            let mut finding = Finding::new("smtp.rcpt_rejected", &args).with_evidence(reply.display_lines());
+            if reply.is_transient() {
+                finding = finding.with_severity(crate::session::Severity::Warn);
+            }
+            self.result.findings.push(finding);
+            return reply.code != Some(421);
+        }
+        true
+    }
+
+    async fn quit(&mut self, mut conn: Connection) {
+        self.step(&mut conn, "quit", "QUIT").await;
+        conn.close().await;
+    }
+
+    /// Sends one command, records the stage and explains a failure reply. `None` when no
+    /// complete reply came (the connection is then unusable).
+    async fn step(&mut self, conn: &mut Connection, stage: &str, command: &str) -> Option<Reply> {
+        let started = Instant::now();
+        let outcome = conn.command(command).await;
+        let (reply, error) = match outcome {
+            Ok(reply) => (Some(reply), None),
+            Err(ReplyError { error, partial }) => (partial, Some(error)),
+        };
+        let explanation = reply.as_ref().filter(|r| !r.is_positive()).map(|r| Explainer::global().explain(r));
+        if let Some(finding) = reply.as_ref().and_then(|r| Explainer::global().finding(r)) {
+            self.result.findings.push(finding);
+        }
+        self.record(StageResult {
+            stage: stage.into(),
+            command: command.into(),
+            code: reply.as_ref().and_then(|r| r.code),
+            reply: reply.as_ref().map(Reply::display_lines).unwrap_or_default(),
+            error: error.as_ref().map(ToString::to_string),
+            ms: millis(started),
+            explanation,
+        });
+        if let Some(error) = error {
+            if stage == "ehlo" && self.result.stages.len() == 1 {
+                self.connection_dropped_after_banner(&error.to_string());
+            }
+            return None;
+        }
+        reply
+    }
+
+    fn connection_dropped_after_banner(&mut self, error: &str) {
+        let connect = &mut self.result.connect;
+        connect.outcome = Outcome::ClosedAfterBanner;
+        connect.error = Some(error.to_string());
+        let finding = connect.finding();
+        self.result.findings.retain(|f| f.id != "smtp.ok");
+        self.result.findings.insert(0, finding);
+    }
+
+    fn record(&mut self, stage: StageResult) {
+        if let Some(progress) = self.progress {
+            let _ = progress.send(stage.clone());
+        }
+        self.result.stages.push(stage);
+    }
+}
+
+fn millis(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_echoed_address() {
+        let ip = |text: &str| echoed_ip(&Reply::parse(text));
+        assert_eq!(ip("250-mx.test Hello [203.0.113.5]\n250 SIZE"), "203.0.113.5".parse().ok());
+        assert_eq!(ip("250 mx.google.com at your service, [2001:db8::5]"), "2001:db8::5".parse().ok());
+        assert_eq!(ip("250-mx Hello host [IPv6:2001:db8::7], pleased"), "2001:db8::7".parse().ok());
+        assert_eq!(ip("250-mx.test\n250 STARTTLS"), None);
+    }
+}

@@ -1,0 +1,446 @@
+//! The raw console: typed lines go to the server as typed plus CRLF, reply lines come back as
+//! they arrive, each finished reply explained. `DATA` answered 354 switches to data mode until a
+//! lone `.` (dot-stuffing applied and said); `STARTTLS` answered 220 upgrades the connection;
+//! AUTH lines are sent as typed and redacted in the journal and on screen. Meta commands start
+//! with `:` (`:connect host [port]`, `:tls [host] [port]`, `:close`, `:probe`, `:help`).
+//!
+//! The console knows nothing of the terminal: lines come in on a channel, [`ConsoleEvent`]s go out.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::{self, ConnectReport, Connection};
+use super::explain::{Explainer, Explanation};
+use super::probe::{self, ProbeRequest, ProbeResult};
+use super::reply::Reply;
+use super::target::{self, HostPort};
+use super::tls::TlsInfo;
+use crate::context::Context;
+use crate::session::{EventKind, Finding, MxTarget};
+
+/// The port of implicit TLS (submissions).
+pub const IMPLICIT_TLS_PORT: u16 = 465;
+
+/// What the console reports, in order.
+#[derive(Debug, Clone)]
+pub enum ConsoleEvent {
+    /// A remark of the console itself (mode changes, errors, help).
+    Info(String),
+    /// How a connection attempt ended.
+    Connected(Box<ConnectReport>),
+    /// A line sent, as shown (AUTH secrets redacted).
+    Sent(String),
+    /// A line received, escaped.
+    Received(String),
+    /// A reply is complete.
+    Reply { code: Option<u16>, explanation: Explanation },
+    /// TLS is up.
+    Tls(TlsInfo),
+    /// A finding (already journaled).
+    Finding(Finding),
+    /// A probe finished; its findings were also sent as [`ConsoleEvent::Finding`].
+    Probe(Vec<ProbeResult>),
+    /// The connection ended.
+    Closed(String),
+}
+
+/// How the console runs.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    /// Port for `:connect host` without a port.
+    pub port: u16,
+    /// What `:probe` sends.
+    pub probe: ProbeRequest,
+    /// The MX hosts `:probe` tries when no connection is open.
+    pub mx: Vec<MxTarget>,
+    /// Wait for the reply before taking the next typed line (pipes, scripts).
+    pub lockstep: bool,
+}
+
+/// Runs the console until the input ends or `cancel` fires; connects to `start` first if given
+/// (with implicit TLS when its flag is set).
+pub async fn run(
+    ctx: Context,
+    options: ConsoleOptions,
+    start: Option<(HostPort, bool)>,
+    mut input: Receiver<String>,
+    events: UnboundedSender<ConsoleEvent>,
+    cancel: CancellationToken,
+) {
+    let mut console = Console::new(ctx, options, events);
+    if let Some((start, implicit_tls)) = start {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = console.connect(start, implicit_tls) => {}
+        }
+    }
+    loop {
+        let waiting = console.deadline;
+        let take_input = !(console.options.lockstep && waiting.is_some());
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            line = input.recv(), if take_input => match line {
+                Some(line) => {
+                    tokio::select! {
+                        () = cancel.cancelled() => break,
+                        () = console.typed(&line) => {}
+                    }
+                }
+                None => break,
+            },
+            line = next_line(&mut console.conn) => console.received(line).await,
+            () = sleep_until(waiting) => console.no_reply(),
+        }
+    }
+    if let Some(conn) = console.conn.take() {
+        conn.close().await;
+    }
+}
+
+async fn next_line(conn: &mut Option<Connection>) -> std::io::Result<Option<super::reply::ReplyLine>> {
+    match conn {
+        Some(conn) => conn.next_line().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+struct Console {
+    ctx: Context,
+    options: ConsoleOptions,
+    events: UnboundedSender<ConsoleEvent>,
+    conn: Option<Connection>,
+    /// When a reply is overdue.
+    deadline: Option<Instant>,
+    data_mode: bool,
+    /// DATA was sent; a 354 opens data mode.
+    data_sent: bool,
+    /// STARTTLS was sent; a 220 upgrades.
+    starttls_sent: bool,
+    /// AUTH is in progress: lines sent are secrets until a reply other than 334.
+    auth: bool,
+}
+
+impl Console {
+    fn new(ctx: Context, options: ConsoleOptions, events: UnboundedSender<ConsoleEvent>) -> Console {
+        Console {
+            ctx,
+            options,
+            events,
+            conn: None,
+            deadline: None,
+            data_mode: false,
+            data_sent: false,
+            starttls_sent: false,
+            auth: false,
+        }
+    }
+
+    fn emit(&self, event: ConsoleEvent) {
+        // The receiver is gone only when the front end stops.
+        let _ = self.events.send(event);
+    }
+
+    fn info(&self, text: impl Into<String>) {
+        let text = text.into();
+        self.ctx.journal.log(EventKind::Info, text.clone());
+        self.emit(ConsoleEvent::Info(text));
+    }
+
+    fn found(&self, finding: Finding) {
+        self.ctx.journal.finding(&finding);
+        self.emit(ConsoleEvent::Finding(finding));
+    }
+
+    fn read_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.ctx.config.smtp.read_timeout.max(0.001))
+    }
+
+    async fn typed(&mut self, line: &str) {
+        if !self.data_mode && line.starts_with(':') {
+            return self.meta(line).await;
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return self.info("not connected: use :connect HOST [PORT] (or :help)");
+        };
+        let (wire, shown) = if self.data_mode {
+            data_line(line)
+        } else if self.auth {
+            (line.to_string(), "[redacted]".to_string())
+        } else {
+            (line.to_string(), redact_auth(line))
+        };
+        let redacted = (shown != wire).then_some(shown.as_str());
+        if let Err(err) = conn.send(&wire, redacted).await {
+            self.emit(ConsoleEvent::Sent(shown));
+            return self.lost(&format!("sending failed: {err}")).await;
+        }
+        self.emit(ConsoleEvent::Sent(shown.clone()));
+        if self.data_mode {
+            if wire.starts_with("..") {
+                self.info(format!("dot-stuffed: the line went out as {shown}"));
+            }
+            if wire == "." {
+                self.data_mode = false;
+                self.deadline = Some(Instant::now() + self.read_timeout());
+            }
+            return;
+        }
+        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        self.data_sent = verb == "DATA";
+        self.starttls_sent = verb == "STARTTLS";
+        if verb == "AUTH" {
+            self.auth = true;
+        }
+        self.deadline = Some(Instant::now() + self.read_timeout());
+    }
+
+    async fn received(&mut self, line: std::io::Result<Option<super::reply::ReplyLine>>) {
+        let line = match line {
+            Ok(Some(line)) => line,
+            Ok(None) => return self.lost("the server closed the connection").await,
+            Err(err) => return self.lost(&format!("the connection failed: {err}")).await,
+        };
+        self.emit(ConsoleEvent::Received(line.display()));
+        let Some(conn) = self.conn.as_mut() else { return };
+        let Some(reply) = conn.assemble(line) else { return };
+        self.deadline = None;
+        self.reply(reply).await;
+    }
+
+    async fn reply(&mut self, reply: Reply) {
+        let explainer = Explainer::global();
+        self.emit(ConsoleEvent::Reply { code: reply.code, explanation: explainer.explain(&reply) });
+        if let Some(finding) = explainer.finding(&reply) {
+            self.found(finding);
+        }
+        if reply.code != Some(334) {
+            self.auth = false;
+        }
+        if std::mem::take(&mut self.data_sent) && reply.code == Some(354) {
+            self.data_mode = true;
+            self.info("data mode: type the message; a line with a single '.' ends it (lines starting with '.' are dot-stuffed)");
+        }
+        if std::mem::take(&mut self.starttls_sent) && reply.code == Some(220) {
+            self.upgrade().await;
+        }
+    }
+
+    async fn upgrade(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        let host = conn.host.clone();
+        match conn.upgrade(&self.ctx).await {
+            Ok(conn) => {
+                if let Some(info) = conn.tls.clone() {
+                    self.emit(ConsoleEvent::Tls(info.clone()));
+                    if let Some(error) = &info.verify_error {
+                        self.found(
+                            Finding::new("smtp.tls_cert_invalid", &[("host", &host), ("error", error)])
+                                .with_evidence(info.describe()),
+                        );
+                    }
+                }
+                self.info("TLS is up: the server forgot the EHLO, send it again");
+                self.conn = Some(conn);
+            }
+            Err(err) => {
+                self.found(Finding::new("smtp.starttls_failed", &[("host", &host), ("error", &err.to_string())]));
+                self.reset_modes();
+                self.emit(ConsoleEvent::Closed(err.to_string()));
+            }
+        }
+    }
+
+    async fn lost(&mut self, why: &str) {
+        if let Some(mut conn) = self.conn.take() {
+            if let Some(partial) = conn.assemble_finish() {
+                self.reply(partial).await;
+            }
+            conn.close().await;
+        }
+        self.reset_modes();
+        self.ctx.journal.log(EventKind::Info, why.to_string());
+        self.emit(ConsoleEvent::Closed(why.to_string()));
+    }
+
+    fn reset_modes(&mut self) {
+        self.deadline = None;
+        self.data_mode = false;
+        self.data_sent = false;
+        self.starttls_sent = false;
+        self.auth = false;
+    }
+
+    fn no_reply(&mut self) {
+        self.deadline = None;
+        self.info(format!(
+            "no reply within {:.1} s; still waiting (:close to give up)",
+            self.read_timeout().as_secs_f64()
+        ));
+    }
+
+    async fn meta(&mut self, line: &str) {
+        let words: Vec<&str> = line[1..].split_whitespace().collect();
+        match words.as_slice() {
+            ["connect", host] | ["c", host] => self.connect_typed(host, None, false).await,
+            ["connect", host, port] | ["c", host, port] => self.connect_typed(host, Some(port), false).await,
+            ["tls"] => match self.conn.as_ref().map(|c| c.host.clone()) {
+                Some(host) => self.connect_typed(&host, Some(&IMPLICIT_TLS_PORT.to_string()), true).await,
+                None => self.info("usage: :tls HOST [PORT] (implicit TLS, port 465 by default)"),
+            },
+            ["tls", host] => self.connect_typed(host, Some(&IMPLICIT_TLS_PORT.to_string()), true).await,
+            ["tls", host, port] => self.connect_typed(host, Some(port), true).await,
+            ["close"] => match self.conn.take() {
+                Some(conn) => {
+                    conn.close().await;
+                    self.reset_modes();
+                    self.emit(ConsoleEvent::Closed("closed by you".into()));
+                }
+                None => self.info("not connected"),
+            },
+            ["probe"] => self.probe().await,
+            ["help"] | ["h"] | ["?"] => self.info(HELP),
+            _ => self.info(format!("unknown command {}; {HELP}", crate::session::escape::escape_str(line))),
+        }
+    }
+
+    async fn connect_typed(&mut self, host: &str, port: Option<&str>, implicit_tls: bool) {
+        let text = match port {
+            Some(port) => format!("{}:{port}", bracket(host)),
+            None => host.to_string(),
+        };
+        match target::parse_host_port(&text, self.options.port) {
+            Ok(target) => self.connect(target, implicit_tls).await,
+            Err(err) => self.info(err),
+        }
+    }
+
+    /// Connects to each address of `target` in turn until one greets with 2xx.
+    async fn connect(&mut self, target: HostPort, implicit_tls: bool) {
+        if let Some(conn) = self.conn.take() {
+            conn.close().await;
+        }
+        self.reset_modes();
+        let addrs = match target::addresses(&self.ctx, &target).await {
+            Ok(addrs) => addrs,
+            Err(err) => return self.info(err),
+        };
+        for addr in addrs {
+            self.info(format!("connecting to {} ({addr}){}", target.host, if implicit_tls { " with TLS" } else { "" }));
+            let (report, conn) = connection::open(&self.ctx, &target.host, addr, implicit_tls).await;
+            self.report(&report);
+            if let Some(conn) = conn {
+                self.conn = Some(conn);
+                return;
+            }
+        }
+    }
+
+    fn report(&self, report: &ConnectReport) {
+        self.emit(ConsoleEvent::Connected(Box::new(report.clone())));
+        for line in &report.banner {
+            self.emit(ConsoleEvent::Received(line.clone()));
+        }
+        if let Some(banner) = &report.banner_reply {
+            self.emit(ConsoleEvent::Reply { code: banner.code, explanation: Explainer::global().explain(banner) });
+        }
+        if let Some(info) = &report.tls {
+            self.emit(ConsoleEvent::Tls(info.clone()));
+        }
+        self.found(report.finding());
+        if let Some(slow) = report.slow_banner(self.ctx.config.smtp.slow_banner_ms) {
+            self.found(slow);
+        }
+        if let Some(finding) = report.banner_reply.as_ref().and_then(|b| Explainer::global().finding(b)) {
+            self.found(finding);
+        }
+    }
+
+    async fn probe(&mut self) {
+        let results = match self.conn.take() {
+            Some(conn) => {
+                let (host, addr) = (conn.host.clone(), conn.addr);
+                conn.close().await;
+                self.reset_modes();
+                self.info(format!("probing {host} ({addr}); the console connection was closed"));
+                vec![probe::probe(&self.ctx, &host, addr, &self.options.probe, None).await]
+            }
+            None if !self.options.mx.is_empty() => {
+                self.info("probing every address of every MX");
+                probe::probe_mx(&self.ctx, &self.options.mx, self.options.port, &self.options.probe).await
+            }
+            None => return self.info("nothing to probe: :connect HOST first, or run the MX step"),
+        };
+        for result in &results {
+            for finding in &result.findings {
+                // The probe journaled its findings already.
+                self.emit(ConsoleEvent::Finding(finding.clone()));
+            }
+        }
+        self.emit(ConsoleEvent::Probe(results));
+    }
+}
+
+const HELP: &str =
+    ":connect HOST [PORT] · :tls [HOST] [PORT] (implicit TLS) · :close · :probe · anything else is sent as typed";
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() }
+}
+
+/// A message line in data mode: the line as it goes out (dot-stuffed) and as shown.
+fn data_line(line: &str) -> (String, String) {
+    if line != "." && line.starts_with('.') {
+        let stuffed = format!(".{line}");
+        (stuffed.clone(), stuffed)
+    } else {
+        (line.to_string(), line.to_string())
+    }
+}
+
+/// `AUTH PLAIN secret` → `AUTH PLAIN [redacted]`; `AUTH LOGIN` stays (no secret in it).
+fn redact_auth(line: &str) -> String {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or("");
+    if !verb.eq_ignore_ascii_case("AUTH") {
+        return line.to_string();
+    }
+    match (words.next(), words.next()) {
+        (Some(mechanism), Some(_)) => format!("{verb} {mechanism} [redacted]"),
+        _ => line.to_string(),
+    }
+}
+
+/// The addresses of `mx`, for callers that want to show them.
+pub fn mx_addresses(mx: &[MxTarget], port: u16) -> Vec<(String, SocketAddr)> {
+    mx.iter().flat_map(|m| m.addresses.iter().map(move |ip| (m.exchange.clone(), SocketAddr::new(*ip, port)))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_secrets_are_redacted() {
+        assert_eq!(redact_auth("AUTH PLAIN AGZvbwBiYXI="), "AUTH PLAIN [redacted]");
+        assert_eq!(redact_auth("auth login"), "auth login");
+        assert_eq!(redact_auth("MAIL FROM:<a@b>"), "MAIL FROM:<a@b>");
+    }
+
+    #[test]
+    fn data_lines_are_dot_stuffed() {
+        assert_eq!(data_line(".hidden").0, "..hidden");
+        assert_eq!(data_line(".").0, ".");
+        assert_eq!(data_line("text").0, "text");
+    }
+}

@@ -1,0 +1,80 @@
+//! What to connect to: `HOST`, `HOST:PORT`, `[IPv6]:PORT`, and the addresses of a host name.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::context::Context;
+
+/// A host and port as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Reads `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT`, `[IPv6]:PORT` or a bare IPv6 address.
+pub fn parse_host_port(text: &str, default_port: u16) -> Result<HostPort, String> {
+    let text = text.trim();
+    let bad = || format!("\"{text}\" is not a host, HOST:PORT or [IPv6]:PORT");
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(HostPort { host: addr.ip().to_string(), port: addr.port() });
+    }
+    if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        return Ok(HostPort { host: ip.to_string(), port: default_port });
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| format!("\"{port}\" is not a port number"))?),
+        None => (text, default_port),
+    };
+    let valid = host.split('.').all(|label| {
+        !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
+    });
+    if !valid || host.len() > 253 {
+        return Err(bad());
+    }
+    Ok(HostPort { host: host.to_string(), port })
+}
+
+/// The addresses of `host` (itself when it is an IP), IPv4 first; each is tried separately.
+pub async fn addresses(ctx: &Context, host: &HostPort) -> Result<Vec<SocketAddr>, String> {
+    if let Ok(ip) = host.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, host.port)]);
+    }
+    let found = lookup(ctx, &host.host).await?;
+    let mut addrs: Vec<SocketAddr> = found.into_iter().map(|ip| SocketAddr::new(ip, host.port)).collect();
+    addrs.sort_by_key(|a| a.is_ipv6());
+    addrs.dedup();
+    if addrs.is_empty() {
+        return Err(format!("{} has no A or AAAA record", host.host));
+    }
+    Ok(addrs)
+}
+
+async fn lookup(ctx: &Context, name: &str) -> Result<Vec<IpAddr>, String> {
+    let lookup = tokio::net::lookup_host((name, 0));
+    match tokio::time::timeout(ctx.config.timeout(), lookup).await {
+        Ok(Ok(found)) => Ok(found.map(|a| a.ip()).collect()),
+        Ok(Err(err)) => Err(format!("cannot resolve {name}: {err}")),
+        Err(_) => Err(format!("cannot resolve {name}: no answer within {:.1} s", ctx.config.timeout().as_secs_f64())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets() {
+        let hp = |t| parse_host_port(t, 25);
+        assert_eq!(hp("mx.example").unwrap(), HostPort { host: "mx.example".into(), port: 25 });
+        assert_eq!(hp("mx.example:2525").unwrap().port, 2525);
+        assert_eq!(hp("127.0.0.1:2526").unwrap(), HostPort { host: "127.0.0.1".into(), port: 2526 });
+        assert_eq!(hp("[::1]:587").unwrap(), HostPort { host: "::1".into(), port: 587 });
+        assert_eq!(hp("2001:db8::1").unwrap().port, 25);
+        assert!(hp("mx..example").is_err());
+        assert!(hp("mx.example:port").is_err());
+        assert!(hp("a b").is_err());
+    }
+}

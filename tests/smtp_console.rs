@@ -1,0 +1,171 @@
+//! The raw console: lines as typed, replies as they arrive, STARTTLS upgrade, data mode with
+//! dot-stuffing, AUTH redaction, meta commands; and `mailwiz smtp` in a pipe.
+
+mod smtp_support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use mailwiz::demo::smtp_server::{self, ServerScript};
+use mailwiz::smtp::probe::ProbeRequest;
+use mailwiz::smtp::session::{self, ConsoleEvent, ConsoleOptions};
+use mailwiz::smtp::target::HostPort;
+use smtp_support::{CertKind, TestCa, ctx_with, journal_is_clean, within};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+fn options() -> ConsoleOptions {
+    ConsoleOptions {
+        port: 25,
+        probe: ProbeRequest {
+            ehlo: "mail.sender.example".into(),
+            from: "a@sender.example".into(),
+            to: Some("b@bank.example".into()),
+            starttls: true,
+            quit_after: None,
+            implicit_tls: false,
+        },
+        mx: Vec::new(),
+        lockstep: true,
+    }
+}
+
+/// Types `lines` into a console connected to `addr` as `mx.test` and gathers its events.
+async fn converse(ctx: &mailwiz::context::Context, addr: std::net::SocketAddr, lines: &[&str]) -> Vec<ConsoleEvent> {
+    let (tx, rx) = mpsc::channel(64);
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    for line in lines {
+        tx.send(line.to_string()).await.unwrap();
+    }
+    drop(tx);
+    let start = HostPort { host: addr.ip().to_string(), port: addr.port() };
+    let mut opts = options();
+    opts.port = addr.port();
+    within(20, session::run(ctx.clone(), opts, Some((start, false)), rx, events_tx, CancellationToken::new())).await;
+    let mut events = Vec::new();
+    while let Ok(event) = events_rx.try_recv() {
+        events.push(event);
+    }
+    events
+}
+
+fn texts(events: &[ConsoleEvent]) -> Vec<String> {
+    events.iter().flat_map(mailwiz::cli::smtp::event_text).collect()
+}
+
+#[tokio::test]
+async fn a_whole_session_with_starttls_auth_and_data() {
+    let ca = TestCa::new();
+    // The certificate is for mx.test but the console connects to 127.0.0.1, so the name check
+    // fails: it is reported and the session goes on.
+    let server = smtp_server::start(ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid)))
+        .await
+        .unwrap();
+    let ctx = ctx_with(Some(ca.pem_path.clone()));
+    let lines = [
+        "EHLO mail.sender.example",
+        "STARTTLS",
+        "EHLO mail.sender.example",
+        "AUTH PLAIN AGFsaWNlAHNlY3JldA==",
+        "MAIL FROM:<a@sender.example>",
+        "RCPT TO:<b@bank.example>",
+        "DATA",
+        "Subject: test",
+        "",
+        ".hidden line",
+        ".",
+        "QUIT",
+    ];
+    let events = converse(&ctx, server.addr(), &lines).await;
+    let shown = texts(&events);
+    let commands = server.commands();
+    assert!(commands.contains(&"AUTH PLAIN AGFsaWNlAHNlY3JldA==".to_string()), "sent as typed: {commands:?}");
+    assert_eq!(commands.last().map(String::as_str), Some("QUIT"));
+    assert!(events.iter().any(|e| matches!(e, ConsoleEvent::Tls(_))), "{shown:#?}");
+    assert!(events.iter().any(|e| matches!(e, ConsoleEvent::Finding(f) if f.id == "smtp.tls_cert_invalid")));
+    assert!(shown.iter().any(|l| l.contains("data mode")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l == "> ..hidden line"), "{shown:#?}");
+    assert!(shown.iter().any(|l| l.contains("dot-stuffed")));
+    assert!(shown.iter().any(|l| l.starts_with("< 250 2.0.0 Ok: queued")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l == "> AUTH PLAIN [redacted]"));
+    assert!(shown.iter().any(|l| l.starts_with("< 535")));
+    let journal = serde_json::to_string(&ctx.journal.events()).unwrap();
+    assert!(!journal.contains("AGFsaWNlAHNlY3JldA=="), "the AUTH secret stays out of the journal");
+    assert!(journal.contains("AUTH PLAIN [redacted]"));
+    journal_is_clean(&ctx);
+}
+
+#[tokio::test]
+async fn meta_commands() {
+    let first =
+        smtp_server::start(ServerScript { hostname: "first.test".into(), ..ServerScript::default() }).await.unwrap();
+    let second =
+        smtp_server::start(ServerScript { hostname: "second.test".into(), ..ServerScript::default() }).await.unwrap();
+    let ctx = ctx_with(None);
+    let connect_second = format!(":connect 127.0.0.1 {}", second.addr().port());
+    let lines = [":help", ":close", "NOOP", connect_second.as_str(), ":probe", ":bogus"];
+    let events = converse(&ctx, first.addr(), &lines).await;
+    let shown = texts(&events);
+    assert!(shown.iter().any(|l| l.contains(":connect HOST")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l.contains("closed by you")));
+    assert!(shown.iter().any(|l| l.contains("not connected")));
+    assert!(shown.iter().any(|l| l == "< 220 second.test ESMTP"), "{shown:#?}");
+    assert!(
+        events.iter().any(|e| matches!(e, ConsoleEvent::Probe(r) if r[0].stages.iter().any(|s| s.stage == "rcpt")))
+    );
+    assert!(shown.iter().any(|l| l.contains("unknown command")));
+    assert!(second.commands().contains(&"RCPT TO:<b@bank.example>".to_string()));
+}
+
+#[tokio::test]
+async fn replies_are_explained_inline() {
+    let server = smtp_server::start(ServerScript {
+        rcpt: mailwiz::demo::smtp_server::Reply::new(
+            550,
+            ["5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus"],
+        ),
+        ..ServerScript::default()
+    })
+    .await
+    .unwrap();
+    let ctx = ctx_with(None);
+    let events =
+        converse(&ctx, server.addr(), &["EHLO x.example", "MAIL FROM:<>", "RCPT TO:<b@bank.example>", "QUIT"]).await;
+    let shown = texts(&events);
+    let at = shown.iter().position(|l| l.starts_with("< 550")).unwrap();
+    assert!(shown[at + 1].starts_with("  = 550:"), "{shown:#?}");
+    assert!(shown.iter().any(|l| l.contains("Spamhaus block list")));
+}
+
+#[test]
+fn mailwiz_smtp_in_a_pipe() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(smtp_server::start(ServerScript {
+            banner: Some(mailwiz::demo::smtp_server::Reply::new(220, ["mx.test \u{1b}[2J ESMTP"])),
+            ..ServerScript::default()
+        }))
+        .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp", &server.addr().to_string(), "--timeout", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"EHLO mail.sender.example\nMAIL FROM:<a@sender.example>\nQUIT\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("< 220 mx.test \\x1b[2J ESMTP"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'));
+    assert!(stdout.contains("> EHLO mail.sender.example"));
+    assert!(stdout.contains("< 250-mx.test Hello mail.sender.example [127.0.0.1]"));
+    assert!(stdout.contains("< 221 2.0.0 Bye"));
+    let order: Vec<usize> = ["> EHLO", "< 250-mx.test", "> MAIL", "< 250 2.1.0", "> QUIT", "< 221"]
+        .iter()
+        .map(|needle| stdout.find(needle).unwrap_or_else(|| panic!("{needle} missing in {stdout}")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "lock-step order: {stdout}");
+    assert_eq!(server.commands(), ["EHLO mail.sender.example", "MAIL FROM:<a@sender.example>", "QUIT"]);
+}
