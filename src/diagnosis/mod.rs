@@ -166,6 +166,7 @@ mod tests {
             ip: Some("203.0.113.5".into()),
             helo: Some("mail.example.com".into()),
             domain: Some("bank.example".into()),
+            mail_name: None,
         }
     }
 
