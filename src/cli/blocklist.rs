@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::args::BlocklistArgs;
-use super::output::{exit_for, findings_text, print_json};
+use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -31,9 +31,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
         if json {
             print_json("blocklist", json!(null), json!({"self_test": tests}), &findings);
         } else {
-            print!("{}", render_self_test(&tests));
-            println!();
-            print!("{}", findings_text(&findings));
+            print_text(&format!("{}\n{}", render_self_test(&tests), findings_text(&findings)));
         }
         return Ok(exit_for(&findings));
     }
@@ -62,9 +60,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
     if json {
         print_json("blocklist", json!(subject.text()), json!({"blocklist": report}), &findings);
     } else {
-        print!("{}", render(&report));
-        println!();
-        print!("{}", findings_text(&findings));
+        print_text(&format!("{}\n{}", render(&report), findings_text(&findings)));
     }
     Ok(exit_for(&findings))
 }

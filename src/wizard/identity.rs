@@ -7,6 +7,7 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepVie
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::ptr::describe_addresses;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 
@@ -184,8 +185,12 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
             let (tone, verdict) =
                 if name.confirmed { (Tone::Ok, "forward-confirmed") } else { (Tone::Fail, "does not resolve back") };
             rows.push(
-                Row::plain(format!("  {} → {}  ", escape_str(&name.name), resolved(&name.addresses, &name.forward)))
-                    .push(tone, verdict.to_string()),
+                Row::plain(format!(
+                    "  {} → {}  ",
+                    escape_str(&name.name),
+                    describe_addresses(&name.addresses, &name.forward)
+                ))
+                .push(tone, verdict.to_string()),
             );
             if let Some(reason) = &name.generic {
                 rows.push(Row::new(Tone::Warn, format!("    looks generic: {reason}")));
@@ -199,7 +204,7 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
             rows.push(Row::plain(format!(
                 "  {} → {}",
                 escape_str(&helo.helo),
-                resolved(&helo.addresses, &helo.forward)
+                describe_addresses(&helo.addresses, &helo.forward)
             )));
             rows.push(Row::new(Tone::Dim, format!("    from {}", escape_str(&helo.source))));
         }
@@ -208,13 +213,4 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
     rows.push(Row::plain(""));
     rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
     rows
-}
-
-/// `203.0.113.5, 2001:db8::5`, or why there is no address (`no address (NXDOMAIN)`).
-fn resolved(addresses: &[IpAddr], forward: &[crate::dns::Reply]) -> String {
-    if addresses.is_empty() {
-        let outcome = forward.first().map(|r| format!(" ({})", r.outcome.label())).unwrap_or_default();
-        return format!("no address{outcome}");
-    }
-    addresses.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
 }
