@@ -33,8 +33,11 @@ async fn main() {
     }
     let server = builder.start().await.expect("the benchmark DNS server starts");
     let zones = ZoneList::bundled().select(&names).expect("zone names are valid");
-    let resolver =
-        Resolver::with_servers(&[server.addr()], Limits { timeout: Duration::from_secs(5), attempts: 1 }, Journal::in_memory());
+    let resolver = Resolver::with_servers(
+        &[server.addr()],
+        Limits { timeout: Duration::from_secs(5), attempts: 1 },
+        Journal::in_memory(),
+    );
     let subject = Subject::Ip("203.0.113.5".parse().unwrap());
 
     let mut walls = Vec::new();
