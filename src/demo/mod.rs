@@ -156,6 +156,9 @@ async fn start_dns(world: &World, config: &crate::config::Config) -> Result<dns_
     for name in &world.servfail {
         builder = builder.servfail(name);
     }
+    if world.dns_delay_ms > 0 {
+        builder = builder.delay(std::time::Duration::from_millis(world.dns_delay_ms));
+    }
     builder.start().await.map_err(|err| DemoError(err.to_string()))
 }
 

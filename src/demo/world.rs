@@ -20,6 +20,9 @@ pub struct World {
     /// "What is my IP" queries, asked of the demo DNS server.
     #[serde(default)]
     pub myip: Vec<MyIp>,
+    /// Milliseconds the DNS server waits before every answer (benchmarks of slow networks).
+    #[serde(default)]
+    pub dns_delay_ms: u64,
     /// Names the DNS server answers SERVFAIL for.
     #[serde(default)]
     pub servfail: Vec<String>,
