@@ -33,37 +33,27 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Navigation if app.show_help => vec![("any key".into(), "close help".into())],
         Mode::Navigation => {
             let step = app.wizard.step(app.current);
-            let mut hints = Vec::new();
-            let mut push = |action: Action| {
-                if let Some(b) = keys::binding(action)
-                    && let Some(hint) = b.hint
-                {
-                    hints.push((b.keys.to_string(), hint.to_string()));
-                }
-            };
-            push(Action::NextStep);
-            push(Action::Run);
-            let mut hints_out = hints;
-            if app.busy() {
-                hints_out.push(("Esc".into(), "cancel".into()));
+            let mut hints = bound(&[Action::NextStep, Action::Run]);
+            if app.busy()
+                && let Some(cancel) = keys::binding(Action::Cancel)
+            {
+                hints.push((cancel.keys.to_string(), "cancel".into()));
             }
-            hints_out.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
-            let mut rest = Vec::new();
-            let mut push = |action: Action| {
-                if let Some(b) = keys::binding(action)
-                    && let Some(hint) = b.hint
-                {
-                    rest.push((b.keys.to_string(), hint.to_string()));
-                }
-            };
+            hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
             if step.prompt().is_some() {
-                push(Action::Type);
+                hints.extend(bound(&[Action::Type]));
             }
-            for action in [Action::Note, Action::NextFinding, Action::Save, Action::Help, Action::Quit] {
-                push(action);
-            }
-            hints_out.extend(rest);
-            hints_out
+            hints.extend(bound(&[Action::Note, Action::NextFinding, Action::Save, Action::Help, Action::Quit]));
+            hints
         }
     }
+}
+
+/// The (keys, hint) of the bindings of `actions` that have a hint.
+fn bound(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|&action| keys::binding(action))
+        .filter_map(|b| b.hint.map(|hint| (b.keys.to_string(), hint.to_string())))
+        .collect()
 }
