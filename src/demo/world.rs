@@ -27,6 +27,12 @@ pub struct World {
     pub zones: Vec<Zone>,
     #[serde(default)]
     pub smtp: Vec<SmtpServer>,
+    /// Addresses where connections time out, as behind a firewall that drops packets.
+    #[serde(default)]
+    pub blackholes: Vec<SocketAddr>,
+    /// Addresses where connections are refused: nothing listens.
+    #[serde(default)]
+    pub refused: Vec<SocketAddr>,
     #[serde(default)]
     pub files: Vec<File>,
 }
