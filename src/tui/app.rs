@@ -462,8 +462,9 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
     }
 }
 
-/// The session's target and identity now, so the saved report names them.
-fn state_event(session: &Session) -> Event {
+/// The session's target, identity and findings now, so a report of the journal names them and
+/// lists the findings as the session held them (a re-run step replaces its earlier findings).
+pub fn state_event(session: &Session) -> Event {
     let target = session.target.as_ref().map(|t| t.domain.clone());
     let ip = session.identity.ip.map(|ip| ip.to_string());
     let text = format!(
@@ -477,6 +478,7 @@ fn state_event(session: &Session) -> Event {
         "ip": ip,
         "helo": session.identity.helo,
         "observed_error": session.observed_error,
+        "findings": session.findings,
     }))
 }
 

@@ -32,7 +32,7 @@ pub fn regions(area: Rect) -> Regions {
     let [header, body, input, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
-    let findings_width = (area.width * 28 / 100).clamp(20, 44);
+    let findings_width = (area.width * 28 / 100).clamp(24, 44);
     let [steps, main, findings] =
         Layout::horizontal([Constraint::Length(STEPS_WIDTH), Constraint::Min(10), Constraint::Length(findings_width)])
             .areas(body);
