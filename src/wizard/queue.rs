@@ -200,11 +200,7 @@ impl Step for QueueStep {
                 subtitle: "Enter reads the local mail queue".into(),
                 rows: vec![
                     Row::plain("Groups the queue by recipient domain and by last error, with ages."),
-                    Row::new(
-                        Tone::Dim,
-                        "Runs postqueue -j, exim -bp or mailq, or reads [queue] file from the config \
-                         (mailwiz queue --file for Exchange listings).",
-                    ),
+                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
                 ],
                 ..StepView::default()
             },
@@ -241,6 +237,10 @@ impl Step for QueueStep {
     }
 
     fn keys(&self) -> Vec<StepKey> {
+        // Until a queue is loaded, Enter is the only thing to do.
+        if self.report().is_none() {
+            return Vec::new();
+        }
         vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }]
     }
 
