@@ -1,5 +1,6 @@
 //! One queued message as every source reads it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -108,12 +109,14 @@ impl QueueEntry {
 /// The domain of an address: what follows the last `@`, cut at the first character that
 /// cannot be in a domain (so `<a@b.example>,` and forum mark-up around addresses still give
 /// `b.example`), lowercased. Empty when there is no `@`.
-pub fn domain_of(address: &str) -> String {
+pub fn domain_of(address: &str) -> Cow<'_, str> {
     let Some((_, rest)) = address.rsplit_once('@') else {
-        return String::new();
+        return Cow::Borrowed("");
     };
     let end = rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_'))).unwrap_or(rest.len());
-    rest[..end].trim_end_matches('.').to_lowercase()
+    let domain = rest[..end].trim_end_matches('.');
+    // Most domains are lowercase already: no copy for them.
+    if domain.chars().any(char::is_uppercase) { Cow::Owned(domain.to_lowercase()) } else { Cow::Borrowed(domain) }
 }
 
 #[cfg(test)]

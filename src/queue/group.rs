@@ -127,12 +127,16 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                     let ptr = std::sync::Arc::as_ptr(reason) as *const u8 as usize;
                     *normalised.entry(ptr).or_insert_with(|| {
                         let key = normalise(reason);
-                        *reason_index.entry(key.clone()).or_insert_with(|| {
-                            let mut group = Group::new(key);
-                            group.example = Some(reason.to_string());
-                            reasons.push(group);
-                            reasons.len() - 1
-                        })
+                        match reason_index.get(&key) {
+                            Some(&r) => r,
+                            None => {
+                                let mut group = Group::new(key.clone());
+                                group.example = Some(reason.to_string());
+                                reasons.push(group);
+                                reason_index.insert(key, reasons.len() - 1);
+                                reasons.len() - 1
+                            }
+                        }
                     })
                 }
                 None => *reason_index.entry(String::new()).or_insert_with(|| {

@@ -64,12 +64,12 @@ fn is_reply_code(token: &str) -> bool {
 
 /// `4.7.1`: class 2, 4 or 5, subject and detail of one to three digits.
 fn is_enhanced_code(token: &str) -> bool {
+    let digits = |p: &str| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
     let mut parts = token.split('.');
-    let class_ok = matches!(parts.next(), Some("2" | "4" | "5"));
-    let rest: Vec<&str> = parts.collect();
-    class_ok
-        && rest.len() == 2
-        && rest.iter().all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    matches!(parts.next(), Some("2" | "4" | "5"))
+        && parts.next().is_some_and(digits)
+        && parts.next().is_some_and(digits)
+        && parts.next().is_none()
 }
 
 fn mask_address(token: &str, out: &mut String) {

@@ -82,11 +82,11 @@ pub fn parse_size(text: &str) -> Option<u64> {
     (value.is_finite() && value >= 0.0).then(|| (value * factor).round() as u64)
 }
 
-/// A short human age: `45s`, `12m`, `3h`, `2d 4h`.
+/// A short human age: `<1m`, `12m`, `3h 5m`, `2d 4h` (seconds are noise for queue ages).
 pub fn format_age(age: Duration) -> String {
     let secs = age.num_seconds().max(0);
     match secs {
-        0..60 => format!("{secs}s"),
+        0..60 => "<1m".to_string(),
         60..3600 => format!("{}m", secs / 60),
         3600..86_400 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
         _ => format!("{}d {}h", secs / 86_400, secs % 86_400 / 3600),
@@ -136,5 +136,7 @@ mod tests {
         assert_eq!(parse_size("345"), Some(345));
         assert_eq!(parse_size("sss"), None);
         assert_eq!(format_age(Duration::seconds(90_000)), "1d 1h");
+        assert_eq!(format_age(Duration::seconds(5)), "<1m");
+        assert_eq!(format_age(Duration::seconds(15_600)), "4h 20m");
     }
 }

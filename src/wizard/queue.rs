@@ -1,12 +1,176 @@
-//! Step 1: the local queue grouped by domain and error.
+//! Step 1: the local queue grouped by recipient domain (or by reason), with ages; choosing a
+//! group or a message sets the target and the observed error and moves on to the MX step.
+//!
+//! Only the groups and the messages of the selected group become rows, so a queue of 100,000
+//! messages costs a few hundred rows per frame.
 
-use super::{Effect, JobEvent, Row, Step, StepId, StepStatus, StepView};
+use chrono::{Duration, Utc};
+
+use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::session::Session;
+use crate::queue::time::format_age;
+use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport, analyse, source};
+use crate::session::escape::escape_str;
+use crate::session::{Event, EventKind, Session, Target};
+
+/// Groups listed at most; the rest are counted in a last row.
+const MAX_GROUPS: usize = 500;
+/// Messages listed under the selected group at most.
+const MAX_ENTRIES: usize = 100;
+/// Reasons are cut to this many characters in list rows.
+const REASON_CHARS: usize = 100;
+/// The selected group's reasons are wrapped to this width, to fit the main pane of a
+/// 120-column terminal.
+const DETAIL_WIDTH: usize = 52;
+
+/// What the queue job reports: the analysed queue, or why it could not be read.
+#[derive(Debug)]
+pub enum QueueEvent {
+    Done(Result<Box<QueueReport>, String>),
+}
+
+/// How the list is grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupBy {
+    #[default]
+    Domain,
+    Reason,
+}
+
+/// Where the selection is: a group, or one of its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Cursor {
+    pub group: usize,
+    pub entry: Option<usize>,
+}
 
 /// State of the Queue step.
 #[derive(Debug, Default)]
-pub struct QueueStep {}
+pub struct QueueStep {
+    job: Option<JobId>,
+    result: Option<Result<Box<QueueReport>, String>>,
+    group_by: GroupBy,
+    cursor: Cursor,
+}
+
+impl QueueStep {
+    /// The loaded queue, when there is one.
+    pub fn report(&self) -> Option<&QueueReport> {
+        self.result.as_ref().and_then(|r| r.as_ref().ok()).map(|b| &**b)
+    }
+
+    /// The selection.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// The grouping shown.
+    pub fn group_by(&self) -> GroupBy {
+        self.group_by
+    }
+
+    fn groups(&self) -> &[Group] {
+        match (self.report(), self.group_by) {
+            (Some(report), GroupBy::Domain) => &report.grouping.by_domain,
+            (Some(report), GroupBy::Reason) => &report.grouping.by_reason,
+            (None, _) => &[],
+        }
+    }
+
+    fn shown_groups(&self) -> usize {
+        self.groups().len().min(MAX_GROUPS)
+    }
+
+    fn shown_entries(&self, group: usize) -> usize {
+        self.groups().get(group).map_or(0, |g| g.entries.len().min(MAX_ENTRIES))
+    }
+
+    fn start(&mut self) -> Vec<Effect> {
+        let job = Job::new(StepId::Queue, "Reading the mail queue", |jc| async move {
+            let now = Utc::now();
+            let request = LoadRequest::default();
+            let outcome = tokio::select! {
+                loaded = source::load(&jc.ctx, &request, now) => loaded,
+                _ = jc.cancel.cancelled() => return,
+            };
+            let outcome = match outcome {
+                Ok(loaded) => {
+                    let report = tokio::task::spawn_blocking(move || analyse(loaded, now)).await;
+                    report.map_err(|err| format!("grouping the queue failed: {err}"))
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            if let Ok(report) = &outcome {
+                jc.ctx.journal.log(
+                    EventKind::Info,
+                    format!(
+                        "queue: read {} ({}): {} message(s), {} line(s) skipped",
+                        escape_str(&report.source),
+                        report.format.as_str(),
+                        report.grouping.messages,
+                        report.skipped.count
+                    ),
+                );
+                for finding in &report.findings {
+                    jc.ctx.journal.finding(finding);
+                }
+            }
+            jc.finish(QueueEvent::Done(outcome.map(Box::new)));
+        });
+        self.job = Some(job.id);
+        vec![Effect::Spawn(job)]
+    }
+
+    /// Sets the target and observed error from the selection and moves on to the MX step.
+    fn choose(&mut self, session: &mut Session) -> Vec<Effect> {
+        let Some(report) = self.report() else { return Vec::new() };
+        let Some(group) = self.groups().get(self.cursor.group) else { return Vec::new() };
+        let (domain, reason) = match self.cursor.entry {
+            Some(i) => {
+                let entry = &report.entries[group.entries[i] as usize];
+                let recipient = match self.group_by {
+                    GroupBy::Domain => entry.pending().find(|r| *r.domain == group.key),
+                    GroupBy::Reason => entry.pending().next(),
+                };
+                match recipient {
+                    Some(r) => (r.domain.to_string(), r.reason.as_deref().map(str::to_string)),
+                    None => return Vec::new(),
+                }
+            }
+            None => {
+                let domain = match self.group_by {
+                    GroupBy::Domain => group.key.clone(),
+                    GroupBy::Reason => group.top.first().map(|s| s.key.clone()).unwrap_or_default(),
+                };
+                (domain, group.example.clone())
+            }
+        };
+        let Ok(target) = Target::parse(&domain) else {
+            return vec![Effect::Record(Event::new(
+                EventKind::Error,
+                format!("queue: \"{}\" is not a domain to look into", escape_str(&domain)),
+            ))];
+        };
+        let reason = reason.map(|r| escape_str(&r));
+        let text = match &reason {
+            Some(reason) => format!("queue: target {} chosen, observed error: {reason}", target.display),
+            None => format!("queue: target {} chosen", target.display),
+        };
+        session.target = Some(target);
+        session.observed_error = reason;
+        vec![Effect::Record(Event::new(EventKind::Info, text)), Effect::Goto(StepId::Mx)]
+    }
+
+    /// Puts the cursor on the target's domain group, when the session already has a target.
+    fn select_target(&mut self, session: &Session) {
+        self.cursor = Cursor::default();
+        if let (Some(target), GroupBy::Domain) = (&session.target, self.group_by)
+            && let Some(i) = self.groups().iter().take(MAX_GROUPS).position(|g| g.key == target.domain)
+        {
+            self.cursor.group = i;
+        }
+    }
+}
 
 impl Step for QueueStep {
     fn id(&self) -> StepId {
@@ -14,22 +178,359 @@ impl Step for QueueStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::Idle
+        match (&self.job, &self.result) {
+            (Some(_), _) => StepStatus::Running,
+            (None, Some(Ok(_))) => StepStatus::Done,
+            (None, Some(Err(_))) => StepStatus::Failed,
+            (None, None) => StepStatus::Idle,
+        }
     }
 
     fn view(&self, _session: &Session) -> StepView {
+        if self.job.is_some() {
+            return StepView {
+                subtitle: "Reading the mail queue — Esc cancels".into(),
+                rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
+                progress: Some(0.0),
+                ..StepView::default()
+            };
+        }
+        match &self.result {
+            None => StepView {
+                subtitle: "Enter reads the local mail queue".into(),
+                rows: vec![
+                    Row::plain("Groups the queue by recipient domain and by last error, with ages."),
+                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
+                ],
+                ..StepView::default()
+            },
+            Some(Err(message)) => StepView {
+                subtitle: "Enter tries again".into(),
+                rows: vec![Row::new(Tone::Fail, escape_str(message))],
+                ..StepView::default()
+            },
+            Some(Ok(report)) => self.report_view(report),
+        }
+    }
+
+    fn run(&mut self, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        match (&self.job, &self.result) {
+            (Some(_), _) => Vec::new(),
+            (None, Some(Ok(report))) if report.grouping.messages > 0 => self.choose(session),
+            _ => self.start(),
+        }
+    }
+
+    fn key(&mut self, key: char, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        match key {
+            'g' if self.report().is_some() => {
+                self.group_by = match self.group_by {
+                    GroupBy::Domain => GroupBy::Reason,
+                    GroupBy::Reason => GroupBy::Domain,
+                };
+                self.select_target(session);
+                Vec::new()
+            }
+            'r' if self.job.is_none() => self.start(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn keys(&self) -> Vec<StepKey> {
+        // Until a queue is loaded, Enter is the only thing to do.
+        if self.report().is_none() {
+            return Vec::new();
+        }
+        vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }]
+    }
+
+    fn select(&mut self, delta: isize) -> bool {
+        if self.report().is_none() {
+            return false;
+        }
+        let groups = self.shown_groups();
+        if groups == 0 {
+            return true;
+        }
+        let step = delta.signum();
+        for _ in 0..delta.unsigned_abs() {
+            let Cursor { group, entry } = self.cursor;
+            self.cursor = match (step, entry) {
+                (1, None) if self.shown_entries(group) > 0 => Cursor { group, entry: Some(0) },
+                (1, Some(e)) if e + 1 < self.shown_entries(group) => Cursor { group, entry: Some(e + 1) },
+                (1, _) if group + 1 < groups => Cursor { group: group + 1, entry: None },
+                (-1, Some(0)) => Cursor { group, entry: None },
+                (-1, Some(e)) => Cursor { group, entry: Some(e - 1) },
+                (-1, None) if group > 0 => Cursor { group: group - 1, entry: None },
+                _ => break,
+            };
+        }
+        true
+    }
+
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if Some(event.job) != self.job {
+            return Vec::new();
+        }
+        let done = event.done;
+        match event.take::<QueueEvent>() {
+            Some(QueueEvent::Done(outcome)) => {
+                self.job = None;
+                if let Ok(report) = &outcome {
+                    session.replace_findings(&["queue."], report.findings.clone());
+                }
+                self.result = Some(outcome);
+                self.select_target(session);
+            }
+            None if done => self.job = None,
+            None => {}
+        }
+        Vec::new()
+    }
+
+    fn cancel(&mut self, _session: &mut Session) {
+        if self.job.take().is_some() {
+            self.result = Some(Err("Reading the queue was cancelled.".into()));
+        }
+    }
+}
+
+impl QueueStep {
+    fn report_view(&self, report: &QueueReport) -> StepView {
+        let g = &report.grouping;
+        let mut rows = vec![
+            Row::new(
+                Tone::Heading,
+                format!(
+                    "Queue {} ({}) · lifetime {}",
+                    // The full path is in the journal; the pane names the file.
+                    escape_str(source_name(&report.source)),
+                    report.format.as_str(),
+                    report.lifetime.label()
+                ),
+            ),
+            Row::plain(format!("{} message(s), {} recipient(s)", g.messages, g.recipients)),
+        ];
+        if report.skipped.count > 0 {
+            rows.push(Row::new(
+                Tone::Warn,
+                format!("{} line(s) could not be read and were skipped", report.skipped.count),
+            ));
+        }
+        for note in &report.notes {
+            rows.push(Row::new(Tone::Dim, escape_str(note)));
+        }
+        if g.messages == 0 {
+            rows.push(Row::new(Tone::Ok, "The queue is empty: nothing is stuck."));
+            return StepView { subtitle: "r reloads".into(), rows, ..StepView::default() };
+        }
+        let width = match self.group_by {
+            GroupBy::Domain => {
+                self.groups().iter().take(MAX_GROUPS).map(|g| g.key.chars().count()).max().unwrap_or(6).clamp(6, 28)
+            }
+            GroupBy::Reason => 0,
+        };
+        let first = match self.group_by {
+            GroupBy::Domain => format!("{:<width$} ", "domain"),
+            GroupBy::Reason => String::new(),
+        };
+        let last = match self.group_by {
+            GroupBy::Domain => "main reason",
+            GroupBy::Reason => "reason (domains)",
+        };
+        rows.push(Row::new(
+            Tone::Dim,
+            format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"),
+        ));
+        let mut selected = None;
+        for (i, group) in self.groups().iter().take(MAX_GROUPS).enumerate() {
+            let is_selected = self.cursor.group == i && self.cursor.entry.is_none();
+            if is_selected {
+                selected = Some(rows.len());
+            }
+            rows.push(self.group_row(group, width, is_selected));
+            if self.cursor.group == i {
+                rows.extend(self.detail_rows(group, report));
+                for (e, &index) in group.entries.iter().take(MAX_ENTRIES).enumerate() {
+                    let is_selected = self.cursor.entry == Some(e);
+                    if is_selected {
+                        selected = Some(rows.len());
+                    }
+                    rows.push(entry_row(&report.entries[index as usize], group, self.group_by, report, is_selected));
+                }
+                if group.entries.len() > MAX_ENTRIES {
+                    rows.push(Row::new(
+                        Tone::Dim,
+                        format!(
+                            "      … {} more message(s) (mailwiz queue --json lists all)",
+                            group.entries.len() - MAX_ENTRIES
+                        ),
+                    ));
+                }
+            }
+        }
+        let groups = self.groups().len();
+        if groups > MAX_GROUPS {
+            rows.push(Row::new(
+                Tone::Dim,
+                format!("… {} more group(s) (mailwiz queue --json lists all)", groups - MAX_GROUPS),
+            ));
+        }
+        rows.push(Row::new(Tone::Dim, "¹ messages under 5 min / 80 min / 21 h old / older (qshape buckets)"));
         StepView {
-            subtitle: "The local queue grouped by domain and error".into(),
-            rows: vec![Row::plain("Not built yet.")],
+            subtitle: "Enter makes the selected domain or message the target".into(),
+            rows,
+            selected,
             ..StepView::default()
         }
     }
 
-    fn run(&mut self, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        Vec::new()
+    /// The selected group's reasons (or domains) in full, wrapped to fit a narrow pane.
+    fn detail_rows(&self, group: &Group, report: &QueueReport) -> Vec<Row> {
+        let mut rows = Vec::new();
+        let mut push = |count: u64, text: &str| {
+            let label = format!("{count} msg{}:", if count == 1 { "" } else { "s" });
+            for (n, line) in wrap(text, DETAIL_WIDTH).into_iter().enumerate() {
+                let head = if n == 0 { label.as_str() } else { "" };
+                rows.push(Row::new(Tone::Explain, format!("    {head:<9} {line}")));
+            }
+        };
+        match self.group_by {
+            GroupBy::Domain => {
+                for share in &group.top {
+                    // The MTA's own words for the reason, as one message of this reason had them.
+                    let example = report
+                        .grouping
+                        .by_reason
+                        .iter()
+                        .find(|r| r.key == share.key)
+                        .and_then(|r| r.example.as_deref());
+                    let text = match (example, share.key.is_empty()) {
+                        (_, true) => "(no reason given)".to_string(),
+                        (Some(example), false) => escape_str(example),
+                        (None, false) => escape_str(&share.key),
+                    };
+                    push(share.messages, &text);
+                }
+            }
+            GroupBy::Reason => {
+                let text = group.example.as_deref().map_or_else(|| "(no reason given)".to_string(), escape_str);
+                push(group.messages, &text);
+                let domains: Vec<String> =
+                    group.top.iter().map(|s| format!("{} ({})", escape_str(&s.key), s.messages)).collect();
+                for line in wrap(&format!("to {}", domains.join(", ")), DETAIL_WIDTH) {
+                    rows.push(Row::new(Tone::Explain, format!("    {:<9} {line}", "")));
+                }
+            }
+        }
+        rows
     }
 
-    fn on_event(&mut self, _event: JobEvent, _session: &mut Session) -> Vec<Effect> {
-        Vec::new()
+    fn group_row(&self, group: &Group, width: usize, selected: bool) -> Row {
+        let oldest = group.oldest_secs.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
+        // Four coarse age columns from the qshape buckets: under 5, 80 and 1280 minutes, older.
+        let a = &group.ages;
+        let coarse = [a[0], a[1] + a[2] + a[3] + a[4], a[5..9].iter().sum(), a[9]];
+        let ages = coarse.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/");
+        let mark = if selected { "▶ " } else { "  " };
+        let tone = if selected {
+            Tone::Selected
+        } else if group.delayed > 0 {
+            Tone::Warn
+        } else {
+            Tone::Normal
+        };
+        let figures = format!("{:>5} {:>5} {:>7}  {ages:<11}  ", group.messages, group.recipients, oldest);
+        match self.group_by {
+            GroupBy::Domain => {
+                let name = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
+                let reason = group.example.as_deref().map_or_else(|| "(no reason given)".into(), short);
+                Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason)
+            }
+            GroupBy::Reason => {
+                let reason = if group.key.is_empty() { "(no reason given)".to_string() } else { short(&group.key) };
+                let domains: Vec<String> = group.top.iter().take(3).map(|s| escape_str(&s.key)).collect();
+                Row::new(tone, format!("{mark}{figures}{reason}")).push(Tone::Dim, format!(" ({})", domains.join(", ")))
+            }
+        }
+    }
+}
+
+fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueReport, selected: bool) -> Row {
+    let age = entry.age(report.now).map_or_else(|| "?".to_string(), format_age);
+    let recipient = match by {
+        GroupBy::Domain => entry.pending().find(|r| *r.domain == group.key),
+        GroupBy::Reason => entry.pending().next(),
+    };
+    let (address, reason) = recipient.map_or((String::new(), String::new()), |r| {
+        (escape_str(&r.address), r.reason.as_deref().map(short).unwrap_or_default())
+    });
+    let more = entry.pending().count().saturating_sub(1);
+    let more = if more > 0 { format!(" +{more}") } else { String::new() };
+    let sender = if entry.sender.is_empty() { "<>".to_string() } else { escape_str(&entry.sender) };
+    let messages = if entry.messages > 1 { format!(" ({} msgs)", entry.messages) } else { String::new() };
+    let tone = if selected { Tone::Selected } else { Tone::Normal };
+    let mark = if selected { "  ▶ " } else { "    " };
+    let id = escape_str(&entry.id);
+    Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue.as_str()))
+        .push(Tone::Dim, format!("  {reason}  (from {sender})"))
+}
+
+/// Splits `text` into lines of at most `width` characters at spaces (words longer than a line
+/// are cut).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.drain(..width).collect());
+        }
+        let word: String = word.into_iter().collect();
+        let needed =
+            if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The file name of a file source; a command as it is.
+fn source_name(source: &str) -> &str {
+    match std::path::Path::new(source).file_name().and_then(|n| n.to_str()) {
+        Some(name) if source.contains(std::path::MAIN_SEPARATOR) => name,
+        _ => source,
+    }
+}
+
+/// A reason cut for a list row, escaped.
+fn short(text: &str) -> String {
+    let mut cut: String = text.chars().take(REASON_CHARS).collect();
+    if text.chars().count() > REASON_CHARS {
+        cut.push('…');
+    }
+    escape_str(&cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wraps_at_spaces_and_cuts_long_words() {
+        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+        assert_eq!(wrap("abcdefghij k", 4), ["abcd", "efgh", "ij k"]);
+        assert_eq!(wrap("", 4), [""]);
     }
 }
