@@ -66,7 +66,7 @@ async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, jso
             out.push_str(&probe_text(result));
         }
         out.push_str(&findings_text(&findings));
-        print!("{out}");
+        super::output::print_text(&out);
     }
     Ok(exit_for(&findings))
 }
