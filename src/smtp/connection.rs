@@ -166,16 +166,7 @@ impl Connection {
 
     /// True inside TLS.
     pub fn is_tls(&self) -> bool {
-        self.reader_stream().is_tls()
-    }
-
-    fn reader_stream(&self) -> &SmtpStream {
-        // LineReader only exposes get_mut; a shared view is enough here.
-        self.reader_ref().get_ref()
-    }
-
-    fn reader_ref(&self) -> &BufReader<SmtpStream> {
-        self.reader.get_ref()
+        self.reader.get_ref().get_ref().is_tls()
     }
 
     /// Sends `line` as typed plus CRLF. `journal_text` replaces the line in the journal (AUTH
@@ -366,6 +357,10 @@ pub async fn open_with(
     let stream = if implicit_tls {
         match tls::handshake(tcp, host, ctx).await {
             Ok((tls_stream, info)) => {
+                ctx.journal.record(
+                    Event::new(EventKind::Info, format!("TLS established: {}", info.describe().join("; ")))
+                        .with_data(serde_json::to_value(&info).unwrap_or_default()),
+                );
                 report.tls = Some(info);
                 SmtpStream::Tls(Box::new(tls_stream))
             }
@@ -386,6 +381,10 @@ pub async fn open_with(
     }
     let banner = conn.read_reply().await;
     report.banner_ms = Some(millis(started.elapsed()));
+    if matches!(banner, Err(ReplyError { error: ReadError::Timeout(_), .. })) {
+        // The deadline that ran out is the read deadline, not the connect timeout.
+        report.timeout = conn.read_timeout;
+    }
     classify_banner(&mut report, banner);
     (report.clone(), (report.outcome == Outcome::Ok).then_some(conn))
 }

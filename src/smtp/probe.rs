@@ -196,7 +196,7 @@ impl Run<'_> {
     async fn greet(&mut self, conn: &mut Connection) -> Option<Reply> {
         let helo = self.request.ehlo.clone();
         let mut reply = self.step(conn, "ehlo", &format!("EHLO {helo}")).await?;
-        if reply.is_permanent() && !reply.code.is_some_and(|c| c == 554 || c == 421) {
+        if reply.is_permanent() {
             reply = self.step(conn, "helo", &format!("HELO {helo}")).await?;
         }
         if let Some(ip) = echoed_ip(&reply) {

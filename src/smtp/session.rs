@@ -462,11 +462,6 @@ fn redact_auth(line: &str) -> String {
     }
 }
 
-/// The addresses of `mx`, for callers that want to show them.
-pub fn mx_addresses(mx: &[MxTarget], port: u16) -> Vec<(String, SocketAddr)> {
-    mx.iter().flat_map(|m| m.addresses.iter().map(move |ip| (m.exchange.clone(), SocketAddr::new(*ip, port)))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,11 +77,6 @@ impl SmtpStep {
         }
     }
 
-    /// The MX hosts to probe: the MX step's, else the target domain itself (implicit MX).
-    fn probe_targets(session: &Session) -> Vec<MxTarget> {
-        session.mx.clone()
-    }
-
     /// Starts the console job if none runs; returns its spawn effect.
     fn ensure_console(&mut self, session: &Session, ctx: &Context, start: Option<Start>) -> Vec<Effect> {
         if self.console_job.is_some() && start.is_none() {
@@ -95,7 +90,7 @@ impl SmtpStep {
         let options = ConsoleOptions {
             port: ctx.config.port,
             probe: SmtpStep::probe_request(session, ctx),
-            mx: SmtpStep::probe_targets(session),
+            mx: session.mx.clone(),
             lockstep: false,
         };
         let label = match &start {
