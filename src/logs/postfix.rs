@@ -242,6 +242,16 @@ fn delivery(message: &str, record: &mut LogRecord) -> bool {
     record.status = status_word(&status_part[..word_end]);
     record.direction = Some(Direction::Outbound);
     let reply = parenthesised(&status_part[word_end..]);
+    if let (None, Some(reply)) = (&record.remote_host, reply) {
+        // relay=none: the peer, if any, is named in the reason.
+        let reason = reply.strip_prefix("delivery temporarily suspended: ").unwrap_or(reply);
+        let peer = ["host ", "connect to ", "lost connection with "].iter().find_map(|p| reason.strip_prefix(p));
+        if let Some(peer) = peer {
+            let (host, ip, _) = host_and_ip(peer);
+            record.remote_host = host;
+            record.remote_ip = ip;
+        }
+    }
     if let Some(reply) = reply {
         record.not_attempted = reply.starts_with("delivery temporarily suspended");
         record.set_reply(reply);
