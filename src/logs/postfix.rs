@@ -32,14 +32,16 @@ impl LogParser for PostfixParser {
                 None => return LineKind::Skipped,
             },
         };
-        let mut record = LogRecord { line: number, raw: text.to_string(), ..LogRecord::default() };
-        if let Some((prefix, program)) = header {
-            let (time, host) = read_prefix(prefix, self.reference);
-            record.time = time;
-            record.host = host;
-            record.program = Some(program.to_string());
-        }
+        let mut record = LogRecord { line: number, ..LogRecord::default() };
+        // Most lines carry no event; their header is not worth reading.
         if parse_body(body, &mut record) {
+            if let Some((prefix, program)) = header {
+                let (time, host) = read_prefix(prefix, self.reference);
+                record.time = time;
+                record.host = host;
+                record.program = Some(program.to_string());
+            }
+            record.raw = text.to_string();
             out.push(record);
         }
         LineKind::Recognised
