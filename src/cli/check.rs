@@ -46,7 +46,7 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
         });
         print_json("check", json!(report.target.domain), fields, &report.findings);
     } else {
-        print!("{}", text(&report));
+        super::output::print_text(&text(&report));
     }
     Ok(exit_for(&report.findings))
 }

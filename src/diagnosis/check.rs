@@ -5,6 +5,7 @@
 //! longer chain, not the sum of all round trips.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -23,6 +24,7 @@ use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
 use crate::session::{Finding, Identity, Target};
+use crate::smtp::connection::Outcome;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 
 /// The envelope of the SMTP probes.
@@ -100,7 +102,11 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         let request = probe_request(ctx, target, options).await;
         let probes = timed(probe::probe_mx(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
-        let ((smtp, smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        let ((mut smtp, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        if let Some(egress) = egress_check(ctx, &resolver, &smtp, &request).await {
+            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
+            smtp.push(egress);
+        }
         (mx, mx_ms, smtp, smtp_ms, logs, logs_ms)
     };
     let sender_chain = async {
@@ -190,6 +196,33 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         causes,
         timings,
     })
+}
+
+/// When every MX timed out, whether a known-good mail host answers tells our egress firewall from
+/// the receiver's: its outcome joins the probes, so the firewall rule sees it.
+async fn egress_check(
+    ctx: &Context,
+    resolver: &Resolver,
+    probes: &[ProbeResult],
+    request: &ProbeRequest,
+) -> Option<ProbeResult> {
+    let all_timed_out = !probes.is_empty() && probes.iter().all(|p| p.connect.outcome == Outcome::Timeout);
+    let host = ctx.config.identity.known_good_host.as_deref().filter(|_| all_timed_out)?;
+    let port = ctx.config.port;
+    let addr = if let Ok(addr) = host.parse::<SocketAddr>() {
+        addr
+    } else if let Ok(ip) = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        SocketAddr::new(ip, port)
+    } else {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, p)) => (name, p.parse().ok()?),
+            None => (host, port),
+        };
+        let (v4, v6) = resolver.lookup_ip(name).await.ok()?;
+        SocketAddr::new(*v4.addresses().first().or(v6.addresses().first())?, port)
+    };
+    let request = ProbeRequest { quit_after: Some(probe::Stage::Banner), ..request.clone() };
+    Some(probe::probe(ctx, host, addr, &request, None).await)
 }
 
 /// A queue finding about `domain` (or about the listing itself).

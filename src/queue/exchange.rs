@@ -123,7 +123,11 @@ fn finish(record: Record, parsed: &mut Parsed, interner: &mut Interner) {
     }
     let entry = if record.get("nexthopdomain").is_some() {
         queue_entry(&record, interner)
-    } else if record.get("fromaddress").is_some() || record.get("recipients").is_some() {
+    } else if record.get("eventid").is_none()
+        && (record.get("fromaddress").is_some()
+            || (record.get("recipients").is_some()
+                && (record.get("status").is_some() || record.get("lasterror").is_some())))
+    {
         message_entry(&record, interner)
     } else {
         None

@@ -10,6 +10,7 @@ use super::group::{Grouping, bucket_labels};
 use super::parsed::Skipped;
 use super::time::format_age;
 use crate::session::Finding;
+use crate::session::escape::escape_str;
 
 /// At most this many domains get a `queue.stuck_domain` finding; the rest are summed up.
 const MAX_STUCK: usize = 10;
@@ -17,7 +18,7 @@ const MAX_STUCK: usize = 10;
 /// How long the MTA keeps trying before it bounces, and where that figure came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lifetime {
-    #[serde(serialize_with = "as_days")]
+    #[serde(rename = "days", serialize_with = "as_days")]
     pub duration: Duration,
     /// `postconf maximal_queue_lifetime`, `config queue.lifetime_days` or `default`.
     pub source: String,
@@ -81,7 +82,9 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
     for group in stuck.iter().take(MAX_STUCK) {
         let domain = if group.key.is_empty() { "(no domain)" } else { group.key.as_str() };
         let age = group.oldest_secs.map_or_else(|| "an unknown time".to_string(), |s| format_age(Duration::seconds(s)));
-        let reason = group.top.first().map(|s| s.key.as_str()).filter(|k| !k.is_empty()).unwrap_or("no reason given");
+        // The summary quotes the MTA's own words; the masked forms that group are evidence.
+        let reason = group.example.as_deref().map(escape_str).unwrap_or_else(|| "no reason given".into());
+        let reason = reason.as_str();
         let mut evidence: Vec<String> = group
             .top
             .iter()
@@ -89,9 +92,6 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
                 format!("{} message(s): {}", s.messages, if s.key.is_empty() { "(no reason given)" } else { &s.key })
             })
             .collect();
-        if let Some(example) = &group.example {
-            evidence.push(format!("as the MTA wrote it: {example}"));
-        }
         let ages: Vec<String> =
             labels.iter().zip(group.ages).filter(|(_, n)| *n > 0).map(|(l, n)| format!("{l}: {n}")).collect();
         if !ages.is_empty() {

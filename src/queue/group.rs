@@ -265,7 +265,7 @@ mod tests {
         assert_eq!(other.top.len(), 2);
         let reason = &g.by_reason[0];
         assert_eq!(reason.messages, 3);
-        assert_eq!(reason.key, "host mx[#.#.#.#] said: 421 4.7.0 Try again later (id #)");
+        assert_eq!(reason.key, "host mx[<ip>] said: 421 4.7.0 Try again later (id #)");
         assert_eq!(reason.example.as_deref(), Some(r1));
         assert!(g.by_reason.iter().any(|r| r.key.is_empty() && r.messages == 1));
     }

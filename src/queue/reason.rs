@@ -8,7 +8,8 @@ const MAX_CHARS: usize = 400;
 /// enhanced status code stay. Whitespace is collapsed.
 ///
 /// `host mx[192.0.2.1] said: 452 4.2.2 Quota exceeded (<u1@x.example>) q24si6538316pgt.498`
-/// becomes `host mx[#.#.#.#] said: 452 4.2.2 Quota exceeded (<*@*>) #.#`.
+/// becomes `host mx[<ip>] said: 452 4.2.2 Quota exceeded (<*@*>) #.#`; IP addresses (v4 and
+/// v6) become `<ip>`.
 pub fn normalise(reason: &str) -> String {
     let mut out = String::with_capacity(reason.len().min(MAX_CHARS));
     for token in reason.split_whitespace() {
@@ -81,9 +82,25 @@ fn mask_address(token: &str, out: &mut String) {
     out.push_str(&token[end..]);
 }
 
+/// Length of the IP address literal at the start of `text`, if one is there.
+fn ip_literal_len(text: &str) -> Option<usize> {
+    let run = text.find(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.')).unwrap_or(text.len());
+    let candidate = &text[..run];
+    if !candidate.contains([':', '.']) || !candidate.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = candidate.trim_end_matches(['.', ':']);
+    [candidate, trimmed].into_iter().find(|c| c.parse::<std::net::IpAddr>().is_ok()).map(str::len)
+}
+
 fn mask_numbers(token: &str, out: &mut String) {
     let mut rest = token;
     while !rest.is_empty() {
+        if let Some(len) = ip_literal_len(rest) {
+            out.push_str("<ip>");
+            rest = &rest[len..];
+            continue;
+        }
         let word_len = rest.find(|c: char| !c.is_alphanumeric()).unwrap_or(rest.len());
         if word_len == 0 {
             let ch = rest.chars().next().expect("not empty");
@@ -127,11 +144,18 @@ mod tests {
         assert_eq!(normalise(a), normalise(b));
         assert!(normalise(a).contains("said: 452-4.2.2 The email account"), "{}", normalise(a));
         let c = "host x[192.0.2.1] said: 452 4.2.2 Quota exceeded (<rehanna@stahlstierna.se>) (in reply to RCPT TO command)";
-        assert_eq!(
-            normalise(c),
-            "host x[#.#.#.#] said: 452 4.2.2 Quota exceeded (<*@*>) (in reply to RCPT TO command)"
-        );
+        assert_eq!(normalise(c), "host x[<ip>] said: 452 4.2.2 Quota exceeded (<*@*>) (in reply to RCPT TO command)");
         assert_ne!(normalise("421 4.0.0 Server closing connection"), normalise("450 4.3.0 Error: command failed"));
+        assert_eq!(
+            normalise("connect to alt2.gmail-smtp-in.l.google.com[2404:6800:4008:c06::1b]:25: Connection timed out"),
+            normalise("connect to alt1.gmail-smtp-in.l.google.com[64.233.188.26]:25: Connection timed out"),
+        );
+        assert_eq!(
+            normalise("connect to 127.0.0.1[127.0.0.1]:2529: Connection refused"),
+            "connect to <ip>[<ip>]:#: Connection refused"
+        );
+        // Not addresses: a bad octet, a hex word.
+        assert_eq!(normalise("smtp2[91.1.2.333] deadbeef"), "smtp#[#.#.#.#] deadbeef");
     }
 
     #[test]

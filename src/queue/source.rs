@@ -47,13 +47,27 @@ pub enum SourceError {
     CannotRun(String),
 }
 
-/// The local commands tried in order: the program, its arguments, the format it prints.
-const COMMANDS: &[(&str, &[&str], Option<Format>)] = &[
-    ("postqueue", &["-j"], Some(Format::PostfixJson)),
-    ("exim", &["-bp"], Some(Format::Exim)),
-    ("exim4", &["-bp"], Some(Format::Exim)),
-    ("mailq", &[], None),
-];
+/// A local listing command: the program, its arguments, the format it prints (None: detect).
+type Listing = (&'static str, &'static [&'static str], Option<Format>);
+
+/// The local commands tried in order for a format (any format when `None`).
+fn commands_for(format: Option<Format>) -> &'static [Listing] {
+    match format {
+        None => &[
+            ("postqueue", &["-j"], Some(Format::PostfixJson)),
+            ("exim", &["-bp"], Some(Format::Exim)),
+            ("exim4", &["-bp"], Some(Format::Exim)),
+            ("mailq", &[], None),
+        ],
+        Some(Format::PostfixJson) => &[("postqueue", &["-j"], Some(Format::PostfixJson))],
+        Some(Format::PostfixText) => {
+            &[("postqueue", &["-p"], Some(Format::PostfixText)), ("mailq", &[], Some(Format::PostfixText))]
+        }
+        Some(Format::Exim) => &[("exim", &["-bp"], Some(Format::Exim)), ("exim4", &["-bp"], Some(Format::Exim))],
+        Some(Format::Sendmail) => &[("mailq", &[], Some(Format::Sendmail))],
+        Some(Format::Exchange) => &[],
+    }
+}
 
 /// Where Exim's mainlog usually is.
 const EXIM_MAINLOGS: &[&str] =
@@ -70,11 +84,15 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
         let parsed = load_file(&path, request.format, now).await?;
         return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes: Vec::new() });
     }
+    if request.format == Some(Format::Exchange) {
+        return Err(SourceError::Input(
+            "Exchange queues are read from a file: save Get-Queue or Get-Message output (| fl or Export-Csv) and give it with --file".into(),
+        ));
+    }
     let timeout = ctx.config.queue.command_timeout();
-    for (program, args, format) in COMMANDS {
+    for (program, args, format) in commands_for(request.format) {
         let Some(path) = find_program(program) else { continue };
-        let format = request.format.or(*format);
-        let mut parsed = run_listing(&path, args, format, timeout, now).await?;
+        let mut parsed = run_listing(&path, args, *format, timeout, now).await?;
         let source = std::iter::once(*program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
         let mut notes = Vec::new();
         let mut lifetime = config_lifetime.clone();
@@ -88,9 +106,11 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
         }
         return Ok(Loaded { parsed, source, lifetime, notes });
     }
-    Err(SourceError::CannotRun(
-        "no mail queue command was found (postqueue, exim or mailq); give a listing with --file".into(),
-    ))
+    let wanted: Vec<&str> = commands_for(request.format).iter().map(|(program, _, _)| *program).collect();
+    Err(SourceError::CannotRun(format!(
+        "no mail queue command was found ({}); give a listing with --file",
+        wanted.join(", ")
+    )))
 }
 
 async fn load_file(path: &Path, format: Option<Format>, now: DateTime<Utc>) -> Result<Parsed, SourceError> {

@@ -58,7 +58,7 @@ pub const CATALOGUE: &[Entry] = &[
         "dns.timeout",
         Warn,
         "No DNS answer for {name} within {timeout}",
-        "Check that the resolver {server} is reachable from this host (UDP and TCP port 53).",
+        "Check that the resolver {server} answers from this host (UDP and TCP); ask another with --dns-server to tell a dead resolver from a broken domain.",
     ),
     e(
         "dns.resolver_disagree",
