@@ -16,14 +16,8 @@ impl LogParser for EximParser {
             return LineKind::Blank;
         }
         let Some((time, host, rest)) = header(text) else { return LineKind::Skipped };
-        let mut record = LogRecord {
-            line: number,
-            time: Some(time),
-            host,
-            program: Some("exim".into()),
-            raw: text.to_string(),
-            ..LogRecord::default()
-        };
+        let mut record =
+            LogRecord { line: number, time: Some(time), host, program: Some("exim".into()), ..LogRecord::default() };
         let rest = rest.trim_start();
         let (id, body) = match rest.split_once(' ') {
             Some((id, body)) if is_message_id(id) => (Some(id), body),
@@ -32,6 +26,7 @@ impl LogParser for EximParser {
         };
         record.queue_id = id.map(str::to_string);
         if event(body, id.is_some(), &mut record) {
+            record.raw = text.to_string();
             out.push(record);
         }
         LineKind::Recognised

@@ -32,14 +32,16 @@ impl LogParser for PostfixParser {
                 None => return LineKind::Skipped,
             },
         };
-        let mut record = LogRecord { line: number, raw: text.to_string(), ..LogRecord::default() };
-        if let Some((prefix, program)) = header {
-            let (time, host) = read_prefix(prefix, self.reference);
-            record.time = time;
-            record.host = host;
-            record.program = Some(program.to_string());
-        }
+        let mut record = LogRecord { line: number, ..LogRecord::default() };
+        // Most lines carry no event; their header is not worth reading.
         if parse_body(body, &mut record) {
+            if let Some((prefix, program)) = header {
+                let (time, host) = read_prefix(prefix, self.reference);
+                record.time = time;
+                record.host = host;
+                record.program = Some(program.to_string());
+            }
+            record.raw = text.to_string();
             out.push(record);
         }
         LineKind::Recognised
@@ -242,6 +244,16 @@ fn delivery(message: &str, record: &mut LogRecord) -> bool {
     record.status = status_word(&status_part[..word_end]);
     record.direction = Some(Direction::Outbound);
     let reply = parenthesised(&status_part[word_end..]);
+    if let (None, Some(reply)) = (&record.remote_host, reply) {
+        // relay=none: the peer, if any, is named in the reason.
+        let reason = reply.strip_prefix("delivery temporarily suspended: ").unwrap_or(reply);
+        let peer = ["host ", "connect to ", "lost connection with "].iter().find_map(|p| reason.strip_prefix(p));
+        if let Some(peer) = peer {
+            let (host, ip, _) = host_and_ip(peer);
+            record.remote_host = host;
+            record.remote_ip = ip;
+        }
+    }
     if let Some(reply) = reply {
         record.not_attempted = reply.starts_with("delivery temporarily suspended");
         record.set_reply(reply);

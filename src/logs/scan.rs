@@ -62,7 +62,7 @@ pub fn scan(
     parser: &mut dyn LogParser,
     filter: Option<&DomainFilter>,
     report: &mut FileReport,
-    sink: &mut dyn FnMut(&LogRecord),
+    sink: &mut dyn FnMut(LogRecord),
     control: &mut dyn Control,
 ) -> Result<(), ScanError> {
     let finders = match filter {
@@ -154,7 +154,7 @@ struct State<'a> {
     parser: &'a mut dyn LogParser,
     filter: Option<&'a DomainFilter>,
     report: &'a mut FileReport,
-    sink: &'a mut dyn FnMut(&LogRecord),
+    sink: &'a mut dyn FnMut(LogRecord),
     out: Vec<LogRecord>,
     /// Lines before the current position.
     lines: u64,
@@ -223,7 +223,7 @@ impl State<'_> {
         for record in self.out.drain(..) {
             if self.filter.is_none_or(|f| f.matches(&record)) {
                 self.report.matched += 1;
-                (self.sink)(&record);
+                (self.sink)(record);
             }
         }
     }

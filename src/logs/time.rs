@@ -20,8 +20,7 @@ pub fn syslog_prefix(text: &str, reference: NaiveDate) -> Option<(LogTime, &str)
     let rest = text.get(3..)?.strip_prefix(' ')?.trim_start_matches(' ');
     let (day, rest) = rest.split_once(' ')?;
     let day: u32 = day.parse().ok()?;
-    let clock = rest.get(..8)?;
-    let time = NaiveTime::parse_from_str(clock, "%H:%M:%S").ok()?;
+    let time = clock(rest.get(..8)?)?;
     let mut rest = &rest[8..];
     // rsyslog's high-precision option adds fractions to the classic form.
     if let Some(fraction) = rest.strip_prefix('.') {
@@ -33,6 +32,19 @@ pub fn syslog_prefix(text: &str, reference: NaiveDate) -> Option<(LogTime, &str)
     }
     let date = NaiveDate::from_ymd_opt(year, month, day).or_else(|| NaiveDate::from_ymd_opt(year - 1, month, day))?;
     Some((LogTime::naive(date.and_time(time)), rest))
+}
+
+/// `HH:MM:SS` without going through a format string (this runs once per log line).
+pub fn clock(text: &str) -> Option<NaiveTime> {
+    let b = text.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let two = |i: usize| -> Option<u32> {
+        (b[i].is_ascii_digit() && b[i + 1].is_ascii_digit())
+            .then(|| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0'))
+    };
+    NaiveTime::from_hms_opt(two(0)?, two(3)?, two(6)?)
 }
 
 /// Parses an RFC 3339 time (`2024-03-05T05:40:51.848676+00:00`, `...Z`, or without zone) at the start
@@ -55,7 +67,7 @@ pub fn rfc3339_prefix(text: &str) -> Option<(LogTime, &str)> {
 pub fn iso_space_prefix(text: &str) -> Option<(LogTime, &str)> {
     let date = NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()?;
     let rest = text.get(10..)?.strip_prefix(' ')?;
-    let clock = NaiveTime::parse_from_str(rest.get(..8)?, "%H:%M:%S").ok()?;
+    let clock = clock(rest.get(..8)?)?;
     let mut rest = &rest[8..];
     if let Some(fraction) = rest.strip_prefix('.') {
         rest = fraction.trim_start_matches(|c: char| c.is_ascii_digit());

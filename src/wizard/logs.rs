@@ -247,16 +247,15 @@ pub fn summary_rows(summary: &LogSummary) -> Vec<Row> {
         rows.push(Row::new(Tone::Dim, format!("No log record concerns {scope}.")));
         return rows;
     }
-    let span = match (summary.first_seen, summary.last_seen) {
-        (Some(first), Some(last)) => format!(" · first {first} · last {last}"),
-        _ => String::new(),
-    };
     let not_attempted = if summary.not_attempted > 0 {
         format!(" (+{} without a new try)", thousands(summary.not_attempted))
     } else {
         String::new()
     };
-    rows.push(Row::plain(format!("Attempts {}{not_attempted}{span}", thousands(summary.attempts))));
+    rows.push(Row::plain(format!("Attempts {}{not_attempted}", thousands(summary.attempts))));
+    if let (Some(first), Some(last)) = (summary.first_seen, summary.last_seen) {
+        rows.push(Row::new(Tone::Dim, format!("First {first} · last {last}")));
+    }
     let mut statuses = Row::new(Tone::Normal, "Statuses ");
     for (i, count) in summary.statuses.iter().enumerate() {
         let tone = if count.status.is_failure() { Tone::Fail } else { Tone::Ok };
