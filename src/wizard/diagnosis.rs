@@ -1,8 +1,9 @@
 //! Step 7: likely causes, ranked, each opening to its evidence and next actions.
 
-use super::{Effect, JobEvent, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::diagnosis::{self, Cause};
+use crate::diagnosis::{self, Cause, Facts};
+use crate::dns::{Resolver, mail_name};
 use crate::session::{Event, EventKind, Session};
 
 /// State of the diagnosis step.
@@ -11,12 +12,52 @@ pub struct DiagnosisStep {
     /// `None` until the diagnosis has run.
     causes: Option<Vec<Cause>>,
     selected: usize,
+    /// The job looking up a mail host name for our address.
+    job: Option<JobId>,
+}
+
+/// What the diagnosis job found: a name that resolves to our address, if any.
+#[derive(Debug)]
+pub struct MailName(pub Option<String>);
+
+/// Looks up a name to propose for PTR and HELO (one that resolves to our address), then the
+/// step ranks the causes with it.
+fn mail_name_job(session: &Session, ctx: &Context) -> Job {
+    let ip = session.identity.ip.or(ctx.config.ip);
+    let helo = session.identity.helo.clone().or_else(|| ctx.config.helo.clone());
+    let sender = ctx.config.from.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
+    Job::new(StepId::Diagnosis, "Looking for a host name of ours", move |jc| async move {
+        let name = match (ip, Resolver::from_context(&jc.ctx)) {
+            (Some(ip), Ok(resolver)) => tokio::select! {
+                name = mail_name::suggest(&resolver, ip, helo.as_deref(), sender.as_deref()) => name,
+                () = jc.cancel.cancelled() => None,
+            },
+            _ => None,
+        };
+        jc.finish(MailName(name));
+    })
 }
 
 impl DiagnosisStep {
-    /// Recomputes the causes from the session's findings and records them as findings.
-    fn diagnose(&mut self, session: &mut Session) -> Vec<Effect> {
-        let causes = diagnosis::diagnose_session(session);
+    /// Starts the diagnosis: first the name lookup, then [`DiagnosisStep::diagnose`].
+    fn start(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
+        let job = mail_name_job(session, ctx);
+        self.job = Some(job.id);
+        vec![Effect::Spawn(job)]
+    }
+
+    /// Recomputes the causes from the session's findings and records them as findings. Queue
+    /// findings about other domains are left out.
+    fn diagnose(&mut self, session: &mut Session, mail_name: Option<String>) -> Vec<Effect> {
+        let domain = session.target.as_ref().map(|t| t.domain.clone());
+        let findings: Vec<_> = session
+            .findings
+            .iter()
+            .filter(|f| f.family() != "queue" || f.arg("domain").is_none_or(|d| Some(d) == domain.as_deref()))
+            .cloned()
+            .collect();
+        let facts = Facts { mail_name, ..Facts::from_session(session) };
+        let causes = diagnosis::diagnose(&diagnosis::rule::bundled(), &findings, &facts);
         let findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
         let effects = findings
             .iter()
@@ -38,7 +79,13 @@ impl Step for DiagnosisStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.causes.is_some() { StepStatus::Done } else { StepStatus::Idle }
+        if self.job.is_some() {
+            StepStatus::Running
+        } else if self.causes.is_some() {
+            StepStatus::Done
+        } else {
+            StepStatus::Idle
+        }
     }
 
     fn view(&self, session: &Session) -> StepView {
@@ -87,16 +134,16 @@ impl Step for DiagnosisStep {
         }
     }
 
-    fn run(&mut self, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        self.diagnose(session)
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        self.start(session, ctx)
     }
 
     fn keys(&self) -> Vec<StepKey> {
         vec![StepKey { key: 'r', hint: "re-rank" }]
     }
 
-    fn key(&mut self, key: char, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        if key == 'r' { self.diagnose(session) } else { Vec::new() }
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        if key == 'r' { self.start(session, ctx) } else { Vec::new() }
     }
 
     fn select(&mut self, delta: isize) -> bool {
@@ -108,8 +155,17 @@ impl Step for DiagnosisStep {
         true
     }
 
-    fn on_event(&mut self, _event: JobEvent, _session: &mut Session) -> Vec<Effect> {
-        Vec::new()
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if self.job != Some(event.job) {
+            return Vec::new();
+        }
+        self.job = None;
+        let name = event.take::<MailName>().and_then(|m| m.0);
+        self.diagnose(session, name)
+    }
+
+    fn cancel(&mut self, _session: &mut Session) {
+        self.job = None;
     }
 }
 
@@ -128,15 +184,16 @@ mod tests {
             Finding::new("smtp.closed_before_banner", &[("host", "mx2.bank.example"), ("addr", "192.0.2.11")]),
         ];
         let mut step = DiagnosisStep::default();
-        let effects = step.run(&mut session, &Context::default());
+        let effects = step.diagnose(&mut session, Some("mail.example.com".into()));
         assert!(matches!(effects.as_slice(), [Effect::Record(_)]));
         assert_eq!(session.findings.last().unwrap().id, "diagnosis.missing_ptr");
         let view = step.view(&session);
         let text: Vec<String> = view.rows.iter().map(Row::text).collect();
         assert!(text[0].contains("has no reverse DNS"));
         assert!(text.iter().any(|t| t.contains("ptr.missing: 203.0.113.5 has no PTR record")));
+        assert!(text.iter().any(|t| t.contains("set its PTR to mail.example.com")));
         // Running again replaces the diagnosis instead of adding to it.
-        step.run(&mut session, &Context::default());
+        step.diagnose(&mut session, None);
         assert_eq!(session.findings.iter().filter(|f| f.id.starts_with("diagnosis.")).count(), 1);
     }
 }
