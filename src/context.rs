@@ -12,6 +12,9 @@ use crate::session::Journal;
 #[derive(Debug, Clone, Default)]
 pub struct ConnectMap {
     routes: HashMap<SocketAddr, SocketAddr>,
+    /// When sealed, only mapped addresses may be connected to (the demo world never leaves the
+    /// machine).
+    sealed: bool,
 }
 
 impl ConnectMap {
@@ -23,6 +26,16 @@ impl ConnectMap {
     /// Where a connection to `addr` really goes.
     pub fn route(&self, addr: SocketAddr) -> SocketAddr {
         self.routes.get(&addr).copied().unwrap_or(addr)
+    }
+
+    /// Refuses every address that is not mapped.
+    pub fn seal(&mut self) {
+        self.sealed = true;
+    }
+
+    /// True when a connection to `addr` must not be made.
+    pub fn blocked(&self, addr: SocketAddr) -> bool {
+        self.sealed && !self.routes.contains_key(&addr)
     }
 
     /// True when nothing is redirected.

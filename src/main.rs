@@ -36,12 +36,11 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
             return 2;
         }
     };
-    let journal_path = global.journal.clone().or_else(mailwiz::tui::runtime::default_journal_path);
-    let journal = match cli::open_journal(journal_path.as_ref()) {
-        Ok(journal) => journal,
+    let (journal, notice) = match mailwiz::tui::runtime::open_journal(global.journal.as_deref()) {
+        Ok(opened) => opened,
         Err(err) => {
             eprintln!("mailwiz: {err}");
-            return err.exit_code();
+            return 2;
         }
     };
     let ctx = match cli::build_context(&global, demo, journal).await {
@@ -51,7 +50,7 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
             return err.exit_code();
         }
     };
-    let options = mailwiz::tui::Options { no_color: global.no_color };
+    let options = mailwiz::tui::Options { no_color: global.no_color, notice };
     match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {

@@ -29,6 +29,7 @@ async fn server() -> DnsServer {
         .zone("bank.example", ZONE)
         .zone("2.0.192.in-addr.arpa", REVERSE)
         .servfail("broken.bank.example")
+        .refuse("private.bank.example")
         .start()
         .await
         .unwrap()
@@ -84,7 +85,9 @@ async fn nxdomain_nodata_servfail_and_refused_are_told_apart() {
     let servfail = resolver.query("broken.bank.example", QueryType::Mx).await.unwrap();
     assert_eq!(servfail.outcome, Outcome::ServFail);
     let refused = resolver.query("elsewhere.example", QueryType::Mx).await.unwrap();
-    assert_eq!(refused.outcome, Outcome::Refused);
+    assert_eq!(refused.outcome, Outcome::Refused, "not authoritative for it");
+    let refused = resolver.query("x.private.bank.example", QueryType::A).await.unwrap();
+    assert_eq!(refused.outcome, Outcome::Refused, "names below a refused name are refused too");
 }
 
 #[tokio::test]

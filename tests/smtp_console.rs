@@ -41,7 +41,18 @@ async fn converse(ctx: &mailwiz::context::Context, addr: std::net::SocketAddr, l
     let start = HostPort { host: addr.ip().to_string(), port: addr.port() };
     let mut opts = options();
     opts.port = addr.port();
-    within(20, session::run(ctx.clone(), opts, Some((start, false)), rx, events_tx, CancellationToken::new())).await;
+    within(
+        20,
+        session::run(
+            ctx.clone(),
+            opts,
+            Some(session::Start::host(start, false)),
+            rx,
+            events_tx,
+            CancellationToken::new(),
+        ),
+    )
+    .await;
     let mut events = Vec::new();
     while let Ok(event) = events_rx.try_recv() {
         events.push(event);

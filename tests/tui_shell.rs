@@ -57,3 +57,37 @@ fn help_overlay() {
     update(&mut app, key(KeyCode::Char('x')));
     assert!(!render_to_string(&app, 120, 40).contains("any key closes"));
 }
+
+#[test]
+fn control_bytes_in_findings_are_shown_escaped() {
+    let mut app = app(120, 40);
+    app.session.push_finding(mailwiz::session::Finding::note("evil\x1b[2J\x07 banner"));
+    update(&mut app, key(KeyCode::Char('[')));
+    let screen = render_to_string(&app, 120, 40);
+    assert!(screen.contains("evil\\x1b[2J\\x07 banner"), "{screen}");
+    assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
+}
+
+#[test]
+fn help_fits_a_small_terminal_in_two_columns() {
+    let mut app = app(100, 24);
+    update(&mut app, key(KeyCode::Char('?')));
+    let screen = render_to_string(&app, 100, 24);
+    for needle in ["next step", "quit (asks if work is unsaved)", "send the line", "leave the input line"] {
+        assert!(screen.contains(needle), "{needle:?} missing:\n{screen}");
+    }
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut app = app(120, 40);
+    for (w, h) in [(1, 1), (10, 3), (30, 8), (60, 12), (80, 24)] {
+        update(&mut app, Msg::Resize(w, h));
+        let screen = render_to_string(&app, w, h);
+        assert_eq!(screen.lines().count(), usize::from(h));
+        update(&mut app, key(KeyCode::Char('?')));
+        render_to_string(&app, w, h);
+        update(&mut app, key(KeyCode::Esc));
+        update(&mut app, key(KeyCode::PageDown));
+    }
+}

@@ -117,6 +117,14 @@ fn demo_walkthrough_in_tmux() {
     }
     assert!(tmux.alternate_screen());
 
+    // A smaller terminal redraws at its size, then back.
+    tmux.run(&["resize-window", "-t", "0", "-x", "80", "-y", "24"]);
+    tmux.wait_for("the 80x24 layout", |s| {
+        s.lines().count() <= 24 && s.contains("DEMO ") && s.contains("Tab next step")
+    });
+    tmux.run(&["resize-window", "-t", "0", "-x", "120", "-y", "40"]);
+    tmux.wait_for("the 120x40 layout", |s| s.contains("DEMO WORLD · nothing leaves this machine"));
+
     // Tab visits all seven steps and wraps.
     for (n, title) in ["MX", "Logs", "SMTP", "Identity", "Blocklists", "Diagnosis", "Queue"].iter().enumerate() {
         tmux.keys(&["Tab"]);
@@ -193,4 +201,57 @@ fn a_panic_restores_the_terminal_and_keeps_the_journal() {
         events.iter().any(|e| e["kind"] == "note" && e["data"]["summary"] == "written before the panic"),
         "{events:?}"
     );
+}
+
+#[test]
+fn sigterm_and_sighup_end_the_session_cleanly() {
+    for signal in ["TERM", "HUP"] {
+        let state = tempfile::tempdir().unwrap();
+        let tmux = Tmux::start(&format!("sig{signal}"), &[("XDG_STATE_HOME", state.path().to_str().unwrap())]);
+        tmux.text(&format!("{} bank.example; echo exit=$?", bin()));
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the wizard", |s| s.contains("Tab next step"));
+        tmux.keys(&["n"]);
+        tmux.text("unsaved note");
+        tmux.keys(&["Enter"]);
+        tmux.wait_for("the note", |s| s.contains("unsaved note"));
+
+        // The default journal is named for the process: session-<time>-<pid>.jsonl.
+        let sessions = state.path().join("mailwiz/sessions");
+        let journal = std::fs::read_dir(&sessions).unwrap().next().unwrap().unwrap().path();
+        let name = journal.file_stem().unwrap().to_string_lossy().into_owned();
+        let pid = name.rsplit('-').next().unwrap();
+        let killed = Command::new("kill").args([&format!("-{signal}"), pid]).status().unwrap();
+        assert!(killed.success());
+
+        let screen = tmux.wait_for("the shell", |s| s.lines().any(|l| l.starts_with("exit=")));
+        assert!(screen.lines().any(|l| l == "exit=0"), "SIG{signal} is a clean exit, not a crash:\n{screen}");
+        tmux.assert_usable();
+        let events = journal_events(&journal);
+        assert!(events.iter().any(|e| e["kind"] == "note" && e["data"]["summary"] == "unsaved note"));
+        assert_eq!(events.last().unwrap()["text"], "session ended", "SIG{signal}");
+    }
+}
+
+#[test]
+fn an_unwritable_state_directory_keeps_the_journal_in_memory_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("state-is-a-file");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let tmux = Tmux::start("nostate", &[("XDG_STATE_HOME", not_a_dir.to_str().unwrap())]);
+    tmux.text(&format!("{} bank.example", bin()));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the wizard", |s| s.contains("Tab next step"));
+    assert!(screen.contains("the journal is kept in memory only"), "{screen}");
+    // Saving elsewhere still works.
+    let base = dir.path().join("saved");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
+    tmux.keys(&["C-u"]);
+    tmux.text(&base.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    assert!(std::fs::read_to_string(base.with_extension("txt")).unwrap().contains(" === mailwiz "));
+    tmux.keys(&["q"]);
+    tmux.assert_usable();
 }

@@ -207,3 +207,64 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
     assert!(!app.busy());
 }
+
+#[test]
+fn a_panicked_job_is_retired_reported_and_journaled() {
+    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::JobId;
+    let mut app = app();
+    let id = JobId::fresh();
+    app.jobs.push(RunningJob { id, step: StepId::Mx, label: "MX lookup for bank.example".into() });
+    let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
+    assert!(!app.busy());
+    let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected a journal record, got {cmds:?}") };
+    assert_eq!(event.kind, EventKind::Error);
+    assert!(event.text.contains("MX lookup for bank.example failed unexpectedly: index out of bounds"));
+    assert_eq!(app.message.clone().unwrap().text, event.text);
+}
+
+#[test]
+fn paste_goes_to_the_input_line_as_one_line() {
+    let mut app = app();
+    update(&mut app, Msg::Paste("ignored in navigation".into()));
+    assert_eq!(app.input.value(), "");
+    press(&mut app, KeyCode::Char('n'));
+    update(&mut app, Msg::Paste("first line\x1b[31m\nsecond line".into()));
+    assert_eq!(app.input.value(), "first line[31m", "control bytes dropped, one line only");
+}
+
+#[test]
+fn left_and_right_scroll_long_lines_sideways() {
+    let mut app = app();
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Right);
+    assert_eq!(app.scroll[&StepId::Queue].column, 16);
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+    assert_eq!(app.scroll[&StepId::Queue].column, 0);
+    press(&mut app, KeyCode::Right);
+    press(&mut app, KeyCode::Tab);
+    assert!(!app.scroll.contains_key(&StepId::Mx), "each step keeps its own position");
+}
+
+#[test]
+fn clicking_a_step_in_the_list_goes_there() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app();
+    let click = |column, row| {
+        Msg::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    // Row 0 is the header, row 1 the list's border; step 4 is on row 5.
+    update(&mut app, click(5, 5));
+    assert_eq!(app.current, StepId::Smtp);
+    update(&mut app, click(60, 5));
+    assert_eq!(app.current, StepId::Smtp, "a click in the main pane changes no step");
+    update(&mut app, click(5, 30));
+    assert_eq!(app.current, StepId::Smtp, "below the seventh step");
+}

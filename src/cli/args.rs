@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// mailwiz: find out why mail to one domain is stuck.
 #[derive(Debug, Parser)]
-#[command(name = "mailwiz", version, about, args_conflicts_with_subcommands = true)]
+#[command(name = "mailwiz", version, about)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::args::BlocklistArgs;
-use super::output::{exit_for, findings_text, print_json};
+use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -31,9 +31,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
         if json {
             print_json("blocklist", json!(null), json!({"self_test": tests}), &findings);
         } else {
-            print!("{}", render_self_test(&tests));
-            println!();
-            print!("{}", findings_text(&findings));
+            print_text(&format!("{}\n{}", render_self_test(&tests), findings_text(&findings)));
         }
         return Ok(exit_for(&findings));
     }
@@ -62,9 +60,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
     if json {
         print_json("blocklist", json!(subject.text()), json!({"blocklist": report}), &findings);
     } else {
-        print!("{}", render(&report));
-        println!();
-        print!("{}", findings_text(&findings));
+        print_text(&format!("{}\n{}", render(&report), findings_text(&findings)));
     }
     Ok(exit_for(&findings))
 }
@@ -89,7 +85,7 @@ pub fn render(report: &DnsblReport) -> String {
         report.elapsed_ms as f64 / 1000.0
     );
     let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
-    for result in &report.results {
+    for result in report.worst_first() {
         out.push_str(&zone_line(result, width, report.deadline_ms));
     }
     out

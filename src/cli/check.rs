@@ -1,10 +1,128 @@
-//! `mailwiz check`: every step headless, then the diagnosis.
+//! `mailwiz check DOMAIN`: every step headless, the findings and the ranked diagnosis.
 
-use super::CliResult;
+use std::fmt::Write as _;
+
+use serde_json::json;
+
 use super::args::CheckArgs;
+use super::output::{exit_for, findings_text, print_json};
+use super::{CliError, CliResult};
 use crate::context::Context;
+use crate::diagnosis::check::{self, CheckOptions, CheckReport};
+use crate::session::export;
+use crate::session::{Event, EventKind, Target};
 
 /// Runs `mailwiz check`.
-pub async fn run(_args: CheckArgs, _ctx: &Context, _json: bool) -> CliResult {
-    super::not_built("check")
+pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
+    let Some(domain) = args.domain.as_deref() else {
+        return Err(CliError::Input(
+            "mailwiz check needs the domain mail is stuck for, e.g. mailwiz check bank.example".into(),
+        ));
+    };
+    let target = Target::parse(domain).map_err(|err| CliError::Input(err.to_string()))?;
+    ctx.journal.record(start_event(ctx, &target));
+    let options = CheckOptions { from: args.from, to: args.to };
+    let report = check::run(ctx, &target, &options).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
+    ctx.journal.record(identity_event(&report));
+    if let Some(path) = &args.report {
+        let markdown = export::markdown(&ctx.journal.events());
+        export::write_atomic(path, markdown.as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
+    }
+    if json {
+        let fields = json!({
+            "display": report.target.display,
+            "mx": report.mx,
+            "smtp": report.smtp,
+            "identity": report.identity,
+            "blocklists": report.blocklists,
+            "queue": report.queue.as_ref().map(|q| json!({"source": q.source, "groups": q.grouping, "skipped": q.skipped})),
+            "logs": report.logs,
+            "diagnosis": report.causes.iter().map(|c| json!({
+                "id": c.id, "score": c.score, "summary": c.summary, "explanation": c.explanation,
+                "evidence": c.evidence, "actions": c.actions,
+            })).collect::<Vec<_>>(),
+            "skipped": report.skipped,
+            "timings": report.timings,
+        });
+        print_json("check", json!(report.target.domain), fields, &report.findings);
+    } else {
+        super::output::print_text(&text(&report));
+    }
+    Ok(exit_for(&report.findings))
+}
+
+fn start_event(ctx: &Context, target: &Target) -> Event {
+    Event::new(EventKind::Start, format!("mailwiz {} check {}", env!("CARGO_PKG_VERSION"), target.domain)).with_data(
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "target": target.domain,
+            "ip": ctx.config.ip.map(|ip| ip.to_string()),
+            "helo": ctx.config.helo,
+            "demo": ctx.demo,
+        }),
+    )
+}
+
+/// What the check settled on for our identity, for the report's header.
+fn identity_event(report: &CheckReport) -> Event {
+    let ip = report.identity.chosen.first().map(ToString::to_string);
+    let helo = report.identity.helo.as_ref().map(|h| h.helo.clone());
+    Event::new(
+        EventKind::Info,
+        format!("our IP {}, HELO {}", ip.as_deref().unwrap_or("unknown"), helo.as_deref().unwrap_or("unknown")),
+    )
+    .with_data(json!({ "ip": ip, "helo": helo }))
+}
+
+/// The readable report: findings by step, then the ranked causes.
+pub fn text(report: &CheckReport) -> String {
+    let mut out = String::new();
+    let title = if report.target.display == report.target.domain {
+        report.target.domain.clone()
+    } else {
+        format!("{} ({})", report.target.display, report.target.domain)
+    };
+    let _ = writeln!(out, "Why mail to {title} is stuck\n");
+    let steps: [(&str, &[&str]); 6] = [
+        ("Queue", &["queue."]),
+        ("MX", &["mx.", "dns."]),
+        ("Logs", &["log."]),
+        ("SMTP", &["smtp."]),
+        ("Identity", &["ip.", "ptr.", "helo."]),
+        ("Block lists", &["dnsbl."]),
+    ];
+    for (title, families) in steps {
+        let findings: Vec<_> =
+            report.findings.iter().filter(|f| families.iter().any(|fam| f.id.starts_with(fam))).cloned().collect();
+        if !findings.is_empty() {
+            let _ = writeln!(out, "== {title}");
+            out.push_str(&findings_text(&findings));
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(out, "== Diagnosis");
+    if report.causes.is_empty() {
+        let _ = writeln!(out, "No known cause: the findings point to no problem mailwiz recognises.");
+    }
+    for (rank, cause) in report.causes.iter().enumerate() {
+        let _ = writeln!(out, "{}. {}  ({}, {:.0}%)", rank + 1, cause.summary, cause.id, cause.score * 100.0);
+        let _ = writeln!(out, "   {}", cause.explanation);
+        for line in &cause.evidence {
+            let _ = writeln!(out, "   · {line}");
+        }
+        for (n, action) in cause.actions.iter().enumerate() {
+            let _ = writeln!(out, "   {}) {action}", n + 1);
+        }
+    }
+    for reason in &report.skipped {
+        let _ = writeln!(out, "\nNot checked: {reason}");
+    }
+    let t = &report.timings;
+    let _ = writeln!(
+        out,
+        "\nTook {:.2} s (the parts one after another would take {:.2} s).",
+        t.wall_ms as f64 / 1000.0,
+        t.sequential_ms() as f64 / 1000.0
+    );
+    out
 }

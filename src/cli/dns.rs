@@ -92,7 +92,7 @@ async fn interactive(ctx: &Context) -> CliResult {
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
         if prompt {
-            print!("> ");
+            super::output::print_text("> ");
             let _ = std::io::stdout().flush();
         }
         let line = match lines.next_line().await {
@@ -104,7 +104,7 @@ async fn interactive(ctx: &Context) -> CliResult {
             Action::Print(out) => print_lines(&out),
             Action::Run(lookup) => {
                 print_lines(&lookup.run(ctx).await);
-                println!();
+                super::output::print_text("\n");
             }
             Action::Exit => break,
         }

@@ -55,7 +55,7 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
             out.push('\n');
             out.push_str(&findings_text(&findings));
         }
-        print!("{out}");
+        super::output::print_text(&out);
     }
     Ok(exit_for(&findings))
 }

@@ -105,8 +105,3 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
         Command::Demo | Command::Report(_) | Command::Completions(_) => unreachable!("handled by the caller"),
     }
 }
-
-/// The answer of a command that a later version fills.
-pub(crate) fn not_built(command: &str) -> CliResult {
-    Err(CliError::CannotRun(format!("the {command} command is not built yet")))
-}

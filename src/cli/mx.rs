@@ -32,7 +32,7 @@ pub async fn run(args: MxArgs, ctx: &Context, json: bool) -> CliResult {
         });
         print_json("mx", json!(analysis.domain), fields, &analysis.findings);
     } else {
-        print!("{}", text(&analysis, &resolver));
+        super::output::print_text(&text(&analysis, &resolver));
     }
     Ok(exit_for(&analysis.findings))
 }

@@ -49,6 +49,13 @@ pub fn print_json(command: &str, target: Value, fields: Value, findings: &[Findi
     let _ = writeln!(out);
 }
 
+/// Writes readable output to stdout; a reader that went away (`| head`) is not an error worth a
+/// panic, so write errors are ignored.
+pub fn print_text(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// Renders findings as readable lines: mark, id, summary, then evidence and fix indented.
 pub fn findings_text(findings: &[Finding]) -> String {
     let mut out = String::new();

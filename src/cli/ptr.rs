@@ -5,12 +5,12 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use super::args::PtrArgs;
-use super::output::{exit_for, findings_text, print_json};
+use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::helo::{HeloReport, check_helo, helo_finding};
-use crate::dns::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
+use crate::dns::ptr::{PtrReport, check_ptr, describe_addresses, private_finding, ptr_findings};
 use crate::session::escape::escape_str;
 
 /// Runs `mailwiz ptr`.
@@ -40,9 +40,7 @@ pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
     if json {
         print_json("ptr", json!(ip.to_string()), json!({"ptr": report, "helo": helo_report}), &findings);
     } else {
-        print!("{}", render(&report, helo_report.as_ref()));
-        println!();
-        print!("{}", findings_text(&findings));
+        print_text(&format!("{}\n{}", render(&report, helo_report.as_ref()), findings_text(&findings)));
     }
     Ok(exit_for(&findings))
 }
@@ -57,15 +55,16 @@ pub fn render(report: &PtrReport, helo: Option<&HeloReport>) -> String {
         report.reply.elapsed.as_millis()
     );
     for name in &report.names {
-        let addresses: Vec<String> = name.addresses.iter().map(IpAddr::to_string).collect();
-        let resolves = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
         let verdict = if name.confirmed { "forward-confirmed" } else { "does not resolve back" };
+        let resolves = describe_addresses(&name.addresses, &name.forward);
         out.push_str(&format!("  {} → {resolves}  ({verdict})\n", escape_str(&name.name)));
+        if let Some(reason) = &name.generic {
+            out.push_str(&format!("    looks generic: {reason}\n"));
+        }
     }
     match helo {
         Some(helo) => {
-            let addresses: Vec<String> = helo.addresses.iter().map(IpAddr::to_string).collect();
-            let resolves = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
+            let resolves = describe_addresses(&helo.addresses, &helo.forward);
             out.push_str(&format!("HELO {} ({}) → {resolves}\n", escape_str(&helo.helo), helo.source));
         }
         None => out.push_str("HELO not checked: give the name you announce with --helo\n"),

@@ -32,7 +32,7 @@ pub async fn run(args: QueueArgs, ctx: &Context, json: bool) -> CliResult {
     if json {
         print_json("queue", serde_json::Value::Null, fields(&report), &report.findings);
     } else {
-        print!("{}", readable(&report));
+        super::output::print_text(&readable(&report));
     }
     Ok(exit_for(&report.findings))
 }

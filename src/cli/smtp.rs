@@ -66,7 +66,7 @@ async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, jso
             out.push_str(&probe_text(result));
         }
         out.push_str(&findings_text(&findings));
-        print!("{out}");
+        super::output::print_text(&out);
     }
     Ok(exit_for(&findings))
 }
@@ -89,6 +89,12 @@ pub fn probe_text(result: &ProbeResult) -> String {
         out.push_str(&format!("< {line}\n"));
     }
     for stage in &result.stages {
+        if stage.stage == "tls" {
+            for line in &stage.reply {
+                out.push_str(&format!("* {line}\n"));
+            }
+            continue;
+        }
         out.push_str(&format!("> {}\n", escape_str(&stage.command)));
         for line in &stage.reply {
             out.push_str(&format!("< {line}\n"));
@@ -133,6 +139,8 @@ pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
         ConsoleEvent::Probe(results) => {
             results.iter().flat_map(|r| probe_text(r).lines().map(String::from).collect::<Vec<_>>()).collect()
         }
+        ConsoleEvent::EchoedIp { ip, .. } => vec![format!("* the server sees us as {ip}")],
+        ConsoleEvent::DataMode(_) => Vec::new(),
         ConsoleEvent::Closed(why) => vec![format!("* connection closed: {}", escape_str(why))],
     }
 }
@@ -142,8 +150,14 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
     let (event_tx, mut event_rx) = mpsc::unbounded_channel();
     let options = ConsoleOptions { port: ctx.config.port, probe: request, mx: Vec::new(), lockstep: true };
     let cancel = CancellationToken::new();
-    let console =
-        tokio::spawn(session::run(ctx.clone(), options, Some((target.clone(), tls)), line_rx, event_tx, cancel));
+    let console = tokio::spawn(session::run(
+        ctx.clone(),
+        options,
+        Some(session::Start::host(target.clone(), tls)),
+        line_rx,
+        event_tx,
+        cancel,
+    ));
     let stdin = tokio::spawn(async move {
         let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
         while let Ok(Some(line)) = lines.next_line().await {

@@ -30,6 +30,8 @@ pub struct RunningWorld {
     pub dns: dns_server::DnsServer,
     pub smtp: Vec<smtp_server::ScriptedServer>,
     pub dir: tempfile::TempDir,
+    /// Listeners that never accept, their queues full, and the connections filling them.
+    pub blackholes: Vec<(tokio::net::TcpListener, Vec<std::net::TcpStream>)>,
 }
 
 /// Starts the bundled demo world and points `ctx` at it.
@@ -54,6 +56,18 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
         connect_map.insert(server.address, running.addr());
         smtp.push(running);
     }
+    let mut blackholes = Vec::new();
+    for address in &world.blackholes {
+        let hole =
+            blackhole().map_err(|err| DemoError(format!("cannot set up the silent address {address}: {err}")))?;
+        connect_map.insert(*address, hole.0.local_addr().map_err(|err| DemoError(err.to_string()))?);
+        blackholes.push(hole);
+    }
+    for address in &world.refused {
+        connect_map
+            .insert(*address, closed_port().map_err(|err| DemoError(format!("cannot find a closed port: {err}")))?);
+    }
+    connect_map.seal();
     let dir = tempfile::Builder::new()
         .prefix("mailwiz-demo-")
         .tempdir()
@@ -99,8 +113,30 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     ctx.config = Arc::new(config);
     ctx.connect_map = Arc::new(connect_map);
     ctx.demo = true;
-    ctx.keep_alive = Some(Arc::new(RunningWorld { dns, smtp, dir }));
+    ctx.keep_alive = Some(Arc::new(RunningWorld { dns, smtp, dir, blackholes }));
     Ok(ctx)
+}
+
+/// A loopback port nothing listens on: bound, then released.
+fn closed_port() -> std::io::Result<std::net::SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
+/// A loopback listener that never accepts, with its accept queue filled: further connection
+/// attempts get no answer and time out, like packets dropped by a firewall.
+fn blackhole() -> std::io::Result<(tokio::net::TcpListener, Vec<std::net::TcpStream>)> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let listener = socket.listen(1)?;
+    let addr = listener.local_addr()?;
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(100)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break,
+        }
+    }
+    Ok((listener, held))
 }
 
 async fn start_dns(world: &World, config: &crate::config::Config) -> Result<dns_server::DnsServer, DemoError> {
@@ -119,6 +155,9 @@ async fn start_dns(world: &World, config: &crate::config::Config) -> Result<dns_
     }
     for name in &world.servfail {
         builder = builder.servfail(name);
+    }
+    if world.dns_delay_ms > 0 {
+        builder = builder.delay(std::time::Duration::from_millis(world.dns_delay_ms));
     }
     builder.start().await.map_err(|err| DemoError(err.to_string()))
 }

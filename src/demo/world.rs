@@ -20,6 +20,9 @@ pub struct World {
     /// "What is my IP" queries, asked of the demo DNS server.
     #[serde(default)]
     pub myip: Vec<MyIp>,
+    /// Milliseconds the DNS server waits before every answer (benchmarks of slow networks).
+    #[serde(default)]
+    pub dns_delay_ms: u64,
     /// Names the DNS server answers SERVFAIL for.
     #[serde(default)]
     pub servfail: Vec<String>,
@@ -27,6 +30,12 @@ pub struct World {
     pub zones: Vec<Zone>,
     #[serde(default)]
     pub smtp: Vec<SmtpServer>,
+    /// Addresses where connections time out, as behind a firewall that drops packets.
+    #[serde(default)]
+    pub blackholes: Vec<SocketAddr>,
+    /// Addresses where connections are refused: nothing listens.
+    #[serde(default)]
+    pub refused: Vec<SocketAddr>,
     #[serde(default)]
     pub files: Vec<File>,
 }

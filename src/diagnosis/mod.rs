@@ -1,6 +1,7 @@
 //! Diagnosis: rules that turn findings into ranked likely causes, each with the evidence it rests
 //! on and the next actions.
 
+pub mod check;
 pub mod rule;
 
 use crate::session::catalogue;
@@ -45,6 +46,8 @@ pub struct Facts {
     pub ip: Option<String>,
     pub helo: Option<String>,
     pub domain: Option<String>,
+    /// A name that resolves to our address, to propose for the PTR and HELO.
+    pub mail_name: Option<String>,
 }
 
 impl Facts {
@@ -54,6 +57,7 @@ impl Facts {
             ip: session.identity.ip.map(|ip| ip.to_string()),
             helo: session.identity.helo.clone(),
             domain: session.target.as_ref().map(|t| t.domain.clone()),
+            mail_name: None,
         }
     }
 }
@@ -122,7 +126,13 @@ fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Ve
             args.push((key.to_string(), value.to_string()));
         }
     };
-    for (key, value) in [("ip", &facts.ip), ("helo", &facts.helo), ("domain", &facts.domain)] {
+    let mail_name = facts.mail_name.as_ref().or(facts.helo.as_ref().filter(|h| h.contains('.')));
+    for (key, value) in [
+        ("ip", facts.ip.as_ref()),
+        ("helo", facts.helo.as_ref()),
+        ("domain", facts.domain.as_ref()),
+        ("mail_name", mail_name),
+    ] {
         if let Some(value) = value {
             put(key, value);
         }
@@ -138,6 +148,7 @@ fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Ve
     put("symptoms", &summaries.join("; "));
     put("ip", "our address");
     put("helo", "the name in its PTR");
+    put("mail_name", "your mail server's host name");
     put("domain", "the receiving domain");
     args
 }
@@ -155,6 +166,7 @@ mod tests {
             ip: Some("203.0.113.5".into()),
             helo: Some("mail.example.com".into()),
             domain: Some("bank.example".into()),
+            mail_name: None,
         }
     }
 

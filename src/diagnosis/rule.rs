@@ -22,7 +22,7 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
 ];
 
 /// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding) and
-/// optionally a pattern its text must match.
+/// optionally a pattern its summary or evidence must match.
 #[derive(Debug, Clone)]
 pub struct Condition {
     id: String,
@@ -38,9 +38,8 @@ impl Condition {
         };
         id_matches
             && self.text.as_ref().is_none_or(|re| {
-                re.is_match(&finding.summary)
-                    || re.is_match(&finding.detail)
-                    || finding.evidence.iter().any(|line| re.is_match(line))
+                // Summary and evidence carry what peers and logs said; the detail is our own prose.
+                re.is_match(&finding.summary) || finding.evidence.iter().any(|line| re.is_match(line))
             })
     }
 

@@ -407,8 +407,9 @@ pub fn render(reply: &Reply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
     lines.push(ConsoleLine::new(LineKind::Info, format!("Question: {shown} {}", reply.qtype)));
     lines.push(ConsoleLine::new(LineKind::Info, format!("Server:   {}", reply.server)));
     let ms = reply.elapsed.as_millis();
+    let name = escape_str(&reply.name);
     let problem = |text: String| ConsoleLine::new(LineKind::Problem, text);
-    match &reply.outcome {
+    let (line, time) = match &reply.outcome {
         Outcome::Records(records) => {
             for record in records {
                 lines.push(ConsoleLine::new(LineKind::Answer, record.to_string()));
@@ -417,24 +418,19 @@ pub fn render(reply: &Reply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
             return lines;
         }
         Outcome::NoData => {
-            lines.push(problem(format!("*** {shown} exists but has no {} record (NODATA), in {ms} ms", reply.qtype)))
+            (problem(format!("** {name}: no {} record (NODATA, the name exists)", reply.qtype)), "answered in")
         }
-        Outcome::NxDomain => {
-            lines.push(problem(format!("** server can't find {shown}: NXDOMAIN, the name does not exist, in {ms} ms")))
-        }
-        Outcome::ServFail => lines
-            .push(problem(format!("** server can't find {shown}: SERVFAIL, the server failed to answer, in {ms} ms"))),
-        Outcome::Refused => lines.push(problem(format!(
-            "** server can't find {shown}: REFUSED, the server will not answer this query, in {ms} ms"
-        ))),
-        Outcome::Rcode(code) => lines.push(problem(format!("** server can't find {shown}: {code}, in {ms} ms"))),
-        Outcome::Timeout => {
-            lines.push(problem(format!(";; no answer from {} (timeout), gave up after {ms} ms", reply.server)))
-        }
+        Outcome::NxDomain => (problem(format!("** {name}: NXDOMAIN, no such name")), "answered in"),
+        Outcome::ServFail => (problem(format!("** {name}: SERVFAIL, the server failed to answer")), "answered in"),
+        Outcome::Refused => (problem(format!("** {name}: REFUSED, the server will not answer")), "answered in"),
+        Outcome::Rcode(code) => (problem(format!("** {name}: {code}, an error answer")), "answered in"),
+        Outcome::Timeout => (problem(format!(";; no answer from {} (timeout)", reply.server)), "gave up after"),
         Outcome::Failed(why) => {
-            lines.push(problem(format!(";; query to {} failed: {} after {ms} ms", reply.server, escape_str(why))))
+            (problem(format!(";; query to {} failed: {}", reply.server, escape_str(why))), "gave up after")
         }
-    }
+    };
+    lines.push(line);
+    lines.push(ConsoleLine::new(LineKind::Info, format!("{time} {ms} ms")));
     lines
 }
 

@@ -123,6 +123,20 @@ impl DnsblReport {
         self.results.iter().filter(|r| r.status == ZoneStatus::Timeout).collect()
     }
 
+    /// The results worst first: listings, refusals, timeouts, clean answers, skipped zones.
+    pub fn worst_first(&self) -> Vec<&ZoneResult> {
+        let rank = |r: &ZoneResult| match r.status {
+            ZoneStatus::Listed { .. } => 0,
+            ZoneStatus::Refused { .. } => 1,
+            ZoneStatus::Timeout => 2,
+            ZoneStatus::Clean => 3,
+            ZoneStatus::Skipped { .. } => 4,
+        };
+        let mut ordered: Vec<&ZoneResult> = self.results.iter().collect();
+        ordered.sort_by_key(|r| rank(r));
+        ordered
+    }
+
     /// The zones listing the subject.
     pub fn listed(&self) -> Vec<&ZoneResult> {
         self.results.iter().filter(|r| matches!(r.status, ZoneStatus::Listed { .. })).collect()

@@ -10,6 +10,7 @@ pub mod generic_ptr;
 pub mod helo;
 pub mod helo_name;
 pub mod identity;
+pub mod mail_name;
 pub mod mta_helo;
 pub mod mx;
 pub mod myip;

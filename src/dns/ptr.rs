@@ -182,6 +182,15 @@ fn several_detail(report: &PtrReport) -> String {
     )
 }
 
+/// `203.0.113.5, 2001:db8::5`, or why there is none (`no address (NXDOMAIN)`).
+pub fn describe_addresses(addresses: &[IpAddr], forward: &[Reply]) -> String {
+    if addresses.is_empty() {
+        let outcome = forward.first().map(|r| format!(" ({})", r.outcome.label())).unwrap_or_default();
+        return format!("no address{outcome}");
+    }
+    addresses.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
+}
+
 /// The reply as evidence lines: the query and each record, or its outcome.
 pub fn evidence_of(reply: &Reply) -> Vec<String> {
     let head = format!("{} {} @{}", reply.qtype, escape_str(&reply.name), reply.server);

@@ -58,7 +58,7 @@ pub const CATALOGUE: &[Entry] = &[
         "dns.timeout",
         Warn,
         "No DNS answer for {name} within {timeout}",
-        "Check that the resolver {server} is reachable from this host (UDP and TCP port 53).",
+        "Check that the resolver {server} answers from this host (UDP and TCP); ask another with --dns-server to tell a dead resolver from a broken domain.",
     ),
     e(
         "dns.resolver_disagree",
@@ -278,7 +278,7 @@ pub const CATALOGUE: &[Entry] = &[
         "diagnosis.missing_ptr",
         Fail,
         "The receiver refuses us because {ip} has no reverse DNS",
-        "Ask the owner of {ip} to set its PTR to {helo}, then announce that name in HELO.",
+        "Ask the owner of {ip} to set its PTR to {mail_name}, then announce that name in HELO.",
     ),
     e(
         "diagnosis.fcrdns_mismatch",

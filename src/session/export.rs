@@ -109,11 +109,20 @@ impl SessionFacts {
     }
 }
 
-/// The findings of a journal as the session last held them: a finding recorded again with the
-/// same id and summary (a step re-run) replaces the earlier one; notes are all kept.
+/// The findings of a journal as the session last held them: the list of the last state event
+/// (written at each save and at the end of a TUI session), then the findings recorded after it;
+/// a finding recorded again with the same id and summary (a step re-run) replaces the earlier
+/// one, notes are all kept.
 pub fn findings(events: &[Event]) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
-    for finding in events.iter().filter_map(Event::finding) {
+    let state = events.iter().rposition(|e| e.kind == EventKind::Info && e.data.get("findings").is_some());
+    let (mut out, rest): (Vec<Finding>, &[Event]) = match state {
+        Some(i) => {
+            let held = serde_json::from_value(events[i].data["findings"].clone()).unwrap_or_default();
+            (held, &events[i + 1..])
+        }
+        None => (Vec::new(), events),
+    };
+    for finding in rest.iter().filter_map(Event::finding) {
         if finding.severity != Severity::Note
             && let Some(pos) = out.iter().position(|f| f.id == finding.id && f.summary == finding.summary)
         {
@@ -335,6 +344,23 @@ mod tests {
         let found = findings(&events);
         assert_eq!(found.iter().filter(|f| f.id == "ptr.missing").count(), 1);
         assert_eq!(found.iter().filter(|f| f.id == "note").count(), 2);
+    }
+
+    #[test]
+    fn the_last_state_event_holds_the_findings_of_the_session() {
+        let finding = |f: &Finding| Event::new(EventKind::Finding, "").with_data(serde_json::to_value(f).unwrap());
+        let missing = Finding::new("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "h")]);
+        let ok = Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]);
+        let listed = Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org")]);
+        // The PTR was fixed and the step re-run: the session then held ptr.ok only.
+        let events = vec![
+            finding(&missing),
+            finding(&ok),
+            Event::new(EventKind::Info, "session state").with_data(serde_json::json!({ "findings": [ok] })),
+            finding(&listed),
+        ];
+        let ids: Vec<String> = findings(&events).into_iter().map(|f| f.id).collect();
+        assert_eq!(ids, ["dnsbl.listed", "ptr.ok"]);
     }
 
     #[test]

@@ -344,6 +344,12 @@ pub async fn open_with(
         tls: None,
         timeout,
     };
+    if ctx.connect_map.blocked(addr) {
+        report.outcome = Outcome::Unreachable;
+        report.error = Some(format!("{addr} is not part of the demo world, so no connection was made"));
+        ctx.journal.log(EventKind::Error, format!("{host} ({addr}): {}", report.error.as_deref().unwrap_or("")));
+        return (report, None);
+    }
     ctx.journal.log(EventKind::Info, format!("connecting to {host} ({addr}){}", via(routed, addr)));
     let started = Instant::now();
     let tcp = match tcp_connect(routed, source, timeout).await {

@@ -210,9 +210,11 @@ impl Explainer {
     pub fn enhanced(&self, code: super::reply::EnhancedCode) -> Option<Explained> {
         let key = code.to_string();
         let exact = [key.clone(), format!("X.{}.{}", code.subject, code.detail)];
+        // `X.0.0` says nothing the reply code does not; it counts as general.
+        let general = code.subject == 0 && code.detail == 0;
         for candidate in &exact {
             if let Some(entry) = self.enhanced.get(candidate) {
-                return Some(Explained { key: key.clone(), entry: entry.clone(), general: false });
+                return Some(Explained { key: key.clone(), entry: entry.clone(), general });
             }
         }
         let subject = self.enhanced.get(&format!("X.{}", code.subject));

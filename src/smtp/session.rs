@@ -6,6 +6,7 @@
 //!
 //! The console knows nothing of the terminal: lines come in on a channel, [`ConsoleEvent`]s go out.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -44,8 +45,28 @@ pub enum ConsoleEvent {
     Finding(Finding),
     /// A probe finished; its findings were also sent as [`ConsoleEvent::Finding`].
     Probe(Vec<ProbeResult>),
+    /// The server named the address it sees us connect from in its EHLO/HELO reply.
+    EchoedIp { host: String, ip: std::net::IpAddr },
+    /// Data mode began (true) or ended (false): typed lines are message lines.
+    DataMode(bool),
     /// The connection ended.
     Closed(String),
+}
+
+/// Where the console connects first.
+#[derive(Debug, Clone)]
+pub struct Start {
+    pub target: HostPort,
+    /// The addresses to try in turn; empty resolves `target.host`.
+    pub addrs: Vec<SocketAddr>,
+    pub implicit_tls: bool,
+}
+
+impl Start {
+    /// Connect to `target`, resolving its name.
+    pub fn host(target: HostPort, implicit_tls: bool) -> Start {
+        Start { target, addrs: Vec::new(), implicit_tls }
+    }
 }
 
 /// How the console runs.
@@ -66,16 +87,16 @@ pub struct ConsoleOptions {
 pub async fn run(
     ctx: Context,
     options: ConsoleOptions,
-    start: Option<(HostPort, bool)>,
+    start: Option<Start>,
     mut input: Receiver<String>,
     events: UnboundedSender<ConsoleEvent>,
     cancel: CancellationToken,
 ) {
     let mut console = Console::new(ctx, options, events);
-    if let Some((start, implicit_tls)) = start {
+    if let Some(start) = start {
         tokio::select! {
             () = cancel.cancelled() => return,
-            () = console.connect(start, implicit_tls) => {}
+            () = console.connect(start) => {}
         }
     }
     loop {
@@ -123,10 +144,10 @@ struct Console {
     /// When a reply is overdue.
     deadline: Option<Instant>,
     data_mode: bool,
-    /// DATA was sent; a 354 opens data mode.
-    data_sent: bool,
-    /// STARTTLS was sent; a 220 upgrades.
-    starttls_sent: bool,
+    /// The verbs of the commands awaiting a reply, oldest first (typed lines may be pipelined):
+    /// DATA answered 354 opens data mode, STARTTLS answered 220 upgrades, EHLO's reply may echo
+    /// our address.
+    pending: VecDeque<String>,
     /// AUTH is in progress: lines sent are secrets until a reply other than 334.
     auth: bool,
 }
@@ -140,8 +161,7 @@ impl Console {
             conn: None,
             deadline: None,
             data_mode: false,
-            data_sent: false,
-            starttls_sent: false,
+            pending: VecDeque::new(),
             auth: false,
         }
     }
@@ -192,17 +212,24 @@ impl Console {
             }
             if wire == "." {
                 self.data_mode = false;
-                self.deadline = Some(Instant::now() + self.read_timeout());
+                self.emit(ConsoleEvent::DataMode(false));
+                self.expect_reply(".".into());
             }
             return;
         }
-        let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
-        self.data_sent = verb == "DATA";
-        self.starttls_sent = verb == "STARTTLS";
-        if verb == "AUTH" {
-            self.auth = true;
-        }
-        self.deadline = Some(Instant::now() + self.read_timeout());
+        let verb = if self.auth {
+            "AUTH".to_string()
+        } else {
+            line.split_whitespace().next().unwrap_or("").to_ascii_uppercase()
+        };
+        self.auth |= verb == "AUTH";
+        self.expect_reply(verb);
+    }
+
+    fn expect_reply(&mut self, verb: String) {
+        self.pending.push_back(verb);
+        let timeout = self.read_timeout();
+        self.deadline.get_or_insert_with(|| Instant::now() + timeout);
     }
 
     async fn received(&mut self, line: std::io::Result<Option<super::reply::ReplyLine>>) {
@@ -214,24 +241,32 @@ impl Console {
         self.emit(ConsoleEvent::Received(line.display()));
         let Some(conn) = self.conn.as_mut() else { return };
         let Some(reply) = conn.assemble(line) else { return };
-        self.deadline = None;
-        self.reply(reply).await;
+        let verb = self.pending.pop_front().unwrap_or_default();
+        self.deadline = (!self.pending.is_empty()).then(|| Instant::now() + self.read_timeout());
+        self.reply(reply, &verb).await;
     }
 
-    async fn reply(&mut self, reply: Reply) {
+    async fn reply(&mut self, reply: Reply, verb: &str) {
         let explainer = Explainer::global();
         self.emit(ConsoleEvent::Reply { code: reply.code, explanation: explainer.explain(&reply) });
         if let Some(finding) = explainer.finding(&reply) {
             self.found(finding);
         }
-        if reply.code != Some(334) {
+        if verb == "AUTH" && reply.code != Some(334) {
             self.auth = false;
         }
-        if std::mem::take(&mut self.data_sent) && reply.code == Some(354) {
+        if (verb == "EHLO" || verb == "HELO")
+            && reply.is_positive()
+            && let (Some(ip), Some(conn)) = (probe::echoed_ip(&reply), self.conn.as_ref())
+        {
+            self.emit(ConsoleEvent::EchoedIp { host: conn.host.clone(), ip });
+        }
+        if verb == "DATA" && reply.code == Some(354) {
             self.data_mode = true;
+            self.emit(ConsoleEvent::DataMode(true));
             self.info("data mode: type the message; a line with a single '.' ends it (lines starting with '.' are dot-stuffed)");
         }
-        if std::mem::take(&mut self.starttls_sent) && reply.code == Some(220) {
+        if verb == "STARTTLS" && reply.code == Some(220) {
             self.upgrade().await;
         }
     }
@@ -264,7 +299,7 @@ impl Console {
     async fn lost(&mut self, why: &str) {
         if let Some(mut conn) = self.conn.take() {
             if let Some(partial) = conn.assemble_finish() {
-                self.reply(partial).await;
+                self.reply(partial, "").await;
             }
             conn.close().await;
         }
@@ -275,9 +310,10 @@ impl Console {
 
     fn reset_modes(&mut self) {
         self.deadline = None;
-        self.data_mode = false;
-        self.data_sent = false;
-        self.starttls_sent = false;
+        self.pending.clear();
+        if std::mem::take(&mut self.data_mode) {
+            self.emit(ConsoleEvent::DataMode(false));
+        }
         self.auth = false;
     }
 
@@ -320,20 +356,25 @@ impl Console {
             None => host.to_string(),
         };
         match target::parse_host_port(&text, self.options.port) {
-            Ok(target) => self.connect(target, implicit_tls).await,
+            Ok(target) => self.connect(Start::host(target, implicit_tls)).await,
             Err(err) => self.info(err),
         }
     }
 
-    /// Connects to each address of `target` in turn until one greets with 2xx.
-    async fn connect(&mut self, target: HostPort, implicit_tls: bool) {
+    /// Connects to each address of `start` in turn until one greets with 2xx.
+    async fn connect(&mut self, start: Start) {
         if let Some(conn) = self.conn.take() {
             conn.close().await;
         }
         self.reset_modes();
-        let addrs = match target::addresses(&self.ctx, &target).await {
-            Ok(addrs) => addrs,
-            Err(err) => return self.info(err),
+        let Start { target, addrs, implicit_tls } = start;
+        let addrs = if addrs.is_empty() {
+            match target::addresses(&self.ctx, &target).await {
+                Ok(addrs) => addrs,
+                Err(err) => return self.info(err),
+            }
+        } else {
+            addrs
         };
         for addr in addrs {
             self.info(format!("connecting to {} ({addr}){}", target.host, if implicit_tls { " with TLS" } else { "" }));

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::context::Context;
+use crate::dns::resolver::Resolver;
 
 /// A host and port as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +53,17 @@ pub async fn addresses(ctx: &Context, host: &HostPort) -> Result<Vec<SocketAddr>
     Ok(addrs)
 }
 
+/// A and AAAA of `name` through the run's resolver (`--dns-server`, the demo world's, or the
+/// system's name servers).
 async fn lookup(ctx: &Context, name: &str) -> Result<Vec<IpAddr>, String> {
-    let lookup = tokio::net::lookup_host((name, 0));
-    match tokio::time::timeout(ctx.config.timeout(), lookup).await {
-        Ok(Ok(found)) => Ok(found.map(|a| a.ip()).collect()),
-        Ok(Err(err)) => Err(format!("cannot resolve {name}: {err}")),
-        Err(_) => Err(format!("cannot resolve {name}: no answer within {:.1} s", ctx.config.timeout().as_secs_f64())),
+    let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
+    let (a, aaaa) = resolver.lookup_ip(name).await.map_err(|e| e.to_string())?;
+    let mut found = a.addresses();
+    found.extend(aaaa.addresses());
+    if found.is_empty() {
+        return Err(format!("cannot resolve {name}: A {}, AAAA {}", a.outcome.label(), aaaa.outcome.label()));
     }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
@@ -20,11 +20,19 @@ use crate::wizard::{Effect, Job, JobEvent, JobId, StepId, StepStatus, Tone, Wiza
 pub enum Msg {
     Key(KeyEvent),
     Mouse(MouseEvent),
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
     /// The terminal has a new size (columns, rows).
     Resize(u16, u16),
     Job(JobEvent),
     /// The spinner timer.
     Tick,
+    /// A job ended without its final event: it panicked (a bug), with the panic's message.
+    JobFailed {
+        job: JobId,
+        step: StepId,
+        error: String,
+    },
     /// The outcome of a [`Cmd::Save`].
     Saved(Result<Vec<PathBuf>, String>),
     /// SIGTERM/SIGHUP: leave now.
@@ -91,6 +99,8 @@ pub struct RunningJob {
 pub struct Scroll {
     /// First visible row when not following the tail.
     pub offset: usize,
+    /// Columns scrolled to the right, for long lines.
+    pub column: u16,
     /// The user scrolled away from the end of a console.
     pub detached: bool,
 }
@@ -144,7 +154,7 @@ impl App {
     /// session's identity.
     pub fn new(ctx: Context, mut session: Session) -> App {
         if let Some(ip) = ctx.config.ip {
-            session.identity.add_candidate(ip, if ctx.demo { "demo" } else { "--ip" });
+            session.identity.add_candidate(ip.to_canonical(), crate::dns::identity::SOURCE_CONFIG);
         }
         if session.identity.helo.is_none() {
             session.identity.helo = ctx.config.helo.clone();
@@ -237,6 +247,11 @@ impl App {
     }
 }
 
+/// Columns one Left/Right moves the main pane.
+const HSCROLL_STEP: u16 = 8;
+/// Rows are capped at a few KiB by the engines; no need to scroll further.
+const MAX_HSCROLL: u16 = 4096;
+
 /// Applies `msg` to `app` and returns what the runtime must do. No I/O.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     let cmds = match msg {
@@ -256,9 +271,28 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Mouse(mouse) => match mouse.kind {
             MouseEventKind::ScrollUp => scroll_by(app, -3),
             MouseEventKind::ScrollDown => scroll_by(app, 3),
+            MouseEventKind::Down(MouseButton::Left) => {
+                match super::ui::step_at(app.size, mouse.column, mouse.row) {
+                    Some(step) if app.mode == Mode::Navigation && !app.show_help => app.goto(step),
+                    _ => return Vec::new(),
+                }
+                Vec::new()
+            }
             _ => return Vec::new(),
         },
+        Msg::Paste(text) => {
+            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath)) {
+                return Vec::new();
+            }
+            // One line only: a pasted newline must not send half a command.
+            let line = text.lines().next().unwrap_or_default();
+            for c in line.chars().filter(|c| !c.is_control()) {
+                app.input.handle(tui_input::InputRequest::InsertChar(c));
+            }
+            Vec::new()
+        }
         Msg::Job(event) => on_job_event(app, event),
+        Msg::JobFailed { job, step, error } => on_job_failed(app, job, step, &error),
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
             let text = match paths.split_first() {
@@ -320,6 +354,14 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         Action::ScrollDown => return move_or_scroll(app, 1),
         Action::PageUp => return move_or_scroll(app, -(app.page_rows().max(1) as isize)),
         Action::PageDown => return move_or_scroll(app, app.page_rows().max(1) as isize),
+        Action::ScrollLeft | Action::ScrollRight => {
+            let scroll = app.scroll.entry(app.current).or_default();
+            scroll.column = if action == Action::ScrollLeft {
+                scroll.column.saturating_sub(HSCROLL_STEP)
+            } else {
+                scroll.column.saturating_add(HSCROLL_STEP).min(MAX_HSCROLL)
+            };
+        }
         Action::Top => return scroll_by(app, isize::MIN / 2),
         Action::Bottom => return scroll_by(app, isize::MAX / 2),
         Action::Run => {
@@ -420,8 +462,9 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
     }
 }
 
-/// The session's target and identity now, so the saved report names them.
-fn state_event(session: &Session) -> Event {
+/// The session's target, identity and findings now, so a report of the journal names them and
+/// lists the findings as the session held them (a re-run step replaces its earlier findings).
+pub fn state_event(session: &Session) -> Event {
     let target = session.target.as_ref().map(|t| t.domain.clone());
     let ip = session.identity.ip.map(|ip| ip.to_string());
     let text = format!(
@@ -435,6 +478,7 @@ fn state_event(session: &Session) -> Event {
         "ip": ip,
         "helo": session.identity.helo,
         "observed_error": session.observed_error,
+        "findings": session.findings,
     }))
 }
 
@@ -514,6 +558,16 @@ fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Cmd> {
         app.selected_finding = app.session.findings.len().checked_sub(1);
     }
     apply_effects(app, effects)
+}
+
+fn on_job_failed(app: &mut App, job: JobId, step: StepId, error: &str) -> Vec<Cmd> {
+    let label = app.jobs.iter().find(|j| j.id == job).map_or_else(|| "a job".to_string(), |j| j.label.clone());
+    app.jobs.retain(|j| j.id != job);
+    // The step waits for an event that will never come; cancelling puts it back to rest.
+    app.wizard.step_mut(step).cancel(&mut app.session);
+    let text = format!("{label} failed unexpectedly: {error}");
+    app.set_message(Tone::Fail, text.clone());
+    vec![Cmd::Record(Event::new(EventKind::Error, text))]
 }
 
 fn cancel_jobs(app: &mut App) -> Vec<Cmd> {

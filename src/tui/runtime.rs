@@ -3,13 +3,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{Stdout, stdout};
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event as TermEvent, EventStream, KeyCode};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event as TermEvent,
+    EventStream, KeyCode,
+};
 use crossterm::execute;
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use serde_json::json;
@@ -20,7 +24,8 @@ use super::app::{App, Cmd, Msg, update};
 use super::theme::Theme;
 use super::ui;
 use crate::context::Context;
-use crate::session::{Event, EventKind, Session, Target, export};
+use crate::session::journal::JournalError;
+use crate::session::{Event, EventKind, Journal, Session, Target, export};
 use crate::wizard::{JobCtx, JobEvent, JobId};
 
 /// How the terminal front end was started.
@@ -28,6 +33,8 @@ use crate::wizard::{JobCtx, JobEvent, JobId};
 pub struct Options {
     /// `--no-color`.
     pub no_color: bool,
+    /// A line to show at start (e.g. the journal could not be opened).
+    pub notice: Option<String>,
 }
 
 /// Names the key that panics on purpose, so tests can prove the terminal is restored and the
@@ -40,12 +47,16 @@ pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyh
     session.target = target;
     let mut app = App::new(ctx.clone(), session);
     app.theme = Theme::from_env(options.no_color);
+    if let Some(notice) = options.notice {
+        app.message = Some(super::app::Message { tone: crate::wizard::Tone::Warn, text: notice });
+    }
     ctx.journal.record(start_event(&app));
 
     let mut terminal = enter().context("cannot set up the terminal")?;
     install_panic_hook();
     let result = event_loop(&mut terminal, &mut app).await;
     restore();
+    ctx.journal.record(super::app::state_event(&app.session));
     ctx.journal.log(EventKind::Info, "session ended");
     if let Some(path) = ctx.journal.path() {
         eprintln!("mailwiz: the session journal is {}", path.display());
@@ -71,7 +82,7 @@ type Term = Terminal<CrosstermBackend<Stdout>>;
 
 fn enter() -> std::io::Result<Term> {
     enable_raw_mode()?;
-    if let Err(err) = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture) {
+    if let Err(err) = execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste) {
         restore();
         return Err(err);
     }
@@ -80,33 +91,57 @@ fn enter() -> std::io::Result<Term> {
 
 /// Gives the terminal back: cooked mode, main screen, no mouse capture, visible cursor.
 fn restore() {
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ =
+        execute!(stdout(), DisableBracketedPaste, DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
     let _ = disable_raw_mode();
 }
 
-/// A panic restores the terminal before the message is printed, so it can be read.
+/// A panic of the UI thread restores the terminal before the message is printed, so it can be
+/// read. A panic elsewhere (a job, a demo server) goes to the log file: printing it would tear
+/// the screen, and the runtime reports a job's panic in the UI.
 fn install_panic_hook() {
+    let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if std::thread::current().id() == ui_thread {
+            restore();
+            previous(info);
+        } else {
+            tracing::error!("panic in a background task: {info}");
+        }
     }));
+}
+
+/// The message of a caught panic.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
 }
 
 /// What the runtime waits on besides the terminal.
 struct Runtime {
     ctx: Context,
     jobs_tx: UnboundedSender<JobEvent>,
+    /// Messages from tasks the runtime started (a job's panic, a finished save).
+    internal_tx: UnboundedSender<Msg>,
     tokens: HashMap<JobId, CancellationToken>,
+    /// Saves being written; awaited before the program ends.
+    saves: Vec<tokio::task::JoinHandle<()>>,
     panic_key: Option<char>,
 }
 
 async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let (jobs_tx, mut jobs_rx) = unbounded_channel();
+    let (internal_tx, mut internal_rx) = unbounded_channel();
     let mut rt = Runtime {
         ctx: app.ctx.clone(),
         jobs_tx,
+        internal_tx,
         tokens: HashMap::new(),
+        saves: Vec::new(),
         panic_key: std::env::var(TEST_PANIC_KEY).ok().and_then(|v| v.chars().next()),
     };
     let mut events = EventStream::new();
@@ -124,9 +159,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 rt.tokens.remove(&event.job);
             }
             for cmd in update(app, msg) {
-                if let Some(msg) = rt.execute(cmd) {
-                    pending.push_back(msg);
-                }
+                rt.execute(cmd);
             }
         }
         if app.quit {
@@ -145,6 +178,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
                 None => break,
             },
             Some(event) = jobs_rx.recv() => Msg::Job(event),
+            Some(msg) = internal_rx.recv() => msg,
             _ = spinner.tick(), if app.busy() => Msg::Tick,
             () = signals.recv() => Msg::Terminate,
         };
@@ -152,6 +186,10 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     }
     for token in rt.tokens.values() {
         token.cancel();
+    }
+    // A save asked for just before quitting still completes.
+    for save in rt.saves.drain(..) {
+        let _ = save.await;
     }
     Ok(())
 }
@@ -161,6 +199,7 @@ fn to_msg(event: TermEvent) -> Option<Msg> {
         TermEvent::Key(key) => Some(Msg::Key(key)),
         TermEvent::Mouse(mouse) => Some(Msg::Mouse(mouse)),
         TermEvent::Resize(width, height) => Some(Msg::Resize(width, height)),
+        TermEvent::Paste(text) => Some(Msg::Paste(text)),
         _ => None,
     }
 }
@@ -174,36 +213,47 @@ impl Runtime {
         }
     }
 
-    /// Runs one command; a save answers with a message for `update`.
-    fn execute(&mut self, cmd: Cmd) -> Option<Msg> {
+    /// Runs one command; what it starts answers later through the channels of the loop.
+    fn execute(&mut self, cmd: Cmd) {
         match cmd {
             Cmd::Spawn(job) => {
                 let token = CancellationToken::new();
                 self.tokens.insert(job.id, token.clone());
                 let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), token, self.jobs_tx.clone());
-                tokio::spawn((job.run)(jc));
-                None
+                let body = AssertUnwindSafe((job.run)(jc)).catch_unwind();
+                let failed = self.internal_tx.clone();
+                let (id, step) = (job.id, job.step);
+                tokio::spawn(async move {
+                    if let Err(panic) = body.await {
+                        let _ = failed.send(Msg::JobFailed { job: id, step, error: panic_message(panic.as_ref()) });
+                    }
+                });
             }
             Cmd::Record(event) => {
                 self.ctx.journal.record(event);
-                None
             }
             Cmd::Cancel(id) => {
                 if let Some(token) = self.tokens.remove(&id) {
                     token.cancel();
                 }
-                None
             }
             Cmd::Save { base, state } => {
                 self.ctx.journal.record(state);
-                let saved = export::save(&base, &self.ctx.journal.events()).map_err(|err| err.to_string());
-                match &saved {
-                    Ok(paths) => self.ctx.journal.log(EventKind::Info, format!("saved to {}", paths[0].display())),
-                    Err(err) => self.ctx.journal.log(EventKind::Error, format!("save failed: {err}")),
-                }
-                Some(Msg::Saved(saved))
+                let events = self.ctx.journal.events();
+                let journal = self.ctx.journal.clone();
+                let done = self.internal_tx.clone();
+                // Off the UI task: a long session takes a moment to render and sync.
+                self.saves.retain(|save| !save.is_finished());
+                self.saves.push(tokio::task::spawn_blocking(move || {
+                    let saved = export::save(&base, &events).map_err(|err| err.to_string());
+                    match &saved {
+                        Ok(paths) => journal.log(EventKind::Info, format!("saved to {}", paths[0].display())),
+                        Err(err) => journal.log(EventKind::Error, format!("save failed: {err}")),
+                    }
+                    let _ = done.send(Msg::Saved(saved));
+                }));
             }
-            Cmd::Quit => None,
+            Cmd::Quit => {}
         }
     }
 }
@@ -250,4 +300,49 @@ pub fn default_journal_path() -> Option<std::path::PathBuf> {
     let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
     let pid = std::process::id();
     Some(dir.join(format!("session-{stamp}-{pid}.jsonl")))
+}
+
+/// The TUI's journal: `--journal FILE` (which must be writable), else a new file in the
+/// sessions directory; when that cannot be written the session runs with the journal in memory
+/// and the returned notice says so on screen (Ctrl-S still saves).
+pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Option<String>), JournalError> {
+    if let Some(path) = explicit {
+        return Journal::create(path).map(|journal| (journal, None));
+    }
+    let Some(path) = default_journal_path() else {
+        return Ok((Journal::in_memory(), Some("no state directory: the journal is kept in memory only".into())));
+    };
+    match Journal::create(&path) {
+        Ok(journal) => Ok((journal, None)),
+        Err(err) => Ok((Journal::in_memory(), Some(format!("the journal is kept in memory only: {err}")))),
+    }
+}
+
+/// Executes `cmds` without a terminal until nothing is left to do: jobs run to their end (their
+/// events fed back through `update`), records go to the journal, saves are written. For tests
+/// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A job
+/// that waits for more input (an open console session) would keep this waiting: drive those
+/// through `update` and the runtime instead.
+pub async fn settle(app: &mut App, cmds: Vec<Cmd>) {
+    let mut queue: VecDeque<Cmd> = cmds.into();
+    while let Some(cmd) = queue.pop_front() {
+        let msgs = match cmd {
+            Cmd::Spawn(job) => {
+                let ctx = app.ctx.clone();
+                crate::wizard::job::run_collect(job, ctx).await.into_iter().map(Msg::Job).collect()
+            }
+            Cmd::Record(event) => {
+                app.ctx.journal.record(event);
+                Vec::new()
+            }
+            Cmd::Save { base, state } => {
+                app.ctx.journal.record(state);
+                vec![Msg::Saved(export::save(&base, &app.ctx.journal.events()).map_err(|err| err.to_string()))]
+            }
+            Cmd::Cancel(_) | Cmd::Quit => Vec::new(),
+        };
+        for msg in msgs {
+            queue.extend(update(app, msg));
+        }
+    }
 }

@@ -80,3 +80,20 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_colour_only_attributes_remain() {
+        let plain = Theme { color: false };
+        for tone in [Tone::Ok, Tone::Warn, Tone::Fail, Tone::Sent, Tone::Explain] {
+            assert_eq!(plain.tone(tone).fg, None, "{tone:?}");
+        }
+        assert!(plain.tone(Tone::Selected).add_modifier.contains(Modifier::REVERSED));
+        assert_eq!(plain.banner().bg, None);
+        assert_eq!(Theme { color: true }.severity(Severity::Fail).fg, Some(Color::Red));
+        assert!(Theme::from_env(true) == plain, "--no-color wins");
+    }
+}

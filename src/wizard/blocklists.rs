@@ -2,7 +2,6 @@
 
 use std::net::IpAddr;
 
-use super::identity::finding_row;
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -19,7 +18,6 @@ pub type BlocklistOutcome = Result<(DnsblReport, Vec<Finding>), String>;
 pub struct BlocklistsStep {
     job: Option<JobId>,
     report: Option<DnsblReport>,
-    findings: Vec<Finding>,
     error: Option<String>,
 }
 
@@ -87,12 +85,7 @@ impl Step for BlocklistsStep {
             rows.push(Row::new(Tone::Fail, escape_str(error)));
         }
         match &self.report {
-            Some(report) => {
-                rows.extend(report_rows(report));
-                rows.push(Row::plain(""));
-                rows.push(Row::new(Tone::Heading, "Findings"));
-                rows.extend(self.findings.iter().map(finding_row));
-            }
+            Some(report) => rows.extend(report_rows(report)),
             None if self.job.is_none() => {
                 rows.push(Row::plain("Receivers refuse mail from addresses on the block lists they use."));
                 rows.push(Row::new(
@@ -126,7 +119,7 @@ impl Step for BlocklistsStep {
             match outcome {
                 Ok((report, findings)) => {
                     let (own, other): (Vec<Finding>, Vec<Finding>) =
-                        findings.iter().cloned().partition(|f| f.id.starts_with("dnsbl."));
+                        findings.into_iter().partition(|f| f.id.starts_with("dnsbl."));
                     session.replace_findings(&["dnsbl."], own);
                     for finding in other {
                         if !session.findings.iter().any(|f| f.id == finding.id && f.summary == finding.summary) {
@@ -134,7 +127,6 @@ impl Step for BlocklistsStep {
                         }
                     }
                     self.report = Some(report);
-                    self.findings = findings;
                 }
                 Err(error) => self.error = Some(format!("The check could not run: {error}")),
             }
@@ -167,7 +159,8 @@ fn report_rows(report: &DnsblReport) -> Vec<Row> {
         ),
     )];
     let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
-    for result in &report.results {
+    let mut skipped = Vec::new();
+    for result in report.worst_first() {
         let zone = format!("  {:<width$}  ", result.zone);
         match &result.status {
             ZoneStatus::Clean => rows.push(Row::plain(zone).push(Tone::Ok, "not listed")),
@@ -188,8 +181,11 @@ fn report_rows(report: &DnsblReport) -> Vec<Row> {
                 rows.push(Row::plain(zone).push(Tone::Warn, format!("refused ({code}): {reason}")))
             }
             ZoneStatus::Timeout => rows.push(Row::plain(zone).push(Tone::Warn, "no answer before the deadline")),
-            ZoneStatus::Skipped { reason } => rows.push(Row::new(Tone::Dim, format!("{zone}skipped: {reason}"))),
+            ZoneStatus::Skipped { reason } => skipped.push(reason.clone()),
         }
+    }
+    if !skipped.is_empty() {
+        rows.push(Row::new(Tone::Dim, format!("  Not asked: {}.", skipped.join("; "))));
     }
     rows
 }

@@ -7,6 +7,7 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepVie
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::ptr::describe_addresses;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 
@@ -85,9 +86,9 @@ impl Step for IdentityStep {
 
     fn view(&self, session: &Session) -> StepView {
         let subtitle = if self.job.is_some() {
-            "Asking for our address, its PTR and our HELO name's records… (Esc cancels)".to_string()
+            "Checking our address, its PTR and our HELO name… (Esc cancels)".to_string()
         } else {
-            "Enter: find our address, check its PTR, forward DNS and our HELO name".to_string()
+            "Enter: check our address, its PTR and our HELO name".to_string()
         };
         let mut rows = Vec::new();
         if let Some(error) = &self.error {
@@ -156,17 +157,23 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
     if report.candidates.is_empty() {
         rows.push(Row::new(Tone::Warn, "  unknown — give it with --ip"));
     }
+    let mut addresses: Vec<IpAddr> = Vec::new();
     for candidate in &report.candidates {
-        let chosen = report.chosen.contains(&candidate.ip);
-        let tone = if chosen { Tone::Normal } else { Tone::Dim };
-        rows.push(
-            Row::new(tone, format!("  {:<40}", candidate.ip.to_string()))
-                .push(Tone::Dim, format!("from {}", escape_str(&candidate.source)))
-                .push(Tone::Ok, if chosen { "  ← checked" } else { "" }),
-        );
+        if !addresses.contains(&candidate.ip) {
+            addresses.push(candidate.ip);
+        }
+    }
+    for ip in &addresses {
+        let sources: Vec<String> =
+            report.candidates.iter().filter(|c| c.ip == *ip).map(|c| escape_str(&c.source)).collect();
+        let row = Row::plain(format!("  {ip}"));
+        rows.push(if report.chosen.contains(ip) { row.push(Tone::Ok, "  ✓ checked") } else { row });
+        rows.push(Row::new(Tone::Dim, format!("    from {}", sources.join(" · "))));
     }
     if !report.agree {
         rows.push(Row::new(Tone::Warn, "  The sources disagree: mail may leave through another address."));
+    } else if report.candidates.len() > 1 {
+        rows.push(Row::new(Tone::Ok, format!("  All {} sources agree.", report.candidates.len())));
     }
     for ptr in &report.ptr {
         rows.push(Row::plain(""));
@@ -175,11 +182,16 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
             rows.push(Row::new(Tone::Fail, format!("  no PTR ({})", ptr.reply.outcome.label())));
         }
         for name in &ptr.names {
-            let addresses: Vec<String> = name.addresses.iter().map(IpAddr::to_string).collect();
-            let target = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
             let (tone, verdict) =
                 if name.confirmed { (Tone::Ok, "forward-confirmed") } else { (Tone::Fail, "does not resolve back") };
-            rows.push(Row::plain(format!("  {} → {target}  ", escape_str(&name.name))).push(tone, verdict.to_string()));
+            rows.push(
+                Row::plain(format!(
+                    "  {} → {}  ",
+                    escape_str(&name.name),
+                    describe_addresses(&name.addresses, &name.forward)
+                ))
+                .push(tone, verdict.to_string()),
+            );
             if let Some(reason) = &name.generic {
                 rows.push(Row::new(Tone::Warn, format!("    looks generic: {reason}")));
             }
@@ -188,32 +200,17 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
     rows.push(Row::plain(""));
     match &report.helo {
         Some(helo) => {
-            let addresses: Vec<String> = helo.addresses.iter().map(IpAddr::to_string).collect();
-            let target = if addresses.is_empty() { "no address".to_string() } else { addresses.join(", ") };
             rows.push(Row::new(Tone::Heading, "HELO name"));
-            rows.push(
-                Row::plain(format!("  {} → {target}", escape_str(&helo.helo)))
-                    .push(Tone::Dim, format!("  (from {})", escape_str(&helo.source))),
-            );
+            rows.push(Row::plain(format!(
+                "  {} → {}",
+                escape_str(&helo.helo),
+                describe_addresses(&helo.addresses, &helo.forward)
+            )));
+            rows.push(Row::new(Tone::Dim, format!("    from {}", escape_str(&helo.source))));
         }
         None => rows.push(Row::new(Tone::Warn, "HELO name unknown: give it with --helo")),
     }
     rows.push(Row::plain(""));
-    rows.push(Row::new(Tone::Heading, "Findings"));
-    for finding in &report.findings {
-        rows.push(finding_row(finding));
-    }
+    rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
     rows
-}
-
-/// One finding as a row: mark, id and summary in the finding's tone.
-pub(crate) fn finding_row(finding: &Finding) -> Row {
-    let tone = match finding.severity {
-        crate::session::Severity::Fail => Tone::Fail,
-        crate::session::Severity::Warn => Tone::Warn,
-        crate::session::Severity::Ok => Tone::Ok,
-        _ => Tone::Normal,
-    };
-    Row::new(tone, format!("  {} {}", finding.severity.mark(), finding.id))
-        .push(Tone::Normal, format!("  {}", finding.summary))
 }

@@ -1,12 +1,153 @@
-//! Step 2: MX records of the target and their addresses.
+//! Step 2: the MX records of the target and their addresses (Enter), and an nslookup-style
+//! console below them. Lookups run as jobs; the step only keeps what they report.
 
-use super::{Effect, JobEvent, Row, Step, StepId, StepStatus, StepView};
+use std::net::SocketAddr;
+
+use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use crate::config::parse_server;
 use crate::context::Context;
-use crate::session::Session;
+use crate::dns::Resolver;
+use crate::dns::console::{Action, Console, ConsoleLine, LineKind, Lookup};
+use crate::dns::mx::{MxAnalysis, analyse, both_ways, problem};
+use crate::dns::resolver::QueryType;
+use crate::session::{Session, Severity, Target};
 
-/// State of the Mx step.
-#[derive(Debug, Default)]
-pub struct MxStep {}
+const PROMPT: &str = "dns> ";
+
+/// What the analysis job reports.
+#[derive(Debug)]
+pub struct AnalysisDone(pub Result<MxAnalysis, String>);
+
+/// What a console lookup job reports.
+#[derive(Debug)]
+pub struct ConsoleDone(pub Vec<ConsoleLine>);
+
+/// State of the MX step.
+#[derive(Debug)]
+pub struct MxStep {
+    status: StepStatus,
+    /// The analysis job we wait for, and the domain it is for.
+    job: Option<(JobId, String)>,
+    analysis: Option<MxAnalysis>,
+    /// Why the last run could not complete, or why it cannot start.
+    problem: Option<String>,
+    console: Console,
+    transcript: Vec<ConsoleLine>,
+    console_jobs: Vec<JobId>,
+}
+
+impl Default for MxStep {
+    fn default() -> MxStep {
+        MxStep {
+            status: StepStatus::Idle,
+            job: None,
+            analysis: None,
+            problem: None,
+            console: Console::with_type(QueryType::Mx),
+            transcript: Vec::new(),
+            console_jobs: Vec::new(),
+        }
+    }
+}
+
+impl MxStep {
+    /// The last analysis, once one has finished.
+    pub fn analysis(&self) -> Option<&MxAnalysis> {
+        self.analysis.as_ref()
+    }
+
+    fn analysis_job(target: Target, compare_with: Option<SocketAddr>) -> Job {
+        let label = format!("MX lookup for {}", target.display);
+        Job::new(StepId::Mx, label, move |jc| async move {
+            let result = match Resolver::from_context(&jc.ctx) {
+                Ok(resolver) => tokio::select! {
+                    analysis = analyse(&jc.ctx, &resolver, &target, compare_with) => Ok(analysis),
+                    () = jc.cancel.cancelled() => Err("cancelled".to_string()),
+                },
+                Err(err) => Err(err.to_string()),
+            };
+            jc.finish(AnalysisDone(result));
+        })
+    }
+
+    fn console_job(lookup: Lookup) -> Job {
+        Job::new(StepId::Mx, "DNS query", move |jc| async move {
+            let lines = tokio::select! {
+                lines = lookup.run(&jc.ctx) => lines,
+                () = jc.cancel.cancelled() => vec![ConsoleLine { kind: LineKind::Problem, text: "cancelled".into() }],
+            };
+            jc.finish(ConsoleDone(lines));
+        })
+    }
+
+    fn analysis_rows(&self, analysis: &MxAnalysis, rows: &mut Vec<Row>) {
+        let domain = both_ways(&analysis.domain, &analysis.display);
+        rows.push(Row::new(Tone::Heading, format!("MX of {domain}")));
+        if analysis.null_mx {
+            rows.push(Row::new(Tone::Fail, "  0 .  null MX: the domain takes no mail (RFC 7505)"));
+        }
+        if analysis.implicit {
+            rows.push(Row::new(Tone::Warn, "  no MX record: mail goes to the domain's own address (implicit MX)"));
+        }
+        let width = analysis.mx.iter().map(|h| h.label().chars().count()).max().unwrap_or(0);
+        for host in &analysis.mx {
+            let tone = host_tone(&host.problems);
+            let addresses = if host.addresses.is_empty() {
+                "no address".to_string()
+            } else {
+                host.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            };
+            let mut row =
+                Row::new(tone, format!("  {:<width$}", host.label())).push(Tone::Normal, format!("  {addresses}"));
+            if !host.problems.is_empty() {
+                row = row.push(tone, format!("  [{}]", host.problems.join(", ")));
+            }
+            rows.push(row);
+        }
+        for finding in &analysis.findings {
+            let tone = match finding.severity {
+                Severity::Fail => Tone::Fail,
+                Severity::Warn => Tone::Warn,
+                Severity::Ok => Tone::Ok,
+                Severity::Info | Severity::Note => Tone::Normal,
+            };
+            rows.push(
+                Row::new(tone, format!("  {} {}", finding.severity.mark(), finding.id))
+                    .push(Tone::Normal, format!("  {}", finding.summary)),
+            );
+        }
+        rows.push(Row::new(
+            Tone::Dim,
+            format!("  {} queries, {} ms", analysis.replies.len(), analysis.elapsed.as_millis()),
+        ));
+    }
+}
+
+fn host_tone(problems: &[String]) -> Tone {
+    let fails = [problem::IP_LITERAL, problem::NO_ADDRESS, problem::NXDOMAIN, problem::SERVFAIL, problem::TIMEOUT];
+    if problems.iter().any(|p| fails.contains(&p.as_str())) {
+        Tone::Fail
+    } else if problems.is_empty() {
+        Tone::Ok
+    } else {
+        Tone::Warn
+    }
+}
+
+fn line_tone(kind: LineKind) -> Tone {
+    match kind {
+        LineKind::Input => Tone::Sent,
+        LineKind::Info => Tone::Dim,
+        LineKind::Answer => Tone::Received,
+        LineKind::Problem => Tone::Warn,
+        LineKind::Error => Tone::Fail,
+    }
+}
+
+/// The resolver to compare with from the configuration, only where public lookups are allowed.
+fn configured_compare(ctx: &Context) -> Option<SocketAddr> {
+    ctx.config.dns.compare_with.as_deref().filter(|_| ctx.public_lookups_allowed()).and_then(|s| parse_server(s).ok())
+}
 
 impl Step for MxStep {
     fn id(&self) -> StepId {
@@ -14,22 +155,110 @@ impl Step for MxStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::Idle
+        if self.job.is_some() { StepStatus::Running } else { self.status }
     }
 
-    fn view(&self, _session: &Session) -> StepView {
-        StepView {
-            subtitle: "MX records of the target and their addresses".into(),
-            rows: vec![Row::plain("Not built yet.")],
-            ..StepView::default()
+    fn view(&self, session: &Session) -> StepView {
+        let subtitle = match (&self.job, &session.target) {
+            (Some((_, domain)), _) => format!("Looking up the MX records of {domain}… (Esc cancels)"),
+            (None, Some(target)) => format!(
+                "Enter: analyse MX of {} · console: nslookup commands",
+                both_ways(&target.domain, &target.display)
+            ),
+            (None, None) => "No target yet: choose one in the Queue step · console: nslookup commands".into(),
+        };
+        let mut rows = Vec::new();
+        if let Some(problem) = &self.problem {
+            rows.push(Row::new(Tone::Fail, problem.clone()));
+        }
+        match &self.analysis {
+            Some(analysis) => self.analysis_rows(analysis, &mut rows),
+            None if self.job.is_none() && self.problem.is_none() => {
+                rows.push(Row::new(Tone::Dim, "Press Enter to look up the MX records and their addresses."))
+            }
+            None => {}
+        }
+        if !self.transcript.is_empty() || !self.console_jobs.is_empty() {
+            rows.push(Row::plain(""));
+            rows.push(Row::new(Tone::Heading, format!("Console (type={})", self.console.qtype())));
+            rows.extend(self.transcript.iter().map(|line| Row::new(line_tone(line.kind), line.text.clone())));
+            if !self.console_jobs.is_empty() {
+                rows.push(Row::new(Tone::Dim, "waiting for the answer…"));
+            }
+        }
+        StepView { subtitle, rows, selected: None, follow_tail: !self.transcript.is_empty(), progress: None }
+    }
+
+    fn prompt(&self) -> Option<String> {
+        Some(PROMPT.into())
+    }
+
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        let Some(target) = session.target.clone() else {
+            self.problem =
+                Some("No target domain yet: choose one in the Queue step, or start mailwiz with a domain.".into());
+            return Vec::new();
+        };
+        let job = MxStep::analysis_job(target.clone(), configured_compare(ctx));
+        self.job = Some((job.id, both_ways(&target.domain, &target.display)));
+        self.problem = None;
+        vec![Effect::Spawn(job)]
+    }
+
+    fn submit(&mut self, line: &str, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        self.transcript.push(ConsoleLine { kind: LineKind::Input, text: format!("{PROMPT}{}", line.trim()) });
+        match self.console.submit(line) {
+            Action::Print(lines) => {
+                self.transcript.extend(lines);
+                Vec::new()
+            }
+            Action::Run(lookup) => {
+                let job = MxStep::console_job(lookup);
+                self.console_jobs.push(job.id);
+                vec![Effect::Spawn(job)]
+            }
+            Action::Exit => {
+                self.transcript.push(ConsoleLine {
+                    kind: LineKind::Info,
+                    text: "exit does nothing here: this console belongs to the MX step.".into(),
+                });
+                Vec::new()
+            }
         }
     }
 
-    fn run(&mut self, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if self.job.as_ref().is_some_and(|(id, _)| *id == event.job) {
+            self.job = None;
+            match event.take::<AnalysisDone>() {
+                Some(AnalysisDone(Ok(analysis))) => {
+                    session.mx = analysis.targets();
+                    session.replace_findings(&["mx.", "dns."], analysis.findings.clone());
+                    self.analysis = Some(analysis);
+                    self.status = StepStatus::Done;
+                }
+                Some(AnalysisDone(Err(why))) => {
+                    self.problem = Some(format!("The MX lookup could not run: {why}."));
+                    self.status = StepStatus::Failed;
+                }
+                None => {}
+            }
+        } else if let Some(index) = self.console_jobs.iter().position(|id| *id == event.job) {
+            self.console_jobs.remove(index);
+            if let Some(ConsoleDone(lines)) = event.take::<ConsoleDone>() {
+                self.transcript.extend(lines);
+            }
+        }
         Vec::new()
     }
 
-    fn on_event(&mut self, _event: JobEvent, _session: &mut Session) -> Vec<Effect> {
-        Vec::new()
+    fn cancel(&mut self, _session: &mut Session) {
+        if self.job.take().is_some() {
+            self.problem = Some("The MX lookup was cancelled; press Enter to run it again.".into());
+        }
+        if !self.console_jobs.is_empty() {
+            self.console_jobs.clear();
+            self.transcript.push(ConsoleLine { kind: LineKind::Problem, text: "cancelled".into() });
+        }
     }
 }

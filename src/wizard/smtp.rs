@@ -1,12 +1,336 @@
-//! Step 4: a telnet-like SMTP session with the receiver.
+//! Step 4: a telnet-like SMTP session with the receiver. Typed lines go to a console job that owns
+//! the connection (through a channel the step holds); replies stream back as job events and are
+//! explained inline. Enter (or `p`) probes every address of every MX, `c` connects the console
+//! to the first MX.
 
-use super::{Effect, JobEvent, Row, Step, StepId, StepStatus, StepView};
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+
+use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::session::Session;
+use crate::session::{Finding, MxTarget, Session, Severity};
+use crate::smtp::connection::{ConnectReport, Outcome};
+use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
+use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
+use crate::smtp::target::HostPort;
+use crate::smtp::tls::TlsInfo;
 
-/// State of the Smtp step.
-#[derive(Debug, Default)]
-pub struct SmtpStep {}
+/// Rows of transcript kept; older ones scroll away (the journal keeps everything).
+const MAX_ROWS: usize = 5_000;
+
+/// The console job ended.
+#[derive(Debug)]
+struct ConsoleEnded;
+
+/// State of the SMTP step.
+#[derive(Default)]
+pub struct SmtpStep {
+    console_job: Option<JobId>,
+    input: Option<mpsc::Sender<String>>,
+    probe_job: Option<JobId>,
+    transcript: VecDeque<Row>,
+    /// The last connection attempt of the console.
+    connection: Option<ConnectReport>,
+    tls: Option<TlsInfo>,
+    data_mode: bool,
+    probed: Option<Vec<ProbeResult>>,
+    findings: Vec<Finding>,
+}
+
+impl std::fmt::Debug for SmtpStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpStep")
+            .field("console_job", &self.console_job)
+            .field("probe_job", &self.probe_job)
+            .field("rows", &self.transcript.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpStep {
+    fn push(&mut self, row: Row) {
+        if self.transcript.len() == MAX_ROWS {
+            self.transcript.pop_front();
+        }
+        self.transcript.push_back(row);
+    }
+
+    fn note(&mut self, text: impl Into<String>) {
+        self.push(Row::new(Tone::Dim, format!("* {}", text.into())));
+    }
+
+    fn probe_request(session: &Session, ctx: &Context) -> ProbeRequest {
+        let helo = session.identity.helo.clone().or_else(|| ctx.config.helo.clone());
+        let to = ctx.config.to.clone().or_else(|| {
+            let target = session.target.as_ref()?;
+            Some(target.address.clone().unwrap_or_else(|| format!("postmaster@{}", target.domain)))
+        });
+        ProbeRequest {
+            ehlo: helo.unwrap_or_else(|| "localhost".into()),
+            from: ctx.config.from.clone().unwrap_or_default(),
+            to,
+            starttls: true,
+            quit_after: None,
+            implicit_tls: false,
+        }
+    }
+
+    /// The MX hosts to probe: the MX step's, else the target domain itself (implicit MX).
+    fn probe_targets(session: &Session) -> Vec<MxTarget> {
+        session.mx.clone()
+    }
+
+    /// Starts the console job if none runs; returns its spawn effect.
+    fn ensure_console(&mut self, session: &Session, ctx: &Context, start: Option<Start>) -> Vec<Effect> {
+        if self.console_job.is_some() && start.is_none() {
+            return Vec::new();
+        }
+        if let Some(tx) = self.input.take() {
+            // A new start replaces the old console; dropping its input ends it.
+            drop(tx);
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let options = ConsoleOptions {
+            port: ctx.config.port,
+            probe: SmtpStep::probe_request(session, ctx),
+            mx: SmtpStep::probe_targets(session),
+            lockstep: false,
+        };
+        let label = match &start {
+            Some(start) => format!("SMTP session with {}", start.target.host),
+            None => "SMTP console".to_string(),
+        };
+        let job = Job::new(StepId::Smtp, label, move |jc| async move {
+            let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+            let run = console::run(jc.ctx.clone(), options, start, rx, events_tx, jc.cancel.clone());
+            let forward = async {
+                while let Some(event) = events_rx.recv().await {
+                    jc.emit(event);
+                }
+            };
+            tokio::join!(run, forward);
+            jc.finish(ConsoleEnded);
+        });
+        self.console_job = Some(job.id);
+        self.input = Some(tx);
+        vec![Effect::Spawn(job)]
+    }
+
+    fn first_mx(session: &Session, port: u16) -> Option<Start> {
+        let mx = session.mx.iter().min_by_key(|m| m.preference)?;
+        let addrs: Vec<SocketAddr> = mx.addresses.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        Some(Start { target: HostPort { host: mx.exchange.clone(), port }, addrs, implicit_tls: false })
+    }
+
+    fn connect_first(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
+        let start = SmtpStep::first_mx(session, ctx.config.port).or_else(|| {
+            let domain = session.target.as_ref()?.domain.clone();
+            Some(Start::host(HostPort { host: domain, port: ctx.config.port }, false))
+        });
+        match start {
+            Some(start) => {
+                self.connection = None;
+                self.tls = None;
+                self.ensure_console(session, ctx, Some(start))
+            }
+            None => {
+                self.note("no MX known and no target: type :connect HOST [PORT]");
+                Vec::new()
+            }
+        }
+    }
+
+    fn start_probe(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
+        let request = SmtpStep::probe_request(session, ctx);
+        let mx = if session.mx.is_empty() {
+            match &session.target {
+                Some(target) => {
+                    vec![MxTarget { preference: 0, exchange: target.domain.clone(), addresses: Vec::new() }]
+                }
+                None => {
+                    self.note("no MX and no target to probe: run the MX step or :connect HOST");
+                    return Vec::new();
+                }
+            }
+        } else {
+            session.mx.clone()
+        };
+        let count: usize = mx.iter().map(|m| m.addresses.len().max(1)).sum();
+        self.note(format!("probing {count} address(es): EHLO {} → STARTTLS → MAIL → RCPT → RSET → QUIT", request.ehlo));
+        let port = ctx.config.port;
+        let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
+            let mx = resolve_missing(&jc.ctx, mx, port).await;
+            let results = tokio::select! {
+                () = jc.cancel.cancelled() => Vec::new(),
+                results = probe::probe_mx(&jc.ctx, &mx, port, &request) => results,
+            };
+            jc.finish(results);
+        });
+        self.probe_job = Some(job.id);
+        vec![Effect::Spawn(job)]
+    }
+
+    fn record_findings(&mut self, new: Vec<Finding>, session: &mut Session) {
+        for finding in new {
+            if !self.findings.iter().any(|f| f.id == finding.id && f.summary == finding.summary) {
+                self.findings.push(finding);
+            }
+        }
+        session.replace_findings(&["smtp."], self.findings.clone());
+    }
+
+    fn console_event(&mut self, event: ConsoleEvent, session: &mut Session) {
+        match event {
+            ConsoleEvent::Info(text) => self.note(crate::session::escape::escape_str(&text)),
+            ConsoleEvent::Connected(report) => {
+                self.push(outcome_row(&report));
+                self.tls = report.tls.clone();
+                self.connection = Some(*report);
+            }
+            ConsoleEvent::Sent(text) => {
+                self.push(Row::new(Tone::Sent, format!("> {}", crate::session::escape::escape_str(&text))))
+            }
+            ConsoleEvent::Received(text) => self.push(Row::new(Tone::Received, format!("< {text}"))),
+            ConsoleEvent::Reply { code, explanation } => {
+                let lines = explanation.lines();
+                let shown = if code.is_some_and(|c| c < 400) { &lines[..lines.len().min(1)] } else { &lines[..] };
+                for line in shown {
+                    self.push(Row::new(Tone::Explain, format!("  = {}", crate::session::escape::escape_str(line))));
+                }
+            }
+            ConsoleEvent::Tls(info) => {
+                for line in info.describe() {
+                    let tone = if line.contains("NOT verified") { Tone::Warn } else { Tone::Ok };
+                    self.push(Row::new(tone, format!("* {line}")));
+                }
+                self.tls = Some(info);
+            }
+            ConsoleEvent::Finding(finding) => self.record_findings(vec![finding], session),
+            ConsoleEvent::Probe(results) => self.probe_done(results, session),
+            ConsoleEvent::EchoedIp { host, ip } => {
+                self.note(format!("{host} sees us as {ip}"));
+                session.identity.add_candidate(ip, format!("ehlo:{host}"));
+            }
+            ConsoleEvent::DataMode(on) => self.data_mode = on,
+            ConsoleEvent::Closed(why) => {
+                self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
+                self.tls = None;
+            }
+        }
+    }
+
+    fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
+        for result in &results {
+            self.push(outcome_row(&result.connect));
+            for stage in &result.stages {
+                self.push(Row::new(Tone::Sent, format!("  > {}", crate::session::escape::escape_str(&stage.command))));
+                for line in &stage.reply {
+                    self.push(Row::new(Tone::Received, format!("  < {line}")));
+                }
+                if let Some(error) = &stage.error {
+                    self.push(Row::new(Tone::Fail, format!("  * {error}")));
+                }
+                if let Some(explanation) = &stage.explanation {
+                    for line in explanation.lines() {
+                        self.push(Row::new(
+                            Tone::Explain,
+                            format!("    = {}", crate::session::escape::escape_str(&line)),
+                        ));
+                    }
+                }
+            }
+            if let Some(ip) = result.echoed_ip {
+                session.identity.add_candidate(ip, format!("ehlo:{}", result.connect.host));
+                self.note(format!("{} sees us as {ip}", result.connect.host));
+            }
+        }
+        let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.clone()).collect();
+        self.record_findings(findings, session);
+        self.probed = Some(results);
+    }
+
+    /// The connection (and TLS) of the console, or the probe's tally, in one line.
+    fn status_line(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let (Some(report), true) = (&self.connection, self.console_job.is_some()) {
+            parts.push(format!("{} ({}) {}", report.host, report.addr, report.outcome));
+            if let Some(tls) = &self.tls {
+                let verified = if tls.verified { "certificate verified" } else { "certificate NOT verified" };
+                parts.push(format!("{} {verified}", tls.protocol));
+            }
+            if self.data_mode {
+                parts.push("data mode: end with a lone '.'".into());
+            }
+        }
+        if let Some(results) = &self.probed {
+            let ok = results.iter().filter(|r| r.connect.outcome == Outcome::Ok).count();
+            parts.push(format!("probe: {ok} of {} greeted", results.len()));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
+    fn header(&self) -> Vec<Row> {
+        let mut rows = Vec::new();
+        if let Some(report) = &self.connection {
+            rows.push(outcome_row(report).push(Tone::Dim, if self.data_mode { "  [data mode]" } else { "" }));
+        }
+        if let Some(tls) = &self.tls {
+            let verified = if tls.verified { (Tone::Ok, "verified") } else { (Tone::Warn, "NOT verified") };
+            rows.push(
+                Row::new(Tone::Dim, format!("TLS {} {} · {} · ", tls.protocol, tls.cipher, tls.subject))
+                    .push(verified.0, verified.1),
+            );
+        }
+        if let Some(results) = &self.probed {
+            let ok = results.iter().filter(|r| r.connect.outcome == Outcome::Ok).count();
+            let worst = results.iter().flat_map(|r| r.findings.iter()).map(|f| f.severity).min();
+            let tone = match worst {
+                Some(Severity::Fail) => Tone::Fail,
+                Some(Severity::Warn) => Tone::Warn,
+                _ => Tone::Ok,
+            };
+            rows.push(Row::new(tone, format!("probe: {ok} of {} address(es) greeted", results.len())));
+        }
+        rows
+    }
+}
+
+/// Fills in addresses for MX entries that have none (the target domain as implicit MX).
+async fn resolve_missing(ctx: &Context, mx: Vec<MxTarget>, port: u16) -> Vec<MxTarget> {
+    let mut out = Vec::with_capacity(mx.len());
+    for mut m in mx {
+        if m.addresses.is_empty() {
+            let target = HostPort { host: m.exchange.clone(), port };
+            match crate::smtp::target::addresses(ctx, &target).await {
+                Ok(addrs) => m.addresses = addrs.into_iter().map(|a| a.ip()).collect(),
+                Err(err) => ctx.journal.log(crate::session::EventKind::Error, err),
+            }
+        }
+        out.push(m);
+    }
+    out
+}
+
+fn outcome_row(report: &ConnectReport) -> Row {
+    let tone = match report.outcome {
+        Outcome::Ok => Tone::Ok,
+        Outcome::ClosedAfterBanner => Tone::Warn,
+        _ => Tone::Fail,
+    };
+    let mut text = format!("{} ({}) {}", report.host, report.addr, report.outcome);
+    if let Some(ms) = report.connect_ms {
+        text.push_str(&format!(" · connect {ms} ms"));
+    }
+    if let Some(ms) = report.banner_ms.filter(|_| !report.banner.is_empty()) {
+        text.push_str(&format!(" · banner {ms} ms"));
+    }
+    if let Some(error) = &report.error {
+        text.push_str(&format!(" · {}", crate::session::escape::escape_str(error)));
+    }
+    Row::new(tone, text)
+}
 
 impl Step for SmtpStep {
     fn id(&self) -> StepId {
@@ -14,22 +338,203 @@ impl Step for SmtpStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::Idle
-    }
-
-    fn view(&self, _session: &Session) -> StepView {
-        StepView {
-            subtitle: "A telnet-like SMTP session with the receiver".into(),
-            rows: vec![Row::plain("Not built yet.")],
-            ..StepView::default()
+        if self.probe_job.is_some() {
+            StepStatus::Running
+        } else if self.findings.iter().any(|f| f.severity == Severity::Fail) {
+            StepStatus::Failed
+        } else if self.probed.is_some() || self.connection.is_some() {
+            StepStatus::Done
+        } else {
+            StepStatus::Idle
         }
     }
 
-    fn run(&mut self, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn view(&self, session: &Session) -> StepView {
+        let subtitle = if self.probe_job.is_some() {
+            "probing… (Esc cancels)".to_string()
+        } else {
+            self.status_line().unwrap_or_else(|| {
+                "Enter: probe every MX address · c: connect to the first MX · type SMTP below (:help)".to_string()
+            })
+        };
+        let mut rows = self.header();
+        if self.transcript.is_empty() {
+            let mx: Vec<String> = session.mx.iter().map(|m| format!("{} {}", m.preference, m.exchange)).collect();
+            rows.push(Row::plain(if mx.is_empty() {
+                "No MX known yet: run the MX step, or type :connect HOST [PORT].".to_string()
+            } else {
+                format!("MX: {}", mx.join(", "))
+            }));
+            rows.push(Row::new(
+                Tone::Dim,
+                "Lines you type are sent as typed plus CRLF; :connect HOST [PORT], :tls, :close, :probe.",
+            ));
+        }
+        rows.extend(self.transcript.iter().cloned());
+        StepView { subtitle, rows, follow_tail: true, progress: None, selected: None }
+    }
+
+    fn prompt(&self) -> Option<String> {
+        Some(if self.data_mode { "data> ".into() } else { "smtp> ".into() })
+    }
+
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        if self.probe_job.is_some() {
+            return Vec::new();
+        }
+        self.start_probe(session, ctx)
+    }
+
+    fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        let effects = self.ensure_console(session, ctx, None);
+        let sent = self.input.as_ref().map(|tx| tx.try_send(line.to_string()));
+        match sent {
+            Some(Ok(())) => {}
+            Some(Err(mpsc::error::TrySendError::Full(_))) => self.note("the console is busy; line not sent"),
+            Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
+                self.note("the console has ended; press c or type the line again");
+                self.console_job = None;
+                self.input = None;
+            }
+        }
+        effects
+    }
+
+    fn keys(&self) -> Vec<StepKey> {
+        vec![StepKey { key: 'p', hint: "probe MX" }, StepKey { key: 'c', hint: "connect" }]
+    }
+
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        match key {
+            'p' => self.run(session, ctx),
+            'c' => self.connect_first(session, ctx),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if Some(event.job) == self.probe_job {
+            if event.done {
+                self.probe_job = None;
+                if let Some(results) = event.take::<Vec<ProbeResult>>() {
+                    self.probe_done(results, session);
+                }
+            }
+            return Vec::new();
+        }
+        if Some(event.job) != self.console_job {
+            return Vec::new();
+        }
+        if event.done {
+            self.console_job = None;
+            self.input = None;
+            self.data_mode = false;
+            return Vec::new();
+        }
+        if let Some(console_event) = event.take::<ConsoleEvent>() {
+            self.console_event(console_event, session);
+        }
         Vec::new()
     }
 
-    fn on_event(&mut self, _event: JobEvent, _session: &mut Session) -> Vec<Effect> {
-        Vec::new()
+    fn cancel(&mut self, _session: &mut Session) {
+        if self.probe_job.take().is_some() {
+            self.note("probe cancelled");
+        }
+        if self.console_job.take().is_some() {
+            self.input = None;
+            self.data_mode = false;
+            self.note("console closed");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::smtp_server::{self, Reply, ServerScript};
+    use crate::session::Journal;
+    use crate::wizard::job::run_collect;
+
+    fn test_ctx() -> Context {
+        let mut config = crate::config::Config::default();
+        config.smtp.read_timeout = 2.0;
+        config.smtp.connect_timeout = 1.0;
+        config.helo = Some("mail.sender.example".into());
+        Context::new(config)
+    }
+
+    fn spawned(effects: Vec<Effect>) -> Job {
+        effects.into_iter().find_map(|e| if let Effect::Spawn(job) = e { Some(job) } else { None }).expect("a job")
+    }
+
+    #[tokio::test]
+    async fn the_console_streams_replies_and_explains_them() {
+        let server = smtp_server::start(ServerScript {
+            client_ip: Some("203.0.113.5".parse().unwrap()),
+            rcpt: Reply::new(550, ["5.7.1 Client host [203.0.113.5] blocked using zen.spamhaus.org"]),
+            ..ServerScript::default()
+        })
+        .await
+        .unwrap();
+        let ctx = test_ctx();
+        let mut session = Session::new(Journal::in_memory());
+        let mut step = SmtpStep::default();
+        let connect = format!(":connect 127.0.0.1 {}", server.addr().port());
+        let job = spawned(step.submit(&connect, &mut session, &ctx));
+        for line in ["EHLO mail.sender.example", "MAIL FROM:<a@sender.example>", "RCPT TO:<b@bank.example>", "QUIT"] {
+            assert!(step.submit(line, &mut session, &ctx).is_empty(), "one console job");
+        }
+        // The step holds the only sender: dropping it lets the console end after QUIT.
+        let input = step.input.take();
+        let events = tokio::spawn(run_collect(job, ctx.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(input);
+        let events = tokio::time::timeout(std::time::Duration::from_secs(10), events).await.unwrap().unwrap();
+        for event in events {
+            step.on_event(event, &mut session);
+        }
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        assert!(text.iter().any(|l| l.starts_with("127.0.0.1 (127.0.0.1:") && l.contains(" ok ")), "{text:#?}");
+        assert!(text.iter().any(|l| l == "> RCPT TO:<b@bank.example>"));
+        let at = text.iter().position(|l| l.starts_with("< 550")).unwrap();
+        assert!(text[at + 1].starts_with("  = 550:"));
+        assert!(text.iter().any(|l| l.contains("Spamhaus")));
+        assert!(session.findings.iter().any(|f| f.id == "smtp.reply_explained"));
+        assert_eq!(session.identity.ip_candidates[0].source, "ehlo:127.0.0.1");
+        assert_eq!(step.prompt().as_deref(), Some("smtp> "));
+    }
+
+    #[tokio::test]
+    async fn enter_probes_every_mx_address() {
+        let server = smtp_server::start(ServerScript {
+            client_ip: Some("203.0.113.5".parse().unwrap()),
+            ..ServerScript::default()
+        })
+        .await
+        .unwrap();
+        let mut ctx = test_ctx();
+        let mut map = crate::context::ConnectMap::default();
+        map.insert("192.0.2.10:25".parse().unwrap(), server.addr());
+        ctx.connect_map = std::sync::Arc::new(map);
+        let mut session = Session::new(Journal::in_memory());
+        session.mx = vec![MxTarget {
+            preference: 10,
+            exchange: "mx1.bank.example".into(),
+            addresses: vec!["192.0.2.10".parse().unwrap()],
+        }];
+        let mut step = SmtpStep::default();
+        let job = spawned(step.run(&mut session, &ctx));
+        assert_eq!(step.status(), StepStatus::Running);
+        for event in run_collect(job, ctx.clone()).await {
+            step.on_event(event, &mut session);
+        }
+        assert_eq!(step.status(), StepStatus::Done);
+        assert!(session.findings.iter().any(|f| f.id == "smtp.ok"));
+        assert!(session.findings.iter().any(|f| f.id == "smtp.starttls_missing"));
+        assert_eq!(session.identity.ip, Some("203.0.113.5".parse().unwrap()));
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        assert!(text.iter().any(|l| l.starts_with("probe: 1 of 1")), "{text:#?}");
+        assert!(text.iter().any(|l| l.contains("> EHLO mail.sender.example")));
     }
 }

@@ -51,10 +51,10 @@ fn render_list(frame: &mut Frame, area: Rect, app: &App, findings: &[&Finding]) 
         lines.push(Line::from(vec![
             Span::styled(finding.severity.mark(), theme.severity(finding.severity)),
             Span::raw(" "),
-            Span::styled(finding.id.as_str(), id_style.add_modifier(Modifier::BOLD)),
+            Span::styled(super::safe(&finding.id), id_style.add_modifier(Modifier::BOLD)),
         ]));
         lines.push(Line::styled(
-            format!("  {}", truncate(&finding.summary, width.saturating_sub(2))),
+            format!("  {}", truncate(&super::safe(&finding.summary), width.saturating_sub(2))),
             theme.tone(Tone::Dim),
         ));
     }
@@ -66,17 +66,17 @@ fn render_detail(frame: &mut Frame, area: Rect, app: &App, finding: &Finding) {
     let mut lines = vec![Line::from(vec![
         Span::styled(finding.severity.as_str(), theme.severity(finding.severity)),
         Span::raw(" "),
-        Span::styled(finding.id.as_str(), Style::new().add_modifier(Modifier::BOLD)),
+        Span::styled(super::safe(&finding.id), Style::new().add_modifier(Modifier::BOLD)),
     ])];
-    lines.push(Line::raw(finding.summary.as_str()));
+    lines.push(Line::raw(super::safe(&finding.summary)));
     if !finding.detail.is_empty() {
-        lines.push(Line::styled(finding.detail.as_str(), theme.tone(Tone::Dim)));
+        lines.push(Line::styled(super::safe(&finding.detail), theme.tone(Tone::Dim)));
     }
     for evidence in &finding.evidence {
-        lines.push(Line::from(vec![Span::styled("│ ", theme.chrome()), Span::raw(evidence.as_str())]));
+        lines.push(Line::from(vec![Span::styled("│ ", theme.chrome()), Span::raw(super::safe(evidence))]));
     }
     if !finding.fix.is_empty() {
-        lines.push(Line::from(vec![Span::styled("Fix: ", theme.tone(Tone::Ok)), Span::raw(finding.fix.as_str())]));
+        lines.push(Line::from(vec![Span::styled("Fix: ", theme.tone(Tone::Ok)), Span::raw(super::safe(&finding.fix))]));
     }
     let block = Block::new().borders(Borders::TOP).border_style(theme.chrome());
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);

@@ -19,6 +19,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         let banner = if area.width >= 110 { " DEMO WORLD · nothing leaves this machine " } else { " DEMO " };
         spans.push(Span::styled(banner, theme.banner()));
     }
+    if app.session.journal.write_error().is_some() {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled("journal not written!", theme.tone(crate::wizard::Tone::Fail)));
+    }
     let target = app.session.target.as_ref().map_or("—".to_string(), |t| escape_str(&t.display));
     let ip = app.session.identity.ip.map_or("unknown".to_string(), |ip| ip.to_string());
     let helo = app.session.identity.helo.as_deref().map_or("—".to_string(), escape_str);

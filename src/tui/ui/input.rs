@@ -17,7 +17,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             let prompt_width = prompt.chars().count() as u16;
             let field = usize::from(area.width.saturating_sub(prompt_width + 1)).max(1);
             let scroll = app.input.visual_scroll(field);
-            let visible: String = skip_columns(app.input.value(), scroll);
+            let visible = super::safe(&skip_columns(app.input.value(), scroll)).into_owned();
             let line = Line::from(vec![Span::styled(prompt, theme.key()), Span::raw(visible)]);
             frame.render_widget(Paragraph::new(line), area);
             let x = area.x + prompt_width + (app.input.visual_cursor().saturating_sub(scroll)) as u16;
@@ -31,7 +31,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                     Tone::Ok => "✓ ",
                     _ => "",
                 };
-                Line::styled(format!("{mark}{}", message.text), style)
+                Line::styled(format!("{mark}{}", super::safe(&message.text)), style)
             } else if !prompt.is_empty() {
                 Line::from(vec![
                     Span::styled(prompt, theme.tone(Tone::Dim)),

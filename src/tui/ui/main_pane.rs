@@ -25,20 +25,24 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
-    let mut lines = vec![Line::styled(view.subtitle.clone(), theme.tone(Tone::Dim))];
-    let first = first_visible(&view, app.scroll.get(&app.current).copied().unwrap_or_default(), height);
+    let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
+    let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
+    let first = first_visible(&view, scroll, height);
     lines.extend(view.rows.iter().enumerate().skip(first).take(height).map(|(i, row)| {
         let selected = view.selected == Some(i);
         row_line(app, row, selected)
     }));
-    if view.rows.len() > height {
-        let shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
+    if view.rows.len() > height || scroll.column > 0 {
+        let mut shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
+        if scroll.column > 0 {
+            shown.push_str(&format!("· col {} ", scroll.column + 1));
+        }
         frame.render_widget(
             Paragraph::new(Line::styled(shown, theme.chrome()).right_aligned()),
             Rect { y: area.bottom().saturating_sub(1), height: 1, ..area }.inner(ratatui::layout::Margin::new(1, 0)),
         );
     }
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).scroll((0, scroll.column)), inner);
 }
 
 /// The first row on screen: the tail of a console, the scroll offset, and the selection in view.
@@ -58,7 +62,7 @@ fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize
 fn row_line<'a>(app: &App, row: &'a Row, selected: bool) -> Line<'a> {
     let theme = app.theme;
     let spans: Vec<Span> =
-        row.spans.iter().map(|(tone, text)| Span::styled(text.as_str(), theme.tone(*tone))).collect();
+        row.spans.iter().map(|(tone, text)| Span::styled(super::safe(text), theme.tone(*tone))).collect();
     let line = Line::from(spans);
     if selected { line.style(theme.tone(Tone::Selected)) } else { line }
 }

@@ -12,7 +12,7 @@ use crate::tui::keys::{self, Action};
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
     let mut spans = Vec::new();
-    for (key, hint) in hints(app) {
+    for (key, hint) in fit(hints(app), usize::from(area.width)) {
         if !spans.is_empty() {
             spans.push(Span::styled(" · ", theme.chrome()));
         }
@@ -33,37 +33,67 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Navigation if app.show_help => vec![("any key".into(), "close help".into())],
         Mode::Navigation => {
             let step = app.wizard.step(app.current);
-            let mut hints = Vec::new();
-            let mut push = |action: Action| {
-                if let Some(b) = keys::binding(action)
-                    && let Some(hint) = b.hint
-                {
-                    hints.push((b.keys.to_string(), hint.to_string()));
-                }
-            };
-            push(Action::NextStep);
-            push(Action::Run);
-            let mut hints_out = hints;
-            if app.busy() {
-                hints_out.push(("Esc".into(), "cancel".into()));
+            let mut hints = bound(&[Action::NextStep, Action::Run]);
+            if app.busy()
+                && let Some(cancel) = keys::binding(Action::Cancel)
+            {
+                hints.push((cancel.keys.to_string(), "cancel".into()));
             }
-            hints_out.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
-            let mut rest = Vec::new();
-            let mut push = |action: Action| {
-                if let Some(b) = keys::binding(action)
-                    && let Some(hint) = b.hint
-                {
-                    rest.push((b.keys.to_string(), hint.to_string()));
-                }
-            };
+            hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
             if step.prompt().is_some() {
-                push(Action::Type);
+                hints.extend(bound(&[Action::Type]));
             }
-            for action in [Action::Note, Action::NextFinding, Action::Save, Action::Help, Action::Quit] {
-                push(action);
-            }
-            hints_out.extend(rest);
-            hints_out
+            hints.extend(bound(&[Action::Note, Action::NextFinding, Action::Save, Action::Help, Action::Quit]));
+            hints
         }
+    }
+}
+
+/// The (keys, hint) of the bindings of `actions` that have a hint.
+fn bound(actions: &[Action]) -> Vec<(String, String)> {
+    actions
+        .iter()
+        .filter_map(|&action| keys::binding(action))
+        .filter_map(|b| b.hint.map(|hint| (b.keys.to_string(), hint.to_string())))
+        .collect()
+}
+
+/// Drops hints from the end until the rest fits in `width` columns, keeping the help hint, which
+/// leads to all the others.
+fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> {
+    let help_keys = keys::binding(Action::Help).map_or("", |b| b.keys);
+    let len = |hints: &[(String, String)]| -> usize {
+        hints.iter().map(|(k, h)| k.chars().count() + 1 + h.chars().count()).sum::<usize>()
+            + 3 * hints.len().saturating_sub(1)
+    };
+    while len(&hints) > width {
+        match hints.iter().rposition(|(k, _)| k != help_keys) {
+            Some(i) => {
+                hints.remove(i);
+            }
+            None => break,
+        }
+    }
+    hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_that_do_not_fit_are_dropped_but_help_stays() {
+        let hints = vec![
+            ("Tab".to_string(), "next step".to_string()),
+            ("n".to_string(), "note".to_string()),
+            ("?/F1".to_string(), "help".to_string()),
+            ("q/Ctrl-C".to_string(), "quit".to_string()),
+        ];
+        assert_eq!(fit(hints.clone(), 200), hints);
+        let keys = |width| fit(hints.clone(), width).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        // "Tab next step · n note · ?/F1 help" is 34 columns.
+        assert_eq!(keys(34), ["Tab", "n", "?/F1"]);
+        assert_eq!(keys(33), ["Tab", "?/F1"]);
+        assert_eq!(keys(3), ["?/F1"]);
     }
 }

@@ -1,0 +1,296 @@
+//! `check`: every step headless, independent work at the same time, then the diagnosis.
+//!
+//! Two chains run side by side — MX → SMTP probes of every MX address (and the logs, filtered
+//! with the MX names) and identity → block lists — beside the queue. Wall time stays near the
+//! longer chain, not the sum of all round trips.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use serde::Serialize;
+
+use super::{Cause, Facts, diagnose, rule};
+use crate::context::Context;
+use crate::dns::Resolver;
+use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
+use crate::dns::dnsbl_zones::ZoneList;
+use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::mail_name;
+use crate::dns::mta_helo::mta_helo;
+use crate::dns::mx::{self, MxAnalysis};
+use crate::logs::summary::LogSummary;
+use crate::logs::{self, DomainFilter, LogsRequest};
+use crate::queue::{self, QueueReport, source::LoadRequest};
+use crate::session::{Finding, Identity, Target};
+use crate::smtp::connection::Outcome;
+use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
+
+/// The envelope of the SMTP probes.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// How long each part took, in milliseconds, and the whole.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub mx_ms: u64,
+    pub smtp_ms: u64,
+    pub identity_ms: u64,
+    pub blocklists_ms: u64,
+    pub queue_ms: u64,
+    pub logs_ms: u64,
+    /// Wall time of the whole check.
+    pub wall_ms: u64,
+}
+
+impl Timings {
+    /// The sum of the parts: what the check would take one step after the other.
+    pub fn sequential_ms(&self) -> u64 {
+        self.mx_ms + self.smtp_ms + self.identity_ms + self.blocklists_ms + self.queue_ms + self.logs_ms
+    }
+}
+
+/// Everything a check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub target: Target,
+    pub mx: MxAnalysis,
+    pub smtp: Vec<ProbeResult>,
+    pub identity: IdentityReport,
+    pub blocklists: Option<DnsblReport>,
+    /// The queue's groups for the target domain, when a queue could be read.
+    #[serde(skip)]
+    pub queue: Option<QueueReport>,
+    pub logs: Option<LogSummary>,
+    /// Parts that could not run, one sentence each.
+    pub skipped: Vec<String>,
+    /// Every finding, causes last.
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub causes: Vec<Cause>,
+    pub timings: Timings,
+}
+
+/// Why a check could not run at all.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct CheckError(pub String);
+
+async fn timed<T>(work: impl Future<Output = T>) -> (T, u64) {
+    let started = Instant::now();
+    let value = work.await;
+    (value, millis(started.elapsed()))
+}
+
+fn millis(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs every step for `target` and diagnoses the result.
+pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+    let started = Instant::now();
+    let resolver = Resolver::from_context(ctx).map_err(|err| CheckError(err.to_string()))?;
+    let mut skipped = Vec::new();
+
+    let receiver_chain = async {
+        let (mx, mx_ms) = timed(mx::analyse(ctx, &resolver, target, None)).await;
+        let targets = mx.targets();
+        let request = probe_request(ctx, target, options).await;
+        let probes = timed(probe::probe_mx(ctx, &targets, ctx.config.port, &request));
+        let logs = timed(read_logs(ctx, target, &mx));
+        let ((mut smtp, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        if let Some(egress) = egress_check(ctx, &resolver, &smtp, &request).await {
+            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
+            smtp.push(egress);
+        }
+        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms)
+    };
+    let sender_chain = async {
+        let known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
+        let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
+        let (blocklists, blocklists_ms) = timed(check_blocklists(ctx, &resolver, &identity)).await;
+        (identity, identity_ms, blocklists, blocklists_ms)
+    };
+    let queue = timed(read_queue(ctx, target));
+    let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
+    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms) = receiver;
+    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms) = sender;
+
+    // With no address known in advance, what the receivers echoed in EHLO is the best we have.
+    let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
+    if identity.chosen.is_empty() && !echoed.is_empty() {
+        let mut known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
+        for (ip, host) in echoed {
+            known.add_candidate(ip, format!("ehlo:{host}"));
+        }
+        let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
+        let (lists, lists_ms) = timed(check_blocklists(ctx, &resolver, &again)).await;
+        (identity, blocklists) = (again, lists);
+        identity_ms += ms;
+        blocklists_ms += lists_ms;
+    }
+
+    let queue = queue.map_err(|reason| skipped.push(reason)).ok();
+    let (logs, log_findings) = match logs {
+        Ok(Some((summary, findings))) => (Some(summary), findings),
+        Ok(None) => (None, Vec::new()),
+        Err(reason) => {
+            skipped.push(reason);
+            (None, Vec::new())
+        }
+    };
+    if blocklists.is_none() {
+        skipped.push("Block lists: our public IP is not known, so no list was asked.".into());
+    }
+
+    let queue_findings: Vec<Finding> =
+        queue.iter().flat_map(|q| q.findings.iter().filter(|f| about_domain(f, &target.domain)).cloned()).collect();
+    let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
+    // MX analysis, probes and logs journal their findings as they make them; the rest here.
+    for finding in queue_findings.iter().chain(&identity.findings).chain(&list_findings) {
+        ctx.journal.finding(finding);
+    }
+    let mut findings = queue_findings;
+    findings.extend(mx.findings.iter().cloned());
+    findings.extend(log_findings);
+    findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
+    findings.extend(identity.findings.iter().cloned());
+    findings.extend(list_findings);
+
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    let sender =
+        options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@')).map(|(_, d)| d);
+    let mail_name = match identity.chosen.first() {
+        Some(ip) => mail_name::suggest(&resolver, *ip, helo.as_deref(), sender).await,
+        None => None,
+    };
+    let facts = Facts {
+        ip: identity.chosen.first().map(ToString::to_string),
+        helo,
+        domain: Some(target.domain.clone()),
+        mail_name,
+    };
+    let causes = diagnose(&rule::bundled(), &findings, &facts);
+    for cause in &causes {
+        let finding = cause.to_finding();
+        ctx.journal.finding(&finding);
+        findings.push(finding);
+    }
+
+    let timings =
+        Timings { mx_ms, smtp_ms, identity_ms, blocklists_ms, queue_ms, logs_ms, wall_ms: millis(started.elapsed()) };
+    Ok(CheckReport {
+        target: target.clone(),
+        mx,
+        smtp,
+        identity,
+        blocklists,
+        queue,
+        logs,
+        skipped,
+        findings,
+        causes,
+        timings,
+    })
+}
+
+/// When every MX timed out, whether a known-good mail host answers tells our egress firewall from
+/// the receiver's: its outcome joins the probes, so the firewall rule sees it.
+async fn egress_check(
+    ctx: &Context,
+    resolver: &Resolver,
+    probes: &[ProbeResult],
+    request: &ProbeRequest,
+) -> Option<ProbeResult> {
+    let all_timed_out = !probes.is_empty() && probes.iter().all(|p| p.connect.outcome == Outcome::Timeout);
+    let host = ctx.config.identity.known_good_host.as_deref().filter(|_| all_timed_out)?;
+    let port = ctx.config.port;
+    let addr = if let Ok(addr) = host.parse::<SocketAddr>() {
+        addr
+    } else if let Ok(ip) = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        SocketAddr::new(ip, port)
+    } else {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, p)) => (name, p.parse().ok()?),
+            None => (host, port),
+        };
+        let (v4, v6) = resolver.lookup_ip(name).await.ok()?;
+        SocketAddr::new(*v4.addresses().first().or(v6.addresses().first())?, port)
+    };
+    let request = ProbeRequest { quit_after: Some(probe::Stage::Banner), ..request.clone() };
+    Some(probe::probe(ctx, host, addr, &request, None).await)
+}
+
+/// A queue finding about `domain` (or about the listing itself).
+fn about_domain(finding: &Finding, domain: &str) -> bool {
+    finding.arg("domain").is_none_or(|d| d.eq_ignore_ascii_case(domain))
+}
+
+/// EHLO name: `--helo`, else the local MTA's; envelope: the options, the config, else the null
+/// sender and the target's address or its postmaster (which RFC 5321 requires to exist).
+async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -> ProbeRequest {
+    let ehlo = match &ctx.config.helo {
+        Some(helo) => helo.clone(),
+        None => mta_helo(ctx.config.timeout()).await.map(|m| m.name).unwrap_or_else(|| "localhost".into()),
+    };
+    let to = options
+        .to
+        .clone()
+        .or_else(|| ctx.config.to.clone())
+        .or_else(|| target.address.clone())
+        .unwrap_or_else(|| format!("postmaster@{}", target.domain));
+    ProbeRequest {
+        ehlo,
+        from: options.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
+        to: Some(to),
+        starttls: true,
+        quit_after: None,
+        implicit_tls: false,
+    }
+}
+
+async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {
+    let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4()).or(identity.chosen.first())?;
+    let zones = ZoneList::load(&ctx.config.blocklist).ok()?.select(&ctx.config.blocklist.zones).ok()?;
+    let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
+    let deadline = ctx.config.blocklist.deadline(ctx.config.timeout());
+    Some(dnsbl::check(resolver, &Subject::Ip(ip), &zones, deadline, exposure).await)
+}
+
+/// The configured queue file, else the local MTA's queue; an `Err` says why none was read.
+async fn read_queue(ctx: &Context, target: &Target) -> Result<QueueReport, String> {
+    let now = Utc::now();
+    let loaded = queue::source::load(ctx, &LoadRequest::default(), now).await.map_err(|err| format!("Queue: {err}"))?;
+    let mut report = queue::analyse(loaded, now);
+    report.entries.retain(|e| e.recipients.iter().any(|r| r.domain.eq_ignore_ascii_case(&target.domain)));
+    Ok(report)
+}
+
+/// The configured logs filtered to the target and its MX hosts, with their findings; `Ok(None)`
+/// when none are set.
+async fn read_logs(
+    ctx: &Context,
+    target: &Target,
+    mx: &MxAnalysis,
+) -> Result<Option<(LogSummary, Vec<Finding>)>, String> {
+    if ctx.config.logs.paths.is_empty() {
+        return Ok(None);
+    }
+    let mut filter = DomainFilter::new(&target.domain);
+    filter.mx_hosts = mx.mx.iter().map(|h| h.exchange.to_ascii_lowercase()).collect();
+    filter.mx_ips = mx.mx.iter().flat_map(|h| h.addresses.iter().map(ToString::to_string)).collect();
+    let request = LogsRequest { paths: ctx.config.logs.paths.clone(), filter: Some(filter), ..LogsRequest::default() };
+    let analysis = tokio::task::spawn_blocking(move || logs::analyse(&request, &|| false, &mut |_| {}))
+        .await
+        .map_err(|err| format!("Logs: reading failed: {err}"))?
+        .map_err(|err| format!("Logs: {err}"))?;
+    let findings = analysis.findings();
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    Ok(Some((analysis.summary, findings)))
+}

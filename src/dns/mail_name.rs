@@ -1,0 +1,73 @@
+//! A name to propose for our PTR and HELO: one that already resolves to our address.
+//!
+//! Telling an admin "set the PTR to mta1.internal.example.com" is wrong when that name resolves
+//! to nothing; the sender domain's own mail host (`mail.example.com → 203.0.113.5`) is the name
+//! receivers expect.
+
+use std::net::IpAddr;
+
+use super::resolver::Resolver;
+
+/// The first name that resolves to `ip`, among: the HELO name; then, for the sender domain and
+/// the HELO name's parent domains, their MX hosts, `mail.DOMAIN` and the domain itself.
+pub async fn suggest(
+    resolver: &Resolver,
+    ip: IpAddr,
+    helo: Option<&str>,
+    sender_domain: Option<&str>,
+) -> Option<String> {
+    if let Some(helo) = helo
+        && resolves_to(resolver, helo, ip).await
+    {
+        return Some(helo.to_string());
+    }
+    for domain in domains(helo, sender_domain) {
+        let mut names: Vec<String> = match resolver.lookup_mx(&domain).await {
+            Ok(reply) => reply.mx_records().into_iter().map(|(_, host)| host).collect(),
+            Err(_) => Vec::new(),
+        };
+        names.push(format!("mail.{domain}"));
+        names.push(domain.clone());
+        for name in names {
+            if resolves_to(resolver, &name, ip).await {
+                return Some(name.trim_end_matches('.').to_string());
+            }
+        }
+    }
+    None
+}
+
+/// The sender domain, then the parents of the HELO name down to two labels; no repeats.
+fn domains(helo: Option<&str>, sender_domain: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = sender_domain.map(|d| d.to_ascii_lowercase()).into_iter().collect();
+    if let Some(helo) = helo {
+        let labels: Vec<&str> = helo.trim_end_matches('.').split('.').collect();
+        for start in 1..labels.len().saturating_sub(1) {
+            out.push(labels[start..].join(".").to_ascii_lowercase());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|d| seen.insert(d.clone()));
+    out
+}
+
+async fn resolves_to(resolver: &Resolver, name: &str, ip: IpAddr) -> bool {
+    match resolver.lookup_ip(name).await {
+        Ok((v4, v6)) => v4.addresses().contains(&ip) || v6.addresses().contains(&ip),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn looks_in_the_sender_domain_then_the_helo_parents() {
+        assert_eq!(
+            domains(Some("mta1.internal.example.com"), Some("Example.com")),
+            ["example.com", "internal.example.com"]
+        );
+        assert_eq!(domains(Some("host"), None), Vec::<String>::new());
+    }
+}

@@ -1,0 +1,57 @@
+//! `mailwiz check` as a user runs it: the demo story, exit codes, JSON and the report file.
+
+use std::process::Command;
+
+fn mailwiz(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .expect("mailwiz runs")
+}
+
+#[test]
+fn demo_check_ranks_the_missing_ptr_first_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("bank.md");
+    let out = mailwiz(&["--demo", "check", "bank.example", "--json", "--report", report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "exactly one JSON object");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["command"], "check");
+    assert_eq!(json["target"], "bank.example");
+    assert_eq!(json["diagnosis"][0]["id"], "diagnosis.missing_ptr");
+    assert_eq!(json["diagnosis"][1]["id"], "diagnosis.helo_mismatch");
+    let findings = json["findings"].as_array().unwrap();
+    for id in ["queue.stuck_domain", "mx.ok", "log.deferrals", "smtp.banner_4xx", "ptr.missing", "dnsbl.listed"] {
+        assert!(findings.iter().any(|f| f["id"] == id), "{id} missing");
+    }
+    let markdown = std::fs::read_to_string(&report).unwrap();
+    assert!(markdown.contains("diagnosis.missing_ptr"));
+    assert!(markdown.contains("203.0.113.5"));
+}
+
+#[test]
+fn check_without_a_domain_is_a_usage_error() {
+    let out = mailwiz(&["check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("needs the domain"), "{stderr}");
+}
+
+#[test]
+fn check_refuses_a_malformed_domain() {
+    let out = mailwiz(&["--demo", "check", "bank..example"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty label"));
+}
+
+#[test]
+fn the_demo_world_makes_no_connection_outside_itself() {
+    let out = mailwiz(&["--demo", "smtp", "192.0.2.99:25", "--ehlo", "mail.example.com", "--json"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("unreachable"), "{stdout}");
+    assert!(stdout.contains("not part of the demo world"), "{stdout}");
+}

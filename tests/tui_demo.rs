@@ -1,0 +1,60 @@
+//! The shell over the demo world, without a terminal: steps run their jobs against the
+//! in-process DNS server and the findings panel fills with the story's findings.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mailwiz::config::Config;
+use mailwiz::context::Context;
+use mailwiz::session::{EventKind, Session};
+use mailwiz::tui::runtime::settle;
+use mailwiz::tui::{App, Msg, render_to_string, update};
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn enter() -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
+}
+
+#[tokio::test]
+async fn identity_and_blocklists_fill_the_findings_panel() {
+    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
+    let session = Session::new(ctx.journal.clone());
+    let mut app = App::new(ctx, session);
+    update(&mut app, Msg::Resize(120, 40));
+
+    for step in ['5', '6'] {
+        update(&mut app, key(step));
+        let cmds = update(&mut app, enter());
+        assert!(!cmds.is_empty(), "step {step} starts a job");
+        assert!(app.busy());
+        settle(&mut app, cmds).await;
+        assert!(!app.busy(), "step {step}'s job ended");
+    }
+
+    let ids: Vec<&str> = app.session.findings.iter().map(|f| f.id.as_str()).collect();
+    for id in ["ptr.missing", "helo.mismatch", "dnsbl.listed"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let screen = render_to_string(&app, 120, 40);
+    assert!(screen.contains("✗ ptr.missing"), "{screen}");
+    assert!(screen.contains("✗ dnsbl.listed"), "{screen}");
+    assert!(screen.contains("│ 5 ✓ Identity"), "{screen}");
+    assert!(screen.contains("│▶6 ✓ Blocklists"), "{screen}");
+
+    // Every finding shown was journaled, and the DNS exchanges behind them too.
+    let events = app.ctx.journal.events();
+    for finding in &app.session.findings {
+        assert!(
+            events.iter().any(|e| e.kind == EventKind::Finding && e.finding().is_some_and(|f| f.id == finding.id)),
+            "{} is on screen but not in the journal",
+            finding.id
+        );
+    }
+    assert!(events.iter().any(|e| e.kind == EventKind::DnsQuery));
+
+    // The selected finding shows its evidence and fix.
+    update(&mut app, key(']'));
+    let screen = render_to_string(&app, 120, 40);
+    assert!(screen.contains("Fix:"), "{screen}");
+}
