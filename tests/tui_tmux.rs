@@ -176,6 +176,59 @@ fn demo_walkthrough_in_tmux() {
     assert!(events.iter().any(|e| e["kind"] == "note" && e["data"]["summary"] == "called bank support"));
 }
 
+/// The whole wizard in the demo world, step by step as an admin walks it: queue → MX → logs →
+/// SMTP probe → identity → block lists → diagnosis → save.
+#[test]
+fn whole_wizard_walk_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start("walk", &[("XDG_STATE_HOME", state.path().to_str().unwrap())]);
+    tmux.text(&format!("{} demo", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("Tab next step") && s.contains("┌ 1 Queue"));
+
+    // Step 1: the queue, grouped by domain; Enter picks bank.example and moves to step 2.
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the queue by domain", |s| s.contains("▶ bank.example") && s.contains("queue.stuck_domain"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the target set", |s| s.contains("target: bank.example") && s.contains("┌ 2 MX "));
+
+    let mut run_step = |what: &str, done: &dyn Fn(&str) -> bool| {
+        tmux.keys(&["Enter"]);
+        tmux.wait_for(what, done);
+        tmux.keys(&["Tab"]);
+    };
+    run_step("the MX analysis", &|s| s.contains("10 mx1.bank.example") && s.contains("mx.ok"));
+    run_step("the log summary", &|s| s.contains("Reply codes 421 4.0.0") && s.contains("log.deferrals"));
+    run_step("the SMTP probe", &|s| s.contains("banner_4xx") && s.contains("closed_before_banner"));
+    run_step("the identity check", &|s| s.contains("ptr.missing") && s.contains("helo.mismatch"));
+    run_step("the block lists", &|s| s.contains("dnsbl.listed"));
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the diagnosis", |s| s.contains("1. The receiver refuses us because 203.0.113.5"));
+    assert!(screen.contains("2. Our HELO name"), "HELO mismatch second:\n{screen}");
+
+    let base: PathBuf = state.path().join("saved/bank");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
+    tmux.keys(&["C-u"]);
+    tmux.text(&base.display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+
+    let report = std::fs::read_to_string(base.with_extension("md")).expect("the report is written");
+    for part in
+        ["diagnosis.missing_ptr", "set its PTR to mail.example.com", "ptr.missing", "dnsbl.listed", "## Transcript"]
+    {
+        assert!(report.contains(part), "no {part:?} in the report:\n{report}");
+    }
+    let transcript = std::fs::read_to_string(base.with_extension("txt")).expect("the transcript is written");
+    assert!(transcript.contains(" <- 421 4.0.0 Server error"), "{transcript}");
+    assert!(transcript.contains(" ### fail diagnosis.missing_ptr: "), "{transcript}");
+    assert!(base.with_extension("jsonl").is_file());
+
+    tmux.keys(&["q"]);
+    tmux.assert_usable();
+}
+
 #[test]
 fn a_panic_restores_the_terminal_and_keeps_the_journal() {
     let dir = tempfile::tempdir().unwrap();
