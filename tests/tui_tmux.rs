@@ -192,7 +192,7 @@ fn whole_wizard_walk_in_tmux() {
     tmux.keys(&["Enter"]);
     tmux.wait_for("the target set", |s| s.contains("target: bank.example") && s.contains("┌ 2 MX "));
 
-    let mut run_step = |what: &str, done: &dyn Fn(&str) -> bool| {
+    let run_step = |what: &str, done: &dyn Fn(&str) -> bool| {
         tmux.keys(&["Enter"]);
         tmux.wait_for(what, done);
         tmux.keys(&["Tab"]);
