@@ -112,13 +112,16 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let sender_chain = async {
         let known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
         let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let (blocklists, blocklists_ms) = timed(check_blocklists(ctx, &resolver, &identity)).await;
-        (identity, identity_ms, blocklists, blocklists_ms)
+        let ((blocklists, blocklists_ms), mail_name) = tokio::join!(
+            timed(check_blocklists(ctx, &resolver, &identity)),
+            name_for_us(ctx, &resolver, &identity, options)
+        );
+        (identity, identity_ms, blocklists, blocklists_ms, mail_name)
     };
     let queue = timed(read_queue(ctx, target));
     let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
     let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms) = receiver;
-    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms) = sender;
+    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut mail_name) = sender;
 
     // With no address known in advance, what the receivers echoed in EHLO is the best we have.
     let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
@@ -128,8 +131,9 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             known.add_candidate(ip, format!("ehlo:{host}"));
         }
         let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let (lists, lists_ms) = timed(check_blocklists(ctx, &resolver, &again)).await;
-        (identity, blocklists) = (again, lists);
+        let ((lists, lists_ms), name) =
+            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), name_for_us(ctx, &resolver, &again, options));
+        (identity, blocklists, mail_name) = (again, lists, name);
         identity_ms += ms;
         blocklists_ms += lists_ms;
     }
@@ -162,12 +166,6 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(list_findings);
 
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    let sender =
-        options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@')).map(|(_, d)| d);
-    let mail_name = match identity.chosen.first() {
-        Some(ip) => mail_name::suggest(&resolver, *ip, helo.as_deref(), sender).await,
-        None => None,
-    };
     let facts = Facts {
         ip: identity.chosen.first().map(ToString::to_string),
         helo,
@@ -251,6 +249,19 @@ async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -
         quit_after: None,
         implicit_tls: false,
     }
+}
+
+/// A name that resolves to our address, to propose for PTR and HELO.
+async fn name_for_us(
+    ctx: &Context,
+    resolver: &Resolver,
+    identity: &IdentityReport,
+    options: &CheckOptions,
+) -> Option<String> {
+    let ip = *identity.chosen.first()?;
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    let sender = options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@'));
+    mail_name::suggest(resolver, ip, helo.as_deref(), sender.map(|(_, domain)| domain)).await
 }
 
 async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {
