@@ -73,15 +73,8 @@ impl Step for IdentityStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.job.is_some() {
-            StepStatus::Running
-        } else if self.error.is_some() {
-            StepStatus::Failed
-        } else if self.report.is_some() {
-            StepStatus::Done
-        } else {
-            StepStatus::Idle
-        }
+        let last = if self.error.is_some() { Some(false) } else { self.report.as_ref().map(|_| true) };
+        StepStatus::of_run(self.job.is_some(), last)
     }
 
     fn view(&self, session: &Session) -> StepView {

@@ -105,12 +105,7 @@ impl Step for LogsStep {
     }
 
     fn status(&self) -> StepStatus {
-        match (&self.job, &self.result) {
-            (Some(_), _) => StepStatus::Running,
-            (None, Some(Ok(_))) => StepStatus::Done,
-            (None, Some(Err(_))) => StepStatus::Failed,
-            (None, None) => StepStatus::Idle,
-        }
+        StepStatus::of_run(self.job.is_some(), self.result.as_ref().map(Result::is_ok))
     }
 
     fn view(&self, session: &Session) -> StepView {

@@ -84,6 +84,19 @@ pub enum StepStatus {
     Failed,
 }
 
+impl StepStatus {
+    /// The status of a step that has a job running or not, and whose last run succeeded
+    /// (`Some(true)`), failed (`Some(false)`) or never happened (`None`).
+    pub fn of_run(running: bool, last: Option<bool>) -> StepStatus {
+        match (running, last) {
+            (true, _) => StepStatus::Running,
+            (false, Some(true)) => StepStatus::Done,
+            (false, Some(false)) => StepStatus::Failed,
+            (false, None) => StepStatus::Idle,
+        }
+    }
+}
+
 /// What a step asks the front end to do.
 pub enum Effect {
     /// Run an engine job; its events come back through [`Step::on_event`].
