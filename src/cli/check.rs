@@ -9,8 +9,8 @@ use super::output::{exit_for, findings_text, print_json};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::diagnosis::check::{self, CheckOptions, CheckReport};
-use crate::session::export;
 use crate::session::{Event, EventKind, Target};
+use crate::session::{catalogue, export};
 
 /// Runs `mailwiz check`.
 pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
@@ -83,19 +83,11 @@ pub fn text(report: &CheckReport) -> String {
         format!("{} ({})", report.target.display, report.target.domain)
     };
     let _ = writeln!(out, "Why mail to {title} is stuck\n");
-    let steps: [(&str, &[&str]); 6] = [
-        ("Queue", &["queue."]),
-        ("MX", &["mx.", "dns."]),
-        ("Logs", &["log."]),
-        ("SMTP", &["smtp."]),
-        ("Identity", &["ip.", "ptr.", "helo."]),
-        ("Block lists", &["dnsbl."]),
-    ];
-    for (title, families) in steps {
+    for (step, _) in catalogue::STEPS.iter().filter(|(step, _)| *step != "Diagnosis") {
         let findings: Vec<_> =
-            report.findings.iter().filter(|f| families.iter().any(|fam| f.id.starts_with(fam))).cloned().collect();
+            report.findings.iter().filter(|f| catalogue::step_of(&f.id) == Some(step)).cloned().collect();
         if !findings.is_empty() {
-            let _ = writeln!(out, "== {title}");
+            let _ = writeln!(out, "== {step}");
             out.push_str(&findings_text(&findings));
             out.push('\n');
         }

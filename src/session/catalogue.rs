@@ -336,6 +336,23 @@ pub const CATALOGUE: &[Entry] = &[
     ),
 ];
 
+/// The wizard steps that report findings, in order, with the id families each reports.
+pub const STEPS: &[(&str, &[&str])] = &[
+    ("Queue", &["queue"]),
+    ("MX", &["mx", "dns"]),
+    ("Logs", &["log"]),
+    ("SMTP", &["smtp"]),
+    ("Identity", &["ip", "ptr", "helo"]),
+    ("Block lists", &["dnsbl"]),
+    ("Diagnosis", &["diagnosis"]),
+];
+
+/// The title of the step that reports findings of `id`'s family, or `None` (notes).
+pub fn step_of(id: &str) -> Option<&'static str> {
+    let family = id.split('.').next().unwrap_or(id);
+    STEPS.iter().find(|(_, families)| families.contains(&family)).map(|(title, _)| *title)
+}
+
 /// The entry for `id`, or `None` for an unknown id.
 pub fn entry(id: &str) -> Option<&'static Entry> {
     CATALOGUE.iter().find(|entry| entry.id == id)

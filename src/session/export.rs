@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
+use super::catalogue;
 use super::escape::escape_str;
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
@@ -157,8 +158,9 @@ fn md(text: &str) -> String {
     out
 }
 
-fn md_finding(out: &mut String, finding: &Finding) {
-    let _ = writeln!(out, "### {} {} `{}`\n", finding.severity.mark(), finding.severity.as_str(), finding.id);
+/// One finding under a heading of `level` (`###` under a section, `####` under a step).
+fn md_finding(out: &mut String, finding: &Finding, level: &str) {
+    let _ = writeln!(out, "{level} {} {} `{}`\n", finding.severity.mark(), finding.severity.as_str(), finding.id);
     let _ = writeln!(out, "{}\n", md(&finding.summary));
     if !finding.detail.is_empty() {
         let _ = writeln!(out, "{}\n", md(&finding.detail));
@@ -208,10 +210,24 @@ pub fn markdown(events: &[Event]) -> String {
     );
     let (causes, rest): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.family() == "diagnosis");
     let (notes, rest): (Vec<&Finding>, Vec<&Finding>) = rest.into_iter().partition(|f| f.severity == Severity::Note);
-    for (heading, list) in [("Likely causes", causes), ("Findings", rest)] {
-        if !list.is_empty() {
-            let _ = writeln!(out, "## {heading}\n");
-            list.into_iter().for_each(|f| md_finding(&mut out, f));
+    if !causes.is_empty() {
+        let _ = writeln!(out, "## Likely causes\n");
+        causes.into_iter().for_each(|f| md_finding(&mut out, f, "###"));
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(out, "## Findings by step\n");
+        for (step, _) in catalogue::STEPS {
+            let of_step: Vec<&Finding> =
+                rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == Some(step)).collect();
+            if !of_step.is_empty() {
+                let _ = writeln!(out, "### {step}\n");
+                of_step.into_iter().for_each(|f| md_finding(&mut out, f, "####"));
+            }
+        }
+        let other: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id).is_none()).collect();
+        if !other.is_empty() {
+            let _ = writeln!(out, "### Other\n");
+            other.into_iter().for_each(|f| md_finding(&mut out, f, "####"));
         }
     }
     if !notes.is_empty() {
