@@ -1,7 +1,7 @@
 //! Benchmark: load and group a queue of 100,000 messages (about 40 MB of `postqueue -j`), and
 //! the same grouping done by `jq` on the same file when jq is installed.
 //!
-//! `cargo run --release --example bench_queue [MESSAGES]`
+//! `cargo run --release --example bench_queue [MESSAGES] [--no-jq]`
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use mailwiz::queue::{Format, Lifetime, Loaded, analyse, parse_reader};
+
+/// Further passes timed after the first, to report the best.
+const REPEATS: usize = 4;
 
 /// A small deterministic generator (xorshift), so every run measures the same queue.
 struct Rng(u64);
@@ -160,7 +163,9 @@ fn run_jq(path: &Path) -> Option<(Duration, Option<u64>, String)> {
 }
 
 fn main() -> std::io::Result<()> {
-    let messages: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let messages: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
+    let with_jq = !args.iter().any(|a| a == "--no-jq");
     let dir = std::env::temp_dir().join(format!("mailwiz-bench-queue-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("postqueue-j.jsonl");
@@ -204,7 +209,30 @@ fn main() -> std::io::Result<()> {
     println!("mailwiz: largest domain {} with {} messages", top.key, top.messages);
     println!("mailwiz: peak RSS {} (before loading: {})", mib(peak_rss_kib("self")), mib(rss_before));
 
-    match run_jq(&path) {
+    // The first pass above is what a user waits for; the best of further passes shows the work
+    // itself, with less of the noise of a shared machine.
+    let (mut best_load, mut best_group) = (Duration::MAX, Duration::MAX);
+    for _ in 0..REPEATS {
+        let start = Instant::now();
+        let parsed =
+            parse_reader(BufReader::with_capacity(256 * 1024, File::open(&path)?), Some(Format::PostfixJson), now)
+                .expect("the format is given");
+        best_load = best_load.min(start.elapsed());
+        let loaded =
+            Loaded { parsed, source: String::new(), lifetime: Lifetime::default_lifetime(), notes: Vec::new() };
+        let start = Instant::now();
+        let report = analyse(loaded, now);
+        best_group = best_group.min(start.elapsed());
+        drop(report);
+    }
+    println!(
+        "mailwiz: best of {REPEATS} further passes: load {:.0} ms, group + findings {:.0} ms",
+        best_load.as_secs_f64() * 1e3,
+        best_group.as_secs_f64() * 1e3
+    );
+
+    match with_jq.then(|| run_jq(&path)).flatten() {
+        _ if !with_jq => {}
         Some((elapsed, peak, out)) => {
             println!("jq: same grouping {:.0} ms, peak RSS about {} (sampled)", elapsed.as_secs_f64() * 1e3, mib(peak));
             println!("jq: {out}");

@@ -1,12 +1,11 @@
 //! Grouping a queue by recipient domain and by normalised reason, with qshape-style ages.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
+use foldhash::{HashMap, HashMapExt};
 use serde::Serialize;
 
 use super::entry::{QueueEntry, QueueName};
-use super::reason::normalise;
+use super::reason::normalise_into;
 
 /// Upper bounds of the age buckets in minutes, as qshape prints them; a last bucket holds
 /// older messages (`1280+`).
@@ -108,6 +107,7 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
     let mut reason_index: HashMap<String, usize> = HashMap::new();
     // Reasons are shared strings: normalise each distinct one once, keyed by its address.
     let mut normalised: HashMap<usize, usize> = HashMap::new();
+    let mut key = String::new();
     let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
     let mut messages = 0;
     let mut recipients = 0;
@@ -126,14 +126,14 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                 Some(reason) => {
                     let ptr = std::sync::Arc::as_ptr(reason) as *const u8 as usize;
                     *normalised.entry(ptr).or_insert_with(|| {
-                        let key = normalise(reason);
-                        match reason_index.get(&key) {
+                        normalise_into(reason, &mut key);
+                        match reason_index.get(key.as_str()) {
                             Some(&r) => r,
                             None => {
                                 let mut group = Group::new(key.clone());
                                 group.example = Some(reason.to_string());
                                 reasons.push(group);
-                                reason_index.insert(key, reasons.len() - 1);
+                                reason_index.insert(key.clone(), reasons.len() - 1);
                                 reasons.len() - 1
                             }
                         }

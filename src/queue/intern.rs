@@ -1,7 +1,8 @@
 //! Sharing repeated strings (domains, delay reasons) between the entries of a large queue.
 
-use std::collections::HashSet;
 use std::sync::Arc;
+
+use foldhash::HashSet;
 
 /// Hands out one `Arc<str>` per distinct string; 100,000 messages to a few domains with a
 /// few reasons then hold a few strings, not 200,000.

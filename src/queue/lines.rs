@@ -19,7 +19,11 @@ pub fn for_each_line<R: BufRead>(mut reader: R, mut each: impl FnMut(usize, &str
         while end > 0 && matches!(buf[end - 1], b'\n' | b'\r') {
             end -= 1;
         }
-        let line: Cow<str> = String::from_utf8_lossy(&buf[..end]);
+        // Checking first is faster than the lossy conversion on lines that are valid.
+        let line: Cow<str> = match std::str::from_utf8(&buf[..end]) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&buf[..end]),
+        };
         each(number, &line);
     }
 }

@@ -12,16 +12,28 @@ const MAX_CHARS: usize = 400;
 /// v6) become `<ip>`.
 pub fn normalise(reason: &str) -> String {
     let mut out = String::with_capacity(reason.len().min(MAX_CHARS));
-    for token in reason.split_whitespace() {
+    normalise_into(reason, &mut out);
+    out
+}
+
+/// [`normalise`] into `out` (cleared first), so a caller normalising many reasons reuses one
+/// buffer.
+pub fn normalise_into(reason: &str, out: &mut String) {
+    out.clear();
+    // ASCII whitespace only: Unicode spaces are rare in replies and much slower to look for.
+    for token in reason.split_ascii_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
-        if is_reply_code(token) || is_enhanced_code(token) {
+        if !token.bytes().any(|b| b.is_ascii_digit()) && !token.contains('@') {
+            // No number, address or IP address in it (an IP literal has a digit): as it is.
+            out.push_str(token);
+        } else if is_reply_code(token) || is_enhanced_code(token) {
             out.push_str(token);
         } else if token.contains('@') {
-            mask_address(token, &mut out);
+            mask_address(token, out);
         } else {
-            mask_numbers(token, &mut out);
+            mask_numbers(token, out);
         }
         if out.len() > MAX_CHARS {
             let cut = (0..=MAX_CHARS).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
@@ -30,7 +42,6 @@ pub fn normalise(reason: &str) -> String {
             break;
         }
     }
-    out
 }
 
 /// The first SMTP reply code in the reason, with its enhanced status code when one follows:
@@ -84,19 +95,25 @@ fn mask_address(token: &str, out: &mut String) {
 
 /// Length of the IP address literal at the start of `text`, if one is there.
 fn ip_literal_len(text: &str) -> Option<usize> {
-    let run = text.find(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.')).unwrap_or(text.len());
-    let candidate = &text[..run];
-    if !candidate.contains([':', '.']) || !candidate.bytes().any(|b| b.is_ascii_digit()) {
+    let bytes = text.as_bytes();
+    let run = bytes.iter().position(|b| !(b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))).unwrap_or(bytes.len());
+    let candidate = &bytes[..run];
+    let count = |wanted: u8| candidate.iter().filter(|b| **b == wanted).count();
+    // Most runs are words or version numbers: too few separators to be an address.
+    if !candidate.iter().any(u8::is_ascii_digit) || (count(b'.') < 3 && count(b':') < 2) {
         return None;
     }
+    let candidate = &text[..run];
     let trimmed = candidate.trim_end_matches(['.', ':']);
     [candidate, trimmed].into_iter().find(|c| c.parse::<std::net::IpAddr>().is_ok()).map(str::len)
 }
 
 fn mask_numbers(token: &str, out: &mut String) {
     let mut rest = token;
-    while !rest.is_empty() {
-        if let Some(len) = ip_literal_len(rest) {
+    while let Some(&first) = rest.as_bytes().first() {
+        if (first.is_ascii_hexdigit() || first == b':')
+            && let Some(len) = ip_literal_len(rest)
+        {
             out.push_str("<ip>");
             rest = &rest[len..];
             continue;
