@@ -6,6 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::reason::Reason;
+
 /// Which queue a message sits in, in the MTA's own terms mapped onto one set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -65,7 +67,7 @@ pub struct Recipient {
     /// The lowercase domain of the address (shared between recipients to save memory).
     pub domain: Arc<str>,
     /// Why delivery is delayed, when the listing says.
-    pub reason: Option<Arc<str>>,
+    pub reason: Option<Reason>,
     /// Already delivered (Exim's `D`); kept for the record, left out of grouping.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub delivered: bool,

@@ -176,7 +176,7 @@ fn queue_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry> {
         recipients: vec![Recipient {
             address: String::new(),
             domain: interner.get(&domain),
-            reason: reason.map(|r| interner.get(&r)),
+            reason: reason.map(|r| interner.reason(&r)),
             delivered: false,
         }],
         messages,
@@ -184,7 +184,7 @@ fn queue_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry> {
 }
 
 fn message_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry> {
-    let reason = record.get("lasterror").map(last_error).filter(|r| !r.is_empty()).map(|r| interner.get(&r));
+    let reason = record.get("lasterror").map(last_error).filter(|r| !r.is_empty()).map(|r| interner.reason(&r));
     let recipients = record
         .get("recipients")
         .map(split_recipients)

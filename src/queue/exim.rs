@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::BufRead;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -22,6 +22,7 @@ use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parsed::Parsed;
+use super::reason::Reason;
 use super::time::{parse_duration, parse_size};
 
 /// An Exim message id, old or new form.
@@ -82,8 +83,8 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
 /// Delay reasons found in log text: `(message id, address) → reason`, the latest telling one.
 #[derive(Debug, Default)]
 pub struct DelayReasons {
-    by_address: HashMap<(String, String), Arc<str>>,
-    by_message: HashMap<String, Arc<str>>,
+    by_address: HashMap<(String, String), Reason>,
+    by_message: HashMap<String, Reason>,
 }
 
 impl DelayReasons {
@@ -103,12 +104,12 @@ impl DelayReasons {
             };
             let rest = &line[at + 4..];
             let Some((address, detail)) = rest.split_once(' ') else { return };
-            let reason = interner.get(deferral_text(detail));
+            let reason = interner.reason(deferral_text(detail));
             self.insert(id, address, reason);
         });
     }
 
-    fn insert(&mut self, id: &str, address: &str, reason: Arc<str>) {
+    fn insert(&mut self, id: &str, address: &str, reason: Reason) {
         // "retry time not reached" repeats an earlier failure without saying which: keep the
         // earlier, telling reason.
         let vague = reason.contains("retry time not reached");
@@ -127,7 +128,7 @@ impl DelayReasons {
     }
 
     /// The reason for `address` of message `id`, else the message's latest reason.
-    pub fn get(&self, id: &str, address: &str) -> Option<&Arc<str>> {
+    pub fn get(&self, id: &str, address: &str) -> Option<&Reason> {
         self.by_address.get(&(id.to_string(), address.to_lowercase())).or_else(|| self.by_message.get(id))
     }
 }

@@ -1,11 +1,12 @@
 //! Grouping a queue by recipient domain and by normalised reason, with qshape-style ages.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
-use foldhash::{HashMap, HashMapExt};
+use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::entry::{QueueEntry, QueueName};
-use super::reason::normalise_into;
 
 /// Upper bounds of the age buckets in minutes, as qshape prints them; a last bucket holds
 /// older messages (`1280+`).
@@ -105,14 +106,15 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
     let mut domain_index: HashMap<&str, usize> = HashMap::new();
     let mut reasons: Vec<Group> = Vec::new();
     let mut reason_index: HashMap<String, usize> = HashMap::new();
-    // Reasons are shared strings: normalise each distinct one once, keyed by its address.
-    let mut normalised: HashMap<usize, usize> = HashMap::new();
-    let mut key = String::new();
+    // Normalised reasons are shared strings: most lookups are by address.
+    let mut reason_by_key: HashMap<*const u8, usize> = HashMap::new();
     let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
     let mut messages = 0;
     let mut recipients = 0;
     // Per entry: (domain group, reason group, recipients, delayed) seen so far.
     let mut seen: Vec<(usize, usize, u64, bool)> = Vec::new();
+    let mut domains_done: Vec<usize> = Vec::new();
+    let mut reasons_done: Vec<usize> = Vec::new();
 
     for (index, entry) in entries.iter().enumerate() {
         seen.clear();
@@ -123,23 +125,15 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                 domains.len() - 1
             });
             let r = match &recipient.reason {
-                Some(reason) => {
-                    let ptr = std::sync::Arc::as_ptr(reason) as *const u8 as usize;
-                    *normalised.entry(ptr).or_insert_with(|| {
-                        normalise_into(reason, &mut key);
-                        match reason_index.get(key.as_str()) {
-                            Some(&r) => r,
-                            None => {
-                                let mut group = Group::new(key.clone());
-                                group.example = Some(reason.to_string());
-                                reasons.push(group);
-                                reason_index.insert(key.clone(), reasons.len() - 1);
-                                reasons.len() - 1
-                            }
-                        }
+                Some(reason) => *reason_by_key.entry(Arc::as_ptr(reason.key()).cast::<u8>()).or_insert_with(|| {
+                    *reason_index.entry_ref(&**reason.key()).or_insert_with(|| {
+                        let mut group = Group::new(reason.key().to_string());
+                        group.example = Some(reason.text().to_string());
+                        reasons.push(group);
+                        reasons.len() - 1
                     })
-                }
-                None => *reason_index.entry(String::new()).or_insert_with(|| {
+                }),
+                None => *reason_index.entry_ref("").or_insert_with(|| {
                     reasons.push(Group::new(String::new()));
                     reasons.len() - 1
                 }),
@@ -160,17 +154,14 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
         messages += entry.messages;
         let age = entry.age(now).map(|a| a.num_seconds());
         // A message counts once per domain and once per reason, however many recipients.
-        let mut domains_done: Vec<usize> = Vec::new();
-        let mut reasons_done: Vec<usize> = Vec::new();
+        domains_done.clear();
+        reasons_done.clear();
         for &(d, r, _, _) in &seen {
             *pairs.entry((d, r)).or_default() += entry.messages;
             if !domains_done.contains(&d) {
                 domains_done.push(d);
                 let (count, delayed) = totals(&seen, |(sd, _, _, _)| *sd == d);
                 domains[d].add(index, entry, count, delayed, age);
-                if domains[d].example.is_none() {
-                    domains[d].example = seen.iter().find(|s| s.0 == d).and_then(|s| reasons[s.1].example.clone());
-                }
             }
             if !reasons_done.contains(&r) {
                 reasons_done.push(r);
@@ -222,6 +213,7 @@ mod tests {
 
     use super::*;
     use crate::queue::entry::Recipient;
+    use crate::queue::reason::Reason;
 
     fn entry(id: &str, age_min: i64, now: DateTime<Utc>, rcpts: &[(&str, Option<&str>)]) -> QueueEntry {
         QueueEntry {
@@ -235,7 +227,7 @@ mod tests {
                 .map(|(a, r)| Recipient {
                     address: (*a).into(),
                     domain: Arc::from(crate::queue::entry::domain_of(a)),
-                    reason: r.map(Arc::from),
+                    reason: r.map(Reason::new),
                     delivered: false,
                 })
                 .collect(),

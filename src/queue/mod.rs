@@ -12,6 +12,7 @@ pub mod findings;
 pub mod group;
 pub mod intern;
 pub mod lines;
+pub mod parallel;
 pub mod parsed;
 pub mod postfix_json;
 pub mod postfix_text;

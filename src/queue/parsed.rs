@@ -30,6 +30,15 @@ impl Skipped {
     }
 }
 
+impl Skipped {
+    /// Adds the lines `later` skipped further on in the same listing.
+    pub fn merge(&mut self, later: Skipped) {
+        self.count += later.count;
+        let room = SAMPLES.saturating_sub(self.samples.len());
+        self.samples.extend(later.samples.into_iter().take(room));
+    }
+}
+
 /// A parsed queue listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Parsed {

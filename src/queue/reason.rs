@@ -1,5 +1,54 @@
 //! Normalised delay reasons: one failure reads the same for every message it holds up.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
+use serde::{Serialize, Serializer};
+
+/// A delay reason as the MTA wrote it, with its normalised form (see [`normalise`]); reads as
+/// the text it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    text: Arc<str>,
+    key: Arc<str>,
+}
+
+impl Reason {
+    /// The reason `text`, normalised now; [`Interner::reason`](super::intern::Interner::reason)
+    /// shares both strings between recipients.
+    pub fn new(text: &str) -> Reason {
+        Reason { text: Arc::from(text), key: Arc::from(normalise(text)) }
+    }
+
+    pub(super) fn from_parts(text: Arc<str>, key: Arc<str>) -> Reason {
+        Reason { text, key }
+    }
+
+    /// The reason as the MTA wrote it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The normalised form, what groups reasons together.
+    pub fn key(&self) -> &Arc<str> {
+        &self.key
+    }
+}
+
+impl Deref for Reason {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
 /// Reasons longer than this (in characters) are cut in the normalised form.
 const MAX_CHARS: usize = 400;
 

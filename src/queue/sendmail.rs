@@ -13,7 +13,7 @@
 //! this run.
 
 use std::io::BufRead;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -23,6 +23,7 @@ use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parsed::Parsed;
+use super::reason::Reason;
 use super::time::parse_yearless;
 
 static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
@@ -49,7 +50,7 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
     let mut parsed = Parsed::new(Format::Sendmail);
     let mut interner = Interner::default();
     let mut current: Option<QueueEntry> = None;
-    let mut reason: Option<Arc<str>> = None;
+    let mut reason: Option<Reason> = None;
     let mut submission = false;
     for_each_line(reader, |number, line| {
         let trimmed = line.trim();
@@ -90,7 +91,7 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
             return;
         };
         if trimmed.starts_with('(') && trimmed.ends_with(')') && trimmed.len() >= 2 {
-            reason = Some(interner.get(trimmed[1..trimmed.len() - 1].trim()));
+            reason = Some(interner.reason(trimmed[1..trimmed.len() - 1].trim()));
         } else if line.starts_with(char::is_whitespace) && !trimmed.contains(char::is_whitespace) {
             entry.recipients.push(Recipient {
                 domain: interner.get(&domain_of(trimmed)),
