@@ -40,27 +40,37 @@ const REASONS: &[&str] = &[
     "host mx{n}.{d}[198.51.100.{n}] said: 452-4.2.2 The email account that you tried to reach is over quota. 452 4.2.2 https://support.example/?p=OverQuotaTemp q{n}si{n}pgt.{n} - gsmtp (in reply to RCPT TO command)",
 ];
 
-/// Writes `messages` postqueue -j lines to `path`: 500 domains with a skewed distribution,
-/// 1 to 3 recipients, arrivals over the last six days, most deferred with a reason.
-fn generate(path: &Path, messages: usize) -> std::io::Result<u64> {
-    let mut out = BufWriter::new(File::create(path)?);
+/// Writes the same `messages` as `postqueue -j` lines to `json` and as `postqueue -p` text to
+/// `text`: 500 domains with a skewed distribution, 1 to 3 recipients, arrivals over the last
+/// six days, most deferred with a reason.
+fn generate(json: &Path, text: &Path, messages: usize) -> std::io::Result<(u64, u64)> {
+    let mut out = BufWriter::new(File::create(json)?);
+    let mut mailq = BufWriter::new(File::create(text)?);
+    writeln!(mailq, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------")?;
     let mut rng = Rng(0x2545_F491_4F6C_DD1D);
     let now = Utc::now().timestamp();
     for i in 0..messages {
         // Skewed: a few domains hold most of the queue.
         let d = (rng.below(500) * rng.below(500) / 500) as usize;
         let domain = format!("domain{d}.example");
-        let queue = match rng.below(20) {
-            0 => "active",
-            1 => "hold",
-            2 => "incoming",
-            _ => "deferred",
+        let (queue, mark) = match rng.below(20) {
+            0 => ("active", "*"),
+            1 => ("hold", "!"),
+            2 => ("incoming", ""),
+            _ => ("deferred", ""),
         };
         let reason_template = REASONS[(d + rng.below(2) as usize) % REASONS.len()];
+        let (arrival, size, sender) = (now - rng.below(6 * 86_400) as i64, 500 + rng.below(100_000), rng.below(100));
+        let stamp = chrono::DateTime::from_timestamp(arrival, 0).expect("a valid time").format("%a %b %e %H:%M:%S");
+        writeln!(mailq, "4Jgt{i:011X}{mark:1} {size:>8} {stamp}  sender{sender}@example.com")?;
         let recipients: Vec<String> = (0..1 + rng.below(2))
             .map(|_| {
                 let n = rng.below(1000);
                 let reason = reason_template.replace("{n}", &n.to_string()).replace("{d}", &domain);
+                if queue == "deferred" {
+                    let _ = writeln!(mailq, "({reason})");
+                }
+                let _ = writeln!(mailq, "{:41}user{n}@{domain}", "");
                 if queue == "deferred" {
                     format!(r#"{{"address": "user{n}@{domain}", "delay_reason": "{reason}"}}"#)
                 } else {
@@ -68,17 +78,17 @@ fn generate(path: &Path, messages: usize) -> std::io::Result<u64> {
                 }
             })
             .collect();
+        writeln!(mailq)?;
         writeln!(
             out,
-            r#"{{"queue_name": "{queue}", "queue_id": "4Jgt{i:011X}", "arrival_time": {}, "message_size": {}, "forced_expire": false, "sender": "sender{}@example.com", "recipients": [{}]}}"#,
-            now - rng.below(6 * 86_400) as i64,
-            500 + rng.below(100_000),
-            rng.below(100),
+            r#"{{"queue_name": "{queue}", "queue_id": "4Jgt{i:011X}", "arrival_time": {arrival}, "message_size": {size}, "forced_expire": false, "sender": "sender{sender}@example.com", "recipients": [{}]}}"#,
             recipients.join(", ")
         )?;
     }
+    writeln!(mailq, "-- {} Kbytes in {messages} Requests.", messages * 50)?;
     out.flush()?;
-    Ok(std::fs::metadata(path)?.len())
+    mailq.flush()?;
+    Ok((std::fs::metadata(json)?.len(), std::fs::metadata(text)?.len()))
 }
 
 /// CPU time (user + system) this process has used, from /proc/self/stat; on a loaded machine
@@ -169,8 +179,14 @@ fn main() -> std::io::Result<()> {
     let dir = std::env::temp_dir().join(format!("mailwiz-bench-queue-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("postqueue-j.jsonl");
-    let size = generate(&path, messages)?;
-    println!("queue: {messages} messages, {:.1} MB of postqueue -j at {}", size as f64 / 1e6, path.display());
+    let text_path = dir.join("postqueue-p.txt");
+    let (size, text_size) = generate(&path, &text_path, messages)?;
+    println!(
+        "queue: {messages} messages, {:.1} MB of postqueue -j, {:.1} MB of postqueue -p, in {}",
+        size as f64 / 1e6,
+        text_size as f64 / 1e6,
+        dir.display()
+    );
     let rss_before = peak_rss_kib("self");
 
     let now = Utc::now();
@@ -229,6 +245,20 @@ fn main() -> std::io::Result<()> {
         "mailwiz: best of {REPEATS} further passes: load {:.0} ms, group + findings {:.0} ms",
         best_load.as_secs_f64() * 1e3,
         best_group.as_secs_f64() * 1e3
+    );
+
+    let mut best_text = Duration::MAX;
+    let mut text_entries = 0;
+    for _ in 0..REPEATS {
+        let start = Instant::now();
+        let parsed = parse_reader(BufReader::with_capacity(256 * 1024, File::open(&text_path)?), None, now)
+            .expect("the listing is recognised");
+        best_text = best_text.min(start.elapsed());
+        text_entries = parsed.entries.len();
+    }
+    println!(
+        "mailwiz: postqueue -p text of the same queue: load {:.0} ms (best of {REPEATS}), {text_entries} entries",
+        best_text.as_secs_f64() * 1e3
     );
 
     match with_jq.then(|| run_jq(&path)).flatten() {

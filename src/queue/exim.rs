@@ -21,6 +21,7 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
+use super::parallel::{Batch, Cut, parse_in_batches};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::{parse_duration, parse_size};
@@ -39,13 +40,25 @@ pub(crate) fn is_header_line(line: &str) -> bool {
     HEADER.is_match(line)
 }
 
-/// Reads `exim -bp` output; ages are counted back from `now`. Ages or sizes that are not
+/// Reads `exim -bp` output, on every core for a large queue; ages are counted back from `now`. Ages or sizes that are not
 /// numbers (test harnesses print `TTT`/`sss`) leave arrival or size unknown.
 pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
     let mut parsed = Parsed::new(Format::Exim);
-    let mut interner = Interner::default();
+    // Messages are separated by blank lines, so a batch may start after any of them.
+    parse_in_batches(
+        reader,
+        Cut::BlankLine,
+        Interner::default,
+        |interner, batch| parse_batch(interner, batch, now),
+        |part| parsed.append(part),
+    );
+    parsed
+}
+
+fn parse_batch(interner: &mut Interner, batch: &Batch, now: DateTime<Utc>) -> Parsed {
+    let mut parsed = Parsed::new(Format::Exim);
     let mut current: Option<QueueEntry> = None;
-    for_each_line(reader, |number, line| {
+    for_each_line(&batch.bytes[..], |n, line| {
         if line.trim().is_empty() {
             parsed.entries.extend(current.take());
             return;
@@ -73,7 +86,7 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
                     delivered: caps.get(1).is_some(),
                 });
             }
-            _ => parsed.skipped.add(number, line),
+            _ => parsed.skipped.add(batch.line(n), line),
         }
     });
     parsed.entries.extend(current);

@@ -23,12 +23,21 @@ pub struct Batch {
     pub bytes: Vec<u8>,
 }
 
-/// Calls `parse(state, batch)` on every batch of `reader`, on up to one worker thread per
-/// core, each worker with its own `state` from `init`, and hands the results to `each` in
-/// input order as they come, so a result's memory is reused before the last batch is read.
+impl Batch {
+    /// The number in the whole input of the batch's line `n` (1-based).
+    pub fn line(&self, n: usize) -> usize {
+        self.first_line + n - 1
+    }
+}
+
+/// Calls `parse(state, batch)` on every batch of `reader` (cut as `cut` says), on up to one
+/// worker thread per core, each worker with its own `state` from `init`, and hands the results
+/// to `each` in input order as they come, so a result's memory is reused before the last
+/// batch is read.
 /// A read error ends the input like its end.
 pub fn parse_in_batches<R, S, T>(
     reader: R,
+    cut: Cut,
     init: impl Fn() -> S + Sync,
     parse: impl Fn(&mut S, &Batch) -> T + Sync,
     mut each: impl FnMut(T),
@@ -36,7 +45,7 @@ pub fn parse_in_batches<R, S, T>(
     R: BufRead,
     T: Send,
 {
-    let mut batches = Batches { reader, next_line: 1, done: false };
+    let mut batches = Batches { reader, cut, next_line: 1, done: false };
     let workers = workers();
     let Some(first) = batches.next() else {
         return;
@@ -105,9 +114,35 @@ fn workers() -> usize {
     thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
 }
 
+/// Where a batch may end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// After any line: one record per line.
+    Line,
+    /// After a blank line: records of several lines, separated by blank lines.
+    BlankLine,
+}
+
+impl Cut {
+    /// True when a batch holding `bytes` may end there.
+    fn may_end(self, bytes: &[u8]) -> bool {
+        let Some(body) = bytes.strip_suffix(b"\n") else {
+            return false;
+        };
+        match self {
+            Cut::Line => true,
+            Cut::BlankLine => {
+                let last = memchr::memrchr(b'\n', body).map_or(body, |i| &body[i + 1..]);
+                last.iter().all(u8::is_ascii_whitespace)
+            }
+        }
+    }
+}
+
 /// The batches of a reader, in order.
 struct Batches<R> {
     reader: R,
+    cut: Cut,
     next_line: usize,
     done: bool,
 }
@@ -138,8 +173,8 @@ impl<R: BufRead> Iterator for Batches<R> {
                 }
             }
         }
-        if !self.done && !bytes.ends_with(b"\n") {
-            // Finish the line the batch stopped in.
+        // Finish the line, or the record, the batch stopped in.
+        while !self.done && !self.cut.may_end(&bytes) {
             match self.reader.read_until(b'\n', &mut bytes) {
                 Ok(0) | Err(_) => self.done = true,
                 Ok(_) => {}
@@ -170,6 +205,7 @@ mod tests {
         let mut seen = Vec::new();
         parse_in_batches(
             reader,
+            Cut::Line,
             || (),
             |_, batch| {
                 let text = String::from_utf8(batch.bytes.clone()).expect("test input is UTF-8");
@@ -199,6 +235,25 @@ mod tests {
         let seen = collect(text.as_bytes());
         assert_eq!(seen.last(), Some(&(9_001, "last line".to_string())));
         assert!(collect(&b""[..]).is_empty());
+    }
+
+    #[test]
+    fn records_separated_by_blank_lines_stay_whole() {
+        let text: String = (1..=20_000).map(|n| format!("record {n}\n  part of {n}\n\n")).collect();
+        let mut batches = 0;
+        parse_in_batches(
+            BufReader::with_capacity(777, text.as_bytes()),
+            Cut::BlankLine,
+            || (),
+            |_, batch| {
+                let text = std::str::from_utf8(&batch.bytes).expect("test input is UTF-8");
+                assert!(text.starts_with("record ") && text.ends_with("\n\n"), "a batch holds whole records");
+                let first: usize = text["record ".len()..text.find('\n').unwrap()].parse().unwrap();
+                assert_eq!(batch.first_line, 3 * (first - 1) + 1);
+            },
+            |()| batches += 1,
+        );
+        assert!(batches > 1, "{batches} batch(es)");
     }
 
     /// Fails after `left` bytes, as a disk or pipe can.

@@ -53,6 +53,12 @@ impl Parsed {
         Parsed { format, entries: Vec::new(), skipped: Skipped::default() }
     }
 
+    /// Adds the entries and skipped lines of a later part of the same listing.
+    pub fn append(&mut self, later: Parsed) {
+        self.entries.extend(later.entries);
+        self.skipped.merge(later.skipped);
+    }
+
     /// How many messages the entries stand for.
     pub fn message_count(&self) -> u64 {
         self.entries.iter().map(|e| e.messages).sum()

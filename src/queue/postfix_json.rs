@@ -14,8 +14,8 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
-use super::parallel::{Batch, parse_in_batches};
-use super::parsed::{Parsed, Skipped};
+use super::parallel::{Batch, Cut, parse_in_batches};
+use super::parsed::Parsed;
 
 #[derive(Deserialize)]
 struct RawMessage<'a> {
@@ -43,27 +43,23 @@ struct RawRecipient<'a> {
 /// object are counted and skipped.
 pub fn parse<R: BufRead>(reader: R) -> Parsed {
     let mut parsed = Parsed::new(Format::PostfixJson);
-    parse_in_batches(reader, Interner::default, parse_batch, |(entries, skipped)| {
-        parsed.entries.extend(entries);
-        parsed.skipped.merge(skipped);
-    });
+    parse_in_batches(reader, Cut::Line, Interner::default, parse_batch, |part| parsed.append(part));
     parsed
 }
 
-fn parse_batch(interner: &mut Interner, batch: &Batch) -> (Vec<QueueEntry>, Skipped) {
-    let mut entries = Vec::new();
-    let mut skipped = Skipped::default();
-    for_each_line(&batch.bytes[..], |number, line| {
+fn parse_batch(interner: &mut Interner, batch: &Batch) -> Parsed {
+    let mut parsed = Parsed::new(Format::PostfixJson);
+    for_each_line(&batch.bytes[..], |n, line| {
         let line = line.trim();
         if line.is_empty() {
             return;
         }
         match serde_json::from_str::<RawMessage>(line).ok().and_then(|raw| to_entry(raw, interner)) {
-            Some(entry) => entries.push(entry),
-            None => skipped.add(batch.first_line + number - 1, line),
+            Some(entry) => parsed.entries.push(entry),
+            None => parsed.skipped.add(batch.line(n), line),
         }
     });
-    (entries, skipped)
+    parsed
 }
 
 fn to_entry(raw: RawMessage, interner: &mut Interner) -> Option<QueueEntry> {

@@ -22,12 +22,13 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
+use super::parallel::{Batch, Cut, parse_in_batches};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::parse_yearless;
 
 static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([0-9A-Za-z]{5,})([*!]?)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})(?:\s+(\S.*?))?\s*$")
+    Regex::new(r"^([0-9A-Za-z]{5,})([*!]?)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})(?:\s+(.*))?$")
         .expect("valid regex")
 });
 
@@ -43,13 +44,26 @@ pub(crate) fn is_entry_line(line: &str) -> bool {
     ENTRY.is_match(line)
 }
 
-/// Reads Postfix queue text; arrival times take their year from `now` (see [`parse_yearless`]).
+/// Reads Postfix queue text, on every core for a large queue; arrival times take their year
+/// from `now` (see [`parse_yearless`]).
 pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
     let mut parsed = Parsed::new(Format::PostfixText);
-    let mut interner = Interner::default();
+    // Entries are separated by blank lines, so a batch may start after any of them.
+    parse_in_batches(
+        reader,
+        Cut::BlankLine,
+        Interner::default,
+        |interner, batch| parse_batch(interner, batch, now),
+        |part| parsed.append(part),
+    );
+    parsed
+}
+
+fn parse_batch(interner: &mut Interner, batch: &Batch, now: DateTime<Utc>) -> Parsed {
+    let mut parsed = Parsed::new(Format::PostfixText);
     let mut current: Option<QueueEntry> = None;
     let mut reason: Option<Reason> = None;
-    for_each_line(reader, |number, line| {
+    for_each_line(&batch.bytes[..], |n, line| {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             parsed.entries.extend(current.take());
@@ -59,7 +73,10 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
             parsed.entries.extend(current.take());
             return;
         }
-        if let Some(caps) = ENTRY.captures(line) {
+        // Only entry lines start with a letter or digit: the others need no regex.
+        if line.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && let Some(caps) = ENTRY.captures(line)
+        {
             parsed.entries.extend(current.take());
             reason = None;
             let queue = match &caps[2] {
@@ -72,14 +89,14 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
                 queue,
                 arrival: parse_yearless(&caps[4], now),
                 size: caps[3].parse().ok(),
-                sender: caps.get(5).map_or("", |m| m.as_str()).to_string(),
+                sender: caps.get(5).map_or("", |m| m.as_str().trim()).to_string(),
                 recipients: Vec::new(),
                 messages: 1,
             });
             return;
         }
         let Some(entry) = current.as_mut() else {
-            parsed.skipped.add(number, line);
+            parsed.skipped.add(batch.line(n), line);
             return;
         };
         if trimmed.starts_with('(') && trimmed.ends_with(')') && trimmed.len() >= 2 {
@@ -92,7 +109,7 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
                 delivered: false,
             });
         } else {
-            parsed.skipped.add(number, line);
+            parsed.skipped.add(batch.line(n), line);
         }
     });
     parsed.entries.extend(current);
@@ -102,6 +119,33 @@ pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_large_listing_keeps_reasons_order_and_the_numbers_of_bad_lines() {
+        let mut text = String::from("-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
+        let mut bad_lines = Vec::new();
+        for i in 0..12_000 {
+            if i % 4_000 == 7 {
+                text.push_str("garbage between entries\n");
+                bad_lines.push(text.lines().count());
+            }
+            text.push_str(&format!("A{i:09X}     802 Wed Jan 10 00:32:03  sender{i}@example.test\n"));
+            text.push_str(&format!("(connect to mx.d{i}.example[192.0.2.1]:25: Connection timed out)\n"));
+            text.push_str(&format!("{:41}user@d{i}.example\n\n", ""));
+        }
+        text.push_str("-- 9600 Kbytes in 12000 Requests.\n");
+        let parsed = parse(text.as_bytes(), Utc::now());
+        assert_eq!(parsed.entries.len(), 12_000);
+        assert_eq!(parsed.skipped.samples.iter().map(|(line, _)| *line).collect::<Vec<_>>(), bad_lines);
+        for (i, entry) in parsed.entries.iter().enumerate() {
+            assert_eq!(entry.id, format!("A{i:09X}"));
+            assert_eq!(entry.sender, format!("sender{i}@example.test"));
+            let recipient = &entry.recipients[0];
+            assert_eq!(&*recipient.domain, format!("d{i}.example"));
+            let reason = recipient.reason.as_deref().unwrap();
+            assert_eq!(reason, format!("connect to mx.d{i}.example[192.0.2.1]:25: Connection timed out"));
+        }
+    }
 
     #[test]
     fn reads_markers_reasons_and_recipients() {
