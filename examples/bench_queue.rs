@@ -10,7 +10,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mailwiz::config::Config;
+use mailwiz::context::Context;
 use mailwiz::queue::{Format, Lifetime, Loaded, analyse, parse_reader};
+use mailwiz::session::{Journal, Session};
+use mailwiz::tui::{App, Cmd, Msg, render_to_string, update};
+use mailwiz::wizard::job::run_collect;
 
 /// Further passes timed after the first, to report the best.
 const REPEATS: usize = 4;
@@ -134,6 +140,43 @@ fn peak_rss_kib(_pid: &str) -> Option<u64> {
 
 fn mib(kib: Option<u64>) -> String {
     kib.map_or_else(|| "n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+}
+
+/// Step 1 of the wizard on the queue: loading it through the step's job, drawing a frame and
+/// moving the cursor.
+fn step1_figures(path: &Path) {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    runtime.block_on(async {
+        let mut config = Config::default();
+        config.queue.file = Some(path.to_path_buf());
+        let mut app = App::new(Context::new(config), Session::new(Journal::in_memory()));
+        update(&mut app, Msg::Resize(120, 40));
+        let start = Instant::now();
+        for cmd in update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
+            if let Cmd::Spawn(job) = cmd {
+                for event in run_collect(job, app.ctx.clone()).await {
+                    update(&mut app, Msg::Job(event));
+                }
+            }
+        }
+        let loaded = start.elapsed();
+        let frames = 200;
+        let start = Instant::now();
+        for _ in 0..frames {
+            std::hint::black_box(render_to_string(&app, 120, 40));
+        }
+        let per_frame = start.elapsed() / frames;
+        let start = Instant::now();
+        for _ in 0..frames {
+            update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
+            std::hint::black_box(render_to_string(&app, 120, 40));
+        }
+        let per_key = start.elapsed() / frames;
+        println!(
+            "step 1: queue loaded and shown in {:.0} ms; {per_frame:?} per 120x40 frame, {per_key:?} per Down and frame",
+            loaded.as_secs_f64() * 1e3
+        );
+    });
 }
 
 /// The same grouping in jq: messages per recipient domain, and per reason with digits masked.
@@ -260,6 +303,8 @@ fn main() -> std::io::Result<()> {
         "mailwiz: postqueue -p text of the same queue: load {:.0} ms (best of {REPEATS}), {text_entries} entries",
         best_text.as_secs_f64() * 1e3
     );
+
+    step1_figures(&path);
 
     match with_jq.then(|| run_jq(&path)).flatten() {
         _ if !with_jq => {}
