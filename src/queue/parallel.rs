@@ -1,5 +1,5 @@
-//! Work on a large queue spread over every core: parsing batches of whole lines of a listing,
-//! and mapping chunks of a slice; results come back in input order.
+//! Parsing a large listing on every core: the input is cut into batches of whole records,
+//! worker threads parse them, and the results come back in input order.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, ErrorKind};
@@ -33,8 +33,7 @@ impl Batch {
 /// Calls `parse(state, batch)` on every batch of `reader` (cut as `cut` says), on up to one
 /// worker thread per core, each worker with its own `state` from `init`, and hands the results
 /// to `each` in input order as they come, so a result's memory is reused before the last
-/// batch is read.
-/// A read error ends the input like its end.
+/// batch is read. A read error ends the input like its end.
 pub fn parse_in_batches<R, S, T>(
     reader: R,
     cut: Cut,
@@ -89,24 +88,6 @@ pub fn parse_in_batches<R, S, T>(
         drop(batch_tx);
         result_rx.iter().for_each(arrived);
     });
-}
-
-/// Calls `map` on consecutive chunks of `items`, on one thread per core when there are at
-/// least `min_chunk` items for each; returns the results in order.
-pub fn map_chunks<T: Sync, U: Send>(items: &[T], min_chunk: usize, map: impl Fn(&[T]) -> U + Sync) -> Vec<U> {
-    let workers = workers().min(items.len() / min_chunk.max(1)).max(1);
-    if workers == 1 {
-        return vec![map(items)];
-    }
-    let map = &map;
-    thread::scope(|scope| {
-        let handles: Vec<_> =
-            items.chunks(items.len().div_ceil(workers)).map(|chunk| scope.spawn(move || map(chunk))).collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-            .collect()
-    })
 }
 
 /// Worker threads to use: one per core, up to [`MAX_WORKERS`].
