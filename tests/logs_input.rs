@@ -94,6 +94,21 @@ fn gzip_rotated_logs_and_globs_are_read_together() {
 }
 
 #[test]
+fn the_domain_is_found_in_any_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let mixed = LOG.replacen("bank.example", "Bank.Example", 3).replace("bank.example", "BANK.example");
+    let log = write(dir.path(), "mail.log", mixed.as_bytes());
+    let output = mailwiz(&["logs", &log, "--domain", "bank.example", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["attempts"], 2, "{json}");
+    let recipients: Vec<&str> =
+        json["latest"].as_array().unwrap().iter().map(|r| r["recipient"].as_str().unwrap()).collect();
+    assert_eq!(recipients, ["a@Bank.Example", "c@BANK.example"]);
+    assert!(!mixed.contains("bank.example"));
+}
+
+#[test]
 fn json_shape_and_readable_output() {
     let dir = tempfile::tempdir().unwrap();
     let log = write(dir.path(), "mail.log", LOG.as_bytes());

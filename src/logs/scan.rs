@@ -68,12 +68,12 @@ pub fn scan(
     let finders = match filter {
         Some(filter) if parser.line_local() => {
             let mut needles = filter.needles();
-            needles.extend(parser.always().iter().map(|s| s.as_bytes().to_vec()));
+            needles.extend(parser.always().iter().map(|s| s.to_ascii_lowercase().into_bytes()));
             Some(filter::finders(&needles))
         }
         _ => None,
     };
-    let mut state = State { parser, filter, report, sink, out: Vec::new(), lines: 0 };
+    let mut state = State { parser, filter, report, sink, out: Vec::new(), lines: 0, folded: Vec::new() };
     let mut buf = vec![0u8; BLOCK];
     let mut filled = 0usize;
     let mut discarding = false;
@@ -158,6 +158,8 @@ struct State<'a> {
     out: Vec<LogRecord>,
     /// Lines before the current position.
     lines: u64,
+    /// The current block in lower case, for the prefilter.
+    folded: Vec<u8>,
 }
 
 impl State<'_> {
@@ -175,12 +177,18 @@ impl State<'_> {
         }
     }
 
-    /// Parses only the lines of `block` holding one of the needles; counts the others.
+    /// Parses only the lines of `block` holding one of the (lower-case) needles, in any case;
+    /// counts the others.
     fn filtered_block(&mut self, block: &[u8], finders: &[Finder<'static>]) {
+        // One pass folding the block to lower case costs less than a search per case variant,
+        // and finds `Bank.Example` too.
+        self.folded.clear();
+        self.folded.extend_from_slice(block);
+        self.folded.make_ascii_lowercase();
         let mut starts: Vec<usize> = Vec::new();
         for finder in finders {
             let mut last_line_end = 0;
-            for hit in finder.find_iter(block) {
+            for hit in finder.find_iter(&self.folded) {
                 if hit < last_line_end {
                     continue;
                 }
