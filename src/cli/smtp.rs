@@ -13,6 +13,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
+use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::target::{self, HostPort};
@@ -21,7 +22,7 @@ use crate::smtp::target::{self, HostPort};
 pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
     let default_port = if args.tls { session::IMPLICIT_TLS_PORT } else { ctx.config.port };
     let target = target::parse_host_port(&args.host, default_port).map_err(CliError::Input)?;
-    let request = probe_request(&args, ctx);
+    let request = probe_request(&args, ctx).await;
     let probing =
         args.ehlo.is_some() || args.from.is_some() || args.to.is_some() || args.starttls || args.quit_after.is_some();
     if probing {
@@ -31,9 +32,9 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
     }
 }
 
-fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
+async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
     ProbeRequest {
-        ehlo: args.ehlo.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "localhost".into()),
+        ehlo: ehlo_name(ctx, args.ehlo.as_deref()).await,
         from: args.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
         to: args.to.clone().or_else(|| ctx.config.to.clone()),
         starttls: args.starttls,

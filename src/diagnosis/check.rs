@@ -18,13 +18,13 @@ use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
 use crate::dns::dnsbl_zones::ZoneList;
 use crate::dns::identity::{IdentityReport, check_identity};
 use crate::dns::mail_name;
-use crate::dns::mta_helo::mta_helo;
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
 use crate::session::{Finding, Identity, Target};
 use crate::smtp::connection::Outcome;
+use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 
 /// The envelope of the SMTP probes.
@@ -228,13 +228,10 @@ fn about_domain(finding: &Finding, domain: &str) -> bool {
     finding.arg("domain").is_none_or(|d| d.eq_ignore_ascii_case(domain))
 }
 
-/// EHLO name: `--helo`, else the local MTA's; envelope: the options, the config, else the null
+/// EHLO name: see [`ehlo_name`]; envelope: the options, the config, else the null
 /// sender and the target's address or its postmaster (which RFC 5321 requires to exist).
 async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -> ProbeRequest {
-    let ehlo = match &ctx.config.helo {
-        Some(helo) => helo.clone(),
-        None => mta_helo(ctx.config.timeout()).await.map(|m| m.name).unwrap_or_else(|| "localhost".into()),
-    };
+    let ehlo = ehlo_name(ctx, None).await;
     let to = options
         .to
         .clone()

@@ -2,6 +2,7 @@
 //! probe and the reply explainer.
 
 pub mod connection;
+pub mod ehlo_name;
 pub mod explain;
 pub mod probe;
 pub mod reply;

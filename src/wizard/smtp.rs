@@ -12,6 +12,7 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus
 use crate::context::Context;
 use crate::session::{Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};
+use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
 use crate::smtp::target::HostPort;
@@ -61,20 +62,26 @@ impl SmtpStep {
         self.push(Row::new(Tone::Dim, format!("* {}", text.into())));
     }
 
+    /// The probe's request; its EHLO name is left for [`SmtpStep::with_ehlo_name`] to find in
+    /// the job, since finding it may ask the local MTA.
     fn probe_request(session: &Session, ctx: &Context) -> ProbeRequest {
-        let helo = session.identity.helo.clone().or_else(|| ctx.config.helo.clone());
         let to = ctx.config.to.clone().or_else(|| {
             let target = session.target.as_ref()?;
             Some(target.address.clone().unwrap_or_else(|| format!("postmaster@{}", target.domain)))
         });
         ProbeRequest {
-            ehlo: helo.unwrap_or_else(|| "localhost".into()),
+            ehlo: String::new(),
             from: ctx.config.from.clone().unwrap_or_default(),
             to,
             starttls: true,
             quit_after: None,
             implicit_tls: false,
         }
+    }
+
+    /// `request` with the EHLO name: the session's HELO name, else [`ehlo_name`]'s choice.
+    async fn with_ehlo_name(ctx: &Context, chosen: Option<String>, request: ProbeRequest) -> ProbeRequest {
+        ProbeRequest { ehlo: ehlo_name(ctx, chosen.as_deref()).await, ..request }
     }
 
     /// Starts the console job if none runs; returns its spawn effect.
@@ -87,7 +94,8 @@ impl SmtpStep {
             drop(tx);
         }
         let (tx, rx) = mpsc::channel(64);
-        let options = ConsoleOptions {
+        let chosen = session.identity.helo.clone();
+        let mut options = ConsoleOptions {
             port: ctx.config.port,
             probe: SmtpStep::probe_request(session, ctx),
             mx: session.mx.clone(),
@@ -98,6 +106,7 @@ impl SmtpStep {
             None => "SMTP console".to_string(),
         };
         let job = Job::new(StepId::Smtp, label, move |jc| async move {
+            options.probe = SmtpStep::with_ehlo_name(&jc.ctx, chosen, options.probe).await;
             let (events_tx, mut events_rx) = mpsc::unbounded_channel();
             let run = console::run(jc.ctx.clone(), options, start, rx, events_tx, jc.cancel.clone());
             let forward = async {
@@ -153,9 +162,11 @@ impl SmtpStep {
             session.mx.clone()
         };
         let count: usize = mx.iter().map(|m| m.addresses.len().max(1)).sum();
-        self.note(format!("probing {count} address(es): EHLO {} → STARTTLS → MAIL → RCPT → RSET → QUIT", request.ehlo));
+        self.note(format!("probing {count} address(es): EHLO → STARTTLS → MAIL → RCPT → RSET → QUIT"));
         let port = ctx.config.port;
+        let chosen = session.identity.helo.clone();
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
+            let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
             let mx = resolve_missing(&jc.ctx, mx, port).await;
             let results = tokio::select! {
                 () = jc.cancel.cancelled() => Vec::new(),
