@@ -126,3 +126,25 @@ async fn variants_of_the_world_are_data() {
     assert_eq!(mx1, b"554 5.7.1 No thanks\r\n");
     assert!(World::from_toml("[identity]\nip = \"not an ip\"\nhelo = \"h\"\n").is_err());
 }
+
+#[tokio::test]
+async fn every_bundled_block_list_passes_its_self_test_in_the_demo() {
+    let ctx = demo_ctx().await;
+    let resolver = Resolver::from_context(&ctx).unwrap();
+    let zones = mailwiz::dns::dnsbl_zones::ZoneList::bundled().zones;
+    let tests = mailwiz::dns::dnsbl::self_test(&resolver, &zones, Duration::from_secs(10)).await;
+    assert_eq!(tests.len(), zones.len());
+    let broken: Vec<_> = tests.iter().filter_map(|t| t.problem.as_ref().map(|p| format!("{}: {p}", t.zone))).collect();
+    assert!(broken.is_empty(), "{broken:#?}");
+    // The demo's listing of our address stays as the world says.
+    let report = mailwiz::dns::dnsbl::check(
+        &resolver,
+        &mailwiz::dns::dnsbl::Subject::parse("203.0.113.5").unwrap(),
+        &zones,
+        Duration::from_secs(10),
+        mailwiz::dns::dnsbl::Exposure::Documentation,
+    )
+    .await;
+    let listed: Vec<&str> = report.listed().iter().map(|r| r.zone.as_str()).collect();
+    assert_eq!(listed, ["zen.spamhaus.org"]);
+}

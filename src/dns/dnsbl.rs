@@ -375,7 +375,8 @@ pub async fn self_test(resolver: &Resolver, zones: &[Zone], deadline: Duration) 
     futures::future::join_all(tests).await
 }
 
-fn test_subject(text: &str) -> Subject {
+/// The subject of a zone's test entry: an address, or a domain for domain lists.
+pub fn test_subject(text: &str) -> Subject {
     Subject::parse(text).unwrap_or_else(|_| Subject::Domain(text.to_ascii_lowercase()))
 }
 
