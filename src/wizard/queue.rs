@@ -471,34 +471,13 @@ fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueRepor
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
 }
 
-/// Splits `text` into lines of at most `width` characters at spaces (words longer than a line
+/// Splits `text` into lines of at most `width` columns at spaces (words longer than a line
 /// are cut).
 fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > width {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            lines.push(word.drain(..width).collect());
-        }
-        let word: String = word.into_iter().collect();
-        let needed =
-            if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    let options = textwrap::Options::new(width)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
 }
 
 /// The file name of a file source; a command as it is.

@@ -72,8 +72,13 @@ fn render_detail(frame: &mut Frame, area: Rect, app: &App, finding: &Finding) {
     if !finding.detail.is_empty() {
         lines.push(Line::styled(super::safe(&finding.detail), theme.tone(Tone::Dim)));
     }
+    // Evidence keeps its bar on every wrapped line, so one item reads as one.
+    let width = usize::from(area.width).saturating_sub(2).max(8);
+    let options = textwrap::Options::new(width).word_splitter(textwrap::WordSplitter::NoHyphenation);
     for evidence in &finding.evidence {
-        lines.push(Line::from(vec![Span::styled("│ ", theme.chrome()), Span::raw(super::safe(evidence))]));
+        for line in textwrap::wrap(&super::safe(evidence), &options) {
+            lines.push(Line::from(vec![Span::styled("│ ", theme.chrome()), Span::raw(line.into_owned())]));
+        }
     }
     if !finding.fix.is_empty() {
         lines.push(Line::from(vec![Span::styled("Fix: ", theme.tone(Tone::Ok)), Span::raw(super::safe(&finding.fix))]));
