@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use serde_json::{Map, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::session::{Finding, Severity};
 
@@ -36,17 +37,20 @@ pub fn exit_for(findings: &[Finding]) -> u8 {
 }
 
 /// Prints `{"command", "target", <fields>, "findings"}` as one line of JSON on stdout.
-pub fn print_json(command: &str, target: Value, fields: Value, findings: &[Finding]) {
-    let mut object = Map::new();
-    object.insert("command".into(), Value::from(command));
-    object.insert("target".into(), target);
-    if let Value::Object(fields) = fields {
-        object.extend(fields);
+/// `fields` is a JSON object or a struct; it is written as it is serialised, never held as a
+/// whole in memory (a queue of 100,000 messages is tens of MB of JSON).
+pub fn print_json(command: &str, target: Value, fields: impl Serialize, findings: &[Finding]) {
+    #[derive(Serialize)]
+    struct Output<'a, F> {
+        command: &'a str,
+        target: Value,
+        #[serde(flatten)]
+        fields: F,
+        findings: &'a [Finding],
     }
-    object.insert("findings".into(), serde_json::to_value(findings).expect("findings serialise"));
-    let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut out, &Value::Object(object));
-    let _ = writeln!(out);
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let _ = serde_json::to_writer(&mut out, &Output { command, target, fields, findings });
+    let _ = writeln!(out).and_then(|()| out.flush());
 }
 
 /// Writes readable output to stdout; a reader that went away (`| head`) is not an error worth a

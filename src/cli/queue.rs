@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use chrono::{Duration, Utc};
-use serde_json::json;
+use serde::Serialize;
 
 use super::args::{QueueArgs, QueueFormat};
 use super::output::{exit_for, findings_text, print_json};
@@ -11,7 +11,9 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::queue::group::bucket_labels;
 use crate::queue::time::format_age;
-use crate::queue::{Format, LoadRequest, QueueReport, SourceError, analyse, source};
+use crate::queue::{
+    Format, Group, Lifetime, LoadRequest, QueueEntry, QueueReport, Skipped, SourceError, analyse, source,
+};
 use crate::session::escape::escape_str;
 
 /// Domains and reasons listed in the readable output.
@@ -49,19 +51,34 @@ pub fn engine_format(format: QueueFormat) -> Option<Format> {
     }
 }
 
-fn fields(report: &QueueReport) -> serde_json::Value {
-    json!({
-        "source": report.source,
-        "format": report.format,
-        "lifetime": report.lifetime,
-        "notes": report.notes,
-        "messages": report.grouping.messages,
-        "recipients": report.grouping.recipients,
-        "skipped": report.skipped,
-        "domains": report.grouping.by_domain,
-        "reasons": report.grouping.by_reason,
-        "entries": report.entries,
-    })
+/// The command-specific fields of `mailwiz queue --json`.
+#[derive(Serialize)]
+struct Fields<'a> {
+    source: &'a str,
+    format: Format,
+    lifetime: &'a Lifetime,
+    notes: &'a [String],
+    messages: u64,
+    recipients: u64,
+    skipped: &'a Skipped,
+    domains: &'a [Group],
+    reasons: &'a [Group],
+    entries: &'a [QueueEntry],
+}
+
+fn fields(report: &QueueReport) -> Fields<'_> {
+    Fields {
+        source: &report.source,
+        format: report.format,
+        lifetime: &report.lifetime,
+        notes: &report.notes,
+        messages: report.grouping.messages,
+        recipients: report.grouping.recipients,
+        skipped: &report.skipped,
+        domains: &report.grouping.by_domain,
+        reasons: &report.grouping.by_reason,
+        entries: &report.entries,
+    }
 }
 
 /// The readable report: header, domains with their main reason, qshape-style ages, reasons,

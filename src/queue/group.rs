@@ -7,6 +7,7 @@ use hashbrown::HashMap;
 use serde::Serialize;
 
 use super::entry::{QueueEntry, QueueName};
+use super::reason::Reason;
 
 /// Upper bounds of the age buckets in minutes, as qshape prints them; a last bucket holds
 /// older messages (`1280+`).
@@ -30,6 +31,9 @@ fn bucket(age_secs: i64) -> usize {
 pub struct Share {
     pub key: String,
     pub messages: u64,
+    /// The reason as the MTA wrote it for the first message of this domain and reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
 }
 
 /// Messages sharing a recipient domain or a normalised reason.
@@ -108,11 +112,12 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
     let mut reason_index: HashMap<String, usize> = HashMap::new();
     // Normalised reasons are shared strings: most lookups are by address.
     let mut reason_by_key: HashMap<*const u8, usize> = HashMap::new();
-    let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
+    // (domain group, reason group) → messages, and the first reason text of the pair.
+    let mut pairs: HashMap<(usize, usize), (u64, Option<&Reason>)> = HashMap::new();
     let mut messages = 0;
     let mut recipients = 0;
-    // Per entry: (domain group, reason group, recipients, delayed) seen so far.
-    let mut seen: Vec<(usize, usize, u64, bool)> = Vec::new();
+    // What the current entry's pending recipients hold.
+    let mut seen: Vec<Seen> = Vec::new();
     let mut domains_done: Vec<usize> = Vec::new();
     let mut reasons_done: Vec<usize> = Vec::new();
 
@@ -139,12 +144,14 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                 }),
             };
             let delayed = queue_delayed || recipient.reason.is_some();
-            match seen.iter_mut().find(|(sd, sr, _, _)| *sd == d && *sr == r) {
+            match seen.iter_mut().find(|s| s.domain == d && s.reason == r) {
                 Some(slot) => {
-                    slot.2 += 1;
-                    slot.3 |= delayed;
+                    slot.recipients += 1;
+                    slot.delayed |= delayed;
                 }
-                None => seen.push((d, r, 1, delayed)),
+                None => {
+                    seen.push(Seen { domain: d, reason: r, recipients: 1, delayed, example: recipient.reason.as_ref() })
+                }
             }
             recipients += 1;
         }
@@ -156,16 +163,17 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
         // A message counts once per domain and once per reason, however many recipients.
         domains_done.clear();
         reasons_done.clear();
-        for &(d, r, _, _) in &seen {
-            *pairs.entry((d, r)).or_default() += entry.messages;
+        for s in &seen {
+            let (d, r) = (s.domain, s.reason);
+            pairs.entry((d, r)).or_insert((0, s.example)).0 += entry.messages;
             if !domains_done.contains(&d) {
                 domains_done.push(d);
-                let (count, delayed) = totals(&seen, |(sd, _, _, _)| *sd == d);
+                let (count, delayed) = totals(&seen, |s| s.domain == d);
                 domains[d].add(index, entry, count, delayed, age);
             }
             if !reasons_done.contains(&r) {
                 reasons_done.push(r);
-                let (count, delayed) = totals(&seen, |(_, sr, _, _)| *sr == r);
+                let (count, delayed) = totals(&seen, |s| s.reason == r);
                 reasons[r].add(index, entry, count, delayed, age);
             }
         }
@@ -173,30 +181,37 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
 
     let mut domain_top: Vec<Vec<Share>> = vec![Vec::new(); domains.len()];
     let mut reason_top: Vec<Vec<Share>> = vec![Vec::new(); reasons.len()];
-    for (&(d, r), &count) in &pairs {
-        domain_top[d].push(Share { key: reasons[r].key.clone(), messages: count });
-        reason_top[r].push(Share { key: domains[d].key.clone(), messages: count });
+    for (&(d, r), &(count, example)) in &pairs {
+        let example = example.map(|reason| reason.text().to_string());
+        domain_top[d].push(Share { key: reasons[r].key.clone(), messages: count, example: example.clone() });
+        reason_top[r].push(Share { key: domains[d].key.clone(), messages: count, example });
     }
     for (group, mut top) in domains.iter_mut().zip(domain_top).chain(reasons.iter_mut().zip(reason_top)) {
         top.sort_by(|a, b| b.messages.cmp(&a.messages).then_with(|| a.key.cmp(&b.key)));
         top.truncate(TOP);
         group.top = top;
     }
-    // A domain's example reason is one of its most common reason.
+    // A domain's example is its most common reason, in the words the MTA used for it.
     for group in &mut domains {
-        if let Some(first) = group.top.first()
-            && let Some(&r) = reason_index.get(&first.key)
-        {
-            group.example = reasons[r].example.clone();
-        }
+        group.example = group.top.first().and_then(|share| share.example.clone());
     }
     sort(&mut domains);
     sort(&mut reasons);
     Grouping { by_domain: domains, by_reason: reasons, messages, recipients }
 }
 
-fn totals(seen: &[(usize, usize, u64, bool)], pick: impl Fn(&&(usize, usize, u64, bool)) -> bool) -> (u64, bool) {
-    seen.iter().filter(pick).fold((0, false), |(n, d), s| (n + s.2, d || s.3))
+/// Pending recipients of one entry with one domain and one reason.
+struct Seen<'a> {
+    domain: usize,
+    reason: usize,
+    recipients: u64,
+    delayed: bool,
+    example: Option<&'a Reason>,
+}
+
+/// Recipients of the picked part of an entry, and whether any of them is delayed.
+fn totals(seen: &[Seen], pick: impl Fn(&Seen) -> bool) -> (u64, bool) {
+    seen.iter().filter(|s| pick(s)).fold((0, false), |(n, d), s| (n + s.recipients, d || s.delayed))
 }
 
 fn sort(groups: &mut [Group]) {
@@ -233,6 +248,27 @@ mod tests {
                 .collect(),
             messages: 1,
         }
+    }
+
+    #[test]
+    fn each_domain_shows_the_reason_in_its_own_words() {
+        let now = Utc::now();
+        // One provider's MX for both domains, a different address and id each time.
+        let a = "host mx.provider.example[192.0.2.1] said: 421 4.7.0 Try later (id 1234)";
+        let b = "host mx.provider.example[192.0.2.2] said: 421 4.7.0 Try later (id 98765)";
+        let entries = vec![
+            entry("A", 3, now, &[("u@a.example", Some(a))]),
+            entry("B", 3, now, &[("u@b.example", Some(b))]),
+            entry("C", 3, now, &[("v@b.example", Some(b))]),
+        ];
+        let g = group(&entries, now);
+        assert_eq!(g.by_reason.len(), 1, "one failure once addresses and ids are masked");
+        let example = |domain: &str| g.by_domain.iter().find(|d| d.key == domain).unwrap().example.clone();
+        assert_eq!(example("a.example").as_deref(), Some(a));
+        assert_eq!(example("b.example").as_deref(), Some(b));
+        let top = &g.by_reason[0].top;
+        assert_eq!((top[0].key.as_str(), top[0].example.as_deref()), ("b.example", Some(b)));
+        assert_eq!((top[1].key.as_str(), top[1].example.as_deref()), ("a.example", Some(a)));
     }
 
     #[test]

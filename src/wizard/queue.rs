@@ -137,13 +137,14 @@ impl QueueStep {
                     None => return Vec::new(),
                 }
             }
-            None => {
-                let domain = match self.group_by {
-                    GroupBy::Domain => group.key.clone(),
-                    GroupBy::Reason => group.top.first().map(|s| s.key.clone()).unwrap_or_default(),
-                };
-                (domain, group.example.clone())
-            }
+            None => match self.group_by {
+                GroupBy::Domain => (group.key.clone(), group.example.clone()),
+                // The reason's main domain, and the reason as the MTA wrote it for that domain.
+                GroupBy::Reason => match group.top.first() {
+                    Some(share) => (share.key.clone(), share.example.clone()),
+                    None => return Vec::new(),
+                },
+            },
         };
         let Ok(target) = Target::parse(&domain) else {
             return vec![Effect::Record(Event::new(
@@ -345,7 +346,7 @@ impl QueueStep {
             }
             rows.push(self.group_row(group, width, is_selected));
             if self.cursor.group == i {
-                rows.extend(self.detail_rows(group, report));
+                rows.extend(self.detail_rows(group));
                 for (e, &index) in group.entries.iter().take(MAX_ENTRIES).enumerate() {
                     let is_selected = self.cursor.entry == Some(e);
                     if is_selected {
@@ -381,7 +382,7 @@ impl QueueStep {
     }
 
     /// The selected group's reasons (or domains) in full, wrapped to fit a narrow pane.
-    fn detail_rows(&self, group: &Group, report: &QueueReport) -> Vec<Row> {
+    fn detail_rows(&self, group: &Group) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut push = |count: u64, text: &str| {
             let label = format!("{count} msg{}:", if count == 1 { "" } else { "s" });
@@ -393,14 +394,8 @@ impl QueueStep {
         match self.group_by {
             GroupBy::Domain => {
                 for share in &group.top {
-                    // The MTA's own words for the reason, as one message of this reason had them.
-                    let example = report
-                        .grouping
-                        .by_reason
-                        .iter()
-                        .find(|r| r.key == share.key)
-                        .and_then(|r| r.example.as_deref());
-                    let text = match (example, share.key.is_empty()) {
+                    // The MTA's own words for the reason, as a message to this domain had them.
+                    let text = match (share.example.as_deref(), share.key.is_empty()) {
                         (_, true) => "(no reason given)".to_string(),
                         (Some(example), false) => escape_str(example),
                         (None, false) => escape_str(&share.key),
