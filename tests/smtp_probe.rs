@@ -88,6 +88,24 @@ async fn wrong_name_is_a_certificate_problem() {
 }
 
 #[tokio::test]
+async fn reached_by_address_only_the_chain_is_judged() {
+    let ca = TestCa::new();
+    for (kind, verified) in [(CertKind::Valid, true), (CertKind::Expired, false), (CertKind::SelfSigned, false)] {
+        let server =
+            smtp_server::start(ServerScript::default().with_tls(ca.server_config("mx.test", kind))).await.unwrap();
+        let ctx = ctx_with(Some(ca.pem_path.clone()));
+        let result = within(15, probe::probe(&ctx, "127.0.0.1", server.addr(), &request(), None)).await;
+        let tls = result.tls.as_ref().expect("TLS came up");
+        assert_eq!(tls.verified, verified, "{kind:?}: {tls:?}");
+        assert_eq!(ids(&result).contains(&"smtp.tls_cert_invalid"), !verified, "{kind:?}");
+        if verified {
+            assert!(!tls.name_checked);
+            assert!(tls.describe().iter().any(|l| l.contains("name not checked (reached by address)")));
+        }
+    }
+}
+
+#[tokio::test]
 async fn no_starttls_offered() {
     let (result, commands) = probe_script(ServerScript::default(), &ctx()).await;
     assert!(ids(&result).contains(&"smtp.starttls_missing"));

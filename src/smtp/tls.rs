@@ -13,7 +13,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -36,6 +36,9 @@ pub struct TlsInfo {
     pub not_after: Option<DateTime<Utc>>,
     /// True when the chain and the name verified.
     pub verified: bool,
+    /// False when the server was reached by address and its certificate names no address: the
+    /// chain was then checked against the certificate's own name.
+    pub name_checked: bool,
     /// Why verification failed.
     pub verify_error: Option<String>,
 }
@@ -54,9 +57,10 @@ impl TlsInfo {
         if let Some(not_after) = self.not_after {
             lines.push(format!("valid until {}", not_after.format("%Y-%m-%d %H:%M UTC")));
         }
-        lines.push(match &self.verify_error {
-            None => "certificate verified".to_string(),
-            Some(err) => format!("certificate NOT verified: {err}"),
+        lines.push(match (&self.verify_error, self.name_checked) {
+            (None, true) => "certificate verified".to_string(),
+            (None, false) => "certificate chain verified; name not checked (reached by address)".to_string(),
+            (Some(err), _) => format!("certificate NOT verified: {err}"),
         });
         lines
     }
@@ -77,7 +81,7 @@ pub enum TlsError {
 
 /// Runs the client handshake on `tcp`, naming `host` as SNI when it is a DNS name.
 pub async fn handshake(tcp: TcpStream, host: &str, ctx: &Context) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsError> {
-    let recorded = Arc::new(Mutex::new(None));
+    let recorded = Arc::new(Mutex::new(Verdict::default()));
     let config = client_config(ctx, recorded.clone())?;
     let name = server_name(host)?;
     let sni = match &name {
@@ -88,8 +92,8 @@ pub async fn handshake(tcp: TcpStream, host: &str, ctx: &Context) -> Result<(Tls
         .connect(name, tcp)
         .await
         .map_err(|err| TlsError::Handshake(err.to_string()))?;
-    let verify_error = recorded.lock().unwrap_or_else(|p| p.into_inner()).take();
-    let info = describe(&stream, sni, verify_error);
+    let verdict = std::mem::take(&mut *recorded.lock().unwrap_or_else(|p| p.into_inner()));
+    let info = describe(&stream, sni, verdict);
     Ok((stream, info))
 }
 
@@ -101,7 +105,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
     ServerName::try_from(bare.to_string()).map_err(|_| TlsError::Name(host.to_string()))
 }
 
-fn describe(stream: &TlsStream<TcpStream>, server_name: Option<String>, verify_error: Option<String>) -> TlsInfo {
+fn describe(stream: &TlsStream<TcpStream>, server_name: Option<String>, verdict: Verdict) -> TlsInfo {
     let (_, conn) = stream.get_ref();
     let protocol = conn.protocol_version().map(|v| v.as_str().unwrap_or("unknown").to_string()).unwrap_or_default();
     let cipher =
@@ -115,8 +119,9 @@ fn describe(stream: &TlsStream<TcpStream>, server_name: Option<String>, verify_e
         sans: Vec::new(),
         not_before: None,
         not_after: None,
-        verified: verify_error.is_none(),
-        verify_error,
+        verified: verdict.error.is_none(),
+        name_checked: !verdict.by_address,
+        verify_error: verdict.error,
     };
     if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
         fill_certificate(&mut info, cert);
@@ -152,6 +157,21 @@ fn fill_certificate(info: &mut TlsInfo, der: &CertificateDer<'_>) {
     }
 }
 
+/// The certificate's first DNS name, as a server name to verify against (a wildcard stands
+/// for one of the names it covers).
+fn first_dns_name(der: &CertificateDer<'_>) -> Option<ServerName<'static>> {
+    use x509_parser::extensions::GeneralName;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    let san = cert.subject_alternative_name().ok()??;
+    san.value.general_names.iter().find_map(|name| match name {
+        GeneralName::DNSName(dns) => {
+            let name = dns.strip_prefix("*.").map_or_else(|| dns.to_string(), |rest| format!("mx.{rest}"));
+            ServerName::try_from(name).ok()
+        }
+        _ => None,
+    })
+}
+
 /// The system and webpki roots, loaded once per process.
 fn base_roots(native: bool) -> &'static RootCertStore {
     static WITH_NATIVE: OnceLock<RootCertStore> = OnceLock::new();
@@ -185,7 +205,7 @@ fn read_pem(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
-fn client_config(ctx: &Context, recorded: Arc<Mutex<Option<String>>>) -> Result<ClientConfig, TlsError> {
+fn client_config(ctx: &Context, recorded: Arc<Mutex<Verdict>>) -> Result<ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ctx)?), provider.clone())
         .build()
@@ -200,12 +220,20 @@ fn client_config(ctx: &Context, recorded: Arc<Mutex<Option<String>>>) -> Result<
     Ok(config)
 }
 
+/// What certificate verification found.
+#[derive(Debug, Default)]
+struct Verdict {
+    error: Option<String>,
+    /// Reached by address, the chain checked against the certificate's own name.
+    by_address: bool,
+}
+
 /// Verifies like webpki but records a failure instead of aborting the handshake. Handshake
 /// signatures are still checked, so the peer must hold the key of the certificate it shows.
 #[derive(Debug)]
 struct RecordingVerifier {
     inner: Arc<WebPkiServerVerifier>,
-    recorded: Arc<Mutex<Option<String>>>,
+    recorded: Arc<Mutex<Verdict>>,
 }
 
 impl ServerCertVerifier for RecordingVerifier {
@@ -217,9 +245,18 @@ impl ServerCertVerifier for RecordingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if let Err(err) = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
-            *self.recorded.lock().unwrap_or_else(|p| p.into_inner()) = Some(err.to_string());
+        let mut verdict = Verdict::default();
+        let mut result = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        if let (Err(rustls::Error::InvalidCertificate(err)), ServerName::IpAddress(_)) = (&result, server_name)
+            && matches!(err, CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. })
+            && let Some(own) = first_dns_name(end_entity)
+        {
+            // An MX is reached by name; probed by address, only the chain can be judged.
+            result = self.inner.verify_server_cert(end_entity, intermediates, &own, ocsp_response, now);
+            verdict.by_address = result.is_ok();
         }
+        verdict.error = result.err().map(|err| err.to_string());
+        *self.recorded.lock().unwrap_or_else(|p| p.into_inner()) = verdict;
         Ok(ServerCertVerified::assertion())
     }
 

@@ -33,6 +33,7 @@ pub struct TestCa {
 }
 
 /// Which certificate a test server presents.
+#[derive(Debug, Clone, Copy)]
 pub enum CertKind {
     /// Signed by the test CA, valid now, for the name.
     Valid,
