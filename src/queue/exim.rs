@@ -21,7 +21,7 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
-use super::parallel::{Batch, Cut, parse_in_batches};
+use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::{parse_duration, parse_size};
@@ -43,16 +43,8 @@ pub(crate) fn is_header_line(line: &str) -> bool {
 /// Reads `exim -bp` output, on every core for a large queue; ages are counted back from `now`. Ages or sizes that are not
 /// numbers (test harnesses print `TTT`/`sss`) leave arrival or size unknown.
 pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
-    let mut parsed = Parsed::new(Format::Exim);
     // Messages are separated by blank lines, so a batch may start after any of them.
-    parse_in_batches(
-        reader,
-        Cut::BlankLine,
-        Interner::default,
-        |interner, batch| parse_batch(interner, batch, now),
-        |part| parsed.append(part),
-    );
-    parsed
+    parse_listing(reader, Format::Exim, Cut::BlankLine, |interner, batch| parse_batch(interner, batch, now))
 }
 
 fn parse_batch(interner: &mut Interner, batch: &Batch, now: DateTime<Utc>) -> Parsed {

@@ -7,6 +7,10 @@ use std::thread;
 
 use crossbeam_channel::{bounded, unbounded};
 
+use super::detect::Format;
+use super::intern::Interner;
+use super::parsed::Parsed;
+
 /// Bytes per batch: large enough that handing one over costs next to nothing, small enough
 /// that every worker has its share of a listing of a few MB.
 const BATCH_BYTES: usize = 512 * 1024;
@@ -28,6 +32,19 @@ impl Batch {
     pub fn line(&self, n: usize) -> usize {
         self.first_line + n - 1
     }
+}
+
+/// Parses a `format` listing with [`parse_in_batches`], each worker with its own interner, and
+/// joins the parts in input order.
+pub fn parse_listing<R: BufRead>(
+    reader: R,
+    format: Format,
+    cut: Cut,
+    parse: impl Fn(&mut Interner, &Batch) -> Parsed + Sync,
+) -> Parsed {
+    let mut parsed = Parsed::new(format);
+    parse_in_batches(reader, cut, Interner::default, parse, |part| parsed.append(part));
+    parsed
 }
 
 /// Calls `parse(state, batch)` on every batch of `reader` (cut as `cut` says), on up to one

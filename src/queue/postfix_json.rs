@@ -14,7 +14,7 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
-use super::parallel::{Batch, Cut, parse_in_batches};
+use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
 
 #[derive(Deserialize)]
@@ -42,9 +42,7 @@ struct RawRecipient<'a> {
 /// Reads `postqueue -j` output, on every core for a large queue; lines that are not a message
 /// object are counted and skipped.
 pub fn parse<R: BufRead>(reader: R) -> Parsed {
-    let mut parsed = Parsed::new(Format::PostfixJson);
-    parse_in_batches(reader, Cut::Line, Interner::default, parse_batch, |part| parsed.append(part));
-    parsed
+    parse_listing(reader, Format::PostfixJson, Cut::Line, parse_batch)
 }
 
 fn parse_batch(interner: &mut Interner, batch: &Batch) -> Parsed {

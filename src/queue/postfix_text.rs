@@ -22,7 +22,7 @@ use super::detect::Format;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
 use super::intern::Interner;
 use super::lines::for_each_line;
-use super::parallel::{Batch, Cut, parse_in_batches};
+use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::parse_yearless;
@@ -47,16 +47,8 @@ pub(crate) fn is_entry_line(line: &str) -> bool {
 /// Reads Postfix queue text, on every core for a large queue; arrival times take their year
 /// from `now` (see [`parse_yearless`]).
 pub fn parse<R: BufRead>(reader: R, now: DateTime<Utc>) -> Parsed {
-    let mut parsed = Parsed::new(Format::PostfixText);
     // Entries are separated by blank lines, so a batch may start after any of them.
-    parse_in_batches(
-        reader,
-        Cut::BlankLine,
-        Interner::default,
-        |interner, batch| parse_batch(interner, batch, now),
-        |part| parsed.append(part),
-    );
-    parsed
+    parse_listing(reader, Format::PostfixText, Cut::BlankLine, |interner, batch| parse_batch(interner, batch, now))
 }
 
 fn parse_batch(interner: &mut Interner, batch: &Batch, now: DateTime<Utc>) -> Parsed {
