@@ -19,9 +19,8 @@ const MAX_GROUPS: usize = 500;
 const MAX_ENTRIES: usize = 100;
 /// Reasons are cut to this many characters in list rows.
 const REASON_CHARS: usize = 100;
-/// The selected group's reasons are wrapped to this width, to fit the main pane of a
-/// 120-column terminal.
-const DETAIL_WIDTH: usize = 52;
+/// Where the text of the selected group's reasons starts, and its wrapped lines continue.
+const DETAIL_HANG: usize = 14;
 
 /// What the queue job reports: the analysed queue, or why it could not be read.
 #[derive(Debug)]
@@ -381,15 +380,12 @@ impl QueueStep {
         }
     }
 
-    /// The selected group's reasons (or domains) in full, wrapped to fit a narrow pane.
+    /// The selected group's reasons (or domains) in full, wrapped to the pane.
     fn detail_rows(&self, group: &Group) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut push = |count: u64, text: &str| {
             let label = format!("{count} msg{}:", if count == 1 { "" } else { "s" });
-            for (n, line) in wrap(text, DETAIL_WIDTH).into_iter().enumerate() {
-                let head = if n == 0 { label.as_str() } else { "" };
-                rows.push(Row::new(Tone::Explain, format!("    {head:<9} {line}")));
-            }
+            rows.push(Row::wrapped(Tone::Explain, format!("    {label:<9} {text}"), DETAIL_HANG));
         };
         match self.group_by {
             GroupBy::Domain => {
@@ -408,9 +404,7 @@ impl QueueStep {
                 push(group.messages, &text);
                 let domains: Vec<String> =
                     group.top.iter().map(|s| format!("{} ({})", escape_str(&s.key), s.messages)).collect();
-                for line in wrap(&format!("to {}", domains.join(", ")), DETAIL_WIDTH) {
-                    rows.push(Row::new(Tone::Explain, format!("    {:<9} {line}", "")));
-                }
+                rows.push(Row::wrapped(Tone::Explain, format!("    {:<9} to {}", "", domains.join(", ")), DETAIL_HANG));
             }
         }
         rows
@@ -466,15 +460,6 @@ fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueRepor
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
 }
 
-/// Splits `text` into lines of at most `width` columns at spaces (words longer than a line
-/// are cut).
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let options = textwrap::Options::new(width)
-        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
-        .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
-}
-
 /// The file name of a file source; a command as it is.
 fn source_name(source: &str) -> &str {
     match std::path::Path::new(source).file_name().and_then(|n| n.to_str()) {
@@ -490,16 +475,4 @@ fn short(text: &str) -> String {
         cut.push('…');
     }
     escape_str(&cut)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn wraps_at_spaces_and_cuts_long_words() {
-        assert_eq!(wrap("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
-        assert_eq!(wrap("abcdefghij k", 4), ["abcd", "efgh", "ij k"]);
-        assert_eq!(wrap("", 4), [""]);
-    }
 }

@@ -24,12 +24,20 @@ pub enum Tone {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Row {
     pub spans: Vec<(Tone, String)>,
+    /// Wrap to the pane's width, continuation lines indented by this many columns; `None`:
+    /// one line, cut at the pane's edge.
+    pub hang: Option<usize>,
 }
 
 impl Row {
     /// A row of one span.
     pub fn new(tone: Tone, text: impl Into<String>) -> Row {
-        Row { spans: vec![(tone, text.into())] }
+        Row { spans: vec![(tone, text.into())], hang: None }
+    }
+
+    /// A row of one span that wraps to the pane's width, later lines indented by `hang`.
+    pub fn wrapped(tone: Tone, text: impl Into<String>, hang: usize) -> Row {
+        Row { hang: Some(hang), ..Row::new(tone, text) }
     }
 
     /// A row in the normal tone.

@@ -25,13 +25,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
+    let width = usize::from(inner.width);
     let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
     let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
-    let first = first_visible(&view, scroll, height);
-    lines.extend(view.rows.iter().enumerate().skip(first).take(height).map(|(i, row)| {
+    let first = first_visible(&view, scroll, height, width);
+    for (i, row) in view.rows.iter().enumerate().skip(first) {
+        if lines.len() > height {
+            break;
+        }
         let selected = view.selected == Some(i);
-        row_line(app, row, selected)
-    }));
+        lines.extend(wrap_row(row, width).into_iter().map(|row| row_line(app, &row, selected)));
+    }
+    lines.truncate(height + 1);
     if view.rows.len() > height || scroll.column > 0 {
         let mut shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
         if scroll.column > 0 {
@@ -45,8 +50,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(Paragraph::new(lines).scroll((0, scroll.column)), inner);
 }
 
-/// The first row on screen: the tail of a console, the scroll offset, and the selection in view.
-fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize) -> usize {
+/// The first row on screen: the tail of a console, the scroll offset, and the selection in view
+/// (wrapped rows above it taking all their lines).
+fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize, width: usize) -> usize {
     let max = view.rows.len().saturating_sub(height);
     let mut first = if view.follow_tail && !scroll.detached { max } else { scroll.offset.min(max) };
     if let Some(selected) = view.selected {
@@ -55,14 +61,78 @@ fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize
         } else if height > 0 && selected >= first + height {
             first = selected + 1 - height;
         }
+        let lines = |first: usize| view.rows[first..=selected].iter().map(|r| wrap_row(r, width).len()).sum::<usize>();
+        while first < selected && lines(first) > height {
+            first += 1;
+        }
     }
     first
 }
 
-fn row_line<'a>(app: &App, row: &'a Row, selected: bool) -> Line<'a> {
+/// `row` as the lines it takes in a pane `width` columns wide: itself, or for a wrapping row
+/// its text cut at spaces after the first `hang` columns, later lines indented by `hang`.
+fn wrap_row(row: &Row, width: usize) -> Vec<Row> {
+    let Some(hang) = row.hang else { return vec![row.clone()] };
+    let text = row.text();
+    let tone = row.spans.first().map_or(Tone::Normal, |(tone, _)| *tone);
+    let split = text.char_indices().nth(hang).map_or(text.len(), |(i, _)| i);
+    let (head, body) = text.split_at(split);
+    if width < hang + 16 || body.is_empty() {
+        return vec![Row::new(tone, text)];
+    }
+    let options = textwrap::Options::new(width - hang).word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(body, options)
+        .into_iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let lead = if n == 0 { head.to_string() } else { " ".repeat(hang) };
+            Row::new(tone, format!("{lead}{line}"))
+        })
+        .collect()
+}
+
+fn row_line(app: &App, row: &Row, selected: bool) -> Line<'static> {
     let theme = app.theme;
     let spans: Vec<Span> =
-        row.spans.iter().map(|(tone, text)| Span::styled(super::safe(text), theme.tone(*tone))).collect();
+        row.spans.iter().map(|(tone, text)| Span::styled(super::safe(text).into_owned(), theme.tone(*tone))).collect();
     let line = Line::from(spans);
     if selected { line.style(theme.tone(Tone::Selected)) } else { line }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(rows: &[Row]) -> Vec<String> {
+        rows.iter().map(Row::text).collect()
+    }
+
+    #[test]
+    fn a_wrapping_row_keeps_its_head_and_indents_the_rest() {
+        let row = Row::wrapped(
+            Tone::Explain,
+            format!("{:<14}one two three four five six seven eight nine ten", "    2 msgs:"),
+            14,
+        );
+        assert_eq!(
+            texts(&wrap_row(&row, 34)),
+            ["    2 msgs:   one two three four", "              five six seven eight", "              nine ten"]
+        );
+        // Too narrow to wrap usefully: one line, cut at the edge like any other.
+        assert_eq!(wrap_row(&row, 20).len(), 1);
+        let plain = Row::plain("a row that is much longer than the pane is wide, and stays one line");
+        assert_eq!(texts(&wrap_row(&plain, 20)), [plain.text()]);
+    }
+
+    #[test]
+    fn the_selected_row_stays_on_screen_below_wrapped_rows() {
+        let long = format!("{:<14}{}", "    1 msg:", "word ".repeat(40));
+        let rows = vec![Row::plain("group"), Row::wrapped(Tone::Explain, long, 14), Row::plain("selected")];
+        let view = StepView { rows, selected: Some(2), ..StepView::default() };
+        // At 34 columns the wrapped row takes 10 lines; with 6 lines on screen the selected row
+        // would fall off the bottom below it.
+        assert_eq!(wrap_row(&view.rows[1], 34).len(), 10);
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 6, 34), 2);
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 20, 34), 0);
+    }
 }
