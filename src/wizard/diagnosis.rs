@@ -117,12 +117,16 @@ impl Step for DiagnosisStep {
                     .push(Tone::Dim, format!("  ({}, {:.0}%)", cause.id, cause.score * 100.0)),
             );
             if selected {
-                rows.push(Row::plain(format!("   {}", cause.explanation)));
+                rows.push(Row::wrapped(Tone::Normal, format!("   {}", cause.explanation), 3));
                 rows.push(Row::new(Tone::Heading, "   Evidence"));
-                rows.extend(cause.evidence.iter().map(|e| Row::new(Tone::Dim, format!("   · {e}"))));
+                rows.extend(cause.evidence.iter().map(|e| Row::wrapped(Tone::Dim, format!("   · {e}"), 5)));
                 rows.push(Row::new(Tone::Heading, "   Next actions"));
                 rows.extend(
-                    cause.actions.iter().enumerate().map(|(i, a)| Row::new(Tone::Ok, format!("   {}. {a}", i + 1))),
+                    cause
+                        .actions
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| Row::wrapped(Tone::Ok, format!("   {}. {a}", i + 1), 6)),
                 );
             }
         }

@@ -203,7 +203,11 @@ impl SmtpStep {
                 let lines = explanation.lines();
                 let shown = if code.is_some_and(|c| c < 400) { &lines[..lines.len().min(1)] } else { &lines[..] };
                 for line in shown {
-                    self.push(Row::new(Tone::Explain, format!("  = {}", crate::session::escape::escape_str(line))));
+                    self.push(Row::wrapped(
+                        Tone::Explain,
+                        format!("  = {}", crate::session::escape::escape_str(line)),
+                        4,
+                    ));
                 }
             }
             ConsoleEvent::Tls(info) => {
@@ -240,9 +244,10 @@ impl SmtpStep {
                 }
                 if let Some(explanation) = &stage.explanation {
                     for line in explanation.lines() {
-                        self.push(Row::new(
+                        self.push(Row::wrapped(
                             Tone::Explain,
                             format!("    = {}", crate::session::escape::escape_str(&line)),
+                            6,
                         ));
                     }
                 }

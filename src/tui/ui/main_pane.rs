@@ -54,7 +54,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 /// (wrapped rows above it taking all their lines).
 fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize, width: usize) -> usize {
     let max = view.rows.len().saturating_sub(height);
-    let mut first = if view.follow_tail && !scroll.detached { max } else { scroll.offset.min(max) };
+    let mut first =
+        if view.follow_tail && !scroll.detached { tail_start(view, height, width) } else { scroll.offset.min(max) };
     if let Some(selected) = view.selected {
         if selected < first {
             first = selected;
@@ -67,6 +68,21 @@ fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize
         }
     }
     first
+}
+
+/// The first row of the tail that fills `height` lines, however many lines wrapped rows take.
+fn tail_start(view: &StepView, height: usize, width: usize) -> usize {
+    let mut lines = 0;
+    let mut start = view.rows.len();
+    while start > 0 {
+        let taken = wrap_row(&view.rows[start - 1], width).len();
+        if lines + taken > height && start < view.rows.len() {
+            break;
+        }
+        lines += taken;
+        start -= 1;
+    }
+    start
 }
 
 /// `row` as the lines it takes in a pane `width` columns wide: itself, or for a wrapping row
@@ -134,5 +150,20 @@ mod tests {
         assert_eq!(wrap_row(&view.rows[1], 34).len(), 10);
         assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 6, 34), 2);
         assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 20, 34), 0);
+    }
+
+    #[test]
+    fn a_console_shows_its_newest_rows_however_they_wrap() {
+        let long = format!("  = {}", "word ".repeat(40));
+        let rows =
+            vec![Row::plain("old"), Row::plain("< 421 busy"), Row::wrapped(Tone::Explain, long, 4), Row::plain("new")];
+        let view = StepView { rows, follow_tail: true, ..StepView::default() };
+        // The explanation takes 7 lines at 34 columns: in 8 lines, it and the newest row fit.
+        assert_eq!(wrap_row(&view.rows[2], 34).len(), 7);
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 8, 34), 2);
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 9, 34), 1);
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 11, 34), 0);
+        // Narrower than the newest row's lines: that row still shows.
+        assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 0, 34), 3);
     }
 }
