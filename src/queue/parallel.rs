@@ -15,6 +15,10 @@ use super::parsed::Parsed;
 /// that every worker has its share of a listing of a few MB.
 const BATCH_BYTES: usize = 512 * 1024;
 
+/// A batch waiting for a blank line ends at a line end past this size anyway: a listing
+/// without blank lines (or a file that is no listing) must not be read whole into memory.
+const MAX_BATCH_BYTES: usize = 16 * BATCH_BYTES;
+
 /// More workers than this only add contention on the allocator.
 const MAX_WORKERS: usize = 4;
 
@@ -129,6 +133,7 @@ impl Cut {
         };
         match self {
             Cut::Line => true,
+            Cut::BlankLine if bytes.len() >= MAX_BATCH_BYTES => true,
             Cut::BlankLine => {
                 let last = memchr::memrchr(b'\n', body).map_or(body, |i| &body[i + 1..]);
                 last.iter().all(u8::is_ascii_whitespace)
@@ -160,8 +165,8 @@ impl<R: BufRead> Iterator for Batches<R> {
                     break;
                 }
                 Ok(available) => {
-                    let taken = available.len();
-                    bytes.extend_from_slice(available);
+                    let taken = available.len().min(BATCH_BYTES - bytes.len());
+                    bytes.extend_from_slice(&available[..taken]);
                     self.reader.consume(taken);
                 }
                 Err(err) if err.kind() == ErrorKind::Interrupted => {}
@@ -252,6 +257,26 @@ mod tests {
             |()| batches += 1,
         );
         assert!(batches > 1, "{batches} batch(es)");
+    }
+
+    #[test]
+    fn records_without_blank_lines_are_still_cut() {
+        let text: String = (1..=400_000).map(|n| format!("line {n} of a listing with no blank line\n")).collect();
+        assert!(text.len() > 2 * MAX_BATCH_BYTES);
+        let mut largest = 0;
+        let mut lines = 0;
+        parse_in_batches(
+            text.as_bytes(),
+            Cut::BlankLine,
+            || (),
+            |_, batch| (batch.bytes.len(), batch.bytes.iter().filter(|b| **b == b'\n').count()),
+            |(size, count)| {
+                largest = largest.max(size);
+                lines += count;
+            },
+        );
+        assert!(largest < MAX_BATCH_BYTES + 1024, "batches stay bounded: {largest} bytes");
+        assert_eq!(lines, 400_000, "and whole");
     }
 
     /// Fails after `left` bytes, as a disk or pipe can.
