@@ -29,14 +29,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
     let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
     let first = first_visible(&view, scroll, height, width);
-    for (i, row) in view.rows.iter().enumerate().skip(first) {
-        if lines.len() > height {
+    // A console's tail ends at the bottom: the row above it shows its last lines when it does
+    // not fit whole.
+    let tail = view.follow_tail && !scroll.detached;
+    let mut body = Vec::new();
+    for (i, row) in view.rows.iter().enumerate().skip(if tail { first.saturating_sub(1) } else { first }) {
+        if !tail && body.len() >= height {
             break;
         }
         let selected = view.selected == Some(i);
-        lines.extend(wrap_row(row, width).into_iter().map(|row| row_line(app, &row, selected)));
+        body.extend(wrap_row(row, width).into_iter().map(|row| row_line(app, &row, selected)));
     }
-    lines.truncate(height + 1);
+    let skip = if tail { body.len().saturating_sub(height) } else { 0 };
+    lines.extend(body.into_iter().skip(skip).take(height));
     if view.rows.len() > height || scroll.column > 0 {
         let mut shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
         if scroll.column > 0 {
