@@ -162,9 +162,10 @@ impl SmtpStep {
             session.mx.clone()
         };
         let count: usize = mx.iter().map(|m| m.addresses.len().max(1)).sum();
-        self.note(format!("probing {count} address(es): EHLO → STARTTLS → MAIL → RCPT → RSET → QUIT"));
-        let port = ctx.config.port;
         let chosen = session.identity.helo.clone();
+        let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
+        self.note(format!("probing {count} address(es): EHLO {shown} → STARTTLS → MAIL → RCPT → RSET → QUIT"));
+        let port = ctx.config.port;
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
             let mx = resolve_missing(&jc.ctx, mx, port).await;
