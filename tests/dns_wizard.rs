@@ -136,36 +136,38 @@ fn redact(screen: &str) -> String {
         .into_owned()
 }
 
+/// The app at 120x32 on step 2 for bank.example, after Enter ran the MX analysis.
+async fn analysed_app(ctx: &Context) -> App {
+    let mut app = App::new(ctx.clone(), session(Some("bank.example")));
+    update(&mut app, Msg::Resize(120, 32));
+    app.current = StepId::Mx;
+    press_and_run(&mut app, ctx, KeyCode::Enter, "Enter spawns the analysis").await;
+    app
+}
+
+/// Presses `code`, which must spawn one job, and feeds that job's events back to the app.
+async fn press_and_run(app: &mut App, ctx: &Context, code: KeyCode, what: &str) {
+    let cmds = update(app, key(code));
+    let mut jobs: Vec<_> =
+        cmds.into_iter().filter_map(|c| if let Cmd::Spawn(job) = c { Some(job) } else { None }).collect();
+    assert_eq!(jobs.len(), 1, "{what}");
+    for event in run_collect(jobs.remove(0), ctx.clone()).await {
+        update(app, Msg::Job(event));
+    }
+}
+
 #[tokio::test]
 async fn snapshot_of_step_2_after_the_analysis() {
     let dns = server().await;
     let ctx = context(&dns);
-    let mut app = App::new(ctx.clone(), session(Some("bank.example")));
-    update(&mut app, Msg::Resize(120, 32));
-    app.current = StepId::Mx;
-    let cmds = update(&mut app, key(KeyCode::Enter));
-    let mut jobs: Vec<_> =
-        cmds.into_iter().filter_map(|c| if let Cmd::Spawn(job) = c { Some(job) } else { None }).collect();
-    assert_eq!(jobs.len(), 1, "Enter spawns the analysis");
-    for event in run_collect(jobs.remove(0), ctx.clone()).await {
-        update(&mut app, Msg::Job(event));
-    }
+    let app = analysed_app(&ctx).await;
     insta::assert_snapshot!(redact(&render_to_string(&app, 120, 32)));
 }
 
 #[tokio::test]
 async fn snapshot_of_step_2_after_the_analysis_in_the_demo_world() {
     let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
-    let mut app = App::new(ctx.clone(), session(Some("bank.example")));
-    update(&mut app, Msg::Resize(120, 32));
-    app.current = StepId::Mx;
-    let cmds = update(&mut app, key(KeyCode::Enter));
-    let mut jobs: Vec<_> =
-        cmds.into_iter().filter_map(|c| if let Cmd::Spawn(job) = c { Some(job) } else { None }).collect();
-    assert_eq!(jobs.len(), 1, "Enter spawns the analysis");
-    for event in run_collect(jobs.remove(0), ctx.clone()).await {
-        update(&mut app, Msg::Job(event));
-    }
+    let mut app = analysed_app(&ctx).await;
     let targets: Vec<(&str, String)> =
         app.session.mx.iter().map(|m| (m.exchange.as_str(), m.addresses[0].to_string())).collect();
     assert_eq!(
@@ -178,13 +180,7 @@ async fn snapshot_of_step_2_after_the_analysis_in_the_demo_world() {
     for ch in "203.0.113.5".chars() {
         update(&mut app, key(KeyCode::Char(ch)));
     }
-    let cmds = update(&mut app, key(KeyCode::Enter));
-    let mut jobs: Vec<_> =
-        cmds.into_iter().filter_map(|c| if let Cmd::Spawn(job) = c { Some(job) } else { None }).collect();
-    assert_eq!(jobs.len(), 1, "a console line spawns its lookup");
-    for event in run_collect(jobs.remove(0), ctx.clone()).await {
-        update(&mut app, Msg::Job(event));
-    }
+    press_and_run(&mut app, &ctx, KeyCode::Enter, "a console line spawns its lookup").await;
 
     insta::assert_snapshot!(redact(&render_to_string(&app, 120, 32)));
 }

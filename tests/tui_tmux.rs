@@ -64,6 +64,16 @@ impl Tmux {
         }
     }
 
+    /// Saves the session with Ctrl-S under `base` and waits for the confirmation.
+    fn save_to(&self, base: &std::path::Path) {
+        self.keys(&["C-s"]);
+        self.wait_for("the save prompt", |s| s.contains("save to>"));
+        self.keys(&["C-u"]);
+        self.text(&base.display().to_string());
+        self.keys(&["Enter"]);
+        self.wait_for("the save message", |s| s.contains("✓ saved"));
+    }
+
     /// Checks that the terminal is back in a usable state: main screen, cooked mode with echo, and
     /// a shell that runs what is typed.
     fn assert_usable(&self) {
@@ -154,12 +164,7 @@ fn demo_walkthrough_in_tmux() {
 
     // Ctrl-S writes transcript, report and journal.
     let base: PathBuf = state.path().join("saved/walkthrough");
-    tmux.keys(&["C-s"]);
-    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
-    tmux.keys(&["C-u"]);
-    tmux.text(&base.display().to_string());
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    tmux.save_to(&base);
     let transcript = std::fs::read_to_string(base.with_extension("txt")).expect("the transcript is written");
     assert!(transcript.contains(" %%% called bank support\n"), "{transcript}");
     assert!(transcript.contains(" === mailwiz "), "{transcript}");
@@ -207,12 +212,7 @@ fn whole_wizard_walk_in_tmux() {
     assert!(screen.contains("2. Our HELO name"), "HELO mismatch second:\n{screen}");
 
     let base: PathBuf = state.path().join("saved/bank");
-    tmux.keys(&["C-s"]);
-    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
-    tmux.keys(&["C-u"]);
-    tmux.text(&base.display().to_string());
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    tmux.save_to(&base);
 
     let report = std::fs::read_to_string(base.with_extension("md")).expect("the report is written");
     for part in
@@ -298,12 +298,7 @@ fn an_unwritable_state_directory_keeps_the_journal_in_memory_and_says_so() {
     assert!(screen.contains("the journal is kept in memory only"), "{screen}");
     // Saving elsewhere still works.
     let base = dir.path().join("saved");
-    tmux.keys(&["C-s"]);
-    tmux.wait_for("the save prompt", |s| s.contains("save to>"));
-    tmux.keys(&["C-u"]);
-    tmux.text(&base.display().to_string());
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the save message", |s| s.contains("✓ saved"));
+    tmux.save_to(&base);
     assert!(std::fs::read_to_string(base.with_extension("txt")).unwrap().contains(" === mailwiz "));
     tmux.keys(&["q"]);
     tmux.assert_usable();
