@@ -89,6 +89,9 @@ pub struct SmtpConfig {
     pub ca_file: Option<PathBuf>,
     /// Trust the system's certificates besides the bundled webpki roots.
     pub native_roots: bool,
+    /// Whether our MTA insists on TLS (Postfix `smtp_tls_security_level = encrypt`); unset, it
+    /// is read from the local MTA, and a refused STARTTLS is judged by it.
+    pub require_tls: Option<bool>,
 }
 
 impl Default for SmtpConfig {
@@ -100,6 +103,7 @@ impl Default for SmtpConfig {
             concurrency: 8,
             ca_file: None,
             native_roots: true,
+            require_tls: None,
         }
     }
 }

@@ -115,6 +115,6 @@ fn every_reply_code_and_provider_text_in_the_corpus_is_explained() {
     let reply = Reply::parse(
         "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes",
     );
-    let explanation = explainer.explain(&reply);
+    let explanation = explainer.explain(&reply, mailwiz::smtp::classify::ReplyStage::Greeting);
     assert!(explanation.fix().unwrap().contains("postmaster.yahooinc.com"));
 }

@@ -17,7 +17,6 @@ use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
 use crate::dns::dnsbl_zones::ZoneList;
 use crate::dns::identity::{IdentityReport, check_identity};
-use crate::dns::mail_name;
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
@@ -26,6 +25,7 @@ use crate::session::{Finding, Identity, Target};
 use crate::smtp::connection::Outcome;
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
+use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// The envelope of the SMTP probes.
 #[derive(Debug, Clone, Default)]
@@ -109,33 +109,37 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         }
         (mx, mx_ms, smtp, smtp_ms, logs, logs_ms)
     };
+    let known = Identity {
+        helo: ctx.config.helo.clone(),
+        sender: options.from.clone().or_else(|| ctx.config.from.clone()),
+        ..Identity::default()
+    };
     let sender_chain = async {
-        let known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
         let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((blocklists, blocklists_ms), mail_name) = tokio::join!(
-            timed(check_blocklists(ctx, &resolver, &identity)),
-            name_for_us(ctx, &resolver, &identity, options)
-        );
-        (identity, identity_ms, blocklists, blocklists_ms, mail_name)
+        let (blocklists, blocklists_ms) = timed(check_blocklists(ctx, &resolver, &identity)).await;
+        (identity, identity_ms, blocklists, blocklists_ms)
     };
     let queue = timed(read_queue(ctx, target));
-    let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
-    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms) = receiver;
-    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut mail_name) = sender;
+    let (receiver, sender, (queue, queue_ms), tls_policy) =
+        tokio::join!(receiver_chain, sender_chain, queue, our_tls_policy(ctx));
+    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms) = receiver;
+    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms) = sender;
 
     // With no address known in advance, what the receivers echoed in EHLO is the best we have.
     let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
     if identity.chosen.is_empty() && !echoed.is_empty() {
-        let mut known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
+        let mut known = known.clone();
         for (ip, host) in echoed {
             known.add_candidate(ip, format!("ehlo:{host}"));
         }
         let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((lists, lists_ms), name) =
-            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), name_for_us(ctx, &resolver, &again, options));
-        (identity, blocklists, mail_name) = (again, lists, name);
+        let (lists, lists_ms) = timed(check_blocklists(ctx, &resolver, &again)).await;
+        (identity, blocklists) = (again, lists);
         identity_ms += ms;
         blocklists_ms += lists_ms;
+    }
+    for probe in &mut smtp {
+        judge_starttls(&mut probe.findings, &tls_policy);
     }
 
     let queue = queue.map_err(|reason| skipped.push(reason)).ok();
@@ -147,18 +151,22 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             (None, Vec::new())
         }
     };
-    if blocklists.is_none() {
+    if resolver.is_silent() {
+        skipped.push("Block lists and further lookups: our resolver answers nothing, so none was asked.".into());
+    } else if blocklists.is_none() {
         skipped.push("Block lists: our public IP is not known, so no list was asked.".into());
     }
 
     let queue_findings: Vec<Finding> =
         queue.iter().flat_map(|q| q.findings.iter().filter(|f| about_domain(f, &target.domain)).cloned()).collect();
     let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
+    let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
     // MX analysis, probes and logs journal their findings as they make them; the rest here.
-    for finding in queue_findings.iter().chain(&identity.findings).chain(&list_findings) {
+    for finding in resolver_findings.iter().chain(&queue_findings).chain(&identity.findings).chain(&list_findings) {
         ctx.journal.finding(finding);
     }
-    let mut findings = queue_findings;
+    let mut findings = resolver_findings;
+    findings.extend(queue_findings);
     findings.extend(mx.findings.iter().cloned());
     findings.extend(log_findings);
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
@@ -170,9 +178,10 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         ip: identity.chosen.first().map(ToString::to_string),
         helo,
         domain: Some(target.domain.clone()),
-        mail_name,
+        mail_name: identity.mail_name.clone(),
     };
     let causes = diagnose(&rule::bundled(), &findings, &facts);
+    super::settle(&mut findings, &causes, &target.domain);
     for cause in &causes {
         let finding = cause.to_finding();
         ctx.journal.finding(&finding);
@@ -248,20 +257,33 @@ async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -
     }
 }
 
-/// A name that resolves to our address, to propose for PTR and HELO.
-async fn name_for_us(
-    ctx: &Context,
-    resolver: &Resolver,
-    identity: &IdentityReport,
-    options: &CheckOptions,
-) -> Option<String> {
-    let ip = *identity.chosen.first()?;
-    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    let sender = options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@'));
-    mail_name::suggest(resolver, ip, helo.as_deref(), sender.map(|(_, domain)| domain)).await
+/// `dns.resolver_silent` when our resolver answered nothing at all.
+fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
+    if !resolver.is_silent() {
+        return None;
+    }
+    let servers: Vec<String> = resolver.servers().iter().map(ToString::to_string).collect();
+    let limits = resolver.limits();
+    let timeout = format!("{:.1} s ({} tries)", limits.timeout.as_secs_f64(), limits.attempts);
+    let count = resolver.silent_queries().to_string();
+    let source = if ctx.config.dns_servers.is_empty() { "the system's resolver" } else { "--dns-server" };
+    Some(
+        Finding::new(
+            "dns.resolver_silent",
+            &[("server", &servers.join(", ")), ("count", &count), ("timeout", &timeout)],
+        )
+        .with_detail(format!(
+            "{} ({source}) gave no response at all, so MX, PTR and HELO lookups could not be made; \
+                 further lookups were not sent.",
+            servers.join(", ")
+        )),
+    )
 }
 
 async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {
+    if resolver.is_silent() {
+        return None;
+    }
     let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4()).or(identity.chosen.first())?;
     let zones = ZoneList::load(&ctx.config.blocklist).ok()?.select(&ctx.config.blocklist.zones).ok()?;
     let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };

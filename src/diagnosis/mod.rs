@@ -26,11 +26,12 @@ pub struct Cause {
 }
 
 impl Cause {
-    /// The cause as a finding (`diagnosis.*`, severity fail) for the panel, the JSON and the report.
+    /// The cause as a finding (`diagnosis.*`, with the catalogue's severity: fail for a cause,
+    /// ok for the verdict that mail flows) for the panel, the JSON and the report.
     pub fn to_finding(&self) -> Finding {
         Finding {
             id: self.id.clone(),
-            severity: Severity::Fail,
+            severity: catalogue::entry(&self.id).map_or(Severity::Fail, |e| e.severity),
             summary: self.summary.clone(),
             detail: self.explanation.clone(),
             evidence: self.evidence.clone(),
@@ -62,13 +63,39 @@ impl Facts {
     }
 }
 
-/// Evaluates `rules` over `findings` and returns the causes that apply, most likely first.
+/// The verdict that the receiver accepts us now.
+pub const DELIVERABLE: &str = "diagnosis.deliverable";
+
+/// Evaluates `rules` over `findings` and returns the causes that apply, most likely first; a
+/// cause several rules give counts once, with its best score. When the verdict
+/// [`DELIVERABLE`] holds it stands alone: what refused us before no longer stops the mail.
 /// Findings of the `diagnosis` family itself are ignored.
 pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Cause> {
     let findings: Vec<Finding> = findings.iter().filter(|f| f.family() != "diagnosis").cloned().collect();
     let mut causes: Vec<Cause> = rules.iter().filter_map(|rule| apply(rule, &findings, facts)).collect();
     causes.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    let mut seen = std::collections::HashSet::new();
+    causes.retain(|c| seen.insert(c.id.clone()));
+    if let Some(verdict) = causes.iter().position(|c| c.id == DELIVERABLE) {
+        return vec![causes.swap_remove(verdict)];
+    }
     causes
+}
+
+/// When the verdict is that mail flows, a failure found on the way (our missing PTR, an MX that
+/// refused while another accepted) does not stop mail to `domain` now: it is kept as a warning
+/// that says so, and the exit code tells the truth.
+pub fn settle(findings: &mut [Finding], causes: &[Cause], domain: &str) {
+    if !causes.iter().any(|c| c.id == DELIVERABLE) {
+        return;
+    }
+    for finding in findings.iter_mut().filter(|f| f.severity == Severity::Fail) {
+        finding.severity = Severity::Warn;
+        let note = format!(
+            "An MX of {domain} accepted our RCPT TO anyway, so this does not stop mail to {domain} now; other receivers may still refuse it."
+        );
+        finding.detail = if finding.detail.is_empty() { note } else { format!("{} {note}", finding.detail) };
+    }
 }
 
 /// Convenience: the bundled rules over a session's findings.
@@ -97,12 +124,22 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         }
         cited.extend(outcomes);
     }
-    let boost: f64 = rule.boost.iter().filter(|b| b.holds(findings)).map(|b| b.add).sum();
-    for finding in symptoms.iter().copied() {
-        if !cited.iter().any(|c| std::ptr::eq(*c, finding)) {
+    let boosts: Vec<&rule::Boost> = rule.boost.iter().filter(|b| b.holds(findings)).collect();
+    let boost: f64 = boosts.iter().map(|b| b.add).sum();
+    // The explanation of a reply that a rejection finding already quotes adds nothing.
+    let explained_elsewhere = |f: &Finding, among: &[&Finding]| {
+        f.id == "smtp.reply_explained"
+            && among.iter().any(|o| o.id != f.id && o.arg("reply").is_some() && o.arg("reply") == f.arg("reply"))
+    };
+    let symptoms: Vec<&Finding> = symptoms.iter().copied().filter(|f| !explained_elsewhere(f, &symptoms)).collect();
+    let boosted = boosts.iter().filter_map(|b| b.when.iter().find_map(|c| c.matching(findings).next()));
+    for finding in symptoms.iter().copied().chain(boosted) {
+        if !cited.iter().any(|c| std::ptr::eq(*c, finding)) && !explained_elsewhere(finding, &cited) {
             cited.push(finding);
         }
     }
+    // A rule without symptoms (the verdict) is told by what it requires.
+    let symptoms = if symptoms.is_empty() { cited.clone() } else { symptoms };
 
     let args = template_args(&cited, &symptoms, facts);
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -118,47 +155,61 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
     })
 }
 
-/// Placeholder values: the facts, then the values of the cited findings, then `symptoms`.
+/// Placeholder values: the facts, then the values of the cited findings, then `symptoms`, then
+/// words that stand for what is not known.
 fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Vec<(String, String)> {
-    let mut args: Vec<(String, String)> = Vec::new();
-    let mut put = |key: &str, value: &str| {
+    fn put(args: &mut Vec<(String, String)>, key: &str, value: &str) {
         if !args.iter().any(|(k, _)| k == key) {
             args.push((key.to_string(), value.to_string()));
         }
-    };
-    let mail_name = facts.mail_name.as_ref().or(facts.helo.as_ref().filter(|h| h.contains('.')));
-    for (key, value) in [
-        ("ip", facts.ip.as_ref()),
-        ("helo", facts.helo.as_ref()),
-        ("domain", facts.domain.as_ref()),
-        ("mail_name", mail_name),
-    ] {
+    }
+    let mut args: Vec<(String, String)> = Vec::new();
+    for (key, value) in
+        [("ip", &facts.ip), ("helo", &facts.helo), ("domain", &facts.domain), ("mail_name", &facts.mail_name)]
+    {
         if let Some(value) = value {
-            put(key, value);
+            put(&mut args, key, value);
         }
     }
     for finding in cited {
         for (key, value) in &finding.args {
-            put(key, value);
+            put(&mut args, key, value);
         }
     }
     let mut summaries: Vec<&str> = symptoms.iter().map(|f| f.summary.as_str()).collect();
     summaries.dedup();
     summaries.truncate(3);
-    put("symptoms", &summaries.join("; "));
-    put("ip", "our address");
-    put("helo", "the name in its PTR");
-    put("mail_name", "your mail server's host name");
-    put("domain", "the receiving domain");
+    put(&mut args, "symptoms", &summaries.join("; "));
+    let list = args.iter().find(|(k, _)| k == "zone" || k == "system").map(|(_, v)| v.clone());
+    put(&mut args, "list", list.as_deref().unwrap_or("a block list"));
+    for (key, unknown) in [
+        ("system", "named in the reply"),
+        ("delist", "the list's own site"),
+        ("at", "an unknown stage"),
+        ("ip", "our address"),
+        ("helo", "the name in its PTR"),
+        ("mail_name", "your mail server's host name"),
+        ("domain", "the receiving domain"),
+    ] {
+        put(&mut args, key, unknown);
+    }
     args
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smtp::classify::ReplyStage;
+    use crate::smtp::explain::Explainer;
+    use crate::smtp::reply::Reply;
 
     fn f(id: &str, args: &[(&str, &str)]) -> Finding {
         Finding::new(id, args)
+    }
+
+    /// The finding the probe makes of a reply, with its class.
+    fn said(reply: &str, stage: ReplyStage) -> Finding {
+        Explainer::global().finding(&Reply::parse(reply), stage).expect("a failure reply")
     }
 
     fn facts() -> Facts {
@@ -166,7 +217,7 @@ mod tests {
             ip: Some("203.0.113.5".into()),
             helo: Some("mail.example.com".into()),
             domain: Some("bank.example".into()),
-            mail_name: None,
+            mail_name: Some("mail.example.com".into()),
         }
     }
 
@@ -181,7 +232,9 @@ mod tests {
             f(
                 "smtp.banner_4xx",
                 &[("host", "mx1.bank.example"), ("addr", "192.0.2.10"), ("reply", "421 4.0.0 Server error")],
-            ),
+            )
+            .with_args(said("421 4.0.0 Server error", ReplyStage::Greeting).args.into_iter().skip(3)),
+            said("421 4.0.0 Server error", ReplyStage::Greeting),
             f("smtp.closed_before_banner", &[("host", "mx2.bank.example"), ("addr", "192.0.2.11")]),
             f("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]),
             f("helo.mismatch", &[("helo", "host1.internal"), ("ip", "203.0.113.5"), ("reason", "no A record")]),
@@ -217,6 +270,7 @@ mod tests {
                     ("reply", "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org"),
                 ],
             ),
+            said("554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org", ReplyStage::Greeting),
             f("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]),
             f(
                 "dnsbl.listed",

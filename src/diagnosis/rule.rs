@@ -1,9 +1,12 @@
 //! Diagnosis rules as data: which findings a cause needs, which rule it out, how sure it is.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::session::Finding;
+use crate::session::{Finding, Severity, catalogue};
+use crate::smtp::classify::{ReasonClass, ReplyStage};
 
 /// The rules bundled with mailwiz.
 pub const BUNDLED: &str = include_str!("../../assets/diagnosis.toml");
@@ -21,22 +24,33 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
     "smtp.closed_after_banner",
 ];
 
-/// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding) and
-/// optionally a pattern its summary or evidence must match.
+/// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding, a
+/// named set any id of the set), and optionally a pattern its summary or evidence must match, the
+/// reason classes and stages of the reply it carries, and its severity.
 #[derive(Debug, Clone)]
 pub struct Condition {
-    id: String,
+    ids: Vec<String>,
     text: Option<Regex>,
+    classes: Vec<ReasonClass>,
+    stages: Vec<ReplyStage>,
+    severity: Option<Severity>,
 }
 
 impl Condition {
     /// True when `finding` satisfies the condition.
     pub fn matches(&self, finding: &Finding) -> bool {
-        let id_matches = match self.id.strip_suffix('*') {
+        let id_matches = self.ids.iter().any(|id| match id.strip_suffix('*') {
             Some(prefix) => finding.id.starts_with(prefix),
-            None => finding.id == self.id,
-        };
+            None => finding.id == *id,
+        });
+        let arg_in =
+            |name: &str, names: &[&str]| names.is_empty() || finding.arg(name).is_some_and(|v| names.contains(&v));
+        let classes: Vec<&str> = self.classes.iter().map(|c| c.as_str()).collect();
+        let stages: Vec<&str> = self.stages.iter().map(|s| s.as_str()).collect();
         id_matches
+            && arg_in("class", &classes)
+            && arg_in("stage", &stages)
+            && self.severity.is_none_or(|s| finding.severity == s)
             && self.text.as_ref().is_none_or(|re| {
                 // Summary and evidence carry what peers and logs said; the detail is our own prose.
                 re.is_match(&finding.summary) || finding.evidence.iter().any(|line| re.is_match(line))
@@ -86,6 +100,8 @@ pub struct RuleError(String);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
+    #[serde(default)]
+    sets: BTreeMap<String, Vec<String>>,
     rule: Vec<RawRule>,
 }
 
@@ -112,7 +128,24 @@ struct RawRule {
 #[serde(untagged)]
 enum RawCondition {
     Id(String),
-    Matching { id: String, text: String },
+    Table(RawTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    set: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    class: Vec<String>,
+    #[serde(default)]
+    stage: Vec<String>,
+    #[serde(default)]
+    severity: Option<Severity>,
 }
 
 #[derive(Deserialize)]
@@ -129,54 +162,103 @@ enum OneOrMany {
     Many(Vec<RawCondition>),
 }
 
-impl RawCondition {
-    fn compile(self) -> Result<Condition, RuleError> {
-        Ok(match self {
-            RawCondition::Id(id) => Condition { id, text: None },
-            RawCondition::Matching { id, text } => {
-                let re = Regex::new(&text).map_err(|err| RuleError(format!("pattern {text:?}: {err}")))?;
-                Condition { id, text: Some(re) }
+/// Checks ids against the catalogue and compiles conditions.
+struct Compiler<'a> {
+    sets: &'a BTreeMap<String, Vec<String>>,
+}
+
+impl Compiler<'_> {
+    fn id(&self, id: &str) -> Result<(), RuleError> {
+        let known = match id.strip_suffix('*') {
+            Some("") => true,
+            Some(prefix) => catalogue::CATALOGUE.iter().any(|e| e.id.starts_with(prefix)),
+            None => catalogue::entry(id).is_some(),
+        };
+        if known { Ok(()) } else { Err(RuleError(format!("{id} is not in the finding catalogue"))) }
+    }
+
+    fn condition(&self, raw: RawCondition) -> Result<Condition, RuleError> {
+        let table = match raw {
+            RawCondition::Id(id) => {
+                RawTable { id: Some(id), set: None, text: None, class: Vec::new(), stage: Vec::new(), severity: None }
             }
+            RawCondition::Table(table) => table,
+        };
+        let ids = match (table.id, table.set) {
+            (Some(_), Some(_)) => return Err(RuleError("a condition names both an id and a set".into())),
+            (Some(id), None) => vec![id],
+            (None, Some(set)) => {
+                self.sets.get(&set).cloned().ok_or_else(|| RuleError(format!("there is no set named {set}")))?
+            }
+            (None, None) => vec!["*".to_string()],
+        };
+        for id in &ids {
+            self.id(id)?;
+        }
+        let text =
+            table.text.map(|t| Regex::new(&t).map_err(|err| RuleError(format!("pattern {t:?}: {err}")))).transpose()?;
+        let classes = table
+            .class
+            .iter()
+            .map(|c| ReasonClass::from_name(c).ok_or_else(|| RuleError(format!("{c} is not a reply class"))))
+            .collect::<Result<_, _>>()?;
+        let stages = table
+            .stage
+            .iter()
+            .map(|s| ReplyStage::from_name(s).ok_or_else(|| RuleError(format!("{s} is not a reply stage"))))
+            .collect::<Result<_, _>>()?;
+        Ok(Condition { ids, text, classes, stages, severity: table.severity })
+    }
+
+    fn conditions(&self, raw: Vec<RawCondition>) -> Result<Vec<Condition>, RuleError> {
+        raw.into_iter().map(|c| self.condition(c)).collect()
+    }
+
+    fn rule(&self, raw: RawRule) -> Result<Rule, RuleError> {
+        if !raw.cause.starts_with("diagnosis.") || catalogue::entry(&raw.cause).is_none() {
+            return Err(RuleError(format!("{} is not a diagnosis id in the finding catalogue", raw.cause)));
+        }
+        for id in &raw.every_outcome {
+            if !CONNECTION_OUTCOMES.contains(&id.as_str()) {
+                return Err(RuleError(format!("{id} is not a connection outcome")));
+            }
+        }
+        let boost = raw
+            .boost
+            .into_iter()
+            .map(|b| {
+                let when = match b.when {
+                    OneOrMany::One(c) => vec![c],
+                    OneOrMany::Many(cs) => cs,
+                };
+                Ok(Boost { add: b.add, when: self.conditions(when)? })
+            })
+            .collect::<Result<_, RuleError>>()?;
+        Ok(Rule {
+            cause: raw.cause,
+            confidence: raw.confidence,
+            all: self.conditions(raw.all)?,
+            any: self.conditions(raw.any)?,
+            none: self.conditions(raw.none)?,
+            every_outcome: raw.every_outcome,
+            boost,
+            explanation: raw.explanation,
+            actions: raw.actions,
         })
     }
 }
 
-fn compile_all(raw: Vec<RawCondition>) -> Result<Vec<Condition>, RuleError> {
-    raw.into_iter().map(RawCondition::compile).collect()
-}
-
-/// Parses rules from TOML text.
+/// Parses rules from TOML text. Every id a rule names must be in the finding catalogue, every
+/// class and stage known, so a typo fails here instead of never matching.
 pub fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
     let file: RuleFile = toml::from_str(text).map_err(|err| RuleError(err.message().to_string()))?;
-    file.rule
-        .into_iter()
-        .map(|raw| {
-            if crate::session::catalogue::entry(&raw.cause).is_none() {
-                return Err(RuleError(format!("{} is not in the finding catalogue", raw.cause)));
-            }
-            Ok(Rule {
-                cause: raw.cause,
-                confidence: raw.confidence,
-                all: compile_all(raw.all)?,
-                any: compile_all(raw.any)?,
-                none: compile_all(raw.none)?,
-                every_outcome: raw.every_outcome,
-                boost: raw
-                    .boost
-                    .into_iter()
-                    .map(|b| {
-                        let when = match b.when {
-                            OneOrMany::One(c) => vec![c],
-                            OneOrMany::Many(cs) => cs,
-                        };
-                        Ok(Boost { add: b.add, when: compile_all(when)? })
-                    })
-                    .collect::<Result<_, RuleError>>()?,
-                explanation: raw.explanation,
-                actions: raw.actions,
-            })
-        })
-        .collect()
+    let compiler = Compiler { sets: &file.sets };
+    for ids in file.sets.values() {
+        for id in ids {
+            compiler.id(id)?;
+        }
+    }
+    file.rule.into_iter().map(|raw| compiler.rule(raw)).collect()
 }
 
 /// The bundled rules.

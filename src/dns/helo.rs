@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use super::helo_name::{HeloForm, helo_form};
-use super::ptr::{PtrReport, evidence_of};
+use super::ptr::{PtrReport, describe_failure, evidence_of};
 use super::resolver::{Reply, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
@@ -38,7 +38,7 @@ pub async fn check_helo(resolver: &Resolver, helo: &str, source: &str) -> HeloRe
 }
 
 /// Judges the HELO name against `ip` and its PTR report: `helo.ok`, `helo.mismatch` (with the
-/// reason), `helo.not_fqdn` or `helo.ip_literal`.
+/// reason), `helo.not_fqdn`, `helo.ip_literal`, or `helo.unknown` when its lookup got no answer.
 pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) -> Finding {
     let ip = ip.to_canonical();
     let shown = escape_str(&report.helo);
@@ -74,6 +74,12 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
                 evidence.extend(evidence_of(&ptr.reply));
             }
             let is_ptr_name = ptr_names.iter().any(|p| p.eq_ignore_ascii_case(&name));
+            // A forward lookup without an answer says nothing about the name.
+            if !resolves_to_ip && let Some(unanswered) = report.forward.iter().find(|r| !r.outcome.is_definitive()) {
+                let outcome = describe_failure(&unanswered.outcome, unanswered.elapsed);
+                return Finding::new("helo.unknown", &[args[0], args[1], ("outcome", &outcome)])
+                    .with_evidence(evidence);
+            }
             let reason = if report.addresses.is_empty() && !report.forward.is_empty() {
                 let outcome = report.forward.first().map(|r| r.outcome.label()).unwrap_or_default();
                 Some(format!("{shown} does not resolve ({outcome})"))

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::address_class::AddressClass;
 use super::helo::{HeloReport, check_helo, helo_finding};
 use super::helo_name::{HeloForm, helo_form};
+use super::mail_name;
 use super::mta_helo::mta_helo;
 use super::myip::{self, MyIpAnswer};
 use super::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
@@ -33,6 +34,8 @@ pub struct IdentityReport {
     pub myip: Vec<MyIpAnswer>,
     pub ptr: Vec<PtrReport>,
     pub helo: Option<HeloReport>,
+    /// The one name proposed for our PTR and HELO (see [`mail_name::proposal`]).
+    pub mail_name: Option<String>,
     pub findings: Vec<Finding>,
 }
 
@@ -82,8 +85,18 @@ pub async fn check_identity(ctx: &Context, resolver: &Resolver, known: &Identity
     };
     let (ptr, helo_report) = tokio::join!(futures::future::join_all(ptr_checks), helo_check);
 
-    let findings = identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref());
-    IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, findings }
+    let helo_name = helo_report.as_ref().map(|h| h.helo.clone());
+    let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
+    let mail_name = match chosen.first() {
+        Some(&ip) => {
+            let found = mail_name::suggest(resolver, ip, helo_name.as_deref(), sender_domain.as_deref()).await;
+            Some(mail_name::proposal(found.as_deref(), ip, helo_name.as_deref(), sender_domain.as_deref()))
+        }
+        None => None,
+    };
+    let findings =
+        identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref(), mail_name.as_deref());
+    IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, mail_name, findings }
 }
 
 fn usable(ip: IpAddr, lab: bool) -> bool {
@@ -140,9 +153,10 @@ pub fn identity_findings(
     lab: bool,
     ptr: &[PtrReport],
     helo: Option<&HeloReport>,
+    mail_name: Option<&str>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let helo_name = helo.map(|h| escape_str(&h.helo));
+    let proposed = mail_name.map(escape_str);
     if chosen.is_empty() {
         findings.push(Finding::new("ip.unknown", &[]).with_detail(
             "No address was given (--ip or `ip` in the config), no receiver echoed one in its EHLO reply, and no \
@@ -167,7 +181,7 @@ pub fn identity_findings(
         }
     }
     for report in ptr {
-        findings.extend(ptr_findings(report, helo_name.as_deref()));
+        findings.extend(ptr_findings(report, proposed.as_deref()));
     }
     if let Some(helo) = helo {
         if ptr.is_empty() {
@@ -228,17 +242,17 @@ mod tests {
         let candidates = vec![candidate("10.0.0.5", SOURCE_CONFIG)];
         assert_eq!(choose(&candidates, false), vec!["10.0.0.5".parse::<IpAddr>().unwrap()]);
         assert!(agreement(&candidates, false));
-        let findings = identity_findings(&candidates, &choose(&candidates, false), true, false, &[], None);
+        let findings = identity_findings(&candidates, &choose(&candidates, false), true, false, &[], None, None);
         assert_eq!(findings.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["ip.private"]);
         // Documentation addresses stand in for public ones only in a lab.
         let doc = vec![candidate("203.0.113.5", SOURCE_CONFIG)];
-        assert!(identity_findings(&doc, &choose(&doc, true), true, true, &[], None).is_empty());
-        assert_eq!(identity_findings(&doc, &choose(&doc, false), true, false, &[], None)[0].id, "ip.private");
+        assert!(identity_findings(&doc, &choose(&doc, true), true, true, &[], None, None).is_empty());
+        assert_eq!(identity_findings(&doc, &choose(&doc, false), true, false, &[], None, None)[0].id, "ip.private");
     }
 
     #[test]
     fn no_candidate_is_ip_unknown() {
-        let findings = identity_findings(&[], &[], true, false, &[], None);
+        let findings = identity_findings(&[], &[], true, false, &[], None, None);
         assert_eq!(findings[0].id, "ip.unknown");
     }
 }

@@ -8,6 +8,22 @@ use std::net::IpAddr;
 
 use super::resolver::Resolver;
 
+/// The one name proposed for our PTR and HELO: a name that resolves to our address, or one to
+/// create, said so.
+pub fn proposal(found: Option<&str>, ip: IpAddr, helo: Option<&str>, sender_domain: Option<&str>) -> String {
+    if let Some(name) = found {
+        return name.to_string();
+    }
+    let helo = helo.map(|h| h.trim_end_matches('.')).filter(|h| h.contains('.') && h.parse::<IpAddr>().is_err());
+    let name = match (sender_domain, helo) {
+        (Some(domain), _) => format!("mail.{}", domain.to_ascii_lowercase()),
+        (None, Some(helo)) => helo.to_ascii_lowercase(),
+        (None, None) => return format!("a host name of your domain (a name to create, with an A record → {ip})"),
+    };
+    let record = if ip.is_ipv4() { "A" } else { "AAAA" };
+    format!("{name} (a name to create, with an {record} record → {ip})")
+}
+
 /// The first name that resolves to `ip`, among: the HELO name; then, for the sender domain and
 /// the HELO name's parent domains, their MX hosts, `mail.DOMAIN` and the domain itself.
 pub async fn suggest(
@@ -61,6 +77,17 @@ async fn resolves_to(resolver: &Resolver, name: &str, ip: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_to_create_is_said_so() {
+        let ip: IpAddr = "203.0.113.5".parse().unwrap();
+        assert_eq!(proposal(Some("mail.example.com"), ip, None, None), "mail.example.com");
+        assert_eq!(
+            proposal(None, ip, Some("mta1.internal"), Some("Example.com")),
+            "mail.example.com (a name to create, with an A record → 203.0.113.5)"
+        );
+        assert!(proposal(None, ip, Some("localhost"), None).starts_with("a host name of your domain"));
+    }
 
     #[test]
     fn looks_in_the_sender_domain_then_the_helo_parents() {

@@ -75,7 +75,7 @@ pub async fn check_ptr(resolver: &Resolver, ip: IpAddr) -> PtrReport {
 }
 
 /// The findings of a PTR check: `ptr.ok`, `ptr.missing`, `ptr.fcrdns_mismatch`, `ptr.generic`,
-/// or `dns.servfail` / `dns.timeout` when the question got no answer. `helo` fills the
+/// or `ptr.unknown` when a question got no answer. `helo` fills the
 /// suggested name in fixes.
 pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
     let ip = report.ip.to_string();
@@ -98,16 +98,15 @@ pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
             );
             return findings;
         }
-        Outcome::Timeout => {
-            let timeout = format!("{:.1} s", report.reply.elapsed.as_secs_f64());
+        // No answer says nothing about the PTR: unknown, never "missing".
+        other => {
             findings.push(
-                Finding::new("dns.timeout", &[("name", &report.reply.name), ("timeout", &timeout)])
-                    .with_evidence(ptr_evidence),
+                Finding::new(
+                    "ptr.unknown",
+                    &[("ip", &ip), ("outcome", &describe_failure(other, report.reply.elapsed))],
+                )
+                .with_evidence(ptr_evidence),
             );
-            return findings;
-        }
-        _ => {
-            findings.push(Finding::new("dns.servfail", &[("name", &report.reply.name)]).with_evidence(ptr_evidence));
             return findings;
         }
     }
@@ -118,6 +117,15 @@ pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
         let shown = escape_str(&name.name);
         let mut evidence = ptr_evidence.clone();
         evidence.extend(name.forward.iter().flat_map(evidence_of));
+        let unanswered = name.forward.iter().find(|r| !r.outcome.is_definitive());
+        if let (false, Some(unanswered)) = (name.confirmed, unanswered) {
+            let outcome = format!(
+                "whether {shown} resolves back is not known ({})",
+                describe_failure(&unanswered.outcome, unanswered.elapsed)
+            );
+            findings.push(Finding::new("ptr.unknown", &[("ip", &ip), ("outcome", &outcome)]).with_evidence(evidence));
+            continue;
+        }
         if name.confirmed {
             let mut finding = Finding::new("ptr.ok", &[("ip", &ip), ("name", &shown)]).with_evidence(evidence.clone());
             if several {
@@ -180,6 +188,15 @@ fn several_detail(report: &PtrReport) -> String {
         names.len(),
         names.join(", ")
     )
+}
+
+/// Why a query gave no answer about the name, in words: `no answer within 2.0 s`, `SERVFAIL`.
+pub fn describe_failure(outcome: &Outcome, elapsed: std::time::Duration) -> String {
+    match outcome {
+        Outcome::Timeout => format!("no answer within {:.1} s", elapsed.as_secs_f64()),
+        Outcome::Failed(reason) => escape_str(reason),
+        other => format!("the resolver answered {}", other.label()),
+    }
 }
 
 /// `203.0.113.5, 2001:db8::5`, or why there is none (`no address (NXDOMAIN)`).

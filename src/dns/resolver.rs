@@ -10,6 +10,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hickory_resolver::TokioResolver;
@@ -414,7 +415,20 @@ pub struct Resolver {
     servers: Arc<[Server]>,
     limits: Limits,
     journal: Journal,
+    health: Arc<Health>,
 }
+
+/// What the servers have shown of themselves, shared by every clone of a resolver: whether any
+/// query got a response at all, and how many met silence.
+#[derive(Debug, Default)]
+struct Health {
+    answered: AtomicBool,
+    silent: AtomicUsize,
+}
+
+/// After this many queries without any response, and none answered before, the servers count
+/// as silent: further queries are not sent, since they would wait the same way.
+const SILENT_AFTER: usize = 2;
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -444,7 +458,18 @@ impl Resolver {
     /// A resolver asking `servers` in order with explicit limits.
     pub fn with_servers(servers: &[SocketAddr], limits: Limits, journal: Journal) -> Resolver {
         let servers = servers.iter().map(|&addr| Server { addr, inner: build(addr, limits) }).collect();
-        Resolver { servers, limits, journal }
+        Resolver { servers, limits, journal, health: Arc::default() }
+    }
+
+    /// True when no server has responded to anything and several queries met silence: our
+    /// resolver is down or unreachable, and what is looked up through it is unknown.
+    pub fn is_silent(&self) -> bool {
+        !self.health.answered.load(Ordering::Relaxed) && self.silent_queries() >= SILENT_AFTER
+    }
+
+    /// How many queries got no response at all.
+    pub fn silent_queries(&self) -> usize {
+        self.health.silent.load(Ordering::Relaxed)
     }
 
     /// The same servers with other limits (the console's `set timeout`).
@@ -493,9 +518,28 @@ impl Resolver {
     async fn query_name(&self, name: Name, qtype: QueryType) -> Reply {
         let started = Instant::now();
         let shown = name_text(&name);
+        if self.is_silent() {
+            let outcome = Outcome::Failed(format!(
+                "not asked: the resolver answered none of {} queries before",
+                self.silent_queries()
+            ));
+            let server = self.servers.first().map_or(SocketAddr::from(([0, 0, 0, 0], 53)), |s| s.addr);
+            let reply = Reply { name: shown, qtype, server, elapsed: started.elapsed(), outcome };
+            self.journal.record(
+                Event::new(EventKind::DnsAnswer, reply.summary())
+                    .with_data(serde_json::to_value(&reply).expect("replies serialise")),
+            );
+            return reply;
+        }
         let mut last = None;
         for server in self.servers.iter() {
             let outcome = self.ask(server, &name, &shown, qtype).await;
+            match outcome {
+                Outcome::Timeout | Outcome::Failed(_) => {
+                    self.health.silent.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => self.health.answered.store(true, Ordering::Relaxed),
+            }
             let reply = Reply { name: shown.clone(), qtype, server: server.addr, elapsed: started.elapsed(), outcome };
             self.journal.record(
                 Event::new(EventKind::DnsAnswer, reply.summary())

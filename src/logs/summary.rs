@@ -11,6 +11,7 @@ use super::record::{LogRecord, LogTime, Status};
 use super::scan::FileReport;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
+use crate::smtp::classify::{Classifier, ReplyStage};
 use crate::smtp::explain::Explainer;
 use crate::smtp::reply::Reply;
 
@@ -153,6 +154,7 @@ impl LogSummary {
                 &[("domain", domain), ("reply", &label), ("count", &top.count.to_string()), ("meaning", &meaning)],
             )
             .with_detail(detail)
+            .with_args(Classifier::bundled().classify_text(&top.reply).args())
             .with_evidence([escape_str(&top.line)]);
             findings.push(finding);
         }
@@ -164,7 +166,8 @@ impl LogSummary {
 /// receiver's own words; and the explainer's lines as detail.
 fn explain(reply: &str) -> (String, String) {
     let words = super::reply::server_words(reply).unwrap_or(reply);
-    let explanation = Explainer::global().explain(&Reply::parse(words));
+    let explanation = Explainer::global()
+        .explain(&Reply::parse(words), ReplyStage::from_mta_text(reply).unwrap_or(ReplyStage::Unknown));
     let known = explanation.code.as_ref().is_some_and(|c| !c.general)
         || explanation.enhanced.as_ref().is_some_and(|e| !e.general)
         || !explanation.providers.is_empty();

@@ -11,6 +11,7 @@ use super::parsed::Skipped;
 use super::time::format_age;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
+use crate::smtp::classify::{Classification, Classifier, ReasonClass};
 
 /// At most this many domains get a `queue.stuck_domain` finding; the rest are summed up.
 const MAX_STUCK: usize = 10;
@@ -97,18 +98,23 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
         if !ages.is_empty() {
             evidence.push(format!("age in minutes (qshape buckets) {}", ages.join(", ")));
         }
-        out.push(
-            Finding::new(
-                "queue.stuck_domain",
-                &[("count", &group.delayed.to_string()), ("domain", domain), ("age", &age), ("reason", reason)],
-            )
-            .with_evidence(evidence),
-        );
+        let class = group.example.as_deref().map(|e| Classifier::bundled().classify_text(e));
+        let mut finding = Finding::new(
+            "queue.stuck_domain",
+            &[("count", &group.delayed.to_string()), ("domain", domain), ("age", &age), ("reason", reason)],
+        )
+        .with_evidence(evidence)
+        .with_args(class.iter().flat_map(Classification::args));
+        if let Some(class) = class.filter(|c| c.class != ReasonClass::Unknown) {
+            finding = finding.with_detail(format!("Reason: {}.", class.describe()));
+        }
+        out.push(finding);
     }
     if stuck.len() > MAX_STUCK {
         let rest: u64 = stuck[MAX_STUCK..].iter().map(|g| g.delayed).sum();
         if let Some(last) = out.last_mut() {
-            last.detail = format!("{} more domain(s) hold {rest} delayed message(s).", stuck.len() - MAX_STUCK);
+            let more = format!("{} more domain(s) hold {rest} delayed message(s).", stuck.len() - MAX_STUCK);
+            last.detail = if last.detail.is_empty() { more } else { format!("{} {more}", last.detail) };
         }
     }
     out

@@ -66,6 +66,13 @@ pub const CATALOGUE: &[Entry] = &[
         "Resolvers disagree about {name}: {left} vs {right}",
         "A stale cache or split DNS: flush the local resolver's cache or ask why it differs.",
     ),
+    e(
+        "dns.resolver_silent",
+        Fail,
+        "Our resolver {server} answered none of {count} queries within {timeout}",
+        "Check that {server} is reachable from this host over UDP and TCP port 53 (/etc/resolv.conf, or --dns-server); \
+         until it answers, nothing mailwiz or the MTA looks up can be trusted.",
+    ),
     // mx
     e("mx.ok", Ok, "{domain} has {count} mail exchanger(s), all with addresses", ""),
     e(
@@ -171,9 +178,10 @@ pub const CATALOGUE: &[Entry] = &[
     e("smtp.starttls_missing", Warn, "{host} does not offer STARTTLS", "Mail to this host travels in clear text."),
     e(
         "smtp.starttls_failed",
-        Fail,
+        Warn,
         "STARTTLS with {host} failed: {error}",
-        "Check the TLS settings of both sides (protocol versions, ciphers).",
+        "Under opportunistic TLS mail still goes out in plain text; compare the TLS settings of both sides \
+         (protocol versions, ciphers) and tell the receiver.",
     ),
     e(
         "smtp.tls_cert_invalid",
@@ -199,6 +207,7 @@ pub const CATALOGUE: &[Entry] = &[
         "{host} rejected RCPT TO <{to}>: {reply}",
         "Check the recipient address with its owner.",
     ),
+    e("smtp.rcpt_accepted", Ok, "{host} ({addr}) accepted RCPT TO <{to}>: {reply}", ""),
     e("smtp.reply_explained", Info, "{reply}: {meaning}", "{fix}"),
     // identity
     e("ptr.ok", Ok, "{ip} has PTR {name}, which resolves back to it", ""),
@@ -220,6 +229,12 @@ pub const CATALOGUE: &[Entry] = &[
         "PTR {name} of {ip} looks generic or dynamic",
         "Ask the owner of {ip} for a PTR naming your mail server, e.g. {helo}.",
     ),
+    e(
+        "ptr.unknown",
+        Warn,
+        "Could not check the PTR of {ip}: {outcome}",
+        "Ask again when the resolver answers, or through another one (--dns-server); this says nothing about the PTR itself.",
+    ),
     e("helo.ok", Ok, "HELO name {helo} matches PTR and forward DNS of {ip}", ""),
     e(
         "helo.mismatch",
@@ -238,6 +253,12 @@ pub const CATALOGUE: &[Entry] = &[
         Warn,
         "HELO announces an address literal {helo}",
         "Announce a host name whose A record is {ip} and that matches its PTR.",
+    ),
+    e(
+        "helo.unknown",
+        Warn,
+        "Could not check the HELO name {helo}: {outcome}",
+        "Ask again when the resolver answers, or through another one (--dns-server); this says nothing about the name itself.",
     ),
     e(
         "ip.private",
@@ -289,7 +310,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "diagnosis.blocklisted",
         Fail,
-        "{ip} is on a block list the receiver uses ({zone})",
+        "{ip} is on a block list the receiver uses ({list})",
         "Find and stop the cause, then request delisting at {delist}.",
     ),
     e(
@@ -301,7 +322,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "diagnosis.receiver_filter",
         Fail,
-        "The receiver filters our connection although PTR and block lists are clean",
+        "The receiver refuses us by a filter of its own, although PTR, HELO and block lists are in order",
         "Ask the receiver's postmaster, quoting the reply and the time; check its sender requirements.",
     ),
     e(
@@ -333,6 +354,72 @@ pub const CATALOGUE: &[Entry] = &[
         Fail,
         "Every mail exchanger of {domain} refuses connections",
         "The receiver's mail service is down; wait, or tell its postmaster.",
+    ),
+    e(
+        "diagnosis.receiver_blocklist",
+        Fail,
+        "The receiver's own block list or reputation system refuses us ({system})",
+        "Request delisting at {delist}, quoting {ip} and the reply.",
+    ),
+    e(
+        "diagnosis.rate_limited",
+        Fail,
+        "The receiver defers us for our sending rate or reputation",
+        "Slow down and let the queue retry; find what raised the volume or the complaints.",
+    ),
+    e(
+        "diagnosis.greylisted",
+        Info,
+        "The receiver greylists us: a first-time deferral the next retry passes",
+        "Nothing to fix: let the queue retry. Worry only if the same deferral lasts for hours.",
+    ),
+    e(
+        "diagnosis.authentication",
+        Fail,
+        "The receiver refuses our mail as unauthenticated (SPF, DKIM, DMARC)",
+        "Make SPF pass for our address and sign with DKIM, aligned with the From domain's DMARC policy.",
+    ),
+    e(
+        "diagnosis.dynamic_ip",
+        Fail,
+        "The receiver treats {ip} as a dynamic or residential address",
+        "Send through the provider's smarthost, or get a static address with a PTR naming your mail server.",
+    ),
+    e(
+        "diagnosis.our_dns",
+        Fail,
+        "Our own resolver does not answer, so the receiver's DNS and ours could not be checked",
+        "Fix the resolver this host uses (or give one with --dns-server), then check again.",
+    ),
+    e(
+        "diagnosis.mailbox_full",
+        Fail,
+        "The recipient's mailbox is full",
+        "Tell the recipient by another channel; the queue delivers once there is room.",
+    ),
+    e(
+        "diagnosis.message_too_big",
+        Fail,
+        "The receiver refuses the message as too big",
+        "Send it smaller (a link instead of the attachment), or ask the receiver for its size limit.",
+    ),
+    e(
+        "diagnosis.relay_denied",
+        Fail,
+        "The receiving host does not accept mail for {domain} (relaying denied)",
+        "Check that {domain}'s MX points at the right host and ask the receiver to accept the domain there.",
+    ),
+    e(
+        "diagnosis.sender_rejected",
+        Fail,
+        "The receiver refuses our envelope sender",
+        "Send from an address whose domain resolves (MX or A) and exists.",
+    ),
+    e(
+        "diagnosis.deliverable",
+        Ok,
+        "{domain} accepts us now: mail to {domain} should flow",
+        "Retry the queue for {domain} now and watch it drain.",
     ),
 ];
 

@@ -106,6 +106,18 @@ impl Finding {
         self
     }
 
+    /// Adds values no template shows, for rules that reason on findings (a reply's class and
+    /// stage). A name already set keeps its value.
+    pub fn with_args<K: Into<String>>(mut self, args: impl IntoIterator<Item = (K, String)>) -> Finding {
+        for (key, value) in args {
+            let key = key.into();
+            if self.arg(&key).is_none() {
+                self.args.push((key, value));
+            }
+        }
+        self
+    }
+
     /// Overrides the severity the catalogue gives.
     pub fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;

@@ -33,6 +33,9 @@ pub struct Identity {
     pub ip_candidates: Vec<IpCandidate>,
     /// The name we announce in HELO/EHLO.
     pub helo: Option<String>,
+    /// The envelope sender we send as (`--from`), whose domain names our mail host.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 impl Identity {

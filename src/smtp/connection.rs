@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
+use super::classify::{Classification, Classifier, ReplyStage};
 use super::reply::{LineReader, Reply, ReplyAssembler, ReplyLine};
 use super::stream::SmtpStream;
 use super::tls::{self, TlsInfo};
@@ -94,7 +95,14 @@ impl ConnectReport {
             ("banner", &banner),
             ("ms", &self.banner_ms.or(self.connect_ms).unwrap_or(0).to_string()),
         ];
-        let mut finding = Finding::new(&format!("smtp.{}", self.outcome), &args).with_evidence(self.banner.clone());
+        let class = self
+            .banner_reply
+            .as_ref()
+            .filter(|r| !r.is_positive() && r.code.is_some())
+            .map(|r| Classifier::bundled().classify_reply(r, ReplyStage::Greeting));
+        let mut finding = Finding::new(&format!("smtp.{}", self.outcome), &args)
+            .with_evidence(self.banner.clone())
+            .with_args(class.iter().flat_map(Classification::args));
         if let Some(error) = &self.error {
             finding = finding.with_detail(error.clone());
         }

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use super::classify::{Classification, Classifier, ReasonClass, ReplyStage};
 use super::reply::Reply;
 use crate::session::Finding;
 
@@ -70,6 +71,9 @@ pub struct Explanation {
     pub code: Option<Explained>,
     pub enhanced: Option<Explained>,
     pub providers: Vec<Explained>,
+    /// Why the receiver refused or deferred us, for a failure reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Classification>,
 }
 
 impl Explanation {
@@ -102,6 +106,12 @@ impl Explanation {
             .chain(self.providers.iter())
             .map(|e| format!("{}: {}", e.key, e.entry.meaning))
             .collect();
+        if let Some(reason) = self.reason.as_ref().filter(|r| r.class != ReasonClass::Unknown) {
+            lines.push(format!("reason: {}", reason.describe()));
+            if let Some(delist) = &reason.delist {
+                lines.push(format!("delisting: {delist}"));
+            }
+        }
         if let Some(cause) = self.cause() {
             lines.push(format!("likely cause: {cause}"));
         }
@@ -240,26 +250,30 @@ impl Explainer {
             .collect()
     }
 
-    /// Explains a whole reply.
-    pub fn explain(&self, reply: &Reply) -> Explanation {
+    /// Explains a whole reply received at `stage`; a failure reply is also classified.
+    pub fn explain(&self, reply: &Reply, stage: ReplyStage) -> Explanation {
         Explanation {
             code: reply.code.and_then(|c| self.code(c)),
             enhanced: reply.enhanced().and_then(|e| self.enhanced(e)),
             providers: self.providers(&reply.text_lossy()),
+            reason: (!reply.is_positive() && reply.code.is_some())
+                .then(|| Classifier::bundled().classify_reply(reply, stage)),
         }
     }
 
-    /// The `smtp.reply_explained` finding for a failure reply; `None` for 2xx/3xx.
-    pub fn finding(&self, reply: &Reply) -> Option<Finding> {
+    /// The `smtp.reply_explained` finding for a failure reply received at `stage`, carrying its
+    /// reason class for the diagnosis; `None` for 2xx/3xx.
+    pub fn finding(&self, reply: &Reply, stage: ReplyStage) -> Option<Finding> {
         if reply.is_positive() {
             return None;
         }
-        let explanation = self.explain(reply);
+        let explanation = self.explain(reply, stage);
         let shown = reply.one_line();
         let finding = Finding::new(
             "smtp.reply_explained",
             &[("reply", &shown), ("meaning", &explanation.summary()), ("fix", explanation.fix().unwrap_or(""))],
         )
+        .with_args(explanation.reason.iter().flat_map(Classification::args))
         .with_evidence(reply.display_lines())
         .with_detail(explanation.lines().join("\n"));
         Some(finding)
@@ -278,7 +292,7 @@ mod tests {
              550-5.7.25 PTR record setup. As a policy, Gmail does not accept messages\n\
              550 5.7.25 from IPs with missing PTR records. - gsmtp",
         );
-        let explained = explainer.explain(&reply);
+        let explained = explainer.explain(&reply, ReplyStage::Unknown);
         assert_eq!(explained.code.as_ref().unwrap().key, "550");
         assert!(explained.enhanced.as_ref().unwrap().entry.meaning.contains("Reverse DNS"));
         let names: Vec<&str> = explained.providers.iter().map(|p| p.key.as_str()).collect();
@@ -289,9 +303,9 @@ mod tests {
     #[test]
     fn falls_back_to_subject_and_class() {
         let explainer = Explainer::bundled();
-        let explained = explainer.explain(&Reply::parse("550 5.12.345 odd"));
+        let explained = explainer.explain(&Reply::parse("550 5.12.345 odd"), ReplyStage::Unknown);
         assert!(explained.enhanced.unwrap().general);
-        let explained = explainer.explain(&Reply::parse("459 something"));
+        let explained = explainer.explain(&Reply::parse("459 something"), ReplyStage::Unknown);
         assert!(explained.code.unwrap().general);
     }
 

@@ -1,6 +1,7 @@
 //! SMTP: reply parser, client session with STARTTLS, connection outcome classification, the
 //! probe and the reply explainer.
 
+pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
 pub mod explain;
@@ -10,3 +11,4 @@ pub mod session;
 pub mod stream;
 pub mod target;
 pub mod tls;
+pub mod tls_policy;

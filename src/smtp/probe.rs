@@ -10,6 +10,7 @@ use regex::Regex;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::classify::{Classification, Classifier, ReplyStage};
 use super::connection::{self, ConnectReport, Connection, Outcome, ReplyError};
 use super::explain::{Explainer, Explanation};
 use super::reply::Reply;
@@ -116,7 +117,7 @@ fn new_result(connect: ConnectReport, slow_banner_ms: u64) -> ProbeResult {
     let mut findings = vec![connect.finding()];
     findings.extend(connect.slow_banner(slow_banner_ms));
     if let Some(reply) = &connect.banner_reply {
-        findings.extend(Explainer::global().finding(reply));
+        findings.extend(Explainer::global().finding(reply, ReplyStage::Greeting));
     }
     if let Some(tls) = &connect.tls {
         findings.extend(cert_finding(&connect.host, tls));
@@ -205,7 +206,7 @@ impl Run<'_> {
         if !reply.is_positive() {
             let args = [("host", self.host()), ("helo", helo), ("reply", reply.one_line())];
             let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            self.result.findings.push(Finding::new("smtp.ehlo_rejected", &args).with_evidence(reply.display_lines()));
+            self.result.findings.push(rejection("smtp.ehlo_rejected", &args, &reply, ReplyStage::Ehlo));
             return None;
         }
         Some(reply)
@@ -239,9 +240,7 @@ impl Run<'_> {
                 let again = self.step(&mut upgraded, "ehlo", &format!("EHLO {ehlo}")).await?;
                 if !again.is_positive() {
                     let args = [("host", host.as_str()), ("helo", ehlo.as_str()), ("reply", &again.one_line())];
-                    self.result
-                        .findings
-                        .push(Finding::new("smtp.ehlo_rejected", &args).with_evidence(again.display_lines()));
+                    self.result.findings.push(rejection("smtp.ehlo_rejected", &args, &again, ReplyStage::Ehlo));
                     upgraded.close().await;
                     return None;
                 }
@@ -262,7 +261,7 @@ impl Run<'_> {
         let Some(reply) = self.step(conn, "mail", &format!("MAIL FROM:<{from}>")).await else { return false };
         if !reply.is_positive() {
             let args = [("host", host.as_str()), ("from", from.as_str()), ("reply", &reply.one_line())];
-            self.result.findings.push(Finding::new("smtp.mail_rejected", &args).with_evidence(reply.display_lines()));
+            self.result.findings.push(rejection("smtp.mail_rejected", &args, &reply, ReplyStage::Mail));
             return reply.code != Some(421);
         }
         if self.stops_after(Stage::Mail) {
@@ -272,13 +271,16 @@ impl Run<'_> {
         let Some(reply) = self.step(conn, "rcpt", &format!("RCPT TO:<{to}>")).await else { return false };
         if !reply.is_positive() {
             let args = [("host", host.as_str()), ("to", to.as_str()), ("reply", &reply.one_line())];
-            let mut finding = Finding::new("smtp.rcpt_rejected", &args).with_evidence(reply.display_lines());
+            let mut finding = rejection("smtp.rcpt_rejected", &args, &reply, ReplyStage::Rcpt);
             if reply.is_transient() {
                 finding = finding.with_severity(crate::session::Severity::Warn);
             }
             self.result.findings.push(finding);
             return reply.code != Some(421);
         }
+        let addr = self.result.connect.addr.ip().to_string();
+        let args = [("host", host.as_str()), ("addr", &addr), ("to", to.as_str()), ("reply", &reply.one_line())];
+        self.result.findings.push(Finding::new("smtp.rcpt_accepted", &args).with_evidence(reply.display_lines()));
         true
     }
 
@@ -296,8 +298,10 @@ impl Run<'_> {
             Ok(reply) => (Some(reply), None),
             Err(ReplyError { error, partial }) => (partial, Some(error)),
         };
-        let explanation = reply.as_ref().filter(|r| !r.is_positive()).map(|r| Explainer::global().explain(r));
-        if let Some(finding) = reply.as_ref().and_then(|r| Explainer::global().finding(r)) {
+        let reply_stage = ReplyStage::of_command(command).unwrap_or(ReplyStage::Unknown);
+        let explanation =
+            reply.as_ref().filter(|r| !r.is_positive()).map(|r| Explainer::global().explain(r, reply_stage));
+        if let Some(finding) = reply.as_ref().and_then(|r| Explainer::global().finding(r, reply_stage)) {
             self.result.findings.push(finding);
         }
         self.record(StageResult {
@@ -333,6 +337,12 @@ impl Run<'_> {
         }
         self.result.stages.push(stage);
     }
+}
+
+/// A finding for a refused command, with the reply as evidence and its reason class.
+fn rejection(id: &str, args: &[(&str, &str)], reply: &Reply, stage: ReplyStage) -> Finding {
+    let class = reply.code.is_some().then(|| Classifier::bundled().classify_reply(reply, stage));
+    Finding::new(id, args).with_evidence(reply.display_lines()).with_args(class.iter().flat_map(Classification::args))
 }
 
 fn millis(started: Instant) -> u64 {

@@ -14,6 +14,7 @@ use tokio::sync::mpsc::{Receiver, UnboundedSender};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::classify::ReplyStage;
 use super::connection::{self, ConnectReport, Connection};
 use super::explain::{Explainer, Explanation};
 use super::probe::{self, ProbeRequest, ProbeResult};
@@ -248,8 +249,9 @@ impl Console {
 
     async fn reply(&mut self, reply: Reply, verb: &str) {
         let explainer = Explainer::global();
-        self.emit(ConsoleEvent::Reply { code: reply.code, explanation: explainer.explain(&reply) });
-        if let Some(finding) = explainer.finding(&reply) {
+        let stage = ReplyStage::of_command(verb).unwrap_or(ReplyStage::Unknown);
+        self.emit(ConsoleEvent::Reply { code: reply.code, explanation: explainer.explain(&reply, stage) });
+        if let Some(finding) = explainer.finding(&reply, stage) {
             self.found(finding);
         }
         if verb == "AUTH" && reply.code != Some(334) {
@@ -393,7 +395,10 @@ impl Console {
             self.emit(ConsoleEvent::Received(line.clone()));
         }
         if let Some(banner) = &report.banner_reply {
-            self.emit(ConsoleEvent::Reply { code: banner.code, explanation: Explainer::global().explain(banner) });
+            self.emit(ConsoleEvent::Reply {
+                code: banner.code,
+                explanation: Explainer::global().explain(banner, ReplyStage::Greeting),
+            });
         }
         if let Some(info) = &report.tls {
             self.emit(ConsoleEvent::Tls(info.clone()));
@@ -402,7 +407,9 @@ impl Console {
         if let Some(slow) = report.slow_banner(self.ctx.config.smtp.slow_banner_ms) {
             self.found(slow);
         }
-        if let Some(finding) = report.banner_reply.as_ref().and_then(|b| Explainer::global().finding(b)) {
+        if let Some(finding) =
+            report.banner_reply.as_ref().and_then(|b| Explainer::global().finding(b, ReplyStage::Greeting))
+        {
             self.found(finding);
         }
     }

@@ -1,0 +1,119 @@
+//! Our TLS policy for outbound mail, and a refused STARTTLS judged by it.
+//!
+//! Under opportunistic TLS (Postfix `smtp_tls_security_level = may`, Debian's default; Exim
+//! without `hosts_require_tls`) a receiver that refuses STARTTLS still gets our mail, in plain
+//! text: a warning. Only when our MTA insists on TLS, or the receiver demands it (`530 5.7.0 Must
+//! issue a STARTTLS command first`), does it stop the mail.
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::session::{Finding, Severity};
+
+/// Whether our MTA insists on TLS, and where that was read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TlsPolicy {
+    /// `None` when it could not be read.
+    pub required: Option<bool>,
+    /// `config smtp.require_tls`, `postconf smtp_tls_security_level`, `exim hosts_require_tls`.
+    pub source: String,
+}
+
+impl TlsPolicy {
+    /// The policy Postfix's `smtp_tls_security_level` value means.
+    pub fn from_postfix_level(level: &str) -> TlsPolicy {
+        let level = level.trim();
+        let required = matches!(level, "encrypt" | "dane-only" | "fingerprint" | "verify" | "secure");
+        TlsPolicy { required: Some(required), source: format!("postconf smtp_tls_security_level = {level}") }
+    }
+
+    /// The policy `exim -bP transport remote_smtp` output means: a non-empty `hosts_require_tls`.
+    pub fn from_exim_transport(output: &str) -> Option<TlsPolicy> {
+        let value = output.lines().find_map(|l| l.trim().strip_prefix("hosts_require_tls"))?;
+        let value = value.trim_start().strip_prefix('=').unwrap_or(value).trim();
+        Some(TlsPolicy { required: Some(!value.is_empty()), source: "exim hosts_require_tls".into() })
+    }
+}
+
+/// Our policy: the config's `[smtp] require_tls`, else the local MTA's own setting (not in the
+/// demo, whose MTA is not this machine's).
+pub async fn our_tls_policy(ctx: &Context) -> TlsPolicy {
+    if let Some(required) = ctx.config.smtp.require_tls {
+        return TlsPolicy { required: Some(required), source: "config smtp.require_tls".into() };
+    }
+    if ctx.demo {
+        return TlsPolicy { required: Some(false), source: "the demo world's MTA (opportunistic)".into() };
+    }
+    read_local(ctx.config.timeout())
+        .await
+        .unwrap_or(TlsPolicy { required: None, source: "no local MTA answered".into() })
+}
+
+#[cfg(unix)]
+async fn read_local(timeout: std::time::Duration) -> Option<TlsPolicy> {
+    use crate::dns::mta_helo::run_mta_command;
+    if let Some(level) = run_mta_command("postconf", &["-h", "smtp_tls_security_level"], timeout).await {
+        return Some(TlsPolicy::from_postfix_level(&level));
+    }
+    for program in ["exim", "exim4"] {
+        if let Some(out) = run_mta_command(program, &["-bP", "transport", "remote_smtp"], timeout).await {
+            return TlsPolicy::from_exim_transport(&out);
+        }
+    }
+    None
+}
+
+#[cfg(not(unix))]
+async fn read_local(_timeout: std::time::Duration) -> Option<TlsPolicy> {
+    None
+}
+
+/// A refused or failed STARTTLS is a failure only when our policy requires TLS; otherwise it
+/// stays the warning the probe made, with the policy said.
+pub fn judge_starttls(findings: &mut [Finding], policy: &TlsPolicy) {
+    for finding in findings.iter_mut().filter(|f| f.id == "smtp.starttls_failed") {
+        let note = match policy.required {
+            Some(true) => {
+                finding.severity = Severity::Fail;
+                format!("Our MTA requires TLS ({}), so it will not deliver to this host.", policy.source)
+            }
+            Some(false) => {
+                format!("Our MTA uses opportunistic TLS ({}): it delivers to this host in plain text.", policy.source)
+            }
+            None => "Whether our MTA requires TLS is not known; with opportunistic TLS it delivers in plain text."
+                .to_string(),
+        };
+        if !finding.detail.contains(&note) {
+            finding.detail = if finding.detail.is_empty() { note } else { format!("{} {note}", finding.detail) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_postfix_levels_and_exim_transports() {
+        assert_eq!(TlsPolicy::from_postfix_level("may\n").required, Some(false));
+        assert_eq!(TlsPolicy::from_postfix_level("encrypt").required, Some(true));
+        assert_eq!(TlsPolicy::from_postfix_level("dane").required, Some(false));
+        let exim = "hosts_avoid_tls =\nhosts_require_tls = *\nhosts_try_auth =\n";
+        assert_eq!(TlsPolicy::from_exim_transport(exim).unwrap().required, Some(true));
+        assert_eq!(TlsPolicy::from_exim_transport("hosts_require_tls =\n").unwrap().required, Some(false));
+        assert_eq!(TlsPolicy::from_exim_transport("nothing here"), None);
+    }
+
+    #[test]
+    fn a_refused_starttls_fails_only_when_we_require_tls() {
+        let refused =
+            || Finding::new("smtp.starttls_failed", &[("host", "mx"), ("error", "454 4.7.0 TLS not available")]);
+        let mut findings = vec![refused()];
+        judge_starttls(&mut findings, &TlsPolicy::from_postfix_level("may"));
+        assert_eq!(findings[0].severity, Severity::Warn);
+        assert!(findings[0].detail.contains("plain text"));
+        let mut findings = vec![refused()];
+        judge_starttls(&mut findings, &TlsPolicy::from_postfix_level("encrypt"));
+        assert_eq!(findings[0].severity, Severity::Fail);
+    }
+}
