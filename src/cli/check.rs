@@ -82,7 +82,7 @@ pub fn text(report: &CheckReport) -> String {
     } else {
         format!("{} ({})", report.target.display, report.target.domain)
     };
-    let _ = writeln!(out, "Why mail to {title} is stuck\n");
+    let _ = writeln!(out, "{}\n", crate::diagnosis::headline(&report.causes, &report.findings, &title));
     for (step, _) in catalogue::STEPS.iter().filter(|(step, _)| *step != "Diagnosis") {
         let findings: Vec<_> =
             report.findings.iter().filter(|f| catalogue::step_of(&f.id) == Some(step)).cloned().collect();

@@ -241,11 +241,15 @@ fn about_domain(finding: &Finding, domain: &str) -> bool {
 /// sender and the target's address or its postmaster (which RFC 5321 requires to exist).
 async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -> ProbeRequest {
     let ehlo = ehlo_name(ctx, None).await;
+    // A configured recipient of another domain would probe the wrong receiver's policy.
+    let in_target = |address: &String| {
+        address.rsplit_once('@').is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(&target.domain))
+    };
     let to = options
         .to
         .clone()
-        .or_else(|| ctx.config.to.clone())
         .or_else(|| target.address.clone())
+        .or_else(|| ctx.config.to.clone().filter(in_target))
         .unwrap_or_else(|| format!("postmaster@{}", target.domain));
     ProbeRequest {
         ehlo,

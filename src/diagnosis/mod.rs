@@ -82,6 +82,19 @@ pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Caus
     causes
 }
 
+/// The one-line answer to the question mailwiz asks, for the top of a report.
+pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str) -> String {
+    if causes.first().is_some_and(|c| c.id == DELIVERABLE) {
+        format!("Mail to {domain} should flow now: the receiver accepts us")
+    } else if !causes.is_empty() {
+        format!("Why mail to {domain} is stuck")
+    } else if findings.iter().any(|f| f.severity == Severity::Fail) {
+        format!("Mail to {domain}: failures found, but no known cause")
+    } else {
+        format!("Nothing found that stops mail to {domain}")
+    }
+}
+
 /// When the verdict is that mail flows, a failure found on the way (our missing PTR, an MX that
 /// refused while another accepted) does not stop mail to `domain` now: it is kept as a warning
 /// that says so, and the exit code tells the truth.

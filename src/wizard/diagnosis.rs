@@ -28,10 +28,13 @@ fn mail_name_job(session: &Session, ctx: &Context) -> Job {
     let sender = ctx.config.from.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
     Job::new(StepId::Diagnosis, "Looking for a host name of ours", move |jc| async move {
         let name = match (ip, Resolver::from_context(&jc.ctx)) {
-            (Some(ip), Ok(resolver)) => tokio::select! {
-                name = mail_name::suggest(&resolver, ip, helo.as_deref(), sender.as_deref()) => name,
-                () = jc.cancel.cancelled() => None,
-            },
+            (Some(ip), Ok(resolver)) => {
+                let found = tokio::select! {
+                    name = mail_name::suggest(&resolver, ip, helo.as_deref(), sender.as_deref()) => name,
+                    () = jc.cancel.cancelled() => None,
+                };
+                Some(mail_name::proposal(found.as_deref(), ip, helo.as_deref(), sender.as_deref()))
+            }
             _ => None,
         };
         jc.finish(MailName(name));
@@ -58,6 +61,9 @@ impl DiagnosisStep {
             .collect();
         let facts = Facts { mail_name, ..Facts::from_session(session) };
         let causes = diagnosis::diagnose(&diagnosis::rule::bundled(), &findings, &facts);
+        if let Some(domain) = &domain {
+            diagnosis::settle(&mut session.findings, &causes, domain);
+        }
         let findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
         let effects = findings
             .iter()
@@ -102,15 +108,24 @@ impl Step for DiagnosisStep {
         };
         let mut rows = Vec::new();
         let mut selected_row = None;
-        if causes.is_empty() {
-            rows.push(Row::new(Tone::Ok, "No cause found: the findings point to no known problem."));
-        }
+        let domain = session.target.as_ref().map_or("the target", |t| t.domain.as_str());
+        let headline = diagnosis::headline(causes, &session.findings, domain);
+        let flows = causes.first().map_or_else(
+            || !session.findings.iter().any(|f| f.severity == crate::session::Severity::Fail),
+            |c| c.id == diagnosis::DELIVERABLE,
+        );
+        rows.push(Row::new(if flows { Tone::Ok } else { Tone::Heading }, headline));
         for (index, cause) in causes.iter().enumerate() {
             let selected = index == self.selected;
             if selected {
                 selected_row = Some(rows.len());
             }
-            let tone = if selected { Tone::Selected } else { Tone::Fail };
+            let tone = match (selected, cause.to_finding().severity) {
+                (true, _) => Tone::Selected,
+                (false, crate::session::Severity::Fail) => Tone::Fail,
+                (false, crate::session::Severity::Ok) => Tone::Ok,
+                (false, _) => Tone::Warn,
+            };
             rows.push(
                 Row::new(tone, format!("{}. ", index + 1))
                     .push(tone, cause.summary.clone())
@@ -193,7 +208,8 @@ mod tests {
         assert_eq!(session.findings.last().unwrap().id, "diagnosis.missing_ptr");
         let view = step.view(&session);
         let text: Vec<String> = view.rows.iter().map(Row::text).collect();
-        assert!(text[0].contains("has no reverse DNS"));
+        assert!(text[0].contains("Why mail to"), "{text:?}");
+        assert!(text[1].contains("has no reverse DNS"));
         assert!(text.iter().any(|t| t.contains("ptr.missing: 203.0.113.5 has no PTR record")));
         assert!(text.iter().any(|t| t.contains("set its PTR to mail.example.com")));
         // Running again replaces the diagnosis instead of adding to it.
