@@ -811,3 +811,109 @@ async fn the_delisting_page_comes_from_the_reply() {
     assert!(cause.summary.contains("Microsoft"), "{}", cause.summary);
     assert!(cause.actions[0].contains("https://sender.office.com/"), "{:?}", cause.actions);
 }
+
+const STARTTLS_REFUSED: &str = "extensions = [\"STARTTLS\", \"ENHANCEDSTATUSCODES\"]\nstarttls = \"454 4.7.0 TLS not available due to local problem\"";
+
+#[tokio::test]
+async fn a_refused_starttls_under_opportunistic_tls_does_not_stop_the_mail() {
+    let report = Variant::demo()
+        .dns_state(Dns::PtrOk)
+        .no_files()
+        .bank_mx(STARTTLS_REFUSED)
+        .check("bank.example", |c| c.smtp.require_tls = Some(false))
+        .await;
+    let ids: Vec<&str> = report.causes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["diagnosis.deliverable"], "{:#?}", report.causes);
+    let refused = report.findings.iter().find(|f| f.id == "smtp.starttls_failed").expect("the refusal is reported");
+    assert_eq!(refused.severity, Severity::Warn);
+    assert!(refused.detail.contains("plain text"), "{}", refused.detail);
+    assert!(report.findings.iter().all(|f| f.severity != Severity::Fail), "{:#?}", report.findings);
+    let headline = mailwiz::diagnosis::headline(&report.causes, &report.findings, "bank.example");
+    assert!(headline.contains("should flow now") && !headline.contains("stuck"), "{headline}");
+}
+
+#[tokio::test]
+async fn a_refused_starttls_fails_when_our_policy_requires_tls() {
+    let report = Variant::demo()
+        .dns_state(Dns::PtrOk)
+        .no_files()
+        .bank_mx(STARTTLS_REFUSED)
+        .check("bank.example", |c| c.smtp.require_tls = Some(true))
+        .await;
+    let cause = first(&report);
+    assert_eq!(cause.id, "diagnosis.tls_problem");
+    cites(cause, &["smtp.starttls_failed"]);
+    let refused = report.findings.iter().find(|f| f.id == "smtp.starttls_failed").unwrap();
+    assert_eq!(refused.severity, Severity::Fail);
+}
+
+#[tokio::test]
+async fn a_receiver_that_accepts_us_outweighs_our_own_flaws() {
+    // The bundled world: no PTR, a HELO that resolves nowhere, listed; good.example accepts anyway.
+    let report = Variant::demo().check("good.example", |_| {}).await;
+    let ids: Vec<&str> = report.causes.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["diagnosis.deliverable"]);
+    let ptr = report.findings.iter().find(|f| f.id == "ptr.missing").expect("still reported");
+    assert_eq!(ptr.severity, Severity::Warn);
+    assert!(ptr.detail.contains("accepted our RCPT TO anyway"), "{}", ptr.detail);
+    let accepted = report.findings.iter().find(|f| f.id == "smtp.rcpt_accepted").unwrap();
+    assert!(accepted.summary.contains("@good.example"), "probes a recipient of the target: {}", accepted.summary);
+}
+
+/// A name server that takes every query and never answers, over UDP and TCP.
+struct SilentResolver {
+    addr: std::net::SocketAddr,
+    _udp: tokio::net::UdpSocket,
+    _tcp: tokio::task::JoinHandle<()>,
+}
+
+async fn silent_resolver() -> SilentResolver {
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = udp.local_addr().unwrap();
+    let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let tcp = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = tcp.accept().await {
+            held.push(stream);
+        }
+    });
+    SilentResolver { addr, _udp: udp, _tcp: tcp }
+}
+
+#[tokio::test]
+async fn a_resolver_that_never_answers_is_the_cause_and_nothing_is_made_up() {
+    let dns = silent_resolver().await;
+    let config = Config {
+        timeout: 2.0,
+        dns_servers: vec![dns.addr.to_string()],
+        ip: Some("203.0.113.5".parse().unwrap()),
+        helo: Some("mail.example.com".into()),
+        ..Config::default()
+    };
+    let ctx = Context::new(config);
+    let target = Target::parse("bank.example").unwrap();
+    let started = std::time::Instant::now();
+    let report =
+        tokio::time::timeout(std::time::Duration::from_secs(60), check::run(&ctx, &target, &CheckOptions::default()))
+            .await
+            .expect("the check ends")
+            .expect("the check runs");
+    eprintln!("check with a silent resolver took {:.1} s", started.elapsed().as_secs_f64());
+    let cause = first(&report);
+    assert_eq!(cause.id, "diagnosis.our_dns");
+    cites(cause, &["dns.resolver_silent"]);
+    for made_up in [
+        "ptr.missing",
+        "ptr.fcrdns_mismatch",
+        "helo.mismatch",
+        "dns.nxdomain",
+        "dns.servfail",
+        "dnsbl.listed",
+        "dnsbl.clean",
+    ] {
+        assert!(report.findings.iter().all(|f| f.id != made_up), "{made_up} from a lookup that got no answer");
+    }
+    assert!(report.findings.iter().any(|f| f.id == "ptr.unknown"), "{:#?}", report.findings);
+    assert!(report.causes.iter().all(|c| !c.id.contains("helo") && !c.id.contains("ptr")), "{:?}", report.causes);
+    assert!(report.skipped.iter().any(|s| s.contains("answers nothing")), "{:?}", report.skipped);
+}

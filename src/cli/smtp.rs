@@ -17,6 +17,7 @@ use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::target::{self, HostPort};
+use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// Runs `mailwiz smtp`.
 pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
@@ -53,11 +54,14 @@ async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
 async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, json: bool) -> CliResult {
     let addrs = target::addresses(ctx, target).await.map_err(CliError::Input)?;
     let concurrency = ctx.config.smtp.concurrency.max(1);
-    let results: Vec<ProbeResult> = futures::StreamExt::collect(futures::StreamExt::buffered(
+    let probes = futures::StreamExt::collect::<Vec<ProbeResult>>(futures::StreamExt::buffered(
         futures::stream::iter(addrs.into_iter().map(|addr| probe::probe(ctx, &target.host, addr, request, None))),
         concurrency,
-    ))
-    .await;
+    ));
+    let (mut results, policy) = tokio::join!(probes, our_tls_policy(ctx));
+    for result in &mut results {
+        judge_starttls(&mut result.findings, &policy);
+    }
     let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.iter().cloned()).collect();
     if json {
         print_json("smtp", json!(target.host), json!({ "port": target.port, "attempts": results }), &findings);

@@ -17,6 +17,7 @@ use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
 use crate::smtp::target::HostPort;
 use crate::smtp::tls::TlsInfo;
+use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// Rows of transcript kept; older ones scroll away (the journal keeps everything).
 const MAX_ROWS: usize = 5_000;
@@ -169,9 +170,15 @@ impl SmtpStep {
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
             let mx = resolve_missing(&jc.ctx, mx, port).await;
+            let probes = async { tokio::join!(probe::probe_mx(&jc.ctx, &mx, port, &request), our_tls_policy(&jc.ctx)) };
             let results = tokio::select! {
                 () = jc.cancel.cancelled() => Vec::new(),
-                results = probe::probe_mx(&jc.ctx, &mx, port, &request) => results,
+                (mut results, policy) = probes => {
+                    for result in &mut results {
+                        judge_starttls(&mut result.findings, &policy);
+                    }
+                    results
+                }
             };
             jc.finish(results);
         });
