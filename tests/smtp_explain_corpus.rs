@@ -118,3 +118,58 @@ fn every_reply_code_and_provider_text_in_the_corpus_is_explained() {
     let explanation = explainer.explain(&reply, mailwiz::smtp::classify::ReplyStage::Greeting);
     assert!(explanation.fix().unwrap().contains("postmaster.yahooinc.com"));
 }
+
+/// Every provider reply of the smtp-field-manual corpus, classified. The corpus's own enhanced
+/// codes and words say what the class must be; few replies stay without a reason.
+#[test]
+fn the_classifier_reads_every_provider_reply_of_the_corpus() {
+    use mailwiz::smtp::classify::{Classifier, ReasonClass};
+    let Some(corpus) = common::corpus_dir() else { return };
+    let classifier = Classifier::bundled();
+    let (mut total, mut unknown, mut wrong) = (0, Vec::new(), Vec::new());
+    for code in ["421", "450", "451", "550", "554"] {
+        let path = corpus.join(format!("smtp-transcript/smtp-field-manual-provider-replies-{code}.json"));
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let responses = ["providers", "spamFilters"]
+            .iter()
+            .flat_map(|key| json[key].as_array().unwrap())
+            .flat_map(|provider| provider["responses"].as_array().unwrap())
+            .map(|r| (r["status"].as_str().unwrap_or(""), r["response"].as_str().unwrap()));
+        for (status, text) in responses {
+            total += 1;
+            let class = classifier.classify_text(text).class;
+            let lower = text.to_lowercase();
+            let expected = if status.starts_with("5.1.1") && !lower.contains("unverified") {
+                Some(ReasonClass::RecipientUnknown)
+            } else if lower.contains("greylist") {
+                Some(ReasonClass::Greylisted)
+            } else if lower.contains("dmarc") && !lower.contains("rate limited") {
+                Some(ReasonClass::Authentication)
+            } else if lower.contains("relay access denied") || lower.contains("relaying denied") {
+                Some(ReasonClass::RelayDenied)
+            } else if ["s3150", "5.7.606", "prs.proofpoint", "cloudmark"].iter().any(|m| lower.contains(m)) {
+                Some(ReasonClass::ReceiverBlocklist)
+            } else if lower.contains("tss04") || lower.contains("4.7.28") || lower.contains("4.7.650") {
+                Some(ReasonClass::RateLimited)
+            } else {
+                None
+            };
+            if expected.is_some_and(|e| e != class) {
+                wrong.push(format!("{class:?} instead of {expected:?}: {text}"));
+            }
+            if class == ReasonClass::Unknown {
+                unknown.push(text.to_string());
+            }
+        }
+    }
+    assert!(total > 150, "the corpus has its replies ({total})");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // A reply without a reason is honest only when its words give none ("Requested mail action
+    // aborted"); more than a handful means the table fell behind the providers.
+    assert!(
+        unknown.len() * 20 <= total,
+        "{} of {total} replies without a class:\n{}",
+        unknown.len(),
+        unknown.join("\n")
+    );
+}

@@ -265,3 +265,46 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
 pub fn bundled() -> Vec<Rule> {
     parse(BUNDLED).expect("the bundled diagnosis rules are valid")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: &str =
+        "[[rule]]\ncause = \"diagnosis.greylisted\"\nconfidence = 0.5\nexplanation = \"e\"\nactions = []\n";
+
+    #[test]
+    fn the_bundled_rules_name_only_catalogued_ids_classes_and_stages() {
+        let rules = parse(BUNDLED).unwrap_or_else(|err| panic!("{err}"));
+        // Every cause of the catalogue has a rule, so none of them is dead text.
+        for entry in catalogue::CATALOGUE.iter().filter(|e| e.id.starts_with("diagnosis.")) {
+            assert!(rules.iter().any(|r| r.cause == entry.id), "no rule gives {}", entry.id);
+        }
+    }
+
+    #[test]
+    fn a_typo_anywhere_is_an_error_not_a_rule_that_never_matches() {
+        let cases = [
+            (format!("{RULE}any = [\"ptr.mising\"]\n"), "ptr.mising is not in the finding catalogue"),
+            (
+                format!("{RULE}none = [{{ id = \"smtp.rcpt_rejectd\", class = [\"greylisted\"] }}]\n"),
+                "smtp.rcpt_rejectd",
+            ),
+            (format!("{RULE}any = [{{ class = [\"greylisting\"] }}]\n"), "greylisting is not a reply class"),
+            (format!("{RULE}any = [{{ stage = [\"end_of_date\"] }}]\n"), "end_of_date is not a reply stage"),
+            (format!("{RULE}any = [{{ set = \"replies\" }}]\n"), "there is no set named replies"),
+            (format!("{RULE}any = [\"dsn.*\"]\n"), "dsn.* is not in the finding catalogue"),
+            (format!("[sets]\nx = [\"smtp.okk\"]\n{RULE}"), "smtp.okk"),
+            (RULE.replace("diagnosis.greylisted", "diagnosis.greylist"), "diagnosis.greylist is not a diagnosis id"),
+            (format!("{RULE}every_outcome = [\"smtp.rcpt_rejected\"]\n"), "is not a connection outcome"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(&text).expect_err(&text).to_string();
+            assert!(err.contains(expected), "{err} (expected {expected})");
+        }
+        assert_eq!(
+            parse(&format!("{RULE}any = [{{ set = \"x\" }}]\n[sets]\nx = [\"smtp.ok\", \"log.*\"]\n")).unwrap().len(),
+            1
+        );
+    }
+}

@@ -557,6 +557,34 @@ mod tests {
         assert!(err.to_string().contains("not an enhanced code pattern"), "{err}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever a peer or a log says: no panic, and what is shown of it carries no control
+        /// or bidi character.
+        #[test]
+        fn any_text_is_classified_without_panic_or_raw_bytes(
+            text in "(host mx\\[1\\.2\\.3\\.4\\] said: |SMTP error from remote mail server after RCPT TO:<a@b>: )?[2-5][0-9]{2}[ -]([245]\\.[0-9]{1,3}\\.[0-9]{1,3} )?(\\PC|[\\x00-\\x1f\\x7f\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]){0,300}",
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let classifier = Classifier::bundled();
+            let lossy = String::from_utf8_lossy(&raw).into_owned();
+            for input in [text.as_str(), lossy.as_str()] {
+                let by_text = classifier.classify_text(input);
+                let by_reply = classifier.classify_reply(&Reply::parse(input), ReplyStage::Rcpt);
+                for shown in [&by_text, &by_reply].iter().flat_map(|c| c.system.iter().chain(c.delist.iter())) {
+                    proptest::prop_assert!(
+                        !shown.chars().any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c) || ('\u{2066}'..='\u{2069}').contains(&c)),
+                        "{shown:?}"
+                    );
+                    proptest::prop_assert!(shown.len() <= 4 * input.len() + 16);
+                }
+                let _ = ReplyStage::from_mta_text(input);
+                let _ = by_text.describe();
+            }
+        }
+    }
+
     #[test]
     fn urls_lose_trailing_punctuation() {
         assert_eq!(first_url("see https://sender.office.com/. Thanks").as_deref(), Some("https://sender.office.com/"));
