@@ -489,7 +489,8 @@ fn compile(raw: RawRule) -> Result<ClassRule, String> {
 fn first_url(text: &str) -> Option<String> {
     let start = text.find("https://").or_else(|| text.find("http://"))?;
     let url: String =
-        text[start..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, '>' | '"' | '\'')).collect();
+        // Links in replies are ASCII; anything else ends one.
+        text[start..].chars().take_while(|c| c.is_ascii_graphic() && !matches!(c, '>' | '"' | '\'')).collect();
     let url = url.trim_end_matches(['.', ',', ';', ')', ']']);
     (url.len() > "https://".len()).then(|| url.to_string())
 }
