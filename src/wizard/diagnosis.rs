@@ -49,14 +49,15 @@ impl DiagnosisStep {
         vec![Effect::Spawn(job)]
     }
 
-    /// Recomputes the causes from the session's findings and records them as findings. Queue
-    /// findings about other domains are left out.
+    /// Recomputes the causes from the session's findings and records them as findings. Findings
+    /// about another domain (the queue's other groups, logs or MX read for an earlier target) are
+    /// left out.
     fn diagnose(&mut self, session: &mut Session, mail_name: Option<String>) -> Vec<Effect> {
         let domain = session.target.as_ref().map(|t| t.domain.clone());
         let findings: Vec<_> = session
             .findings
             .iter()
-            .filter(|f| f.family() != "queue" || f.arg("domain").is_none_or(|d| Some(d) == domain.as_deref()))
+            .filter(|f| f.arg("domain").is_none_or(|d| domain.as_deref().is_none_or(|t| d.eq_ignore_ascii_case(t))))
             .cloned()
             .collect();
         let facts = Facts { mail_name, ..Facts::from_session(session) };

@@ -27,8 +27,9 @@ pub struct IdentityStep {
 
 /// The job: resolver from the context, the whole identity check, findings journaled.
 pub fn identity_job(session: &Session) -> Job {
-    let known = session.identity.clone();
+    let mut known = session.identity.clone();
     Job::new(StepId::Identity, "Identity: our address, its PTR and our HELO name", move |jc| async move {
+        known.sender = known.sender.or_else(|| jc.ctx.config.from.clone());
         let outcome: IdentityOutcome = match Resolver::from_context(&jc.ctx) {
             Err(err) => Err(err.to_string()),
             Ok(resolver) => tokio::select! {
