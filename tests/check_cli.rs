@@ -55,3 +55,14 @@ fn the_demo_world_makes_no_connection_outside_itself() {
     assert!(stdout.contains("unreachable"), "{stdout}");
     assert!(stdout.contains("not part of the demo world"), "{stdout}");
 }
+
+#[test]
+fn a_receiver_that_accepts_us_is_said_so_and_exits_0() {
+    let out = mailwiz(&["--demo", "check", "good.example"]);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let headline = stdout.lines().next().unwrap();
+    assert!(headline.contains("should flow now") && !headline.contains("stuck"), "{headline}");
+    assert!(stdout.contains("diagnosis.deliverable"), "{stdout}");
+    assert!(!stdout.contains("diagnosis.helo_mismatch"), "{stdout}");
+}

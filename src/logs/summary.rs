@@ -11,7 +11,7 @@ use super::record::{LogRecord, LogTime, Status};
 use super::scan::FileReport;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
-use crate::smtp::classify::{Classifier, ReplyStage};
+use crate::smtp::classify::{Classification, Classifier, ReplyStage};
 use crate::smtp::explain::Explainer;
 use crate::smtp::reply::Reply;
 
@@ -49,6 +49,8 @@ pub struct FailureReply {
     pub count: u64,
     /// The latest log line with this reply.
     pub line: String,
+    /// Why the receiver refused, read from the reply and its stage.
+    pub reason: Classification,
 }
 
 /// Events in one hour of the log's clock.
@@ -154,7 +156,7 @@ impl LogSummary {
                 &[("domain", domain), ("reply", &label), ("count", &top.count.to_string()), ("meaning", &meaning)],
             )
             .with_detail(detail)
-            .with_args(Classifier::bundled().classify_text(&top.reply).args())
+            .with_args(top.reason.args())
             .with_evidence([escape_str(&top.line)]);
             findings.push(finding);
         }
@@ -304,12 +306,14 @@ impl SummaryBuilder {
             .failures
             .into_values()
             .map(|f| {
+                let reason = Classifier::bundled().classify_text(&f.reply);
                 let reply = FailureReply {
                     status: f.status.unwrap_or(Status::Error),
                     code: f.code,
                     reply: f.reply,
                     count: f.count,
                     line: f.line,
+                    reason,
                 };
                 (f.last_seen, reply)
             })
