@@ -110,3 +110,58 @@ fn raw_console_with_postfix_in_a_pipe() {
     assert!(stdout.contains("< 221 2.0.0 Bye"), "{stdout}");
     assert_eq!(output.status.code(), Some(0));
 }
+
+/// Runs `mailwiz smtp ... --as-swaks`, then the printed line as it stands, through a shell.
+fn swaks_line_runs(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp"])
+        .args(args)
+        .arg("--as-swaks")
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .expect("mailwiz runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(line.lines().count(), 1, "one command line: {line}");
+    let ran = Command::new("sh").args(["-c", line.trim()]).stdin(Stdio::null()).output().expect("sh runs");
+    let transcript = String::from_utf8_lossy(&ran.stdout).into_owned();
+    assert!(ran.status.success(), "{line}\n{transcript}\n{}", String::from_utf8_lossy(&ran.stderr));
+    transcript
+}
+
+#[test]
+fn the_probe_as_swaks_runs_against_smtp_sink_and_stops_at_rcpt() {
+    if !common::postfix_lab() {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut sink = Command::new("smtp-sink")
+        .args(["-u", "nobody", &format!("127.0.0.1:{port}"), "10"])
+        .spawn()
+        .or_else(|_| {
+            Command::new("/usr/sbin/smtp-sink").args(["-u", "nobody", &format!("127.0.0.1:{port}"), "10"]).spawn()
+        })
+        .expect("smtp-sink starts");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let transcript = swaks_line_runs(&[
+        &format!("127.0.0.1:{port}"),
+        "--ehlo",
+        "mail.sender.example",
+        "--from",
+        "sender@sender.example",
+        "--to",
+        "root@localhost",
+    ]);
+    let _ = sink.kill();
+    let _ = sink.wait();
+    assert!(transcript.contains("-> EHLO mail.sender.example"), "{transcript}");
+    assert!(transcript.contains("-> RCPT TO:<root@localhost>"), "{transcript}");
+    assert!(transcript.contains("-> QUIT"), "{transcript}");
+    assert!(!transcript.contains("-> DATA"), "never DATA: {transcript}");
+
+    // With STARTTLS, against the lab's Postfix.
+    let transcript =
+        swaks_line_runs(&["127.0.0.1:2525", "--ehlo", "mail.sender.example", "--to", "root@localhost", "--starttls"]);
+    assert!(transcript.contains("-> STARTTLS"), "{transcript}");
+    assert!(transcript.contains("~> RCPT TO:<root@localhost>"), "RCPT inside TLS: {transcript}");
+}

@@ -58,6 +58,15 @@ async fn esmtp_with_starttls_and_a_valid_certificate() {
     assert!(!ids(&result).contains(&"smtp.tls_cert_invalid"));
     assert_eq!(result.findings.iter().filter(|f| f.severity <= Severity::Warn).count(), 0, "{:?}", result.findings);
     assert!(commands.iter().all(|c| !c.eq_ignore_ascii_case("DATA")), "the probe never sends DATA");
+    let port = result.connect.addr.port();
+    assert_eq!(
+        mailwiz::smtp::swaks::from_result(&result).unwrap(),
+        format!(
+            "swaks --server mx.test --port {port} --ehlo mail.sender.example --from a@sender.example --to b@bank.example \
+             --quit-after RCPT --tls"
+        ),
+        "the probe that ran, as swaks repeats it"
+    );
     assert_eq!(commands.first().map(String::as_str), Some("EHLO mail.sender.example"));
     assert!(commands.contains(&"RSET".to_string()) && commands.last().map(String::as_str) == Some("QUIT"));
     let kinds: Vec<_> = ctx.journal.events().iter().map(|e| e.kind).collect();

@@ -168,6 +168,9 @@ pub struct SmtpArgs {
     /// Speak TLS from the first byte (implicit TLS, as on port 465).
     #[arg(long)]
     pub tls: bool,
+    /// Print the probe as one swaks command line instead of running it.
+    #[arg(long)]
+    pub as_swaks: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ use crate::session::escape::escape_str;
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
+use crate::smtp::swaks;
 use crate::smtp::target::{self, HostPort};
 use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
@@ -24,6 +25,15 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
     let default_port = if args.tls { session::IMPLICIT_TLS_PORT } else { ctx.config.port };
     let target = target::parse_host_port(&args.host, default_port).map_err(CliError::Input)?;
     let request = probe_request(&args, ctx).await;
+    if args.as_swaks {
+        let line = swaks::command_line(&target.host, target.port, &request, request.starttls);
+        if json {
+            print_json("smtp", json!(target.host), json!({ "port": target.port, "swaks": line }), &[]);
+        } else {
+            println!("{}", escape_str(&line));
+        }
+        return Ok(0);
+    }
     let probing =
         args.ehlo.is_some() || args.from.is_some() || args.to.is_some() || args.starttls || args.quit_after.is_some();
     if probing {

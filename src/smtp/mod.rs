@@ -9,6 +9,7 @@ pub mod probe;
 pub mod reply;
 pub mod session;
 pub mod stream;
+pub mod swaks;
 pub mod target;
 pub mod tls;
 pub mod tls_policy;

@@ -10,11 +10,13 @@ use tokio::sync::mpsc;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::session::{Finding, MxTarget, Session, Severity};
+use crate::session::escape::escape_str;
+use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
+use crate::smtp::swaks;
 use crate::smtp::target::HostPort;
 use crate::smtp::tls::TlsInfo;
 use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
@@ -239,6 +241,27 @@ impl SmtpStep {
         }
     }
 
+    /// Shows (and journals) the last probe of each host as a swaks command line that runs as it
+    /// stands on another box.
+    fn as_swaks(&mut self) -> Vec<Effect> {
+        let Some(results) = &self.probed else {
+            self.note("no probe has run yet: p probes the MX hosts, then w shows it as a swaks command");
+            return Vec::new();
+        };
+        let mut lines: Vec<String> = results.iter().filter_map(swaks::from_result).collect();
+        lines.dedup();
+        if lines.is_empty() {
+            self.note("no probe got as far as EHLO, so there is nothing to repeat with swaks");
+            return Vec::new();
+        }
+        let effects =
+            lines.iter().map(|line| Effect::Record(Event::new(EventKind::Info, format!("as swaks: {line}")))).collect();
+        for line in lines {
+            self.push(Row::new(Tone::Normal, escape_str(&line)));
+        }
+        effects
+    }
+
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
         for result in &results {
             self.push(outcome_row(&result.connect));
@@ -420,13 +443,18 @@ impl Step for SmtpStep {
     }
 
     fn keys(&self) -> Vec<StepKey> {
-        vec![StepKey { key: 'p', hint: "probe MX" }, StepKey { key: 'c', hint: "connect" }]
+        vec![
+            StepKey { key: 'p', hint: "probe MX" },
+            StepKey { key: 'c', hint: "connect" },
+            StepKey { key: 'w', hint: "as swaks" },
+        ]
     }
 
     fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
         match key {
             'p' => self.run(session, ctx),
             'c' => self.connect_first(session, ctx),
+            'w' => self.as_swaks(),
             _ => Vec::new(),
         }
     }
