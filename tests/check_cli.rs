@@ -66,3 +66,28 @@ fn a_receiver_that_accepts_us_is_said_so_and_exits_0() {
     assert!(stdout.contains("diagnosis.deliverable"), "{stdout}");
     assert!(!stdout.contains("diagnosis.helo_mismatch"), "{stdout}");
 }
+
+#[test]
+fn the_note_for_the_receivers_postmaster_tells_the_demo_story() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.txt");
+    let out = mailwiz(&["--demo", "check", "bank.example", "--note", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let note = std::fs::read_to_string(&path).unwrap();
+    for expected in [
+        "203.0.113.5",
+        "PTR         none (no PTR record)",
+        "HELO name   mta1.internal.example.com",
+        "mx1.bank.example (192.0.2.10) answered: 421 4.0.0 Server error",
+        "mx2.bank.example (192.0.2.20) closed the connection before any banner",
+        "4F2B81A0C3",
+        " UTC",
+        "reverse DNS: our address has no PTR record yet",
+    ] {
+        assert!(note.contains(expected), "{expected:?} missing from:\n{note}");
+    }
+    assert!(note.lines().count() <= 32, "about 30 lines:\n{note}");
+    for noise in ["ptr.missing", "diagnosis.", "smtp.", "/tmp", "mailwiz-demo", "\\n", "@127.0.0.1"] {
+        assert!(!note.contains(noise), "{noise:?} in:\n{note}");
+    }
+}

@@ -88,7 +88,7 @@ fn save_asks_for_a_path_with_a_default_and_reports_the_outcome() {
     let default = app.input.value().to_string();
     assert!(default.starts_with("/saves/mailwiz-"), "{default}");
     let cmds = press(&mut app, KeyCode::Enter);
-    let [Cmd::Save { base, state }] = cmds.as_slice() else { panic!("expected Save, got {cmds:?}") };
+    let [Cmd::Save { base, state, .. }] = cmds.as_slice() else { panic!("expected Save, got {cmds:?}") };
     assert_eq!(base.display().to_string(), default);
     assert_eq!(state.kind, EventKind::Info);
 

@@ -117,6 +117,9 @@ pub struct CheckArgs {
     /// Also write the Markdown report to this file.
     #[arg(long, value_name = "FILE.md")]
     pub report: Option<PathBuf>,
+    /// Also write a short plain-text note for the receiver's postmaster to this file.
+    #[arg(long, value_name = "FILE")]
+    pub note: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,6 +9,7 @@ use super::output::{exit_for, findings_text, print_json};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::diagnosis::check::{self, CheckOptions, CheckReport};
+use crate::diagnosis::note::Note;
 use crate::session::{Event, EventKind, Target};
 use crate::session::{catalogue, export};
 
@@ -27,6 +28,11 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
     if let Some(path) = &args.report {
         let markdown = export::markdown(&ctx.journal.events());
         export::write_atomic(path, markdown.as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
+    }
+    if let Some(path) = &args.note {
+        let waiting: Vec<String> = report.queue.iter().flat_map(|q| q.entries.iter().map(|e| e.id.clone())).collect();
+        let note = Note::from_findings(&report.target.domain, &report.findings, &waiting, chrono::Utc::now());
+        export::write_atomic(path, note.render().as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
     }
     if json {
         let fields = json!({

@@ -2,6 +2,7 @@
 //! on and the next actions.
 
 pub mod check;
+pub mod note;
 pub mod rule;
 
 use crate::session::catalogue;

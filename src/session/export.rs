@@ -306,6 +306,11 @@ where
 /// Saves `base.txt` (transcript), `base.md` (report) and `base.jsonl` (journal), creating the
 /// directory; returns the paths written.
 pub fn save(base: &Path, events: &[Event]) -> Result<Vec<PathBuf>, SaveError> {
+    save_with_note(base, events, None)
+}
+
+/// [`save`], plus `base.note.txt`, the note for the receiver's postmaster, when there is one.
+pub fn save_with_note(base: &Path, events: &[Event], note: Option<&str>) -> Result<Vec<PathBuf>, SaveError> {
     if let Some(dir) = base.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| SaveError { path: dir.to_path_buf(), source })?;
     }
@@ -315,8 +320,12 @@ pub fn save(base: &Path, events: &[Event]) -> Result<Vec<PathBuf>, SaveError> {
         name.push(ext);
         PathBuf::from(name)
     };
-    let files =
-        [(with_ext("txt"), transcript(events)), (with_ext("md"), markdown(events)), (with_ext("jsonl"), jsonl(events))];
+    let mut files = vec![
+        (with_ext("txt"), transcript(events)),
+        (with_ext("md"), markdown(events)),
+        (with_ext("jsonl"), jsonl(events)),
+    ];
+    files.extend(note.map(|note| (with_ext("note.txt"), note.to_string())));
     let mut written = Vec::new();
     for (path, contents) in files {
         write_atomic(&path, contents.as_bytes())?;

@@ -49,7 +49,7 @@ pub enum Cmd {
     Cancel(JobId),
     /// Journal `state` (target and identity at this moment), then save transcript, report and
     /// journal next to `base` (`base.txt`, `.md`, `.jsonl`).
-    Save { base: PathBuf, state: Event },
+    Save { base: PathBuf, state: Event, note: Option<String> },
     /// Leave the program.
     Quit,
 }
@@ -456,7 +456,7 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
             let trimmed = line.trim();
             let base = if trimmed.is_empty() { app.default_save_base() } else { save_base(Path::new(trimmed)) };
             app.set_message(Tone::Dim, format!("saving to {}…", base.display()));
-            vec![Cmd::Save { base, state: state_event(&app.session) }]
+            vec![Cmd::Save { base, state: state_event(&app.session), note: postmaster_note(&app.session) }]
         }
         Purpose::ConfirmQuit => Vec::new(),
     }
@@ -464,6 +464,15 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
 
 /// The session's target, identity and findings now, so a report of the journal names them and
 /// lists the findings as the session held them (a re-run step replaces its earlier findings).
+/// The note for the receiver's postmaster, once a target and some findings are known.
+fn postmaster_note(session: &Session) -> Option<String> {
+    let target = session.target.as_ref()?;
+    let about_target = session.findings.iter().any(|f| matches!(f.family(), "smtp" | "ptr" | "helo"));
+    about_target.then(|| {
+        crate::diagnosis::note::Note::from_findings(&target.domain, &session.findings, &[], chrono::Utc::now()).render()
+    })
+}
+
 pub fn state_event(session: &Session) -> Event {
     let target = session.target.as_ref().map(|t| t.domain.clone());
     let ip = session.identity.ip.map(|ip| ip.to_string());

@@ -237,7 +237,7 @@ impl Runtime {
                     token.cancel();
                 }
             }
-            Cmd::Save { base, state } => {
+            Cmd::Save { base, state, note } => {
                 self.ctx.journal.record(state);
                 let events = self.ctx.journal.events();
                 let journal = self.ctx.journal.clone();
@@ -245,7 +245,7 @@ impl Runtime {
                 // Off the UI task: a long session takes a moment to render and sync.
                 self.saves.retain(|save| !save.is_finished());
                 self.saves.push(tokio::task::spawn_blocking(move || {
-                    let saved = export::save(&base, &events).map_err(|err| err.to_string());
+                    let saved = export::save_with_note(&base, &events, note.as_deref()).map_err(|err| err.to_string());
                     match &saved {
                         Ok(paths) => journal.log(EventKind::Info, format!("saved to {}", paths[0].display())),
                         Err(err) => journal.log(EventKind::Error, format!("save failed: {err}")),
@@ -335,9 +335,10 @@ pub async fn settle(app: &mut App, cmds: Vec<Cmd>) {
                 app.ctx.journal.record(event);
                 Vec::new()
             }
-            Cmd::Save { base, state } => {
+            Cmd::Save { base, state, note } => {
                 app.ctx.journal.record(state);
-                vec![Msg::Saved(export::save(&base, &app.ctx.journal.events()).map_err(|err| err.to_string()))]
+                let events = app.ctx.journal.events();
+                vec![Msg::Saved(export::save_with_note(&base, &events, note.as_deref()).map_err(|err| err.to_string()))]
             }
             Cmd::Cancel(_) | Cmd::Quit => Vec::new(),
         };
