@@ -91,3 +91,22 @@ fn the_note_for_the_receivers_postmaster_tells_the_demo_story() {
         assert!(!note.contains(noise), "{noise:?} in:\n{note}");
     }
 }
+
+#[test]
+fn the_markdown_report_reads_well_in_a_ticket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bank.md");
+    mailwiz(&["--demo", "check", "bank.example", "--report", path.to_str().unwrap()]);
+    let report = std::fs::read_to_string(&path).unwrap();
+    let (body, appendix) = report.split_once("## Appendix").expect("DNS answers and the transcript in an appendix");
+    assert!(body.lines().count() < 100, "{} lines before the appendix:\n{body}", body.lines().count());
+    assert!(body.starts_with("# Why mail to bank.example is stuck"), "{body}");
+    for id in ["ptr.missing", "smtp.banner_4xx", "queue.stuck_domain", "dnsbl.listed"] {
+        let listed = body.lines().filter(|l| l.starts_with("- ") && l.contains(&format!("`{id}`"))).count();
+        assert_eq!(listed, 1, "{id} is listed once among the findings:\n{body}");
+    }
+    assert!(!body.contains("@127.0.0.1"), "DNS answers are in the appendix, not the body:\n{body}");
+    assert!(appendix.contains("@127.0.0.1"), "{appendix}");
+    assert!(!report.contains("\\n") && !report.contains("\\[") && !report.contains("\\_"), "{report}");
+    assert!(!report.contains("mailwiz-demo-"), "no temporary paths: {report}");
+}

@@ -215,15 +215,22 @@ fn whole_wizard_walk_in_tmux() {
     tmux.save_to(&base);
 
     let report = std::fs::read_to_string(base.with_extension("md")).expect("the report is written");
-    for part in
-        ["diagnosis.missing_ptr", "set its PTR to mail.example.com", "ptr.missing", "dnsbl.listed", "## Transcript"]
-    {
+    for part in [
+        "diagnosis.missing_ptr",
+        "set its PTR to mail.example.com",
+        "ptr.missing",
+        "dnsbl.listed",
+        "## Appendix: transcript",
+    ] {
         assert!(report.contains(part), "no {part:?} in the report:\n{report}");
     }
     let transcript = std::fs::read_to_string(base.with_extension("txt")).expect("the transcript is written");
     assert!(transcript.contains(" <- 421 4.0.0 Server error"), "{transcript}");
     assert!(transcript.contains(" ### fail diagnosis.missing_ptr: "), "{transcript}");
     assert!(base.with_extension("jsonl").is_file());
+    let note =
+        std::fs::read_to_string(base.with_extension("note.txt")).expect("the note for the postmaster is written");
+    assert!(note.contains("mx1.bank.example (192.0.2.10) answered: 421 4.0.0 Server error"), "{note}");
 
     tmux.keys(&["q"]);
     tmux.assert_usable();

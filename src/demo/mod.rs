@@ -104,14 +104,12 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
             world::FileRole::Other => {}
         }
     }
+    // The temporary directory is a local detail: it goes to the log file, not the journal that
+    // reports and notes are made of.
+    tracing::info!("demo world files in {}", dir.path().display());
     ctx.journal.log(
         EventKind::Info,
-        format!(
-            "demo world: DNS on {}, {} SMTP servers on loopback, files in {}",
-            dns.addr(),
-            smtp.len(),
-            dir.path().display()
-        ),
+        format!("demo world: DNS on {}, {} SMTP servers on loopback, its queue and log files", dns.addr(), smtp.len()),
     );
     ctx.config = Arc::new(config);
     ctx.connect_map = Arc::new(connect_map);

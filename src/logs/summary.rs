@@ -180,7 +180,8 @@ fn explain(reply: &str) -> (String, String) {
     if let Some(fix) = explanation.fix() {
         meaning = format!("{meaning} Fix: {fix}");
     }
-    (escape_str(&meaning), escape_str(&explanation.lines().join("\n")))
+    let lines: Vec<String> = explanation.lines().iter().map(|l| escape_str(l)).collect();
+    (escape_str(&meaning), lines.join("\n"))
 }
 
 #[derive(Debug, Default)]

@@ -37,6 +37,11 @@ fn stamp(time: &DateTime<Utc>) -> String {
 /// The plain-text transcript: one line per event (more for findings), each timestamped and
 /// marked, with control bytes escaped.
 pub fn transcript(events: &[Event]) -> String {
+    transcript_of(events.iter(), true)
+}
+
+/// The transcript lines of `events`; `whole` adds each finding's detail, evidence and fix.
+fn transcript_of<'a>(events: impl Iterator<Item = &'a Event>, whole: bool) -> String {
     let mut out = String::new();
     for event in events {
         let time = stamp(&event.time);
@@ -50,6 +55,9 @@ pub fn transcript(events: &[Event]) -> String {
                     line(&finding.summary);
                 } else {
                     line(&format!("{} {}: {}", finding.severity.as_str(), finding.id, finding.summary));
+                }
+                if !whole {
+                    continue;
                 }
                 if !finding.detail.is_empty() {
                     line(&format!("  {}", finding.detail));
@@ -146,11 +154,26 @@ fn fence(content: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-/// Escapes the characters Markdown would interpret in running text.
+/// Escapes what Markdown would interpret in running text, and no more: a reply such as
+/// `host mx[192.0.2.10] said` or a setting such as `smtp_helo_name` reads the same in a ticket
+/// system that shows Markdown as plain text.
 fn md(text: &str) -> String {
+    let text = escape_str(text);
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    for c in escape_str(text).chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|') {
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        let at_word_edge = before.is_none_or(|b| !b.is_alphanumeric()) || after.is_none_or(|a| !a.is_alphanumeric());
+        let special = match c {
+            '\\' | '`' | '*' | '<' | '>' => true,
+            '_' => at_word_edge,
+            // Only `](` and `][` make a link.
+            ']' => matches!(after, Some('(' | '[')),
+            '#' => i == 0,
+            _ => false,
+        };
+        if special {
             out.push('\\');
         }
         out.push(c);
@@ -158,76 +181,118 @@ fn md(text: &str) -> String {
     out
 }
 
-/// One finding under a heading of `level` (`###` under a section, `####` under a step).
-fn md_finding(out: &mut String, finding: &Finding, level: &str) {
-    let _ = writeln!(out, "{level} {} {} `{}`\n", finding.severity.mark(), finding.severity.as_str(), finding.id);
-    let _ = writeln!(out, "{}\n", md(&finding.summary));
-    if !finding.detail.is_empty() {
-        let _ = writeln!(out, "{}\n", md(&finding.detail));
+/// Evidence lines that are DNS answers (`MX bank.example @127.0.0.1:53: …`); the report keeps
+/// them in its appendix.
+fn is_dns_line(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let qtype = words.next().unwrap_or("");
+    let _name = words.next();
+    let server = words.next().unwrap_or("");
+    matches!(qtype, "A" | "AAAA" | "MX" | "PTR" | "TXT" | "CNAME" | "NS" | "SOA" | "TLSA") && server.starts_with('@')
+}
+
+/// At most this many evidence lines per finding; the rest is in the transcript.
+const REPORT_EVIDENCE: usize = 3;
+
+/// One finding as a list item: mark, id and summary; for a failure or warning also its detail,
+/// a few lines of evidence (DNS answers are in the appendix) and the fix.
+fn md_finding(out: &mut String, finding: &Finding) {
+    let _ = writeln!(out, "- {} `{}` {}", finding.severity.mark(), finding.id, md(&finding.summary));
+    if finding.severity > Severity::Warn {
+        return;
     }
-    if !finding.evidence.is_empty() {
-        let body: Vec<String> = finding.evidence.iter().map(|e| escape_str(e)).collect();
-        let body = body.join("\n");
+    if !finding.detail.is_empty() {
+        let lines: Vec<String> = finding.detail.lines().map(md).collect();
+        let _ = writeln!(out, "  {}", lines.join("; "));
+    }
+    let evidence: Vec<String> =
+        finding.evidence.iter().filter(|e| !is_dns_line(e)).take(REPORT_EVIDENCE).map(|e| escape_str(e)).collect();
+    if !evidence.is_empty() {
+        let body = evidence.join("\n  ");
         let fence = fence(&body);
-        let _ = writeln!(out, "Evidence:\n\n{fence}text\n{body}\n{fence}\n");
+        let _ = writeln!(out, "  {fence}text\n  {body}\n  {fence}");
     }
     if !finding.fix.is_empty() {
-        let _ = writeln!(out, "**Fix:** {}\n", md(&finding.fix));
+        let _ = writeln!(out, "  **Fix:** {}", md(&finding.fix));
     }
 }
 
-/// The Markdown report: session facts, likely causes, findings, notes and the transcript.
+/// True when a finding is about `domain` or about no domain at all; the wizard's queue holds
+/// other domains, whose findings do not belong in this domain's report.
+fn about(finding: &Finding, domain: Option<&str>) -> bool {
+    let Some(domain) = domain else { return true };
+    let names_a_domain = matches!(finding.family(), "queue" | "log" | "mx") && finding.id != "queue.parse_skipped";
+    !names_a_domain || finding.summary.to_ascii_lowercase().contains(&domain.to_ascii_lowercase())
+}
+
+/// The Markdown report, for a ticket: the verdict or the ranked causes with their next actions,
+/// each finding about the target once, by step; DNS answers and the transcript in appendices.
 pub fn markdown(events: &[Event]) -> String {
     let facts = SessionFacts::from_events(events);
-    let all = findings(events);
+    let target = facts.target.as_deref();
+    let all: Vec<Finding> = findings(events).into_iter().filter(|f| about(f, target)).collect();
     let mut out = String::new();
-    let title = facts.target.as_deref().map_or("session".to_string(), md);
-    let _ = writeln!(out, "# mailwiz report: {title}\n");
-    let fact = |out: &mut String, label: &str, value: Option<String>| {
-        if let Some(value) = value {
-            let _ = writeln!(out, "- **{label}:** {value}");
-        }
-    };
-    fact(&mut out, "Started", facts.started.as_ref().map(stamp));
-    fact(&mut out, "Last event", facts.ended.as_ref().map(stamp));
-    fact(&mut out, "Target", facts.target.as_deref().map(md));
-    fact(&mut out, "Observed error", facts.observed_error.as_deref().map(md));
-    fact(&mut out, "Our IP", facts.ip.as_deref().map(md));
-    fact(&mut out, "HELO name", facts.helo.as_deref().map(md));
-    fact(&mut out, "mailwiz", facts.version.as_deref().map(md));
-    if facts.demo {
-        fact(&mut out, "World", Some("the built-in demo world (no real network)".into()));
-    }
-    let count = |s: Severity| all.iter().filter(|f| f.severity == s).count();
-    let _ = writeln!(
-        out,
-        "- **Findings:** {} fail, {} warn, {} info, {} ok, {} notes\n",
-        count(Severity::Fail),
-        count(Severity::Warn),
-        count(Severity::Info),
-        count(Severity::Ok),
-        count(Severity::Note)
-    );
     let (causes, rest): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.family() == "diagnosis");
     let (notes, rest): (Vec<&Finding>, Vec<&Finding>) = rest.into_iter().partition(|f| f.severity == Severity::Note);
+    let title = match target {
+        None => "mailwiz report".to_string(),
+        Some(domain) if causes.iter().any(|c| c.id == "diagnosis.deliverable") => {
+            format!("Mail to {} should flow now", md(domain))
+        }
+        Some(domain) if !causes.is_empty() => format!("Why mail to {} is stuck", md(domain)),
+        Some(domain) => format!("Mail to {}", md(domain)),
+    };
+    let _ = writeln!(out, "# {title}\n");
+    let mut about_us = vec![];
+    about_us.extend(facts.started.as_ref().map(|t| format!("checked {}", t.format("%Y-%m-%d %H:%M UTC"))));
+    about_us.extend(facts.ip.as_deref().map(|ip| format!("from {}", md(ip))));
+    about_us.extend(facts.helo.as_deref().map(|h| format!("HELO {}", md(h))));
+    about_us.extend(facts.version.as_deref().map(|v| format!("mailwiz {}", md(v))));
+    if facts.demo {
+        about_us.push("in the built-in demo world".into());
+    }
+    let _ = writeln!(out, "{}\n", about_us.join(" · "));
+    if let Some(error) = &facts.observed_error {
+        let _ = writeln!(out, "The queue said: {}\n", md(error));
+    }
     if !causes.is_empty() {
-        let _ = writeln!(out, "## Likely causes\n");
-        causes.into_iter().for_each(|f| md_finding(&mut out, f, "###"));
+        let _ = writeln!(out, "## Diagnosis\n");
+        for (rank, cause) in causes.iter().enumerate() {
+            let _ = writeln!(out, "{}. **{}** (`{}`). {}\n", rank + 1, md(&cause.summary), cause.id, md(&cause.detail));
+            if !cause.fix.is_empty() {
+                let _ = writeln!(out, "   Next: {}\n", md(&cause.fix));
+            }
+            let cited: Vec<String> =
+                cause.evidence.iter().filter_map(|e| e.split_once(": ").map(|(id, _)| format!("`{id}`"))).collect();
+            if !cited.is_empty() {
+                let _ = writeln!(out, "   Based on {}.\n", cited.join(", "));
+            }
+        }
     }
     if !rest.is_empty() {
-        let _ = writeln!(out, "## Findings by step\n");
+        let count = |s: Severity| rest.iter().filter(|f| f.severity == s).count();
+        let _ = writeln!(
+            out,
+            "## Findings\n\n{} fail, {} warn, {} info, {} ok.\n",
+            count(Severity::Fail),
+            count(Severity::Warn),
+            count(Severity::Info),
+            count(Severity::Ok)
+        );
         for (step, _) in catalogue::STEPS {
             let of_step: Vec<&Finding> =
                 rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == Some(step)).collect();
             if !of_step.is_empty() {
                 let _ = writeln!(out, "### {step}\n");
-                of_step.into_iter().for_each(|f| md_finding(&mut out, f, "####"));
+                of_step.into_iter().for_each(|f| md_finding(&mut out, f));
+                out.push('\n');
             }
         }
         let other: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id).is_none()).collect();
         if !other.is_empty() {
             let _ = writeln!(out, "### Other\n");
-            other.into_iter().for_each(|f| md_finding(&mut out, f, "####"));
+            other.into_iter().for_each(|f| md_finding(&mut out, f));
+            out.push('\n');
         }
     }
     if !notes.is_empty() {
@@ -238,9 +303,15 @@ pub fn markdown(events: &[Event]) -> String {
         }
         out.push('\n');
     }
-    let text = transcript(events);
+    let is_dns = |e: &&Event| matches!(e.kind, EventKind::DnsQuery | EventKind::DnsAnswer);
+    let dns = transcript_of(events.iter().filter(|e| is_dns(e) && e.kind == EventKind::DnsAnswer), false);
+    if !dns.is_empty() {
+        let fence = fence(&dns);
+        let _ = writeln!(out, "## Appendix: DNS answers\n\n{fence}text\n{dns}{fence}\n");
+    }
+    let text = transcript_of(events.iter().filter(|e| !is_dns(e)), false);
     let fence = fence(&text);
-    let _ = writeln!(out, "## Transcript\n\n{fence}text\n{text}{fence}");
+    let _ = writeln!(out, "## Appendix: transcript\n\n{fence}text\n{text}{fence}");
     out
 }
 
