@@ -38,14 +38,20 @@ fn renders_text_markdown_and_json() {
 
     let md = mailwiz(&["report", path, "--format", "markdown"]);
     let stdout = String::from_utf8(md.stdout).unwrap();
-    assert!(stdout.starts_with("# mailwiz report: bank.example"));
+    assert!(stdout.starts_with("# Mail to bank.example"), "{stdout}");
     assert!(stdout.contains("`ptr.missing`"));
 
-    let json = mailwiz(&["report", "--format", "json", path]);
-    let stdout = String::from_utf8(json.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "exactly one JSON object");
-    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(value["command"], "report");
+    let forms: [&[&str]; 2] = [&["report", "--format", "json", path], &["--json", "report", path, "--format", "text"]];
+    for args in forms {
+        let json = mailwiz(args);
+        let stdout = String::from_utf8(json.stdout).unwrap();
+        assert_eq!(stdout.lines().count(), 1, "exactly one JSON object for {args:?}");
+        let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(value["schema"], 1);
+        assert_eq!(value["command"], "report");
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&mailwiz(&["report", "--format", "json", path]).stdout).unwrap();
     assert_eq!(value["target"], "bank.example");
     assert_eq!(value["findings"][0]["id"], "ptr.missing");
 }

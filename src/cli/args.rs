@@ -136,6 +136,10 @@ pub struct DnsArgs {
     /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, ANY) followed by the name, or just the name.
     #[arg(num_args = 0..=2, value_name = "[TYPE] NAME")]
     pub words: Vec<String>,
+    /// The record type, as an option (shells complete it): `mailwiz dns -t mx bank.example`.
+    #[arg(long = "type", short = 't', value_name = "TYPE", ignore_case = true,
+          value_parser = clap::builder::PossibleValuesParser::new(["A", "AAAA", "MX", "PTR", "TXT", "CNAME", "NS", "SOA", "ANY"]))]
+    pub record_type: Option<String>,
 }
 
 /// Where the SMTP probe stops.

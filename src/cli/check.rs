@@ -44,7 +44,7 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
             "queue": report.queue.as_ref().map(|q| json!({"source": q.source, "groups": q.grouping, "skipped": q.skipped})),
             "logs": report.logs,
             "diagnosis": report.causes.iter().map(|c| json!({
-                "id": c.id, "score": c.score, "summary": c.summary, "explanation": c.explanation,
+                "id": c.id, "score": (c.score * 100.0).round() / 100.0, "summary": c.summary, "explanation": c.explanation,
                 "evidence": c.evidence, "actions": c.actions,
             })).collect::<Vec<_>>(),
             "skipped": report.skipped,

@@ -17,7 +17,14 @@ use crate::session::Finding;
 
 /// Runs `mailwiz dns`.
 pub async fn run(args: DnsArgs, ctx: &Context, json: bool) -> CliResult {
-    match args.words.as_slice() {
+    let mut words = args.words;
+    if let Some(record_type) = args.record_type {
+        if words.len() != 1 {
+            return Err(CliError::Input(format!("--type {record_type} needs exactly one NAME to look up")));
+        }
+        words.insert(0, record_type);
+    }
+    match words.as_slice() {
         [] if json => Err(CliError::Input("--json needs a NAME to look up; the console prints text".into())),
         [] => interactive(ctx).await,
         words => one_query(words, ctx, json).await,

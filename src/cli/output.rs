@@ -36,12 +36,17 @@ pub fn exit_for(findings: &[Finding]) -> u8 {
     u8::from(findings.iter().any(|f| f.severity == Severity::Fail))
 }
 
-/// Prints `{"command", "target", <fields>, "findings"}` as one line of JSON on stdout.
+/// The version of the JSON shape every command prints (`"schema"`); it changes when a field is
+/// renamed or removed, not when one is added.
+pub const SCHEMA: u32 = 1;
+
+/// Prints `{"schema", "command", "target", <fields>, "findings"}` as one line of JSON on stdout.
 /// `fields` is a JSON object or a struct; it is written as it is serialised, never held as a
 /// whole in memory (a queue of 100,000 messages is tens of MB of JSON).
 pub fn print_json(command: &str, target: Value, fields: impl Serialize, findings: &[Finding]) {
     #[derive(Serialize)]
     struct Output<'a, F> {
+        schema: u32,
         command: &'a str,
         target: Value,
         #[serde(flatten)]
@@ -49,7 +54,7 @@ pub fn print_json(command: &str, target: Value, fields: impl Serialize, findings
         findings: &'a [Finding],
     }
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-    let _ = serde_json::to_writer(&mut out, &Output { command, target, fields, findings });
+    let _ = serde_json::to_writer(&mut out, &Output { schema: SCHEMA, command, target, fields, findings });
     let _ = writeln!(out).and_then(|()| out.flush());
 }
 

@@ -8,8 +8,8 @@ use super::output::exit_for;
 use super::{CliError, CliResult};
 use crate::session::{Event, export};
 
-/// Runs `mailwiz report`.
-pub fn run(args: &ReportArgs) -> CliResult {
+/// Runs `mailwiz report`; `--json` asks for the JSON form, as for every command.
+pub fn run(args: &ReportArgs, json: bool) -> CliResult {
     let (events, skipped) = read_journal(&args.journal)?;
     if events.is_empty() {
         return Err(CliError::Input(format!("{} holds no journal events", args.journal.display())));
@@ -22,7 +22,8 @@ pub fn run(args: &ReportArgs) -> CliResult {
             if skipped == 1 { "is" } else { "are" }
         );
     }
-    let rendered = match args.format {
+    let format = if json { ReportFormat::Json } else { args.format };
+    let rendered = match format {
         ReportFormat::Text => export::transcript(&events),
         ReportFormat::Markdown => export::markdown(&events),
         ReportFormat::Json => {

@@ -319,6 +319,7 @@ pub fn markdown(events: &[Event]) -> String {
 pub fn json(events: &[Event]) -> Value {
     let facts = SessionFacts::from_events(events);
     json!({
+        "schema": crate::cli::output::SCHEMA,
         "command": "report",
         "target": facts.target,
         "started": facts.started,
