@@ -130,7 +130,7 @@ pub struct MxArgs {
 
 #[derive(Debug, Args)]
 pub struct DnsArgs {
-    /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, ANY) followed by the name, or just the name.
+    /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, TLSA, ANY) followed by the name, or just the name.
     #[arg(num_args = 0..=2, value_name = "[TYPE] NAME")]
     pub words: Vec<String>,
 }

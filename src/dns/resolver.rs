@@ -36,12 +36,13 @@ pub enum QueryType {
     Cname,
     Ns,
     Soa,
+    Tlsa,
     Any,
 }
 
 impl QueryType {
     /// Every type, in the order `help` lists them.
-    pub const ALL: [QueryType; 9] = [
+    pub const ALL: [QueryType; 10] = [
         QueryType::Mx,
         QueryType::A,
         QueryType::Aaaa,
@@ -50,6 +51,7 @@ impl QueryType {
         QueryType::Cname,
         QueryType::Ns,
         QueryType::Soa,
+        QueryType::Tlsa,
         QueryType::Any,
     ];
 
@@ -64,6 +66,7 @@ impl QueryType {
             QueryType::Cname => "CNAME",
             QueryType::Ns => "NS",
             QueryType::Soa => "SOA",
+            QueryType::Tlsa => "TLSA",
             QueryType::Any => "ANY",
         }
     }
@@ -78,6 +81,7 @@ impl QueryType {
             QueryType::Cname => RecordType::CNAME,
             QueryType::Ns => RecordType::NS,
             QueryType::Soa => RecordType::SOA,
+            QueryType::Tlsa => RecordType::TLSA,
             QueryType::Any => RecordType::ANY,
         }
     }
@@ -91,7 +95,7 @@ impl fmt::Display for QueryType {
 
 /// A record type name mailwiz does not ask for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a record type mailwiz asks for (mx, a, aaaa, ptr, txt, cname, ns, soa, any)")]
+#[error("\"{0}\" is not a record type mailwiz asks for (mx, a, aaaa, ptr, txt, cname, ns, soa, tlsa, any)")]
 pub struct UnknownType(pub String);
 
 impl FromStr for QueryType {

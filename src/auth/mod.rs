@@ -1,0 +1,179 @@
+//! Does our mail authenticate, and what TLS does the receiver demand? SPF of our envelope domain
+//! for our address, DMARC of the From domain, DKIM keys of our selectors; MTA-STS, TLS-RPT and
+//! DANE of the receiving domain. Every lookup goes through [`Resolver`], so it is journaled and
+//! follows `--dns-server`; a lookup that could not be made is reported as unknown, never as a
+//! failure of the thing checked.
+
+pub mod dane;
+pub mod dkim;
+pub mod dmarc;
+pub mod https;
+pub mod mta_sts;
+pub mod signer_config;
+pub mod spf;
+pub mod tags;
+pub mod tls_rpt;
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::dns::Resolver;
+use crate::session::Finding;
+use crate::smtp::probe::{self, ProbeRequest, Stage};
+
+pub use dkim::Selector;
+
+/// What to check about our own mail.
+#[derive(Debug, Clone, Default)]
+pub struct SenderRequest {
+    /// The envelope domain (SPF).
+    pub domain: String,
+    /// The envelope sender address, for SPF macros.
+    pub sender: Option<String>,
+    /// The From header domain when it differs from the envelope domain (DMARC, DKIM).
+    pub header_from: Option<String>,
+    /// Our public address; without it SPF is not evaluated.
+    pub ip: Option<IpAddr>,
+    pub helo: Option<String>,
+    pub selectors: Vec<Selector>,
+}
+
+/// SPF, DMARC and DKIM of our domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct SenderReport {
+    pub domain: String,
+    pub from_domain: String,
+    pub spf: Option<spf::SpfReport>,
+    pub dmarc: dmarc::DmarcReport,
+    pub dkim: Vec<dkim::KeyReport>,
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+/// Checks SPF, DMARC and DKIM for `request`; the lookups run at the same time.
+pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> SenderReport {
+    let domain = request.domain.trim_end_matches('.').to_ascii_lowercase();
+    let from_domain =
+        request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
+    let spf = async {
+        let ip = request.ip?;
+        let spf_request =
+            spf::SpfRequest { domain: domain.clone(), sender: request.sender.clone(), ip, helo: request.helo.clone() };
+        Some(spf::evaluate(resolver, &spf_request).await)
+    };
+    let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
+    let (spf, mut dmarc, dkim) = tokio::join!(spf, dmarc::check(resolver, &from_domain), keys);
+    if let Some(spf) = &spf {
+        dmarc::judge_alignment(&mut dmarc, &domain, spf.result);
+    }
+    let mut findings: Vec<Finding> = spf.iter().map(spf::spf_finding).collect();
+    findings.extend(dmarc::dmarc_findings(&dmarc));
+    findings.extend(dkim::dkim_findings(&from_domain, &dkim));
+    SenderReport { domain, from_domain, spf, dmarc, dkim, findings }
+}
+
+/// The selectors to check: `extra` (from `--selector`), then config `[auth] selectors`, then
+/// those the local signer's configuration names (not in the demo world).
+pub fn selectors(ctx: &Context, domain: &str, extra: &[String]) -> Vec<Selector> {
+    let given = extra.iter().map(|s| (s, "--selector")).chain(ctx.config.auth.selectors.iter().map(|s| (s, "config")));
+    let mut found: Vec<Selector> = Vec::new();
+    for (name, source) in given {
+        let name = name.trim().to_string();
+        if signer_config::valid_selector(&name) && !found.iter().any(|s| s.name == name) {
+            found.push(Selector { name, source: source.into() });
+        }
+    }
+    if !ctx.demo {
+        let paths = ctx.config.auth.signer_configs.clone().unwrap_or_else(signer_config::default_paths);
+        for selector in signer_config::selectors(&paths, domain) {
+            if !found.iter().any(|s| s.name == selector.name) {
+                found.push(selector);
+            }
+        }
+    }
+    found
+}
+
+/// One MX host of the receiver and the certificates it presented (empty when none was seen).
+#[derive(Debug, Clone, Default)]
+pub struct PeerCertificates {
+    pub host: String,
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// MTA-STS, TLS-RPT and DANE of the receiving domain.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReceiverReport {
+    pub domain: String,
+    pub mta_sts: mta_sts::MtaStsReport,
+    pub tls_rpt: tls_rpt::TlsRptReport,
+    pub dane: Vec<dane::DaneReport>,
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+/// Checks the receiving `domain` whose MX hosts presented `peers`.
+pub async fn check_receiver(
+    ctx: &Context,
+    resolver: &Resolver,
+    domain: &str,
+    peers: &[PeerCertificates],
+) -> ReceiverReport {
+    let hosts: Vec<String> = peers.iter().map(|p| p.host.clone()).collect();
+    let deadline = ctx.config.timeout();
+    let ca_file = ctx.config.auth.ca_file.as_deref();
+    let tlsa =
+        futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, ctx.config.port, &p.chain)));
+    let (mta_sts, tls_rpt, dane) = tokio::join!(
+        mta_sts::check(ctx, resolver, domain, &hosts, ca_file, deadline),
+        tls_rpt::check(resolver, domain),
+        tlsa
+    );
+    let mut findings = mta_sts::mta_sts_findings(&mta_sts);
+    findings.push(tls_rpt::tls_rpt_finding(&tls_rpt));
+    findings.extend(dane.iter().map(dane::dane_finding));
+    ReceiverReport { domain: mta_sts.domain.clone(), mta_sts, tls_rpt, dane, findings }
+}
+
+/// The MX hosts of `domain` (the domain itself when it has none) with the certificate each
+/// presented to a probe that stops after STARTTLS.
+pub async fn probe_certificates(
+    ctx: &Context,
+    resolver: &Resolver,
+    domain: &str,
+    ehlo: String,
+) -> Vec<PeerCertificates> {
+    let mut hosts: Vec<(u16, String)> = resolver.lookup_mx(domain).await.map(|r| r.mx_records()).unwrap_or_default();
+    hosts.retain(|(_, host)| host != ".");
+    hosts.sort();
+    if hosts.is_empty() {
+        hosts.push((0, domain.to_string()));
+    }
+    let request = ProbeRequest {
+        ehlo,
+        from: String::new(),
+        to: None,
+        starttls: true,
+        quit_after: Some(Stage::Starttls),
+        implicit_tls: false,
+    };
+    let probes = hosts.into_iter().map(|(_, host)| {
+        let request = request.clone();
+        async move {
+            let chain = match resolver.lookup_ip(&host).await {
+                Ok((v4, v6)) => match v4.addresses().into_iter().chain(v6.addresses()).next() {
+                    Some(ip) => {
+                        let addr = std::net::SocketAddr::new(ip, ctx.config.port);
+                        probe::probe(ctx, &host, addr, &request, None).await.tls.map(|t| t.chain).unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                },
+                Err(_) => Vec::new(),
+            };
+            PeerCertificates { host, chain }
+        }
+    });
+    futures::future::join_all(probes).await
+}
