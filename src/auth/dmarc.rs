@@ -209,7 +209,14 @@ pub fn dmarc_findings(report: &DmarcReport) -> Vec<Finding> {
                     &[("domain", &domain), ("p", &p), ("sp", &sp), ("pct", &pct), ("at", &at), ("rua", &rua)],
                 )
             }
-            DmarcStatus::None => Finding::new("dmarc.none", &[("domain", &domain), ("org", &org)]),
+            DmarcStatus::None => {
+                let looked = if report.org_domain == report.domain {
+                    format!("_dmarc.{domain}")
+                } else {
+                    format!("_dmarc.{domain} and _dmarc.{org}")
+                };
+                Finding::new("dmarc.none", &[("domain", &domain), ("org", &org), ("looked", &looked)])
+            }
             DmarcStatus::Invalid => {
                 Finding::new("dmarc.invalid", &[("domain", &domain), ("at", &at), ("reason", &reason)])
             }

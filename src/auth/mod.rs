@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::session::Finding;
+use crate::session::escape::escape_str;
 use crate::smtp::probe::{self, ProbeRequest, Stage};
 
 pub use dkim::Selector;
@@ -176,4 +177,123 @@ pub async fn probe_certificates(
         }
     });
     futures::future::join_all(probes).await
+}
+
+impl SenderReport {
+    /// Readable lines: the SPF result and its path, the DMARC policy, each DKIM key.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match &self.spf {
+            Some(spf) => {
+                lines.push(format!("SPF of {} for {}: {}", escape_str(&spf.domain), spf.ip, spf.result.as_str()));
+                if let Some(record) = &spf.record {
+                    lines.push(format!("  record: \"{}\"", escape_str(record)));
+                }
+                lines.push(format!("  decided by: {}", escape_str(&spf.decided_by())));
+                lines.push(format!("  {} DNS lookup(s), {} void", spf.lookups, spf.void_lookups));
+                if let (Some(mechanism), Some(proposed)) = (&spf.mechanism_to_add, &spf.proposed_record) {
+                    lines.push(format!("  to pass, add {mechanism}: \"{}\"", escape_str(proposed)));
+                }
+            }
+            None => lines.push("SPF not evaluated: our public IP is not known (give --ip)".into()),
+        }
+        let dmarc = &self.dmarc;
+        match dmarc.status {
+            dmarc::DmarcStatus::Ok => lines.push(format!(
+                "DMARC of {} at {}: p={} sp={} pct={} adkim={} aspf={}",
+                escape_str(&dmarc.domain),
+                escape_str(dmarc.record_at.as_deref().unwrap_or_default()),
+                dmarc.p.as_deref().unwrap_or_default(),
+                dmarc.sp.as_deref().unwrap_or_default(),
+                dmarc.pct.unwrap_or(100),
+                dmarc.adkim.as_deref().unwrap_or_default(),
+                dmarc.aspf.as_deref().unwrap_or_default(),
+            )),
+            _ => lines.push(format!("DMARC of {}: {}", escape_str(&dmarc.domain), escape_str(&dmarc.reason))),
+        }
+        for (tag, addresses) in [("rua", &dmarc.rua), ("ruf", &dmarc.ruf)] {
+            if !addresses.is_empty() {
+                lines.push(format!("  {tag} (reports): {}", escape_str(&addresses.join(", "))));
+            }
+        }
+        if let Some(a) = &dmarc.spf_alignment {
+            let verdict = match (a.aligned, a.spf_passes) {
+                (true, true) => "aligned and passing",
+                (true, false) => "aligned, but SPF does not pass",
+                (false, _) => "not aligned",
+            };
+            lines.push(format!("  SPF alignment of {}: {verdict}", escape_str(&a.envelope_domain)));
+        }
+        if self.dkim.is_empty() {
+            lines.push("DKIM: no selector known (give --selector)".into());
+        }
+        for key in &self.dkim {
+            let state = match &key.status {
+                dkim::KeyStatus::Ok { key_type, bits, testing } => {
+                    format!("{key_type} {bits} bits{}", if *testing { ", testing (t=y)" } else { "" })
+                }
+                dkim::KeyStatus::Missing { outcome } => format!("missing ({outcome})"),
+                dkim::KeyStatus::Revoked => "revoked (empty p=)".into(),
+                dkim::KeyStatus::Invalid { reason } => format!("invalid: {}", escape_str(reason)),
+                dkim::KeyStatus::Unknown { reason } => format!("unknown: {}", escape_str(reason)),
+            };
+            lines.push(format!(
+                "DKIM {}: {state}  (selector from {})",
+                escape_str(&key.name),
+                escape_str(&key.selector.source)
+            ));
+        }
+        lines
+    }
+}
+
+impl ReceiverReport {
+    /// Readable lines: MTA-STS mode and patterns, TLS-RPT, TLSA per MX host.
+    pub fn describe(&self) -> Vec<String> {
+        let domain = escape_str(&self.domain);
+        let mut lines = vec![match &self.mta_sts.status {
+            mta_sts::MtaStsStatus::None => format!("MTA-STS of {domain}: none"),
+            mta_sts::MtaStsStatus::Policy { id, policy, unmatched } => format!(
+                "MTA-STS of {domain}: mode {}, max_age {} s, mx {} (id {}){}",
+                policy.mode.as_str(),
+                policy.max_age,
+                escape_str(&policy.mx.join(", ")),
+                escape_str(id),
+                if unmatched.is_empty() {
+                    String::new()
+                } else {
+                    format!("; not covered: {}", escape_str(&unmatched.join(", ")))
+                }
+            ),
+            mta_sts::MtaStsStatus::Unknown { reason }
+            | mta_sts::MtaStsStatus::InvalidRecord { reason }
+            | mta_sts::MtaStsStatus::FetchFailed { reason }
+            | mta_sts::MtaStsStatus::InvalidPolicy { reason } => format!("MTA-STS of {domain}: {}", escape_str(reason)),
+        }];
+        lines.push(match &self.tls_rpt.status {
+            tls_rpt::TlsRptStatus::Ok { rua } => {
+                format!("TLS-RPT of {domain}: reports to {}", escape_str(&rua.join(", ")))
+            }
+            tls_rpt::TlsRptStatus::None => format!("TLS-RPT of {domain}: none"),
+            tls_rpt::TlsRptStatus::Invalid { reason } | tls_rpt::TlsRptStatus::Unknown { reason } => {
+                format!("TLS-RPT of {domain}: {}", escape_str(reason))
+            }
+        });
+        for dane in &self.dane {
+            let state = match &dane.status {
+                dane::DaneStatus::None => "no TLSA".to_string(),
+                dane::DaneStatus::Unknown { reason } => escape_str(reason),
+                dane::DaneStatus::Unchecked => "TLSA published; no certificate seen".into(),
+                dane::DaneStatus::Match { record } => {
+                    format!("TLSA {} {} {} matches the certificate", record.usage, record.selector, record.matching)
+                }
+                dane::DaneStatus::Mismatch => "no TLSA record matches the certificate".into(),
+            };
+            lines.push(format!("DANE {}: {state}", escape_str(&dane.name)));
+        }
+        if !self.dane.is_empty() {
+            lines.push(format!("  DNSSEC: {}", dane::DNSSEC_STATUS));
+        }
+        lines
+    }
 }

@@ -98,6 +98,8 @@ pub enum Command {
     Queue(QueueArgs),
     /// MTA logs summarised for a domain.
     Logs(LogsArgs),
+    /// Does our mail authenticate? SPF for our IP, DMARC, DKIM keys; the receiver's MTA-STS and DANE.
+    Auth(AuthArgs),
     /// Render a saved session journal.
     Report(ReportArgs),
     /// Print a shell completion script.
@@ -117,6 +119,22 @@ pub struct CheckArgs {
     /// Also write the Markdown report to this file.
     #[arg(long, value_name = "FILE.md")]
     pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Our domain, or the envelope sender address (user@domain); --ip gives our address.
+    #[arg(value_name = "DOMAIN|ADDRESS")]
+    pub target: String,
+    /// A DKIM selector of our domain to check (repeatable).
+    #[arg(long = "selector", value_name = "S")]
+    pub selectors: Vec<String>,
+    /// The From header's domain when it differs from the envelope domain (DMARC and DKIM).
+    #[arg(long, value_name = "DOMAIN")]
+    pub header_from: Option<String>,
+    /// Also check this receiving domain's MTA-STS, TLS-RPT and DANE.
+    #[arg(long, value_name = "DOMAIN")]
+    pub receiver: Option<String>,
 }
 
 #[derive(Debug, Args)]

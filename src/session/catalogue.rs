@@ -302,7 +302,7 @@ pub const CATALOGUE: &[Entry] = &[
     e(
         "dmarc.none",
         Warn,
-        "{domain} publishes no DMARC record (nor does {org})",
+        "{domain} publishes no DMARC record (looked at {looked})",
         "Publish a TXT record at _dmarc.{org}: \"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org}\"; Gmail, Yahoo \
          and Microsoft require one from bulk senders.",
     ),
