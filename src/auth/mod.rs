@@ -26,6 +26,19 @@ use crate::smtp::probe::{self, ProbeRequest, Stage};
 
 pub use dkim::Selector;
 
+/// Findings that make our mail fail authentication at a receiver that checks.
+pub const AUTH_PROBLEMS: &[&str] = &[
+    "spf.fail",
+    "spf.softfail",
+    "spf.permerror",
+    "spf.none",
+    "dmarc.none",
+    "dmarc.invalid",
+    "dkim.key_missing",
+    "dkim.key_revoked",
+    "dkim.key_invalid",
+];
+
 /// What to check about our own mail.
 #[derive(Debug, Clone, Default)]
 pub struct SenderRequest {
@@ -72,6 +85,11 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
     let mut findings: Vec<Finding> = spf.iter().map(spf::spf_finding).collect();
     findings.extend(dmarc::dmarc_findings(&dmarc));
     findings.extend(dkim::dkim_findings(&from_domain, &dkim));
+    for finding in findings.iter_mut().filter(|f| AUTH_PROBLEMS.contains(&f.id.as_str())) {
+        // The diagnosis names the problem and its fix; `domain` there is the receiver's.
+        let (problem, fix) = (finding.summary.clone(), finding.fix.clone());
+        finding.args.extend([("auth_problem".to_string(), problem), ("auth_fix".to_string(), fix)]);
+    }
     SenderReport { domain, from_domain, spf, dmarc, dkim, findings }
 }
 
@@ -296,4 +314,35 @@ impl ReceiverReport {
         }
         lines
     }
+}
+
+/// SPF, DMARC and DKIM of the envelope domain of `from` (an address or a domain) for `ip`;
+/// `None` when no sender is known. What `check --from` judges.
+pub async fn check_envelope(
+    ctx: &Context,
+    resolver: &Resolver,
+    from: Option<&str>,
+    ip: Option<IpAddr>,
+    helo: Option<String>,
+) -> Option<SenderReport> {
+    let from = from.map(str::trim).filter(|f| !f.is_empty())?;
+    let target = crate::session::Target::parse(from).ok()?;
+    let selectors = selectors(ctx, &target.domain, &[]);
+    let request =
+        SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, helo, selectors };
+    Some(check_sender(resolver, &request).await)
+}
+
+/// The certificates each MX host presented to the probes, one entry per host.
+pub fn peers_from_probes(probes: &[probe::ProbeResult]) -> Vec<PeerCertificates> {
+    let mut peers: Vec<PeerCertificates> = Vec::new();
+    for result in probes {
+        let chain = result.tls.as_ref().map(|t| t.chain.clone()).unwrap_or_default();
+        match peers.iter_mut().find(|p| p.host.eq_ignore_ascii_case(&result.connect.host)) {
+            Some(peer) if peer.chain.is_empty() => peer.chain = chain,
+            Some(_) => {}
+            None => peers.push(PeerCertificates { host: result.connect.host.clone(), chain }),
+        }
+    }
+    peers
 }

@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{Cause, Facts, diagnose, rule};
+use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
@@ -62,6 +63,10 @@ pub struct CheckReport {
     pub smtp: Vec<ProbeResult>,
     pub identity: IdentityReport,
     pub blocklists: Option<DnsblReport>,
+    /// SPF, DMARC and DKIM of the envelope sender's domain, when a sender is known.
+    pub auth: Option<SenderReport>,
+    /// MTA-STS, TLS-RPT and DANE of the target.
+    pub receiver_auth: ReceiverReport,
     /// The queue's groups for the target domain, when a queue could be read.
     #[serde(skip)]
     pub queue: Option<QueueReport>,
@@ -107,21 +112,23 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
         }
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms)
+        let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
+        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth)
     };
     let sender_chain = async {
         let known = Identity { helo: ctx.config.helo.clone(), ..Identity::default() };
         let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((blocklists, blocklists_ms), mail_name) = tokio::join!(
+        let ((blocklists, blocklists_ms), mail_name, sender_auth) = tokio::join!(
             timed(check_blocklists(ctx, &resolver, &identity)),
-            name_for_us(ctx, &resolver, &identity, options)
+            name_for_us(ctx, &resolver, &identity, options),
+            check_auth(ctx, &resolver, &identity, options)
         );
-        (identity, identity_ms, blocklists, blocklists_ms, mail_name)
+        (identity, identity_ms, blocklists, blocklists_ms, mail_name, sender_auth)
     };
     let queue = timed(read_queue(ctx, target));
     let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
-    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms) = receiver;
-    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut mail_name) = sender;
+    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth) = receiver;
+    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut mail_name, mut sender_auth) = sender;
 
     // With no address known in advance, what the receivers echoed in EHLO is the best we have.
     let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
@@ -131,9 +138,12 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             known.add_candidate(ip, format!("ehlo:{host}"));
         }
         let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((lists, lists_ms), name) =
-            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), name_for_us(ctx, &resolver, &again, options));
-        (identity, blocklists, mail_name) = (again, lists, name);
+        let ((lists, lists_ms), name, auth) = tokio::join!(
+            timed(check_blocklists(ctx, &resolver, &again)),
+            name_for_us(ctx, &resolver, &again, options),
+            check_auth(ctx, &resolver, &again, options)
+        );
+        (identity, blocklists, mail_name, sender_auth) = (again, lists, name, auth);
         identity_ms += ms;
         blocklists_ms += lists_ms;
     }
@@ -154,8 +164,10 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let queue_findings: Vec<Finding> =
         queue.iter().flat_map(|q| q.findings.iter().filter(|f| about_domain(f, &target.domain)).cloned()).collect();
     let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
+    let auth_findings: Vec<Finding> =
+        sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
     // MX analysis, probes and logs journal their findings as they make them; the rest here.
-    for finding in queue_findings.iter().chain(&identity.findings).chain(&list_findings) {
+    for finding in queue_findings.iter().chain(&identity.findings).chain(&list_findings).chain(&auth_findings) {
         ctx.journal.finding(finding);
     }
     let mut findings = queue_findings;
@@ -164,6 +176,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
+    findings.extend(auth_findings);
 
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
     let facts = Facts {
@@ -187,6 +200,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         smtp,
         identity,
         blocklists,
+        auth: sender_auth,
+        receiver_auth,
         queue,
         logs,
         skipped,
@@ -259,6 +274,18 @@ async fn name_for_us(
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
     let sender = options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@'));
     mail_name::suggest(resolver, ip, helo.as_deref(), sender.map(|(_, domain)| domain)).await
+}
+
+/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
+async fn check_auth(
+    ctx: &Context,
+    resolver: &Resolver,
+    identity: &IdentityReport,
+    options: &CheckOptions,
+) -> Option<SenderReport> {
+    let from = options.from.as_deref().or(ctx.config.from.as_deref());
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    auth::check_envelope(ctx, resolver, from, identity.chosen.first().copied(), helo).await
 }
 
 async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {

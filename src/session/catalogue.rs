@@ -479,6 +479,12 @@ pub const CATALOGUE: &[Entry] = &[
         "Ask the receiver's postmaster, quoting the reply and the time; check its sender requirements.",
     ),
     e(
+        "diagnosis.authentication",
+        Fail,
+        "The receiver rejects our mail as unauthenticated: {auth_problem}",
+        "{auth_fix}",
+    ),
+    e(
         "diagnosis.firewall",
         Fail,
         "Outbound port 25 is blocked on our side",
