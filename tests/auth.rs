@@ -432,10 +432,13 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
     let routes = [("192.0.2.61:25".parse().unwrap(), mx1.addr()), ("192.0.2.62:25".parse().unwrap(), mx2.addr())];
     let ctx = context(&dns, &routes, None, &dir);
     let r = resolver(&dns);
-    let peers = auth::probe_certificates(&ctx, &r, "dane.example", "mail.example.com".into()).await;
-    assert_eq!(peers.len(), 2);
+    let hosts = auth::mx_hosts(&r, "dane.example").await;
+    assert_eq!(hosts, ["mx1.dane.example", "mx2.dane.example"]);
+    let peers = auth::probe_certificates(&ctx, &r, &hosts, "mail.example.com").await;
     assert!(peers.iter().all(|p| !p.chain.is_empty()), "the probe recorded both certificates");
     let report = auth::check_receiver(&ctx, &r, "dane.example", &peers).await;
+    let probed = auth::check_receiver_probing(&ctx, &r, "dane.example", &hosts, "mail.example.com").await;
+    assert_eq!(probed.dane, report.dane, "TLSA published: the receiver check probes for the certificates");
     let dane: HashMap<&str, (&str, Severity)> = report
         .findings
         .iter()

@@ -156,45 +156,73 @@ pub async fn check_receiver(
     ReceiverReport { domain: mta_sts.domain.clone(), mta_sts, tls_rpt, dane, findings }
 }
 
-/// The MX hosts of `domain` (the domain itself when it has none) with the certificate each
-/// presented to a probe that stops after STARTTLS.
+/// The MX hosts of `domain`, most preferred first; the domain itself when it has none.
+pub async fn mx_hosts(resolver: &Resolver, domain: &str) -> Vec<String> {
+    let mut mx: Vec<(u16, String)> = resolver.lookup_mx(domain).await.map(|r| r.mx_records()).unwrap_or_default();
+    mx.retain(|(_, host)| host != ".");
+    mx.sort();
+    if mx.is_empty() {
+        return vec![domain.to_string()];
+    }
+    mx.into_iter().map(|(_, host)| host).collect()
+}
+
+/// `hosts` with the certificate each presented to a probe that stops after STARTTLS.
 pub async fn probe_certificates(
     ctx: &Context,
     resolver: &Resolver,
-    domain: &str,
-    ehlo: String,
+    hosts: &[String],
+    ehlo: &str,
 ) -> Vec<PeerCertificates> {
-    let mut hosts: Vec<(u16, String)> = resolver.lookup_mx(domain).await.map(|r| r.mx_records()).unwrap_or_default();
-    hosts.retain(|(_, host)| host != ".");
-    hosts.sort();
-    if hosts.is_empty() {
-        hosts.push((0, domain.to_string()));
-    }
     let request = ProbeRequest {
-        ehlo,
+        ehlo: ehlo.to_string(),
         from: String::new(),
         to: None,
         starttls: true,
         quit_after: Some(Stage::Starttls),
         implicit_tls: false,
     };
-    let probes = hosts.into_iter().map(|(_, host)| {
+    let probes = hosts.iter().map(|host| {
         let request = request.clone();
         async move {
-            let chain = match resolver.lookup_ip(&host).await {
-                Ok((v4, v6)) => match v4.addresses().into_iter().chain(v6.addresses()).next() {
-                    Some(ip) => {
-                        let addr = std::net::SocketAddr::new(ip, ctx.config.port);
-                        probe::probe(ctx, &host, addr, &request, None).await.tls.map(|t| t.chain).unwrap_or_default()
-                    }
-                    None => Vec::new(),
-                },
-                Err(_) => Vec::new(),
+            let ip = match resolver.lookup_ip(host).await {
+                Ok((v4, v6)) => v4.addresses().into_iter().chain(v6.addresses()).next(),
+                Err(_) => None,
             };
-            PeerCertificates { host, chain }
+            let chain = match ip {
+                Some(ip) => {
+                    let addr = std::net::SocketAddr::new(ip, ctx.config.port);
+                    probe::probe(ctx, host, addr, &request, None).await.tls.map(|t| t.chain).unwrap_or_default()
+                }
+                None => Vec::new(),
+            };
+            PeerCertificates { host: host.clone(), chain }
         }
     });
     futures::future::join_all(probes).await
+}
+
+/// The receiver check where no probe has run yet: MTA-STS, TLS-RPT and TLSA of `hosts`, and
+/// only when some host publishes TLSA, a STARTTLS probe of the hosts to compare it with.
+pub async fn check_receiver_probing(
+    ctx: &Context,
+    resolver: &Resolver,
+    domain: &str,
+    hosts: &[String],
+    ehlo: &str,
+) -> ReceiverReport {
+    let bare: Vec<PeerCertificates> =
+        hosts.iter().map(|host| PeerCertificates { host: host.clone(), chain: Vec::new() }).collect();
+    let mut report = check_receiver(ctx, resolver, domain, &bare).await;
+    if report.dane.iter().any(|d| d.status == dane::DaneStatus::Unchecked) {
+        let peers = probe_certificates(ctx, resolver, hosts, ehlo).await;
+        let port = ctx.config.port;
+        report.dane =
+            futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, port, &p.chain))).await;
+        report.findings.retain(|f| f.family() != "dane");
+        report.findings.extend(report.dane.iter().map(dane::dane_finding));
+    }
+    report
 }
 
 impl SenderReport {

@@ -49,8 +49,9 @@ pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
     };
     let receiver_check = async {
         let receiver = receiver.as_ref()?;
-        let peers = auth::probe_certificates(ctx, &resolver, &receiver.domain, ehlo_name(ctx, None).await).await;
-        Some(auth::check_receiver(ctx, &resolver, &receiver.domain, &peers).await)
+        let hosts = auth::mx_hosts(&resolver, &receiver.domain).await;
+        let ehlo = ehlo_name(ctx, None).await;
+        Some(auth::check_receiver_probing(ctx, &resolver, &receiver.domain, &hosts, &ehlo).await)
     };
     let (sender, receiver) = tokio::join!(auth::check_sender(&resolver, &request), receiver_check);
     let mut findings = sender.findings.clone();
