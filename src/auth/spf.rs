@@ -335,7 +335,10 @@ impl Walk<'_> {
                 if let Some(stop) = self.count_lookup() {
                     return Step::Stop(stop);
                 }
-                let reply = self.query(&target, QueryType::Mx).await;
+                let reply = match self.query(&target, QueryType::Mx, term).await {
+                    Ok(reply) => reply,
+                    Err(stop) => return Step::Stop(stop),
+                };
                 let exchanges = match self.answered(&reply, term) {
                     Ok(()) => reply.mx_records(),
                     Err(Some(stop)) => return Step::Stop(stop),
@@ -348,7 +351,10 @@ impl Walk<'_> {
                 }
                 let qtype = if self.ip.is_ipv4() { QueryType::A } else { QueryType::Aaaa };
                 for (_, exchange) in exchanges.iter().filter(|(_, e)| e != ".") {
-                    let reply = self.query(exchange, qtype).await;
+                    let reply = match self.query(exchange, qtype, term).await {
+                        Ok(reply) => reply,
+                        Err(stop) => return Step::Stop(stop),
+                    };
                     if !reply.outcome.is_definitive() {
                         return Step::Stop(Verdict::temp(format!(
                             "{term}: the lookup of {exchange} failed ({})",
@@ -379,7 +385,7 @@ impl Walk<'_> {
                         continue;
                     }
                     // A PTR name counts only when it resolves back to the address.
-                    if self.query(&name, qtype).await.addresses().contains(&self.ip) {
+                    if self.query(&name, qtype, term).await.is_ok_and(|r| r.addresses().contains(&self.ip)) {
                         return Step::Match(Vec::new());
                     }
                 }
@@ -420,17 +426,13 @@ impl Walk<'_> {
         })
     }
 
-    async fn query(&self, name: &str, qtype: QueryType) -> Reply {
-        match self.resolver.query(name, qtype).await {
-            Ok(reply) => reply,
-            Err(bad) => Reply {
-                name: name.to_string(),
-                qtype,
-                server: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-                elapsed: std::time::Duration::ZERO,
-                outcome: Outcome::Failed(bad.to_string()),
-            },
-        }
+    /// Asks for `name`; a name that cannot be asked for (a macro expanded to no domain name)
+    /// is a permerror of `term`.
+    async fn query(&self, name: &str, qtype: QueryType, term: &str) -> Result<Reply, Verdict> {
+        self.resolver
+            .query(name, qtype)
+            .await
+            .map_err(|_| Verdict::perm(format!("{term}: \"{name}\" is not a domain name")))
     }
 
     /// `Ok` when the reply has records; `Err(None)` for a void lookup within the limit;
@@ -449,9 +451,6 @@ impl Walk<'_> {
                 }
                 Err(None)
             }
-            Outcome::Failed(why) if why.contains("not a name") => {
-                Err(Some(Verdict::perm(format!("{term}: \"{}\" is not a domain name", reply.name))))
-            }
             other => Err(Some(Verdict::temp(format!(
                 "{term}: the {} lookup of {} failed ({})",
                 reply.qtype,
@@ -462,7 +461,7 @@ impl Walk<'_> {
     }
 
     async fn addresses(&mut self, name: &str, qtype: QueryType, term: &str) -> Result<Vec<IpAddr>, Verdict> {
-        let reply = self.query(name, qtype).await;
+        let reply = self.query(name, qtype, term).await?;
         match self.answered(&reply, term) {
             Ok(()) => Ok(reply.addresses()),
             Err(None) => Ok(Vec::new()),
