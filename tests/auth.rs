@@ -599,3 +599,45 @@ fn the_auth_command_exit_codes() {
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert!(stderr.contains("--selector") && !stderr.contains('\u{1b}'), "{stderr:?}");
 }
+
+#[test]
+fn the_authentication_cause_needs_both_a_rejection_and_a_failing_spf() {
+    use mailwiz::diagnosis::{Facts, diagnose, rule};
+    use mailwiz::session::Finding;
+    let rejection = Finding::new(
+        "log.reply_code",
+        &[
+            ("domain", "bank.example"),
+            ("reply", "550 5.7.26 This mail is unauthenticated"),
+            ("count", "3"),
+            ("meaning", ""),
+        ],
+    );
+    let spf = |id: &str, summary: &str| {
+        let mut finding = Finding::new(id, &[("domain", "example.com"), ("ip", "203.0.113.5"), ("path", summary)]);
+        finding.args.push(("auth_fix".into(), "Add ip4:203.0.113.5 to the SPF record of example.com".into()));
+        finding.args.push(("auth_problem".into(), finding.summary.clone()));
+        finding
+    };
+    let fails = spf("spf.fail", "-all matched");
+    let passes = spf("spf.pass", "ip4:203.0.113.0/24 matched");
+    let facts = Facts { domain: Some("bank.example".into()), ..Facts::default() };
+    let causes = |findings: &[Finding]| -> Vec<String> {
+        diagnose(&rule::bundled(), findings, &facts).into_iter().map(|c| c.id).collect()
+    };
+    assert_eq!(causes(&[rejection.clone(), fails.clone()]), ["diagnosis.authentication"]);
+    assert!(causes(&[rejection, passes]).is_empty(), "SPF passes: the rejection has another cause");
+    assert!(causes(&[fails]).is_empty(), "no receiver complained");
+    let cause = &diagnose(
+        &rule::bundled(),
+        &[
+            spf("spf.softfail", "~all matched"),
+            Finding::new(
+                "smtp.mail_rejected",
+                &[("host", "mx"), ("from", "a@example.com"), ("reply", "550 5.7.23 SPF validation failed")],
+            ),
+        ],
+        &facts,
+    )[0];
+    assert_eq!(cause.actions[0], "Add ip4:203.0.113.5 to the SPF record of example.com");
+}
