@@ -94,7 +94,8 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
 }
 
 /// The selectors to check: `extra` (from `--selector`), then config `[auth] selectors`, then
-/// those the local signer's configuration names (not in the demo world).
+/// those the local signer's configuration names (`[auth] signer_configs`; the demo world sets
+/// none, so it never reads the machine's files).
 pub fn selectors(ctx: &Context, domain: &str, extra: &[String]) -> Vec<Selector> {
     let given = extra.iter().map(|s| (s, "--selector")).chain(ctx.config.auth.selectors.iter().map(|s| (s, "config")));
     let mut found: Vec<Selector> = Vec::new();
@@ -104,12 +105,10 @@ pub fn selectors(ctx: &Context, domain: &str, extra: &[String]) -> Vec<Selector>
             found.push(Selector { name, source: source.into() });
         }
     }
-    if !ctx.demo {
-        let paths = ctx.config.auth.signer_configs.clone().unwrap_or_else(signer_config::default_paths);
-        for selector in signer_config::selectors(&paths, domain) {
-            if !found.iter().any(|s| s.name == selector.name) {
-                found.push(selector);
-            }
+    let paths = ctx.config.auth.signer_configs.clone().unwrap_or_else(signer_config::default_paths);
+    for selector in signer_config::selectors(&paths, domain) {
+        if !found.iter().any(|s| s.name == selector.name) {
+            found.push(selector);
         }
     }
     found
