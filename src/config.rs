@@ -34,6 +34,7 @@ pub struct Config {
     pub blocklist: BlocklistConfig,
     pub queue: QueueConfig,
     pub logs: LogsConfig,
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -53,6 +54,7 @@ impl Default for Config {
             blocklist: BlocklistConfig::default(),
             queue: QueueConfig::default(),
             logs: LogsConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -197,6 +199,19 @@ impl QueueConfig {
 pub struct LogsConfig {
     /// Log files the logs step reads by default.
     pub paths: Vec<PathBuf>,
+}
+
+/// Authentication settings (SPF, DMARC, DKIM of our domain; MTA-STS of the receiver).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// DKIM selectors of our domain, checked besides `--selector`.
+    pub selectors: Vec<String>,
+    /// Signer configurations read for more selectors (OpenDKIM, rspamd, Exim); `None` reads
+    /// the usual places, an empty list reads none.
+    pub signer_configs: Option<Vec<PathBuf>>,
+    /// A PEM file of extra trusted CA certificates for fetching MTA-STS policies.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A config file that could not be used.

@@ -1,8 +1,10 @@
 //! mailwiz walks a mail admin through finding out why mail to one domain is stuck: the queue,
 //! MX records, the MTA's logs, an SMTP session with the receiver, reverse DNS and HELO identity,
-//! DNS block lists, and a diagnosis. Engines (`dns`, `smtp`, `queue`, `logs`, `diagnosis`) know
+//! DNS block lists, whether our mail authenticates (SPF, DKIM, DMARC) and what TLS the receiver
+//! demands (MTA-STS, DANE), and a diagnosis. Engines (`dns`, `smtp`, `auth`, `queue`, `logs`, `diagnosis`) know
 //! nothing of the terminal; `tui` and `cli` are two front ends over them and one [`session::Session`].
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod context;

@@ -49,10 +49,24 @@ async fn identity_and_blocklist_steps_in_the_demo_world() {
     key(&mut app, KeyCode::Char('5'));
     run_current_step(&mut app, &ctx).await;
     let ids: Vec<&str> = app.session.findings.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids, ["ptr.missing", "helo.mismatch"]);
+    assert_eq!(
+        ids,
+        [
+            "ptr.missing",
+            "helo.mismatch",
+            "spf.pass",
+            "dmarc.ok",
+            "dkim.key_ok",
+            "mta_sts.ok",
+            "tls_rpt.ok",
+            "dane.none",
+            "dane.none"
+        ]
+    );
     assert_eq!(app.session.identity.ip.map(|ip| ip.to_string()).as_deref(), Some("203.0.113.5"));
     let identity = screen(&app);
     assert!(identity.contains("no PTR (NXDOMAIN)"), "{identity}");
+    assert!(identity.contains("include:_spf.example.com → ip4:203.0.113.0/28"), "{identity}");
     insta::assert_snapshot!("identity_step", identity);
 
     key(&mut app, KeyCode::Char('6'));

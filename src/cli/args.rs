@@ -98,6 +98,8 @@ pub enum Command {
     Queue(QueueArgs),
     /// MTA logs summarised for a domain.
     Logs(LogsArgs),
+    /// Does our mail authenticate? SPF for our IP, DMARC, DKIM keys; the receiver's MTA-STS and DANE.
+    Auth(AuthArgs),
     /// Render a saved session journal.
     Report(ReportArgs),
     /// Print a shell completion script.
@@ -123,6 +125,22 @@ pub struct CheckArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Our domain, or the envelope sender address (user@domain); --ip gives our address.
+    #[arg(value_name = "DOMAIN|ADDRESS")]
+    pub target: String,
+    /// A DKIM selector of our domain to check (repeatable).
+    #[arg(long = "selector", value_name = "S")]
+    pub selectors: Vec<String>,
+    /// The From header's domain when it differs from the envelope domain (DMARC and DKIM).
+    #[arg(long, value_name = "DOMAIN")]
+    pub header_from: Option<String>,
+    /// Also check this receiving domain's MTA-STS, TLS-RPT and DANE.
+    #[arg(long, value_name = "DOMAIN")]
+    pub receiver: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct MxArgs {
     /// The domain to analyse.
     pub domain: String,
@@ -133,7 +151,7 @@ pub struct MxArgs {
 
 #[derive(Debug, Args)]
 pub struct DnsArgs {
-    /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, ANY) followed by the name, or just the name.
+    /// Record type (A, AAAA, MX, PTR, TXT, CNAME, NS, SOA, TLSA, ANY) followed by the name, or just the name.
     #[arg(num_args = 0..=2, value_name = "[TYPE] NAME")]
     pub words: Vec<String>,
     /// The record type, as an option (shells complete it): `mailwiz dns -t mx bank.example`.

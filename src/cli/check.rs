@@ -41,6 +41,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
             "smtp": report.smtp,
             "identity": report.identity,
             "blocklists": report.blocklists,
+            "auth": report.auth,
+            "receiver_auth": report.receiver_auth,
             "queue": report.queue.as_ref().map(|q| json!({"source": q.source, "groups": q.grouping, "skipped": q.skipped})),
             "logs": report.logs,
             "diagnosis": report.causes.iter().map(|c| json!({

@@ -1,6 +1,7 @@
 //! The headless front end: one module per command, sharing the engines with the TUI.
 
 pub mod args;
+pub mod auth;
 pub mod blocklist;
 pub mod check;
 pub mod dns;
@@ -94,6 +95,7 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
     let ctx = build_context(global, global.demo, journal).await?;
     let json = global.json;
     match command {
+        Command::Auth(args) => auth::run(args, &ctx, json).await,
         Command::Check(args) => check::run(args, &ctx, json).await,
         Command::Mx(args) => mx::run(args, &ctx, json).await,
         Command::Dns(args) => dns::run(args, &ctx, json).await,

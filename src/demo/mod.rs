@@ -7,6 +7,7 @@
 //! and log files written to a temporary directory.
 
 pub mod dns_server;
+pub mod https_server;
 pub mod smtp_server;
 pub mod world;
 
@@ -32,6 +33,7 @@ pub struct DemoError(pub String);
 pub struct RunningWorld {
     pub dns: dns_server::DnsServer,
     pub smtp: Vec<smtp_server::ScriptedServer>,
+    pub https: Vec<https_server::HttpsServer>,
     pub dir: tempfile::TempDir,
     /// Listeners that never accept, their queues full, and the connections filling them.
     pub blackholes: Vec<(tokio::net::TcpListener, Vec<std::net::TcpStream>)>,
@@ -58,6 +60,13 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
             .map_err(|err| DemoError(format!("cannot start the SMTP server for {}: {err}", server.address)))?;
         connect_map.insert(server.address, running.addr());
         smtp.push(running);
+    }
+    let mut https = Vec::new();
+    for server in &world.https {
+        let pages = server.pages.iter().map(|(path, body)| (path.clone(), https_server::Page::text(body))).collect();
+        let running = https_server::start(&server.host, pages).await.map_err(|err| DemoError(err.to_string()))?;
+        connect_map.insert(server.address, running.addr());
+        https.push(running);
     }
     let mut blackholes = Vec::new();
     for address in &world.blackholes {
@@ -93,6 +102,14 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     config.identity.known_good_host = None;
     config.dns.compare_with = None;
     config.logs.paths.clear();
+    config.auth.selectors = world.identity.dkim_selectors.clone();
+    config.auth.signer_configs = Some(Vec::new());
+    if !https.is_empty() {
+        let path = dir.path().join("demo-ca.pem");
+        let pem: String = https.iter().map(|s| s.ca_pem()).collect();
+        std::fs::write(&path, pem).map_err(|err| DemoError(format!("cannot write {}: {err}", path.display())))?;
+        config.auth.ca_file = Some(path);
+    }
     let now = chrono::Utc::now();
     for file in &world.files {
         let path: PathBuf = dir.path().join(&file.name);
@@ -114,7 +131,7 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     ctx.config = Arc::new(config);
     ctx.connect_map = Arc::new(connect_map);
     ctx.demo = true;
-    ctx.keep_alive = Some(Arc::new(RunningWorld { dns, smtp, dir, blackholes }));
+    ctx.keep_alive = Some(Arc::new(RunningWorld { dns, smtp, https, dir, blackholes }));
     Ok(ctx)
 }
 

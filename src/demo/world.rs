@@ -30,6 +30,9 @@ pub struct World {
     pub zones: Vec<Zone>,
     #[serde(default)]
     pub smtp: Vec<SmtpServer>,
+    /// HTTPS servers (the receiver's MTA-STS policy).
+    #[serde(default)]
+    pub https: Vec<HttpsServer>,
     /// Addresses where connections time out, as behind a firewall that drops packets.
     #[serde(default)]
     pub blackholes: Vec<SocketAddr>,
@@ -48,6 +51,9 @@ pub struct Identity {
     pub helo: String,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The DKIM selectors our signer uses (config `[auth] selectors`).
+    #[serde(default)]
+    pub dkim_selectors: Vec<String>,
 }
 
 /// One what-is-my-IP query.
@@ -76,6 +82,16 @@ pub struct SmtpServer {
     pub tls: bool,
     #[serde(default)]
     pub script: ServerScript,
+}
+
+/// One HTTPS server, reached through the connect map at its public `address`, answering the
+/// paths of `pages` with `text/plain` bodies.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpsServer {
+    pub address: SocketAddr,
+    pub host: String,
+    pub pages: std::collections::HashMap<String, String>,
 }
 
 /// What a file of the world is for.

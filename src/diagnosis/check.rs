@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::{Cause, Facts, diagnose, rule};
+use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
@@ -62,6 +63,10 @@ pub struct CheckReport {
     pub smtp: Vec<ProbeResult>,
     pub identity: IdentityReport,
     pub blocklists: Option<DnsblReport>,
+    /// SPF, DMARC and DKIM of the envelope sender's domain, when a sender is known.
+    pub auth: Option<SenderReport>,
+    /// MTA-STS, TLS-RPT and DANE of the target.
+    pub receiver_auth: ReceiverReport,
     /// The queue's groups for the target domain, when a queue could be read.
     #[serde(skip)]
     pub queue: Option<QueueReport>,
@@ -107,7 +112,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
         }
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms)
+        let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
+        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth)
     };
     let known = Identity {
         helo: ctx.config.helo.clone(),
@@ -116,14 +122,17 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     };
     let sender_chain = async {
         let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let (blocklists, blocklists_ms) = timed(check_blocklists(ctx, &resolver, &identity)).await;
-        (identity, identity_ms, blocklists, blocklists_ms)
+        let ((blocklists, blocklists_ms), sender_auth) = tokio::join!(
+            timed(check_blocklists(ctx, &resolver, &identity)),
+            check_auth(ctx, &resolver, &identity, options)
+        );
+        (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
     };
     let queue = timed(read_queue(ctx, target));
     let (receiver, sender, (queue, queue_ms), tls_policy) =
         tokio::join!(receiver_chain, sender_chain, queue, our_tls_policy(ctx));
-    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms) = receiver;
-    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms) = sender;
+    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth) = receiver;
+    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
     // With no address known in advance, what the receivers echoed in EHLO is the best we have.
     let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
@@ -133,8 +142,9 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             known.add_candidate(ip, format!("ehlo:{host}"));
         }
         let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let (lists, lists_ms) = timed(check_blocklists(ctx, &resolver, &again)).await;
-        (identity, blocklists) = (again, lists);
+        let ((lists, lists_ms), auth) =
+            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), check_auth(ctx, &resolver, &again, options));
+        (identity, blocklists, sender_auth) = (again, lists, auth);
         identity_ms += ms;
         blocklists_ms += lists_ms;
     }
@@ -161,8 +171,16 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         queue.iter().flat_map(|q| q.findings.iter().filter(|f| about_domain(f, &target.domain)).cloned()).collect();
     let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
     let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
+    let auth_findings: Vec<Finding> =
+        sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
     // MX analysis, probes and logs journal their findings as they make them; the rest here.
-    for finding in resolver_findings.iter().chain(&queue_findings).chain(&identity.findings).chain(&list_findings) {
+    for finding in resolver_findings
+        .iter()
+        .chain(&queue_findings)
+        .chain(&identity.findings)
+        .chain(&list_findings)
+        .chain(&auth_findings)
+    {
         ctx.journal.finding(finding);
     }
     let mut findings = resolver_findings;
@@ -172,6 +190,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
+    findings.extend(auth_findings);
 
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
     let facts = Facts {
@@ -196,6 +215,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         smtp,
         identity,
         blocklists,
+        auth: sender_auth,
+        receiver_auth,
         queue,
         logs,
         skipped,
@@ -282,6 +303,18 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
             servers.join(", ")
         )),
     )
+}
+
+/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
+async fn check_auth(
+    ctx: &Context,
+    resolver: &Resolver,
+    identity: &IdentityReport,
+    options: &CheckOptions,
+) -> Option<SenderReport> {
+    let from = options.from.as_deref().or(ctx.config.from.as_deref());
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    auth::check_envelope(ctx, resolver, from, identity.chosen.first().copied(), helo).await
 }
 
 async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {

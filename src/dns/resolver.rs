@@ -37,12 +37,13 @@ pub enum QueryType {
     Cname,
     Ns,
     Soa,
+    Tlsa,
     Any,
 }
 
 impl QueryType {
     /// Every type, in the order `help` lists them.
-    pub const ALL: [QueryType; 9] = [
+    pub const ALL: [QueryType; 10] = [
         QueryType::Mx,
         QueryType::A,
         QueryType::Aaaa,
@@ -51,6 +52,7 @@ impl QueryType {
         QueryType::Cname,
         QueryType::Ns,
         QueryType::Soa,
+        QueryType::Tlsa,
         QueryType::Any,
     ];
 
@@ -65,6 +67,7 @@ impl QueryType {
             QueryType::Cname => "CNAME",
             QueryType::Ns => "NS",
             QueryType::Soa => "SOA",
+            QueryType::Tlsa => "TLSA",
             QueryType::Any => "ANY",
         }
     }
@@ -79,6 +82,7 @@ impl QueryType {
             QueryType::Cname => RecordType::CNAME,
             QueryType::Ns => RecordType::NS,
             QueryType::Soa => RecordType::SOA,
+            QueryType::Tlsa => RecordType::TLSA,
             QueryType::Any => RecordType::ANY,
         }
     }
@@ -92,7 +96,7 @@ impl fmt::Display for QueryType {
 
 /// A record type name mailwiz does not ask for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("\"{0}\" is not a record type mailwiz asks for (mx, a, aaaa, ptr, txt, cname, ns, soa, any)")]
+#[error("\"{0}\" is not a record type mailwiz asks for (mx, a, aaaa, ptr, txt, cname, ns, soa, tlsa, any)")]
 pub struct UnknownType(pub String);
 
 impl FromStr for QueryType {

@@ -279,6 +279,180 @@ pub const CATALOGUE: &[Entry] = &[
         "Mail may leave through another address than you think (NAT, a second uplink, a relay); check the address \
          receivers see (the one echoed in EHLO) and fix PTR and block listings for that one.",
     ),
+    // authentication of our mail
+    e("spf.pass", Ok, "SPF of {domain} passes for {ip}: {path}", ""),
+    e(
+        "spf.fail",
+        Fail,
+        "SPF of {domain} fails for {ip}: {path}",
+        "Add {mechanism} to the SPF record of {domain}: \"{proposed}\"",
+    ),
+    e(
+        "spf.softfail",
+        Warn,
+        "SPF of {domain} soft-fails for {ip}: {path}",
+        "Add {mechanism} to the SPF record of {domain}: \"{proposed}\"",
+    ),
+    e(
+        "spf.neutral",
+        Warn,
+        "SPF of {domain} is neutral for {ip}: {path}",
+        "Add {mechanism} to the SPF record of {domain}: \"{proposed}\"",
+    ),
+    e(
+        "spf.none",
+        Warn,
+        "SPF of {domain} finds no record: {reason}",
+        "Publish a TXT record at {domain}: \"{proposed}\" (add the other hosts that send for {domain}).",
+    ),
+    e(
+        "spf.permerror",
+        Fail,
+        "SPF of {domain} has a permanent error: {reason}",
+        "Fix the SPF record of {domain}; receivers treat a permanent error like a fail. Too many lookups: replace \
+         include/a/mx terms by ip4/ip6 ranges.",
+    ),
+    e(
+        "spf.temperror",
+        Warn,
+        "SPF of {domain} could not be checked: {reason}",
+        "A DNS lookup failed, so the result is unknown, not a failure; retry, and check the name servers of the \
+         domain named.",
+    ),
+    e("dmarc.ok", Ok, "DMARC of {domain}: p={p}, sp={sp}, pct={pct}, reports to {rua} (record at {at})", ""),
+    e(
+        "dmarc.none",
+        Warn,
+        "{domain} publishes no DMARC record (looked at {looked})",
+        "Publish a TXT record at _dmarc.{org}: \"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org}\"; Gmail, Yahoo \
+         and Microsoft require one from bulk senders.",
+    ),
+    e(
+        "dmarc.invalid",
+        Fail,
+        "The DMARC record at {at} is not valid: {reason}",
+        "Fix the record; receivers ignore a DMARC record they cannot read, as if there were none.",
+    ),
+    e(
+        "dmarc.unknown",
+        Warn,
+        "DMARC of {domain} could not be checked: {reason}",
+        "A DNS lookup failed, so whether {domain} has a DMARC record is unknown; retry.",
+    ),
+    e(
+        "dmarc.spf_unaligned",
+        Warn,
+        "SPF of the envelope domain {envelope} does not align with the From domain {domain} (aspf={aspf})",
+        "Send with an envelope sender in {org}, or make sure DKIM signs with d={domain}: DMARC passes only with an \
+         aligned SPF or DKIM result.",
+    ),
+    e("dkim.key_ok", Ok, "DKIM key {name}: {type}, {bits} bits", ""),
+    e(
+        "dkim.key_missing",
+        Fail,
+        "No DKIM key at {name} ({outcome})",
+        "Publish the public key of selector {selector} as a TXT record at {name}, or make the signer use a selector \
+         whose key is published.",
+    ),
+    e(
+        "dkim.key_revoked",
+        Fail,
+        "DKIM key {name} is revoked (empty p=)",
+        "Sign with a selector whose key is published, or publish the key of {selector} again.",
+    ),
+    e(
+        "dkim.key_weak",
+        Warn,
+        "DKIM key {name} is {type} with only {bits} bits",
+        "Generate a 2048-bit key under a new selector, publish it, then switch the signer to it.",
+    ),
+    e(
+        "dkim.key_invalid",
+        Fail,
+        "DKIM key record {name} is not valid: {reason}",
+        "Publish the record as the signer prints it: \"v=DKIM1; k=rsa; p=<base64 public key>\".",
+    ),
+    e(
+        "dkim.key_testing",
+        Info,
+        "DKIM key {name} is in testing mode (t=y)",
+        "Remove t=y once signing works; some receivers treat signatures of a test key as absent.",
+    ),
+    e(
+        "dkim.key_unknown",
+        Warn,
+        "DKIM key {name} could not be looked up: {reason}",
+        "A DNS lookup failed, so whether the key exists is unknown; retry.",
+    ),
+    e(
+        "dkim.no_selector",
+        Info,
+        "No DKIM selector of {domain} is known, so no key was checked",
+        "Give the selectors with --selector or config [auth] selectors (OpenDKIM, rspamd and Exim configurations \
+         are read when readable).",
+    ),
+    // the receiver's TLS policy
+    e(
+        "mta_sts.ok",
+        Ok,
+        "{domain} publishes MTA-STS in {mode} mode (max_age {max_age} s); every MX matches {patterns}",
+        "",
+    ),
+    e("mta_sts.none", Info, "{domain} publishes no MTA-STS policy", ""),
+    e(
+        "mta_sts.mx_mismatch",
+        Fail,
+        "MX {exchange} of {domain} matches no mx pattern of its MTA-STS policy ({mode} mode: {patterns})",
+        "Senders that honour MTA-STS in enforce mode will not deliver to {exchange}; the receiver must add it to \
+         the policy at {url}.",
+    ),
+    e(
+        "mta_sts.invalid",
+        Warn,
+        "The MTA-STS {what} of {domain} is not valid: {reason}",
+        "Senders ignore an MTA-STS policy they cannot read; tell the receiver ({url}).",
+    ),
+    e(
+        "mta_sts.fetch_failed",
+        Warn,
+        "The MTA-STS policy of {domain} could not be fetched: {reason}",
+        "Senders that find the record but no policy deliver as without MTA-STS, or defer; tell the receiver ({url}).",
+    ),
+    e(
+        "mta_sts.unknown",
+        Warn,
+        "MTA-STS of {domain} could not be checked: {reason}",
+        "A DNS lookup failed, so whether {domain} has a policy is unknown; retry.",
+    ),
+    e("tls_rpt.ok", Ok, "{domain} asks for TLS reports at {rua}", ""),
+    e("tls_rpt.none", Info, "{domain} publishes no TLS-RPT record", ""),
+    e(
+        "tls_rpt.invalid",
+        Info,
+        "The TLS-RPT record of {domain} could not be used: {reason}",
+        "Only reporting is affected; delivery does not depend on it.",
+    ),
+    e("dane.ok", Ok, "TLSA of {host} ({record}) matches the certificate it presented", ""),
+    e(
+        "dane.mismatch",
+        Fail,
+        "No TLSA record at {name} matches the certificate {host} presented",
+        "Senders that use DANE will not deliver to {host}; the receiver must publish TLSA for its current \
+         certificate (or key) before rolling it.",
+    ),
+    e("dane.none", Info, "{host} publishes no TLSA record at {name} (no DANE)", ""),
+    e(
+        "dane.unchecked",
+        Info,
+        "{host} publishes TLSA at {name}, but no certificate was seen to compare it with",
+        "Run the SMTP probe with STARTTLS, then check again.",
+    ),
+    e(
+        "dane.unknown",
+        Warn,
+        "TLSA of {host} could not be looked up: {reason}",
+        "A DNS lookup failed, so whether {host} uses DANE is unknown; retry.",
+    ),
     // dnsbl
     e("dnsbl.clean", Ok, "{ip} is on none of the {count} block lists checked", ""),
     e(
@@ -429,7 +603,7 @@ pub const STEPS: &[(&str, &[&str])] = &[
     ("MX", &["mx", "dns"]),
     ("Logs", &["log"]),
     ("SMTP", &["smtp"]),
-    ("Identity", &["ip", "ptr", "helo"]),
+    ("Identity", &["ip", "ptr", "helo", "spf", "dmarc", "dkim", "mta_sts", "tls_rpt", "dane"]),
     ("Block lists", &["dnsbl"]),
     ("Diagnosis", &["diagnosis"]),
 ];

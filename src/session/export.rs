@@ -164,10 +164,11 @@ fn md(text: &str) -> String {
     for (i, &c) in chars.iter().enumerate() {
         let before = i.checked_sub(1).map(|j| chars[j]);
         let after = chars.get(i + 1).copied();
-        let at_word_edge = before.is_none_or(|b| !b.is_alphanumeric()) || after.is_none_or(|a| !a.is_alphanumeric());
+        // Emphasis needs a closing `_`; escaping every one that could close it is enough.
+        let could_close = before.is_some_and(|b| !b.is_whitespace()) && after.is_none_or(|a| !a.is_alphanumeric());
         let special = match c {
             '\\' | '`' | '*' | '<' | '>' => true,
-            '_' => at_word_edge,
+            '_' => could_close,
             // Only `](` and `][` make a link.
             ']' => matches!(after, Some('(' | '[')),
             '#' => i == 0,

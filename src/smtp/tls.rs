@@ -41,6 +41,10 @@ pub struct TlsInfo {
     pub name_checked: bool,
     /// Why verification failed.
     pub verify_error: Option<String>,
+    /// The certificates the peer sent, end entity first, in DER; DANE compares TLSA records
+    /// with them.
+    #[serde(skip)]
+    pub chain: Vec<Vec<u8>>,
 }
 
 impl TlsInfo {
@@ -122,6 +126,7 @@ fn describe(stream: &TlsStream<TcpStream>, server_name: Option<String>, verdict:
         verified: verdict.error.is_none(),
         name_checked: !verdict.by_address,
         verify_error: verdict.error,
+        chain: conn.peer_certificates().unwrap_or_default().iter().map(|c| c.as_ref().to_vec()).collect(),
     };
     if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
         fill_certificate(&mut info, cert);

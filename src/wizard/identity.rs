@@ -1,9 +1,12 @@
 //! Step 5: who we are to the receiver — our outbound address and where each candidate came
-//! from, its PTR and forward confirmation, and the HELO name we announce.
+//! from, its PTR and forward confirmation, and the HELO name we announce; whether our mail
+//! authenticates (SPF, DMARC, DKIM of the envelope domain) and the receiver's TLS policy
+//! (MTA-STS, TLS-RPT, DANE).
 
 use std::net::IpAddr;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::identity::{IdentityReport, check_identity};
@@ -14,36 +17,84 @@ use crate::session::{Finding, Session};
 /// What the identity job sends back.
 pub type IdentityOutcome = Result<IdentityReport, String>;
 
+/// What the authentication part of the job sends back, after the identity outcome.
+#[derive(Debug, Clone, Default)]
+pub struct AuthOutcome {
+    pub sender: Option<SenderReport>,
+    pub receiver: Option<ReceiverReport>,
+}
+
 /// The families of findings this step owns.
 const FAMILIES: [&str; 3] = ["ip.", "ptr.", "helo."];
+/// The families of the authentication findings.
+const AUTH_FAMILIES: [&str; 6] = ["spf.", "dmarc.", "dkim.", "mta_sts.", "tls_rpt.", "dane."];
 
 /// State of the Identity step.
 #[derive(Debug, Default)]
 pub struct IdentityStep {
     job: Option<JobId>,
     report: Option<IdentityReport>,
+    auth: Option<AuthOutcome>,
     error: Option<String>,
 }
 
-/// The job: resolver from the context, the whole identity check, findings journaled.
+/// The job: resolver from the context, the whole identity check, then the authentication
+/// checks for the address found; findings journaled. Sends an [`IdentityOutcome`], then an
+/// [`AuthOutcome`] as its last event.
 pub fn identity_job(session: &Session) -> Job {
     let mut known = session.identity.clone();
-    Job::new(StepId::Identity, "Identity: our address, its PTR and our HELO name", move |jc| async move {
-        known.sender = known.sender.or_else(|| jc.ctx.config.from.clone());
-        let outcome: IdentityOutcome = match Resolver::from_context(&jc.ctx) {
-            Err(err) => Err(err.to_string()),
-            Ok(resolver) => tokio::select! {
-                report = check_identity(&jc.ctx, &resolver, &known) => Ok(report),
-                () = jc.cancel.cancelled() => Err("cancelled".to_string()),
-            },
-        };
-        if let Ok(report) = &outcome {
+    let receiver = session.target.as_ref().map(|t| t.domain.clone());
+    let mx: Vec<String> = session.mx.iter().map(|m| m.exchange.clone()).collect();
+    Job::new(
+        StepId::Identity,
+        "Identity: our address, its PTR, our HELO name and authentication",
+        move |jc| async move {
+            known.sender = known.sender.or_else(|| jc.ctx.config.from.clone());
+            let resolver = match Resolver::from_context(&jc.ctx) {
+                Ok(resolver) => resolver,
+                Err(err) => return jc.finish(IdentityOutcome::Err(err.to_string())),
+            };
+            let report = tokio::select! {
+                report = check_identity(&jc.ctx, &resolver, &known) => report,
+                () = jc.cancel.cancelled() => return jc.finish(IdentityOutcome::Err("cancelled".to_string())),
+            };
             for finding in &report.findings {
                 jc.ctx.journal.finding(finding);
             }
-        }
-        jc.finish(outcome);
-    })
+            let (ip, helo) = (report.chosen.first().copied(), report.helo.as_ref().map(|h| h.helo.clone()));
+            jc.emit(IdentityOutcome::Ok(report));
+            let ctx = &jc.ctx;
+            let sender = auth::check_envelope(ctx, &resolver, ctx.config.from.as_deref(), ip, helo.clone());
+            let receiver = async {
+                let domain = receiver.as_deref()?;
+                let hosts = if mx.is_empty() { auth::mx_hosts(&resolver, domain).await } else { mx.clone() };
+                let ehlo = helo.clone().unwrap_or_else(|| "localhost".into());
+                Some(auth::check_receiver_probing(ctx, &resolver, domain, &hosts, &ehlo).await)
+            };
+            let outcome = tokio::select! {
+                (sender, receiver) = async { tokio::join!(sender, receiver) } => AuthOutcome { sender, receiver },
+                () = jc.cancel.cancelled() => AuthOutcome::default(),
+            };
+            for finding in
+                outcome.sender.iter().flat_map(|s| &s.findings).chain(outcome.receiver.iter().flat_map(|r| &r.findings))
+            {
+                jc.ctx.journal.finding(finding);
+            }
+            jc.finish(outcome);
+        },
+    )
+}
+
+/// Puts the authentication findings into the session, replacing those of an earlier run.
+pub fn apply_auth(outcome: &AuthOutcome, session: &mut Session) {
+    let findings: Vec<Finding> = outcome
+        .sender
+        .iter()
+        .flat_map(|s| s.findings.iter())
+        .chain(outcome.receiver.iter().flat_map(|r| r.findings.iter()))
+        .cloned()
+        .collect();
+    session.replace_findings(&AUTH_FAMILIES, findings);
 }
 
 /// Puts the report into the session: candidates, the address receivers see, the HELO name and
@@ -80,16 +131,21 @@ impl Step for IdentityStep {
 
     fn view(&self, session: &Session) -> StepView {
         let subtitle = if self.job.is_some() {
-            "Checking our address, its PTR and our HELO name… (Esc cancels)".to_string()
+            "Checking our address, its PTR, our HELO name and authentication… (Esc cancels)".to_string()
         } else {
-            "Enter: check our address, its PTR and our HELO name".to_string()
+            "Enter: check our address, its PTR, our HELO name and authentication".to_string()
         };
         let mut rows = Vec::new();
         if let Some(error) = &self.error {
             rows.push(Row::new(Tone::Fail, format!("The check could not run: {}", escape_str(error))));
         }
         match &self.report {
-            Some(report) => rows.extend(report_rows(report)),
+            Some(report) => {
+                rows.extend(report_rows(report));
+                rows.extend(auth_rows(self.auth.as_ref(), self.job.is_some()));
+                rows.push(Row::plain(""));
+                rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
+            }
             None if self.job.is_none() => rows.extend(intro_rows(session)),
             None => {}
         }
@@ -108,11 +164,17 @@ impl Step for IdentityStep {
             return Vec::new();
         }
         let done = event.done;
-        if let Some(outcome) = event.take::<IdentityOutcome>() {
+        if event.payload.is::<AuthOutcome>() {
+            if let Some(outcome) = event.take::<AuthOutcome>() {
+                apply_auth(&outcome, session);
+                self.auth = Some(outcome);
+            }
+        } else if let Some(outcome) = event.take::<IdentityOutcome>() {
             match outcome {
                 Ok(report) => {
                     apply_report(&report, session);
                     self.report = Some(report);
+                    self.auth = None;
                 }
                 Err(error) => self.error = Some(error),
             }
@@ -130,12 +192,37 @@ impl Step for IdentityStep {
     }
 }
 
+/// The authentication part: one heading, then the engines' own lines (detail lines dimmed).
+fn auth_rows(outcome: Option<&AuthOutcome>, running: bool) -> Vec<Row> {
+    let mut rows = vec![Row::plain(""), Row::new(Tone::Heading, "Does our mail authenticate? Their TLS policy")];
+    let Some(outcome) = outcome else {
+        let note = if running { "  checking SPF, DMARC, DKIM, MTA-STS and DANE…" } else { "  not checked" };
+        rows.push(Row::new(Tone::Dim, note));
+        return rows;
+    };
+    let lines: Vec<String> = match &outcome.sender {
+        Some(sender) => sender.describe(),
+        None => vec!["SPF, DMARC and DKIM not checked: no envelope sender known (give --from or config from)".into()],
+    };
+    let receiver = outcome.receiver.iter().flat_map(ReceiverReport::describe);
+    for line in lines.into_iter().chain(receiver) {
+        rows.push(if line.starts_with(' ') {
+            Row::new(Tone::Dim, format!("  {line}"))
+        } else {
+            Row::plain(format!("  {line}"))
+        });
+    }
+    rows
+}
+
 fn intro_rows(session: &Session) -> Vec<Row> {
     let mut rows = vec![
         Row::plain("Receivers look at the address we connect from and the name we announce:"),
         Row::new(Tone::Dim, "  · does the address have a PTR, and does that name resolve back to it?"),
         Row::new(Tone::Dim, "  · does the PTR look like a mail server, not a dynamic end-user line?"),
         Row::new(Tone::Dim, "  · is the HELO name a real host name matching the PTR and resolving to us?"),
+        Row::new(Tone::Dim, "  · does our mail pass SPF, with a DMARC record and published DKIM keys?"),
+        Row::new(Tone::Dim, "  · what TLS does the receiver demand (MTA-STS, DANE)?"),
     ];
     if session.identity.ip_candidates.is_empty() {
         rows.push(Row::plain(""));
@@ -204,7 +291,5 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
         }
         None => rows.push(Row::new(Tone::Warn, "HELO name unknown: give it with --helo")),
     }
-    rows.push(Row::plain(""));
-    rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
     rows
 }

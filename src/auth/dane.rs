@@ -1,0 +1,184 @@
+//! DANE for SMTP (RFC 7672): the TLSA records of `_25._tcp.MX` compared with the certificate
+//! the probe saw. mailwiz does not validate DNSSEC, so the DNSSEC status of a TLSA answer is
+//! reported as unknown rather than assumed.
+
+use ring::digest;
+use serde::Serialize;
+use x509_parser::certificate::X509Certificate;
+use x509_parser::prelude::FromDer;
+
+use crate::dns::{Outcome, QueryType, RecordData, Resolver};
+use crate::session::Finding;
+use crate::session::escape::escape_str;
+
+/// What mailwiz can say about the DNSSEC status of an answer.
+pub const DNSSEC_STATUS: &str =
+    "unknown (mailwiz does not validate DNSSEC; DANE counts only when the TLSA answer is signed)";
+
+/// One TLSA record: usage, selector, matching type and the association data in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tlsa {
+    pub usage: u8,
+    pub selector: u8,
+    pub matching: u8,
+    pub data: String,
+}
+
+impl Tlsa {
+    /// Reads the presentation form `3 1 1 ab12...`.
+    pub fn parse(text: &str) -> Option<Tlsa> {
+        let mut words = text.split_whitespace();
+        let usage = words.next()?.parse().ok()?;
+        let selector = words.next()?.parse().ok()?;
+        let matching = words.next()?.parse().ok()?;
+        let data: String = words.collect::<String>().to_ascii_lowercase();
+        (!data.is_empty() && data.bytes().all(|b| b.is_ascii_hexdigit())).then_some(Tlsa {
+            usage,
+            selector,
+            matching,
+            data,
+        })
+    }
+
+    /// True when the record matches a certificate of `chain` (end entity first): usages 1 and
+    /// 3 look at the end entity only, 0 and 2 at any certificate of the chain.
+    pub fn matches(&self, chain: &[Vec<u8>]) -> bool {
+        let candidates = if matches!(self.usage, 1 | 3) { &chain[..chain.len().min(1)] } else { chain };
+        candidates.iter().any(|der| self.association(der).is_some_and(|hex| hex == self.data))
+    }
+
+    fn association(&self, der: &[u8]) -> Option<String> {
+        let selected: Vec<u8> = match self.selector {
+            0 => der.to_vec(),
+            1 => X509Certificate::from_der(der).ok()?.1.tbs_certificate.subject_pki.raw.to_vec(),
+            _ => return None,
+        };
+        let bytes = match self.matching {
+            0 => selected,
+            1 => digest::digest(&digest::SHA256, &selected).as_ref().to_vec(),
+            2 => digest::digest(&digest::SHA512, &selected).as_ref().to_vec(),
+            _ => return None,
+        };
+        Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// What the TLSA check of one MX host found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum DaneStatus {
+    /// No TLSA record: the host does not use DANE.
+    None,
+    Unknown {
+        reason: String,
+    },
+    /// TLSA published, but no certificate was seen to compare with.
+    Unchecked,
+    Match {
+        record: Tlsa,
+    },
+    Mismatch,
+}
+
+/// The TLSA records of one MX host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DaneReport {
+    pub host: String,
+    /// `_25._tcp.mx1.bank.example`.
+    pub name: String,
+    pub records: Vec<Tlsa>,
+    pub dnssec: &'static str,
+    #[serde(flatten)]
+    pub status: DaneStatus,
+}
+
+/// Looks up the TLSA records of `host` on `port` and compares them with `chain`, the
+/// certificates the host presented (empty when none was seen).
+pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]) -> DaneReport {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let name = format!("_{port}._tcp.{host}");
+    let mut report =
+        DaneReport { host, name: name.clone(), records: Vec::new(), dnssec: DNSSEC_STATUS, status: DaneStatus::None };
+    let reply = match resolver.query(&name, QueryType::Tlsa).await {
+        Ok(reply) => reply,
+        Err(bad) => {
+            report.status = DaneStatus::Unknown { reason: bad.to_string() };
+            return report;
+        }
+    };
+    match &reply.outcome {
+        Outcome::Records(answers) => {
+            report.records = answers
+                .iter()
+                .filter_map(|a| match &a.data {
+                    RecordData::Other { rtype, data } if rtype == "TLSA" => Tlsa::parse(data),
+                    _ => None,
+                })
+                .collect();
+        }
+        Outcome::NoData | Outcome::NxDomain => return report,
+        other => {
+            report.status =
+                DaneStatus::Unknown { reason: format!("the TLSA lookup of {name} failed ({})", other.label()) };
+            return report;
+        }
+    }
+    report.status = if report.records.is_empty() {
+        DaneStatus::None
+    } else if chain.is_empty() {
+        DaneStatus::Unchecked
+    } else {
+        match report.records.iter().find(|r| r.matches(chain)) {
+            Some(record) => DaneStatus::Match { record: record.clone() },
+            None => DaneStatus::Mismatch,
+        }
+    };
+    report
+}
+
+/// The finding of a report.
+pub fn dane_finding(report: &DaneReport) -> Finding {
+    let host = escape_str(&report.host);
+    let name = escape_str(&report.name);
+    let evidence: Vec<String> = report
+        .records
+        .iter()
+        .map(|r| format!("TLSA {name}: {} {} {} {}", r.usage, r.selector, r.matching, r.data))
+        .collect();
+    let finding = match &report.status {
+        DaneStatus::None => Finding::new("dane.none", &[("host", &host), ("name", &name)]),
+        DaneStatus::Unknown { reason } => {
+            Finding::new("dane.unknown", &[("host", &host), ("reason", &escape_str(reason))])
+        }
+        DaneStatus::Unchecked => Finding::new("dane.unchecked", &[("host", &host), ("name", &name)]),
+        DaneStatus::Match { record } => {
+            let record = format!("{} {} {}", record.usage, record.selector, record.matching);
+            Finding::new("dane.ok", &[("host", &host), ("record", &record)])
+        }
+        DaneStatus::Mismatch => Finding::new("dane.mismatch", &[("host", &host), ("name", &name)]),
+    };
+    finding.with_evidence(evidence).with_detail(format!("DNSSEC status of the TLSA answer: {}.", report.dnssec))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn tlsa_presentation_is_read() {
+        let tlsa = Tlsa::parse("3 1 1 AB12 cd").unwrap();
+        assert_eq!((tlsa.usage, tlsa.selector, tlsa.matching, tlsa.data.as_str()), (3, 1, 1, "ab12cd"));
+        assert!(Tlsa::parse("3 1 1 xyz").is_none());
+        assert!(Tlsa::parse("3 1").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn any_tlsa_text_reads_without_panic(text in any::<String>()) {
+            if let Some(tlsa) = Tlsa::parse(&text) {
+                prop_assert!(!tlsa.matches(&[text.clone().into_bytes()]) || tlsa.selector == 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `mailwiz auth DOMAIN|ADDRESS --ip IP [--selector S]...`: does our mail authenticate (SPF for
+//! our address, DMARC, DKIM keys), and with `--receiver`, the receiver's MTA-STS, TLS-RPT and DANE.
+
+use serde_json::json;
+
+use super::args::AuthArgs;
+use super::output::{exit_for, findings_text, print_json, print_text};
+use super::{CliError, CliResult};
+use crate::auth::{self, SenderRequest, signer_config};
+use crate::context::Context;
+use crate::dns::Resolver;
+use crate::session::Target;
+use crate::session::escape::escape_str;
+use crate::smtp::ehlo_name::ehlo_name;
+
+/// Runs `mailwiz auth`.
+pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
+    let target = Target::parse(&args.target).map_err(|err| CliError::Input(escape_str(&err.to_string())))?;
+    let header_from = match &args.header_from {
+        Some(from) => Some(
+            Target::parse(from)
+                .map_err(|err| CliError::Input(format!("--header-from: {}", escape_str(&err.to_string()))))?
+                .domain,
+        ),
+        None => None,
+    };
+    if let Some(bad) = args.selectors.iter().find(|s| !signer_config::valid_selector(s.trim())) {
+        return Err(CliError::Input(format!("--selector \"{}\" is not a DKIM selector (DNS labels)", escape_str(bad))));
+    }
+    let receiver = match &args.receiver {
+        Some(domain) => Some(
+            Target::parse(domain)
+                .map_err(|err| CliError::Input(format!("--receiver: {}", escape_str(&err.to_string()))))?,
+        ),
+        None => None,
+    };
+    let ip = ctx.config.ip.ok_or_else(|| {
+        CliError::Input("mailwiz auth needs our public IP to evaluate SPF: give it with --ip IP".into())
+    })?;
+    let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
+    let from_domain = header_from.clone().unwrap_or_else(|| target.domain.clone());
+    let request = SenderRequest {
+        domain: target.domain.clone(),
+        sender: target.address.clone(),
+        header_from,
+        ip: Some(ip),
+        helo: ctx.config.helo.clone(),
+        selectors: auth::selectors(ctx, &from_domain, &args.selectors),
+    };
+    let receiver_check = async {
+        let receiver = receiver.as_ref()?;
+        let hosts = auth::mx_hosts(&resolver, &receiver.domain).await;
+        let ehlo = ehlo_name(ctx, None).await;
+        Some(auth::check_receiver_probing(ctx, &resolver, &receiver.domain, &hosts, &ehlo).await)
+    };
+    let (sender, receiver) = tokio::join!(auth::check_sender(&resolver, &request), receiver_check);
+    let mut findings = sender.findings.clone();
+    findings.extend(receiver.iter().flat_map(|r| r.findings.iter().cloned()));
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    if json {
+        let fields = json!({
+            "ip": ip.to_string(),
+            "from_domain": sender.from_domain,
+            "selectors": request.selectors,
+            "spf": sender.spf,
+            "dmarc": sender.dmarc,
+            "dkim": sender.dkim,
+            "receiver": receiver,
+        });
+        print_json("auth", json!(target.address.as_deref().unwrap_or(&target.domain)), fields, &findings);
+    } else {
+        let mut lines = sender.describe();
+        lines.extend(receiver.iter().flat_map(auth::ReceiverReport::describe));
+        print_text(&format!("{}\n\n{}", lines.join("\n"), findings_text(&findings)));
+    }
+    Ok(exit_for(&findings))
+}
