@@ -446,7 +446,7 @@ impl Step for SmtpStep {
         vec![
             StepKey { key: 'p', hint: "probe MX" },
             StepKey { key: 'c', hint: "connect" },
-            StepKey { key: 'w', hint: "as swaks" },
+            StepKey { key: 'w', hint: "swaks" },
         ]
     }
 
