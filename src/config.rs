@@ -214,6 +214,9 @@ pub struct AuthConfig {
     pub ca_file: Option<PathBuf>,
 }
 
+/// A commented config file, valid as it stands, with every setting and its default.
+pub const EXAMPLE: &str = include_str!("../assets/config.example.toml");
+
 /// A config file that could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -291,6 +294,32 @@ mod tests {
         assert_eq!(config.timeout, 2.5);
         assert_eq!(config.smtp.concurrency, 3);
         assert!(toml::from_str::<Config>("no_such_key = 1").is_err());
+    }
+
+    #[test]
+    fn the_example_is_valid_as_it_stands_and_with_every_example_uncommented() {
+        let config: Config = toml::from_str(EXAMPLE).unwrap_or_else(|err| panic!("{err}"));
+        let defaults = Config::default();
+        assert_eq!((config.timeout, config.port), (defaults.timeout, defaults.port));
+        assert_eq!(config.smtp.read_timeout, defaults.smtp.read_timeout);
+        // Every commented `key = value` line names a real setting (later examples of the same
+        // key replace earlier ones, as a user would edit).
+        let mut seen = std::collections::HashSet::new();
+        let mut uncommented = String::new();
+        for line in EXAMPLE.lines().rev() {
+            let setting = line
+                .strip_prefix("# ")
+                .filter(|l| l.starts_with('[') || l.split_once(" = ").is_some_and(|(k, _)| !k.contains(' ')));
+            let line = setting.unwrap_or(line);
+            let key = line.split_once(" = ").map(|(k, _)| k.to_string());
+            let section = line.starts_with('[');
+            if key.as_ref().is_none_or(|k| seen.insert(k.clone())) || section {
+                uncommented.insert_str(0, &format!("{line}\n"));
+            }
+        }
+        let every: Config = toml::from_str(&uncommented).unwrap_or_else(|err| panic!("{err}\n{uncommented}"));
+        assert_eq!(every.helo.as_deref(), Some("mail.example.com"));
+        assert_eq!(every.identity.myip.map(|m| m.len()), Some(1));
     }
 
     #[test]

@@ -110,3 +110,34 @@ fn the_markdown_report_reads_well_in_a_ticket() {
     assert!(!report.contains("\\n") && !report.contains("\\[") && !report.contains("\\_"), "{report}");
     assert!(!report.contains("mailwiz-demo-"), "no temporary paths: {report}");
 }
+
+#[test]
+fn conventions_man_page_example_config_and_the_demo_log() {
+    let man = mailwiz(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH mailwiz 1") && page.contains("check"), "{page}");
+
+    let example = mailwiz(&["config", "--example"]);
+    assert_eq!(example.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, &example.stdout).unwrap();
+    // The example is used as it stands: the same story as without it.
+    let out = mailwiz(&["--config", config.to_str().unwrap(), "--demo", "check", "bank.example", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schema"], 1);
+    assert_eq!(json["diagnosis"][0]["id"], "diagnosis.missing_ptr");
+    let score = json["diagnosis"][0]["score"].as_f64().unwrap();
+    assert_eq!(score, (score * 100.0).round() / 100.0, "scores are rounded");
+    assert_eq!(mailwiz(&["config"]).status.code(), Some(2));
+
+    let logs = mailwiz(&["--demo", "logs", "--domain", "bank.example", "--json"]);
+    assert_eq!(logs.status.code(), Some(0), "{}", String::from_utf8_lossy(&logs.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&logs.stdout).unwrap();
+    assert!(json["attempts"].as_u64().unwrap() > 0, "the demo world's log is read: {json}");
+    let bare = mailwiz(&["logs"]);
+    assert_eq!(bare.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("needs a log FILE"));
+}

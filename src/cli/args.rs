@@ -104,6 +104,17 @@ pub enum Command {
     Report(ReportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print the man page (roff): `mailwiz man > ~/.local/share/man/man1/mailwiz.1`.
+    Man,
+    /// Print configuration help; `--example` prints a commented config file.
+    Config(ConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print a commented config file, valid as it stands, with every setting and its default.
+    #[arg(long)]
+    pub example: bool,
 }
 
 #[derive(Debug, Args)]
@@ -253,8 +264,8 @@ pub enum LogFormat {
 
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Log files (plain or .gz); globs are expanded.
-    #[arg(required = true)]
+    /// Log files (plain or .gz); globs are expanded. None: the config's `[logs] paths` (the
+    /// demo world's log with --demo).
     pub files: Vec<String>,
     /// Summarise for this domain.
     #[arg(long)]

@@ -18,7 +18,17 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         }
         None => None,
     };
-    let paths = logs::input::expand(&args.files).map_err(|err| CliError::Input(err.to_string()))?;
+    let paths = if args.files.is_empty() {
+        if ctx.config.logs.paths.is_empty() {
+            return Err(CliError::Input(
+                "mailwiz logs needs a log FILE (or [logs] paths in the config), e.g. mailwiz logs /var/log/mail.log"
+                    .into(),
+            ));
+        }
+        ctx.config.logs.paths.clone()
+    } else {
+        logs::input::expand(&args.files).map_err(|err| CliError::Input(err.to_string()))?
+    };
     let request = LogsRequest {
         paths,
         format: format(args.format),

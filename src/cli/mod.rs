@@ -84,9 +84,29 @@ pub async fn run(command: Command, global: GlobalArgs) -> u8 {
 }
 
 async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
-    if let Command::Completions(args) = &command {
-        clap_complete::generate(args.shell, &mut Cli::command(), "mailwiz", &mut std::io::stdout());
-        return Ok(0);
+    match &command {
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "mailwiz", &mut std::io::stdout());
+            return Ok(0);
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|err| CliError::CannotRun(format!("cannot render the man page: {err}")))?;
+            output::print_text(&String::from_utf8_lossy(&page));
+            return Ok(0);
+        }
+        Command::Config(args) => {
+            if !args.example {
+                return Err(CliError::Input(
+                    "mailwiz config needs --example (mailwiz config --example > ~/.config/mailwiz/config.toml)".into(),
+                ));
+            }
+            output::print_text(crate::config::EXAMPLE);
+            return Ok(0);
+        }
+        _ => {}
     }
     if let Command::Report(args) = &command {
         return report::run(args, global.json);
@@ -104,6 +124,8 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
         Command::Blocklist(args) => blocklist::run(args, &ctx, json).await,
         Command::Queue(args) => queue::run(args, &ctx, json).await,
         Command::Logs(args) => logs::run(args, &ctx, json).await,
-        Command::Demo | Command::Report(_) | Command::Completions(_) => unreachable!("handled by the caller"),
+        Command::Demo | Command::Report(_) | Command::Completions(_) | Command::Man | Command::Config(_) => {
+            unreachable!("handled by the caller")
+        }
     }
 }
