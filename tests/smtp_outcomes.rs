@@ -65,7 +65,7 @@ async fn timeout_when_the_accept_queue_is_full() {
         }
     }
     let mut ctx = ctx();
-    std::sync::Arc::make_mut(&mut ctx.config).smtp.connect_timeout = 0.5;
+    std::sync::Arc::make_mut(&mut ctx.config).smtp.connect_timeout = Some(0.5);
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
     assert_eq!(report.outcome, Outcome::Timeout, "{report:?}");
     assert!(report.finding().summary.contains("did not answer"));

@@ -12,7 +12,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::console::{self, Action, Command, Console, ConsoleLine, Question};
-use crate::dns::resolver::{Outcome, QueryType, Reply};
+use crate::dns::resolver::{QueryType, Reply};
 use crate::session::Finding;
 
 /// Runs `mailwiz dns`.
@@ -62,27 +62,16 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
     } else {
         print_lines(&console::render(&reply, asked_as.as_deref()));
     }
-    Ok(exit_for(&findings))
+    Ok(if reply.outcome.is_no_answer() { super::output::NO_ANSWER } else { exit_for(&findings) })
 }
 
 /// dns.* findings for a reply that is not an answer; a name without records of the type asked
 /// (NODATA) is an answer, not a problem.
 fn findings(reply: &Reply, resolver: &Resolver) -> Vec<Finding> {
-    let name = reply.name.as_str();
-    let evidence = [reply.summary()];
-    let finding = match &reply.outcome {
-        Outcome::Records(_) | Outcome::NoData => return Vec::new(),
-        Outcome::NxDomain => Finding::new("dns.nxdomain", &[("name", name)]),
-        Outcome::ServFail | Outcome::Refused | Outcome::Rcode(_) => Finding::new("dns.servfail", &[("name", name)])
-            .with_detail(format!("{} answered {}.", reply.server, reply.outcome.label())),
-        Outcome::Timeout | Outcome::Failed(_) => {
-            let limits = resolver.limits();
-            let total = limits.timeout * limits.attempts.max(1) as u32;
-            let timeout = format!("{:.1} s", total.as_secs_f64());
-            Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &reply.server.to_string())])
-        }
-    };
-    vec![finding.with_evidence(evidence)]
+    crate::dns::mx::failure_finding(reply, &reply.name, resolver)
+        .map(|f| f.with_evidence([reply.summary()]))
+        .into_iter()
+        .collect()
 }
 
 /// The console on stdin: a prompt when stdin is a terminal, none in a pipe.

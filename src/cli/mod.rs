@@ -40,10 +40,10 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
         config.dns_servers = global.dns_servers.clone();
     }
     if let Some(timeout) = global.timeout {
-        if !(timeout > 0.0 && timeout.is_finite()) {
-            return Err(CliError::Input(format!("--timeout {timeout} is not a positive number of seconds")));
-        }
+        config::check_seconds("--timeout (or MAILWIZ_TIMEOUT)", Some(timeout))
+            .map_err(|err| CliError::Input(err.to_string()))?;
         config.timeout = timeout;
+        config.timeout_is_cap = true;
     }
     config.source = global.source.or(config.source);
     config.ip = global.ip.or(config.ip);

@@ -34,7 +34,7 @@ pub async fn run(args: MxArgs, ctx: &Context, json: bool) -> CliResult {
     } else {
         super::output::print_text(&text(&analysis, &resolver));
     }
-    Ok(exit_for(&analysis.findings))
+    Ok(if analysis.answered() { exit_for(&analysis.findings) } else { super::output::NO_ANSWER })
 }
 
 /// `--compare-with`, else the configured resolver to compare with (only when public lookups are

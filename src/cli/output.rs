@@ -31,6 +31,9 @@ impl CliError {
 /// A command's result: exit code 0 or 1.
 pub type CliResult = Result<u8, CliError>;
 
+/// The exit code of a command that ran but got no answer to its question (could not run).
+pub const NO_ANSWER: u8 = 3;
+
 /// 1 when any finding fails, else 0.
 pub fn exit_for(findings: &[Finding]) -> u8 {
     u8::from(findings.iter().any(|f| f.severity == Severity::Fail))

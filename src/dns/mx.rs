@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::resolver::{Outcome, QueryType, Reply, Resolver};
 use crate::context::Context;
 use crate::session::{Finding, MxTarget, Target};
+use crate::session::escape::escape_str;
 
 /// Problems of one exchanger, as they appear in `problems` of the JSON.
 pub mod problem {
@@ -98,6 +99,11 @@ impl MxAnalysis {
                 addresses: h.addresses.clone(),
             })
             .collect()
+    }
+
+    /// True when our resolver answered the MX question (even NXDOMAIN or SERVFAIL).
+    pub fn answered(&self) -> bool {
+        self.replies.first().is_some_and(|r| !r.outcome.is_no_answer())
     }
 
     /// The sum of every query's own time (compare with [`MxAnalysis::elapsed`]).
@@ -344,14 +350,16 @@ fn host_findings(domain: &str, host: &MxHost, v4: &Reply, v6: &Reply, resolver: 
     findings
 }
 
-/// The dns.* finding for a reply that is not an answer; None for records and NODATA.
-fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Finding> {
+/// The dns.* finding for a reply that is not an answer; None for records and NODATA. REFUSED
+/// and a resolver that cannot be reached are about our resolver, not about the name.
+pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Finding> {
     let server = reply.server.to_string();
     match &reply.outcome {
         Outcome::Records(_) | Outcome::NoData => None,
         Outcome::NxDomain => Some(Finding::new("dns.nxdomain", &[("name", name)])),
         Outcome::ServFail => Some(Finding::new("dns.servfail", &[("name", name)])),
-        Outcome::Refused | Outcome::Rcode(_) => Some(
+        Outcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
+        Outcome::Rcode(_) => Some(
             Finding::new("dns.servfail", &[("name", name)])
                 .with_detail(format!("The resolver {server} answered {} instead.", reply.outcome.label())),
         ),
@@ -362,11 +370,7 @@ fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Fin
             Some(Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)]))
         }
         Outcome::Failed(why) => {
-            let timeout = format!("{} s", trim_secs(resolver.limits().timeout));
-            Some(
-                Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)])
-                    .with_detail(format!("The query could not be sent or answered: {why}")),
-            )
+            Some(Finding::new("dns.unreachable", &[("name", name), ("server", &server), ("error", &escape_str(why))]))
         }
     }
 }

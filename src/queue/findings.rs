@@ -37,7 +37,7 @@ impl Lifetime {
 
     /// From the config (`queue.lifetime_days`), else the default.
     pub fn from_config(days: Option<f64>) -> Lifetime {
-        match days.filter(|d| d.is_finite() && *d > 0.0) {
+        match days.filter(|d| d.is_finite() && *d > 0.0).map(|d| d.min(3_650.0)) {
             Some(days) => Lifetime {
                 duration: Duration::seconds((days * 86_400.0) as i64),
                 source: "config queue.lifetime_days".into(),

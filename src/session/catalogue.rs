@@ -61,6 +61,18 @@ pub const CATALOGUE: &[Entry] = &[
         "Check that the resolver {server} answers from this host (UDP and TCP); ask another with --dns-server to tell a dead resolver from a broken domain.",
     ),
     e(
+        "dns.refused",
+        Warn,
+        "The resolver {server} refused to answer for {name} (REFUSED)",
+        "This resolver does not serve this host (an access list, or no recursion); use one that does with --dns-server. Nothing is known yet about {name}.",
+    ),
+    e(
+        "dns.unreachable",
+        Warn,
+        "The resolver {server} could not be asked about {name}: {error}",
+        "Check the resolver address and that a name server runs there; nothing is known yet about {name}.",
+    ),
+    e(
         "dns.resolver_disagree",
         Warn,
         "Resolvers disagree about {name}: {left} vs {right}",

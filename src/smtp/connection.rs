@@ -160,7 +160,7 @@ impl Connection {
             host: host.to_string(),
             addr,
             tls: None,
-            read_timeout: Duration::from_secs_f64(ctx.config.smtp.read_timeout.max(0.001)),
+            read_timeout: ctx.config.read_timeout(),
         }
     }
 
@@ -320,7 +320,7 @@ pub async fn open_with(
 ) -> (ConnectReport, Option<Connection>) {
     let routed = ctx.connect_map.route(addr);
     let source = ctx.config.source;
-    let timeout = Duration::from_secs_f64(ctx.config.smtp.connect_timeout.max(0.001));
+    let timeout = ctx.config.connect_timeout();
     let mut report = ConnectReport {
         host: host.to_string(),
         addr,

@@ -183,7 +183,7 @@ impl Console {
     }
 
     fn read_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.ctx.config.smtp.read_timeout.max(0.001))
+        self.ctx.config.read_timeout()
     }
 
     async fn typed(&mut self, line: &str) {

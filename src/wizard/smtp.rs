@@ -470,8 +470,8 @@ mod tests {
 
     fn test_ctx() -> Context {
         let mut config = crate::config::Config::default();
-        config.smtp.read_timeout = 2.0;
-        config.smtp.connect_timeout = 1.0;
+        config.smtp.read_timeout = Some(2.0);
+        config.smtp.connect_timeout = Some(1.0);
         config.helo = Some("mail.sender.example".into());
         Context::new(config)
     }
