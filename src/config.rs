@@ -214,9 +214,13 @@ impl Config {
     pub fn load(path: &Path, must_exist: bool) -> Result<Option<Config>, ConfigError> {
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let config: Config = toml::from_str(&text)
-                    .map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.message().to_string() })?;
-                config.validate().map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.to_string() })?;
+                let config: Config = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: err.message().to_string(),
+                })?;
+                config
+                    .validate()
+                    .map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.to_string() })?;
                 Ok(Some(config))
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
@@ -380,7 +384,8 @@ mod tests {
                 let err = config.validate().expect_err(value).to_string();
                 assert!(err.starts_with(name), "{err}");
                 // What is accepted must also be usable without a panic.
-                let _ = (config.timeout(), config.read_timeout(), config.connect_timeout(), config.blocklist_deadline());
+                let _ =
+                    (config.timeout(), config.read_timeout(), config.connect_timeout(), config.blocklist_deadline());
             }
         }
         let config: Config = toml::from_str("[dns]\nattempts = 18446744073709551615\n").unwrap();

@@ -73,10 +73,11 @@ async fn timeout_when_the_accept_queue_is_full() {
 }
 
 #[tokio::test]
-async fn a_silent_server_times_out_without_banner() {
+async fn a_silent_server_is_no_banner_not_a_firewall() {
     let (outcome, report) =
         outcome_of(ServerScript { before_banner: BeforeBanner::Silent, ..ServerScript::default() }).await;
-    assert_eq!(outcome, Outcome::Timeout);
+    assert_eq!(outcome, Outcome::NoBanner);
+    assert!(!report.finding().fix.contains("firewall drops"), "{}", report.finding().fix);
     assert!(report.error.unwrap().contains("no banner"));
     assert!(report.connect_ms.is_some());
 }

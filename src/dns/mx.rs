@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use super::resolver::{Outcome, QueryType, Reply, Resolver};
 use crate::context::Context;
-use crate::session::{Finding, MxTarget, Target};
 use crate::session::escape::escape_str;
+use crate::session::{Finding, MxTarget, Target};
 
 /// Problems of one exchanger, as they appear in `problems` of the JSON.
 pub mod problem {

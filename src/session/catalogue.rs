@@ -175,6 +175,24 @@ pub const CATALOGUE: &[Entry] = &[
         "The receiver dropped us after greeting; it may apply a filter at EHLO time.",
     ),
     e(
+        "smtp.no_banner",
+        Fail,
+        "{host} ({addr}) accepted the connection but sent no complete banner within {timeout}",
+        "Not a firewall (the connection was accepted): a tarpit or an overloaded server. Retry later; if it lasts, tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.line_too_long",
+        Fail,
+        "{host} ({addr}) sent a line too long to be an SMTP reply: {error}",
+        "Check that an SMTP server listens on port {port}; if it does, it is broken: tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.reply_timeout",
+        Warn,
+        "{host} ({addr}) sent no complete reply to {command} within {timeout}",
+        "A tarpit or an overloaded server: it answers slower than senders wait. Retry later; if it lasts, tell the receiver's postmaster.",
+    ),
+    e(
         "smtp.slow_banner",
         Warn,
         "{host} ({addr}) took {ms} ms to send its banner",

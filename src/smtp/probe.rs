@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::connection::{self, ConnectReport, Connection, Outcome, ReplyError};
+use super::connection::{self, ConnectReport, Connection, Outcome, ReadError, ReplyError};
 use super::explain::{Explainer, Explanation};
 use super::reply::Reply;
 use super::tls::TlsInfo;
@@ -310,12 +310,37 @@ impl Run<'_> {
             explanation,
         });
         if let Some(error) = error {
-            if stage == "ehlo" && self.result.stages.len() == 1 {
-                self.connection_dropped_after_banner(&error.to_string());
-            }
+            self.no_reply(conn, command, stage, &error, reply.as_ref());
             return None;
         }
         reply
+    }
+
+    /// Says why a command got no complete reply: a close or reset right after the banner is how
+    /// the connection ended; a slow or endless reply is named as such.
+    fn no_reply(&mut self, conn: &Connection, command: &str, stage: &str, error: &ReadError, partial: Option<&Reply>) {
+        let connect = &self.result.connect;
+        let (host, addr, port) = (connect.host.clone(), connect.addr.ip().to_string(), connect.addr.port().to_string());
+        let shown = crate::session::escape::escape_str(command);
+        let finding = match error {
+            ReadError::Timeout(_) => {
+                let timeout = format!("{:.1} s", conn.read_timeout().as_secs_f64());
+                let args = [("host", host.as_str()), ("addr", &addr), ("command", &shown), ("timeout", &timeout)];
+                Finding::new("smtp.reply_timeout", &args)
+            }
+            ReadError::LineTooLong(_) => {
+                let args = [("host", host.as_str()), ("addr", &addr), ("port", &port), ("error", &error.to_string())];
+                Finding::new("smtp.line_too_long", &args)
+            }
+            ReadError::Closed | ReadError::Reset | ReadError::Io(_) => {
+                if stage == "ehlo" && self.result.stages.len() == 1 {
+                    self.connection_dropped_after_banner(&error.to_string());
+                }
+                return;
+            }
+        };
+        let evidence = partial.map(Reply::display_lines).unwrap_or_default();
+        self.result.findings.push(finding.with_evidence(evidence));
     }
 
     fn connection_dropped_after_banner(&mut self, error: &str) {
