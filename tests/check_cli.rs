@@ -55,3 +55,24 @@ fn the_demo_world_makes_no_connection_outside_itself() {
     assert!(stdout.contains("unreachable"), "{stdout}");
     assert!(stdout.contains("not part of the demo world"), "{stdout}");
 }
+
+#[test]
+fn with_a_dead_resolver_no_lookup_starts_after_the_deadline() {
+    // A bound socket that is never read: a resolver that never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("check.jsonl");
+    let server = silent.local_addr().unwrap().to_string();
+    let args = ["check", "bank.example", "--dns-server", &server, "--timeout", "1", "--ip", "203.0.113.5"];
+    let out = mailwiz(
+        &[&args[..], &["--helo", "mail.sender.example", "--json", "--journal"], &[journal.to_str().unwrap()]].concat(),
+    );
+    assert!(out.status.code().is_some(), "{}", String::from_utf8_lossy(&out.stderr));
+    let events = mailwiz::session::journal::read(&journal).unwrap();
+    let queries: Vec<&str> =
+        events.iter().filter(|e| e.kind == mailwiz::session::EventKind::DnsQuery).map(|e| e.text.as_str()).collect();
+    // The name suggestion asks the HELO name first; its next questions would each wait for the
+    // dead resolver again, outside every timed part of the check.
+    assert!(queries.iter().any(|q| q.starts_with("A mail.sender.example")), "{queries:?}");
+    assert!(!queries.iter().any(|q| q.starts_with("MX sender.example")), "{queries:?}");
+}

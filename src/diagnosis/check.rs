@@ -258,7 +258,9 @@ async fn name_for_us(
     let ip = *identity.chosen.first()?;
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
     let sender = options.from.as_deref().or(ctx.config.from.as_deref()).and_then(|a| a.rsplit_once('@'));
-    mail_name::suggest(resolver, ip, helo.as_deref(), sender.map(|(_, domain)| domain)).await
+    // Its lookups run one after another, outside every timed part: one deadline bounds them all.
+    let suggestion = mail_name::suggest(resolver, ip, helo.as_deref(), sender.map(|(_, domain)| domain));
+    tokio::time::timeout(ctx.config.timeout(), suggestion).await.ok().flatten()
 }
 
 async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {
