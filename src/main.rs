@@ -32,21 +32,21 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
     let target = match target.as_deref().map(Target::parse).transpose() {
         Ok(target) => target,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return 2;
         }
     };
     let (journal, notice) = match mailwiz::tui::runtime::open_journal(global.journal.as_deref()) {
         Ok(opened) => opened,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return 2;
         }
     };
     let ctx = match cli::build_context(&global, demo, journal).await {
         Ok(ctx) => ctx,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return err.exit_code();
         }
     };
@@ -54,7 +54,7 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
     match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("mailwiz: {err:#}");
+            mailwiz::cli::output::print_error(&format!("{err:#}"));
             3
         }
     }

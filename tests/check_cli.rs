@@ -76,3 +76,53 @@ fn with_a_dead_resolver_no_lookup_starts_after_the_deadline() {
     assert!(queries.iter().any(|q| q.starts_with("A mail.sender.example")), "{queries:?}");
     assert!(!queries.iter().any(|q| q.starts_with("MX sender.example")), "{queries:?}");
 }
+
+#[test]
+fn the_demo_honours_helo_and_ip_from_flags_and_the_environment() {
+    let out = mailwiz(&["--demo", "check", "bank.example", "--json", "--helo", "mail.rehearsal.example"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("mail.rehearsal.example"), "{stdout}");
+    let out = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["--demo", "check", "bank.example", "--json", "--ip", "198.51.100.77"])
+        .env("MAILWIZ_HELO", "env.rehearsal.example")
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("env.rehearsal.example") && stdout.contains("198.51.100.77"), "{stdout}");
+}
+
+#[test]
+fn a_helo_holding_escapes_reaches_no_output_raw() {
+    let helo = "mail\u{1b}]0;owned\u{7}.example\u{202e}";
+    for format in [&["--json"][..], &[][..]] {
+        let out = mailwiz(&[&["--demo", "check", "bank.example", "--helo", helo][..], format].concat());
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(stdout.contains("0;owned"), "{stdout}");
+        assert!(mailwiz::session::escape::is_clean(&stdout), "{stdout:?}");
+        if format.is_empty() {
+            assert!(stdout.contains("announce mail\\x1b]0;owned\\x07.example\\u{202e} in HELO"), "{stdout}");
+        }
+    }
+}
+
+#[test]
+fn the_demo_asks_no_resolver_outside_itself() {
+    let out = mailwiz(&["--demo", "mx", "bank.example", "--compare-with", "9.9.9.9"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("9.9.9.9:53 is not part of the demo world"), "{stderr}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["--demo", "dns"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"server 9.9.9.9\nbank.example\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("not part of the demo world, so no query was sent"), "{stdout}");
+}

@@ -104,7 +104,7 @@ async fn interactive(ctx: &Context) -> CliResult {
 fn print_lines(lines: &[ConsoleLine]) {
     let mut out = std::io::stdout().lock();
     for line in lines {
-        let _ = writeln!(out, "{}", line.text);
+        let _ = writeln!(out, "{}", crate::session::escape::escape_text(&line.text));
     }
     let _ = out.flush();
 }

@@ -67,6 +67,12 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
     let mut ctx = Context { config: Arc::new(config), journal, ..Context::default() };
     if demo {
         ctx = crate::demo::attach(ctx).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
+        // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
+        // rehearsed in the demo.
+        let mut config = (*ctx.config).clone();
+        config.helo = global.helo.clone().or(config.helo);
+        config.ip = global.ip.or(config.ip);
+        ctx.config = Arc::new(config);
     }
     Ok(ctx)
 }
@@ -76,7 +82,7 @@ pub async fn run(command: Command, global: GlobalArgs) -> u8 {
     match dispatch(command, &global).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            output::print_error(&err);
             err.exit_code()
         }
     }

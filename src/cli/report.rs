@@ -6,6 +6,7 @@ use std::path::Path;
 use super::args::{ReportArgs, ReportFormat};
 use super::output::exit_for;
 use super::{CliError, CliResult};
+use crate::session::escape::JsonSafe;
 use crate::session::{Event, export};
 
 /// Runs `mailwiz report`.
@@ -15,25 +16,25 @@ pub fn run(args: &ReportArgs) -> CliResult {
         return Err(CliError::Input(format!("{} holds no journal events", args.journal.display())));
     }
     if skipped > 0 {
-        eprintln!(
-            "mailwiz: skipped {skipped} line{} of {} that {} not journal events",
+        super::output::print_error(&format!(
+            "skipped {skipped} line{} of {} that {} not journal events",
             if skipped == 1 { "" } else { "s" },
             args.journal.display(),
             if skipped == 1 { "is" } else { "are" }
-        );
+        ));
     }
-    let rendered = match args.format {
-        ReportFormat::Text => export::transcript(&events),
-        ReportFormat::Markdown => export::markdown(&events),
+    match args.format {
+        ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
+        ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
         ReportFormat::Json => {
-            let mut json = export::json(&events).to_string();
-            json.push('\n');
-            json
+            let mut out = JsonSafe(std::io::stdout().lock());
+            // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
+            let _ = serde_json::to_writer(&mut out, &export::json(&events))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
         }
-    };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
-    let _ = out.write_all(rendered.as_bytes()).and_then(|()| out.flush());
+    }
     Ok(exit_for(&export::findings(&events)))
 }
 

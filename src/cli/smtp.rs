@@ -179,7 +179,7 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
         } else {
             let mut out = std::io::stdout().lock();
             for line in lines {
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(out, "{}", crate::session::escape::escape_text(&line));
             }
             let _ = out.flush();
         }

@@ -360,17 +360,21 @@ impl Lookup {
         if let Some(timeout) = self.timeout {
             limits.timeout = timeout;
         }
-        match &self.server {
-            ServerChoice::Explicit(addr) => Ok(Resolver::with_servers(&[*addr], limits, ctx.journal.clone())),
+        let servers = match &self.server {
+            ServerChoice::Explicit(addr) => vec![*addr],
             ServerChoice::Default { port } => {
                 let base = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
                 let mut servers = base.servers();
                 if let Some(port) = port {
                     servers.iter_mut().for_each(|s| s.set_port(*port));
                 }
-                Ok(Resolver::with_servers(&servers, limits, ctx.journal.clone()))
+                servers
             }
+        };
+        for server in &servers {
+            ctx.dns_server_allowed(*server)?;
         }
+        Ok(Resolver::with_servers(&servers, limits, ctx.journal.clone()))
     }
 }
 

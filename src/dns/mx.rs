@@ -123,12 +123,12 @@ pub async fn analyse(
     let started = Instant::now();
     let ours = examine(resolver, &target.domain);
     let (ours, theirs) = match compare_with {
-        Some(addr) => {
+        Some(addr) if ctx.dns_server_allowed(addr).is_ok() => {
             let other = Resolver::for_server(ctx, addr);
             let (ours, theirs) = tokio::join!(ours, examine(&other, &target.domain));
             (ours, Some((addr, theirs)))
         }
-        None => (ours.await, None),
+        _ => (ours.await, None),
     };
     let mut findings = judge(target, resolver, &ours);
     let mut replies = ours.replies.clone();
