@@ -99,15 +99,27 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
     let journal = open_journal(global.journal.as_ref())?;
     let ctx = build_context(global, global.demo, journal).await?;
     let json = global.json;
+    let code = run_command(command, &ctx, json).await?;
+    match ctx.journal.write_error() {
+        // The run's record is incomplete: that is "could not run", whatever was found.
+        Some(err) => Err(CliError::CannotRun(format!(
+            "the journal {} could not be written: {err}",
+            ctx.journal.path().unwrap_or_default().display()
+        ))),
+        None => Ok(code),
+    }
+}
+
+async fn run_command(command: Command, ctx: &Context, json: bool) -> CliResult {
     match command {
-        Command::Check(args) => check::run(args, &ctx, json).await,
-        Command::Mx(args) => mx::run(args, &ctx, json).await,
-        Command::Dns(args) => dns::run(args, &ctx, json).await,
-        Command::Smtp(args) => smtp::run(args, &ctx, json).await,
-        Command::Ptr(args) => ptr::run(args, &ctx, json).await,
-        Command::Blocklist(args) => blocklist::run(args, &ctx, json).await,
-        Command::Queue(args) => queue::run(args, &ctx, json).await,
-        Command::Logs(args) => logs::run(args, &ctx, json).await,
+        Command::Check(args) => check::run(args, ctx, json).await,
+        Command::Mx(args) => mx::run(args, ctx, json).await,
+        Command::Dns(args) => dns::run(args, ctx, json).await,
+        Command::Smtp(args) => smtp::run(args, ctx, json).await,
+        Command::Ptr(args) => ptr::run(args, ctx, json).await,
+        Command::Blocklist(args) => blocklist::run(args, ctx, json).await,
+        Command::Queue(args) => queue::run(args, ctx, json).await,
+        Command::Logs(args) => logs::run(args, ctx, json).await,
         Command::Demo | Command::Report(_) | Command::Completions(_) => unreachable!("handled by the caller"),
     }
 }

@@ -450,7 +450,7 @@ fn data_line(line: &str) -> (String, String) {
 }
 
 /// `AUTH PLAIN secret` → `AUTH PLAIN [redacted]`; `AUTH LOGIN` stays (no secret in it).
-fn redact_auth(line: &str) -> String {
+pub fn redact_auth(line: &str) -> String {
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
     if !verb.eq_ignore_ascii_case("AUTH") {
