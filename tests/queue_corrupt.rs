@@ -149,3 +149,24 @@ fn an_error_message_escapes_what_it_names() {
     assert!(mailwiz::session::escape::is_clean(&stderr), "{stderr:?}");
     assert!(stderr.contains("\\x1b[2J"), "{stderr}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_named_pipe_is_read_up_to_a_cap_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("queue.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            let block = format!("{GOOD}\n").repeat(1000);
+            while std::io::Write::write_all(&mut pipe, block.as_bytes()).is_ok() {}
+        }
+    });
+    let (code, json, stderr) = run(&["queue", "--json", "--file", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let note = json.unwrap()["notes"][0].as_str().unwrap().to_string();
+    assert!(note.starts_with("only the first 128 MiB"), "{note}");
+}
