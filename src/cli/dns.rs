@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::args::DnsArgs;
 use super::output::{exit_for, print_json};
@@ -78,16 +77,19 @@ fn findings(reply: &Reply, resolver: &Resolver) -> Vec<Finding> {
 async fn interactive(ctx: &Context) -> CliResult {
     let prompt = std::io::stdin().is_terminal();
     let mut console = Console::default();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = super::stdin::StdinLines::default();
     loop {
         if prompt {
             super::output::print_text("> ");
             let _ = std::io::stdout().flush();
         }
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(err) => return Err(CliError::CannotRun(format!("cannot read the console input: {err}"))),
+        let line = match lines.next().await {
+            Some(Ok(line)) => line,
+            Some(Err(why)) => {
+                super::output::print_error(&why);
+                continue;
+            }
+            None => break,
         };
         match console.submit(&line) {
             Action::Print(out) => print_lines(&out),

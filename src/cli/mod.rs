@@ -11,6 +11,7 @@ pub mod ptr;
 pub mod queue;
 pub mod report;
 pub mod smtp;
+pub mod stdin;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -160,10 +159,15 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
         cancel,
     ));
     let stdin = tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line_tx.send(line).await.is_err() {
-                break;
+        let mut lines = super::stdin::StdinLines::default();
+        while let Some(line) = lines.next().await {
+            match line {
+                Ok(line) => {
+                    if line_tx.send(line).await.is_err() {
+                        break;
+                    }
+                }
+                Err(why) => super::output::print_error(&why),
             }
         }
     });
