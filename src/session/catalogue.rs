@@ -193,6 +193,12 @@ pub const CATALOGUE: &[Entry] = &[
         "A tarpit or an overloaded server: it answers slower than senders wait. Retry later; if it lasts, tell the receiver's postmaster.",
     ),
     e(
+        "smtp.mx_address_limit",
+        Info,
+        "Only the first {limit} of {count} MX addresses were probed, in preference order",
+        "MTAs stop there too (Postfix smtp_mx_address_limit is 5); raise [smtp] mx_address_limit to probe more.",
+    ),
+    e(
         "smtp.slow_banner",
         Warn,
         "{host} ({addr}) took {ms} ms to send its banner",

@@ -96,16 +96,29 @@ pub async fn probe(
     result
 }
 
-/// Probes every address of every MX in preference order, `ctx.config.smtp.concurrency` at a
-/// time; results come back in that order.
+/// Probes the addresses of the MX set in preference order, at most `[smtp] mx_address_limit`
+/// of them as MTAs do (Postfix `smtp_mx_address_limit`), `ctx.config.smtp.concurrency` at a
+/// time; results come back in that order. When addresses were left out, the first result
+/// carries an `smtp.mx_address_limit` finding saying so.
 pub async fn probe_mx(ctx: &Context, mx: &[MxTarget], port: u16, request: &ProbeRequest) -> Vec<ProbeResult> {
     let mut targets: Vec<(u16, String, SocketAddr)> = mx
         .iter()
         .flat_map(|m| m.addresses.iter().map(move |ip| (m.preference, m.exchange.clone(), SocketAddr::new(*ip, port))))
         .collect();
     targets.sort_by_key(|(preference, _, _)| *preference);
+    let total = targets.len();
+    let limit = ctx.config.smtp.mx_address_limit.max(1);
+    targets.truncate(limit);
     let probes: Vec<_> = targets.into_iter().map(|(_, host, addr)| probe_owned(ctx, host, addr, request)).collect();
-    futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await
+    let mut results: Vec<ProbeResult> =
+        futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await;
+    if let Some(first) = results.first_mut().filter(|_| total > limit) {
+        let finding =
+            Finding::new("smtp.mx_address_limit", &[("limit", &limit.to_string()), ("count", &total.to_string())]);
+        ctx.journal.finding(&finding);
+        first.findings.push(finding);
+    }
+    results
 }
 
 async fn probe_owned(ctx: &Context, host: String, addr: SocketAddr, request: &ProbeRequest) -> ProbeResult {
