@@ -80,7 +80,8 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
     let mut out = Vec::new();
     let labels = bucket_labels();
     for group in stuck.iter().take(MAX_STUCK) {
-        let domain = if group.key.is_empty() { "(no domain)" } else { group.key.as_str() };
+        let domain = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
+        let domain = domain.as_str();
         let age = group.oldest_secs.map_or_else(|| "an unknown time".to_string(), |s| format_age(Duration::seconds(s)));
         // The summary quotes the MTA's own words; the masked forms that group are evidence.
         let reason = group.example.as_deref().map(escape_str).unwrap_or_else(|| "no reason given".into());
@@ -89,7 +90,8 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
             .top
             .iter()
             .map(|s| {
-                format!("{} message(s): {}", s.messages, if s.key.is_empty() { "(no reason given)" } else { &s.key })
+                let key = if s.key.is_empty() { "(no reason given)".into() } else { escape_str(&s.key) };
+                format!("{} message(s): {key}", s.messages)
             })
             .collect();
         let ages: Vec<String> =
