@@ -1,5 +1,7 @@
 //! `mailwiz check` as a user runs it: the demo story, exit codes, JSON and the report file.
 
+mod common;
+
 use std::process::Command;
 
 fn mailwiz(args: &[&str]) -> std::process::Output {
@@ -125,4 +127,49 @@ fn the_demo_asks_no_resolver_outside_itself() {
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("not part of the demo world, so no query was sent"), "{stdout}");
+}
+
+/// Runs `script` under `unshare -rn` (an empty network namespace, loopback up) with every
+/// connect and send of `mailwiz` traced; `None` (said) when this machine cannot, outside CI.
+#[cfg(target_os = "linux")]
+fn traced_in_empty_namespace(script: &str) -> Option<String> {
+    let usable = |program: &str, args: &[&str]| Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
+    if !usable("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) || !usable("strace", &["-V"]) {
+        assert!(!common::in_ci(), "the empty-namespace test needs unshare, ip and strace under CI");
+        eprintln!("skipped: unshare -rn, ip or strace is not usable here");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let traced = format!(
+        "strace -f -qq -A -e trace=connect,sendto,sendmsg,sendmmsg -o {} {} --demo",
+        trace.display(),
+        env!("CARGO_BIN_EXE_mailwiz")
+    );
+    let status = Command::new("unshare")
+        .args(["-rn", "sh", "-c", &format!("ip link set lo up && {}", script.replace("MAILWIZ", &traced))])
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .env("XDG_STATE_HOME", dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{script}");
+    Some(std::fs::read_to_string(trace).unwrap_or_default())
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn in_an_empty_network_namespace_the_demo_sends_nothing_off_loopback() {
+    let script = "MAILWIZ check bank.example --json >/dev/null; \
+                  printf 'server 9.9.9.9\\nbank.example\\nset type=mx\\nbank.example\\n' | MAILWIZ dns >/dev/null; \
+                  MAILWIZ mx bank.example --compare-with 9.9.9.9 >/dev/null 2>&1; \
+                  MAILWIZ smtp 192.0.2.99:25 --ehlo mail.example.com >/dev/null; true";
+    let Some(trace) = traced_in_empty_namespace(script) else { return };
+    let addresses: Vec<&str> = trace
+        .lines()
+        .filter_map(|line| line.split_once("inet_addr(\"").or_else(|| line.split_once("inet_pton(AF_INET6, \"")))
+        .map(|(_, rest)| rest.split('"').next().unwrap_or(""))
+        .collect();
+    assert!(!addresses.is_empty(), "the demo's own loopback traffic was traced: {trace}");
+    let outside: Vec<&&str> = addresses.iter().filter(|a| !a.starts_with("127.") && **a != "::1").collect();
+    assert!(outside.is_empty(), "connects or sends off loopback: {outside:?}\n{trace}");
 }
