@@ -16,10 +16,13 @@ use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};
 
-/// One parser under test: draws a case and checks it.
+/// Draws one case and checks it; `Err` says what went wrong, and for which input.
+type Case = Box<dyn FnMut(&mut TestRunner) -> Result<(), String>>;
+
+/// One parser under test.
 struct Target {
     name: &'static str,
-    run: Box<dyn FnMut(&mut TestRunner) -> Result<(), String>>,
+    run: Case,
     cases: u64,
     crashes: u64,
     broken: u64,

@@ -7,7 +7,15 @@ use mailwiz::cli::{self, Cli, Command};
 use mailwiz::session::Target;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors quote what was typed: escaped by the one rule, like every other message.
+        Err(err) if err.use_stderr() => {
+            eprint!("{}", mailwiz::session::escape::escape_text(&err.render().to_string()));
+            return ExitCode::from(2);
+        }
+        Err(err) => err.exit(),
+    };
     let _log_guard = init_tracing(cli.global.log_file.as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

@@ -133,7 +133,8 @@ fn the_demo_asks_no_resolver_outside_itself() {
 /// connect and send of `mailwiz` traced; `None` (said) when this machine cannot, outside CI.
 #[cfg(target_os = "linux")]
 fn traced_in_empty_namespace(script: &str) -> Option<String> {
-    let usable = |program: &str, args: &[&str]| Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
+    let usable =
+        |program: &str, args: &[&str]| Command::new(program).args(args).output().is_ok_and(|o| o.status.success());
     if !usable("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) || !usable("strace", &["-V"]) {
         assert!(!common::in_ci(), "the empty-namespace test needs unshare, ip and strace under CI");
         eprintln!("skipped: unshare -rn, ip or strace is not usable here");
