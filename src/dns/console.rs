@@ -358,7 +358,8 @@ impl Lookup {
     pub fn resolver(&self, ctx: &Context) -> Result<Resolver, String> {
         let mut limits = Limits::from_context(ctx);
         if let Some(timeout) = self.timeout {
-            limits.timeout = timeout;
+            // Like --timeout, `set timeout` bounds the query with all its tries.
+            limits.timeout = timeout / limits.attempts.max(1) as u32;
         }
         let servers = match &self.server {
             ServerChoice::Explicit(addr) => vec![*addr],
@@ -390,7 +391,7 @@ fn describe_servers(resolver: &Resolver, choice: &ServerChoice) -> Vec<ConsoleLi
         format!(
             "Server: {} ({source}); timeout {} s, {} tr{} per query",
             servers.join(", "),
-            secs(limits.timeout),
+            secs(limits.timeout * limits.attempts.max(1) as u32),
             limits.attempts,
             if limits.attempts == 1 { "y" } else { "ies" }
         ),
