@@ -73,9 +73,9 @@ fn is_fifo(path: &Path) -> bool {
     };
 }
 
-/// When `path` is a named pipe and nothing came from it, the sentence saying why.
-pub fn no_writer_note(path: &Path, bytes_read: u64) -> Option<String> {
-    (bytes_read == 0 && is_fifo(path)).then(|| {
+/// For a source that gave nothing: when `path` is a named pipe, the sentence saying why.
+pub fn no_writer_note(path: &Path) -> Option<String> {
+    is_fifo(path).then(|| {
         format!("{} is a named pipe and no writer gave anything within {} s", path.display(), WRITER_WAIT.as_secs())
     })
 }
@@ -186,7 +186,7 @@ mod tests {
         let mut out = Vec::new();
         open(&fifo).unwrap().read_to_end(&mut out).unwrap();
         assert!(out.is_empty());
-        assert!(no_writer_note(&fifo, 0).unwrap().contains("no writer"));
+        assert!(no_writer_note(&fifo).unwrap().contains("no writer"));
 
         let writer = std::thread::spawn({
             let fifo = fifo.clone();

@@ -84,7 +84,7 @@ pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
             break;
         }
     }
-    if !read_any && let Some(note) = input_file::no_writer_note(path, 0) {
+    if !read_any && let Some(note) = input_file::no_writer_note(path) {
         return Err(CliError::Input(note));
     }
     if events.is_empty() && skipped > 0 {

@@ -358,7 +358,7 @@ pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option
         Outcome::Records(_) | Outcome::NoData => None,
         Outcome::NxDomain => Some(Finding::new("dns.nxdomain", &[("name", name)])),
         Outcome::ServFail => Some(Finding::new("dns.servfail", &[("name", name)])),
-        Outcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
+        Outcome::Refused | Outcome::Failed(_) => resolver_failure(reply, name),
         Outcome::Rcode(_) => Some(
             Finding::new("dns.servfail", &[("name", name)])
                 .with_detail(format!("The resolver {server} answered {} instead.", reply.outcome.label())),
@@ -369,9 +369,19 @@ pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option
             let timeout = format!("{} s ({} tries)", trim_secs(total), limits.attempts.max(1));
             Some(Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)]))
         }
+    }
+}
+
+/// `dns.refused` or `dns.unreachable` when our resolver refused the question about `name` or
+/// could not be asked: about the resolver, not the name; `None` for other outcomes.
+pub fn resolver_failure(reply: &Reply, name: &str) -> Option<Finding> {
+    let server = reply.server.to_string();
+    match &reply.outcome {
+        Outcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
         Outcome::Failed(why) => {
             Some(Finding::new("dns.unreachable", &[("name", name), ("server", &server), ("error", &escape_str(why))]))
         }
+        _ => None,
     }
 }
 

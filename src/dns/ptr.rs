@@ -112,14 +112,9 @@ pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
             return findings;
         }
         Outcome::Refused | Outcome::Failed(_) => {
-            let server = report.reply.server.to_string();
-            let error = match &report.reply.outcome {
-                Outcome::Failed(why) => escape_str(why),
-                _ => String::new(),
-            };
-            let id = if error.is_empty() { "dns.refused" } else { "dns.unreachable" };
-            let args = [("name", report.reply.name.as_str()), ("server", &server), ("error", &error)];
-            findings.push(Finding::new(id, &args).with_evidence(ptr_evidence));
+            findings.extend(
+                super::mx::resolver_failure(&report.reply, &report.reply.name).map(|f| f.with_evidence(ptr_evidence)),
+            );
             return findings;
         }
         _ => {

@@ -135,7 +135,7 @@ async fn load_file(
             .map_err(|err| SourceError::Input(format!("the queue file {shown} cannot be read: {err}")))?;
     if parsed.entries.is_empty()
         && parsed.skipped.count == 0
-        && let Some(note) = input_file::no_writer_note(path, 0)
+        && let Some(note) = input_file::no_writer_note(path)
     {
         return Err(SourceError::Input(note));
     }

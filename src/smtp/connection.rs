@@ -31,7 +31,7 @@ pub enum Outcome {
     ClosedAfterBanner,
     /// Connected, but no complete banner before the deadline: a tarpit or an overloaded server.
     NoBanner,
-    /// A line longer than [`LINE_LIMIT`] instead of a banner.
+    /// A line longer than [`super::reply::LINE_LIMIT`] instead of a banner.
     LineTooLong,
     Ok,
 }
