@@ -15,8 +15,13 @@ use serde::Deserialize;
 pub struct Config {
     /// Resolvers to use instead of the system's (`IP` or `IP:PORT`).
     pub dns_servers: Vec<String>,
-    /// Deadline of one network operation, in seconds.
+    /// Deadline of one network operation, in seconds: every SMTP read and connect and every DNS
+    /// query with its tries, unless a section sets its own.
     pub timeout: f64,
+    /// The generic timeout came from `--timeout` or `MAILWIZ_TIMEOUT`: it then also bounds the
+    /// deadlines a section sets.
+    #[serde(skip)]
+    pub timeout_is_cap: bool,
     /// Source address for outgoing connections.
     pub source: Option<IpAddr>,
     /// Our public IP, when known.
@@ -42,6 +47,7 @@ impl Default for Config {
         Config {
             dns_servers: Vec::new(),
             timeout: 5.0,
+            timeout_is_cap: false,
             source: None,
             ip: None,
             helo: None,
@@ -79,14 +85,17 @@ impl Default for DnsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
-    /// Seconds to wait for the TCP handshake.
-    pub connect_timeout: f64,
-    /// Seconds to wait for each reply.
-    pub read_timeout: f64,
+    /// Seconds to wait for the TCP handshake; the generic timeout when unset.
+    pub connect_timeout: Option<f64>,
+    /// Seconds to wait for each whole reply (the banner included); the generic timeout when unset.
+    pub read_timeout: Option<f64>,
     /// A banner slower than this many milliseconds is reported.
     pub slow_banner_ms: u64,
     /// How many connections a probe of many MX addresses opens at once.
     pub concurrency: usize,
+    /// Most addresses of the MX set probed, in preference order (Postfix
+    /// `smtp_mx_address_limit`).
+    pub mx_address_limit: usize,
     /// A PEM file of extra trusted CA certificates for verifying receivers' certificates.
     pub ca_file: Option<PathBuf>,
     /// Trust the system's certificates besides the bundled webpki roots.
@@ -99,10 +108,11 @@ pub struct SmtpConfig {
 impl Default for SmtpConfig {
     fn default() -> SmtpConfig {
         SmtpConfig {
-            connect_timeout: 10.0,
-            read_timeout: 30.0,
+            connect_timeout: None,
+            read_timeout: None,
             slow_banner_ms: 5_000,
             concurrency: 8,
+            mx_address_limit: 5,
             ca_file: None,
             native_roots: true,
             require_tls: None,
@@ -167,13 +177,6 @@ pub struct BlocklistConfig {
     pub deadline: Option<f64>,
 }
 
-impl BlocklistConfig {
-    /// The deadline of one check: `deadline`, else `fallback`.
-    pub fn deadline(&self, fallback: Duration) -> Duration {
-        self.deadline.filter(|d| *d > 0.0 && d.is_finite()).map(Duration::from_secs_f64).unwrap_or(fallback)
-    }
-}
-
 /// Queue settings.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -187,9 +190,9 @@ pub struct QueueConfig {
 }
 
 impl QueueConfig {
-    /// The deadline of the listing command.
+    /// The deadline of the listing command (validated by [`Config::validate`]).
     pub fn command_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.command_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(60.0))
+        seconds(self.command_timeout.unwrap_or(60.0))
     }
 }
 
@@ -232,9 +235,16 @@ impl Config {
     /// Reads `path`; `Ok(None)` when the default file does not exist.
     pub fn load(path: &Path, must_exist: bool) -> Result<Option<Config>, ConfigError> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text)
-                .map(Some)
-                .map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.message().to_string() }),
+            Ok(text) => {
+                let config: Config = toml::from_str(&text).map_err(|err| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: err.message().to_string(),
+                })?;
+                config
+                    .validate()
+                    .map_err(|err| ConfigError::Parse { path: path.to_path_buf(), message: err.to_string() })?;
+                Ok(Some(config))
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(None),
             Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
         }
@@ -247,7 +257,80 @@ impl Config {
 
     /// The generic deadline as a duration.
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout.max(0.001))
+        seconds(self.timeout)
+    }
+
+    /// A section's own deadline when it sets one, else the generic one; `--timeout` bounds both.
+    fn section_deadline(&self, own: Option<f64>) -> Duration {
+        let own = own.map(seconds).unwrap_or_else(|| self.timeout());
+        if self.timeout_is_cap { own.min(self.timeout()) } else { own }
+    }
+
+    /// The deadline of a TCP handshake.
+    pub fn connect_timeout(&self) -> Duration {
+        self.section_deadline(self.smtp.connect_timeout)
+    }
+
+    /// The deadline of one whole SMTP reply.
+    pub fn read_timeout(&self) -> Duration {
+        self.section_deadline(self.smtp.read_timeout)
+    }
+
+    /// The deadline of a whole block-list check.
+    pub fn blocklist_deadline(&self) -> Duration {
+        self.section_deadline(self.blocklist.deadline)
+    }
+
+    /// Checks every number once, so no value can panic the program later; the error names the
+    /// setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_seconds("timeout", Some(self.timeout))?;
+        check_seconds("[smtp] connect_timeout", self.smtp.connect_timeout)?;
+        check_seconds("[smtp] read_timeout", self.smtp.read_timeout)?;
+        check_seconds("[blocklist] deadline", self.blocklist.deadline)?;
+        check_seconds("[queue] command_timeout", self.queue.command_timeout)?;
+        check_range("[queue] lifetime_days", self.queue.lifetime_days, 0.01, MAX_LIFETIME_DAYS, "days")?;
+        check_count("[dns] attempts", self.dns.attempts, MAX_ATTEMPTS)?;
+        check_count("[smtp] mx_address_limit", self.smtp.mx_address_limit, MAX_MX_ADDRESSES)?;
+        check_count("[smtp] concurrency", self.smtp.concurrency, MAX_CONCURRENCY)?;
+        Ok(())
+    }
+}
+
+/// Longest deadline accepted anywhere, in seconds (a day).
+pub const MAX_SECONDS: f64 = 86_400.0;
+/// Shortest deadline accepted, in seconds.
+pub const MIN_SECONDS: f64 = 0.001;
+const MAX_LIFETIME_DAYS: f64 = 3_650.0;
+const MAX_ATTEMPTS: usize = 10;
+const MAX_MX_ADDRESSES: usize = 100;
+const MAX_CONCURRENCY: usize = 256;
+
+/// A validated number of seconds as a duration; out-of-range values are clamped, never a panic.
+fn seconds(secs: f64) -> Duration {
+    let secs = if secs.is_nan() { MIN_SECONDS } else { secs.clamp(MIN_SECONDS, MAX_SECONDS) };
+    Duration::from_secs_f64(secs)
+}
+
+/// Checks a deadline in seconds given by `setting` (a flag or a config key).
+pub fn check_seconds(setting: &str, value: Option<f64>) -> Result<(), ConfigError> {
+    check_range(setting, value, MIN_SECONDS, MAX_SECONDS, "seconds")
+}
+
+fn check_range(setting: &str, value: Option<f64>, min: f64, max: f64, unit: &str) -> Result<(), ConfigError> {
+    match value {
+        Some(v) if !(v >= min && v <= max) => {
+            Err(ConfigError::Value(format!("{setting} is {v:?}, but it must be between {min} and {max} {unit}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_count(setting: &str, value: usize, max: usize) -> Result<(), ConfigError> {
+    if (1..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Value(format!("{setting} is {value}, but it must be between 1 and {max}")))
     }
 }
 
@@ -331,6 +414,43 @@ mod tests {
             toml::from_str("[[identity.myip]]\nname = \"myip.test\"\nrecord = \"A\"\nserver = \"127.0.0.1:5353\"\n")
                 .unwrap();
         assert_eq!(config.identity.myip.unwrap()[0].server, "127.0.0.1:5353");
+    }
+
+    #[test]
+    fn every_number_is_validated_and_named() {
+        let settings = [
+            ("timeout = {}", "timeout"),
+            ("[smtp]\nread_timeout = {}", "[smtp] read_timeout"),
+            ("[smtp]\nconnect_timeout = {}", "[smtp] connect_timeout"),
+            ("[blocklist]\ndeadline = {}", "[blocklist] deadline"),
+            ("[queue]\ncommand_timeout = {}", "[queue] command_timeout"),
+            ("[queue]\nlifetime_days = {}", "[queue] lifetime_days"),
+        ];
+        for (template, name) in settings {
+            for value in ["1e300", "inf", "nan", "-5", "0.0"] {
+                let config: Config = toml::from_str(&template.replace("{}", value)).unwrap();
+                let err = config.validate().expect_err(value).to_string();
+                assert!(err.starts_with(name), "{err}");
+                // What is accepted must also be usable without a panic.
+                let _ =
+                    (config.timeout(), config.read_timeout(), config.connect_timeout(), config.blocklist_deadline());
+            }
+        }
+        let config: Config = toml::from_str("[dns]\nattempts = 18446744073709551615\n").unwrap();
+        assert!(config.validate().unwrap_err().to_string().starts_with("[dns] attempts"));
+        assert!(toml::from_str::<Config>("timeout = 18446744073709551616").is_err());
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn sections_take_the_generic_timeout_unless_they_set_one() {
+        let mut config: Config = toml::from_str("timeout = 3.0\n[smtp]\nconnect_timeout = 7.0\n").unwrap();
+        assert_eq!(config.read_timeout(), Duration::from_secs(3));
+        assert_eq!(config.connect_timeout(), Duration::from_secs(7));
+        assert_eq!(config.blocklist_deadline(), Duration::from_secs(3));
+        // --timeout bounds every wait, a section's own included.
+        config.timeout_is_cap = true;
+        assert_eq!(config.connect_timeout(), Duration::from_secs(3));
     }
 
     #[test]

@@ -68,6 +68,17 @@ impl Context {
         Context { config: Arc::new(config), ..Context::default() }
     }
 
+    /// In the demo only the demo world's own DNS server may be asked; an `Err` says why
+    /// `server` may not.
+    pub fn dns_server_allowed(&self, server: SocketAddr) -> Result<(), String> {
+        if !self.demo || self.config.dns_server_addrs().is_ok_and(|own| own.contains(&server)) {
+            return Ok(());
+        }
+        Err(format!(
+            "{server} is not part of the demo world, so no query was sent (nothing leaves this machine in the demo)"
+        ))
+    }
+
     /// Public addresses from the defaults (what-is-my-IP servers, public resolvers) may only be
     /// contacted when neither the demo nor explicit resolvers are in use.
     pub fn public_lookups_allowed(&self) -> bool {

@@ -11,6 +11,7 @@ pub mod context;
 pub mod demo;
 pub mod diagnosis;
 pub mod dns;
+pub mod input_file;
 pub mod logs;
 pub mod queue;
 pub mod session;

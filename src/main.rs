@@ -7,7 +7,15 @@ use mailwiz::cli::{self, Cli, Command};
 use mailwiz::session::Target;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage errors quote what was typed: escaped by the one rule, like every other message.
+        Err(err) if err.use_stderr() => {
+            eprint!("{}", mailwiz::session::escape::escape_text(&err.render().to_string()));
+            return ExitCode::from(2);
+        }
+        Err(err) => err.exit(),
+    };
     let _log_guard = init_tracing(cli.global.log_file.as_deref());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -32,21 +40,21 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
     let target = match target.as_deref().map(Target::parse).transpose() {
         Ok(target) => target,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return 2;
         }
     };
     let (journal, notice) = match mailwiz::tui::runtime::open_journal(global.journal.as_deref()) {
         Ok(opened) => opened,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return 2;
         }
     };
     let ctx = match cli::build_context(&global, demo, journal).await {
         Ok(ctx) => ctx,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            mailwiz::cli::output::print_error(&err);
             return err.exit_code();
         }
     };
@@ -54,7 +62,7 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
     match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("mailwiz: {err:#}");
+            mailwiz::cli::output::print_error(&format!("{err:#}"));
             3
         }
     }

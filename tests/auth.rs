@@ -527,8 +527,8 @@ async fn an_unauthenticated_rejection_with_a_failing_spf_points_at_the_spf_recor
         ),
     }];
     let mut config = Config { timeout: 2.0, ..Config::default() };
-    config.smtp.connect_timeout = 0.5;
-    config.smtp.read_timeout = 2.0;
+    config.smtp.connect_timeout = Some(0.5);
+    config.smtp.read_timeout = Some(2.0);
     let ctx = mailwiz::demo::attach_world(Context::new(config), world).await.expect("the world starts");
     let target = mailwiz::session::Target::parse("bank.example").unwrap();
     let options = mailwiz::diagnosis::check::CheckOptions { from: Some("billing@example.com".into()), to: None };

@@ -65,8 +65,8 @@ impl Variant {
 
     async fn check(self, domain: &str, adjust: impl FnOnce(&mut Config)) -> CheckReport {
         let mut config = Config { timeout: 2.0, ..Config::default() };
-        config.smtp.connect_timeout = 0.5;
-        config.smtp.read_timeout = 2.0;
+        config.smtp.connect_timeout = Some(0.5);
+        config.smtp.read_timeout = Some(2.0);
         let mut ctx = attach_world(Context::new(config), self.0).await.expect("the world starts");
         adjust(Arc::make_mut(&mut ctx.config));
         let target = Target::parse(domain).unwrap();

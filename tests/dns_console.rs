@@ -155,7 +155,8 @@ async fn one_query_prints_like_nslookup_and_as_json() {
     assert_eq!(json["question"]["type"], "PTR");
     assert_eq!(json["question"]["name"], "1.100.51.198.in-addr.arpa");
     assert_eq!(json["status"], "REFUSED", "the test server is not authoritative for it");
-    assert_eq!(code, 1);
+    assert_eq!(json["findings"][0]["id"], "dns.refused");
+    assert_eq!(code, 3, "no answer came");
 }
 
 #[tokio::test]

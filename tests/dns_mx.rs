@@ -184,13 +184,32 @@ async fn a_server_that_never_answers_ends_at_the_deadline() {
     let silent = DnsServer::builder().silent().start().await.unwrap();
     let started = Instant::now();
     let run = mailwiz_mx(&silent.addr().to_string(), &["two.example"]).await;
-    // --timeout 1 with two tries: the analysis must end near 2 s, not hang.
+    // --timeout 1 bounds the query with both its tries; no answer means "could not run".
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert_eq!(run.code, 3);
     assert_eq!(ids(&run.json), vec!["dns.timeout"]);
     let summary = run.json["findings"][0]["summary"].as_str().unwrap();
-    assert!(summary.contains("two.example") && summary.contains("2 s"), "{summary}");
+    assert!(summary.contains("two.example") && summary.contains("within 1 s (2 tries)"), "{summary}");
     assert!(run.json["findings"][0]["fix"].as_str().unwrap().contains(&silent.addr().to_string()));
     assert!(silent.queries() >= 1);
+}
+
+#[tokio::test]
+async fn a_refusing_resolver_is_not_a_server_failure() {
+    let dns = DnsServer::builder().refuse("two.example").start().await.unwrap();
+    let run = mailwiz_mx(&dns.addr().to_string(), &["two.example"]).await;
+    assert_eq!(ids(&run.json), vec!["dns.refused"]);
+    assert_eq!(run.code, 3, "no answer came");
+}
+
+#[tokio::test]
+async fn a_port_where_nothing_listens_is_not_a_timeout() {
+    // Bind and drop a socket: nothing listens on the port it had.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let run = mailwiz_mx(&format!("127.0.0.1:{port}"), &["two.example"]).await;
+    assert_eq!(ids(&run.json), vec!["dns.unreachable"]);
+    assert!(run.json["findings"][0]["summary"].as_str().unwrap().contains("port unreachable"));
+    assert_eq!(run.code, 3);
 }
 
 #[tokio::test]

@@ -129,7 +129,9 @@ async fn built_from_the_context_uses_dns_servers_and_its_journal() {
     let ctx = Context::new(config);
     let resolver = Resolver::from_context(&ctx).unwrap();
     assert_eq!(resolver.servers(), vec![server.addr()]);
-    assert_eq!(resolver.limits().timeout, Duration::from_millis(1500));
+    // The timeout bounds the query with its two tries: each try gets half.
+    assert_eq!(resolver.limits().timeout, Duration::from_millis(750));
+    assert_eq!(resolver.limits().attempts, 2);
     resolver.lookup_mx("bank.example").await.unwrap();
     assert!(ctx.journal.events().iter().any(|e| e.kind == EventKind::DnsQuery));
 }

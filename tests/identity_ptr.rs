@@ -249,3 +249,23 @@ async fn identity_check_gathers_candidates_from_config_myip_and_ehlo() {
     assert_eq!(found, ["ip.candidates_disagree", "ptr.ok", "helo.ok"]);
     assert!(report.findings[0].summary.contains("198.51.100.77 (dns:txt.myip.test)"));
 }
+
+#[tokio::test]
+async fn a_thousand_ptr_names_stay_bounded() {
+    let reverse: String = (0..1000).map(|n| format!("77 300 IN PTR host{n}.example.com.\n")).collect();
+    // The names resolve to nothing (NXDOMAIN): none is forward-confirmed.
+    let server = DnsServer::builder()
+        .zone("113.0.203.in-addr.arpa", &reverse)
+        .zone("example.com", "mail 300 IN A 203.0.113.5\n")
+        .start()
+        .await
+        .unwrap();
+    let report = check_ptr(&resolver(&server, Journal::in_memory()), ip("203.0.113.77")).await;
+    assert_eq!(report.reply.ptr_names().len(), 1000, "{:?}", report.reply.outcome);
+    assert_eq!(report.names.len(), mailwiz::dns::ptr::MAX_PTR_NAMES);
+    let findings = ptr_findings(&report, Some("mail.example.com"));
+    let size: usize = findings.iter().map(|f| serde_json::to_string(f).unwrap().len()).sum();
+    assert!(size < 100_000, "{} findings, {size} bytes", findings.len());
+    assert!(findings[0].detail.contains("has 1000 PTR records"), "{}", findings[0].detail);
+    assert!(findings[0].evidence.iter().any(|e| e.contains("990 more record(s)")), "{:?}", findings[0].evidence);
+}

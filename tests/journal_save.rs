@@ -46,3 +46,32 @@ fn an_unwritable_path_is_an_error_naming_it() {
     assert!(err.path.ends_with("taken.txt"), "{err}");
     assert!(dir.path().join("taken.txt").is_dir());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_new_journal_is_private_and_a_symlink_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sessions/session-1.jsonl");
+    let journal = Journal::create(&path).unwrap();
+    journal.log(EventKind::Info, "x");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let err = Journal::create(&link).unwrap_err().to_string();
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_journal_that_cannot_be_written_fails_a_headless_command() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["--demo", "--journal", "/dev/full", "ptr", "203.0.113.5"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("/dev/full could not be written"), "{stderr}");
+}

@@ -125,3 +125,48 @@ fn mutated_listings_never_panic() {
         let _ = parse_reader(&bytes[..], None, Utc::now());
     }
 }
+
+#[test]
+fn control_and_bidi_characters_of_a_reason_are_escaped_in_every_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let reason = r"421 evil\u001b[2J\u0007 \u009b31m \u202eoverride\u2066";
+    let line = GOOD.replace("Try again later", reason);
+    let file = write(&dir, "evil.jsonl", format!("{line}\n").as_bytes());
+    let output = Command::new(env!("CARGO_BIN_EXE_mailwiz")).args(["queue", "--file", &file]).output().unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("evil\\x1b[2J\\x07"), "{text}");
+    assert!(text.contains("\\u{202e}override"), "{text}");
+    assert!(mailwiz::session::escape::is_clean(&text), "{text:?}");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_mailwiz")).args(["queue", "--json", "--file", &file]).output().unwrap();
+    assert!(mailwiz::session::escape::is_clean(&String::from_utf8(output.stdout).unwrap()));
+}
+
+#[test]
+fn an_error_message_escapes_what_it_names() {
+    let (code, _, stderr) = run(&["queue", "--file", "/nonexistent/\u{1b}[2Jx\u{202e}y"]);
+    assert_eq!(code, Some(2));
+    assert!(mailwiz::session::escape::is_clean(&stderr), "{stderr:?}");
+    assert!(stderr.contains("\\x1b[2J"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_endless_named_pipe_is_read_up_to_a_cap_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("queue.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let writer = std::thread::spawn({
+        let fifo = fifo.clone();
+        move || {
+            let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            let block = format!("{GOOD}\n").repeat(1000);
+            while std::io::Write::write_all(&mut pipe, block.as_bytes()).is_ok() {}
+        }
+    });
+    let (code, json, stderr) = run(&["queue", "--json", "--file", fifo.to_str().unwrap()]);
+    writer.join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    let note = json.unwrap()["notes"][0].as_str().unwrap().to_string();
+    assert!(note.starts_with("only the first 128 MiB"), "{note}");
+}

@@ -86,3 +86,26 @@ fn missing_or_foreign_files_are_input_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("is not a mailwiz journal"));
 }
+
+#[test]
+fn an_endless_source_is_refused_without_filling_memory() {
+    let out = mailwiz(&["report", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("/dev/zero is not a mailwiz journal: line 1"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_without_a_writer_does_not_hang_report_queue_or_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let fifo = fifo.to_str().unwrap();
+    for args in [&["report", fifo][..], &["queue", "--file", fifo], &["logs", fifo]] {
+        let out = mailwiz(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains("is a named pipe and no writer gave anything"), "{args:?}: {stderr}");
+    }
+}

@@ -180,3 +180,29 @@ fn mailwiz_smtp_in_a_pipe() {
     assert!(order.windows(2).all(|w| w[0] < w[1]), "lock-step order: {stdout}");
     assert_eq!(server.commands(), ["EHLO mail.sender.example", "MAIL FROM:<a@sender.example>", "QUIT"]);
 }
+
+#[test]
+fn a_huge_line_on_stdin_is_dropped_not_held() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(smtp_server::start(ServerScript::default())).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp", &server.addr().to_string(), "--timeout", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'x'; 1 << 20];
+        for _ in 0..64 {
+            stdin.write_all(&block).unwrap();
+        }
+        stdin.write_all(b"\nQUIT\n").unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("an input line longer than 64 KiB was dropped"), "{stderr}");
+    assert_eq!(server.commands(), ["QUIT"]);
+}

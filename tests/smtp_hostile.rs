@@ -9,9 +9,13 @@ use std::time::Duration;
 use mailwiz::smtp::connection::{self, Outcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
 use mailwiz::smtp::reply::{MAX_LINE, MAX_LINES};
+use mailwiz::smtp::session::{self, ConsoleEvent, ConsoleOptions};
+use mailwiz::smtp::target::HostPort;
 use smtp_support::{ctx, journal_is_clean, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// A raw server running `behaviour` on every connection.
 async fn raw_server<F, Fut>(behaviour: F) -> SocketAddr
@@ -40,6 +44,48 @@ fn request() -> ProbeRequest {
     }
 }
 
+/// Sends bytes without a line end until the client goes away.
+async fn endless_line(mut s: TcpStream) {
+    let chunk = vec![b'x'; 64 * 1024];
+    while s.write_all(&chunk).await.is_ok() {}
+}
+
+/// Sends one continuation line a second, forever.
+async fn drip(mut s: TcpStream, prefix: &str) {
+    for n in 0.. {
+        if s.write_all(format!("{prefix}line {n}\r\n").as_bytes()).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Types `lines` into a raw console connected to `addr` and gathers its events.
+async fn converse(ctx: &mailwiz::context::Context, addr: SocketAddr, lines: &[&str]) -> Vec<ConsoleEvent> {
+    let (tx, rx) = mpsc::channel(64);
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    for line in lines {
+        tx.send(line.to_string()).await.unwrap();
+    }
+    drop(tx);
+    let start = HostPort { host: addr.ip().to_string(), port: addr.port() };
+    let options = ConsoleOptions { port: addr.port(), probe: request(), mx: Vec::new(), lockstep: true };
+    let console = session::run(
+        ctx.clone(),
+        options,
+        Some(session::Start::host(start, false)),
+        rx,
+        events_tx,
+        CancellationToken::new(),
+    );
+    within(60, console).await;
+    let mut events = Vec::new();
+    while let Ok(event) = events_rx.try_recv() {
+        events.push(event);
+    }
+    events
+}
+
 /// Reads (and drops) whatever the client sends, so its writes never block.
 async fn drain(mut stream: TcpStream) {
     let mut buf = [0u8; 1024];
@@ -64,7 +110,7 @@ async fn a_mebibyte_line_without_crlf_is_cut() {
 }
 
 #[tokio::test]
-async fn a_mebibyte_line_that_never_ends_hits_the_deadline() {
+async fn a_mebibyte_line_that_never_ends_and_then_stalls_is_no_banner() {
     let addr = raw_server(|mut s| async move {
         let _ = s.write_all(&vec![b'x'; 1 << 20]).await;
         drain(s).await;
@@ -72,12 +118,22 @@ async fn a_mebibyte_line_that_never_ends_hits_the_deadline() {
     .await;
     let ctx = ctx();
     let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::Timeout);
+    assert_eq!(report.outcome, Outcome::NoBanner);
     assert!(conn.is_none());
 }
 
 #[tokio::test]
-async fn one_byte_per_second_hits_the_deadline() {
+async fn endless_bytes_without_a_line_end_are_line_too_long() {
+    let addr = raw_server(endless_line).await;
+    let ctx = ctx();
+    let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
+    assert_eq!(report.outcome, Outcome::LineTooLong);
+    assert_eq!(report.finding().id, "smtp.line_too_long");
+    assert!(conn.is_none());
+}
+
+#[tokio::test]
+async fn one_byte_per_second_is_no_banner() {
     let addr = raw_server(|mut s| async move {
         for byte in b"220 mx.test slow ESMTP\r\n" {
             if s.write_all(&[*byte]).await.is_err() {
@@ -88,10 +144,72 @@ async fn one_byte_per_second_hits_the_deadline() {
     })
     .await;
     let ctx = ctx();
-    let started = std::time::Instant::now();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::Timeout);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(report.outcome, Outcome::NoBanner);
+    assert_eq!(report.finding().id, "smtp.no_banner");
+}
+
+#[tokio::test]
+async fn a_banner_dripping_a_line_a_second_is_not_closed() {
+    let addr = raw_server(|s| drip(s, "220-")).await;
+    let ctx = ctx();
+    let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
+    assert_eq!(report.outcome, Outcome::NoBanner, "{:?}", report.error);
+    assert!(report.error.as_deref().unwrap().contains("still incomplete"), "{:?}", report.error);
+}
+
+#[tokio::test]
+async fn an_ehlo_reply_dripping_a_line_a_second_is_a_reply_timeout() {
+    let addr = raw_server(|mut s| async move {
+        let _ = s.write_all(b"220 mx.test ESMTP\r\n").await;
+        let mut buf = [0u8; 256];
+        let _ = s.read(&mut buf).await;
+        drip(s, "250-").await;
+    })
+    .await;
+    let ctx = ctx();
+    let result = within(10, probe::probe(&ctx, "mx.test", addr, &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Ok);
+    let ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"smtp.reply_timeout"), "{ids:?}");
+    assert!(!ids.contains(&"smtp.closed_after_banner"), "{ids:?}");
+}
+
+#[tokio::test]
+async fn a_million_continuation_lines_stay_bounded_in_the_probe_and_the_console() {
+    let addr = raw_server(|mut s| async move {
+        let _ = s.write_all(b"220 mx.test ESMTP\r\n").await;
+        let mut buf = [0u8; 256];
+        if !matches!(s.read(&mut buf).await, Ok(n) if n > 0) {
+            return;
+        }
+        let chunk = b"250-x\r\n".repeat(10_000);
+        for _ in 0..100 {
+            if s.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = s.write_all(b"250 end\r\n").await;
+    })
+    .await;
+    let mut ctx = ctx();
+    std::sync::Arc::make_mut(&mut ctx.config).smtp.read_timeout = Some(60.0);
+    let request = ProbeRequest { quit_after: Some(probe::Stage::Ehlo), ..request() };
+    let started = std::time::Instant::now();
+    let result = within(60, probe::probe(&ctx, "mx.test", addr, &request, None)).await;
+    eprintln!("a million lines read in {:?}", started.elapsed());
+    let ehlo = &result.stages[0];
+    assert_eq!(ehlo.code, Some(250));
+    assert!(ehlo.reply.len() <= MAX_LINES + 1, "kept {} lines", ehlo.reply.len());
+    assert!(ctx.journal.events().len() < MAX_LINES + 100, "{} journal events", ctx.journal.events().len());
+    assert!(ctx.journal.events().iter().any(|e| e.text.contains("999000 more line(s) of this reply were dropped")));
+
+    let ctx = smtp_support::ctx();
+    let events = converse(&ctx, addr, &["EHLO mail.sender.example"]).await;
+    let received = events.iter().filter(|e| matches!(e, ConsoleEvent::Received(_))).count();
+    assert!(received <= MAX_LINES + 2, "{received} lines shown");
+    assert!(events.iter().any(|e| matches!(e, ConsoleEvent::Received(l) if l == "250 end")));
+    assert!(ctx.journal.events().len() < MAX_LINES + 100, "{} journal events", ctx.journal.events().len());
 }
 
 #[tokio::test]
@@ -183,4 +301,31 @@ async fn a_close_in_the_middle_of_a_multi_line_reply() {
     let result = within(10, probe::probe(&ctx, "mx.test", addr, &request(), None)).await;
     assert_eq!(result.connect.outcome, Outcome::ClosedAfterBanner);
     assert_eq!(result.stages[0].reply.len(), 2);
+}
+
+/// `mailwiz smtp ADDR --quit-after banner --timeout 3 --json`: its exit code and the outcome.
+async fn cli_probe(addr: SocketAddr) -> (i32, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp", &addr.to_string(), "--quit-after", "banner", "--timeout", "3", "--json"])
+        .env_remove("MAILWIZ_CONFIG")
+        .env_remove("MAILWIZ_TIMEOUT")
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-test")
+        .kill_on_drop(true)
+        .output();
+    let output = within(30, output).await.unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = json["attempts"][0]["connect"]["outcome"].as_str().unwrap().to_string();
+    (output.status.code().unwrap(), outcome)
+}
+
+#[tokio::test]
+async fn with_timeout_3_a_silent_peer_is_no_banner() {
+    let addr = raw_server(drain).await;
+    assert_eq!(cli_probe(addr).await, (1, "no_banner".to_string()));
+}
+
+#[tokio::test]
+async fn with_timeout_3_an_endless_line_is_line_too_long() {
+    let addr = raw_server(endless_line).await;
+    assert_eq!(cli_probe(addr).await, (1, "line_too_long".to_string()));
 }

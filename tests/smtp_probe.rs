@@ -263,3 +263,23 @@ async fn every_address_of_every_mx_in_preference_order() {
     assert_eq!(results[1].connect.outcome, Outcome::Ok);
     assert_eq!(results[1].connect.addr, "192.0.2.2:25".parse().unwrap());
 }
+
+#[tokio::test]
+async fn a_thousand_mx_hosts_mean_five_connections_and_a_note() {
+    let server = smtp_server::start(ServerScript::default()).await.unwrap();
+    let mut map = mailwiz::context::ConnectMap::default();
+    let mx: Vec<MxTarget> = (0..1000u16)
+        .map(|n| {
+            let ip: std::net::IpAddr = format!("198.51.{}.{}", n / 250, n % 250 + 1).parse().unwrap();
+            map.insert(std::net::SocketAddr::new(ip, 25), server.addr());
+            MxTarget { preference: n, exchange: format!("mx{n}.bank.example"), addresses: vec![ip] }
+        })
+        .collect();
+    let mut ctx = ctx();
+    ctx.connect_map = std::sync::Arc::new(map);
+    let results = within(15, probe::probe_mx(&ctx, &mx, 25, &request())).await;
+    assert_eq!(results.len(), 5);
+    assert_eq!(results[0].connect.host, "mx0.bank.example");
+    let note = results[0].findings.iter().find(|f| f.id == "smtp.mx_address_limit").expect("said");
+    assert!(note.summary.contains("first 5 of 1000"), "{}", note.summary);
+}

@@ -268,3 +268,17 @@ fn clicking_a_step_in_the_list_goes_there() {
     update(&mut app, click(5, 30));
     assert_eq!(app.current, StepId::Smtp, "below the seventh step");
 }
+
+#[test]
+fn the_input_history_keeps_no_auth_secret() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('i'));
+    for line in ["EHLO mail.sender.example", "AUTH PLAIN AGZvbwBiYXI=", "AUTH LOGIN", "dXNlcg==", "cGFzcw=="] {
+        type_text(&mut app, line);
+        press(&mut app, KeyCode::Enter);
+    }
+    let lines = &app.history[&StepId::Smtp].lines;
+    assert_eq!(lines, &["EHLO mail.sender.example", "AUTH PLAIN [redacted]"]);
+    assert!(!format!("{:?}", app.history).contains("AGZvbwBiYXI="));
+}

@@ -21,7 +21,7 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
     if zones.is_empty() {
         return Err(CliError::Input(format!("the block list file {} lists no zone", list.source)));
     }
-    let deadline = ctx.config.blocklist.deadline(ctx.config.timeout());
+    let deadline = ctx.config.blocklist_deadline();
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
 
     if args.self_test {

@@ -4,7 +4,6 @@
 use std::io::{IsTerminal, Write};
 
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::args::DnsArgs;
 use super::output::{exit_for, print_json};
@@ -12,7 +11,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::console::{self, Action, Command, Console, ConsoleLine, Question};
-use crate::dns::resolver::{Outcome, QueryType, Reply};
+use crate::dns::resolver::{QueryType, Reply};
 use crate::session::Finding;
 
 /// Runs `mailwiz dns`.
@@ -69,43 +68,35 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
     } else {
         print_lines(&console::render(&reply, asked_as.as_deref()));
     }
-    Ok(exit_for(&findings))
+    Ok(if reply.outcome.is_no_answer() { super::output::NO_ANSWER } else { exit_for(&findings) })
 }
 
 /// dns.* findings for a reply that is not an answer; a name without records of the type asked
 /// (NODATA) is an answer, not a problem.
 fn findings(reply: &Reply, resolver: &Resolver) -> Vec<Finding> {
-    let name = reply.name.as_str();
-    let evidence = [reply.summary()];
-    let finding = match &reply.outcome {
-        Outcome::Records(_) | Outcome::NoData => return Vec::new(),
-        Outcome::NxDomain => Finding::new("dns.nxdomain", &[("name", name)]),
-        Outcome::ServFail | Outcome::Refused | Outcome::Rcode(_) => Finding::new("dns.servfail", &[("name", name)])
-            .with_detail(format!("{} answered {}.", reply.server, reply.outcome.label())),
-        Outcome::Timeout | Outcome::Failed(_) => {
-            let limits = resolver.limits();
-            let total = limits.timeout * limits.attempts.max(1) as u32;
-            let timeout = format!("{:.1} s", total.as_secs_f64());
-            Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &reply.server.to_string())])
-        }
-    };
-    vec![finding.with_evidence(evidence)]
+    crate::dns::mx::failure_finding(reply, &reply.name, resolver)
+        .map(|f| f.with_evidence([reply.summary()]))
+        .into_iter()
+        .collect()
 }
 
 /// The console on stdin: a prompt when stdin is a terminal, none in a pipe.
 async fn interactive(ctx: &Context) -> CliResult {
     let prompt = std::io::stdin().is_terminal();
     let mut console = Console::default();
-    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    let mut lines = super::stdin::StdinLines::default();
     loop {
         if prompt {
             super::output::print_text("> ");
             let _ = std::io::stdout().flush();
         }
-        let line = match lines.next_line().await {
-            Ok(Some(line)) => line,
-            Ok(None) => break,
-            Err(err) => return Err(CliError::CannotRun(format!("cannot read the console input: {err}"))),
+        let line = match lines.next().await {
+            Some(Ok(line)) => line,
+            Some(Err(why)) => {
+                super::output::print_error(&why);
+                continue;
+            }
+            None => break,
         };
         match console.submit(&line) {
             Action::Print(out) => print_lines(&out),
@@ -122,7 +113,7 @@ async fn interactive(ctx: &Context) -> CliResult {
 fn print_lines(lines: &[ConsoleLine]) {
     let mut out = std::io::stdout().lock();
     for line in lines {
-        let _ = writeln!(out, "{}", line.text);
+        let _ = writeln!(out, "{}", crate::session::escape::escape_text(&line.text));
     }
     let _ = out.flush();
 }

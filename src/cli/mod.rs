@@ -12,6 +12,7 @@ pub mod ptr;
 pub mod queue;
 pub mod report;
 pub mod smtp;
+pub mod stdin;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,10 +42,10 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
         config.dns_servers = global.dns_servers.clone();
     }
     if let Some(timeout) = global.timeout {
-        if !(timeout > 0.0 && timeout.is_finite()) {
-            return Err(CliError::Input(format!("--timeout {timeout} is not a positive number of seconds")));
-        }
+        config::check_seconds("--timeout (or MAILWIZ_TIMEOUT)", Some(timeout))
+            .map_err(|err| CliError::Input(err.to_string()))?;
         config.timeout = timeout;
+        config.timeout_is_cap = true;
     }
     config.source = global.source.or(config.source);
     config.ip = global.ip.or(config.ip);
@@ -68,6 +69,12 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
     let mut ctx = Context { config: Arc::new(config), journal, ..Context::default() };
     if demo {
         ctx = crate::demo::attach(ctx).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
+        // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
+        // rehearsed in the demo.
+        let mut config = (*ctx.config).clone();
+        config.helo = global.helo.clone().or(config.helo);
+        config.ip = global.ip.or(config.ip);
+        ctx.config = Arc::new(config);
     }
     Ok(ctx)
 }
@@ -77,7 +84,7 @@ pub async fn run(command: Command, global: GlobalArgs) -> u8 {
     match dispatch(command, &global).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("mailwiz: {err}");
+            output::print_error(&err);
             err.exit_code()
         }
     }
@@ -114,16 +121,28 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
     let journal = open_journal(global.journal.as_ref())?;
     let ctx = build_context(global, global.demo, journal).await?;
     let json = global.json;
+    let code = run_command(command, &ctx, json).await?;
+    match ctx.journal.write_error() {
+        // The run's record is incomplete: that is "could not run", whatever was found.
+        Some(err) => Err(CliError::CannotRun(format!(
+            "the journal {} could not be written: {err}",
+            ctx.journal.path().unwrap_or_default().display()
+        ))),
+        None => Ok(code),
+    }
+}
+
+async fn run_command(command: Command, ctx: &Context, json: bool) -> CliResult {
     match command {
-        Command::Auth(args) => auth::run(args, &ctx, json).await,
-        Command::Check(args) => check::run(args, &ctx, json).await,
-        Command::Mx(args) => mx::run(args, &ctx, json).await,
-        Command::Dns(args) => dns::run(args, &ctx, json).await,
-        Command::Smtp(args) => smtp::run(args, &ctx, json).await,
-        Command::Ptr(args) => ptr::run(args, &ctx, json).await,
-        Command::Blocklist(args) => blocklist::run(args, &ctx, json).await,
-        Command::Queue(args) => queue::run(args, &ctx, json).await,
-        Command::Logs(args) => logs::run(args, &ctx, json).await,
+        Command::Auth(args) => auth::run(args, ctx, json).await,
+        Command::Check(args) => check::run(args, ctx, json).await,
+        Command::Mx(args) => mx::run(args, ctx, json).await,
+        Command::Dns(args) => dns::run(args, ctx, json).await,
+        Command::Smtp(args) => smtp::run(args, ctx, json).await,
+        Command::Ptr(args) => ptr::run(args, ctx, json).await,
+        Command::Blocklist(args) => blocklist::run(args, ctx, json).await,
+        Command::Queue(args) => queue::run(args, ctx, json).await,
+        Command::Logs(args) => logs::run(args, ctx, json).await,
         Command::Demo | Command::Report(_) | Command::Completions(_) | Command::Man | Command::Config(_) => {
             unreachable!("handled by the caller")
         }

@@ -34,19 +34,19 @@ pub async fn run(args: MxArgs, ctx: &Context, json: bool) -> CliResult {
     } else {
         super::output::print_text(&text(&analysis, &resolver));
     }
-    Ok(exit_for(&analysis.findings))
+    Ok(if analysis.answered() { exit_for(&analysis.findings) } else { super::output::NO_ANSWER })
 }
 
 /// `--compare-with`, else the configured resolver to compare with (only when public lookups are
 /// allowed: never under --demo or --dns-server unless given on the command line).
 fn compare_server(flag: Option<&str>, ctx: &Context) -> Result<Option<SocketAddr>, CliError> {
     let configured = ctx.config.dns.compare_with.as_deref().filter(|_| ctx.public_lookups_allowed());
-    match flag.or(configured) {
-        None => Ok(None),
-        Some(text) => parse_server(text).map(Some).map_err(|_| {
-            CliError::Input(format!("--compare-with \"{text}\" is not a DNS server address (IP or IP:PORT)"))
-        }),
-    }
+    let Some(text) = flag.or(configured) else { return Ok(None) };
+    let server = parse_server(text).map_err(|_| {
+        CliError::Input(format!("--compare-with \"{text}\" is not a DNS server address (IP or IP:PORT)"))
+    })?;
+    ctx.dns_server_allowed(server).map_err(|why| CliError::Input(format!("--compare-with: {why}")))?;
+    Ok(Some(server))
 }
 
 /// The readable report.

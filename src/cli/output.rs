@@ -5,6 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::session::escape::{JsonSafe, escape_text};
 use crate::session::{Finding, Severity};
 
 /// Why a command could not give a result; decides the exit code.
@@ -31,6 +32,9 @@ impl CliError {
 /// A command's result: exit code 0 or 1.
 pub type CliResult = Result<u8, CliError>;
 
+/// The exit code of a command that ran but got no answer to its question (could not run).
+pub const NO_ANSWER: u8 = 3;
+
 /// 1 when any finding fails, else 0.
 pub fn exit_for(findings: &[Finding]) -> u8 {
     u8::from(findings.iter().any(|f| f.severity == Severity::Fail))
@@ -53,16 +57,22 @@ pub fn print_json(command: &str, target: Value, fields: impl Serialize, findings
         fields: F,
         findings: &'a [Finding],
     }
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let mut out = JsonSafe(std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()));
     let _ = serde_json::to_writer(&mut out, &Output { schema: SCHEMA, command, target, fields, findings });
     let _ = writeln!(out).and_then(|()| out.flush());
 }
 
-/// Writes readable output to stdout; a reader that went away (`| head`) is not an error worth a
-/// panic, so write errors are ignored.
+/// Writes readable output to stdout, escaped by the one rule ([`escape_text`]) whatever it
+/// holds; a reader that went away (`| head`) is not an error worth a panic, so write errors are
+/// ignored.
 pub fn print_text(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let _ = out.write_all(escape_text(text).as_bytes()).and_then(|()| out.flush());
+}
+
+/// Writes an error to stderr as `mailwiz: ERROR`, escaped by the one rule.
+pub fn print_error(error: &dyn std::fmt::Display) {
+    eprintln!("mailwiz: {}", escape_text(&error.to_string()));
 }
 
 /// Renders findings as readable lines: mark, id, summary, then evidence and fix indented.

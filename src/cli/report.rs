@@ -1,11 +1,13 @@
 //! `mailwiz report JOURNAL`: render a saved session as a transcript, a Markdown report or JSON.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::Path;
 
 use super::args::{ReportArgs, ReportFormat};
 use super::output::exit_for;
 use super::{CliError, CliResult};
+use crate::input_file::{self, LineEnd};
+use crate::session::escape::JsonSafe;
 use crate::session::{Event, export};
 
 /// Runs `mailwiz report`; `--json` asks for the JSON form, as for every command.
@@ -15,48 +17,79 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
         return Err(CliError::Input(format!("{} holds no journal events", args.journal.display())));
     }
     if skipped > 0 {
-        eprintln!(
-            "mailwiz: skipped {skipped} line{} of {} that {} not journal events",
+        super::output::print_error(&format!(
+            "skipped {skipped} line{} of {} that {} not journal events",
             if skipped == 1 { "" } else { "s" },
             args.journal.display(),
             if skipped == 1 { "is" } else { "are" }
-        );
+        ));
     }
     let format = if json { ReportFormat::Json } else { args.format };
-    let rendered = match format {
-        ReportFormat::Text => export::transcript(&events),
-        ReportFormat::Markdown => export::markdown(&events),
+    match format {
+        ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
+        ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
         ReportFormat::Json => {
-            let mut json = export::json(&events).to_string();
-            json.push('\n');
-            json
+            let mut out = JsonSafe(std::io::stdout().lock());
+            // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
+            let _ = serde_json::to_writer(&mut out, &export::json(&events))
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
         }
-    };
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
-    let _ = out.write_all(rendered.as_bytes()).and_then(|()| out.flush());
+    }
     Ok(exit_for(&export::findings(&events)))
 }
 
+/// Longest journal line read; mailwiz writes far shorter ones (a reply keeps at most a few MiB).
+pub const MAX_JOURNAL_LINE: usize = 16 << 20;
+/// Most events read from one journal.
+pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
+
 /// Reads a journal, counting and skipping lines that are not events (a line cut short by a crash
-/// is the usual one).
+/// is the usual one). A line longer than [`MAX_JOURNAL_LINE`] or more than
+/// [`MAX_JOURNAL_EVENTS`] events end the reading: no journal of mailwiz looks like that, and a
+/// source that never ends (`/dev/zero`, a pipe) must not either.
 pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
-    let cannot = |err: std::io::Error| CliError::Input(format!("cannot read the journal {}: {err}", path.display()));
-    let file = std::fs::File::open(path).map_err(cannot)?;
+    let shown = path.display();
+    let cannot = |err: std::io::Error| CliError::Input(format!("cannot read the journal {shown}: {err}"));
+    let mut reader = BufReader::new(input_file::open(path).map_err(cannot)?);
     let mut events = Vec::new();
     let mut skipped = 0;
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(cannot)?;
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    let mut line = Vec::new();
+    let mut number = 0usize;
+    let mut read_any = false;
+    loop {
+        let end = input_file::read_line(&mut reader, &mut line, MAX_JOURNAL_LINE).map_err(cannot)?;
+        number += 1;
+        read_any |= end != LineEnd::Eof;
+        match end {
+            LineEnd::Eof => break,
+            LineEnd::TooLong => {
+                let why = format!("line {number} of {shown} is longer than {} MiB", MAX_JOURNAL_LINE >> 20);
+                if events.is_empty() {
+                    return Err(CliError::Input(format!("{shown} is not a mailwiz journal: {why}")));
+                }
+                super::output::print_error(&format!("{why}; reading stopped there"));
+                break;
+            }
+            LineEnd::Whole if line.iter().all(u8::is_ascii_whitespace) => continue,
+            LineEnd::Whole => match serde_json::from_slice::<Event>(&line) {
+                Ok(event) => events.push(event),
+                Err(_) => skipped += 1,
+            },
         }
-        match serde_json::from_slice::<Event>(&line) {
-            Ok(event) => events.push(event),
-            Err(_) => skipped += 1,
+        if events.len() + skipped >= MAX_JOURNAL_EVENTS {
+            super::output::print_error(&format!(
+                "{shown} has more than {MAX_JOURNAL_EVENTS} lines; reading stopped there"
+            ));
+            break;
         }
     }
+    if !read_any && let Some(note) = input_file::no_writer_note(path) {
+        return Err(CliError::Input(note));
+    }
     if events.is_empty() && skipped > 0 {
-        return Err(CliError::Input(format!("{} is not a mailwiz journal (no line is an event)", path.display())));
+        return Err(CliError::Input(format!("{shown} is not a mailwiz journal (no line is an event)")));
     }
     Ok((events, skipped))
 }

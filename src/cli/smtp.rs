@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use serde_json::json;
-use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -174,10 +173,15 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
         cancel,
     ));
     let stdin = tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line_tx.send(line).await.is_err() {
-                break;
+        let mut lines = super::stdin::StdinLines::default();
+        while let Some(line) = lines.next().await {
+            match line {
+                Ok(line) => {
+                    if line_tx.send(line).await.is_err() {
+                        break;
+                    }
+                }
+                Err(why) => super::output::print_error(&why),
             }
         }
     });
@@ -193,7 +197,7 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
         } else {
             let mut out = std::io::stdout().lock();
             for line in lines {
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(out, "{}", crate::session::escape::escape_text(&line));
             }
             let _ = out.flush();
         }

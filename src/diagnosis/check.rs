@@ -324,7 +324,7 @@ async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &Identit
     let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4()).or(identity.chosen.first())?;
     let zones = ZoneList::load(&ctx.config.blocklist).ok()?.select(&ctx.config.blocklist.zones).ok()?;
     let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
-    let deadline = ctx.config.blocklist.deadline(ctx.config.timeout());
+    let deadline = ctx.config.blocklist_deadline();
     Some(dnsbl::check(resolver, &Subject::Ip(ip), &zones, deadline, exposure).await)
 }
 

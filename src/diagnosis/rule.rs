@@ -22,6 +22,8 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
     "smtp.banner_4xx",
     "smtp.banner_5xx",
     "smtp.closed_after_banner",
+    "smtp.no_banner",
+    "smtp.line_too_long",
 ];
 
 /// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding, a

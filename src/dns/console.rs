@@ -358,19 +358,24 @@ impl Lookup {
     pub fn resolver(&self, ctx: &Context) -> Result<Resolver, String> {
         let mut limits = Limits::from_context(ctx);
         if let Some(timeout) = self.timeout {
-            limits.timeout = timeout;
+            // Like --timeout, `set timeout` bounds the query with all its tries.
+            limits.timeout = timeout / limits.attempts.max(1) as u32;
         }
-        match &self.server {
-            ServerChoice::Explicit(addr) => Ok(Resolver::with_servers(&[*addr], limits, ctx.journal.clone())),
+        let servers = match &self.server {
+            ServerChoice::Explicit(addr) => vec![*addr],
             ServerChoice::Default { port } => {
                 let base = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
                 let mut servers = base.servers();
                 if let Some(port) = port {
                     servers.iter_mut().for_each(|s| s.set_port(*port));
                 }
-                Ok(Resolver::with_servers(&servers, limits, ctx.journal.clone()))
+                servers
             }
+        };
+        for server in &servers {
+            ctx.dns_server_allowed(*server)?;
         }
+        Ok(Resolver::with_servers(&servers, limits, ctx.journal.clone()))
     }
 }
 
@@ -386,7 +391,7 @@ fn describe_servers(resolver: &Resolver, choice: &ServerChoice) -> Vec<ConsoleLi
         format!(
             "Server: {} ({source}); timeout {} s, {} tr{} per query",
             servers.join(", "),
-            secs(limits.timeout),
+            secs(limits.timeout * limits.attempts.max(1) as u32),
             limits.attempts,
             if limits.attempts == 1 { "y" } else { "ies" }
         ),

@@ -89,7 +89,9 @@ pub async fn check_identity(ctx: &Context, resolver: &Resolver, known: &Identity
     let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
     let mail_name = match chosen.first() {
         Some(&ip) => {
-            let found = mail_name::suggest(resolver, ip, helo_name.as_deref(), sender_domain.as_deref()).await;
+            // Its lookups run one after another: one deadline bounds them all.
+            let suggestion = mail_name::suggest(resolver, ip, helo_name.as_deref(), sender_domain.as_deref());
+            let found = tokio::time::timeout(ctx.config.timeout(), suggestion).await.ok().flatten();
             Some(mail_name::proposal(found.as_deref(), ip, helo_name.as_deref(), sender_domain.as_deref()))
         }
         None => None,

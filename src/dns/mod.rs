@@ -15,6 +15,7 @@ pub mod mta_helo;
 pub mod mx;
 pub mod myip;
 pub mod ptr;
+pub mod refusal;
 pub mod resolver;
 pub mod reverse;
 

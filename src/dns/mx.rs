@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::resolver::{Outcome, QueryType, Reply, Resolver};
 use crate::context::Context;
+use crate::session::escape::escape_str;
 use crate::session::{Finding, MxTarget, Target};
 
 /// Problems of one exchanger, as they appear in `problems` of the JSON.
@@ -100,6 +101,11 @@ impl MxAnalysis {
             .collect()
     }
 
+    /// True when our resolver answered the MX question (even NXDOMAIN or SERVFAIL).
+    pub fn answered(&self) -> bool {
+        self.replies.first().is_some_and(|r| !r.outcome.is_no_answer())
+    }
+
     /// The sum of every query's own time (compare with [`MxAnalysis::elapsed`]).
     pub fn query_time(&self) -> Duration {
         self.replies.iter().map(|r| r.elapsed).sum()
@@ -117,12 +123,12 @@ pub async fn analyse(
     let started = Instant::now();
     let ours = examine(resolver, &target.domain);
     let (ours, theirs) = match compare_with {
-        Some(addr) => {
+        Some(addr) if ctx.dns_server_allowed(addr).is_ok() => {
             let other = Resolver::for_server(ctx, addr);
             let (ours, theirs) = tokio::join!(ours, examine(&other, &target.domain));
             (ours, Some((addr, theirs)))
         }
-        None => (ours.await, None),
+        _ => (ours.await, None),
     };
     let mut findings = judge(target, resolver, &ours);
     let mut replies = ours.replies.clone();
@@ -344,14 +350,16 @@ fn host_findings(domain: &str, host: &MxHost, v4: &Reply, v6: &Reply, resolver: 
     findings
 }
 
-/// The dns.* finding for a reply that is not an answer; None for records and NODATA.
-fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Finding> {
+/// The dns.* finding for a reply that is not an answer; None for records and NODATA. REFUSED
+/// and a resolver that cannot be reached are about our resolver, not about the name.
+pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Finding> {
     let server = reply.server.to_string();
     match &reply.outcome {
         Outcome::Records(_) | Outcome::NoData => None,
         Outcome::NxDomain => Some(Finding::new("dns.nxdomain", &[("name", name)])),
         Outcome::ServFail => Some(Finding::new("dns.servfail", &[("name", name)])),
-        Outcome::Refused | Outcome::Rcode(_) => Some(
+        Outcome::Refused | Outcome::Failed(_) => resolver_failure(reply, name),
+        Outcome::Rcode(_) => Some(
             Finding::new("dns.servfail", &[("name", name)])
                 .with_detail(format!("The resolver {server} answered {} instead.", reply.outcome.label())),
         ),
@@ -361,13 +369,19 @@ fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Fin
             let timeout = format!("{} s ({} tries)", trim_secs(total), limits.attempts.max(1));
             Some(Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)]))
         }
+    }
+}
+
+/// `dns.refused` or `dns.unreachable` when our resolver refused the question about `name` or
+/// could not be asked: about the resolver, not the name; `None` for other outcomes.
+pub fn resolver_failure(reply: &Reply, name: &str) -> Option<Finding> {
+    let server = reply.server.to_string();
+    match &reply.outcome {
+        Outcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
         Outcome::Failed(why) => {
-            let timeout = format!("{} s", trim_secs(resolver.limits().timeout));
-            Some(
-                Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)])
-                    .with_detail(format!("The query could not be sent or answered: {why}")),
-            )
+            Some(Finding::new("dns.unreachable", &[("name", name), ("server", &server), ("error", &escape_str(why))]))
         }
+        _ => None,
     }
 }
 

@@ -48,14 +48,19 @@ impl PtrReport {
     }
 }
 
-/// Looks up the PTR records of `ip`, then A and AAAA of every name, all names at once.
+/// Most PTR names checked and listed per address: receivers look at one, and an address with
+/// a thousand names must not mean a thousand lookups and findings listing every name.
+pub const MAX_PTR_NAMES: usize = 10;
+
+/// Looks up the PTR records of `ip`, then A and AAAA of its first [`MAX_PTR_NAMES`] names, all
+/// at once.
 pub async fn check_ptr(resolver: &Resolver, ip: IpAddr) -> PtrReport {
     let ip = ip.to_canonical();
     let reply = resolver.lookup_ptr(ip).await;
     let mut names: Vec<String> = Vec::new();
     for name in reply.ptr_names() {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
-        if !names.contains(&name) {
+        if names.len() < MAX_PTR_NAMES && !names.contains(&name) {
             names.push(name);
         }
     }
@@ -182,11 +187,13 @@ pub fn private_finding(ip: IpAddr, lab: bool) -> Option<Finding> {
 
 fn several_detail(report: &PtrReport) -> String {
     let names: Vec<String> = report.names.iter().map(|n| escape_str(&n.name)).collect();
+    let total = report.reply.ptr_names().len().max(names.len());
+    let more =
+        if total > names.len() { format!("; only the first {} were checked", names.len()) } else { String::new() };
     format!(
-        "{} has {} PTR records ({}); receivers usually take one at random, so each must resolve back.",
+        "{} has {total} PTR records ({}{more}); receivers usually take one at random, so each must resolve back.",
         report.ip,
-        names.len(),
-        names.join(", ")
+        names.join(", "),
     )
 }
 
@@ -208,11 +215,19 @@ pub fn describe_addresses(addresses: &[IpAddr], forward: &[Reply]) -> String {
     addresses.iter().map(IpAddr::to_string).collect::<Vec<_>>().join(", ")
 }
 
-/// The reply as evidence lines: the query and each record, or its outcome.
+/// The reply as evidence lines: the query and each record (at most [`MAX_PTR_NAMES`], then how
+/// many more), or its outcome.
 pub fn evidence_of(reply: &Reply) -> Vec<String> {
     let head = format!("{} {} @{}", reply.qtype, escape_str(&reply.name), reply.server);
     match &reply.outcome {
-        Outcome::Records(records) => records.iter().map(|r| format!("{head}: {}", r.data)).collect(),
+        Outcome::Records(records) => {
+            let mut lines: Vec<String> =
+                records.iter().take(MAX_PTR_NAMES).map(|r| format!("{head}: {}", r.data)).collect();
+            if records.len() > MAX_PTR_NAMES {
+                lines.push(format!("{head}: … and {} more record(s)", records.len() - MAX_PTR_NAMES));
+            }
+            lines
+        }
         other => vec![format!("{head}: {}", other.label())],
     }
 }

@@ -264,6 +264,12 @@ impl Outcome {
         matches!(self, Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain)
     }
 
+    /// True when no answer came: silence, a resolver that could not be reached or that refused
+    /// us. The question is then still open ("could not run"), not answered badly.
+    pub fn is_no_answer(&self) -> bool {
+        matches!(self, Outcome::Timeout | Outcome::Failed(_) | Outcome::Refused)
+    }
+
     /// A short word for the outcome: `NOERROR`, `NODATA`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`,
     /// `timeout`, ...
     pub fn label(&self) -> String {
@@ -571,7 +577,12 @@ impl Resolver {
         // hickory keeps its own deadline per try; this one bounds the whole exchange whatever
         // the transport does (a silent server over TCP, a retry that would start late).
         let deadline = self.limits.timeout * self.limits.attempts.max(1) as u32 + Duration::from_millis(50);
-        match tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type())).await {
+        let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
+        let result = tokio::select! {
+            result = lookup => result,
+            why = super::refusal::refused(server.addr) => return Outcome::Failed(why),
+        };
+        match result {
             Err(_) => Outcome::Timeout,
             Ok(Ok(lookup)) => {
                 let records: Vec<Answer> = lookup.answers().iter().map(answer).collect();
@@ -583,9 +594,11 @@ impl Resolver {
 }
 
 impl Limits {
-    /// The limits of `ctx.config`.
+    /// The limits of `ctx.config`: the generic timeout bounds a query with all its tries, so
+    /// each try gets its share.
     pub fn from_context(ctx: &Context) -> Limits {
-        Limits { timeout: ctx.config.timeout(), attempts: ctx.config.dns.attempts.max(1) }
+        let attempts = ctx.config.dns.attempts.clamp(1, 10);
+        Limits { timeout: ctx.config.timeout() / attempts as u32, attempts }
     }
 }
 

@@ -1,7 +1,6 @@
 //! Where log bytes come from: paths and globs, plain or gzip-compressed files, read as a stream
 //! while counting the bytes taken from disk for progress.
 
-use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,7 +41,7 @@ pub struct Opened {
 /// Opens `path`, recognising gzip by its magic bytes whatever the name. Every byte read from the
 /// file (compressed or not) is added to `counter`.
 pub fn open(path: &Path, counter: Arc<AtomicU64>) -> io::Result<Opened> {
-    let file = File::open(path)?;
+    let file = crate::input_file::open(path)?;
     let metadata = file.metadata()?;
     if metadata.is_dir() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "it is a directory"));

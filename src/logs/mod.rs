@@ -106,7 +106,7 @@ pub fn analyse(
         let mut report = FileReport { path: path.display().to_string(), ..FileReport::default() };
         let mut control = Control { cancelled, progress: &mut *progress, counter: counter.clone(), total };
         match read_file(request, path, &counter, &mut builder, &mut report, &mut control) {
-            Ok(()) => {}
+            Ok(()) => report.error = report.format.is_none().then(|| crate::input_file::no_writer_note(path)).flatten(),
             Err(FileError::Cancelled) => return Err(LogsError::Cancelled),
             Err(FileError::Unreadable(message)) => report.error = Some(message),
         }

@@ -110,7 +110,8 @@ fn bare_body(text: &str) -> Option<&str> {
     while let Some(found) = text[search..].find(": ") {
         let colon = search + found;
         search = colon + 2;
-        let start = text[..colon].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+        // The word before the colon; a multi-byte space (U+2028) must not cut a character.
+        let start = colon - text[..colon].rsplit(char::is_whitespace).next().map_or(0, str::len);
         let body = &text[colon + 2..];
         if is_queue_id(&text[start..colon]) && STARTS.iter().any(|s| body.starts_with(s)) {
             return Some(&text[start..]);
@@ -143,8 +144,8 @@ fn read_prefix(prefix: &str, reference: NaiveDate) -> (Option<LogTime>, Option<S
             rest = hit.1;
             break;
         }
-        match candidate.find(char::is_whitespace) {
-            Some(space) => offset += space + 1,
+        match candidate.char_indices().find(|(_, c)| c.is_whitespace()) {
+            Some((space, c)) => offset += space + c.len_utf8(),
             None => break,
         }
     }

@@ -38,7 +38,7 @@ impl Lifetime {
 
     /// From the config (`queue.lifetime_days`), else the default.
     pub fn from_config(days: Option<f64>) -> Lifetime {
-        match days.filter(|d| d.is_finite() && *d > 0.0) {
+        match days.filter(|d| d.is_finite() && *d > 0.0).map(|d| d.min(3_650.0)) {
             Some(days) => Lifetime {
                 duration: Duration::seconds((days * 86_400.0) as i64),
                 source: "config queue.lifetime_days".into(),
@@ -81,7 +81,8 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
     let mut out = Vec::new();
     let labels = bucket_labels();
     for group in stuck.iter().take(MAX_STUCK) {
-        let domain = if group.key.is_empty() { "(no domain)" } else { group.key.as_str() };
+        let domain = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
+        let domain = domain.as_str();
         let age = group.oldest_secs.map_or_else(|| "an unknown time".to_string(), |s| format_age(Duration::seconds(s)));
         // The summary quotes the MTA's own words; the masked forms that group are evidence.
         let reason = group.example.as_deref().map(escape_str).unwrap_or_else(|| "no reason given".into());
@@ -90,7 +91,8 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
             .top
             .iter()
             .map(|s| {
-                format!("{} message(s): {}", s.messages, if s.key.is_empty() { "(no reason given)" } else { &s.key })
+                let key = if s.key.is_empty() { "(no reason given)".into() } else { escape_str(&s.key) };
+                format!("{} message(s): {key}", s.messages)
             })
             .collect();
         let ages: Vec<String> =

@@ -18,6 +18,7 @@ use super::parse_reader;
 use super::parsed::Parsed;
 use super::time::parse_duration;
 use crate::context::Context;
+use crate::input_file;
 
 /// What to load: a file (with its format, or detected), else the local MTA's queue.
 #[derive(Debug, Clone, Default)]
@@ -81,8 +82,8 @@ const MAX_MSGLOGS: usize = 50;
 pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> Result<Loaded, SourceError> {
     let config_lifetime = Lifetime::from_config(ctx.config.queue.lifetime_days);
     if let Some(path) = request.file.clone().or_else(|| ctx.config.queue.file.clone()) {
-        let parsed = load_file(&path, request.format, now).await?;
-        return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes: Vec::new() });
+        let (parsed, notes) = load_file(&path, request.format, now).await?;
+        return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes });
     }
     if request.format == Some(Format::Exchange) {
         return Err(SourceError::Input(
@@ -113,17 +114,36 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
     )))
 }
 
-async fn load_file(path: &Path, format: Option<Format>, now: DateTime<Utc>) -> Result<Parsed, SourceError> {
+/// Most bytes read of a queue file: a source that never ends (a pipe) stops here, said in a note.
+pub const MAX_QUEUE_FILE: u64 = 128 << 20;
+
+async fn load_file(
+    path: &Path,
+    format: Option<Format>,
+    now: DateTime<Utc>,
+) -> Result<(Parsed, Vec<String>), SourceError> {
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|err| SourceError::Input(file_error(&shown, &err)))?;
+    let file = input_file::open(path).map_err(|err| SourceError::Input(file_error(&shown, &err)))?;
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(SourceError::Input(format!("the queue file {shown} is a directory")));
     }
+    let (capped, cut) = input_file::Capped::new(file, MAX_QUEUE_FILE);
     let parsed =
-        tokio::task::spawn_blocking(move || parse_reader(BufReader::with_capacity(256 * 1024, file), format, now))
+        tokio::task::spawn_blocking(move || parse_reader(BufReader::with_capacity(256 * 1024, capped), format, now))
             .await
-            .map_err(|err| SourceError::CannotRun(format!("reading the queue file {shown} failed: {err}")))?;
-    parsed.map_err(|err| SourceError::Input(format!("the queue file {shown} cannot be read: {err}")))
+            .map_err(|err| SourceError::CannotRun(format!("reading the queue file {shown} failed: {err}")))?
+            .map_err(|err| SourceError::Input(format!("the queue file {shown} cannot be read: {err}")))?;
+    if parsed.entries.is_empty()
+        && parsed.skipped.count == 0
+        && let Some(note) = input_file::no_writer_note(path)
+    {
+        return Err(SourceError::Input(note));
+    }
+    let mut notes = Vec::new();
+    if cut.load(std::sync::atomic::Ordering::Relaxed) {
+        notes.push(format!("only the first {} MiB of {shown} were read; the rest was left", MAX_QUEUE_FILE >> 20));
+    }
+    Ok((parsed, notes))
 }
 
 fn file_error(shown: &str, err: &std::io::Error) -> String {

@@ -61,6 +61,18 @@ pub const CATALOGUE: &[Entry] = &[
         "Check that the resolver {server} answers from this host (UDP and TCP); ask another with --dns-server to tell a dead resolver from a broken domain.",
     ),
     e(
+        "dns.refused",
+        Warn,
+        "The resolver {server} refused to answer for {name} (REFUSED)",
+        "This resolver does not serve this host (an access list, or no recursion); use one that does with --dns-server. Nothing is known yet about {name}.",
+    ),
+    e(
+        "dns.unreachable",
+        Warn,
+        "The resolver {server} could not be asked about {name}: {error}",
+        "Check the resolver address and that a name server runs there; nothing is known yet about {name}.",
+    ),
+    e(
         "dns.resolver_disagree",
         Warn,
         "Resolvers disagree about {name}: {left} vs {right}",
@@ -168,6 +180,30 @@ pub const CATALOGUE: &[Entry] = &[
         Warn,
         "{host} ({addr}) closed the connection after its banner",
         "The receiver dropped us after greeting; it may apply a filter at EHLO time.",
+    ),
+    e(
+        "smtp.no_banner",
+        Fail,
+        "{host} ({addr}) accepted the connection but sent no complete banner within {timeout}",
+        "Not a firewall (the connection was accepted): a tarpit or an overloaded server. Retry later; if it lasts, tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.line_too_long",
+        Fail,
+        "{host} ({addr}) sent a line too long to be an SMTP reply: {error}",
+        "Check that an SMTP server listens on port {port}; if it does, it is broken: tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.reply_timeout",
+        Warn,
+        "{host} ({addr}) sent no complete reply to {command} within {timeout}",
+        "A tarpit or an overloaded server: it answers slower than senders wait. Retry later; if it lasts, tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.mx_address_limit",
+        Info,
+        "Only the first {limit} of {count} MX addresses were probed, in preference order",
+        "MTAs stop there too (Postfix smtp_mx_address_limit is 5); raise [smtp] mx_address_limit to probe more.",
     ),
     e(
         "smtp.slow_banner",

@@ -313,7 +313,8 @@ pub fn markdown(events: &[Event]) -> String {
     let text = transcript_of(events.iter().filter(|e| !is_dns(e)), false);
     let fence = fence(&text);
     let _ = writeln!(out, "## Appendix: transcript\n\n{fence}text\n{text}{fence}");
-    out
+    // The one rule also covers what the sections above took from findings and facts.
+    super::escape::escape_text(&out).into_owned()
 }
 
 /// The report as one JSON object in the shape of DESIGN.md §2, with the events.

@@ -72,6 +72,8 @@ impl Event {
 pub enum JournalError {
     #[error("cannot write the journal {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("the journal {path} is a symbolic link; give the file itself")]
+    Symlink { path: PathBuf },
     #[error("cannot read the journal {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path} line {line} is not a journal event: {source}")]
@@ -98,13 +100,27 @@ impl Journal {
         Journal::default()
     }
 
-    /// Creates (or appends to) the journal file at `path`, creating its directory.
+    /// Creates (or appends to) the journal file at `path`, creating its directory. A new file
+    /// is private (0600: it holds transcripts); a symbolic link is refused, not followed.
     pub fn create(path: &Path) -> Result<Journal, JournalError> {
         let write_err = |source| JournalError::Write { path: path.to_path_buf(), source };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(write_err)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(path).map_err(write_err)?;
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+        let file = options.open(path).map_err(|source| {
+            if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                JournalError::Symlink { path: path.to_path_buf() }
+            } else {
+                write_err(source)
+            }
+        })?;
         let inner = Inner { file: Some(file), path: Some(path.to_path_buf()), ..Inner::default() };
         Ok(Journal { inner: Arc::new(Mutex::new(inner)) })
     }

@@ -11,7 +11,7 @@ use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::classify::{Classification, Classifier, ReplyStage};
-use super::reply::{LineReader, Reply, ReplyAssembler, ReplyLine};
+use super::reply::{LineReader, LineTooLong, Reply, ReplyAssembler, ReplyLine};
 use super::stream::SmtpStream;
 use super::tls::{self, TlsInfo};
 use crate::context::Context;
@@ -30,6 +30,10 @@ pub enum Outcome {
     Banner4xx,
     Banner5xx,
     ClosedAfterBanner,
+    /// Connected, but no complete banner before the deadline: a tarpit or an overloaded server.
+    NoBanner,
+    /// A line longer than [`super::reply::LINE_LIMIT`] instead of a banner.
+    LineTooLong,
     Ok,
 }
 
@@ -45,6 +49,8 @@ impl Outcome {
             Outcome::Banner4xx => "banner_4xx",
             Outcome::Banner5xx => "banner_5xx",
             Outcome::ClosedAfterBanner => "closed_after_banner",
+            Outcome::NoBanner => "no_banner",
+            Outcome::LineTooLong => "line_too_long",
             Outcome::Ok => "ok",
         }
     }
@@ -126,6 +132,8 @@ pub enum ReadError {
     Reset,
     #[error("no complete reply within {0:.1} s")]
     Timeout(f64),
+    #[error("the server sent a line longer than {} KiB without a line end", .0 / 1024)]
+    LineTooLong(usize),
     #[error("{0}")]
     Io(String),
 }
@@ -168,13 +176,18 @@ impl Connection {
             host: host.to_string(),
             addr,
             tls: None,
-            read_timeout: Duration::from_secs_f64(ctx.config.smtp.read_timeout.max(0.001)),
+            read_timeout: ctx.config.read_timeout(),
         }
     }
 
     /// True inside TLS.
     pub fn is_tls(&self) -> bool {
         self.reader.get_ref().get_ref().is_tls()
+    }
+
+    /// The deadline of one whole reply.
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
     }
 
     /// Sends `line` as typed plus CRLF. `journal_text` replaces the line in the journal (AUTH
@@ -191,15 +204,26 @@ impl Connection {
         stream.flush().await
     }
 
-    /// The next line from the server, journaled; `Ok(None)` when the server closed. No deadline:
-    /// the console waits as long as the user lets it; use [`Connection::read_reply`] otherwise.
-    /// Cancel-safe.
+    /// The next line from the server, journaled; `Ok(None)` when the server closed. Once the
+    /// reply being assembled holds [`super::reply::MAX_LINES`] lines, further continuation lines
+    /// are counted and dropped here, neither journaled nor returned, and the reply's last line
+    /// comes with a note of how many. No deadline: the console waits as long as the user lets
+    /// it; use [`Connection::read_reply`] otherwise. Cancel-safe.
     pub async fn next_line(&mut self) -> io::Result<Option<ReplyLine>> {
-        let line = self.reader.next_line().await?;
-        if let Some(line) = &line {
-            self.journal_line(line);
+        loop {
+            let Some(line) = self.reader.next_line().await? else { return Ok(None) };
+            let last = !line.is_continuation() || line.unterminated;
+            if self.assembler.is_full() && !last {
+                self.assembler.skip();
+                continue;
+            }
+            if last && self.assembler.dropped() > 0 {
+                let dropped = self.assembler.dropped();
+                self.journal.log(EventKind::Info, format!("{dropped} more line(s) of this reply were dropped"));
+            }
+            self.journal_line(&line);
+            return Ok(Some(line));
         }
-        Ok(line)
     }
 
     fn journal_line(&self, line: &ReplyLine) {
@@ -303,7 +327,10 @@ fn read_error(err: &io::Error) -> ReadError {
     match err.kind() {
         io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => ReadError::Reset,
         io::ErrorKind::UnexpectedEof | io::ErrorKind::BrokenPipe => ReadError::Closed,
-        _ => ReadError::Io(err.to_string()),
+        _ => match LineTooLong::limit_of(err) {
+            Some(limit) => ReadError::LineTooLong(limit),
+            None => ReadError::Io(err.to_string()),
+        },
     }
 }
 
@@ -328,7 +355,7 @@ pub async fn open_with(
 ) -> (ConnectReport, Option<Connection>) {
     let routed = ctx.connect_map.route(addr);
     let source = ctx.config.source;
-    let timeout = Duration::from_secs_f64(ctx.config.smtp.connect_timeout.max(0.001));
+    let timeout = ctx.config.connect_timeout();
     let mut report = ConnectReport {
         host: host.to_string(),
         addr,
@@ -415,12 +442,18 @@ fn classify_banner(report: &mut ConnectReport, banner: Result<Reply, ReplyError>
         (Some(reply), _) if reply.is_transient() => Outcome::Banner4xx,
         (Some(reply), _) if reply.is_permanent() => Outcome::Banner5xx,
         (Some(_), None) => Outcome::Ok,
+        // A peer dripping lines is slow, not closed: the deadline bounds the whole banner.
+        (_, Some(ReadError::Timeout(_))) => Outcome::NoBanner,
+        (_, Some(ReadError::LineTooLong(_))) => Outcome::LineTooLong,
         (Some(_), Some(_)) => Outcome::ClosedAfterBanner,
         (None, Some(ReadError::Reset)) => Outcome::ResetBeforeBanner,
-        (None, Some(ReadError::Timeout(_))) => Outcome::Timeout,
         (None, _) => Outcome::ClosedBeforeBanner,
     };
+    let lines = reply.as_ref().map_or(0, |r| r.lines.len());
     report.error = error.map(|e| match e {
+        ReadError::Timeout(secs) if lines > 0 => {
+            format!("connected, but the banner was still incomplete after {secs:.1} s ({lines} line(s) came)")
+        }
         ReadError::Timeout(secs) => format!("connected, but no banner within {secs:.1} s"),
         other => other.to_string(),
     });
@@ -461,6 +494,7 @@ fn connect_outcome(err: &io::Error) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::smtp::reply::LINE_LIMIT;
 
     #[test]
     fn banner_classification() {
@@ -473,8 +507,14 @@ mod tests {
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Closed, partial }));
         assert_eq!(report.outcome, Outcome::ClosedAfterBanner);
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial: None }));
-        assert_eq!(report.outcome, Outcome::Timeout);
-        assert_eq!(report.finding().id, "smtp.timeout");
+        assert_eq!(report.outcome, Outcome::NoBanner);
+        assert_eq!(report.finding().id, "smtp.no_banner");
+        let partial = Some(Reply::parse("220-mx.test\n220-slowly"));
+        classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial }));
+        assert_eq!(report.outcome, Outcome::NoBanner);
+        assert!(report.error.as_deref().unwrap().contains("still incomplete"));
+        classify_banner(&mut report, Err(ReplyError { error: ReadError::LineTooLong(LINE_LIMIT), partial: None }));
+        assert_eq!(report.finding().id, "smtp.line_too_long");
     }
 
     fn open_report() -> ConnectReport {

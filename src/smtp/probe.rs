@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::classify::{Classification, Classifier, ReplyStage};
-use super::connection::{self, ConnectReport, Connection, Outcome, ReplyError};
+use super::connection::{self, ConnectReport, Connection, Outcome, ReadError, ReplyError};
 use super::explain::{Explainer, Explanation};
 use super::reply::Reply;
 use super::tls::TlsInfo;
@@ -97,16 +97,29 @@ pub async fn probe(
     result
 }
 
-/// Probes every address of every MX in preference order, `ctx.config.smtp.concurrency` at a
-/// time; results come back in that order.
+/// Probes the addresses of the MX set in preference order, at most `[smtp] mx_address_limit`
+/// of them as MTAs do (Postfix `smtp_mx_address_limit`), `ctx.config.smtp.concurrency` at a
+/// time; results come back in that order. When addresses were left out, the first result
+/// carries an `smtp.mx_address_limit` finding saying so.
 pub async fn probe_mx(ctx: &Context, mx: &[MxTarget], port: u16, request: &ProbeRequest) -> Vec<ProbeResult> {
     let mut targets: Vec<(u16, String, SocketAddr)> = mx
         .iter()
         .flat_map(|m| m.addresses.iter().map(move |ip| (m.preference, m.exchange.clone(), SocketAddr::new(*ip, port))))
         .collect();
     targets.sort_by_key(|(preference, _, _)| *preference);
+    let total = targets.len();
+    let limit = ctx.config.smtp.mx_address_limit.max(1);
+    targets.truncate(limit);
     let probes: Vec<_> = targets.into_iter().map(|(_, host, addr)| probe_owned(ctx, host, addr, request)).collect();
-    futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await
+    let mut results: Vec<ProbeResult> =
+        futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await;
+    if let Some(first) = results.first_mut().filter(|_| total > limit) {
+        let finding =
+            Finding::new("smtp.mx_address_limit", &[("limit", &limit.to_string()), ("count", &total.to_string())]);
+        ctx.journal.finding(&finding);
+        first.findings.push(finding);
+    }
+    results
 }
 
 async fn probe_owned(ctx: &Context, host: String, addr: SocketAddr, request: &ProbeRequest) -> ProbeResult {
@@ -314,12 +327,37 @@ impl Run<'_> {
             explanation,
         });
         if let Some(error) = error {
-            if stage == "ehlo" && self.result.stages.len() == 1 {
-                self.connection_dropped_after_banner(&error.to_string());
-            }
+            self.no_reply(conn, command, stage, &error, reply.as_ref());
             return None;
         }
         reply
+    }
+
+    /// Says why a command got no complete reply: a close or reset right after the banner is how
+    /// the connection ended; a slow or endless reply is named as such.
+    fn no_reply(&mut self, conn: &Connection, command: &str, stage: &str, error: &ReadError, partial: Option<&Reply>) {
+        let connect = &self.result.connect;
+        let (host, addr, port) = (connect.host.clone(), connect.addr.ip().to_string(), connect.addr.port().to_string());
+        let shown = crate::session::escape::escape_str(command);
+        let finding = match error {
+            ReadError::Timeout(_) => {
+                let timeout = format!("{:.1} s", conn.read_timeout().as_secs_f64());
+                let args = [("host", host.as_str()), ("addr", &addr), ("command", &shown), ("timeout", &timeout)];
+                Finding::new("smtp.reply_timeout", &args)
+            }
+            ReadError::LineTooLong(_) => {
+                let args = [("host", host.as_str()), ("addr", &addr), ("port", &port), ("error", &error.to_string())];
+                Finding::new("smtp.line_too_long", &args)
+            }
+            ReadError::Closed | ReadError::Reset | ReadError::Io(_) => {
+                if stage == "ehlo" && self.result.stages.len() == 1 {
+                    self.connection_dropped_after_banner(&error.to_string());
+                }
+                return;
+            }
+        };
+        let evidence = partial.map(Reply::display_lines).unwrap_or_default();
+        self.result.findings.push(finding.with_evidence(evidence));
     }
 
     fn connection_dropped_after_banner(&mut self, error: &str) {

@@ -1,8 +1,9 @@
 //! SMTP replies: bounded line reading, multi-line assembly and RFC 3463 enhanced status codes.
 //!
 //! Peers are not trusted: a line longer than [`MAX_LINE`] bytes is cut (the rest is read and
-//! dropped) and flagged, a reply of more than [`MAX_LINES`] lines keeps its first lines and is
-//! flagged. Bytes are kept raw; [`ReplyLine::display`] gives them escaped for the screen.
+//! dropped) and flagged, a line longer than [`LINE_LIMIT`] ends the read with [`LineTooLong`],
+//! a reply of more than [`MAX_LINES`] lines keeps its first lines and its last and is flagged.
+//! Bytes are kept raw; [`ReplyLine::display`] gives them escaped for the screen.
 
 use std::fmt;
 use std::io;
@@ -16,6 +17,20 @@ use crate::session::escape::escape_bytes;
 pub const MAX_LINE: usize = 4096;
 /// Most lines kept of one reply.
 pub const MAX_LINES: usize = 1000;
+/// A line longer than this, in bytes, is not a reply line: the read ends with [`LineTooLong`].
+pub const LINE_LIMIT: usize = 1 << 20;
+
+/// The peer sent a line longer than the limit of the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the peer sent a line longer than {0} bytes without a line end")]
+pub struct LineTooLong(pub usize);
+
+impl LineTooLong {
+    /// The limit when `err` is a [`LineTooLong`] error of a [`LineReader`].
+    pub fn limit_of(err: &io::Error) -> Option<usize> {
+        err.get_ref().and_then(|e| e.downcast_ref::<LineTooLong>()).map(|e| e.0)
+    }
+}
 
 /// One line as received, without its line ending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,12 +80,22 @@ pub struct LineReader<R> {
     inner: R,
     partial: Vec<u8>,
     cut: bool,
+    /// Bytes of the current line seen, kept or not.
+    seen: usize,
+    keep: usize,
+    limit: usize,
 }
 
 impl<R: AsyncBufRead + Unpin> LineReader<R> {
-    /// Wraps a buffered reader.
+    /// Wraps a buffered reader: lines keep [`MAX_LINE`] bytes, and one past [`LINE_LIMIT`]
+    /// ends the read.
     pub fn new(inner: R) -> LineReader<R> {
-        LineReader { inner, partial: Vec::new(), cut: false }
+        LineReader::with_limits(inner, MAX_LINE, LINE_LIMIT)
+    }
+
+    /// Keeps `keep` bytes of a line; a line longer than `limit` is an error ([`LineTooLong`]).
+    pub fn with_limits(inner: R, keep: usize, limit: usize) -> LineReader<R> {
+        LineReader { inner, partial: Vec::new(), cut: false, seen: 0, keep, limit: limit.max(keep) }
     }
 
     /// The reader inside, shared.
@@ -107,18 +132,24 @@ impl<R: AsyncBufRead + Unpin> LineReader<R> {
                 Some(end) => (&available[..end], Some(end + 1)),
                 None => (available, None),
             };
-            let room = MAX_LINE.saturating_sub(self.partial.len());
+            let room = self.keep.saturating_sub(self.partial.len());
             self.partial.extend_from_slice(&chunk[..chunk.len().min(room)]);
             self.cut |= chunk.len() > room;
+            self.seen = self.seen.saturating_add(chunk.len());
             let used = found.unwrap_or(available.len());
             self.inner.consume(used);
             if found.is_some() {
                 return Ok(Some(self.take_line(false)));
             }
+            if self.seen > self.limit {
+                self.take_line(true);
+                return Err(io::Error::new(io::ErrorKind::InvalidData, LineTooLong(self.limit)));
+            }
         }
     }
 
     fn take_line(&mut self, unterminated: bool) -> ReplyLine {
+        self.seen = 0;
         let mut raw = std::mem::take(&mut self.partial);
         if raw.last() == Some(&b'\r') {
             raw.pop();
@@ -269,6 +300,22 @@ impl ReplyAssembler {
         last.then(|| self.take(false))
     }
 
+    /// True when the reply being assembled keeps no more lines: further continuation lines are
+    /// counted with [`ReplyAssembler::skip`] and dropped unread by anyone.
+    pub fn is_full(&self) -> bool {
+        self.lines.len() >= MAX_LINES
+    }
+
+    /// Counts a continuation line that is not kept.
+    pub fn skip(&mut self) {
+        self.count = self.count.saturating_add(1);
+    }
+
+    /// Lines dropped from the reply being assembled.
+    pub fn dropped(&self) -> usize {
+        self.count.saturating_sub(self.lines.len())
+    }
+
     /// The reply so far, at the end of the stream or a deadline; `None` when nothing came.
     pub fn finish(&mut self) -> Option<Reply> {
         (!self.lines.is_empty()).then(|| self.take(true))
@@ -313,6 +360,16 @@ mod tests {
         assert!(lines[0].cut);
         assert_eq!(lines[1].raw, b"250 ok");
         assert!(!lines[1].cut);
+    }
+
+    #[tokio::test]
+    async fn a_line_past_the_limit_ends_the_read() {
+        let bytes = vec![b'x'; 300];
+        let mut reader = LineReader::with_limits(&bytes[..], 10, 100);
+        let err = reader.next_line().await.unwrap_err();
+        assert_eq!(LineTooLong::limit_of(&err), Some(100));
+        let mut reader = LineReader::with_limits(&b"0123456789abc\n"[..], 10, 100);
+        assert!(reader.next_line().await.unwrap().unwrap().cut);
     }
 
     #[tokio::test]

@@ -184,7 +184,7 @@ impl Console {
     }
 
     fn read_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.ctx.config.smtp.read_timeout.max(0.001))
+        self.ctx.config.read_timeout()
     }
 
     async fn typed(&mut self, line: &str) {
@@ -457,7 +457,7 @@ fn data_line(line: &str) -> (String, String) {
 }
 
 /// `AUTH PLAIN secret` → `AUTH PLAIN [redacted]`; `AUTH LOGIN` stays (no secret in it).
-fn redact_auth(line: &str) -> String {
+pub fn redact_auth(line: &str) -> String {
     let mut words = line.split_whitespace();
     let verb = words.next().unwrap_or("");
     if !verb.eq_ignore_ascii_case("AUTH") {

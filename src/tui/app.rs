@@ -437,9 +437,10 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
 fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
     match purpose {
         Purpose::Console => {
+            let kept = app.wizard.step(app.current).history_entry(&line);
             let history = app.history.entry(app.current).or_default();
-            if !line.trim().is_empty() && history.lines.last() != Some(&line) {
-                history.lines.push(line.clone());
+            if let Some(kept) = kept.filter(|k| !k.trim().is_empty() && history.lines.last() != Some(k)) {
+                history.lines.push(kept);
             }
             history.cursor = None;
             // A console follows its newest lines after the user typed.

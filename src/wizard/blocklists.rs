@@ -31,7 +31,7 @@ pub fn blocklist_job(ip: IpAddr) -> Job {
             let zones = list.select(&ctx.config.blocklist.zones).map_err(|e| e.to_string())?;
             let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
             let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
-            let deadline = ctx.config.blocklist.deadline(ctx.config.timeout());
+            let deadline = ctx.config.blocklist_deadline();
             let report = check(&resolver, &Subject::Ip(ip), &zones, deadline, exposure).await;
             let findings = dnsbl_findings(&report);
             Ok((report, findings))

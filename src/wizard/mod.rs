@@ -143,6 +143,11 @@ pub trait Step: Send {
     /// Enter in navigation mode: run the automatic part (or act on the selected row).
     fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect>;
 
+    /// What the input history keeps of a typed line; `None` keeps nothing (a secret).
+    fn history_entry(&self, line: &str) -> Option<String> {
+        Some(line.to_string())
+    }
+
     /// A line typed in the console.
     fn submit(&mut self, _line: &str, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
         Vec::new()

@@ -39,6 +39,8 @@ pub struct SmtpStep {
     connection: Option<ConnectReport>,
     tls: Option<TlsInfo>,
     data_mode: bool,
+    /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
+    auth: bool,
     probed: Option<Vec<ProbeResult>>,
     findings: Vec<Finding>,
 }
@@ -210,6 +212,7 @@ impl SmtpStep {
             }
             ConsoleEvent::Received(text) => self.push(Row::new(Tone::Received, format!("< {text}"))),
             ConsoleEvent::Reply { code, explanation } => {
+                self.auth &= code == Some(334);
                 let lines = explanation.lines();
                 let shown = if code.is_some_and(|c| c < 400) { &lines[..lines.len().min(1)] } else { &lines[..] };
                 for line in shown {
@@ -237,6 +240,7 @@ impl SmtpStep {
             ConsoleEvent::Closed(why) => {
                 self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
                 self.tls = None;
+                self.auth = false;
             }
         }
     }
@@ -427,8 +431,14 @@ impl Step for SmtpStep {
         self.start_probe(session, ctx)
     }
 
+    fn history_entry(&self, line: &str) -> Option<String> {
+        (!self.auth).then(|| crate::smtp::session::redact_auth(line))
+    }
+
     fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context) -> Vec<Effect> {
         let effects = self.ensure_console(session, ctx, None);
+        let verb = line.split_whitespace().next().unwrap_or("");
+        self.auth |= !self.data_mode && verb.eq_ignore_ascii_case("AUTH");
         let sent = self.input.as_ref().map(|tx| tx.try_send(line.to_string()));
         match sent {
             Some(Ok(())) => {}
@@ -505,8 +515,8 @@ mod tests {
 
     fn test_ctx() -> Context {
         let mut config = crate::config::Config::default();
-        config.smtp.read_timeout = 2.0;
-        config.smtp.connect_timeout = 1.0;
+        config.smtp.read_timeout = Some(2.0);
+        config.smtp.connect_timeout = Some(1.0);
         config.helo = Some("mail.sender.example".into());
         Context::new(config)
     }

@@ -12,8 +12,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// A context with short deadlines (connect 1 s, read 2 s) and only `ca` as extra trust root.
 pub fn ctx_with(ca_file: Option<PathBuf>) -> Context {
     let mut config = Config::default();
-    config.smtp.connect_timeout = 1.0;
-    config.smtp.read_timeout = 2.0;
+    config.smtp.connect_timeout = Some(1.0);
+    config.smtp.read_timeout = Some(2.0);
     config.smtp.ca_file = ca_file;
     config.smtp.native_roots = false;
     config.timeout = 2.0;

@@ -78,7 +78,7 @@ pub(crate) fn spinner(tick: usize) -> &'static str {
 /// Text safe to put on the terminal: steps and findings escape what they got from the network,
 /// and this makes sure a control byte that slipped through is shown, not executed.
 pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(char::is_control) {
+    if text.chars().any(crate::session::escape::needs_escape) {
         std::borrow::Cow::Owned(crate::session::escape::escape_str(text))
     } else {
         std::borrow::Cow::Borrowed(text)

@@ -1,0 +1,40 @@
+//! Telling a resolver that is not there from one that is silent.
+//!
+//! The resolver's UDP socket is not connected, so an ICMP "port unreachable" from a host where
+//! nothing listens on the port is never reported to it, and the query ends as a timeout. A
+//! connected socket of our own sends one empty datagram beside the query (name servers drop
+//! it) and hears the refusal.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use tokio::net::UdpSocket;
+
+/// Resolves when the host at `server` refuses UDP on its port, with a sentence saying so; pending
+/// forever otherwise (a server that answers or stays silent).
+pub async fn refused(server: SocketAddr) -> String {
+    if let Some(why) = watch(server).await {
+        return why;
+    }
+    std::future::pending().await
+}
+
+async fn watch(server: SocketAddr) -> Option<String> {
+    let local: SocketAddr =
+        if server.is_ipv4() { (Ipv4Addr::UNSPECIFIED, 0).into() } else { (Ipv6Addr::UNSPECIFIED, 0).into() };
+    let socket = UdpSocket::bind(local).await.ok()?;
+    socket.connect(server).await.ok()?;
+    let said = |err: std::io::Error| {
+        (err.kind() == std::io::ErrorKind::ConnectionRefused)
+            .then(|| format!("nothing listens at {server} (the host refused: port unreachable)"))
+    };
+    if let Err(err) = socket.send(&[]).await {
+        return said(err);
+    }
+    let mut buf = [0u8; 1];
+    loop {
+        match socket.recv(&mut buf).await {
+            Ok(_) => continue,
+            Err(err) => return said(err),
+        }
+    }
+}

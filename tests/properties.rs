@@ -1,0 +1,74 @@
+//! Property tests over every parser of outside bytes (generators and properties in
+//! `common/hostile.rs`, shared with `examples/fuzz.rs`): no panic, bounded output, no control or
+//! bidi character unescaped in what is shown.
+
+#[path = "common/hostile.rs"]
+mod hostile;
+
+use hostile::*;
+use mailwiz::logs::Format as LogFormat;
+use mailwiz::queue::Format as QueueFormat;
+use proptest::prelude::*;
+
+/// 64 cases per property unless `PROPTEST_CASES` says otherwise; `examples/fuzz.rs` runs longer.
+fn modest() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(64);
+    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(modest())]
+
+    #[test]
+    fn smtp_replies(bytes in mutated(SMTP)) {
+        smtp_reply(&bytes)?;
+    }
+
+    #[test]
+    fn dns_names_and_texts(name in nasty_text(), texts in prop::collection::vec(nasty_text(), 0..40)) {
+        dns_texts(&name, &texts)?;
+    }
+
+    #[test]
+    fn postfix_json_listings(bytes in mutated(POSTFIX_JSON)) {
+        queue_listing(&bytes, Some(QueueFormat::PostfixJson))?;
+        queue_listing(&bytes, None)?;
+    }
+
+    #[test]
+    fn postfix_text_listings(bytes in mutated(POSTFIX_TEXT)) {
+        queue_listing(&bytes, Some(QueueFormat::PostfixText))?;
+        queue_listing(&bytes, None)?;
+    }
+
+    #[test]
+    fn exim_listings(bytes in mutated(EXIM)) {
+        queue_listing(&bytes, Some(QueueFormat::Exim))?;
+    }
+
+    #[test]
+    fn sendmail_listings(bytes in mutated(SENDMAIL)) {
+        queue_listing(&bytes, Some(QueueFormat::Sendmail))?;
+    }
+
+    #[test]
+    fn exchange_listings(bytes in mutated(EXCHANGE)) {
+        queue_listing(&bytes, Some(QueueFormat::Exchange))?;
+        queue_listing(&bytes, None)?;
+    }
+
+    #[test]
+    fn log_lines_of_every_format(bytes in mutated(LOGS), format in prop::option::of(prop::sample::select(&LogFormat::ALL[..]))) {
+        log_lines(&bytes, format)?;
+    }
+
+    #[test]
+    fn journals(bytes in mutated(JOURNAL)) {
+        journal(&bytes)?;
+    }
+
+    #[test]
+    fn configs(bytes in config_text()) {
+        config(&bytes)?;
+    }
+}
