@@ -96,3 +96,166 @@ fn mailq_output_read_from_a_file() {
     let json = queue_json(&["--file", path.to_str().unwrap()]);
     assert_lab_domains(&json, "postfix-text");
 }
+
+// Acting on the queue. Each test queues its own mail to its own lab domain (act.test and
+// retry.test, routed to closed ports) and touches only that mail.
+
+/// The lab's `postqueue -j` entry of the message to `address`, if it is queued.
+fn queued(address: &str) -> Option<Value> {
+    let output = Command::new("postqueue").arg("-j").output().expect("postqueue runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|entry| entry["recipients"].as_array().is_some_and(|r| r.iter().any(|r| r["address"] == address)))
+}
+
+/// Queues a message to `address` and waits (bounded) until Postfix has deferred it; its queue id.
+fn queue_deferred(address: &str) -> String {
+    let mut sendmail = Command::new("sendmail")
+        .args(["-f", "lab@lab.mailwiz.test", address])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("sendmail runs");
+    use std::io::Write;
+    let body = format!("From: lab@lab.mailwiz.test\nTo: {address}\nSubject: mailwiz queue action test\n\nx\n");
+    sendmail.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    assert!(sendmail.wait().unwrap().success());
+    for _ in 0..300 {
+        if let Some(entry) = queued(address)
+            && entry["queue_name"] == "deferred"
+            && entry["recipients"][0]["delay_reason"].as_str().is_some_and(|r| !r.is_empty())
+        {
+            return entry["queue_id"].as_str().unwrap().to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the message to {address} was not deferred within 30 s");
+}
+
+/// A recipient no other run or test uses.
+fn unique(domain: &str, tag: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{tag}-{}-{nanos}@{domain}", std::process::id())
+}
+
+/// `mailwiz queue ACTION ARGS... --json` with stdin closed (no terminal to ask on).
+fn act(args: &[&str]) -> (Option<i32>, Value, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["queue"])
+        .args(args)
+        .args(["--json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("mailwiz runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
+    (output.status.code(), json, stderr)
+}
+
+fn done_ids(json: &Value) -> Vec<String> {
+    json["done"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn hold_release_and_delete_a_deferred_message_and_postqueue_agrees() {
+    if !common::postfix_lab() {
+        return;
+    }
+    let address = unique("act.test", "hold");
+    let id = queue_deferred(&address);
+
+    // Without a terminal and without --yes nothing changes.
+    let (code, json, stderr) = act(&["hold", &id]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(json, Value::Null, "no JSON when nothing ran");
+    assert!(stderr.contains("--yes") && stderr.contains(&format!("postsuper -h {id}")), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    assert_eq!(queued(&address).unwrap()["queue_name"], "deferred");
+
+    let (code, json, stderr) = act(&["hold", &id, "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["action"], "hold");
+    assert_eq!(json["mta"], "postfix");
+    assert_eq!(done_ids(&json), [id.clone()]);
+    assert_eq!(json["done"][0]["command"], format!("postsuper -h {id}"));
+    assert!(stderr.contains(&format!("running postsuper -h {id}")), "the command is shown: {stderr}");
+    assert_eq!(queued(&address).unwrap()["queue_name"], "hold");
+
+    // Held again: said not done, with the reason.
+    let (code, json, _) = act(&["hold", &id, "--yes"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(json["not_done"][0]["id"], id.as_str());
+    assert_eq!(json["not_done"][0]["reason"], "already on hold");
+
+    let (code, json, stderr) = act(&["release", &id, "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(done_ids(&json), [id.clone()]);
+    assert_eq!(queued(&address).unwrap()["queue_name"], "deferred");
+
+    let (code, json, stderr) = act(&["delete", &id, "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(done_ids(&json), [id.clone()]);
+    assert!(queued(&address).is_none(), "deleted");
+
+    // Gone now: said, not silently skipped.
+    let (code, json, _) = act(&["delete", &id, "--yes"]);
+    assert_eq!(code, Some(1));
+    assert!(json["not_done"][0]["reason"].as_str().unwrap().contains("not in the queue"), "{json}");
+
+    // An id that is not one is bad input, refused before anything runs.
+    let (code, _, stderr) = act(&["delete", "-d", "--yes"]);
+    assert_eq!(code, Some(2), "{stderr}");
+}
+
+/// Kills and reaps the sink when the test ends, whatever happens.
+struct Sink(std::process::Child);
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn retry_a_domain_after_its_receiver_is_fixed_and_its_messages_leave() {
+    if !common::postfix_lab() {
+        return;
+    }
+    let first = unique("retry.test", "one");
+    let second = unique("retry.test", "two");
+    let ids = [queue_deferred(&first), queue_deferred(&second)];
+    let reason = queued(&first).unwrap()["recipients"][0]["delay_reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("2531: Connection refused"), "{reason}");
+
+    // Not confirmed: nothing retried.
+    let (code, _, stderr) = act(&["retry", "retry.test"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--yes"), "{stderr}");
+
+    // The receiver is fixed: a sink now listens where the connection was refused.
+    let mut command = Command::new("smtp-sink");
+    command.args(["-u", "nobody", "127.0.0.1:2531", "10"]).stdout(std::process::Stdio::null());
+    let _sink = Sink(command.spawn().expect("smtp-sink runs"));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let started = std::time::Instant::now();
+    let (code, json, stderr) = act(&["retry", "retry.test", "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["target"], "retry.test");
+    let done = done_ids(&json);
+    for id in &ids {
+        assert!(done.contains(id), "{id} retried: {json}");
+        assert!(stderr.contains(&format!("running postqueue -i {id}")), "{stderr}");
+    }
+    let mut left = true;
+    for _ in 0..300 {
+        left = queued(&first).is_some() || queued(&second).is_some();
+        if !left {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!left, "the messages to retry.test left the queue within 30 s");
+    eprintln!("retry.test drained {:?} after mailwiz queue retry started", started.elapsed());
+}

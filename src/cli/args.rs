@@ -205,10 +205,37 @@ pub enum QueueFormat {
 #[derive(Debug, Args)]
 pub struct QueueArgs {
     /// Read the queue listing from this file instead of running the MTA's command.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub file: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "auto")]
+    /// The listing's format; with an action, also whose commands act (exchange: print them).
+    #[arg(long, value_enum, default_value = "auto", global = true)]
     pub format: QueueFormat,
+    /// Act on the queue instead of listing it.
+    #[command(subcommand)]
+    pub action: Option<QueueAction>,
+}
+
+/// Changes to the queue, with the MTA's own commands.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// Deliver now: the messages to one domain, or the messages given by id.
+    Retry(QueueActionArgs),
+    /// Put messages on hold (Exim: freeze).
+    Hold(QueueActionArgs),
+    /// Release held messages (Exim: thaw).
+    Release(QueueActionArgs),
+    /// Delete messages from the queue.
+    Delete(QueueActionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueActionArgs {
+    /// Queue ids; for retry, a domain instead.
+    #[arg(required = true, value_name = "DOMAIN|ID")]
+    pub targets: Vec<String>,
+    /// Change the queue without asking (needed when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Log formats.

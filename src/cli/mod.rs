@@ -9,6 +9,7 @@ pub mod mx;
 pub mod output;
 pub mod ptr;
 pub mod queue;
+pub mod queue_action;
 pub mod report;
 pub mod smtp;
 
