@@ -273,7 +273,11 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The journal file (JSON Lines) of a saved session.
-    pub journal: PathBuf,
+    #[arg(required_unless_present = "diff", conflicts_with = "diff")]
+    pub journal: Option<PathBuf>,
+    /// What changed between two sessions: findings and causes gone, new and changed.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+    pub diff: Option<Vec<PathBuf>>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
 }

@@ -89,7 +89,7 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
         return Ok(0);
     }
     if let Command::Report(args) = &command {
-        return report::run(args);
+        return report::run(args, global.json);
     }
     let journal = open_journal(global.journal.as_ref())?;
     let ctx = build_context(global, global.demo, journal).await?;

@@ -147,7 +147,7 @@ fn fence(content: &str) -> String {
 }
 
 /// Escapes the characters Markdown would interpret in running text.
-fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in escape_str(text).chars() {
         if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|') {

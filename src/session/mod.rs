@@ -1,6 +1,8 @@
 //! The model every front end shares: what we look at, who we are, what we found, and the journal.
 
 pub mod catalogue;
+pub mod diff;
+pub mod diff_report;
 pub mod escape;
 pub mod export;
 pub mod finding;
