@@ -110,7 +110,9 @@ fn bare_body(text: &str) -> Option<&str> {
     while let Some(found) = text[search..].find(": ") {
         let colon = search + found;
         search = colon + 2;
-        let start = text[..colon].rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+        // Whitespace may be wider than a byte (U+0085, U+3000): step over all of it.
+        let start =
+            text[..colon].char_indices().rev().find(|(_, c)| c.is_whitespace()).map_or(0, |(i, c)| i + c.len_utf8());
         let body = &text[colon + 2..];
         if is_queue_id(&text[start..colon]) && STARTS.iter().any(|s| body.starts_with(s)) {
             return Some(&text[start..]);
@@ -361,6 +363,13 @@ mod tests {
         let mut out = Vec::new();
         let kind = parser.line(line, 7, &mut out);
         (kind, out)
+    }
+
+    #[test]
+    fn wide_whitespace_before_a_colon_does_not_panic() {
+        let (kind, _) = parse("x\u{85}AB12CD: to=<a@b.example>, status=deferred (x)");
+        assert_eq!(kind, LineKind::Recognised, "the id after the wide space is read");
+        parse("\u{3000}: removed");
     }
 
     #[test]
