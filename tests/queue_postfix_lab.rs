@@ -176,7 +176,7 @@ fn hold_release_and_delete_a_deferred_message_and_postqueue_agrees() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(json["action"], "hold");
     assert_eq!(json["mta"], "postfix");
-    assert_eq!(done_ids(&json), [id.clone()]);
+    assert_eq!(done_ids(&json), std::slice::from_ref(&id));
     assert_eq!(json["done"][0]["command"], format!("postsuper -h {id}"));
     assert!(stderr.contains(&format!("running postsuper -h {id}")), "the command is shown: {stderr}");
     assert_eq!(queued(&address).unwrap()["queue_name"], "hold");
@@ -189,12 +189,12 @@ fn hold_release_and_delete_a_deferred_message_and_postqueue_agrees() {
 
     let (code, json, stderr) = act(&["release", &id, "--yes"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(done_ids(&json), [id.clone()]);
+    assert_eq!(done_ids(&json), std::slice::from_ref(&id));
     assert_eq!(queued(&address).unwrap()["queue_name"], "deferred");
 
     let (code, json, stderr) = act(&["delete", &id, "--yes"]);
     assert_eq!(code, Some(0), "{stderr}");
-    assert_eq!(done_ids(&json), [id.clone()]);
+    assert_eq!(done_ids(&json), std::slice::from_ref(&id));
     assert!(queued(&address).is_none(), "deleted");
 
     // Gone now: said, not silently skipped.

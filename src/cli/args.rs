@@ -260,6 +260,9 @@ pub struct LogsArgs {
     pub domain: Option<String>,
     #[arg(long, value_enum, default_value = "auto")]
     pub format: LogFormat,
+    /// After the summary, keep reading as the MTA writes (tail -f; rotation-aware); Ctrl-C ends.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 /// Report formats.

@@ -5,6 +5,7 @@ pub mod blocklist;
 pub mod check;
 pub mod dns;
 pub mod logs;
+pub mod logs_follow;
 pub mod mx;
 pub mod output;
 pub mod ptr;

@@ -24,6 +24,7 @@ pub mod reply;
 pub mod scan;
 pub mod summary;
 pub mod time;
+pub mod watch;
 
 use std::io::Read;
 use std::path::PathBuf;
