@@ -16,6 +16,7 @@
 #   act.test         -> 127.0.0.1:2530  nothing listens; the queue-action tests queue their own
 #                                        mail here and hold, release and delete it
 #   retry.test       -> 127.0.0.1:2531  nothing listens until the retry test starts a sink there
+#   watch.test       -> 127.0.0.1:2532  the same, for the wizard's retry from step 7
 #   log                        /var/log/postfix.log (no syslog needed)
 #   state                      /run/mailwiz-lab (pid files, sink output, the ready file)
 #
@@ -40,6 +41,7 @@ ROUTES=(
 TEST_ROUTES=(
   "act.test:2530"
   "retry.test:2531"
+  "watch.test:2532"
 )
 WAIT_SECS=60
 

@@ -17,6 +17,10 @@ pub struct Cli {
 
     /// Open the wizard for this domain or address (user@domain).
     pub target: Option<String>,
+
+    /// Show in the wizard what changed since this earlier session (its journal).
+    #[arg(long, value_name = "OLD.jsonl")]
+    pub compare: Option<PathBuf>,
 }
 
 /// Options every command takes, before or after the command name.
