@@ -252,4 +252,31 @@ mod tests {
         step.diagnose(&mut session, None);
         assert_eq!(session.findings.iter().filter(|f| f.id.starts_with("diagnosis.")).count(), 1);
     }
+
+    #[test]
+    fn an_earlier_session_shows_what_changed_since() {
+        let mut session = Session::new(Journal::in_memory());
+        session.earlier = Some(crate::session::Earlier {
+            label: "before.jsonl".into(),
+            findings: vec![Finding::new("ptr.missing", &[("ip", "203.0.113.5")])],
+        });
+        session.findings = vec![Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")])];
+        let mut step = DiagnosisStep::default();
+        step.diagnose(&mut session, None);
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        let since = text.iter().position(|t| t == "Since before.jsonl").expect("a comparison");
+        assert!(text[since..].iter().any(|t| t.contains("cleared  ✗ ptr.missing 203.0.113.5 has no PTR record")));
+        assert!(text[since..].iter().any(|t| t.contains("new      ✓ ptr.ok")));
+    }
+
+    #[test]
+    fn t_asks_step_1_to_retry_the_target_and_step_3_to_follow() {
+        let mut session = Session::new(Journal::in_memory());
+        let ctx = Context::default();
+        let mut step = DiagnosisStep::default();
+        assert!(step.key('t', &mut session, &ctx).is_empty(), "no target, nothing to retry");
+        session.target = Some(crate::session::Target::parse("bank.example").unwrap());
+        let effects = format!("{:?}", step.key('t', &mut session, &ctx));
+        assert_eq!(effects, "[Request(Logs Follow), Goto(Queue), Request(Queue RetryDomain(\"bank.example\"))]");
+    }
 }
