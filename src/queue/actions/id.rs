@@ -41,7 +41,8 @@ pub fn check(mta: Mta, id: &str) -> Result<String, BadId> {
     if fits {
         Ok(id.to_string())
     } else {
-        Err(BadId(format!("\"{}\" is not a {} queue id", escape_str(&shorten(id)), mta.name())))
+        let article = if matches!(mta, Mta::Exim | Mta::Exchange) { "an" } else { "a" };
+        Err(BadId(format!("\"{}\" is not {article} {} queue id", escape_str(&shorten(id)), mta.name())))
     }
 }
 
