@@ -45,31 +45,21 @@ pub async fn run(
         follower = returned;
         let mut out = String::new();
         for event in events {
-            match event {
-                FollowEvent::Line { text, records, .. } => {
-                    out.push_str(&escape_str(&text));
-                    out.push('\n');
-                    for seen in records.iter().filter_map(|r| watch.as_mut().and_then(|w| w.see(r))) {
-                        match seen {
-                            Seen::Delivered { recipient, reply } => {
-                                out.push_str(&format!("  ✓ delivered to {recipient}: {reply}\n"));
-                            }
-                            Seen::NewReason(finding) => {
-                                ctx.journal.finding(&finding);
-                                out.push_str(&findings_text(std::slice::from_ref(&finding)));
-                                findings.push(finding);
-                            }
-                        }
+            if let Some(notice) = event.notice() {
+                eprintln!("mailwiz: {notice}");
+                continue;
+            }
+            let FollowEvent::Line { text, records, .. } = event else { continue };
+            out.push_str(&escape_str(&text));
+            out.push('\n');
+            for seen in records.iter().filter_map(|r| watch.as_mut().and_then(|w| w.see(r))) {
+                match seen {
+                    Seen::NewReason(finding) => {
+                        ctx.journal.finding(&finding);
+                        out.push_str(&findings_text(std::slice::from_ref(&finding)));
+                        findings.push(finding);
                     }
-                }
-                FollowEvent::Rotated { path } => {
-                    eprintln!("mailwiz: {} was rotated; reading the new file", escape_str(&path));
-                }
-                FollowEvent::Truncated { path } => {
-                    eprintln!("mailwiz: {} was truncated; reading it from the start", escape_str(&path));
-                }
-                FollowEvent::Unreadable { path, error } => {
-                    eprintln!("mailwiz: cannot read {} ({}); trying again", escape_str(&path), escape_str(&error));
+                    delivered => out.extend(delivered.delivered_line().map(|l| format!("  {l}\n"))),
                 }
             }
         }

@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Local;
 
@@ -33,6 +33,22 @@ pub enum FollowEvent {
     Truncated { path: String },
     /// The file cannot be read (gone, no permission); it is tried again at each poll.
     Unreadable { path: String, error: String },
+}
+
+impl FollowEvent {
+    /// A sentence for what happened to a file (rotation, truncation, an error), escaped; `None`
+    /// for a line.
+    pub fn notice(&self) -> Option<String> {
+        let name = |path: &str| crate::session::escape::escape_str(path);
+        match self {
+            FollowEvent::Line { .. } => None,
+            FollowEvent::Rotated { path } => Some(format!("{} was rotated; reading the new file", name(path))),
+            FollowEvent::Truncated { path } => Some(format!("{} was truncated; reading it from the start", name(path))),
+            FollowEvent::Unreadable { path, error } => {
+                Some(format!("cannot read {} ({}); trying again", name(path), name(error)))
+            }
+        }
+    }
 }
 
 /// Followed files, polled by the caller.
@@ -252,17 +268,16 @@ fn meta_identity(meta: &std::fs::Metadata) -> Option<Identity> {
     Some(Identity(created.as_secs(), u64::from(created.subsec_nanos())))
 }
 
-/// For tests: the path's display form, as events name it.
-pub fn shown(path: &Path) -> String {
-    path.display().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
 
     use super::*;
     use proptest::prelude::*;
+
+    fn shown(path: &std::path::Path) -> String {
+        path.display().to_string()
+    }
 
     fn texts(events: &[FollowEvent]) -> Vec<String> {
         events

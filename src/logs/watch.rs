@@ -22,6 +22,16 @@ pub enum Seen {
     NewReason(Finding),
 }
 
+impl Seen {
+    /// One line for a delivery (`✓ delivered to a@b.example: 250 Ok`); a new reason is a finding.
+    pub fn delivered_line(&self) -> Option<String> {
+        match self {
+            Seen::Delivered { recipient, reply } => Some(format!("✓ delivered to {recipient}: {reply}")),
+            Seen::NewReason(_) => None,
+        }
+    }
+}
+
 /// The reasons seen so far for one domain.
 #[derive(Debug, Clone, Default)]
 pub struct Watch {

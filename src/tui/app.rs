@@ -410,6 +410,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
         let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
         let question = app.question.take().unwrap_or_default();
         let answer = if yes { "yes" } else { "no" };
+        app.unsaved = true;
         let mut cmds = vec![Cmd::Record(Event::new(EventKind::Info, format!("asked: {question} answered: {answer}")))];
         let effects = app.wizard.step_mut(step).confirmed(yes, &mut app.session, &app.ctx);
         cmds.extend(apply_effects(app, effects));

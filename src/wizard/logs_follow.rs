@@ -76,41 +76,31 @@ impl Following {
     pub fn take(&mut self, events: Vec<FollowEvent>, session: &mut Session) -> Vec<Effect> {
         let mut effects = Vec::new();
         for event in events {
-            match event {
-                FollowEvent::Line { text, records, .. } => {
-                    self.push(Row::new(Tone::Normal, escape_str(&text)));
-                    let seen: Vec<Seen> =
-                        records.iter().filter_map(|r| self.watch.as_mut().and_then(|w| w.see(r))).collect();
-                    for seen in seen {
-                        match seen {
-                            Seen::Delivered { recipient, reply } => {
-                                let text = format!("  ✓ delivered to {recipient}: {reply}");
-                                effects.push(Effect::Record(Event::new(EventKind::Info, format!("logs:{text}"))));
-                                self.push(Row::new(Tone::Ok, text));
-                            }
-                            Seen::NewReason(finding) => {
-                                self.push(Row::new(Tone::Warn, format!("  ⚠ {}", finding.summary)));
-                                let data = serde_json::to_value(&finding).expect("findings serialise");
-                                effects.push(Effect::Record(
-                                    Event::new(EventKind::Finding, format!("{} {}", finding.id, finding.summary))
-                                        .with_data(data),
-                                ));
-                                session.push_finding(finding);
-                            }
-                        }
+            if let Some(notice) = event.notice() {
+                let tone = if matches!(event, FollowEvent::Unreadable { .. }) { Tone::Fail } else { Tone::Dim };
+                self.push(Row::new(tone, notice));
+                continue;
+            }
+            let FollowEvent::Line { text, records, .. } = event else { continue };
+            self.push(Row::new(Tone::Normal, escape_str(&text)));
+            let seen: Vec<Seen> = records.iter().filter_map(|r| self.watch.as_mut().and_then(|w| w.see(r))).collect();
+            for seen in seen {
+                match seen {
+                    Seen::NewReason(finding) => {
+                        self.push(Row::new(Tone::Warn, format!("  ⚠ {}", finding.summary)));
+                        let data = serde_json::to_value(&finding).expect("findings serialise");
+                        effects.push(Effect::Record(
+                            Event::new(EventKind::Finding, format!("{} {}", finding.id, finding.summary))
+                                .with_data(data),
+                        ));
+                        session.push_finding(finding);
+                    }
+                    delivered => {
+                        let line = format!("  {}", delivered.delivered_line().unwrap_or_default());
+                        effects.push(Effect::Record(Event::new(EventKind::Info, format!("logs:{line}"))));
+                        self.push(Row::new(Tone::Ok, line));
                     }
                 }
-                FollowEvent::Rotated { path } => {
-                    self.push(Row::new(Tone::Dim, format!("{} was rotated; reading the new file", escape_str(&path))))
-                }
-                FollowEvent::Truncated { path } => self.push(Row::new(
-                    Tone::Dim,
-                    format!("{} was truncated; reading it from the start", escape_str(&path)),
-                )),
-                FollowEvent::Unreadable { path, error } => self.push(Row::new(
-                    Tone::Fail,
-                    format!("cannot read {} ({}); trying again", escape_str(&path), escape_str(&error)),
-                )),
             }
         }
         effects

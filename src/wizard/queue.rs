@@ -229,10 +229,12 @@ impl QueueStep {
     /// After a re-read: says when the watched domain's messages have left, or reads again.
     fn watch(&mut self) -> Vec<Effect> {
         let Some(mut watch) = self.act.watching.take() else { return Vec::new() };
-        let left = self
-            .report()
-            .and_then(|r| r.grouping.by_domain.iter().find(|g| g.key == watch.domain))
-            .map_or(0, |g| g.messages);
+        let Some(report) = self.report() else {
+            let text = format!("queue: the queue could not be read again to watch {}", watch.domain);
+            self.act.note = Some((Tone::Warn, text.trim_start_matches("queue: ").to_string()));
+            return vec![Effect::Record(Event::new(EventKind::Error, text))];
+        };
+        let left = report.grouping.by_domain.iter().find(|g| g.key == watch.domain).map_or(0, |g| g.messages);
         watch.rounds += 1;
         let text = if left == 0 {
             format!("queue: every message to {} has left the queue", watch.domain)
