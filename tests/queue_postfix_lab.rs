@@ -5,6 +5,8 @@ mod common;
 
 use std::process::Command;
 
+use common::{queue_deferred, queued, unique};
+
 use serde_json::Value;
 
 /// The lab's domains and a part of the reason Postfix gives for each.
@@ -99,44 +101,6 @@ fn mailq_output_read_from_a_file() {
 
 // Acting on the queue. Each test queues its own mail to its own lab domain (act.test and
 // retry.test, routed to closed ports) and touches only that mail.
-
-/// The lab's `postqueue -j` entry of the message to `address`, if it is queued.
-fn queued(address: &str) -> Option<Value> {
-    let output = Command::new("postqueue").arg("-j").output().expect("postqueue runs");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|entry| entry["recipients"].as_array().is_some_and(|r| r.iter().any(|r| r["address"] == address)))
-}
-
-/// Queues a message to `address` and waits (bounded) until Postfix has deferred it; its queue id.
-fn queue_deferred(address: &str) -> String {
-    let mut sendmail = Command::new("sendmail")
-        .args(["-f", "lab@lab.mailwiz.test", address])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("sendmail runs");
-    use std::io::Write;
-    let body = format!("From: lab@lab.mailwiz.test\nTo: {address}\nSubject: mailwiz queue action test\n\nx\n");
-    sendmail.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
-    assert!(sendmail.wait().unwrap().success());
-    for _ in 0..300 {
-        if let Some(entry) = queued(address)
-            && entry["queue_name"] == "deferred"
-            && entry["recipients"][0]["delay_reason"].as_str().is_some_and(|r| !r.is_empty())
-        {
-            return entry["queue_id"].as_str().unwrap().to_string();
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("the message to {address} was not deferred within 30 s");
-}
-
-/// A recipient no other run or test uses.
-fn unique(domain: &str, tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{tag}-{}-{nanos}@{domain}", std::process::id())
-}
 
 /// `mailwiz queue ACTION ARGS... --json` with stdin closed (no terminal to ask on).
 fn act(args: &[&str]) -> (Option<i32>, Value, String) {
