@@ -13,6 +13,10 @@
 #   rcpt421.test     -> 127.0.0.1:2527  smtp-sink answering 421 at RCPT (and closing)
 #   rcpt450.test     -> 127.0.0.1:2528  smtp-sink answering 450 at RCPT
 #   refused.test     -> 127.0.0.1:2529  nothing listens: connection refused
+#   act.test         -> 127.0.0.1:2530  nothing listens; the queue-action tests queue their own
+#                                        mail here and hold, release and delete it
+#   retry.test       -> 127.0.0.1:2531  nothing listens until the retry test starts a sink there
+#   watch.test       -> 127.0.0.1:2532  the same, for the wizard's retry from step 7
 #   log                        /var/log/postfix.log (no syslog needed)
 #   state                      /run/mailwiz-lab (pid files, sink output, the ready file)
 #
@@ -32,6 +36,12 @@ ROUTES=(
   "rcpt421.test:2527:-Q RCPT"
   "rcpt450.test:2528:-r RCPT"
   "refused.test:2529:"
+)
+# domain:port routed to a closed port, with no mail queued by this script: tests queue their own.
+TEST_ROUTES=(
+  "act.test:2530"
+  "retry.test:2531"
+  "watch.test:2532"
 )
 WAIT_SECS=60
 
@@ -77,6 +87,14 @@ all_sinks_alive() {
   done
 }
 
+# True when the transport map routes every lab domain (an older lab may lack the test routes).
+all_routed() {
+  local route
+  for route in "${ROUTES[@]}" "${TEST_ROUTES[@]}"; do
+    grep -q "^${route%%:*}[[:space:]]" "$TRANSPORT" 2>/dev/null || return 1
+  done
+}
+
 install_postfix() {
   command -v postfix >/dev/null && command -v smtp-sink >/dev/null && return 0
   command -v apt-get >/dev/null || die "postfix is not installed and there is no apt-get to install it"
@@ -89,7 +107,7 @@ install_postfix() {
 configure_postfix() {
   local route domain rest port
   : >"$TRANSPORT.new"
-  for route in "${ROUTES[@]}"; do
+  for route in "${ROUTES[@]}" "${TEST_ROUTES[@]}"; do
     domain=${route%%:*}
     rest=${route#*:}
     port=${rest%%:*}
@@ -185,7 +203,7 @@ wait_deferred() {
 
 start() {
   [ "$(id -u)" = 0 ] || die "start must run as root"
-  if [ -e "$READY" ] && postfix status >/dev/null 2>&1 && all_sinks_alive && all_deferred; then
+  if [ -e "$READY" ] && postfix status >/dev/null 2>&1 && all_sinks_alive && all_deferred && all_routed; then
     say "already up"
     return 0
   fi

@@ -26,8 +26,8 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            None => tui_main(cli.global.demo, cli.global, cli.target).await,
-            Some(Command::Demo) => tui_main(true, cli.global, cli.target).await,
+            None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare).await,
+            Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare).await,
             Some(command) => cli::run(command, cli.global).await,
         }
     });
@@ -36,7 +36,19 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -> u8 {
+async fn tui_main(
+    demo: bool,
+    global: cli::GlobalArgs,
+    target: Option<String>,
+    compare: Option<std::path::PathBuf>,
+) -> u8 {
+    let earlier = match compare.as_deref().map(mailwiz::session::Earlier::read).transpose() {
+        Ok(earlier) => earlier,
+        Err(err) => {
+            eprintln!("mailwiz: --compare: {err}");
+            return 2;
+        }
+    };
     let target = match target.as_deref().map(Target::parse).transpose() {
         Ok(target) => target,
         Err(err) => {
@@ -58,7 +70,7 @@ async fn tui_main(demo: bool, global: cli::GlobalArgs, target: Option<String>) -
             return err.exit_code();
         }
     };
-    let options = mailwiz::tui::Options { no_color: global.no_color, notice };
+    let options = mailwiz::tui::Options { no_color: global.no_color, notice, earlier };
     match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {

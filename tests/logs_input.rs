@@ -174,3 +174,96 @@ fn very_long_lines_are_skipped_not_fatal() {
     assert_eq!(json["files"][0]["skipped"], 3);
     assert_eq!(json["files"][0]["lines"], 9);
 }
+
+/// The lines of `mailwiz logs --follow` (stdout and stderr, which may interleave either way).
+struct Lines {
+    rx: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    /// The first line so far containing `wanted`, waiting for it a bounded time.
+    fn wait(&mut self, wanted: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(line) = self.seen.iter().find(|l| l.contains(wanted)) {
+                return line.clone();
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(err) => panic!("no line with {wanted:?} within 20 s ({err}): {:?}", self.seen),
+            }
+        }
+    }
+}
+
+/// Kills and reaps the follower when the test ends, whatever happens.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn follow_prints_appended_lines_survives_rotation_and_says_new_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, LOG).unwrap();
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+            .args(["logs", path.to_str().unwrap(), "--follow", "--domain", "bank.example"])
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut lines = Lines { rx, seen: Vec::new() };
+    let stdout = child.0.stdout.take().unwrap();
+    let stderr = child.0.stderr.take().unwrap();
+    for stream in [Box::new(stdout) as Box<dyn std::io::Read + Send>, Box::new(stderr)] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    // The summary of what was there, then the follow starts.
+    lines.wait("mailwiz: following");
+
+    let mut log = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    writeln!(log, "Jan 10 10:00:01 mail postfix/smtp[1]: 4A2B3C4D5E: to=<d@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Try again later (in reply to MAIL FROM command))").unwrap();
+    writeln!(log, "Jan 10 10:00:02 mail postfix/smtp[1]: 5A2B3C4D5E: to=<e@other.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x: Connection refused)").unwrap();
+    let appended = lines.wait("4A2B3C4D5E");
+    assert!(appended.contains("to=<d@bank.example>"), "{appended}");
+
+    // Rotation: the file is renamed away and a new one written at the path.
+    std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
+    let mut fresh = std::fs::File::create(&path).unwrap();
+    writeln!(fresh, "Jan 10 10:05:01 mail postfix/smtp[1]: 6A2B3C4D5E: to=<f@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=5.7.1, status=bounced (host mx1.bank.example[192.0.2.10] said: 554 5.7.1 Client host rejected: no PTR (in reply to RCPT TO command))").unwrap();
+    writeln!(fresh, "Jan 10 10:06:01 mail postfix/smtp[1]: 7A2B3C4D5E: to=<g@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as Y)").unwrap();
+    lines.wait("was rotated; reading the new file");
+    lines.wait("6A2B3C4D5E");
+    // A reply not seen before becomes a finding; the known 421 did not.
+    let finding = lines.wait("log.new_reason");
+    assert!(finding.contains("554 5.7.1"), "{finding}");
+    lines.wait("7A2B3C4D5E");
+    lines.wait("✓ delivered to g@bank.example");
+    assert!(!lines.seen.iter().any(|l| l.contains("5A2B3C4D5E")), "other domains are left out: {:?}", lines.seen);
+    assert!(!lines.seen.iter().any(|l| l.contains("log.new_reason") && l.contains("421")), "{:?}", lines.seen);
+}
+
+#[test]
+fn follow_with_json_is_refused() {
+    let out = mailwiz(&["logs", "/dev/null", "--follow", "--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--follow"));
+}

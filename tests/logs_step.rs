@@ -128,3 +128,40 @@ async fn no_paths_and_unreadable_paths_say_so() {
     let rows: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
     assert!(rows.iter().any(|r| r.starts_with("cannot read /nonexistent/mail.log")), "{rows:?}");
 }
+
+#[tokio::test]
+async fn f_follows_the_logs_and_a_new_reason_becomes_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = log_file(dir.path());
+    let (mut step, mut session, ctx) = setup(vec![path.clone()]);
+    // The logs as they were: their reasons are known.
+    let job = spawned(step.run(&mut session, &ctx));
+    for event in run_collect(job, ctx.clone()).await {
+        step.on_event(event, &mut session);
+    }
+    assert!(step.keys().iter().any(|k| k.key == 'f'));
+    let effects = step.key('f', &mut session, &ctx);
+    let Some(Effect::Spawn(job)) = effects.into_iter().find(|e| matches!(e, Effect::Spawn(_))) else {
+        panic!("a follow job")
+    };
+    assert!(step.keys().is_empty(), "Esc stops a follow");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cancel = CancellationToken::new();
+    let jc = JobCtx::new(job.id, job.step, ctx.clone(), cancel.clone(), tx);
+    let running = tokio::spawn((job.run)(jc));
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut log = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    use std::io::Write;
+    writeln!(log, "Jan 10 11:00:01 mail postfix/smtp[1]: C0FFEE0001: to=<z@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Too many connections from 203.0.113.5 (in reply to MAIL FROM command))").unwrap();
+    writeln!(log, "Jan 10 11:00:02 mail postfix/smtp[1]: C0FFEE0002: to=<y@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=5.7.1, status=bounced (host mx1.bank.example[192.0.2.10] said: 550 5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org (in reply to RCPT TO command))").unwrap();
+    let event = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
+    let effects = step.on_event(event, &mut session);
+    cancel.cancel();
+    running.await.unwrap();
+    let rows: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    assert!(rows.iter().any(|r| r.contains("C0FFEE0001")), "{rows:?}");
+    let new: Vec<_> = session.findings.iter().filter(|f| f.id == "log.new_reason").collect();
+    assert_eq!(new.len(), 1, "only the 550 is new: {new:?}");
+    assert!(new[0].summary.contains("550 5.7.1"), "{}", new[0].summary);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Record(r) if r.text.starts_with("log.new_reason"))));
+}

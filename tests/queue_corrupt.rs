@@ -170,3 +170,38 @@ fn an_endless_named_pipe_is_read_up_to_a_cap_and_said() {
     let note = json.unwrap()["notes"][0].as_str().unwrap().to_string();
     assert!(note.starts_with("only the first 128 MiB"), "{note}");
 }
+
+#[test]
+fn queue_actions_refuse_bad_targets_before_anything_runs() {
+    for (args, said) in [
+        (vec!["queue", "hold", "1raAO5-0091Cv;rm", "--format", "exim", "--yes"], "is not an Exim queue id"),
+        (vec!["queue", "delete", "ALL", "--format", "postfix-json", "--yes"], "\"ALL\" is not a Postfix queue id"),
+        (vec!["queue", "hold", "bank.example", "--yes"], "only retry takes a domain"),
+        (vec!["queue", "retry", "a.example", "b.example", "--yes"], "one domain or queue ids"),
+        (vec!["queue", "retry", "bad..domain", "--yes"], "bad..domain"),
+    ] {
+        let (code, json, stderr) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(json.is_none(), "{args:?}: nothing on stdout");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    }
+}
+
+#[test]
+fn exchange_actions_are_printed_never_run() {
+    let (code, json, stderr) = run(&["queue", "retry", "bank.example", "--format", "exchange", "--json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let json = json.unwrap();
+    assert_eq!(json["mta"], "exchange");
+    assert_eq!(json["done"], serde_json::json!([]));
+    assert_eq!(json["to_run"][0], "Get-Queue | Where-Object { $_.NextHopDomain -eq 'bank.example' } | Retry-Queue");
+    let (code, json, _) = run(&["queue", "delete", r"EX01\1234\5678", "--format", "exchange", "--json"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        json.unwrap()["to_run"][0],
+        r"Remove-Message -Identity 'EX01\1234\5678' -WithNDR $false -Confirm:$false"
+    );
+    let (code, _, stderr) = run(&["queue", "delete", r"EX01\12'34", "--format", "exchange"]);
+    assert_eq!(code, Some(2), "a quote never reaches a PowerShell line: {stderr}");
+}

@@ -174,3 +174,18 @@ async fn unreadable_queue_fails_with_one_sentence() {
     assert_eq!(rows, ["the queue file /nonexistent/postqueue.jsonl does not exist"]);
     assert!(session.findings.is_empty());
 }
+
+#[tokio::test]
+async fn a_listing_read_from_a_file_is_not_acted_on() {
+    let mut app = demo_app().await;
+    let keys: Vec<char> = app.wizard.step(StepId::Queue).keys().iter().map(|k| k.key).collect();
+    assert_eq!(keys, ['g', 'r', 't', 'h', 'u', 'D']);
+    let cmds = update(&mut app, key(KeyCode::Char('h')));
+    assert!(cmds.is_empty(), "nothing runs: {cmds:?}");
+    assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "nothing to confirm");
+    let rows: Vec<String> = app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(|r| r.text()).collect();
+    assert!(
+        rows.iter().any(|r| r.contains("read from a file: mailwiz acts only on the local MTA's live queue")),
+        "{rows:?}"
+    );
+}

@@ -109,3 +109,73 @@ fn a_named_pipe_without_a_writer_does_not_hang_report_queue_or_logs() {
         assert!(stderr.contains("is a named pipe and no writer gave anything"), "{args:?}: {stderr}");
     }
 }
+
+/// The demo story after the fix: 203.0.113.5 has the PTR mail.example.com and announces that name.
+fn fixed_world() -> mailwiz::demo::world::World {
+    let text = mailwiz::demo::world::BUNDLED
+        .replace(
+            "6        300 IN PTR static-6.pool.isp.example.",
+            "6        300 IN PTR static-6.pool.isp.example.\n5        300 IN PTR mail.example.com.",
+        )
+        .replace("helo = \"mta1.internal.example.com\"", "helo = \"mail.example.com\"");
+    assert_ne!(text, mailwiz::demo::world::BUNDLED);
+    mailwiz::demo::world::World::from_toml(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn diff_of_two_check_journals_lists_what_cleared_and_what_appeared() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.jsonl");
+    let after = dir.path().join("after.jsonl");
+    let out = mailwiz(&["--demo", "check", "bank.example", "--json", "--journal", before.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    // The same check after the PTR and HELO fix, against the fixed demo world.
+    let ctx = mailwiz::context::Context {
+        journal: Journal::create(&after).unwrap(),
+        ..mailwiz::context::Context::new(mailwiz::config::Config::default())
+    };
+    let ctx = mailwiz::demo::attach_world(ctx, fixed_world()).await.unwrap();
+    let args = mailwiz::cli::args::CheckArgs {
+        domain: Some("bank.example".into()),
+        from: None,
+        to: None,
+        report: None,
+        note: None,
+    };
+    mailwiz::cli::check::run(args, &ctx, true).await.unwrap();
+
+    let json = mailwiz(&["report", "--diff", before.to_str().unwrap(), after.to_str().unwrap(), "--json"]);
+    let stdout = String::from_utf8(json.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON object: {}", String::from_utf8_lossy(&json.stderr));
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["command"], "report");
+    assert_eq!(value["target"], "bank.example");
+    let ids = |key: &str| -> Vec<String> {
+        value[key].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_string()).collect()
+    };
+    let gone = ids("gone");
+    for cleared in ["ptr.missing", "helo.mismatch", "diagnosis.missing_ptr", "diagnosis.helo_mismatch"] {
+        assert!(gone.iter().any(|g| g == cleared), "{cleared} cleared: {gone:?}");
+    }
+    let new = ids("new");
+    assert!(new.iter().any(|n| n == "ptr.ok"), "ptr.ok appeared: {new:?}");
+    assert!(!gone.iter().chain(&new).any(|id| id == "dnsbl.listed"), "the listing is unchanged");
+    assert!(value["unchanged"].as_u64().unwrap() >= 3);
+    assert_eq!(json.status.code(), Some(1), "the block listing still fails");
+
+    let text = mailwiz(&["report", "--diff", before.to_str().unwrap(), after.to_str().unwrap()]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("cleared  ✗ ptr.missing 203.0.113.5 has no PTR record"), "{text}");
+    assert!(text.contains("\nLikely causes\n") && text.contains("cleared  ✗ diagnosis.missing_ptr"), "{text}");
+    assert!(text.contains("new      ✓ ptr.ok"), "{text}");
+
+    let md = mailwiz(&["report", "--diff", before.to_str().unwrap(), after.to_str().unwrap(), "--format", "markdown"]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.starts_with("# mailwiz: what changed for bank.example"), "{md}");
+    assert!(md.contains("### Cleared") && md.contains("`ptr.missing`"), "{md}");
+
+    // A missing file is bad input, named.
+    let missing = mailwiz(&["report", "--diff", before.to_str().unwrap(), "/nonexistent/new.jsonl"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/new.jsonl"));
+}

@@ -1,6 +1,8 @@
 //! End to end in a real terminal: `mailwiz demo` driven through tmux (send-keys, capture-pane),
 //! and a panic inside the TUI that must give the terminal back and keep the journal.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -313,4 +315,33 @@ fn an_unwritable_state_directory_keeps_the_journal_in_memory_and_says_so() {
     assert!(std::fs::read_to_string(base.with_extension("txt")).unwrap().contains(" === mailwiz "));
     tmux.keys(&["q"]);
     tmux.assert_usable();
+}
+
+/// `mailwiz queue hold ID` on a terminal asks y/N naming the command and the count; n changes
+/// nothing, y holds the message (the Postfix lab's act.test route).
+#[test]
+fn queue_action_on_a_terminal_asks_first() {
+    if !common::postfix_lab() {
+        return;
+    }
+    let address = common::unique("act.test", "tty");
+    let id = common::queue_deferred(&address);
+    let tmux = Tmux::start("ask", &[]);
+    let command = format!("{} queue hold {id}", bin());
+    let question = format!("Hold: run postsuper -h {id} for 1 message(s)? [y/N]");
+    tmux.text(&command);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the question", |s| s.contains(&question));
+    tmux.keys(&["n", "Enter"]);
+    tmux.wait_for("the refusal", |s| s.contains("not confirmed; nothing was changed"));
+    assert_eq!(common::queued(&address).unwrap()["queue_name"], "deferred");
+    tmux.text(&command);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the question again", |s| s.matches(&question).count() == 2);
+    tmux.keys(&["y", "Enter"]);
+    let screen = tmux.wait_for("the result", |s| s.contains(&format!("done: hold {id}")));
+    assert!(screen.contains(&format!("$ postsuper -h {id}")), "the command is shown before it runs:\n{screen}");
+    assert_eq!(common::queued(&address).unwrap()["queue_name"], "hold");
+    let delete = Command::new(bin()).args(["queue", "delete", &id, "--yes"]).output().unwrap();
+    assert!(delete.status.success(), "{}", String::from_utf8_lossy(&delete.stderr));
 }

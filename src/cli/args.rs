@@ -17,6 +17,10 @@ pub struct Cli {
 
     /// Open the wizard for this domain or address (user@domain).
     pub target: Option<String>,
+
+    /// Show in the wizard what changed since this earlier session (its journal).
+    #[arg(long, value_name = "OLD.jsonl")]
+    pub compare: Option<PathBuf>,
 }
 
 /// Options every command takes, before or after the command name.
@@ -244,10 +248,37 @@ pub enum QueueFormat {
 #[derive(Debug, Args)]
 pub struct QueueArgs {
     /// Read the queue listing from this file instead of running the MTA's command.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub file: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "auto")]
+    /// The listing's format; with an action, also whose commands act (exchange: print them).
+    #[arg(long, value_enum, default_value = "auto", global = true)]
     pub format: QueueFormat,
+    /// Act on the queue instead of listing it.
+    #[command(subcommand)]
+    pub action: Option<QueueAction>,
+}
+
+/// Changes to the queue, with the MTA's own commands.
+#[derive(Debug, Subcommand)]
+pub enum QueueAction {
+    /// Deliver now: the messages to one domain, or the messages given by id.
+    Retry(QueueActionArgs),
+    /// Put messages on hold (Exim: freeze).
+    Hold(QueueActionArgs),
+    /// Release held messages (Exim: thaw).
+    Release(QueueActionArgs),
+    /// Delete messages from the queue.
+    Delete(QueueActionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct QueueActionArgs {
+    /// Queue ids; for retry, a domain instead.
+    #[arg(required = true, value_name = "DOMAIN|ID")]
+    pub targets: Vec<String>,
+    /// Change the queue without asking (needed when there is no terminal to ask on).
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Log formats.
@@ -272,6 +303,9 @@ pub struct LogsArgs {
     pub domain: Option<String>,
     #[arg(long, value_enum, default_value = "auto")]
     pub format: LogFormat,
+    /// After the summary, keep reading as the MTA writes (tail -f; rotation-aware); Ctrl-C ends.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }
 
 /// Report formats.
@@ -285,7 +319,11 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// The journal file (JSON Lines) of a saved session.
-    pub journal: PathBuf,
+    #[arg(required_unless_present = "diff", conflicts_with = "diff")]
+    pub journal: Option<PathBuf>,
+    /// What changed between two sessions: findings and causes gone, new and changed.
+    #[arg(long, num_args = 2, value_names = ["OLD", "NEW"])]
+    pub diff: Option<Vec<PathBuf>>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
 }

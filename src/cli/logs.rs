@@ -18,6 +18,9 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         }
         None => None,
     };
+    if args.follow && json {
+        return Err(CliError::Input("--follow prints lines as they are written and does not take --json".into()));
+    }
     let paths = if args.files.is_empty() {
         if ctx.config.logs.paths.is_empty() {
             return Err(CliError::Input(
@@ -35,6 +38,7 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         filter: target.as_ref().map(|t| DomainFilter::new(&t.domain)),
         reference: None,
     };
+    let follow = args.follow.then(|| (request.paths.clone(), request.format, request.filter.clone()));
     let analysis = tokio::task::spawn_blocking(move || logs::analyse(&request, &|| false, &mut |_| {}))
         .await
         .map_err(|err| CliError::CannotRun(format!("reading the logs failed: {err}")))?
@@ -66,6 +70,9 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
             out.push_str(&findings_text(&findings));
         }
         super::output::print_text(&out);
+    }
+    if let Some((paths, format, filter)) = follow {
+        return super::logs_follow::run(paths, format, filter, &analysis.summary, findings, ctx).await;
     }
     Ok(exit_for(&findings))
 }

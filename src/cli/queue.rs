@@ -21,6 +21,9 @@ const SHOWN: usize = 20;
 
 /// Runs `mailwiz queue`.
 pub async fn run(args: QueueArgs, ctx: &Context, json: bool) -> CliResult {
+    if let Some(action) = args.action {
+        return super::queue_action::run(action, args.file, args.format, ctx, json).await;
+    }
     let request = LoadRequest { file: args.file, format: engine_format(args.format) };
     let now = Utc::now();
     let loaded = source::load(ctx, &request, now).await.map_err(|err| match err {

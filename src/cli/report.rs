@@ -3,28 +3,24 @@
 use std::io::{BufReader, Write};
 use std::path::Path;
 
+use serde_json::Value;
+
 use super::args::{ReportArgs, ReportFormat};
-use super::output::exit_for;
+use super::output::{exit_for, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::input_file::{self, LineEnd};
+use crate::session::diff_report::{self, Sides};
 use crate::session::escape::JsonSafe;
 use crate::session::{Event, export};
 
-/// Runs `mailwiz report`; `--json` asks for the JSON form, as for every command.
+/// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`.
 pub fn run(args: &ReportArgs, json: bool) -> CliResult {
-    let (events, skipped) = read_journal(&args.journal)?;
-    if events.is_empty() {
-        return Err(CliError::Input(format!("{} holds no journal events", args.journal.display())));
-    }
-    if skipped > 0 {
-        super::output::print_error(&format!(
-            "skipped {skipped} line{} of {} that {} not journal events",
-            if skipped == 1 { "" } else { "s" },
-            args.journal.display(),
-            if skipped == 1 { "is" } else { "are" }
-        ));
-    }
     let format = if json { ReportFormat::Json } else { args.format };
+    if let Some(files) = &args.diff {
+        return diff(&files[0], &files[1], format);
+    }
+    let path = args.journal.as_deref().expect("clap requires a journal without --diff");
+    let events = read_events(path)?;
     match format {
         ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
         ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
@@ -44,6 +40,50 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
 pub const MAX_JOURNAL_LINE: usize = 16 << 20;
 /// Most events read from one journal.
 pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
+
+/// Reads a journal that must hold events; skipped lines are said on stderr.
+fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
+    let (events, skipped) = read_journal(path)?;
+    if events.is_empty() {
+        return Err(CliError::Input(format!("{} holds no journal events", path.display())));
+    }
+    if skipped > 0 {
+        super::output::print_error(&format!(
+            "skipped {skipped} line{} of {} that {} not journal events",
+            if skipped == 1 { "" } else { "s" },
+            path.display(),
+            if skipped == 1 { "is" } else { "are" }
+        ));
+    }
+    Ok(events)
+}
+
+/// `mailwiz report --diff OLD NEW`: what cleared, appeared and changed; the exit code is that of
+/// the later session.
+fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
+    let before = export::findings(&read_events(old)?);
+    let after_events = read_events(new)?;
+    let after = export::findings(&after_events);
+    let changes = crate::session::diff::diff(&before, &after);
+    let target = export::SessionFacts::from_events(&after_events).target;
+    let sides = Sides { before: old.display().to_string(), after: new.display().to_string(), target: target.clone() };
+    match format {
+        ReportFormat::Text => print_text(&diff_report::text(&changes, &sides)),
+        ReportFormat::Markdown => print_text(&diff_report::markdown(&changes, &sides)),
+        ReportFormat::Json => {
+            let fields = serde_json::json!({
+                "before": sides.before,
+                "after": sides.after,
+                "gone": changes.gone,
+                "new": changes.new,
+                "changed": changes.changed,
+                "unchanged": changes.unchanged,
+            });
+            print_json("report", target.map_or(Value::Null, Value::from), fields, &after);
+        }
+    }
+    Ok(exit_for(&after))
+}
 
 /// Reads a journal, counting and skipping lines that are not events (a line cut short by a crash
 /// is the usual one). A line longer than [`MAX_JOURNAL_LINE`] or more than

@@ -10,6 +10,7 @@ pub mod exchange_msgtrk;
 pub mod exchange_smtp;
 pub mod exim;
 pub mod filter;
+pub mod follow;
 pub mod format;
 pub mod iis_ncsa;
 pub mod iis_session;
@@ -23,6 +24,7 @@ pub mod reply;
 pub mod scan;
 pub mod summary;
 pub mod time;
+pub mod watch;
 
 use std::io::Read;
 use std::path::PathBuf;

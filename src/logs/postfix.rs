@@ -365,6 +365,13 @@ mod tests {
     }
 
     #[test]
+    fn wide_whitespace_before_a_colon_does_not_panic() {
+        let (kind, _) = parse("x\u{85}AB12CD: to=<a@b.example>, status=deferred (x)");
+        assert_eq!(kind, LineKind::Recognised, "the id after the wide space is read");
+        parse("\u{3000}: removed");
+    }
+
+    #[test]
     fn deferral_with_nested_parentheses() {
         let (kind, records) = parse(
             "Apr 21 08:45:22 mail postfix/smtp[1283]: F024DAA029B: to=<jfm79@aol.com>, relay=mx-aol.mail.gm0.yahoodns.net[98.136.96.92]:25, delay=59235, delays=59232/0.06/2.3/0.13, dsn=4.7.0, status=deferred (host mx-aol.mail.gm0.yahoodns.net[98.136.96.92] said: 421 4.7.0 [TSS04] Messages from 78.225.183.108 temporarily deferred due to user complaints - 4.16.55.1; see https://help.yahoo.com/kb/postmaster/SLN3434.html (in reply to MAIL FROM command))",

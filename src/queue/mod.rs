@@ -4,6 +4,7 @@
 //! turns a listing into entries (bad lines are counted, never fatal), and [`analyse`] groups
 //! them and derives the `queue.*` findings.
 
+pub mod actions;
 pub mod detect;
 pub mod entry;
 pub mod exchange;

@@ -131,6 +131,12 @@ pub const CATALOGUE: &[Entry] = &[
         "The most frequent reply below says why; follow the matching step.",
     ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
+    e(
+        "log.new_reason",
+        Warn,
+        "A new deferral reason for {domain}: {reply}",
+        "The receiver now defers for another reason than before; diagnose again with this reply.",
+    ),
     // smtp
     e("smtp.ok", Ok, "{host} ({addr}) answered {banner} in {ms} ms", ""),
     e(

@@ -157,7 +157,7 @@ fn fence(content: &str) -> String {
 /// Escapes what Markdown would interpret in running text, and no more: a reply such as
 /// `host mx[192.0.2.10] said` or a setting such as `smtp_helo_name` reads the same in a ticket
 /// system that shows Markdown as plain text.
-fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     let text = escape_str(text);
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());

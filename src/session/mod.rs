@@ -1,6 +1,8 @@
 //! The model every front end shares: what we look at, who we are, what we found, and the journal.
 
 pub mod catalogue;
+pub mod diff;
+pub mod diff_report;
 pub mod escape;
 pub mod export;
 pub mod finding;
@@ -69,6 +71,26 @@ pub struct Session {
     pub mx: Vec<MxTarget>,
     pub findings: Vec<Finding>,
     pub journal: Journal,
+    /// An earlier session to compare with (`mailwiz --compare OLD.jsonl`).
+    pub earlier: Option<Earlier>,
+}
+
+/// An earlier session: where it was read from and the findings it held at its end.
+#[derive(Debug, Clone, Default)]
+pub struct Earlier {
+    pub label: String,
+    pub findings: Vec<Finding>,
+}
+
+impl Earlier {
+    /// Reads the journal at `path`: the findings its session held at its end.
+    pub fn read(path: &std::path::Path) -> Result<Earlier, String> {
+        let events = journal::read(path).map_err(|err| err.to_string())?;
+        if events.is_empty() {
+            return Err(format!("{} holds no journal events", path.display()));
+        }
+        Ok(Earlier { label: path.display().to_string(), findings: export::findings(&events) })
+    }
 }
 
 impl Session {
@@ -82,6 +104,7 @@ impl Session {
             mx: Vec::new(),
             findings: Vec::new(),
             journal,
+            earlier: None,
         }
     }
 

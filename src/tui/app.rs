@@ -77,6 +77,8 @@ pub enum Purpose {
     SavePath,
     /// Unsaved work: quit anyway?
     ConfirmQuit,
+    /// A step's yes/no question (a queue change); any answer but y is no.
+    Confirm(StepId),
 }
 
 /// Navigation (keys drive the wizard) or input (keys go to the input line).
@@ -146,6 +148,8 @@ pub struct App {
     /// Where saves go by default.
     pub save_dir: PathBuf,
     pub quit: bool,
+    /// The question of a [`Purpose::Confirm`] input.
+    pub question: Option<String>,
     redraw: bool,
 }
 
@@ -179,6 +183,7 @@ impl App {
             theme: Theme::default(),
             save_dir,
             quit: false,
+            question: None,
             redraw: true,
         }
     }
@@ -226,6 +231,7 @@ impl App {
             Mode::Input(Purpose::Note) => Some("note> ".into()),
             Mode::Input(Purpose::SavePath) => Some("save to> ".into()),
             Mode::Input(Purpose::ConfirmQuit) => Some("unsaved work; quit anyway? (y quit, s save, n stay) ".into()),
+            Mode::Input(Purpose::Confirm(_)) => Some(format!("{} [y/N] ", self.question.as_deref().unwrap_or("?"))),
             _ => self.wizard.step(self.current).prompt(),
         }
     }
@@ -399,6 +405,17 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         return if purpose == Purpose::ConfirmQuit { quit_now(app) } else { request_quit(app) };
     }
+    if let Purpose::Confirm(step) = purpose {
+        app.mode = Mode::Navigation;
+        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'));
+        let question = app.question.take().unwrap_or_default();
+        let answer = if yes { "yes" } else { "no" };
+        app.unsaved = true;
+        let mut cmds = vec![Cmd::Record(Event::new(EventKind::Info, format!("asked: {question} answered: {answer}")))];
+        let effects = app.wizard.step_mut(step).confirmed(yes, &mut app.session, &app.ctx);
+        cmds.extend(apply_effects(app, effects));
+        return cmds;
+    }
     if purpose == Purpose::ConfirmQuit {
         return match key.code {
             KeyCode::Char('y' | 'Y' | 'q') => quit_now(app),
@@ -459,7 +476,7 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
             app.set_message(Tone::Dim, format!("saving to {}…", base.display()));
             vec![Cmd::Save { base, state: state_event(&app.session), note: postmaster_note(&app.session) }]
         }
-        Purpose::ConfirmQuit => Vec::new(),
+        Purpose::ConfirmQuit | Purpose::Confirm(_) => Vec::new(),
     }
 }
 
@@ -550,6 +567,15 @@ fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
                 cmds.push(Cmd::Record(event));
             }
             Effect::Goto(step) => app.goto(step),
+            Effect::Confirm { step, question } => {
+                app.question = Some(question);
+                app.input = Input::default();
+                app.mode = Mode::Input(Purpose::Confirm(step));
+            }
+            Effect::Request(step, request) => {
+                let effects = app.wizard.step_mut(step).request(request, &mut app.session, &app.ctx);
+                cmds.extend(apply_effects(app, effects));
+            }
         }
     }
     cmds

@@ -35,6 +35,8 @@ pub struct Options {
     pub no_color: bool,
     /// A line to show at start (e.g. the journal could not be opened).
     pub notice: Option<String>,
+    /// An earlier session to compare with (`--compare`).
+    pub earlier: Option<crate::session::Earlier>,
 }
 
 /// Names the key that panics on purpose, so tests can prove the terminal is restored and the
@@ -45,6 +47,7 @@ const TEST_PANIC_KEY: &str = "MAILWIZ_TEST_PANIC_KEY";
 pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyhow::Result<()> {
     let mut session = Session::new(ctx.journal.clone());
     session.target = target;
+    session.earlier = options.earlier;
     let mut app = App::new(ctx.clone(), session);
     app.theme = Theme::from_env(options.no_color);
     if let Some(notice) = options.notice {

@@ -1,6 +1,6 @@
 //! Step 7: likely causes, ranked, each opening to its evidence and next actions.
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts};
 use crate::dns::{Resolver, mail_name};
@@ -146,8 +146,11 @@ impl Step for DiagnosisStep {
                 );
             }
         }
+        rows.extend(comparison_rows(session));
+        let retry =
+            session.target.as_ref().map(|t| format!(" · t: retry the queue for {} now", t.domain)).unwrap_or_default();
         StepView {
-            subtitle: "Enter: diagnose again · ↑↓ choose a cause · Ctrl-S saves transcript, report and journal".into(),
+            subtitle: format!("Enter: diagnose again · ↑↓ choose a cause{retry} · Ctrl-S saves"),
             rows,
             selected: selected_row,
             ..StepView::default()
@@ -159,11 +162,24 @@ impl Step for DiagnosisStep {
     }
 
     fn keys(&self) -> Vec<StepKey> {
-        vec![StepKey { key: 'r', hint: "re-rank" }]
+        vec![StepKey { key: 'r', hint: "re-rank" }, StepKey { key: 't', hint: "retry the queue now" }]
     }
 
     fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        if key == 'r' { self.start(session, ctx) } else { Vec::new() }
+        match key {
+            'r' => self.start(session, ctx),
+            // After the fix: step 1 retries the target's mail (asking first) and watches it
+            // leave, step 3 follows the log.
+            't' => match &session.target {
+                Some(target) => vec![
+                    Effect::Request(StepId::Logs, Request::Follow),
+                    Effect::Goto(StepId::Queue),
+                    Effect::Request(StepId::Queue, Request::RetryDomain(target.domain.clone())),
+                ],
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 
     fn select(&mut self, delta: isize) -> bool {
@@ -187,6 +203,25 @@ impl Step for DiagnosisStep {
     fn cancel(&mut self, _session: &mut Session) {
         self.job = None;
     }
+}
+
+/// What changed since the earlier session the user opened (`--compare`), when there is one.
+fn comparison_rows(session: &Session) -> Vec<Row> {
+    let Some(earlier) = &session.earlier else { return Vec::new() };
+    let diff = crate::session::diff::diff(&earlier.findings, &session.findings);
+    let mut rows =
+        vec![Row::new(Tone::Heading, format!("Since {}", crate::session::escape::escape_str(&earlier.label)))];
+    if diff.is_empty() {
+        rows.push(Row::new(Tone::Dim, format!("   nothing changed ({} finding(s) the same)", diff.unchanged)));
+    }
+    let line = |f: &crate::session::Finding| format!("{} {} {}", f.severity.mark(), f.id, f.summary);
+    rows.extend(diff.gone.iter().map(|f| Row::wrapped(Tone::Ok, format!("   cleared  {}", line(f)), 12)));
+    rows.extend(diff.new.iter().map(|f| Row::wrapped(Tone::Warn, format!("   new      {}", line(f)), 12)));
+    for change in &diff.changed {
+        rows.push(Row::wrapped(Tone::Dim, format!("   changed  {}", line(&change.before)), 12));
+        rows.push(Row::wrapped(Tone::Normal, format!("       now  {}", line(&change.after)), 12));
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -216,5 +251,32 @@ mod tests {
         // Running again replaces the diagnosis instead of adding to it.
         step.diagnose(&mut session, None);
         assert_eq!(session.findings.iter().filter(|f| f.id.starts_with("diagnosis.")).count(), 1);
+    }
+
+    #[test]
+    fn an_earlier_session_shows_what_changed_since() {
+        let mut session = Session::new(Journal::in_memory());
+        session.earlier = Some(crate::session::Earlier {
+            label: "before.jsonl".into(),
+            findings: vec![Finding::new("ptr.missing", &[("ip", "203.0.113.5")])],
+        });
+        session.findings = vec![Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")])];
+        let mut step = DiagnosisStep::default();
+        step.diagnose(&mut session, None);
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        let since = text.iter().position(|t| t == "Since before.jsonl").expect("a comparison");
+        assert!(text[since..].iter().any(|t| t.contains("cleared  ✗ ptr.missing 203.0.113.5 has no PTR record")));
+        assert!(text[since..].iter().any(|t| t.contains("new      ✓ ptr.ok")));
+    }
+
+    #[test]
+    fn t_asks_step_1_to_retry_the_target_and_step_3_to_follow() {
+        let mut session = Session::new(Journal::in_memory());
+        let ctx = Context::default();
+        let mut step = DiagnosisStep::default();
+        assert!(step.key('t', &mut session, &ctx).is_empty(), "no target, nothing to retry");
+        session.target = Some(crate::session::Target::parse("bank.example").unwrap());
+        let effects = format!("{:?}", step.key('t', &mut session, &ctx));
+        assert_eq!(effects, "[Request(Logs Follow), Goto(Queue), Request(Queue RetryDomain(\"bank.example\"))]");
     }
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDateTime};
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use super::logs_follow::{Followed, Following};
+use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::logs::summary::shorten;
 use crate::logs::{self, Analysis, DomainFilter, LogSummary, LogsError, LogsRequest, Progress};
@@ -37,9 +38,23 @@ pub struct LogsStep {
     /// Paths typed in the console; replace the configured ones.
     typed: Option<Vec<String>>,
     result: Option<Result<LogSummary, String>>,
+    follow: Following,
 }
 
 impl LogsStep {
+    /// Follows the step's files; without any, says so.
+    fn follow(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
+        let patterns = self.paths(ctx);
+        if patterns.is_empty() {
+            self.result = Some(Err(
+                "No log files to follow: type their paths below, or set [logs] paths in the config file.".into(),
+            ));
+            return Vec::new();
+        }
+        let summary = self.result.as_ref().and_then(|r| r.as_ref().ok());
+        self.follow.start(patterns, session, summary)
+    }
+
     fn paths(&self, ctx: &Context) -> Vec<String> {
         match &self.typed {
             Some(paths) => paths.clone(),
@@ -135,9 +150,11 @@ impl Step for LogsStep {
             }
             None => {}
         }
+        rows.extend(self.follow.rows());
         StepView {
             subtitle,
             rows,
+            follow_tail: self.follow.job.is_some(),
             progress: self.job.map(|_| self.progress.map_or(0.0, Progress::fraction)),
             ..StepView::default()
         }
@@ -163,7 +180,32 @@ impl Step for LogsStep {
         self.start(session, ctx)
     }
 
+    fn keys(&self) -> Vec<StepKey> {
+        // Esc stops a follow, like any job.
+        if self.follow.job.is_some() { Vec::new() } else { vec![StepKey { key: 'f', hint: "follow (tail -f)" }] }
+    }
+
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        if key == 'f' && self.follow.job.is_none() { self.follow(session, ctx) } else { Vec::new() }
+    }
+
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        match request {
+            Request::Follow if self.follow.job.is_none() => self.follow(session, ctx),
+            _ => Vec::new(),
+        }
+    }
+
     fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if Some(event.job) == self.follow.job {
+            if event.done {
+                self.follow.job = None;
+            }
+            return match event.take::<Followed>() {
+                Some(Followed(events)) => self.follow.take(events, session),
+                None => Vec::new(),
+            };
+        }
         if Some(event.job) != self.job {
             return Vec::new();
         }
@@ -191,6 +233,7 @@ impl Step for LogsStep {
     }
 
     fn cancel(&mut self, _session: &mut Session) {
+        self.follow.job = None;
         if self.job.take().is_some() {
             self.result = Some(Err(LogsError::Cancelled.to_string()));
         }

@@ -7,8 +7,10 @@ pub mod diagnosis;
 pub mod identity;
 pub mod job;
 pub mod logs;
+pub mod logs_follow;
 pub mod mx;
 pub mod queue;
+pub mod queue_act;
 pub mod smtp;
 pub mod view;
 
@@ -105,6 +107,20 @@ pub enum Effect {
     Record(Event),
     /// Move to another step.
     Goto(StepId),
+    /// Ask the user a yes/no question on the input line; the answer comes back through
+    /// [`Step::confirmed`] of the step that asked.
+    Confirm { step: StepId, question: String },
+    /// Ask another step to do something (step 7 asks step 1 to retry and step 3 to follow).
+    Request(StepId, Request),
+}
+
+/// What one step may ask of another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Step 1: retry the queued mail to this domain now (after asking), then watch it leave.
+    RetryDomain(String),
+    /// Step 3: follow the logs as they are written.
+    Follow,
 }
 
 impl std::fmt::Debug for Effect {
@@ -113,6 +129,8 @@ impl std::fmt::Debug for Effect {
             Effect::Spawn(job) => write!(f, "Spawn({:?} {})", job.step, job.label),
             Effect::Record(event) => write!(f, "Record({:?})", event.kind),
             Effect::Goto(step) => write!(f, "Goto({step:?})"),
+            Effect::Confirm { step, question } => write!(f, "Confirm({step:?} {question})"),
+            Effect::Request(step, request) => write!(f, "Request({step:?} {request:?})"),
         }
     }
 }
@@ -174,6 +192,16 @@ pub trait Step: Send {
 
     /// The user cancelled (Esc) the running job.
     fn cancel(&mut self, _session: &mut Session) {}
+
+    /// The answer to this step's [`Effect::Confirm`] question.
+    fn confirmed(&mut self, _yes: bool, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        Vec::new()
+    }
+
+    /// A [`Request`] from another step.
+    fn request(&mut self, _request: Request, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        Vec::new()
+    }
 }
 
 /// The seven steps.

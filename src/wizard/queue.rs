@@ -6,8 +6,10 @@
 
 use chrono::{Duration, Utc};
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::queue_act::{self, Acted, Acting, WATCH_EVERY, WATCH_ROUNDS, Watching};
+use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
+use crate::queue::actions::{Action, Selection};
 use crate::queue::time::format_age;
 use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport, analyse, source};
 use crate::session::escape::escape_str;
@@ -50,7 +52,20 @@ pub struct QueueStep {
     result: Option<Result<Box<QueueReport>, String>>,
     group_by: GroupBy,
     cursor: Cursor,
+    /// The running queue action.
+    act_job: Option<JobId>,
+    act: Acting,
+    /// A domain to retry once the queue is read (asked for by the diagnosis).
+    retry_after_load: Option<String>,
 }
+
+/// The keys that act on the selection, and what they do.
+const ACTION_KEYS: [(char, Action, &str); 4] = [
+    ('t', Action::Retry, "retry now"),
+    ('h', Action::Hold, "hold"),
+    ('u', Action::Release, "release"),
+    ('D', Action::Delete, "delete"),
+];
 
 impl QueueStep {
     /// The loaded queue, when there is one.
@@ -85,7 +100,18 @@ impl QueueStep {
     }
 
     fn start(&mut self) -> Vec<Effect> {
-        let job = Job::new(StepId::Queue, "Reading the mail queue", |jc| async move {
+        self.start_after(std::time::Duration::ZERO)
+    }
+
+    /// Reads the queue after `delay` (the re-reads that watch a retry).
+    fn start_after(&mut self, delay: std::time::Duration) -> Vec<Effect> {
+        let job = Job::new(StepId::Queue, "Reading the mail queue", move |jc| async move {
+            if !delay.is_zero() {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = jc.cancel.cancelled() => return,
+                }
+            }
             let now = Utc::now();
             let request = LoadRequest::default();
             let outcome = tokio::select! {
@@ -161,6 +187,83 @@ impl QueueStep {
         vec![Effect::Record(Event::new(EventKind::Info, text)), Effect::Goto(StepId::Mx)]
     }
 
+    /// The selected message, or the selected group: a domain (retry takes it whole) or the
+    /// group's messages.
+    fn selection(&self, action: Action) -> Option<(Selection, Option<String>)> {
+        let report = self.report()?;
+        let group = self.groups().get(self.cursor.group)?;
+        let ids = |indices: &[u32]| indices.iter().map(|&i| report.entries[i as usize].id.clone()).collect();
+        Some(match (self.cursor.entry, self.group_by, action) {
+            (Some(e), _, _) => (Selection::Ids(ids(&group.entries[e..=e])), None),
+            (None, GroupBy::Domain, Action::Retry) => (Selection::Domain(group.key.clone()), Some(group.key.clone())),
+            (None, _, _) => (Selection::Ids(ids(&group.entries)), None),
+        })
+    }
+
+    /// Plans `action` on `selection` and asks to confirm it (Exchange lines are only printed,
+    /// so they need no confirmation).
+    fn propose(&mut self, action: Action, selection: Selection, watch: Option<String>) -> Vec<Effect> {
+        let Some(report) = self.report() else { return Vec::new() };
+        match queue_act::plan(report, action, &selection) {
+            Err(text) => {
+                self.act.note = Some((Tone::Warn, text));
+                Vec::new()
+            }
+            Ok(plan) if plan.commands.iter().all(|c| c.print_only) => self.run_plan(plan, None),
+            Ok(plan) => {
+                let question = plan.question();
+                self.act.pending = Some((plan, watch));
+                vec![Effect::Confirm { step: StepId::Queue, question }]
+            }
+        }
+    }
+
+    fn run_plan(&mut self, plan: crate::queue::actions::Plan, watch: Option<String>) -> Vec<Effect> {
+        self.act.note = None;
+        self.act.watching = watch.map(|domain| Watching { domain, rounds: 0 });
+        let job = queue_act::job(plan);
+        self.act_job = Some(job.id);
+        vec![Effect::Spawn(job)]
+    }
+
+    /// After a re-read: says when the watched domain's messages have left, or reads again.
+    fn watch(&mut self) -> Vec<Effect> {
+        let Some(mut watch) = self.act.watching.take() else { return Vec::new() };
+        let Some(report) = self.report() else {
+            let text = format!("queue: the queue could not be read again to watch {}", watch.domain);
+            self.act.note = Some((Tone::Warn, text.trim_start_matches("queue: ").to_string()));
+            return vec![Effect::Record(Event::new(EventKind::Error, text))];
+        };
+        let left = report.grouping.by_domain.iter().find(|g| g.key == watch.domain).map_or(0, |g| g.messages);
+        watch.rounds += 1;
+        let text = if left == 0 {
+            format!("queue: every message to {} has left the queue", watch.domain)
+        } else if watch.rounds >= WATCH_ROUNDS {
+            format!(
+                "queue: {left} message(s) to {} still queued after the retry; the Logs step shows the new reason",
+                watch.domain
+            )
+        } else {
+            self.act.watching = Some(watch);
+            return self.start_after(WATCH_EVERY);
+        };
+        let tone = if left == 0 { Tone::Ok } else { Tone::Warn };
+        self.act.note = Some((tone, text.trim_start_matches("queue: ").to_string()));
+        vec![Effect::Record(Event::new(EventKind::Info, text))]
+    }
+
+    /// Keeps the cursor inside the list after it changed.
+    fn clamp_cursor(&mut self) {
+        let groups = self.shown_groups();
+        if groups == 0 {
+            self.cursor = Cursor::default();
+            return;
+        }
+        self.cursor.group = self.cursor.group.min(groups - 1);
+        let entries = self.shown_entries(self.cursor.group);
+        self.cursor.entry = self.cursor.entry.filter(|_| entries > 0).map(|e| e.min(entries - 1));
+    }
+
     /// Puts the cursor on the target's domain group, when the session already has a target.
     fn select_target(&mut self, session: &Session) {
         self.cursor = Cursor::default();
@@ -182,7 +285,7 @@ impl Step for QueueStep {
     }
 
     fn view(&self, _session: &Session) -> StepView {
-        if self.job.is_some() {
+        if self.job.is_some() && self.report().is_none() {
             return StepView {
                 subtitle: "Reading the mail queue — Esc cancels".into(),
                 rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
@@ -227,8 +330,34 @@ impl Step for QueueStep {
                 Vec::new()
             }
             'r' if self.job.is_none() => self.start(),
-            _ => Vec::new(),
+            key => match ACTION_KEYS.iter().find(|(k, _, _)| *k == key) {
+                Some((_, action, _)) if self.act_job.is_none() => match self.selection(*action) {
+                    Some((selection, watch)) => self.propose(*action, selection, watch),
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            },
         }
+    }
+
+    fn confirmed(&mut self, yes: bool, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        match self.act.pending.take() {
+            Some((plan, watch)) if yes => self.run_plan(plan, watch),
+            Some(_) => {
+                self.act.note = Some((Tone::Dim, "Not confirmed: nothing was changed.".into()));
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn request(&mut self, request: Request, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+        let Request::RetryDomain(domain) = request else { return Vec::new() };
+        if self.job.is_none() && self.report().is_some() {
+            return self.propose(Action::Retry, Selection::Domain(domain.clone()), Some(domain));
+        }
+        self.retry_after_load = Some(domain);
+        if self.job.is_none() { self.start() } else { Vec::new() }
     }
 
     fn keys(&self) -> Vec<StepKey> {
@@ -236,7 +365,11 @@ impl Step for QueueStep {
         if self.report().is_none() {
             return Vec::new();
         }
-        vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }]
+        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        if self.act_job.is_none() && self.report().is_some_and(|r| r.grouping.messages > 0) {
+            keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
+        }
+        keys
     }
 
     fn select(&mut self, delta: isize) -> bool {
@@ -264,6 +397,19 @@ impl Step for QueueStep {
     }
 
     fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
+        if Some(event.job) == self.act_job {
+            if event.done {
+                self.act_job = None;
+            }
+            if let Some(Acted(plan, outcome)) = event.take::<Acted>() {
+                self.act.last = Some((plan, outcome));
+                // The queue is read again at once, to show what the action changed.
+                if self.job.is_none() {
+                    return self.start();
+                }
+            }
+            return Vec::new();
+        }
         if Some(event.job) != self.job {
             return Vec::new();
         }
@@ -274,8 +420,20 @@ impl Step for QueueStep {
                 if let Ok(report) = &outcome {
                     session.replace_findings(&["queue."], report.findings.clone());
                 }
+                let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
+                let cursor = self.cursor;
                 self.result = Some(outcome);
-                self.select_target(session);
+                if keep {
+                    // A re-read keeps the selection where it was, within the new list.
+                    self.cursor = cursor;
+                    self.clamp_cursor();
+                } else {
+                    self.select_target(session);
+                }
+                if let Some(domain) = self.retry_after_load.take() {
+                    return self.propose(Action::Retry, Selection::Domain(domain.clone()), Some(domain));
+                }
+                return self.watch();
             }
             None if done => self.job = None,
             None => {}
@@ -284,7 +442,9 @@ impl Step for QueueStep {
     }
 
     fn cancel(&mut self, _session: &mut Session) {
-        if self.job.take().is_some() {
+        self.act.watching = None;
+        self.retry_after_load = None;
+        if self.job.take().is_some() && self.report().is_none() {
             self.result = Some(Err("Reading the queue was cancelled.".into()));
         }
     }
@@ -315,6 +475,7 @@ impl QueueStep {
         for note in &report.notes {
             rows.push(Row::new(Tone::Dim, escape_str(note)));
         }
+        rows.extend(self.act.rows());
         if g.messages == 0 {
             rows.push(Row::new(Tone::Ok, "The queue is empty: nothing is stuck."));
             return StepView { subtitle: "r reloads".into(), rows, ..StepView::default() };
@@ -372,12 +533,12 @@ impl QueueStep {
             ));
         }
         rows.push(Row::new(Tone::Dim, "¹ messages under 5 min / 80 min / 21 h old / older (qshape buckets)"));
-        StepView {
-            subtitle: "Enter makes the selected domain or message the target".into(),
-            rows,
-            selected,
-            ..StepView::default()
-        }
+        let subtitle = if self.job.is_some() {
+            "Re-reading the mail queue — Esc stops".into()
+        } else {
+            "Enter makes the selection the target · t h u D act on it".into()
+        };
+        StepView { subtitle, rows, selected, ..StepView::default() }
     }
 
     /// The selected group's reasons (or domains) in full, wrapped to the pane.

@@ -38,3 +38,43 @@ pub fn postfix_lab() -> bool {
     }
     ready
 }
+
+// Mail of the Postfix lab: each test queues its own, to its own lab domain.
+
+/// The lab's `postqueue -j` entry of the message to `address`, if it is queued.
+pub fn queued(address: &str) -> Option<serde_json::Value> {
+    let output = std::process::Command::new("postqueue").arg("-j").output().expect("postqueue runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|entry| entry["recipients"].as_array().is_some_and(|r| r.iter().any(|r| r["address"] == address)))
+}
+
+/// Queues a message to `address` and waits (bounded) until Postfix has deferred it; its queue id.
+pub fn queue_deferred(address: &str) -> String {
+    let mut sendmail = std::process::Command::new("sendmail")
+        .args(["-f", "lab@lab.mailwiz.test", address])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("sendmail runs");
+    use std::io::Write;
+    let body = format!("From: lab@lab.mailwiz.test\nTo: {address}\nSubject: mailwiz queue action test\n\nx\n");
+    sendmail.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+    assert!(sendmail.wait().unwrap().success());
+    for _ in 0..300 {
+        if let Some(entry) = queued(address)
+            && entry["queue_name"] == "deferred"
+            && entry["recipients"][0]["delay_reason"].as_str().is_some_and(|r| !r.is_empty())
+        {
+            return entry["queue_id"].as_str().unwrap().to_string();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the message to {address} was not deferred within 30 s");
+}
+
+/// A recipient no other run or test uses.
+pub fn unique(domain: &str, tag: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{tag}-{}-{nanos}@{domain}", std::process::id())
+}

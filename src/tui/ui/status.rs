@@ -28,6 +28,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Input(Purpose::ConfirmQuit) => {
             vec![("y".into(), "quit".into()), ("s".into(), "save".into()), ("n".into(), "stay".into())]
         }
+        Mode::Input(Purpose::Confirm(_)) => vec![("y".into(), "yes".into()), ("any other key".into(), "no".into())],
         Mode::Input(Purpose::Console) => keys::INPUT.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect(),
         Mode::Input(_) => vec![("Enter".into(), "ok".into()), ("Esc".into(), "cancel".into())],
         Mode::Navigation if app.show_help => vec![("any key".into(), "close help".into())],

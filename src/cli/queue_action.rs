@@ -1,0 +1,155 @@
+//! `mailwiz queue retry|hold|release|delete`: the MTA's own commands, shown before they run,
+//! asked for first (or `--yes`), with a report of what was done and what was not and why.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal, Write};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::args::{QueueAction, QueueActionArgs, QueueFormat};
+use super::output::print_json;
+use super::{CliError, CliResult};
+use crate::context::Context;
+use crate::queue::actions::{self, Action, Mta, Outcome, Plan, Selection};
+use crate::queue::{LoadRequest, SourceError};
+use crate::session::Target;
+use crate::session::escape::escape_str;
+
+/// Runs a queue action.
+pub async fn run(
+    action: QueueAction,
+    file: Option<std::path::PathBuf>,
+    format: QueueFormat,
+    ctx: &Context,
+    json: bool,
+) -> CliResult {
+    let (action, args) = match action {
+        QueueAction::Retry(args) => (Action::Retry, args),
+        QueueAction::Hold(args) => (Action::Hold, args),
+        QueueAction::Release(args) => (Action::Release, args),
+        QueueAction::Delete(args) => (Action::Delete, args),
+    };
+    let selection = selection(action, &args)?;
+    let mta = mta_for(format)?;
+    if let Selection::Ids(ids) = &selection {
+        for id in ids {
+            actions::id::check(mta, id).map_err(|err| CliError::Input(err.to_string()))?;
+        }
+    }
+    let request = LoadRequest { file, format: super::queue::engine_format(format) };
+    let plan = actions::prepare(ctx, mta, action, &selection, &request).await.map_err(|err| match err {
+        SourceError::Input(text) => CliError::Input(text),
+        SourceError::CannotRun(text) => {
+            CliError::CannotRun(format!("the queue could not be read to plan the {}: {text}", action.as_str()))
+        }
+    })?;
+    let runs = plan.commands.iter().any(|c| !c.print_only);
+    if runs && !args.yes {
+        confirm(&plan)?;
+    }
+    let mut shown = |line: &str| {
+        // The command line is shown before it runs: on stderr when stdout carries the JSON.
+        if json {
+            eprintln!("mailwiz: running {line}");
+        } else {
+            println!("$ {line}");
+        }
+    };
+    let outcome = actions::execute(ctx, &plan, &mut shown).await;
+    let target = match &selection {
+        Selection::Domain(domain) => Value::from(domain.clone()),
+        Selection::Ids(_) => Value::Null,
+    };
+    if json {
+        print_json("queue", target, Fields { action, mta, outcome: &outcome }, &[]);
+    } else {
+        super::output::print_text(&readable(&plan, &outcome));
+    }
+    Ok(u8::from(!outcome.not_done.is_empty()))
+}
+
+#[derive(Serialize)]
+struct Fields<'a> {
+    action: Action,
+    mta: Mta,
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+}
+
+/// A domain (retry only) or queue ids; ids are checked against the MTA's syntax when planned.
+fn selection(action: Action, args: &QueueActionArgs) -> Result<Selection, CliError> {
+    let domains: Vec<&String> = args.targets.iter().filter(|t| t.contains('.') && !t.contains('\\')).collect();
+    match (domains.as_slice(), action) {
+        ([], _) => Ok(Selection::Ids(args.targets.clone())),
+        ([domain], Action::Retry) if args.targets.len() == 1 => {
+            let target =
+                Target::parse(domain).map_err(|err| CliError::Input(format!("{}: {err}", escape_str(domain))))?;
+            Ok(Selection::Domain(target.domain))
+        }
+        (_, Action::Retry) => {
+            Err(CliError::Input("queue retry takes one domain or queue ids, not several domains or both".into()))
+        }
+        ([domain, ..], _) => Err(CliError::Input(format!(
+            "queue {} takes queue ids, and {} is not one (only retry takes a domain)",
+            action.as_str(),
+            escape_str(domain)
+        ))),
+    }
+}
+
+/// Whose commands: the format named, else the MTA installed here.
+fn mta_for(format: QueueFormat) -> Result<Mta, CliError> {
+    match format {
+        QueueFormat::PostfixJson | QueueFormat::PostfixText => Ok(Mta::Postfix),
+        QueueFormat::Exim => Ok(Mta::Exim),
+        QueueFormat::Sendmail => Ok(Mta::Sendmail),
+        QueueFormat::Exchange => Ok(Mta::Exchange),
+        QueueFormat::Auto => Mta::local().ok_or_else(|| {
+            CliError::CannotRun(
+                "no mail queue command was found (postqueue, exim, sendmail); for Exchange give --format exchange"
+                    .into(),
+            )
+        }),
+    }
+}
+
+/// Asks y/N on the terminal, naming the command and the message count; without a terminal the
+/// change needs `--yes`.
+fn confirm(plan: &Plan) -> Result<(), CliError> {
+    let question = plan.question();
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(CliError::Input(format!(
+            "queue {} needs --yes when there is no terminal to ask on ({}); nothing was changed",
+            plan.action.as_str(),
+            plan.what()
+        )));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(CliError::Input("not confirmed; nothing was changed".into()))
+    }
+}
+
+fn readable(plan: &Plan, outcome: &Outcome) -> String {
+    let mut out = String::new();
+    let verb = plan.action.as_str();
+    for done in &outcome.done {
+        let _ = writeln!(out, "done: {verb} {}", done.id);
+    }
+    for not in &outcome.not_done {
+        let _ = writeln!(out, "not done: {verb} {}: {}", not.id, not.reason);
+    }
+    if !outcome.to_run.is_empty() {
+        out.push_str("mailwiz does not run PowerShell; run these in the Exchange Management Shell:\n");
+        for line in &outcome.to_run {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
