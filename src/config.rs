@@ -103,6 +103,8 @@ pub struct SmtpConfig {
     /// Whether our MTA insists on TLS (Postfix `smtp_tls_security_level = encrypt`); unset, it
     /// is read from the local MTA, and a refused STARTTLS is judged by it.
     pub require_tls: Option<bool>,
+    /// A second vantage point: a command carrying the SMTP session (`ssh -W %h:%p box2`).
+    pub via: Option<String>,
 }
 
 impl Default for SmtpConfig {
@@ -116,6 +118,7 @@ impl Default for SmtpConfig {
             ca_file: None,
             native_roots: true,
             require_tls: None,
+            via: None,
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct Context {
     pub connect_map: Arc<ConnectMap>,
     /// True when running against the demo world.
     pub demo: bool,
+    /// A command that carries SMTP connections from another vantage point (`ssh -W %h:%p box2`);
+    /// `None` connects from here.
+    pub via: Option<String>,
     /// Keeps the demo world's servers and files alive as long as the context lives.
     pub keep_alive: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }

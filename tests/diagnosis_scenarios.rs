@@ -917,3 +917,28 @@ async fn a_resolver_that_never_answers_is_the_cause_and_nothing_is_made_up() {
     assert!(report.causes.iter().all(|c| !c.id.contains("helo") && !c.id.contains("ptr")), "{:?}", report.causes);
     assert!(report.skipped.iter().any(|s| s.contains("answers nothing")), "{:?}", report.skipped);
 }
+
+#[tokio::test]
+async fn refused_from_here_accepted_from_the_other_vantage_point_is_our_address() {
+    if std::process::Command::new("socat").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
+        eprintln!("skipped: socat is not installed");
+        return;
+    }
+    let mut variant = Variant::demo().dns_state(Dns::PtrOk).no_files().bank_mx("");
+    for server in variant.0.smtp.iter_mut().filter(|s| [MX1, MX2].contains(&s.address.to_string().as_str())) {
+        let refusal = mailwiz::demo::smtp_server::Reply::new(554, ["5.7.1 Service unavailable"]);
+        server.script.banner_by_client.insert("127.0.0.1".parse().unwrap(), refusal);
+    }
+    let report =
+        variant.check("alice@bank.example", |c| c.smtp.via = Some("socat - TCP:%h:%p,bind=127.0.0.99".into())).await;
+    let differs: Vec<_> = report.findings.iter().filter(|f| f.id == "smtp.vantage_differs").collect();
+    assert_eq!(differs.len(), 2, "{:#?}", report.findings);
+    assert_eq!(differs[0].severity, Severity::Warn);
+    assert!(differs[0].summary.contains("RCPT TO accepted"), "{}", differs[0].summary);
+    let cause = first(&report);
+    assert_eq!(cause.id, "diagnosis.address_refused");
+    cites(cause, &["smtp.vantage_differs"]);
+    assert!(report.smtp_via.as_ref().is_some_and(|there| there.len() == 2));
+    assert!(report.causes.iter().all(|c| c.id != "diagnosis.deliverable"), "accepted only through the other box");
+}

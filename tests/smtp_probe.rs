@@ -283,3 +283,43 @@ async fn a_thousand_mx_hosts_mean_five_connections_and_a_note() {
     let note = results[0].findings.iter().find(|f| f.id == "smtp.mx_address_limit").expect("said");
     assert!(note.summary.contains("first 5 of 1000"), "{}", note.summary);
 }
+
+/// A relay from another loopback address, standing in for `ssh -W %h:%p box2`; `None` (said)
+/// when socat is missing outside CI.
+fn relay_from(source: &str) -> Option<String> {
+    let present = std::process::Command::new("socat").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !present {
+        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
+        eprintln!("skipped: socat is not installed");
+        return None;
+    }
+    Some(format!("socat - TCP:%h:%p,bind={source}"))
+}
+
+#[tokio::test]
+async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_through_it() {
+    let Some(via) = relay_from("127.0.0.99") else { return };
+    let ca = TestCa::new();
+    let mut script = ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid));
+    script
+        .banner_by_client
+        .insert("127.0.0.1".parse().unwrap(), Reply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]));
+    let server = smtp_server::start(script).await.unwrap();
+    let here = ctx_with(Some(ca.pem_path.clone()));
+    let result = within(15, probe::probe(&here, "mx.test", server.addr(), &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Banner5xx, "refused from here");
+
+    let there = mailwiz::context::Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
+    let result = within(15, probe::probe(&there, "mx.test", server.addr(), &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Ok, "{:#?}", result.connect);
+    assert_eq!(result.connect.via.as_deref(), Some(via.as_str()));
+    let tls = result.tls.as_ref().expect("STARTTLS through the relay");
+    assert!(tls.verified, "{tls:?}");
+    assert!(ids(&result).contains(&"smtp.rcpt_accepted"), "{:?}", ids(&result));
+
+    // A relay whose own connection is refused says so, and the outcome is named from its words.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let result = within(15, probe::probe(&there, "mx.test", closed, &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Refused, "{:#?}", result.connect);
+    assert!(result.connect.error.as_deref().unwrap_or("").contains("the via command said"), "{:?}", result.connect);
+}

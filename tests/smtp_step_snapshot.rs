@@ -114,3 +114,33 @@ async fn step_4_mid_session_in_the_demo_world() {
     let stable = Regex::new(r"\d+ ms").unwrap().replace_all(&screen, "N ms").into_owned();
     insta::assert_snapshot!(stable);
 }
+
+#[tokio::test]
+async fn step_4_shows_the_second_vantage_point_beside_here() {
+    if std::process::Command::new("socat").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
+        eprintln!("skipped: socat is not installed");
+        return;
+    }
+    let mut config =
+        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
+    config.smtp.via = Some("socat - TCP:%h:%p,bind=127.0.0.99".into());
+    let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("erin@good.example").unwrap());
+    session.mx = vec![MxTarget {
+        preference: 10,
+        exchange: "mx.good.example".into(),
+        addresses: vec!["198.51.100.25".parse().unwrap()],
+    }];
+    let (tx, rx) = unbounded_channel();
+    let mut h = Harness { app: App::new(ctx, session), tx, rx };
+    update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
+    h.key(KeyCode::Char('4'));
+    h.key(KeyCode::Enter);
+    h.until("from here  ·  through socat").await;
+    let screen = h.screen();
+    // One row per address, wrapped to the pane: here, then there.
+    assert!(screen.contains("mx.good.example (198.51.100.25): RCPT TO accepted (250 2.1.5 Ok) ·"), "{screen}");
+    assert!(!h.app.session.findings.iter().any(|f| f.id == "smtp.vantage_differs"), "both sides agree");
+}

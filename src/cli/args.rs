@@ -52,6 +52,12 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "NAME", global = true, env = "MAILWIZ_HELO")]
     pub helo: Option<String>,
 
+    /// A second vantage point: a command whose stdin/stdout carry the SMTP session, `%h` and `%p`
+    /// standing for the address and port (`ssh -W %h:%p box2`). `smtp` connects through it;
+    /// `check` probes from here and through it.
+    #[arg(long, value_name = "CMD", global = true, env = "MAILWIZ_VIA")]
+    pub via: Option<String>,
+
     /// SMTP port of the receivers instead of 25.
     #[arg(long, value_name = "N", global = true, env = "MAILWIZ_PORT")]
     pub port: Option<u16>,

@@ -21,6 +21,8 @@ use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// Runs `mailwiz smtp`.
 pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
+    // `--via` (or `[smtp] via`) carries this session from the other vantage point.
+    let ctx = &Context { via: ctx.config.smtp.via.clone(), ..ctx.clone() };
     let default_port = if args.tls { session::IMPLICIT_TLS_PORT } else { ctx.config.port };
     let target = target::parse_host_port(&args.host, default_port).map_err(CliError::Input)?;
     let request = probe_request(&args, ctx).await;

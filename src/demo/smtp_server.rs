@@ -149,6 +149,9 @@ pub struct ServerScript {
     pub rcpt: Reply,
     /// Replies to RCPT TO by the recipient's domain (lowercase).
     pub rcpt_by_domain: BTreeMap<String, Reply>,
+    /// The greeting for connections from these peer addresses, instead of `banner`: a receiver
+    /// that filters by address (a 4xx/5xx here ends the session).
+    pub banner_by_client: BTreeMap<IpAddr, Reply>,
     pub data: Reply,
     /// The reply after the message's final `.`.
     pub message: Reply,
@@ -204,6 +207,7 @@ impl Default for ServerScript {
             mail: ok("2.1.0 Ok"),
             rcpt: ok("2.1.5 Ok"),
             rcpt_by_domain: BTreeMap::new(),
+            banner_by_client: BTreeMap::new(),
             data: Reply::new(354, ["End data with <CR><LF>.<CR><LF>"]),
             message: ok("2.0.0 Ok: queued as 4ABCDEF"),
             rset: ok("2.0.0 Ok"),
@@ -322,13 +326,13 @@ async fn serve(
     };
     if let (Some(config), true) = (&script.tls, script.implicit_tls) {
         let mut tls = tokio_rustls::TlsAcceptor::from(config.clone()).accept(stream).await?;
-        if greet(&mut tls, &script, &vars).await? {
+        if greet(&mut tls, &script, &vars, peer.ip()).await? {
             dialogue(&mut tls, &script, &mut vars, true, &log).await?;
         }
         return tls.shutdown().await;
     }
     let mut stream = stream;
-    if !greet(&mut stream, &script, &vars).await? {
+    if !greet(&mut stream, &script, &vars, peer.ip()).await? {
         return stream.shutdown().await;
     }
     match dialogue(&mut stream, &script, &mut vars, false, &log).await? {
@@ -344,9 +348,19 @@ async fn serve(
 }
 
 /// Sends the banner after the delay; false when the session ends with it.
-async fn greet<S: AsyncWrite + Unpin>(io: &mut S, script: &ServerScript, vars: &Vars) -> io::Result<bool> {
+async fn greet<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    script: &ServerScript,
+    vars: &Vars,
+    peer: IpAddr,
+) -> io::Result<bool> {
     tokio::time::sleep(Duration::from_millis(script.banner_delay_ms)).await;
-    let banner = script.banner.clone().unwrap_or_else(|| Reply::new(220, ["{hostname} ESMTP"]));
+    let banner = script
+        .banner_by_client
+        .get(&peer)
+        .or(script.banner.as_ref())
+        .cloned()
+        .unwrap_or_else(|| Reply::new(220, ["{hostname} ESMTP"]));
     io.write_all(&banner.render(vars)).await?;
     Ok(banner.code < 400 && script.close_after != Some(Stage::Banner))
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{Cause, Facts, diagnose, rule};
+use super::{Cause, Facts, diagnose, rule, vantage};
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -61,6 +61,9 @@ pub struct CheckReport {
     pub target: Target,
     pub mx: MxAnalysis,
     pub smtp: Vec<ProbeResult>,
+    /// The same probes through the second vantage point (`--via`), when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smtp_via: Option<Vec<ProbeResult>>,
     pub identity: IdentityReport,
     pub blocklists: Option<DnsblReport>,
     /// SPF, DMARC and DKIM of the envelope sender's domain, when a sender is known.
@@ -107,13 +110,14 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         let request = probe_request(ctx, target, options).await;
         let probes = timed(probe::probe_mx(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
-        let ((mut smtp, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        let there = vantage::probe_there(ctx, &targets, &request);
+        let ((mut smtp, mut smtp_ms), (logs, logs_ms), smtp_there) = tokio::join!(probes, logs, there);
         if let Some(egress) = egress_check(ctx, &resolver, &smtp, &request).await {
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
         }
         let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth)
+        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there)
     };
     let known = Identity {
         helo: ctx.config.helo.clone(),
@@ -131,7 +135,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let queue = timed(read_queue(ctx, target));
     let (receiver, sender, (queue, queue_ms), tls_policy) =
         tokio::join!(receiver_chain, sender_chain, queue, our_tls_policy(ctx));
-    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth) = receiver;
+    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
     let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
     // With no address known in advance, what the receivers echoed in EHLO is the best we have.
@@ -188,6 +192,13 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(mx.findings.iter().cloned());
     findings.extend(log_findings);
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
+    if let (Some(via), Some(there)) = (ctx.config.smtp.via.as_deref(), &smtp_there) {
+        let differs = vantage::differences(&smtp, there, via);
+        for finding in &differs {
+            ctx.journal.finding(finding);
+        }
+        findings.extend(differs);
+    }
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
     findings.extend(auth_findings);
@@ -213,6 +224,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         target: target.clone(),
         mx,
         smtp,
+        smtp_via: smtp_there,
         identity,
         blocklists,
         auth: sender_auth,

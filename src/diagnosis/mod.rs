@@ -4,6 +4,7 @@
 pub mod check;
 pub mod note;
 pub mod rule;
+pub mod vantage;
 
 use crate::session::catalogue;
 use crate::session::{Finding, Session, Severity};

@@ -249,6 +249,13 @@ pub const CATALOGUE: &[Entry] = &[
         "{host} rejected RCPT TO <{to}>: {reply}",
         "Check the recipient address with its owner.",
     ),
+    e(
+        "smtp.vantage_differs",
+        Warn,
+        "{host} ({addr}) answers differently: {here} from here, {there} through {via}",
+        "The receiver treats our address differently from the other vantage point's: fix what it holds against \
+         our address (PTR, block lists, reputation), or relay through the other vantage point meanwhile.",
+    ),
     e("smtp.rcpt_accepted", Ok, "{host} ({addr}) accepted RCPT TO <{to}>: {reply}", ""),
     e("smtp.reply_explained", Info, "{reply}: {meaning}", "{fix}"),
     // identity
@@ -630,6 +637,13 @@ pub const CATALOGUE: &[Entry] = &[
         Fail,
         "The receiver refuses our envelope sender",
         "Send from an address whose domain resolves (MX or A) and exists.",
+    ),
+    e(
+        "diagnosis.address_refused",
+        Fail,
+        "The receiver refuses our address, not our software or the message",
+        "Fix what the receiver holds against {ip} (its PTR, a block listing, its reputation), or send through the \
+         other vantage point's address meanwhile.",
     ),
     e(
         "diagnosis.deliverable",

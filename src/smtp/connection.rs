@@ -14,8 +14,9 @@ use super::classify::{Classification, Classifier, ReplyStage};
 use super::reply::{LineReader, LineTooLong, Reply, ReplyAssembler, ReplyLine};
 use super::stream::SmtpStream;
 use super::tls::{self, TlsInfo};
+use super::transport::{Transport, ViaStream};
 use crate::context::Context;
-use crate::session::escape::escape_bytes;
+use crate::session::escape::{escape_bytes, escape_str};
 use crate::session::{Event, EventKind, Finding, Journal};
 
 /// How a connection attempt ended (DESIGN.md §1, connection outcome classification).
@@ -71,6 +72,9 @@ pub struct ConnectReport {
     /// Where the connection really went, when the demo world redirects it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routed_to: Option<SocketAddr>,
+    /// The command that carried the connection from another vantage point.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
     pub source: Option<IpAddr>,
     pub outcome: Outcome,
     pub connect_ms: Option<u64>,
@@ -312,6 +316,14 @@ impl Connection {
         }
     }
 
+    /// What a via command said on stderr once it ended; `None` for TCP.
+    async fn via_complaint(&mut self) -> Option<String> {
+        match self.reader.get_mut().get_mut() {
+            SmtpStream::Plain(Transport::Via(via)) => via.complaint().await,
+            _ => None,
+        }
+    }
+
     /// Closes the connection (FIN; TLS close_notify first when inside TLS).
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.reader.get_mut().get_mut().shutdown()).await;
@@ -360,6 +372,7 @@ pub async fn open_with(
         host: host.to_string(),
         addr,
         routed_to: (routed != addr).then_some(routed),
+        via: ctx.via.clone(),
         source,
         outcome: Outcome::Ok,
         connect_ms: None,
@@ -376,9 +389,10 @@ pub async fn open_with(
         ctx.journal.log(EventKind::Error, format!("{host} ({addr}): {}", report.error.as_deref().unwrap_or("")));
         return (report, None);
     }
-    ctx.journal.log(EventKind::Info, format!("connecting to {host} ({addr}){}", via(routed, addr)));
+    let through = ctx.via.as_deref().map(|v| format!(" through `{}`", escape_str(v))).unwrap_or_default();
+    ctx.journal.log(EventKind::Info, format!("connecting to {host} ({addr}){}{through}", via(routed, addr)));
     let started = Instant::now();
-    let tcp = match tcp_connect(routed, source, timeout).await {
+    let tcp = match connect_transport(ctx.via.as_deref(), routed, source, timeout).await {
         Ok(tcp) => tcp,
         Err((outcome, error)) => {
             report.outcome = outcome;
@@ -421,7 +435,44 @@ pub async fn open_with(
         report.timeout = conn.read_timeout;
     }
     classify_banner(&mut report, banner);
+    if matches!(report.outcome, Outcome::ClosedBeforeBanner | Outcome::ResetBeforeBanner)
+        && let Some(complaint) = conn.via_complaint().await
+    {
+        // The via command's own connection failed; it says how on stderr.
+        report.outcome = via_outcome(&complaint).unwrap_or(report.outcome);
+        report.error = Some(format!("the via command said: {}", escape_str(&complaint)));
+    }
     (report.clone(), (report.outcome == Outcome::Ok).then_some(conn))
+}
+
+/// TCP from here, or the via command's pipes.
+async fn connect_transport(
+    via: Option<&str>,
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+    timeout: Duration,
+) -> Result<Transport, (Outcome, String)> {
+    match via {
+        Some(template) => {
+            ViaStream::spawn(template, addr).map(Transport::Via).map_err(|e| (Outcome::Unreachable, e.to_string()))
+        }
+        None => tcp_connect(addr, source, timeout).await.map(Transport::Tcp),
+    }
+}
+
+/// How the via command's own connection ended, from its words (`ssh -W`: "connect failed:
+/// Connection refused"; socat: "Connection timed out").
+fn via_outcome(complaint: &str) -> Option<Outcome> {
+    let lower = complaint.to_ascii_lowercase();
+    if lower.contains("refused") {
+        Some(Outcome::Refused)
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        Some(Outcome::Timeout)
+    } else if lower.contains("unreachable") || lower.contains("no route") {
+        Some(Outcome::Unreachable)
+    } else {
+        None
+    }
 }
 
 fn via(routed: SocketAddr, addr: SocketAddr) -> String {
@@ -522,6 +573,7 @@ mod tests {
             host: "mx.test".into(),
             addr: "192.0.2.1:25".parse().unwrap(),
             routed_to: None,
+            via: None,
             source: None,
             outcome: Outcome::Ok,
             connect_ms: Some(1),

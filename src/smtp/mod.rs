@@ -13,3 +13,4 @@ pub mod swaks;
 pub mod target;
 pub mod tls;
 pub mod tls_policy;
+pub mod transport;

@@ -1,18 +1,20 @@
-//! The byte stream under an SMTP session: plain TCP, or TLS after STARTTLS or on port 465.
+//! The byte stream under an SMTP session: the transport in clear, or TLS over it after STARTTLS
+//! or on port 465.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-/// A TCP stream, clear or inside TLS.
+use super::transport::Transport;
+
+/// A transport (TCP, or a via command), clear or inside TLS.
 #[derive(Debug)]
 pub enum SmtpStream {
-    Plain(TcpStream),
-    Tls(Box<TlsStream<TcpStream>>),
+    Plain(Transport),
+    Tls(Box<TlsStream<Transport>>),
 }
 
 impl SmtpStream {

@@ -15,10 +15,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Serialize;
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
+use super::transport::Transport;
 use crate::context::Context;
 
 /// What the handshake showed.
@@ -83,8 +83,8 @@ pub enum TlsError {
     Handshake(String),
 }
 
-/// Runs the client handshake on `tcp`, naming `host` as SNI when it is a DNS name.
-pub async fn handshake(tcp: TcpStream, host: &str, ctx: &Context) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsError> {
+/// Runs the client handshake on the transport, naming `host` as SNI when it is a DNS name.
+pub async fn handshake(tcp: Transport, host: &str, ctx: &Context) -> Result<(TlsStream<Transport>, TlsInfo), TlsError> {
     let recorded = Arc::new(Mutex::new(Verdict::default()));
     let config = client_config(ctx, recorded.clone())?;
     let name = server_name(host)?;
@@ -109,7 +109,7 @@ fn server_name(host: &str) -> Result<ServerName<'static>, TlsError> {
     ServerName::try_from(bare.to_string()).map_err(|_| TlsError::Name(host.to_string()))
 }
 
-fn describe(stream: &TlsStream<TcpStream>, server_name: Option<String>, verdict: Verdict) -> TlsInfo {
+fn describe(stream: &TlsStream<Transport>, server_name: Option<String>, verdict: Verdict) -> TlsInfo {
     let (_, conn) = stream.get_ref();
     let protocol = conn.protocol_version().map(|v| v.as_str().unwrap_or("unknown").to_string()).unwrap_or_default();
     let cipher =

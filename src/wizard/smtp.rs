@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
+use crate::diagnosis::vantage;
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};
@@ -42,7 +43,16 @@ pub struct SmtpStep {
     /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
     auth: bool,
     probed: Option<Vec<ProbeResult>>,
+    /// The second vantage point of the last probe (`[smtp] via`), if any.
+    via: Option<String>,
     findings: Vec<Finding>,
+}
+
+/// What the probe job found: from here, and through the second vantage point when one is set.
+#[derive(Debug, Default)]
+struct Probed {
+    here: Vec<ProbeResult>,
+    there: Option<Vec<ProbeResult>>,
 }
 
 impl std::fmt::Debug for SmtpStep {
@@ -171,20 +181,27 @@ impl SmtpStep {
         let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
         self.note(format!("probing {count} address(es): EHLO {shown} → STARTTLS → MAIL → RCPT → RSET → QUIT"));
         let port = ctx.config.port;
+        self.via = ctx.config.smtp.via.clone();
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
             let mx = resolve_missing(&jc.ctx, mx, port).await;
-            let probes = async { tokio::join!(probe::probe_mx(&jc.ctx, &mx, port, &request), our_tls_policy(&jc.ctx)) };
-            let results = tokio::select! {
-                () = jc.cancel.cancelled() => Vec::new(),
-                (mut results, policy) = probes => {
-                    for result in &mut results {
+            let probes = async {
+                tokio::join!(
+                    probe::probe_mx(&jc.ctx, &mx, port, &request),
+                    vantage::probe_there(&jc.ctx, &mx, &request),
+                    our_tls_policy(&jc.ctx)
+                )
+            };
+            let probed = tokio::select! {
+                () = jc.cancel.cancelled() => Probed::default(),
+                (mut here, there, policy) = probes => {
+                    for result in &mut here {
                         judge_starttls(&mut result.findings, &policy);
                     }
-                    results
+                    Probed { here, there }
                 }
             };
-            jc.finish(results);
+            jc.finish(probed);
         });
         self.probe_job = Some(job.id);
         vec![Effect::Spawn(job)]
@@ -264,6 +281,24 @@ impl SmtpStep {
             self.push(Row::new(Tone::Normal, escape_str(&line)));
         }
         effects
+    }
+
+    /// Beside the probe from here, the same probe through the second vantage point (`--via`), one
+    /// row per address: what each side got, and the findings where they differ.
+    fn vantage_done(&mut self, here: &[ProbeResult], there: &[ProbeResult], via: &str, session: &mut Session) {
+        self.push(Row::new(Tone::Heading, format!("from here  ·  through {}", escape_str(via))));
+        for ours in here {
+            let theirs = there.iter().find(|t| t.connect.addr == ours.connect.addr);
+            let (_, said_here) = vantage::progress(ours);
+            let said_there = theirs.map_or_else(|| "not probed".to_string(), |t| vantage::progress(t).1);
+            let tone = if said_here == said_there { Tone::Dim } else { Tone::Warn };
+            self.push(Row::wrapped(
+                tone,
+                format!("{} ({}): {} · {}", ours.connect.host, ours.connect.addr.ip(), said_here, said_there),
+                2,
+            ));
+        }
+        self.record_findings(vantage::differences(here, there, via), session);
     }
 
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
@@ -473,8 +508,12 @@ impl Step for SmtpStep {
         if Some(event.job) == self.probe_job {
             if event.done {
                 self.probe_job = None;
-                if let Some(results) = event.take::<Vec<ProbeResult>>() {
-                    self.probe_done(results, session);
+                if let Some(Probed { here, there }) = event.take::<Probed>() {
+                    let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
+                    self.probe_done(here, session);
+                    if let Some((here, there, via)) = compared {
+                        self.vantage_done(&here, &there, &via, session);
+                    }
                 }
             }
             return Vec::new();
