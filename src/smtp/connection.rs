@@ -453,9 +453,9 @@ async fn connect_transport(
     timeout: Duration,
 ) -> Result<Transport, (Outcome, String)> {
     match via {
-        Some(template) => {
-            ViaStream::spawn(template, addr).map(Transport::Via).map_err(|e| (Outcome::Unreachable, e.to_string()))
-        }
+        Some(template) => ViaStream::spawn(template, addr)
+            .map(|via| Transport::Via(Box::new(via)))
+            .map_err(|e| (Outcome::Unreachable, e.to_string())),
         None => tcp_connect(addr, source, timeout).await.map(Transport::Tcp),
     }
 }

@@ -19,7 +19,7 @@ const STDERR_CAP: usize = 4096;
 #[derive(Debug)]
 pub enum Transport {
     Tcp(TcpStream),
-    Via(ViaStream),
+    Via(Box<ViaStream>),
 }
 
 /// A running via command: what it prints is the server's side, what we write goes to the server.
