@@ -1,4 +1,4 @@
-//! The command line: every command and global option of DESIGN.md §2.
+//! The command line: every command and global option (README.md lists them).
 
 use std::net::IpAddr;
 use std::path::PathBuf;

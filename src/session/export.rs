@@ -317,7 +317,8 @@ pub fn markdown(events: &[Event]) -> String {
     super::escape::escape_text(&out).into_owned()
 }
 
-/// The report as one JSON object in the shape of DESIGN.md §2, with the events.
+/// The report as one JSON object in the shape every command prints (`schema`, `command`,
+/// `target`, `findings`), with the events.
 pub fn json(events: &[Event]) -> Value {
     let facts = SessionFacts::from_events(events);
     json!({

@@ -39,7 +39,7 @@ impl Severity {
     }
 }
 
-/// One finding, in the JSON shape of DESIGN.md §2.
+/// One finding, in the JSON shape every command prints: id, severity, summary, detail, evidence, fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Stable dotted id from the catalogue, e.g. `ptr.missing`.

@@ -19,7 +19,8 @@ use crate::context::Context;
 use crate::session::escape::{escape_bytes, escape_str};
 use crate::session::{Event, EventKind, Finding, Journal};
 
-/// How a connection attempt ended (DESIGN.md §1, connection outcome classification).
+/// How a connection attempt ended; which one decides the likely cause (a firewall times out, a
+/// connection filter closes or answers 421/554 at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

@@ -1,4 +1,5 @@
-//! Drawing: one render function per region of DESIGN.md §1, and the help overlay.
+//! Drawing: one render function per region of the screen (header, steps, main pane, findings,
+//! input line, key hints), and the help overlay.
 
 mod findings;
 mod header;
