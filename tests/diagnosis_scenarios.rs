@@ -942,3 +942,22 @@ async fn refused_from_here_accepted_from_the_other_vantage_point_is_our_address(
     assert!(report.smtp_via.as_ref().is_some_and(|there| there.len() == 2));
     assert!(report.causes.iter().all(|c| c.id != "diagnosis.deliverable"), "accepted only through the other box");
 }
+
+#[tokio::test]
+async fn a_resolver_that_refuses_us_or_cannot_be_reached_is_our_dns() {
+    // Nothing listens on this UDP port: the system answers "port unreachable".
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let config = Config {
+        timeout: 2.0,
+        dns_servers: vec![closed.to_string()],
+        ip: Some("203.0.113.5".parse().unwrap()),
+        helo: Some("mail.example.com".into()),
+        ..Config::default()
+    };
+    let report = check::run(&Context::new(config), &Target::parse("bank.example").unwrap(), &CheckOptions::default())
+        .await
+        .expect("the check runs");
+    let cause = first(&report);
+    assert_eq!(cause.id, "diagnosis.our_dns", "{:#?}", report.findings);
+    assert!(report.findings.iter().all(|f| f.id != "ptr.missing" && f.id != "helo.mismatch"));
+}
