@@ -206,3 +206,39 @@ fn a_huge_line_on_stdin_is_dropped_not_held() {
     assert!(stderr.contains("an input line longer than 64 KiB was dropped"), "{stderr}");
     assert_eq!(server.commands(), ["QUIT"]);
 }
+
+#[test]
+fn connect_to_a_domain_goes_to_its_mx_as_swaks_does() {
+    let run = |stdin: &[u8], args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+            .args(["--demo", "smtp"])
+            .args(args)
+            .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let output = child.wait_with_output().unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    // good.example has an MX; the console connects to it, by its name.
+    let stdout = run(b"QUIT\n", &["good.example"]);
+    assert!(stdout.contains("good.example has MX records"), "{stdout}");
+    assert!(stdout.contains("connecting to mx.good.example (198.51.100.25:25)"), "{stdout}");
+    assert!(stdout.contains("< 220 mx.good.example ESMTP ready"), "{stdout}");
+    // :connect DOMAIN tries the MX hosts in preference order.
+    let stdout = run(b":connect bank.example\n", &["good.example"]);
+    let first = stdout.find("connecting to mx1.bank.example (192.0.2.10:25)").expect(&stdout);
+    let second = stdout.find("connecting to mx2.bank.example (192.0.2.20:25)").expect(&stdout);
+    assert!(first < second, "{stdout}");
+    // The probe as swaks does too.
+    let out = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["--demo", "smtp", "good.example", "--ehlo", "mail.example.com", "--to", "erin@good.example", "--json"])
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["attempts"][0]["connect"]["host"], "mx.good.example");
+}

@@ -144,3 +144,21 @@ async fn step_4_shows_the_second_vantage_point_beside_here() {
     assert!(screen.contains("mx.good.example (198.51.100.25): RCPT TO accepted (250 2.1.5 Ok) ·"), "{screen}");
     assert!(!h.app.session.findings.iter().any(|f| f.id == "smtp.vantage_differs"), "both sides agree");
 }
+
+#[tokio::test]
+async fn step_4_run_first_looks_up_the_mx_itself() {
+    let config = Config { helo: Some("mail.example.com".into()), ..Config::default() };
+    let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("bank.example").unwrap());
+    let (tx, rx) = unbounded_channel();
+    let mut h = Harness { app: App::new(ctx, session), tx, rx };
+    update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
+    h.key(KeyCode::Char('4'));
+    h.key(KeyCode::Enter);
+    h.until("probe: 0 of 2").await;
+    let screen = h.screen();
+    assert!(screen.contains("looking up the MX of bank.example"), "{screen}");
+    assert!(screen.contains("mx1.bank.example (192.0.2.10:25) banner_4xx"), "{screen}");
+    assert!(screen.contains("mx2.bank.example (192.0.2.20:25)"), "{screen}");
+}

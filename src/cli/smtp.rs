@@ -63,10 +63,11 @@ async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
 }
 
 async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, json: bool) -> CliResult {
-    let addrs = target::addresses(ctx, target).await.map_err(CliError::Input)?;
+    // A domain goes to its MX hosts, as swaks does.
+    let routes = target::route(ctx, target).await.map_err(CliError::Input)?;
     let concurrency = ctx.config.smtp.concurrency.max(1);
     let probes = futures::StreamExt::collect::<Vec<ProbeResult>>(futures::StreamExt::buffered(
-        futures::stream::iter(addrs.into_iter().map(|addr| probe::probe(ctx, &target.host, addr, request, None))),
+        futures::stream::iter(routes.iter().map(|(host, addr)| probe::probe(ctx, host, *addr, request, None))),
         concurrency,
     ));
     let (mut results, policy) = tokio::join!(probes, our_tls_policy(ctx));

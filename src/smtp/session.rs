@@ -370,17 +370,20 @@ impl Console {
         }
         self.reset_modes();
         let Start { target, addrs, implicit_tls } = start;
-        let addrs = if addrs.is_empty() {
-            match target::addresses(&self.ctx, &target).await {
-                Ok(addrs) => addrs,
+        let routes: Vec<(String, SocketAddr)> = if addrs.is_empty() {
+            match target::route(&self.ctx, &target).await {
+                Ok(routes) => routes,
                 Err(err) => return self.info(err),
             }
         } else {
-            addrs
+            addrs.into_iter().map(|addr| (target.host.clone(), addr)).collect()
         };
-        for addr in addrs {
-            self.info(format!("connecting to {} ({addr}){}", target.host, if implicit_tls { " with TLS" } else { "" }));
-            let (report, conn) = connection::open(&self.ctx, &target.host, addr, implicit_tls).await;
+        if routes.first().is_some_and(|(host, _)| *host != target.host) {
+            self.info(format!("{} has MX records: connecting to its mail exchangers in preference order", target.host));
+        }
+        for (host, addr) in routes {
+            self.info(format!("connecting to {host} ({addr}){}", if implicit_tls { " with TLS" } else { "" }));
+            let (report, conn) = connection::open(&self.ctx, &host, addr, implicit_tls).await;
             self.report(&report);
             if let Some(conn) = conn {
                 self.conn = Some(conn);

@@ -53,6 +53,36 @@ pub async fn addresses(ctx: &Context, host: &HostPort) -> Result<Vec<SocketAddr>
     Ok(addrs)
 }
 
+/// Where a name leads for mail, as swaks goes: its MX hosts in preference order, each with its
+/// own name (for TLS and the transcript), up to `[smtp] mx_address_limit` addresses; with no MX,
+/// the name's own A/AAAA; an address connects directly.
+pub async fn route(ctx: &Context, host: &HostPort) -> Result<Vec<(String, SocketAddr)>, String> {
+    if host.host.parse::<IpAddr>().is_ok() {
+        return Ok(vec![(host.host.clone(), addresses(ctx, host).await?[0])]);
+    }
+    let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
+    let mx = resolver.lookup_mx(&host.host).await.map_err(|e| e.to_string())?;
+    let mut exchanges = mx.mx_records();
+    exchanges.sort_by_key(|(preference, _)| *preference);
+    if exchanges.iter().any(|(_, name)| name.trim_end_matches('.').is_empty()) {
+        return Err(format!("{} publishes a null MX: it accepts no mail (RFC 7505)", host.host));
+    }
+    let mut out = Vec::new();
+    for (_, exchange) in exchanges {
+        let exchange = exchange.trim_end_matches('.').to_string();
+        let target = HostPort { host: exchange.clone(), port: host.port };
+        if let Ok(addrs) = addresses(ctx, &target).await {
+            out.extend(addrs.into_iter().map(|addr| (exchange.clone(), addr)));
+        }
+    }
+    if out.is_empty() {
+        // No MX (or none that resolves): the name itself, as RFC 5321 §5.1 and swaks do.
+        return Ok(addresses(ctx, host).await?.into_iter().map(|addr| (host.host.clone(), addr)).collect());
+    }
+    out.truncate(ctx.config.smtp.mx_address_limit.max(1));
+    Ok(out)
+}
+
 /// A and AAAA of `name` through the run's resolver (`--dns-server`, the demo world's, or the
 /// system's name servers).
 async fn lookup(ctx: &Context, name: &str) -> Result<Vec<IpAddr>, String> {

@@ -80,9 +80,15 @@ impl SmtpStep {
     /// The probe's request; its EHLO name is left for [`SmtpStep::with_ehlo_name`] to find in
     /// the job, since finding it may ask the local MTA.
     fn probe_request(session: &Session, ctx: &Context) -> ProbeRequest {
-        let to = ctx.config.to.clone().or_else(|| {
-            let target = session.target.as_ref()?;
-            Some(target.address.clone().unwrap_or_else(|| format!("postmaster@{}", target.domain)))
+        // A configured recipient of another domain would probe the wrong receiver's policy.
+        let to = session.target.as_ref().map(|target| {
+            let in_target =
+                |a: &String| a.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&target.domain));
+            target
+                .address
+                .clone()
+                .or_else(|| ctx.config.to.clone().filter(in_target))
+                .unwrap_or_else(|| format!("postmaster@{}", target.domain))
         });
         ProbeRequest {
             ehlo: String::new(),
@@ -163,28 +169,29 @@ impl SmtpStep {
 
     fn start_probe(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
         let request = SmtpStep::probe_request(session, ctx);
-        let mx = if session.mx.is_empty() {
-            match &session.target {
-                Some(target) => {
-                    vec![MxTarget { preference: 0, exchange: target.domain.clone(), addresses: Vec::new() }]
-                }
-                None => {
-                    self.note("no MX and no target to probe: run the MX step or :connect HOST");
-                    return Vec::new();
-                }
-            }
-        } else {
-            session.mx.clone()
+        let Some(domain) = session.target.as_ref().map(|t| t.domain.clone()) else {
+            self.note("no target to probe: choose one in the Queue step, or :connect HOST");
+            return Vec::new();
         };
-        let count: usize = mx.iter().map(|m| m.addresses.len().max(1)).sum();
+        let mx = session.mx.clone();
         let chosen = session.identity.helo.clone();
         let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
-        self.note(format!("probing {count} address(es): EHLO {shown} → STARTTLS → MAIL → RCPT → RSET → QUIT"));
+        if mx.is_empty() {
+            // Run before the MX step: look the exchangers up here, as an MTA would.
+            self.note(format!("looking up the MX of {domain}, then probing: EHLO {shown} → STARTTLS → MAIL → RCPT"));
+        } else {
+            let count: usize = mx.iter().map(|m| m.addresses.len().max(1)).sum();
+            self.note(format!("probing {count} address(es): EHLO {shown} → STARTTLS → MAIL → RCPT → RSET → QUIT"));
+        }
         let port = ctx.config.port;
         self.via = ctx.config.smtp.via.clone();
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
-            let mx = resolve_missing(&jc.ctx, mx, port).await;
+            let mx = if mx.is_empty() {
+                exchangers(&jc.ctx, &domain, port).await
+            } else {
+                resolve_missing(&jc.ctx, mx, port).await
+            };
             let probes = async {
                 tokio::join!(
                     probe::probe_mx(&jc.ctx, &mx, port, &request),
@@ -376,6 +383,26 @@ impl SmtpStep {
         }
         rows
     }
+}
+
+/// The target's mail exchangers and their addresses, looked up as an MTA would (MX, else the
+/// domain's own address); none, said in the journal, when the lookup fails.
+async fn exchangers(ctx: &Context, domain: &str, port: u16) -> Vec<MxTarget> {
+    let routes = match crate::smtp::target::route(ctx, &HostPort { host: domain.to_string(), port }).await {
+        Ok(routes) => routes,
+        Err(err) => {
+            ctx.journal.log(crate::session::EventKind::Error, err);
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<MxTarget> = Vec::new();
+    for (host, addr) in routes {
+        match out.iter_mut().find(|m| m.exchange == host) {
+            Some(known) => known.addresses.push(addr.ip()),
+            None => out.push(MxTarget { preference: out.len() as u16, exchange: host, addresses: vec![addr.ip()] }),
+        }
+    }
+    out
 }
 
 /// Fills in addresses for MX entries that have none (the target domain as implicit MX).
