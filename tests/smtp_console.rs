@@ -146,6 +146,24 @@ async fn replies_are_explained_inline() {
     let at = shown.iter().position(|l| l.starts_with("< 550")).unwrap();
     assert!(shown[at + 1].starts_with("  = 550:"), "{shown:#?}");
     assert!(shown.iter().any(|l| l.contains("Spamhaus block list")));
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.contains("reason: our address or domain is on a public block list (Spamhaus), at RCPT TO")),
+        "the reply's class, at its stage: {shown:#?}"
+    );
+
+    // `:explain off` leaves the bare dialogue.
+    let events = converse(
+        &ctx,
+        server.addr(),
+        &[":explain off", "EHLO x.example", "MAIL FROM:<>", "RCPT TO:<b@bank.example>", "QUIT"],
+    )
+    .await;
+    let shown = texts(&events);
+    assert!(shown.iter().any(|l| l.contains("explanations of replies are off")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l.starts_with("< 550")));
+    assert!(!shown.iter().any(|l| l.starts_with("  = ")), "{shown:#?}");
 }
 
 #[test]

@@ -151,6 +151,8 @@ struct Console {
     pending: VecDeque<String>,
     /// AUTH is in progress: lines sent are secrets until a reply other than 334.
     auth: bool,
+    /// Explain failure replies inline (`:explain off` for the bare dialogue).
+    explain: bool,
 }
 
 impl Console {
@@ -164,6 +166,7 @@ impl Console {
             data_mode: false,
             pending: VecDeque::new(),
             auth: false,
+            explain: true,
         }
     }
 
@@ -250,7 +253,8 @@ impl Console {
     async fn reply(&mut self, reply: Reply, verb: &str) {
         let explainer = Explainer::global();
         let stage = ReplyStage::of_command(verb).unwrap_or(ReplyStage::Unknown);
-        self.emit(ConsoleEvent::Reply { code: reply.code, explanation: explainer.explain(&reply, stage) });
+        let explanation = if self.explain { explainer.explain(&reply, stage) } else { Explanation::default() };
+        self.emit(ConsoleEvent::Reply { code: reply.code, explanation });
         if let Some(finding) = explainer.finding(&reply, stage) {
             self.found(finding);
         }
@@ -347,6 +351,14 @@ impl Console {
                 None => self.info("not connected"),
             },
             ["probe"] => self.probe().await,
+            ["explain", switch @ ("on" | "off")] => {
+                self.explain = *switch == "on";
+                self.info(format!("explanations of replies are {switch}"));
+            }
+            ["explain"] => self.info(format!(
+                "explanations of replies are {}: :explain on|off",
+                if self.explain { "on" } else { "off" }
+            )),
             ["help"] | ["h"] | ["?"] => self.info(HELP),
             _ => self.info(format!("unknown command {}; {HELP}", crate::session::escape::escape_str(line))),
         }
@@ -442,8 +454,7 @@ impl Console {
     }
 }
 
-const HELP: &str =
-    ":connect HOST [PORT] · :tls [HOST] [PORT] (implicit TLS) · :close · :probe · anything else is sent as typed";
+const HELP: &str = ":connect HOST|DOMAIN [PORT] · :tls [HOST] [PORT] (implicit TLS) · :close · :probe · :explain on|off · anything else is sent as typed";
 
 fn bracket(host: &str) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() }
