@@ -32,7 +32,7 @@ fn renders_text_markdown_and_json() {
     assert_eq!(text.status.code(), Some(1), "a fail finding makes exit code 1");
     let stdout = String::from_utf8(text.stdout).unwrap();
     assert!(stdout.contains(" -> EHLO mail.example.com\n"));
-    assert!(stdout.contains(" <- 421 4.0.0 Server error\n"));
+    assert!(stdout.contains(" <** 421 4.0.0 Server error\n"), "an error reply, marked as swaks does: {stdout}");
     assert!(stdout.contains(" ### fail ptr.missing: 203.0.113.5 has no PTR record\n"));
     assert!(stdout.contains(" %%% asked the bank\n"));
 

@@ -95,11 +95,11 @@ async fn a_whole_session_with_starttls_auth_and_data() {
     assert!(events.iter().any(|e| matches!(e, ConsoleEvent::Tls(_))), "{shown:#?}");
     assert!(events.iter().any(|e| matches!(e, ConsoleEvent::Finding(f) if f.id == "smtp.tls_cert_invalid")));
     assert!(shown.iter().any(|l| l.contains("data mode")), "{shown:#?}");
-    assert!(shown.iter().any(|l| l == "> ..hidden line"), "{shown:#?}");
+    assert!(shown.iter().any(|l| l == "~> ..hidden line"), "{shown:#?}");
     assert!(shown.iter().any(|l| l.contains("dot-stuffed")));
-    assert!(shown.iter().any(|l| l.starts_with("< 250 2.0.0 Ok: queued")), "{shown:#?}");
-    assert!(shown.iter().any(|l| l == "> AUTH PLAIN [redacted]"));
-    assert!(shown.iter().any(|l| l.starts_with("< 535")));
+    assert!(shown.iter().any(|l| l.starts_with("<~ 250 2.0.0 Ok: queued")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l == "~> AUTH PLAIN [redacted]"));
+    assert!(shown.iter().any(|l| l.starts_with("<~* 535")));
     let journal = serde_json::to_string(&ctx.journal.events()).unwrap();
     assert!(!journal.contains("AGFsaWNlAHNlY3JldA=="), "the AUTH secret stays out of the journal");
     assert!(journal.contains("AUTH PLAIN [redacted]"));
@@ -120,7 +120,7 @@ async fn meta_commands() {
     assert!(shown.iter().any(|l| l.contains(":connect HOST")), "{shown:#?}");
     assert!(shown.iter().any(|l| l.contains("closed by you")));
     assert!(shown.iter().any(|l| l.contains("not connected")));
-    assert!(shown.iter().any(|l| l == "< 220 second.test ESMTP"), "{shown:#?}");
+    assert!(shown.iter().any(|l| l == "<- 220 second.test ESMTP"), "{shown:#?}");
     assert!(
         events.iter().any(|e| matches!(e, ConsoleEvent::Probe(r) if r[0].stages.iter().any(|s| s.stage == "rcpt")))
     );
@@ -143,7 +143,7 @@ async fn replies_are_explained_inline() {
     let events =
         converse(&ctx, server.addr(), &["EHLO x.example", "MAIL FROM:<>", "RCPT TO:<b@bank.example>", "QUIT"]).await;
     let shown = texts(&events);
-    let at = shown.iter().position(|l| l.starts_with("< 550")).unwrap();
+    let at = shown.iter().position(|l| l.starts_with("<** 550")).unwrap();
     assert!(shown[at + 1].starts_with("  = 550:"), "{shown:#?}");
     assert!(shown.iter().any(|l| l.contains("Spamhaus block list")));
     assert!(
@@ -162,7 +162,7 @@ async fn replies_are_explained_inline() {
     .await;
     let shown = texts(&events);
     assert!(shown.iter().any(|l| l.contains("explanations of replies are off")), "{shown:#?}");
-    assert!(shown.iter().any(|l| l.starts_with("< 550")));
+    assert!(shown.iter().any(|l| l.starts_with("<** 550")));
     assert!(!shown.iter().any(|l| l.starts_with("  = ")), "{shown:#?}");
 }
 
@@ -186,12 +186,12 @@ fn mailwiz_smtp_in_a_pipe() {
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    assert!(stdout.contains("< 220 mx.test \\x1b[2J ESMTP"), "{stdout}");
+    assert!(stdout.contains("<- 220 mx.test \\x1b[2J ESMTP"), "{stdout}");
     assert!(!stdout.contains('\u{1b}'));
-    assert!(stdout.contains("> EHLO mail.sender.example"));
-    assert!(stdout.contains("< 250-mx.test Hello mail.sender.example [127.0.0.1]"));
-    assert!(stdout.contains("< 221 2.0.0 Bye"));
-    let order: Vec<usize> = ["> EHLO", "< 250-mx.test", "> MAIL", "< 250 2.1.0", "> QUIT", "< 221"]
+    assert!(stdout.contains("-> EHLO mail.sender.example"));
+    assert!(stdout.contains("<- 250-mx.test Hello mail.sender.example [127.0.0.1]"));
+    assert!(stdout.contains("<- 221 2.0.0 Bye"));
+    let order: Vec<usize> = ["-> EHLO", "<- 250-mx.test", "-> MAIL", "<- 250 2.1.0", "-> QUIT", "<- 221"]
         .iter()
         .map(|needle| stdout.find(needle).unwrap_or_else(|| panic!("{needle} missing in {stdout}")))
         .collect();
@@ -245,7 +245,7 @@ fn connect_to_a_domain_goes_to_its_mx_as_swaks_does() {
     let stdout = run(b"QUIT\n", &["good.example"]);
     assert!(stdout.contains("good.example has MX records"), "{stdout}");
     assert!(stdout.contains("connecting to mx.good.example (198.51.100.25:25)"), "{stdout}");
-    assert!(stdout.contains("< 220 mx.good.example ESMTP ready"), "{stdout}");
+    assert!(stdout.contains("<- 220 mx.good.example ESMTP ready"), "{stdout}");
     // :connect DOMAIN tries the MX hosts in preference order.
     let stdout = run(b":connect bank.example\n", &["good.example"]);
     let first = stdout.find("connecting to mx1.bank.example (192.0.2.10:25)").expect(&stdout);

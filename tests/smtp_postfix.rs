@@ -104,10 +104,10 @@ fn raw_console_with_postfix_in_a_pipe() {
     child.stdin.take().unwrap().write_all(b"EHLO mail.sender.example\nNOOP\nQUIT\n").unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(stdout.contains("< 220 ") && stdout.contains("ESMTP Postfix"), "{stdout}");
-    assert!(stdout.contains("< 250-STARTTLS"), "{stdout}");
-    assert!(stdout.contains("< 250 2.0.0 Ok"), "{stdout}");
-    assert!(stdout.contains("< 221 2.0.0 Bye"), "{stdout}");
+    assert!(stdout.contains("<- 220 ") && stdout.contains("ESMTP Postfix"), "{stdout}");
+    assert!(stdout.contains("<- 250-STARTTLS"), "{stdout}");
+    assert!(stdout.contains("<- 250 2.0.0 Ok"), "{stdout}");
+    assert!(stdout.contains("<- 221 2.0.0 Bye"), "{stdout}");
     assert_eq!(output.status.code(), Some(0));
 }
 

@@ -91,17 +91,17 @@ async fn step_4_mid_session_in_the_demo_world() {
     h.key(KeyCode::Enter);
     h.until("probe: 0 of 2").await;
     h.type_line(":connect mx.good.example");
-    h.until("< 220 mx.good.example ESMTP ready").await;
+    h.until("<- 220 mx.good.example ESMTP ready").await;
     h.type_line("EHLO mail.example.com");
-    h.until("< 250 STARTTLS").await;
+    h.until("<- 250 STARTTLS").await;
     h.type_line("STARTTLS");
     h.until("send it again").await;
     h.type_line("EHLO mail.example.com");
-    h.until("< 250 8BITMIME").await;
+    h.until("<~ 250 8BITMIME").await;
     h.type_line("MAIL FROM:<billing@example.com>");
-    h.until("< 250 2.1.0 Ok").await;
+    h.until("<~ 250 2.1.0 Ok").await;
     h.type_line("RCPT TO:<erin@good.example>");
-    h.until("< 250 2.1.5 Ok").await;
+    h.until("<~ 250 2.1.5 Ok").await;
 
     let screen = h.screen();
     assert!(!screen.contains('\u{1b}'));

@@ -231,7 +231,7 @@ fn whole_wizard_walk_in_tmux() {
         assert!(report.contains(part), "no {part:?} in the report:\n{report}");
     }
     let transcript = std::fs::read_to_string(base.with_extension("txt")).expect("the transcript is written");
-    assert!(transcript.contains(" <- 421 4.0.0 Server error"), "{transcript}");
+    assert!(transcript.contains(" <** 421 4.0.0 Server error"), "{transcript}");
     assert!(transcript.contains(" ### fail diagnosis.missing_ptr: "), "{transcript}");
     assert!(base.with_extension("jsonl").is_file());
     let note =

@@ -13,6 +13,7 @@ use crate::context::Context;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::smtp::ehlo_name::ehlo_name;
+use crate::smtp::marks;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::swaks;
@@ -91,7 +92,7 @@ async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, jso
 /// One probe as a readable transcript.
 pub fn probe_text(result: &ProbeResult) -> String {
     let c = &result.connect;
-    let mut out = format!("* {} ({}): {}", c.host, c.addr, c.outcome);
+    let mut out = format!("{} {} ({}): {}", marks::INFO, c.host, c.addr, c.outcome);
     if let Some(ms) = c.connect_ms {
         out.push_str(&format!(", connected in {ms} ms"));
     }
@@ -103,28 +104,30 @@ pub fn probe_text(result: &ProbeResult) -> String {
     }
     out.push('\n');
     for line in &c.banner {
-        out.push_str(&format!("< {line}\n"));
+        out.push_str(&format!("{} {line}\n", marks::received(c.tls.is_some(), line)));
     }
+    let mut tls = c.tls.is_some();
     for stage in &result.stages {
         if stage.stage == "tls" {
+            tls = stage.error.is_none();
             for line in &stage.reply {
-                out.push_str(&format!("* {line}\n"));
+                out.push_str(&format!("{} {line}\n", marks::INFO));
             }
             continue;
         }
-        out.push_str(&format!("> {}\n", escape_str(&stage.command)));
+        out.push_str(&format!("{} {}\n", marks::sent(tls), escape_str(&stage.command)));
         for line in &stage.reply {
-            out.push_str(&format!("< {line}\n"));
+            out.push_str(&format!("{} {line}\n", marks::received(tls, line)));
         }
         if let Some(error) = &stage.error {
-            out.push_str(&format!("* {error}\n"));
+            out.push_str(&format!("{} {error}\n", marks::EVENT));
         }
         for line in stage.explanation.iter().flat_map(|e| e.lines()) {
             out.push_str(&format!("  = {line}\n"));
         }
     }
     if let Some(ip) = result.echoed_ip {
-        out.push_str(&format!("* the server sees us as {ip}\n"));
+        out.push_str(&format!("{} the server sees us as {ip}\n", marks::INFO));
     }
     out
 }
@@ -132,9 +135,9 @@ pub fn probe_text(result: &ProbeResult) -> String {
 /// A console event as a line of text for a terminal or a pipe; every peer byte is escaped.
 pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
     match event {
-        ConsoleEvent::Info(text) => vec![format!("* {}", escape_str(text))],
+        ConsoleEvent::Info(text) => vec![format!("{} {}", marks::INFO, escape_str(text))],
         ConsoleEvent::Connected(report) => {
-            let mut line = format!("* {} ({}): {}", report.host, report.addr, report.outcome);
+            let mut line = format!("{} {} ({}): {}", marks::INFO, report.host, report.addr, report.outcome);
             if let Some(ms) = report.connect_ms {
                 line.push_str(&format!(", connected in {ms} ms"));
             }
@@ -143,22 +146,22 @@ pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
             }
             vec![line]
         }
-        ConsoleEvent::Sent(text) => vec![format!("> {}", escape_str(text))],
-        ConsoleEvent::Received(text) => vec![format!("< {text}")],
+        ConsoleEvent::Sent(text, tls) => vec![format!("{} {}", marks::sent(*tls), escape_str(text))],
+        ConsoleEvent::Received(text, tls) => vec![format!("{} {text}", marks::received(*tls, text))],
         ConsoleEvent::Reply { code, explanation } => {
             if code.is_some_and(|c| c < 400) {
                 return Vec::new();
             }
             explanation.lines().into_iter().map(|l| format!("  = {}", escape_str(&l))).collect()
         }
-        ConsoleEvent::Tls(info) => info.describe().into_iter().map(|l| format!("* {l}")).collect(),
+        ConsoleEvent::Tls(info) => info.describe().into_iter().map(|l| format!("{} {l}", marks::INFO)).collect(),
         ConsoleEvent::Finding(f) => vec![format!("{} {} {}", f.severity.mark(), f.id, f.summary)],
         ConsoleEvent::Probe(results) => {
             results.iter().flat_map(|r| probe_text(r).lines().map(String::from).collect::<Vec<_>>()).collect()
         }
-        ConsoleEvent::EchoedIp { ip, .. } => vec![format!("* the server sees us as {ip}")],
+        ConsoleEvent::EchoedIp { ip, .. } => vec![format!("{} the server sees us as {ip}", marks::INFO)],
         ConsoleEvent::DataMode(_) => Vec::new(),
-        ConsoleEvent::Closed(why) => vec![format!("* connection closed: {}", escape_str(why))],
+        ConsoleEvent::Closed(why) => vec![format!("{} connection closed: {}", marks::EVENT, escape_str(why))],
     }
 }
 

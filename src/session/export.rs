@@ -16,15 +16,17 @@ use super::escape::escape_str;
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
 
-/// The transcript marker of an event kind.
-pub fn marker(kind: EventKind) -> &'static str {
+/// The transcript marker of an event (swaks' markers, [`crate::smtp::marks`]): an error reply is
+/// told from the others by its text.
+pub fn marker(kind: EventKind, text: &str) -> &'static str {
+    use crate::smtp::marks;
     match kind {
-        EventKind::Sent => "->",
-        EventKind::Received => "<-",
-        EventKind::TlsSent => "~>",
-        EventKind::TlsReceived => "<~",
-        EventKind::Start | EventKind::Info | EventKind::DnsQuery | EventKind::DnsAnswer => "===",
-        EventKind::Error => "***",
+        EventKind::Sent => marks::sent(false),
+        EventKind::Received => marks::received(false, text),
+        EventKind::TlsSent => marks::sent(true),
+        EventKind::TlsReceived => marks::received(true, text),
+        EventKind::Start | EventKind::Info | EventKind::DnsQuery | EventKind::DnsAnswer => marks::INFO,
+        EventKind::Error => marks::EVENT,
         EventKind::Finding => "###",
         EventKind::Note => "%%%",
     }
@@ -45,7 +47,7 @@ fn transcript_of<'a>(events: impl Iterator<Item = &'a Event>, whole: bool) -> St
     let mut out = String::new();
     for event in events {
         let time = stamp(&event.time);
-        let mark = marker(event.kind);
+        let mark = marker(event.kind, &event.text);
         let mut line = |text: &str| {
             let _ = writeln!(out, "{time} {mark} {}", escape_str(text));
         };

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
 pub mod explain;
+pub mod marks;
 pub mod probe;
 pub mod reply;
 pub mod session;

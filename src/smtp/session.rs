@@ -34,10 +34,10 @@ pub enum ConsoleEvent {
     Info(String),
     /// How a connection attempt ended.
     Connected(Box<ConnectReport>),
-    /// A line sent, as shown (AUTH secrets redacted).
-    Sent(String),
-    /// A line received, escaped.
-    Received(String),
+    /// A line sent, as shown (AUTH secrets redacted), and whether inside TLS.
+    Sent(String, bool),
+    /// A line received, escaped, and whether inside TLS.
+    Received(String, bool),
     /// A reply is complete.
     Reply { code: Option<u16>, explanation: Explanation },
     /// TLS is up.
@@ -205,11 +205,12 @@ impl Console {
             (line.to_string(), redact_auth(line))
         };
         let redacted = (shown != wire).then_some(shown.as_str());
+        let tls = conn.is_tls();
         if let Err(err) = conn.send(&wire, redacted).await {
-            self.emit(ConsoleEvent::Sent(shown));
+            self.emit(ConsoleEvent::Sent(shown, tls));
             return self.lost(&format!("sending failed: {err}")).await;
         }
-        self.emit(ConsoleEvent::Sent(shown.clone()));
+        self.emit(ConsoleEvent::Sent(shown.clone(), tls));
         if self.data_mode {
             if wire.starts_with("..") {
                 self.info(format!("dot-stuffed: the line went out as {shown}"));
@@ -242,7 +243,8 @@ impl Console {
             Ok(None) => return self.lost("the server closed the connection").await,
             Err(err) => return self.lost(&format!("the connection failed: {err}")).await,
         };
-        self.emit(ConsoleEvent::Received(line.display()));
+        let tls = self.conn.as_ref().is_some_and(Connection::is_tls);
+        self.emit(ConsoleEvent::Received(line.display(), tls));
         let Some(conn) = self.conn.as_mut() else { return };
         let Some(reply) = conn.assemble(line) else { return };
         let verb = self.pending.pop_front().unwrap_or_default();
@@ -407,7 +409,7 @@ impl Console {
     fn report(&self, report: &ConnectReport) {
         self.emit(ConsoleEvent::Connected(Box::new(report.clone())));
         for line in &report.banner {
-            self.emit(ConsoleEvent::Received(line.clone()));
+            self.emit(ConsoleEvent::Received(line.clone(), report.tls.is_some()));
         }
         if let Some(banner) = &report.banner_reply {
             self.emit(ConsoleEvent::Reply {

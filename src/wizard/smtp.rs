@@ -15,6 +15,7 @@ use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};
 use crate::smtp::ehlo_name::ehlo_name;
+use crate::smtp::marks;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
 use crate::smtp::swaks;
@@ -74,7 +75,7 @@ impl SmtpStep {
     }
 
     fn note(&mut self, text: impl Into<String>) {
-        self.push(Row::new(Tone::Dim, format!("* {}", text.into())));
+        self.push(Row::new(Tone::Dim, format!("{} {}", marks::INFO, text.into())));
     }
 
     /// The probe's request; its EHLO name is left for [`SmtpStep::with_ehlo_name`] to find in
@@ -169,11 +170,12 @@ impl SmtpStep {
 
     fn start_probe(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
         let request = SmtpStep::probe_request(session, ctx);
-        let Some(domain) = session.target.as_ref().map(|t| t.domain.clone()) else {
+        let mx = session.mx.clone();
+        let domain = session.target.as_ref().map(|t| t.domain.clone()).unwrap_or_default();
+        if mx.is_empty() && domain.is_empty() {
             self.note("no target to probe: choose one in the Queue step, or :connect HOST");
             return Vec::new();
-        };
-        let mx = session.mx.clone();
+        }
         let chosen = session.identity.helo.clone();
         let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
         if mx.is_empty() {
@@ -231,10 +233,13 @@ impl SmtpStep {
                 self.tls = report.tls.clone();
                 self.connection = Some(*report);
             }
-            ConsoleEvent::Sent(text) => {
-                self.push(Row::new(Tone::Sent, format!("> {}", crate::session::escape::escape_str(&text))))
+            ConsoleEvent::Sent(text, tls) => self.push(Row::new(
+                Tone::Sent,
+                format!("{} {}", marks::sent(tls), crate::session::escape::escape_str(&text)),
+            )),
+            ConsoleEvent::Received(text, tls) => {
+                self.push(Row::new(Tone::Received, format!("{} {text}", marks::received(tls, &text))))
             }
-            ConsoleEvent::Received(text) => self.push(Row::new(Tone::Received, format!("< {text}"))),
             ConsoleEvent::Reply { code, explanation } => {
                 self.auth &= code == Some(334);
                 let lines = explanation.lines();
@@ -250,7 +255,7 @@ impl SmtpStep {
             ConsoleEvent::Tls(info) => {
                 for line in info.describe() {
                     let tone = if line.contains("NOT verified") { Tone::Warn } else { Tone::Ok };
-                    self.push(Row::new(tone, format!("* {line}")));
+                    self.push(Row::new(tone, format!("{} {line}", marks::INFO)));
                 }
                 self.tls = Some(info);
             }
@@ -311,13 +316,18 @@ impl SmtpStep {
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
         for result in &results {
             self.push(outcome_row(&result.connect));
+            let mut tls = result.connect.tls.is_some();
             for stage in &result.stages {
-                self.push(Row::new(Tone::Sent, format!("  > {}", crate::session::escape::escape_str(&stage.command))));
+                if stage.stage == "tls" {
+                    tls = stage.error.is_none();
+                }
+                let command = crate::session::escape::escape_str(&stage.command);
+                self.push(Row::new(Tone::Sent, format!("  {} {command}", marks::sent(tls))));
                 for line in &stage.reply {
-                    self.push(Row::new(Tone::Received, format!("  < {line}")));
+                    self.push(Row::new(Tone::Received, format!("  {} {line}", marks::received(tls, line))));
                 }
                 if let Some(error) = &stage.error {
-                    self.push(Row::new(Tone::Fail, format!("  * {error}")));
+                    self.push(Row::new(Tone::Fail, format!("  {} {error}", marks::EVENT)));
                 }
                 if let Some(explanation) = &stage.explanation {
                     for line in explanation.lines() {
@@ -619,8 +629,8 @@ mod tests {
         }
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         assert!(text.iter().any(|l| l.starts_with("127.0.0.1 (127.0.0.1:") && l.contains(" ok ")), "{text:#?}");
-        assert!(text.iter().any(|l| l == "> RCPT TO:<b@bank.example>"));
-        let at = text.iter().position(|l| l.starts_with("< 550")).unwrap();
+        assert!(text.iter().any(|l| l == "-> RCPT TO:<b@bank.example>"));
+        let at = text.iter().position(|l| l.starts_with("<** 550")).unwrap();
         assert!(text[at + 1].starts_with("  = 550:"));
         assert!(text.iter().any(|l| l.contains("Spamhaus")));
         assert!(session.findings.iter().any(|f| f.id == "smtp.reply_explained"));
@@ -658,6 +668,6 @@ mod tests {
         assert_eq!(session.identity.ip, Some("203.0.113.5".parse().unwrap()));
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         assert!(text.iter().any(|l| l.starts_with("probe: 1 of 1")), "{text:#?}");
-        assert!(text.iter().any(|l| l.contains("> EHLO mail.sender.example")));
+        assert!(text.iter().any(|l| l.contains("-> EHLO mail.sender.example")));
     }
 }
