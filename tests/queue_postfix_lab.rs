@@ -302,6 +302,8 @@ mod wizard {
         let cmds = key(&mut app, 'y');
         drive(&mut app, cmds).await;
         assert_eq!(queued(&address).unwrap()["queue_name"], "hold");
+        // Other tests share the lab's queue: find the message again in the re-read listing.
+        select(&mut app, &id);
         let shown: Vec<String> =
             app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(|r| r.text()).collect();
         assert!(shown.iter().any(|r| r.contains("Last action: hold with Postfix — 1 done")), "{shown:?}");
