@@ -132,8 +132,7 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         return None;
     }
     if !rule.every_outcome.is_empty() {
-        let outcomes: Vec<&Finding> =
-            findings.iter().filter(|f| rule::CONNECTION_OUTCOMES.contains(&f.id.as_str())).collect();
+        let outcomes: Vec<&Finding> = findings.iter().filter(|f| rule::is_connection_outcome(&f.id)).collect();
         if outcomes.is_empty() || !outcomes.iter().all(|f| rule.every_outcome.contains(&f.id)) {
             return None;
         }

@@ -7,24 +7,16 @@ use serde::Deserialize;
 
 use crate::session::{Finding, Severity, catalogue};
 use crate::smtp::classify::{ReasonClass, ReplyStage};
+use crate::smtp::connection::Outcome;
 
 /// The rules bundled with mailwiz.
 pub const BUNDLED: &str = include_str!("../../assets/diagnosis.toml");
 
-/// The SMTP findings that say how a connection ended; `every_outcome` looks at these only.
-pub const CONNECTION_OUTCOMES: &[&str] = &[
-    "smtp.ok",
-    "smtp.refused",
-    "smtp.timeout",
-    "smtp.unreachable",
-    "smtp.closed_before_banner",
-    "smtp.reset_before_banner",
-    "smtp.banner_4xx",
-    "smtp.banner_5xx",
-    "smtp.closed_after_banner",
-    "smtp.no_banner",
-    "smtp.line_too_long",
-];
+/// True when `id` is a finding that says how a connection ended; `every_outcome` looks at these
+/// only.
+pub fn is_connection_outcome(id: &str) -> bool {
+    Outcome::ALL.iter().any(|o| o.finding_id() == id)
+}
 
 /// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding, a
 /// named set any id of the set), and optionally a pattern its summary or evidence must match, the
@@ -221,7 +213,7 @@ impl Compiler<'_> {
             return Err(RuleError(format!("{} is not a diagnosis id in the finding catalogue", raw.cause)));
         }
         for id in &raw.every_outcome {
-            if !CONNECTION_OUTCOMES.contains(&id.as_str()) {
+            if !is_connection_outcome(id) {
                 return Err(RuleError(format!("{id} is not a connection outcome")));
             }
         }

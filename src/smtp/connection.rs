@@ -40,6 +40,38 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 11] = [
+        Outcome::Refused,
+        Outcome::Timeout,
+        Outcome::Unreachable,
+        Outcome::ClosedBeforeBanner,
+        Outcome::ResetBeforeBanner,
+        Outcome::Banner4xx,
+        Outcome::Banner5xx,
+        Outcome::ClosedAfterBanner,
+        Outcome::NoBanner,
+        Outcome::LineTooLong,
+        Outcome::Ok,
+    ];
+
+    /// The finding that reports this outcome, spelled out so the catalogue's ids can be found.
+    pub fn finding_id(self) -> &'static str {
+        match self {
+            Outcome::Refused => "smtp.refused",
+            Outcome::Timeout => "smtp.timeout",
+            Outcome::Unreachable => "smtp.unreachable",
+            Outcome::ClosedBeforeBanner => "smtp.closed_before_banner",
+            Outcome::ResetBeforeBanner => "smtp.reset_before_banner",
+            Outcome::Banner4xx => "smtp.banner_4xx",
+            Outcome::Banner5xx => "smtp.banner_5xx",
+            Outcome::ClosedAfterBanner => "smtp.closed_after_banner",
+            Outcome::NoBanner => "smtp.no_banner",
+            Outcome::LineTooLong => "smtp.line_too_long",
+            Outcome::Ok => "smtp.ok",
+        }
+    }
+
     /// The snake_case name, also the finding id's last part.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -111,7 +143,7 @@ impl ConnectReport {
             .as_ref()
             .filter(|r| !r.is_positive() && r.code.is_some())
             .map(|r| Classifier::bundled().classify_reply(r, ReplyStage::Greeting));
-        let mut finding = Finding::new(&format!("smtp.{}", self.outcome), &args)
+        let mut finding = Finding::new(self.outcome.finding_id(), &args)
             .with_evidence(self.banner.clone())
             .with_args(class.iter().flat_map(Classification::args));
         if let Some(error) = &self.error {
@@ -567,6 +599,14 @@ mod tests {
         assert!(report.error.as_deref().unwrap().contains("still incomplete"));
         classify_banner(&mut report, Err(ReplyError { error: ReadError::LineTooLong(LINE_LIMIT), partial: None }));
         assert_eq!(report.finding().id, "smtp.line_too_long");
+    }
+
+    #[test]
+    fn every_outcome_has_its_finding_in_the_catalogue() {
+        for outcome in Outcome::ALL {
+            assert!(crate::session::catalogue::entry(outcome.finding_id()).is_some(), "{outcome}");
+            assert_eq!(outcome.finding_id().strip_prefix("smtp."), Some(outcome.as_str()));
+        }
     }
 
     fn open_report() -> ConnectReport {
