@@ -8,20 +8,14 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{
-    DnsblReport, Exposure, SelfTest, Subject, ZoneResult, ZoneStatus, check, dnsbl_findings, self_test,
+    DnsblReport, SelfTest, Subject, ZoneResult, ZoneStatus, check, configured, dnsbl_findings, self_test,
     self_test_findings,
 };
-use crate::dns::dnsbl_zones::ZoneList;
 
 /// Runs `mailwiz blocklist`.
 pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
-    let list = ZoneList::load(&ctx.config.blocklist).map_err(|err| CliError::Input(err.to_string()))?;
-    let names = if args.zones.is_empty() { &ctx.config.blocklist.zones } else { &args.zones };
-    let zones = list.select(names).map_err(|err| CliError::Input(err.to_string()))?;
-    if zones.is_empty() {
-        return Err(CliError::Input(format!("the block list file {} lists no zone", list.source)));
-    }
-    let deadline = ctx.config.blocklist_deadline();
+    let named = (!args.zones.is_empty()).then_some(args.zones.as_slice());
+    let (zones, deadline, exposure) = configured(ctx, named).map_err(CliError::Input)?;
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
 
     if args.self_test {
@@ -46,14 +40,6 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
         }
     };
     let subject = Subject::parse(&text).map_err(|err| CliError::Input(err.to_string()))?;
-    // Zones named on the command line are a deliberate choice (a lab list): any address goes.
-    let exposure = if !args.zones.is_empty() {
-        Exposure::Any
-    } else if ctx.demo {
-        Exposure::Documentation
-    } else {
-        Exposure::PublicOnly
-    };
     let report = check(&resolver, &subject, &zones, deadline, exposure).await;
     let findings = dnsbl_findings(&report);
     journal(ctx, &findings);

@@ -15,8 +15,7 @@ use super::{Cause, Facts, diagnose, rule, vantage};
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::dnsbl::{self, DnsblReport, Exposure, Subject};
-use crate::dns::dnsbl_zones::ZoneList;
+use crate::dns::dnsbl::{self, DnsblReport, Subject};
 use crate::dns::identity::{IdentityReport, check_identity};
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
@@ -334,10 +333,7 @@ async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &Identit
         return None;
     }
     let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4()).or(identity.chosen.first())?;
-    let zones = ZoneList::load(&ctx.config.blocklist).ok()?.select(&ctx.config.blocklist.zones).ok()?;
-    let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
-    let deadline = ctx.config.blocklist_deadline();
-    Some(dnsbl::check(resolver, &Subject::Ip(ip), &zones, deadline, exposure).await)
+    dnsbl::check_configured(ctx, resolver, &Subject::Ip(ip)).await.ok()
 }
 
 /// The configured queue file, else the local MTA's queue; an `Err` says why none was read.

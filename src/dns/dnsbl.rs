@@ -9,10 +9,11 @@ use serde::Serialize;
 
 use super::address_class::AddressClass;
 use super::dnsbl_answer::{ListingCode, Verdict, decode};
-use super::dnsbl_zones::{Zone, ZoneKind};
+use super::dnsbl_zones::{Zone, ZoneKind, ZoneList};
 use super::ptr::evidence_of;
 use super::resolver::{Outcome, QueryType, Reply, Resolver};
 use super::reverse::reversed_labels;
+use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
 
@@ -152,6 +153,30 @@ pub enum Exposure {
     Documentation,
     /// Anything (an explicit `--zones` lab override or the self-test).
     Any,
+}
+
+/// The zones, deadline and exposure a run asks with: the config's `[blocklist]` (or `zones`
+/// named explicitly, which may be asked about any address: a lab list), the demo world's
+/// documentation addresses, else public addresses only.
+pub fn configured(ctx: &Context, zones: Option<&[String]>) -> Result<(Vec<Zone>, Duration, Exposure), String> {
+    let list = ZoneList::load(&ctx.config.blocklist).map_err(|e| e.to_string())?;
+    let names = zones.unwrap_or(&ctx.config.blocklist.zones);
+    let selected = list.select(names).map_err(|e| e.to_string())?;
+    if selected.is_empty() {
+        return Err(format!("the block list file {} lists no zone", list.source));
+    }
+    let exposure = match (zones.is_some(), ctx.demo) {
+        (true, _) => Exposure::Any,
+        (false, true) => Exposure::Documentation,
+        (false, false) => Exposure::PublicOnly,
+    };
+    Ok((selected, ctx.config.blocklist_deadline(), exposure))
+}
+
+/// `subject` against the configured lists, as step 6 and `check` ask.
+pub async fn check_configured(ctx: &Context, resolver: &Resolver, subject: &Subject) -> Result<DnsblReport, String> {
+    let (zones, deadline, exposure) = configured(ctx, None)?;
+    Ok(check(resolver, subject, &zones, deadline, exposure).await)
 }
 
 /// Checks `subject` against `zones`, all at once; the check ends at `deadline` whatever the lists

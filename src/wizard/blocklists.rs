@@ -5,8 +5,7 @@ use std::net::IpAddr;
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::dnsbl::{DnsblReport, Exposure, Subject, ZoneStatus, check, dnsbl_findings};
-use crate::dns::dnsbl_zones::ZoneList;
+use crate::dns::dnsbl::{DnsblReport, Subject, ZoneStatus, check_configured, dnsbl_findings};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 
@@ -27,12 +26,8 @@ pub fn blocklist_job(ip: IpAddr) -> Job {
     Job::new(StepId::Blocklists, format!("Block lists for {ip}"), move |jc| async move {
         let ctx = &jc.ctx;
         let run = async {
-            let list = ZoneList::load(&ctx.config.blocklist).map_err(|e| e.to_string())?;
-            let zones = list.select(&ctx.config.blocklist.zones).map_err(|e| e.to_string())?;
             let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
-            let exposure = if ctx.demo { Exposure::Documentation } else { Exposure::PublicOnly };
-            let deadline = ctx.config.blocklist_deadline();
-            let report = check(&resolver, &Subject::Ip(ip), &zones, deadline, exposure).await;
+            let report = check_configured(ctx, &resolver, &Subject::Ip(ip)).await?;
             let findings = dnsbl_findings(&report);
             Ok((report, findings))
         };
