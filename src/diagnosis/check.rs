@@ -5,7 +5,6 @@
 //! longer chain, not the sum of all round trips.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -111,7 +110,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         let logs = timed(read_logs(ctx, target, &mx));
         let there = vantage::probe_there(ctx, &targets, &request);
         let ((mut smtp, mut smtp_ms), (logs, logs_ms), smtp_there) = tokio::join!(probes, logs, there);
-        if let Some(egress) = egress_check(ctx, &resolver, &smtp, &request).await {
+        if let Some(egress) = egress_check(ctx, &smtp, &request).await {
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
         }
@@ -239,29 +238,13 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
 
 /// When every MX timed out, whether a known-good mail host answers tells our egress firewall from
 /// the receiver's: its outcome joins the probes, so the firewall rule sees it.
-async fn egress_check(
-    ctx: &Context,
-    resolver: &Resolver,
-    probes: &[ProbeResult],
-    request: &ProbeRequest,
-) -> Option<ProbeResult> {
+async fn egress_check(ctx: &Context, probes: &[ProbeResult], request: &ProbeRequest) -> Option<ProbeResult> {
     let all_timed_out = !probes.is_empty() && probes.iter().all(|p| p.connect.outcome == Outcome::Timeout);
     let host = ctx.config.identity.known_good_host.as_deref().filter(|_| all_timed_out)?;
-    let port = ctx.config.port;
-    let addr = if let Ok(addr) = host.parse::<SocketAddr>() {
-        addr
-    } else if let Ok(ip) = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
-        SocketAddr::new(ip, port)
-    } else {
-        let (name, port) = match host.rsplit_once(':') {
-            Some((name, p)) => (name, p.parse().ok()?),
-            None => (host, port),
-        };
-        let (v4, v6) = resolver.lookup_ip(name).await.ok()?;
-        SocketAddr::new(*v4.addresses().first().or(v6.addresses().first())?, port)
-    };
+    let target = crate::smtp::target::parse_host_port(host, ctx.config.port).ok()?;
+    let addr = *crate::smtp::target::addresses(ctx, &target).await.ok()?.first()?;
     let request = ProbeRequest { quit_after: Some(probe::Stage::Banner), ..request.clone() };
-    Some(probe::probe(ctx, host, addr, &request, None).await)
+    Some(probe::probe(ctx, &target.host, addr, &request, None).await)
 }
 
 /// A queue finding about `domain` (or about the listing itself).
