@@ -176,6 +176,10 @@ impl SmtpStep {
             self.note("no target to probe: choose one in the Queue step, or :connect HOST");
             return Vec::new();
         }
+        // A new run replaces the last one: its transcript, tally and findings.
+        self.transcript.clear();
+        self.probed = None;
+        self.findings.clear();
         let chosen = session.identity.helo.clone();
         let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
         if mx.is_empty() {
@@ -362,10 +366,7 @@ impl SmtpStep {
                 parts.push("data mode: end with a lone '.'".into());
             }
         }
-        if let Some(results) = &self.probed {
-            let ok = results.iter().filter(|r| r.connect.outcome == Outcome::Ok).count();
-            parts.push(format!("probe: {ok} of {} greeted", results.len()));
-        }
+        // The probe's tally is the pane's first row; the subtitle does not repeat it.
         (!parts.is_empty()).then(|| parts.join(" · "))
     }
 
@@ -479,7 +480,8 @@ impl Step for SmtpStep {
         if self.transcript.is_empty() {
             let mx: Vec<String> = session.mx.iter().map(|m| format!("{} {}", m.preference, m.exchange)).collect();
             rows.push(Row::plain(if mx.is_empty() {
-                "No MX known yet: run the MX step, or type :connect HOST [PORT].".to_string()
+                "No MX known yet: Enter looks the target's up and probes it, or type :connect HOST|DOMAIN [PORT]."
+                    .to_string()
             } else {
                 format!("MX: {}", mx.join(", "))
             }));
@@ -669,5 +671,15 @@ mod tests {
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         assert!(text.iter().any(|l| l.starts_with("probe: 1 of 1")), "{text:#?}");
         assert!(text.iter().any(|l| l.contains("-> EHLO mail.sender.example")));
+        assert!(!step.view(&session).subtitle.contains("probe:"), "the tally is said once");
+
+        // A second run replaces the first: one transcript, one tally.
+        let job = spawned(step.run(&mut session, &ctx));
+        for event in run_collect(job, ctx.clone()).await {
+            step.on_event(event, &mut session);
+        }
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        assert_eq!(text.iter().filter(|l| l.contains("-> EHLO mail.sender.example")).count(), 1, "{text:#?}");
+        assert_eq!(text.iter().filter(|l| l.starts_with("probe: ")).count(), 1, "{text:#?}");
     }
 }
