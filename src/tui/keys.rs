@@ -24,6 +24,14 @@ pub enum Action {
     Note,
     PrevFinding,
     NextFinding,
+    /// Open the selected finding whole, full screen.
+    ViewFinding,
+    /// The main pane to the full width and back.
+    Zoom,
+    /// Open the search prompt.
+    Search,
+    /// `n`/`N` while a search is active; listed in help, matched in [`crate::tui::app`].
+    SearchNext,
     Help,
     Save,
     Cancel,
@@ -138,7 +146,7 @@ pub const NAVIGATION: &[Binding] = &[
         chords: &[key(KeyCode::Char('n'))],
         action: Action::Note,
         keys: "n",
-        help: "add a note to the findings",
+        help: "add a note to the findings (when no search is active)",
         hint: Some("note"),
     },
     Binding {
@@ -154,6 +162,34 @@ pub const NAVIGATION: &[Binding] = &[
         keys: "]",
         help: "next finding, with evidence and fix",
         hint: Some("finding"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('v'))],
+        action: Action::ViewFinding,
+        keys: "v",
+        help: "read the selected finding whole (↑↓ PgUp PgDn scroll, Esc closes)",
+        hint: Some("read"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('z'))],
+        action: Action::Zoom,
+        keys: "z",
+        help: "zoom the main pane to the full width and back",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('/'))],
+        action: Action::Search,
+        keys: "/",
+        help: "search the findings and the pane",
+        hint: Some("search"),
+    },
+    Binding {
+        chords: &[],
+        action: Action::SearchNext,
+        keys: "n/N",
+        help: "next/previous match while searching (Esc ends the search)",
+        hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char('?')), key(KeyCode::F(1))],
@@ -184,6 +220,10 @@ pub const NAVIGATION: &[Binding] = &[
         hint: Some("quit"),
     },
 ];
+
+/// Keys of the full-screen finding view.
+pub const FINDING_VIEW: &[(&str, &str)] =
+    &[("↑/↓", "scroll"), ("PgUp/PgDn", "page"), ("[/]", "previous/next finding"), ("Esc", "close")];
 
 /// Input-mode keys, for hints and help (the input line itself handles editing keys).
 pub const INPUT: &[(&str, &str)] =
@@ -233,5 +273,8 @@ mod tests {
         assert_eq!(action_for(&k(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
         assert_eq!(action_for(&k(KeyCode::Char('8'), KeyModifiers::NONE)), None);
         assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::NONE)), None);
+        assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(Action::Search));
+        assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(Action::ViewFinding));
+        assert_eq!(action_for(&k(KeyCode::Char('N'), KeyModifiers::SHIFT)), None);
     }
 }
