@@ -364,6 +364,8 @@ fn help_search_and_reading_a_finding_at_80x24_in_tmux() {
         s.contains("┌ 1 Queue") && s.contains("?/F1 help") && s.contains("q/Ctrl-C quit")
     });
 
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the queue", |s| s.contains("▶ bank.example") && s.contains("TOTAL"));
     tmux.keys(&["?"]);
     tmux.wait_for("the help with the step's keys", |s| s.contains("Queue step") && s.contains("group by domain"));
     tmux.keys(&["End"]);
@@ -371,8 +373,6 @@ fn help_search_and_reading_a_finding_at_80x24_in_tmux() {
     tmux.keys(&["x"]);
     tmux.wait_for("the help closed", |s| !s.contains("leave the input line"));
 
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("the queue", |s| s.contains("▶ bank.example") && s.contains("TOTAL"));
     tmux.keys(&["/"]);
     tmux.wait_for("the search prompt", |s| s.lines().any(|l| l.starts_with('/')));
     tmux.text("bank");

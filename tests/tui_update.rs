@@ -214,7 +214,12 @@ fn a_panicked_job_is_retired_reported_and_journaled() {
     use mailwiz::wizard::JobId;
     let mut app = app();
     let id = JobId::fresh();
-    app.jobs.push(RunningJob { id, step: StepId::Mx, label: "MX lookup for bank.example".into(), started: Default::default() });
+    app.jobs.push(RunningJob {
+        id,
+        step: StepId::Mx,
+        label: "MX lookup for bank.example".into(),
+        started: Default::default(),
+    });
     let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
     assert!(!app.busy());
     let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected a journal record, got {cmds:?}") };
@@ -311,7 +316,7 @@ fn a_click_in_the_findings_panel_selects_the_finding_under_the_pointer() {
 #[test]
 fn v_opens_the_finding_whole_and_it_scrolls_and_closes() {
     let mut app = app();
-    update(&mut app, Msg::Resize(80, 12));
+    update(&mut app, Msg::Resize(60, 8));
     with_findings(&mut app);
     press(&mut app, KeyCode::Char('v'));
     let view = app.finding_view.expect("v opens the first finding");

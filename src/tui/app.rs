@@ -135,6 +135,8 @@ pub struct FindingView {
     pub index: usize,
     /// First visible line.
     pub offset: usize,
+    /// Columns scrolled to the right, for a word wider than the screen.
+    pub column: u16,
 }
 
 /// The whole state of the terminal wizard.
@@ -318,7 +320,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Key(_) => return Vec::new(),
         Msg::Mouse(mouse) => on_mouse(app, mouse),
         Msg::Paste(text) => {
-            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath | Purpose::Search)) {
+            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath | Purpose::Search))
+            {
                 return Vec::new();
             }
             // One line only: a pasted newline must not send half a command.
@@ -423,9 +426,19 @@ fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         Some(Action::PageDown) => scroll_finding_view(app, page),
         Some(Action::Top) => scroll_finding_view(app, isize::MIN / 2),
         Some(Action::Bottom) => scroll_finding_view(app, isize::MAX / 2),
+        Some(action @ (Action::ScrollLeft | Action::ScrollRight)) => {
+            let (_, wider) = super::ui::finding_view_extent(app);
+            if let Some(view) = &mut app.finding_view {
+                view.column = if action == Action::ScrollLeft {
+                    view.column.saturating_sub(HSCROLL_STEP)
+                } else {
+                    view.column.saturating_add(HSCROLL_STEP).min(wider)
+                };
+            }
+        }
         Some(action @ (Action::PrevFinding | Action::NextFinding)) => {
             select_finding(app, if action == Action::PrevFinding { -1 } else { 1 });
-            app.finding_view = app.selected_finding.map(|index| FindingView { index, offset: 0 });
+            app.finding_view = app.selected_finding.map(|index| FindingView { index, offset: 0, column: 0 });
         }
         Some(Action::Help) => app.show_help = true,
         Some(Action::Quit) if is_ctrl_c(&key) => return request_quit(app),
@@ -436,7 +449,7 @@ fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
 }
 
 fn scroll_finding_view(app: &mut App, delta: isize) {
-    let max = super::ui::finding_view_len(app).saturating_sub(super::ui::page_rows(app.size));
+    let max = super::ui::finding_view_extent(app).0.saturating_sub(super::ui::page_rows(app.size));
     if let Some(view) = &mut app.finding_view {
         view.offset = view.offset.saturating_add_signed(delta).min(max);
     }
@@ -521,7 +534,7 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
                 select_finding(app, 1);
             }
             match app.selected_finding {
-                Some(index) => app.finding_view = Some(FindingView { index, offset: 0 }),
+                Some(index) => app.finding_view = Some(FindingView { index, offset: 0, column: 0 }),
                 None => app.set_message(Tone::Dim, "no finding to read yet"),
             }
         }

@@ -146,7 +146,7 @@ pub const NAVIGATION: &[Binding] = &[
         chords: &[key(KeyCode::Char('n'))],
         action: Action::Note,
         keys: "n",
-        help: "add a note to the findings (when no search is active)",
+        help: "add a note to the findings",
         hint: Some("note"),
     },
     Binding {
@@ -167,7 +167,7 @@ pub const NAVIGATION: &[Binding] = &[
         chords: &[key(KeyCode::Char('v'))],
         action: Action::ViewFinding,
         keys: "v",
-        help: "read the selected finding whole (↑↓ PgUp PgDn scroll, Esc closes)",
+        help: "read the selected finding whole",
         hint: Some("read"),
     },
     Binding {
@@ -188,7 +188,7 @@ pub const NAVIGATION: &[Binding] = &[
         chords: &[],
         action: Action::SearchNext,
         keys: "n/N",
-        help: "next/previous match while searching (Esc ends the search)",
+        help: "next/previous match while searching",
         hint: None,
     },
     Binding {
@@ -222,8 +222,13 @@ pub const NAVIGATION: &[Binding] = &[
 ];
 
 /// Keys of the full-screen finding view.
-pub const FINDING_VIEW: &[(&str, &str)] =
-    &[("↑/↓", "scroll"), ("PgUp/PgDn", "page"), ("[/]", "previous/next finding"), ("Esc", "close")];
+pub const FINDING_VIEW: &[(&str, &str)] = &[
+    ("Esc", "close"),
+    ("↑/↓", "scroll"),
+    ("PgUp/PgDn", "page"),
+    ("←/→", "long lines"),
+    ("[/]", "previous/next finding"),
+];
 
 /// Input-mode keys, for hints and help (the input line itself handles editing keys).
 pub const INPUT: &[(&str, &str)] =

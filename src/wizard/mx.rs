@@ -238,12 +238,8 @@ impl Step for MxStep {
                     session.mx = analysis.targets();
                     session.replace_findings(&["mx.", "dns."], analysis.findings.clone());
                     // ✓ only when every lookup was answered: after a timeout the result is partial.
-                    let unanswered: Vec<&str> = analysis
-                        .findings
-                        .iter()
-                        .map(|f| f.id.as_str())
-                        .filter(|id| UNANSWERED.contains(id))
-                        .collect();
+                    let unanswered: Vec<&str> =
+                        analysis.findings.iter().map(|f| f.id.as_str()).filter(|id| UNANSWERED.contains(id)).collect();
                     if unanswered.is_empty() {
                         self.status = StepStatus::Done;
                     } else {

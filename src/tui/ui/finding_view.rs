@@ -19,7 +19,10 @@ pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     let heading = |text: &str| Line::styled(text.to_string(), Style::new().add_modifier(Modifier::BOLD));
     let mut out = vec![
         Line::from(vec![
-            Span::styled(format!("{} {}", finding.severity.mark(), finding.severity.as_str()), theme.severity(finding.severity)),
+            Span::styled(
+                format!("{} {}", finding.severity.mark(), finding.severity.as_str()),
+                theme.severity(finding.severity),
+            ),
             Span::raw(" "),
             Span::styled(super::safe(&finding.id).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
         ]),
@@ -27,8 +30,12 @@ pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     ];
     let text = |out: &mut Vec<Line<'static>>, text: &str, lead: &str, style: Style| {
         let lead_width = lead.chars().count();
-        for line in super::wrap_words(&super::safe(text), width.saturating_sub(lead_width)) {
-            let spans = vec![Span::styled(lead.to_string(), theme.chrome()), Span::styled(line, style)];
+        for (n, line) in super::wrap_words(&super::safe(text), width.saturating_sub(lead_width)).into_iter().enumerate()
+        {
+            // Evidence keeps its bar on every wrapped line, so one item reads as one; other leads
+            // mark the first line only.
+            let lead = if n == 0 || lead.starts_with('│') { lead.to_string() } else { " ".repeat(lead_width) };
+            let spans = vec![Span::styled(lead, theme.chrome()), Span::styled(line, style)];
             out.push(Line::from(super::highlight(spans, query, mark)));
         }
     };
@@ -40,7 +47,6 @@ pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     if !finding.evidence.is_empty() {
         out.push(Line::default());
         out.push(heading("Evidence"));
-        // Each item keeps its bar on every wrapped line, so one item reads as one.
         for evidence in &finding.evidence {
             text(&mut out, evidence, "│ ", Style::new());
         }
@@ -62,6 +68,11 @@ pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     out
 }
 
+/// The widest line of `lines`, for how far the view scrolls sideways.
+pub fn widest(lines: &[Line]) -> usize {
+    lines.iter().map(Line::width).max().unwrap_or(0)
+}
+
 /// The inner width of the view on a screen `area` wide.
 pub fn text_width(area: Rect) -> usize {
     usize::from(area.width.saturating_sub(4))
@@ -74,11 +85,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &FindingView) {
     let all = lines(app, finding, text_width(area));
     let rows = usize::from(area.height.saturating_sub(2));
     let offset = view.offset.min(all.len().saturating_sub(rows));
-    let position = if all.len() > rows {
-        format!(" {}-{}/{} ", offset + 1, (offset + rows).min(all.len()), all.len())
-    } else {
-        String::new()
-    };
+    let mut position = String::new();
+    if all.len() > rows {
+        position = format!(" {}-{}/{} ", offset + 1, (offset + rows).min(all.len()), all.len());
+    }
+    // A word wider than the view (a long URL) stays whole; ←/→ bring its end into view.
+    if view.column > 0 || all.iter().any(|l| l.width() > text_width(area)) {
+        position = format!(" ←/→ long lines · col {}{position}", view.column + 1);
+    }
     let block = Block::bordered()
         .title(format!(" Finding {} of {} · Esc closes ", view.index + 1, findings.len()))
         .title_bottom(Line::from(position).right_aligned())
@@ -86,5 +100,6 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &FindingView) {
     let inner = block.inner(area).inner(ratatui::layout::Margin::new(1, 0));
     frame.render_widget(Clear, area);
     frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(all.into_iter().skip(offset).take(rows).collect::<Vec<_>>()), inner);
+    let visible: Vec<Line> = all.into_iter().skip(offset).take(rows).collect();
+    frame.render_widget(Paragraph::new(visible).scroll((0, view.column)), inner);
 }

@@ -107,7 +107,7 @@ fn entry(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     ];
     let mut lines = vec![Line::from(super::highlight(head, query, mark))];
     let text_width = width.saturating_sub(2);
-    let mut summary = super::wrap_words(&super::safe(&finding.summary), text_width);
+    let mut summary = super::wrap_cut(&super::safe(&finding.summary), text_width);
     if summary.len() > SUMMARY_LINES {
         let rest = summary.split_off(SUMMARY_LINES - 1).join(" ");
         summary.push(super::cut(&rest, text_width));
@@ -129,23 +129,23 @@ fn render_detail(frame: &mut Frame, area: Rect, app: &App, finding: &Finding) {
         Span::raw(" "),
         Span::styled(super::safe(&finding.id).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
     ])];
-    let mut push = |lead: &'static str, lead_style: Style, text: &str, style: Style| {
-        for (n, line) in super::wrap_words(&super::safe(text), width.saturating_sub(lead.chars().count())).into_iter().enumerate() {
-            // Evidence keeps its bar on every wrapped line, so one item reads as one.
-            let lead = if n == 0 || lead.starts_with('│') { lead } else { "" };
+    let push = |lines: &mut Vec<Line<'static>>, lead: &'static str, lead_style: Style, text: &str, style: Style| {
+        // Evidence keeps its bar on every wrapped line, so one item reads as one.
+        for line in super::wrap_cut(&super::safe(text), width.saturating_sub(lead.chars().count())) {
             let spans = vec![Span::styled(lead, lead_style), Span::styled(line, style)];
             lines.push(Line::from(super::highlight(spans, query, mark)));
         }
     };
-    push("", Style::new(), &finding.summary, Style::new());
+    push(&mut lines, "", Style::new(), &finding.summary, Style::new());
     if !finding.detail.is_empty() {
-        push("", Style::new(), &finding.detail, theme.tone(Tone::Dim));
+        push(&mut lines, "", Style::new(), &finding.detail, theme.tone(Tone::Dim));
     }
     for evidence in &finding.evidence {
-        push("│ ", theme.chrome(), evidence, Style::new());
+        push(&mut lines, "│ ", theme.chrome(), evidence, Style::new());
     }
     if !finding.fix.is_empty() {
-        push("Fix: ", theme.tone(Tone::Ok), &finding.fix, Style::new());
+        lines.push(Line::styled("Fix", theme.tone(Tone::Ok)));
+        push(&mut lines, "", Style::new(), &finding.fix, Style::new());
     }
     let block = Block::new().borders(Borders::TOP).title(" v reads it whole ").border_style(theme.chrome());
     frame.render_widget(Paragraph::new(lines).block(block), area);

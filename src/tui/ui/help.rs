@@ -76,7 +76,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     };
     let scrolls = visible < per_column;
     let offset = app.help_scroll.min(per_column - visible);
-    let title = if scrolls { " Help · ↑↓ PgUp PgDn scroll · other keys close " } else { " Help · any key closes " };
+    let title =
+        if scrolls { " Help · ↑↓ PgUp PgDn scroll · other keys close " } else { " Help · any key closes " };
     let mut block = Block::bordered().title(title).border_style(app.theme.focus());
     if scrolls {
         let shown = format!(" {}-{}/{} ", offset + 1, offset + visible, per_column);

@@ -24,7 +24,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 job.label,
                 app.elapsed_secs(job)
             ))
-                .right_aligned(),
+            .right_aligned(),
         );
     }
     let inner = block.inner(area);

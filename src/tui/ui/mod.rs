@@ -71,11 +71,15 @@ fn finding_view_area(size: (u16, u16)) -> Rect {
     Rect::new(0, 0, size.0, size.1.saturating_sub(1))
 }
 
-/// How many lines the open finding takes in the finding view.
-pub fn finding_view_len(app: &App) -> usize {
+/// The open finding's extent in the finding view: its lines, and how many columns its widest
+/// line is wider than the view.
+pub fn finding_view_extent(app: &App) -> (usize, u16) {
     let findings = app.findings_sorted();
-    let Some(finding) = app.finding_view.and_then(|v| findings.get(v.index).copied()) else { return 0 };
-    finding_view::lines(app, finding, finding_view::text_width(finding_view_area(app.size))).len()
+    let Some(finding) = app.finding_view.and_then(|v| findings.get(v.index).copied()) else { return (0, 0) };
+    let width = finding_view::text_width(finding_view_area(app.size));
+    let lines = finding_view::lines(app, finding, width);
+    let wider = finding_view::widest(&lines).saturating_sub(width);
+    (lines.len(), u16::try_from(wider).unwrap_or(u16::MAX))
 }
 
 /// How far the help can scroll on `app`'s terminal.
@@ -123,15 +127,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
 
 /// `text` wrapped at spaces to `width` columns. A word is never split (a URL or an address stays
 /// whole, so it can be clicked and copied): one longer than the line goes on a line of its own,
-/// cut at the edge with a `…` marker.
+/// wider than `width`.
 pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
     // Spaces only: the default separator also breaks after `/` and `-`, inside URLs.
-    let options = textwrap::Options::new(width)
+    let options = textwrap::Options::new(width.max(1))
         .break_words(false)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
-    textwrap::wrap(text, options).into_iter().map(|line| cut(&line, width)).collect()
+    textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
+}
+
+/// [`wrap_words`], a word longer than the line cut at the edge with a `…` marker.
+pub(crate) fn wrap_cut(text: &str, width: usize) -> Vec<String> {
+    wrap_words(text, width).into_iter().map(|line| cut(&line, width.max(1))).collect()
 }
 
 /// `text` cut to `width` columns, the last one a `…` when anything was cut.
@@ -195,8 +203,9 @@ mod tests {
     fn words_wrap_at_spaces_and_long_tokens_stay_whole_or_are_marked() {
         let url = "https://www.spamhaus.org/query/ip/203.0.113.5";
         assert_eq!(wrap_words(&format!("see {url} now"), 46), ["see", url, "now"]);
-        // Too long for the line: alone, cut with a marker, never split over two lines.
-        assert_eq!(wrap_words(&format!("see {url}"), 20), ["see", "https://www.spamhau…"]);
+        // Too long for the line: alone and whole, or cut with a marker; never split over two lines.
+        assert_eq!(wrap_words(&format!("see {url}"), 20), ["see", url]);
+        assert_eq!(wrap_cut(&format!("see {url}"), 20), ["see", "https://www.spamhau…"]);
         assert_eq!(cut("abc", 3), "abc");
         assert_eq!(cut("abcd", 3), "ab…");
     }
