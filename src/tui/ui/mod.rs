@@ -195,6 +195,16 @@ pub(crate) fn spinner(tick: usize) -> &'static str {
     FRAMES[tick % FRAMES.len()]
 }
 
+/// Text safe to put on the terminal: steps and findings escape what they got from the network,
+/// and this makes sure a control byte that slipped through is shown, not executed.
+pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(crate::session::escape::needs_escape) {
+        std::borrow::Cow::Owned(crate::session::escape::escape_str(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,15 +228,5 @@ mod tests {
         assert_eq!(findings_width(400), 72);
         let zoomed = regions(Rect::new(0, 0, 80, 24), true);
         assert_eq!((zoomed.main.width, zoomed.findings.width, zoomed.steps.width), (80, 0, 0));
-    }
-}
-
-/// Text safe to put on the terminal: steps and findings escape what they got from the network,
-/// and this makes sure a control byte that slipped through is shown, not executed.
-pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(crate::session::escape::needs_escape) {
-        std::borrow::Cow::Owned(crate::session::escape::escape_str(text))
-    } else {
-        std::borrow::Cow::Borrowed(text)
     }
 }
