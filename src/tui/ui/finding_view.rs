@@ -14,8 +14,6 @@ use crate::wizard::Tone;
 /// The lines of `finding` for a view `width` columns wide, words never split.
 pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let query = app.search_query();
-    let mark = theme.tone(Tone::Selected);
     let heading = |text: &str| Line::styled(text.to_string(), Style::new().add_modifier(Modifier::BOLD));
     let mut out = vec![
         Line::from(vec![
@@ -29,15 +27,7 @@ pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
         Line::default(),
     ];
     let text = |out: &mut Vec<Line<'static>>, text: &str, lead: &str, style: Style| {
-        let lead_width = lead.chars().count();
-        for (n, line) in super::wrap_words(&super::safe(text), width.saturating_sub(lead_width)).into_iter().enumerate()
-        {
-            // Evidence keeps its bar on every wrapped line, so one item reads as one; other leads
-            // mark the first line only.
-            let lead = if n == 0 || lead.starts_with('│') { lead.to_string() } else { " ".repeat(lead_width) };
-            let spans = vec![Span::styled(lead, theme.chrome()), Span::styled(line, style)];
-            out.push(Line::from(super::highlight(spans, query, mark)));
-        }
+        out.extend(super::wrapped(app, text, width, lead, style, false));
     };
     text(&mut out, &finding.summary, "", Style::new());
     if !finding.detail.is_empty() {

@@ -121,31 +121,25 @@ fn entry(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
 
 fn render_detail(frame: &mut Frame, area: Rect, app: &App, finding: &Finding) {
     let theme = app.theme;
-    let query = app.search_query();
-    let mark = theme.tone(Tone::Selected);
     let width = usize::from(area.width);
     let mut lines = vec![Line::from(vec![
         Span::styled(finding.severity.as_str(), theme.severity(finding.severity)),
         Span::raw(" "),
         Span::styled(super::safe(&finding.id).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
     ])];
-    let push = |lines: &mut Vec<Line<'static>>, lead: &'static str, lead_style: Style, text: &str, style: Style| {
-        // Evidence keeps its bar on every wrapped line, so one item reads as one.
-        for line in super::wrap_cut(&super::safe(text), width.saturating_sub(lead.chars().count())) {
-            let spans = vec![Span::styled(lead, lead_style), Span::styled(line, style)];
-            lines.push(Line::from(super::highlight(spans, query, mark)));
-        }
+    let push = |lines: &mut Vec<Line<'static>>, lead: &str, text: &str, style: Style| {
+        lines.extend(super::wrapped(app, text, width, lead, style, true));
     };
-    push(&mut lines, "", Style::new(), &finding.summary, Style::new());
+    push(&mut lines, "", &finding.summary, Style::new());
     if !finding.detail.is_empty() {
-        push(&mut lines, "", Style::new(), &finding.detail, theme.tone(Tone::Dim));
+        push(&mut lines, "", &finding.detail, theme.tone(Tone::Dim));
     }
     for evidence in &finding.evidence {
-        push(&mut lines, "│ ", theme.chrome(), evidence, Style::new());
+        push(&mut lines, "│ ", evidence, Style::new());
     }
     if !finding.fix.is_empty() {
         lines.push(Line::styled("Fix", theme.tone(Tone::Ok)));
-        push(&mut lines, "", Style::new(), &finding.fix, Style::new());
+        push(&mut lines, "", &finding.fix, Style::new());
     }
     let block = Block::new().borders(Borders::TOP).title(" v reads it whole ").border_style(theme.chrome());
     frame.render_widget(Paragraph::new(lines).block(block), area);

@@ -12,7 +12,7 @@ mod steps;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 use super::app::App;
 
@@ -140,6 +140,26 @@ pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
 /// [`wrap_words`], a word longer than the line cut at the edge with a `…` marker.
 pub(crate) fn wrap_cut(text: &str, width: usize) -> Vec<String> {
     wrap_words(text, width).into_iter().map(|line| cut(&line, width.max(1))).collect()
+}
+
+/// `text` as lines `width` columns wide behind `lead`, the search matches highlighted. An
+/// evidence bar (`│ `) repeats on every line, so one item reads as one; another lead marks the
+/// first line only. `cut` cuts a word wider than the line with a marker (a panel); otherwise it
+/// stays whole (a view that scrolls sideways).
+pub(crate) fn wrapped(app: &App, text: &str, width: usize, lead: &str, style: Style, cut: bool) -> Vec<Line<'static>> {
+    let lead_width = lead.chars().count();
+    let width = width.saturating_sub(lead_width);
+    let lines = if cut { wrap_cut(&safe(text), width) } else { wrap_words(&safe(text), width) };
+    let mark = app.theme.tone(crate::wizard::Tone::Selected);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let lead = if n == 0 || lead.starts_with('│') { lead.to_string() } else { " ".repeat(lead_width) };
+            let spans = vec![Span::styled(lead, app.theme.chrome()), Span::styled(line, style)];
+            Line::from(highlight(spans, app.search_query(), mark))
+        })
+        .collect()
 }
 
 /// `text` cut to `width` columns, the last one a `…` when anything was cut.
