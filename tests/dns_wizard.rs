@@ -73,6 +73,27 @@ async fn enter_runs_the_analysis_and_fills_the_session() {
 }
 
 #[tokio::test]
+async fn after_a_dns_timeout_the_step_is_not_done() {
+    // A resolver that never answers: a bound socket nobody reads.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let ctx = Context::new(Config {
+        dns_servers: vec![silent.local_addr().unwrap().to_string()],
+        timeout: 0.3,
+        ..Config::default()
+    });
+    let mut session = session(Some("bank.example"));
+    let mut step = MxStep::default();
+    let job = spawned(step.run(&mut session, &ctx));
+    for event in run_collect(job, ctx.clone()).await {
+        step.on_event(event, &mut session);
+    }
+    assert!(session.findings.iter().any(|f| f.id == "dns.timeout"), "{:?}", session.findings);
+    assert_eq!(step.status(), StepStatus::Failed, "no ✓ without an answer");
+    let text: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    assert!(text[0].contains("no usable answer (dns.timeout)"), "{text:?}");
+}
+
+#[tokio::test]
 async fn stale_and_cancelled_jobs_are_ignored() {
     let dns = server().await;
     let ctx = context(&dns);

@@ -53,8 +53,9 @@ async fn identity_and_blocklists_fill_the_findings_panel() {
     }
     assert!(events.iter().any(|e| e.kind == EventKind::DnsQuery));
 
-    // The selected finding shows its evidence and fix.
+    // The selected finding shows its evidence and fix, whole with v.
     update(&mut app, key(']'));
+    update(&mut app, key('v'));
     let screen = render_to_string(&app, 120, 40);
-    assert!(screen.contains("Fix:"), "{screen}");
+    assert!(screen.contains("Evidence") && screen.contains("Fix"), "{screen}");
 }

@@ -10,19 +10,25 @@ use std::time::{Duration, Instant};
 /// How long any one screen may take to appear; generous for a loaded CI machine.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// A tmux server of its own (socket named for the test) running a shell at 120x40.
+/// A tmux server of its own (socket named for the test) running a shell.
 struct Tmux {
     socket: String,
 }
 
 impl Tmux {
     fn start(name: &str, env: &[(&str, &str)]) -> Tmux {
+        Tmux::start_sized(name, env, (120, 40))
+    }
+
+    /// A tmux server running a shell on a terminal of `size` (columns, rows).
+    fn start_sized(name: &str, env: &[(&str, &str)], size: (u16, u16)) -> Tmux {
         let socket = format!("mailwiz-test-{name}-{}", std::process::id());
         let tmux = Tmux { socket };
         let mut shell = vec!["env".to_string(), "PS1=$ ".to_string(), "NO_COLOR=1".to_string()];
         shell.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         shell.extend(["sh".to_string(), "-i".to_string()]);
-        let out = tmux.run(&[&["new-session", "-d", "-x", "120", "-y", "40"], &as_strs(&shell)[..]].concat());
+        let (x, y) = (size.0.to_string(), size.1.to_string());
+        let out = tmux.run(&[&["new-session", "-d", "-x", &x, "-y", &y], &as_strs(&shell)[..]].concat());
         assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
         tmux.wait_for("the shell prompt", |s| s.lines().any(|l| l.trim_end() == "$"));
         tmux
@@ -344,4 +350,55 @@ fn queue_action_on_a_terminal_asks_first() {
     assert_eq!(common::queued(&address).unwrap()["queue_name"], "hold");
     let delete = Command::new(bin()).args(["queue", "delete", &id, "--yes"]).output().unwrap();
     assert!(delete.status.success(), "{}", String::from_utf8_lossy(&delete.stderr));
+}
+
+/// At 80x24: the help scrolls to its end and lists the step's keys; `/` searches and `n` moves
+/// between matches; `v` opens a finding whole, and it scrolls.
+#[test]
+fn help_search_and_reading_a_finding_at_80x24_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start_sized("read", &[("XDG_STATE_HOME", state.path().to_str().unwrap())], (80, 24));
+    tmux.text(&format!("{} demo", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard with help and quit hints", |s| {
+        s.contains("┌ 1 Queue") && s.contains("?/F1 help") && s.contains("q/Ctrl-C quit")
+    });
+
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the queue", |s| s.contains("▶ bank.example"));
+    tmux.keys(&["?"]);
+    tmux.wait_for("the help with the step's keys", |s| s.contains("Queue step") && s.contains("group by domain"));
+    tmux.keys(&["End"]);
+    tmux.wait_for("the end of the help", |s| s.contains("leave the input line"));
+    tmux.keys(&["x"]);
+    tmux.wait_for("the help closed", |s| !s.contains("leave the input line"));
+
+    tmux.keys(&["/"]);
+    tmux.wait_for("the search prompt", |s| s.lines().any(|l| l.starts_with('/')));
+    tmux.text("bank");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the first match", |s| s.contains("/bank: match 1 of"));
+    tmux.keys(&["n"]);
+    tmux.wait_for("the second match", |s| s.contains("/bank: match 2 of"));
+    tmux.keys(&["N"]);
+    tmux.wait_for("back to the first match", |s| s.contains("/bank: match 1 of"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the search ended", |s| !s.contains("/bank: match"));
+
+    // A small terminal, so the finding is longer than the screen.
+    tmux.run(&["resize-window", "-t", "0", "-x", "60", "-y", "10"]);
+    tmux.keys(&["v"]);
+    let first = tmux.wait_for("the finding view", |s| s.contains("Finding 1 of") && s.contains(" 1-7/"));
+    tmux.keys(&["Down"]);
+    tmux.wait_for("the finding scrolled", |s| s.contains(" 2-8/"));
+    tmux.keys(&["End"]);
+    let end = tmux.wait_for("the end of the finding", |s| s.contains("Fix"));
+    assert_ne!(first, end);
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the finding view closed", |s| !s.contains("Finding 1 of"));
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.contains("quit anyway"));
+    tmux.keys(&["y"]);
+    tmux.assert_usable();
 }

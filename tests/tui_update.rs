@@ -184,8 +184,8 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     use mailwiz::wizard::{JobEvent, JobId};
     let mut app = app();
     let (a, b) = (JobId::fresh(), JobId::fresh());
-    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into() });
-    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into() });
+    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into(), started: Default::default() });
+    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into(), started: Default::default() });
     assert!(app.busy());
     press(&mut app, KeyCode::Char('2'));
     let cmds = press(&mut app, KeyCode::Esc);
@@ -201,7 +201,7 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     assert!(press(&mut app, KeyCode::Esc).is_empty());
 
     let c = JobId::fresh();
-    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into() });
+    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into(), started: Default::default() });
     update(&mut app, Msg::Tick);
     assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
     update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
@@ -214,7 +214,12 @@ fn a_panicked_job_is_retired_reported_and_journaled() {
     use mailwiz::wizard::JobId;
     let mut app = app();
     let id = JobId::fresh();
-    app.jobs.push(RunningJob { id, step: StepId::Mx, label: "MX lookup for bank.example".into() });
+    app.jobs.push(RunningJob {
+        id,
+        step: StepId::Mx,
+        label: "MX lookup for bank.example".into(),
+        started: Default::default(),
+    });
     let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
     assert!(!app.busy());
     let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected a journal record, got {cmds:?}") };
@@ -281,4 +286,133 @@ fn the_input_history_keeps_no_auth_secret() {
     let lines = &app.history[&StepId::Smtp].lines;
     assert_eq!(lines, &["EHLO mail.sender.example", "AUTH PLAIN [redacted]"]);
     assert!(!format!("{:?}", app.history).contains("AGZvbwBiYXI="));
+}
+
+fn click(column: u16, row: u16) -> Msg {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    Msg::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column, row, modifiers: KeyModifiers::NONE })
+}
+
+fn with_findings(app: &mut App) {
+    use mailwiz::session::Finding;
+    app.session.push_finding(Finding::new("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]));
+    app.session.push_finding(Finding::note("bank.example support says their filter is strict"));
+}
+
+#[test]
+fn a_click_in_the_findings_panel_selects_the_finding_under_the_pointer() {
+    let mut app = app();
+    with_findings(&mut app);
+    // At 120 columns the panel starts at column 80; its first entry (two lines) is on rows 2-3,
+    // the note's on rows 4-5.
+    update(&mut app, click(90, 4));
+    assert_eq!(app.selected().map(|f| f.id.as_str()), Some("note"));
+    update(&mut app, click(90, 3));
+    assert_eq!(app.selected().map(|f| f.id.as_str()), Some("ptr.missing"));
+    update(&mut app, click(90, 30));
+    assert_eq!(app.selected().map(|f| f.id.as_str()), Some("ptr.missing"), "below the list: no change");
+}
+
+#[test]
+fn v_opens_the_finding_whole_and_it_scrolls_and_closes() {
+    let mut app = app();
+    update(&mut app, Msg::Resize(60, 8));
+    with_findings(&mut app);
+    press(&mut app, KeyCode::Char('v'));
+    let view = app.finding_view.expect("v opens the first finding");
+    assert_eq!((view.index, view.offset), (0, 0));
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.finding_view.unwrap().offset, 2);
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.finding_view.unwrap().offset, 1);
+    press(&mut app, KeyCode::End);
+    let end = app.finding_view.unwrap().offset;
+    assert!(end > 1, "the text is longer than the screen");
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.finding_view.unwrap().offset, end, "scrolling stops at the end");
+    press(&mut app, KeyCode::Home);
+    assert_eq!(app.finding_view.unwrap().offset, 0);
+    press(&mut app, KeyCode::Char(']'));
+    assert_eq!(app.finding_view.unwrap().index, 1, "] reads the next finding");
+    assert_eq!(app.current, StepId::Queue, "keys do not reach the wizard behind the view");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.current, StepId::Queue);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.finding_view.is_none());
+}
+
+#[test]
+fn z_zooms_the_main_pane_and_back() {
+    let mut app = app();
+    let normal = app.page_rows();
+    press(&mut app, KeyCode::Char('z'));
+    assert!(app.zoom);
+    assert_eq!(app.page_rows(), normal, "zoom widens, it does not heighten");
+    press(&mut app, KeyCode::Char('z'));
+    assert!(!app.zoom);
+}
+
+#[test]
+fn search_moves_between_matches_with_n_and_keeps_n_for_notes_otherwise() {
+    let mut app = app();
+    with_findings(&mut app);
+    press(&mut app, KeyCode::Char('/'));
+    assert_eq!(app.mode, Mode::Input(Purpose::Search));
+    type_text(&mut app, "BANK");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Navigation);
+    // The only match is the note (the queue pane is empty of "bank").
+    assert_eq!(app.selected().map(|f| f.id.as_str()), Some("note"));
+    assert!(app.message.clone().unwrap().text.contains("match 1 of 1"));
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode, Mode::Navigation, "n moves to a match while searching");
+    assert_eq!(app.search.as_ref().unwrap().current, Some(0));
+
+    // Several matches: n forward, N back, wrapping.
+    press(&mut app, KeyCode::Char('/'));
+    type_text(&mut app, "203.0.113");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.selected().map(|f| f.id.as_str()), Some("ptr.missing"));
+    let count = app.message.clone().unwrap().text;
+    assert!(count.contains("match 1 of "), "{count}");
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('N'), KeyModifiers::SHIFT)));
+    assert!(app.message.clone().unwrap().text.contains("match "), "N wraps to the last match");
+
+    press(&mut app, KeyCode::Esc);
+    assert!(app.search.is_none(), "Esc ends the search");
+    press(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.mode, Mode::Input(Purpose::Note), "without a search, n adds a note");
+}
+
+#[test]
+fn the_help_scrolls_on_a_small_terminal_and_other_keys_close_it() {
+    let mut app = app();
+    update(&mut app, Msg::Resize(80, 24));
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::Down);
+    assert!(app.show_help, "a movement key scrolls");
+    assert_eq!(app.help_scroll, 1);
+    press(&mut app, KeyCode::End);
+    let end = app.help_scroll;
+    assert!(end > 1);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.help_scroll, end, "no scrolling past the end");
+    press(&mut app, KeyCode::Char('x'));
+    assert!(!app.show_help);
+}
+
+#[test]
+fn a_running_job_shows_its_elapsed_seconds() {
+    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::JobId;
+    use std::time::Duration;
+    let mut app = app();
+    app.now = Duration::from_secs(100);
+    let id = JobId::fresh();
+    app.jobs.push(RunningJob { id, step: StepId::Queue, label: "queue".into(), started: Duration::from_secs(93) });
+    let screen = mailwiz::tui::render_to_string(&app, 120, 40);
+    assert!(screen.contains("queue 7s · Esc cancels"), "{screen}");
+    update(&mut app, Msg::JobFailed { job: id, step: StepId::Queue, error: "x".into() });
+    assert!(!mailwiz::tui::render_to_string(&app, 120, 40).contains("Esc cancels"), "the spinner stops with the job");
 }

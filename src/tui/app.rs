@@ -4,12 +4,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::keys::{self, Action};
+use super::search::{self, Hit, Search};
 use super::theme::Theme;
 use crate::context::Context;
 use crate::session::{Event, EventKind, Finding, Session, Severity};
@@ -79,6 +81,8 @@ pub enum Purpose {
     ConfirmQuit,
     /// A step's yes/no question (a queue change); any answer but y is no.
     Confirm(StepId),
+    /// What to search for.
+    Search,
 }
 
 /// Navigation (keys drive the wizard) or input (keys go to the input line).
@@ -94,6 +98,8 @@ pub struct RunningJob {
     pub id: JobId,
     pub step: StepId,
     pub label: String,
+    /// [`App::now`] when it started, for the elapsed seconds beside the spinner.
+    pub started: Duration,
 }
 
 /// Scroll position of one step's main pane.
@@ -122,6 +128,17 @@ pub struct Message {
     pub text: String,
 }
 
+/// The finding open full screen, and how far it is scrolled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingView {
+    /// Index into [`App::findings_sorted`].
+    pub index: usize,
+    /// First visible line.
+    pub offset: usize,
+    /// Columns scrolled to the right, for a word wider than the screen.
+    pub column: u16,
+}
+
 /// The whole state of the terminal wizard.
 pub struct App {
     pub ctx: Context,
@@ -137,6 +154,17 @@ pub struct App {
     /// Index into [`App::findings_sorted`] of the finding whose details are shown.
     pub selected_finding: Option<usize>,
     pub show_help: bool,
+    /// First visible line of the help.
+    pub help_scroll: usize,
+    /// The finding read full screen.
+    pub finding_view: Option<FindingView>,
+    /// The main pane has the whole width.
+    pub zoom: bool,
+    /// The active search, highlighted until Esc.
+    pub search: Option<Search>,
+    /// Monotonic time since the runtime started, set by the runtime before each message; jobs'
+    /// elapsed time is measured against it.
+    pub now: Duration,
     pub message: Option<Message>,
     /// Something happened since the last save.
     pub unsaved: bool,
@@ -176,6 +204,11 @@ impl App {
             jobs: Vec::new(),
             selected_finding: None,
             show_help: false,
+            help_scroll: 0,
+            finding_view: None,
+            zoom: false,
+            search: None,
+            now: Duration::ZERO,
             message: None,
             unsaved: false,
             size: (120, 40),
@@ -232,13 +265,24 @@ impl App {
             Mode::Input(Purpose::SavePath) => Some("save to> ".into()),
             Mode::Input(Purpose::ConfirmQuit) => Some("unsaved work; quit anyway? (y quit, s save, n stay) ".into()),
             Mode::Input(Purpose::Confirm(_)) => Some(format!("{} [y/N] ", self.question.as_deref().unwrap_or("?"))),
+            Mode::Input(Purpose::Search) => Some("/".into()),
             _ => self.wizard.step(self.current).prompt(),
         }
     }
 
     /// Rows of the main pane that fit on screen, from the terminal size.
     pub fn page_rows(&self) -> usize {
-        super::ui::main_rows(self.size)
+        super::ui::main_rows(self)
+    }
+
+    /// The search query, while a search is active.
+    pub fn search_query(&self) -> Option<&str> {
+        self.search.as_ref().map(|s| s.query.as_str())
+    }
+
+    /// Seconds `job` has been running.
+    pub fn elapsed_secs(&self, job: &RunningJob) -> u64 {
+        self.now.saturating_sub(job.started).as_secs()
     }
 
     fn set_message(&mut self, tone: Tone, text: impl Into<String>) {
@@ -274,20 +318,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Key(key) if keys::is_press(&key) => on_key(app, key),
         Msg::Key(_) => return Vec::new(),
-        Msg::Mouse(mouse) => match mouse.kind {
-            MouseEventKind::ScrollUp => scroll_by(app, -3),
-            MouseEventKind::ScrollDown => scroll_by(app, 3),
-            MouseEventKind::Down(MouseButton::Left) => {
-                match super::ui::step_at(app.size, mouse.column, mouse.row) {
-                    Some(step) if app.mode == Mode::Navigation && !app.show_help => app.goto(step),
-                    _ => return Vec::new(),
-                }
-                Vec::new()
-            }
-            _ => return Vec::new(),
-        },
+        Msg::Mouse(mouse) => on_mouse(app, mouse),
         Msg::Paste(text) => {
-            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath)) {
+            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath | Purpose::Search))
+            {
                 return Vec::new();
             }
             // One line only: a pasted newline must not send half a command.
@@ -327,14 +361,106 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     cmds
 }
 
+fn on_mouse(app: &mut App, mouse: MouseEvent) -> Vec<Cmd> {
+    let overlay = app.show_help || app.finding_view.is_some();
+    match mouse.kind {
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let delta = if mouse.kind == MouseEventKind::ScrollUp { -3 } else { 3 };
+            if app.show_help {
+                scroll_help(app, delta);
+            } else if app.finding_view.is_some() {
+                scroll_finding_view(app, delta);
+            } else {
+                scroll_by(app, delta);
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) if app.mode == Mode::Navigation && !overlay => {
+            if let Some(step) = super::ui::step_at(app, mouse.column, mouse.row) {
+                app.goto(step);
+            } else if let Some(index) = super::ui::finding_at(app, mouse.column, mouse.row) {
+                app.selected_finding = Some(index);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// The help scrolls with the movement keys; any other key closes it.
+fn on_help_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
+    let page = super::ui::help_rows(app) as isize;
+    match keys::action_for(&key) {
+        Some(Action::ScrollUp) => scroll_help(app, -1),
+        Some(Action::ScrollDown) => scroll_help(app, 1),
+        Some(Action::PageUp) => scroll_help(app, -page),
+        Some(Action::PageDown) => scroll_help(app, page),
+        Some(Action::Top) => app.help_scroll = 0,
+        Some(Action::Bottom) => scroll_help(app, isize::MAX / 2),
+        _ => {
+            app.show_help = false;
+            app.help_scroll = 0;
+            if is_ctrl_c(&key) {
+                return request_quit(app);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn scroll_help(app: &mut App, delta: isize) {
+    let max = super::ui::help_max_scroll(app);
+    app.help_scroll = app.help_scroll.saturating_add_signed(delta).min(max);
+}
+
+/// Keys of the full-screen finding view: scroll, move to the next finding, close.
+fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
+    let page = super::ui::page_rows(app.size) as isize;
+    match keys::action_for(&key) {
+        Some(Action::ScrollUp) => scroll_finding_view(app, -1),
+        Some(Action::ScrollDown) => scroll_finding_view(app, 1),
+        Some(Action::PageUp) => scroll_finding_view(app, -page),
+        Some(Action::PageDown) => scroll_finding_view(app, page),
+        Some(Action::Top) => scroll_finding_view(app, isize::MIN / 2),
+        Some(Action::Bottom) => scroll_finding_view(app, isize::MAX / 2),
+        Some(action @ (Action::ScrollLeft | Action::ScrollRight)) => {
+            let (_, wider) = super::ui::finding_view_extent(app);
+            if let Some(view) = &mut app.finding_view {
+                view.column = if action == Action::ScrollLeft {
+                    view.column.saturating_sub(HSCROLL_STEP)
+                } else {
+                    view.column.saturating_add(HSCROLL_STEP).min(wider)
+                };
+            }
+        }
+        Some(action @ (Action::PrevFinding | Action::NextFinding)) => {
+            select_finding(app, if action == Action::PrevFinding { -1 } else { 1 });
+            app.finding_view = app.selected_finding.map(|index| FindingView { index, offset: 0, column: 0 });
+        }
+        Some(Action::Help) => app.show_help = true,
+        Some(Action::Quit) if is_ctrl_c(&key) => return request_quit(app),
+        Some(Action::Cancel | Action::ViewFinding | Action::Quit) => app.finding_view = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn scroll_finding_view(app: &mut App, delta: isize) {
+    let max = super::ui::finding_view_extent(app).0.saturating_sub(super::ui::page_rows(app.size));
+    if let Some(view) = &mut app.finding_view {
+        view.offset = view.offset.saturating_add_signed(delta).min(max);
+    }
+}
+
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
     if app.show_help {
-        // Any key closes the help; Ctrl-C still quits.
-        app.show_help = false;
-        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return request_quit(app);
-        }
-        return Vec::new();
+        return on_help_key(app, key);
+    }
+    if app.finding_view.is_some() && app.mode == Mode::Navigation {
+        return on_finding_view_key(app, key);
     }
     match app.mode {
         Mode::Navigation => on_navigation_key(app, key),
@@ -343,6 +469,19 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
 }
 
 fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
+    // While a search is active, n and N move between its matches and Esc ends it.
+    if app.search.is_some() && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE {
+        match key.code {
+            KeyCode::Char('n') => return next_match(app, 1),
+            KeyCode::Char('N') => return next_match(app, -1),
+            KeyCode::Esc => {
+                app.search = None;
+                app.message = None;
+                return Vec::new();
+            }
+            _ => {}
+        }
+    }
     let Some(action) = keys::action_for(&key) else {
         if let KeyCode::Char(c) = key.code
             && app.wizard.step(app.current).keys().iter().any(|k| k.key == c)
@@ -390,6 +529,22 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         }
         Action::PrevFinding => select_finding(app, -1),
         Action::NextFinding => select_finding(app, 1),
+        Action::ViewFinding => {
+            if app.selected_finding.is_none() {
+                select_finding(app, 1);
+            }
+            match app.selected_finding {
+                Some(index) => app.finding_view = Some(FindingView { index, offset: 0, column: 0 }),
+                None => app.set_message(Tone::Dim, "no finding to read yet"),
+            }
+        }
+        Action::Zoom => app.zoom = !app.zoom,
+        Action::Search => {
+            app.input = Input::default();
+            app.mode = Mode::Input(Purpose::Search);
+        }
+        // Bound only while searching, above.
+        Action::SearchNext => {}
         Action::Help => app.show_help = true,
         Action::Save => {
             app.input = Input::new(app.default_save_base().display().to_string());
@@ -476,8 +631,55 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
             app.set_message(Tone::Dim, format!("saving to {}…", base.display()));
             vec![Cmd::Save { base, state: state_event(&app.session), note: postmaster_note(&app.session) }]
         }
+        Purpose::Search => {
+            app.mode = Mode::Navigation;
+            let query = line.trim().to_string();
+            app.search = (!query.is_empty()).then_some(Search { query, current: None });
+            if app.search.is_some() {
+                return next_match(app, 1);
+            }
+            app.message = None;
+            Vec::new()
+        }
         Purpose::ConfirmQuit | Purpose::Confirm(_) => Vec::new(),
     }
+}
+
+/// Moves to the next (`delta` 1) or previous (-1) match of the active search: a row of the pane
+/// is scrolled into view, a finding is selected.
+fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
+    let Some(query) = app.search_query().map(str::to_string) else { return Vec::new() };
+    let view = app.wizard.step(app.current).view(&app.session);
+    let hits = search::hits(&view, &app.findings_sorted(), &query);
+    if hits.is_empty() {
+        app.set_message(Tone::Warn, format!("/{query}: no match (Esc ends the search)"));
+        return Vec::new();
+    }
+    let count = hits.len() as isize;
+    let current = app.search.as_ref().and_then(|s| s.current);
+    let next = match current {
+        None if delta < 0 => count - 1,
+        None => 0,
+        Some(i) => (i as isize + delta).rem_euclid(count),
+    } as usize;
+    if let Some(search) = &mut app.search {
+        search.current = Some(next);
+    }
+    match hits[next] {
+        Hit::Row(row) => {
+            let max = view.rows.len().saturating_sub(app.page_rows());
+            let scroll = app.scroll.entry(app.current).or_default();
+            scroll.offset = row.min(max);
+            scroll.detached = scroll.offset < max || view.follow_tail;
+        }
+        Hit::Finding(index) => app.selected_finding = Some(index),
+    }
+    let place = match hits[next] {
+        Hit::Row(row) => format!("row {} of the pane", row + 1),
+        Hit::Finding(index) => format!("finding {}", index + 1),
+    };
+    app.set_message(Tone::Normal, format!("/{query}: match {} of {count}, {place} · n/N next/previous", next + 1));
+    Vec::new()
 }
 
 /// The session's target, identity and findings now, so a report of the journal names them and
@@ -558,7 +760,7 @@ fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
     for effect in effects {
         match effect {
             Effect::Spawn(job) => {
-                app.jobs.push(RunningJob { id: job.id, step: job.step, label: job.label.clone() });
+                app.jobs.push(RunningJob { id: job.id, step: job.step, label: job.label.clone(), started: app.now });
                 app.unsaved = true;
                 cmds.push(Cmd::Spawn(job));
             }

@@ -24,6 +24,14 @@ pub enum Action {
     Note,
     PrevFinding,
     NextFinding,
+    /// Open the selected finding whole, full screen.
+    ViewFinding,
+    /// The main pane to the full width and back.
+    Zoom,
+    /// Open the search prompt.
+    Search,
+    /// `n`/`N` while a search is active; listed in help, matched in [`crate::tui::app`].
+    SearchNext,
     Help,
     Save,
     Cancel,
@@ -156,6 +164,34 @@ pub const NAVIGATION: &[Binding] = &[
         hint: Some("finding"),
     },
     Binding {
+        chords: &[key(KeyCode::Char('v'))],
+        action: Action::ViewFinding,
+        keys: "v",
+        help: "read the selected finding whole",
+        hint: Some("read"),
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('z'))],
+        action: Action::Zoom,
+        keys: "z",
+        help: "zoom the main pane to the full width and back",
+        hint: None,
+    },
+    Binding {
+        chords: &[key(KeyCode::Char('/'))],
+        action: Action::Search,
+        keys: "/",
+        help: "search the findings and the pane",
+        hint: Some("search"),
+    },
+    Binding {
+        chords: &[],
+        action: Action::SearchNext,
+        keys: "n/N",
+        help: "next/previous match while searching",
+        hint: None,
+    },
+    Binding {
         chords: &[key(KeyCode::Char('?')), key(KeyCode::F(1))],
         action: Action::Help,
         keys: "?/F1",
@@ -183,6 +219,15 @@ pub const NAVIGATION: &[Binding] = &[
         help: "quit (asks if work is unsaved)",
         hint: Some("quit"),
     },
+];
+
+/// Keys of the full-screen finding view.
+pub const FINDING_VIEW: &[(&str, &str)] = &[
+    ("Esc", "close"),
+    ("↑/↓", "scroll"),
+    ("PgUp/PgDn", "page"),
+    ("←/→", "long lines"),
+    ("[/]", "previous/next finding"),
 ];
 
 /// Input-mode keys, for hints and help (the input line itself handles editing keys).
@@ -233,5 +278,8 @@ mod tests {
         assert_eq!(action_for(&k(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
         assert_eq!(action_for(&k(KeyCode::Char('8'), KeyModifiers::NONE)), None);
         assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::NONE)), None);
+        assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(Action::Search));
+        assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(Action::ViewFinding));
+        assert_eq!(action_for(&k(KeyCode::Char('N'), KeyModifiers::SHIFT)), None);
     }
 }

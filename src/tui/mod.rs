@@ -1,9 +1,10 @@
 //! The terminal front end: app (model + update), runtime (the only place with I/O and
-//! `select!`), ui (one render function per region), keys (bindings and help) and theme.
+//! `select!`), ui (one render function per region), keys (bindings and help), search and theme.
 
 pub mod app;
 pub mod keys;
 pub mod runtime;
+pub mod search;
 pub mod theme;
 pub mod ui;
 

@@ -153,8 +153,10 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
     let mut signals = Signals::new()?;
     let size = terminal.size()?;
     let mut pending = VecDeque::from([Msg::Resize(size.width, size.height)]);
+    let clock = std::time::Instant::now();
     loop {
         while let Some(msg) = pending.pop_front() {
+            app.now = clock.elapsed();
             rt.check_panic_key(&msg);
             if let Msg::Job(event) = &msg
                 && event.done

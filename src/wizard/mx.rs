@@ -14,6 +14,9 @@ use crate::session::{Session, Severity, Target};
 
 const PROMPT: &str = "dns> ";
 
+/// Findings that say a lookup got no usable answer; the step is not done after one of them.
+const UNANSWERED: [&str; 4] = ["dns.timeout", "dns.servfail", "dns.refused", "dns.unreachable"];
+
 /// What the analysis job reports.
 #[derive(Debug)]
 pub struct AnalysisDone(pub Result<MxAnalysis, String>);
@@ -234,8 +237,19 @@ impl Step for MxStep {
                 Some(AnalysisDone(Ok(analysis))) => {
                     session.mx = analysis.targets();
                     session.replace_findings(&["mx.", "dns."], analysis.findings.clone());
+                    // ✓ only when every lookup was answered: after a timeout the result is partial.
+                    let unanswered: Vec<&str> =
+                        analysis.findings.iter().map(|f| f.id.as_str()).filter(|id| UNANSWERED.contains(id)).collect();
+                    if unanswered.is_empty() {
+                        self.status = StepStatus::Done;
+                    } else {
+                        self.problem = Some(format!(
+                            "Some lookups got no usable answer ({}): the result below is incomplete; Enter tries again.",
+                            unanswered.join(", ")
+                        ));
+                        self.status = StepStatus::Failed;
+                    }
                     self.analysis = Some(analysis);
-                    self.status = StepStatus::Done;
                 }
                 Some(AnalysisDone(Err(why))) => {
                     self.problem = Some(format!("The MX lookup could not run: {why}."));

@@ -525,6 +525,7 @@ impl QueueStep {
                 }
             }
         }
+        rows.push(total_row(self.groups(), self.group_by, width));
         let groups = self.groups().len();
         if groups > MAX_GROUPS {
             rows.push(Row::new(
@@ -636,4 +637,19 @@ fn short(text: &str) -> String {
         cut.push('…');
     }
     escape_str(&cut)
+}
+
+/// The TOTAL row under the groups: messages and recipients summed over every group (also those
+/// past [`MAX_GROUPS`]), the oldest age of all. Grouped by domain, a message to two domains
+/// counts in each, as the group rows show it.
+fn total_row(groups: &[Group], group_by: GroupBy, width: usize) -> Row {
+    let messages: u64 = groups.iter().map(|g| g.messages).sum();
+    let recipients: u64 = groups.iter().map(|g| g.recipients).sum();
+    let oldest = groups.iter().filter_map(|g| g.oldest_secs).max();
+    let oldest = oldest.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
+    let figures = format!("{messages:>5} {recipients:>5} {oldest:>7}");
+    match group_by {
+        GroupBy::Domain => Row::new(Tone::Heading, format!("  {:<width$} {figures}", "TOTAL")),
+        GroupBy::Reason => Row::new(Tone::Heading, format!("  {figures}  TOTAL")),
+    }
 }

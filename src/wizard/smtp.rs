@@ -324,6 +324,10 @@ impl SmtpStep {
             for stage in &result.stages {
                 if stage.stage == "tls" {
                     tls = stage.error.is_none();
+                    for line in &stage.reply {
+                        self.push(Row::new(Tone::Dim, format!("  {} {line}", marks::INFO)));
+                    }
+                    continue;
                 }
                 let command = crate::session::escape::escape_str(&stage.command);
                 self.push(Row::new(Tone::Sent, format!("  {} {command}", marks::sent(tls))));

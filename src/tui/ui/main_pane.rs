@@ -18,8 +18,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(job) = app.jobs.iter().rev().find(|j| j.step == app.current) {
         let progress = view.progress.map(|p| format!(" {:>3.0}%", p.clamp(0.0, 1.0) * 100.0)).unwrap_or_default();
         block = block.title_top(
-            Line::from(format!(" {} {}{progress} · Esc cancels ", super::spinner(app.spinner), job.label))
-                .right_aligned(),
+            Line::from(format!(
+                " {} {} {}s{progress} · Esc cancels ",
+                super::spinner(app.spinner),
+                job.label,
+                app.elapsed_secs(job)
+            ))
+            .right_aligned(),
         );
     }
     let inner = block.inner(area);
@@ -101,7 +106,11 @@ fn wrap_row(row: &Row, width: usize) -> Vec<Row> {
     if width < hang + 16 || body.is_empty() {
         return vec![Row::new(tone, text)];
     }
-    let options = textwrap::Options::new(width - hang).word_splitter(textwrap::WordSplitter::NoHyphenation);
+    // A word longer than the line stays whole on its own line (←/→ scroll to its end).
+    let options = textwrap::Options::new(width - hang)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     textwrap::wrap(body, options)
         .into_iter()
         .enumerate()
@@ -116,7 +125,7 @@ fn row_line(app: &App, row: &Row, selected: bool) -> Line<'static> {
     let theme = app.theme;
     let spans: Vec<Span> =
         row.spans.iter().map(|(tone, text)| Span::styled(super::safe(text).into_owned(), theme.tone(*tone))).collect();
-    let line = Line::from(spans);
+    let line = Line::from(super::highlight(spans, app.search_query(), theme.tone(Tone::Selected)));
     if selected { line.style(theme.tone(Tone::Selected)) } else { line }
 }
 

@@ -1,6 +1,7 @@
 //! Drawing: one render function per region of the screen (header, steps, main pane, findings,
 //! input line, key hints), and the help overlay.
 
+mod finding_view;
 mod findings;
 mod header;
 mod help;
@@ -11,6 +12,8 @@ mod steps;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
 
 use super::app::App;
 
@@ -28,28 +31,76 @@ pub struct Regions {
     pub status: Rect,
 }
 
-/// Splits `area` into the regions.
-pub fn regions(area: Rect) -> Regions {
+/// The findings panel's width on a terminal `width` columns wide: a third of it, so findings
+/// read better as the terminal grows, within bounds that keep the main pane usable.
+pub fn findings_width(width: u16) -> u16 {
+    (width / 3).clamp(28, 72)
+}
+
+/// Splits `area` into the regions; `zoom` gives the main pane the whole width (the step list
+/// and the findings panel get none).
+pub fn regions(area: Rect, zoom: bool) -> Regions {
     let [header, body, input, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
-    let findings_width = (area.width * 28 / 100).clamp(24, 44);
+    let (steps_width, findings_width) = if zoom { (0, 0) } else { (STEPS_WIDTH, findings_width(area.width)) };
     let [steps, main, findings] =
-        Layout::horizontal([Constraint::Length(STEPS_WIDTH), Constraint::Min(10), Constraint::Length(findings_width)])
+        Layout::horizontal([Constraint::Length(steps_width), Constraint::Min(10), Constraint::Length(findings_width)])
             .areas(body);
     Regions { header, steps, main, findings, input, status }
 }
 
-/// How many rows of a step's view fit in the main pane of a terminal of `size`.
-pub fn main_rows(size: (u16, u16)) -> usize {
-    let r = regions(Rect::new(0, 0, size.0, size.1));
-    // Borders and the subtitle line.
-    usize::from(r.main.height.saturating_sub(3))
+/// The regions of `app`'s terminal as last drawn.
+pub fn app_regions(app: &App) -> Regions {
+    regions(Rect::new(0, 0, app.size.0, app.size.1), app.zoom)
 }
 
-/// The step whose line in the step list is at (`column`, `row`) on a terminal of `size`.
-pub fn step_at(size: (u16, u16), column: u16, row: u16) -> Option<crate::wizard::StepId> {
-    let steps = regions(Rect::new(0, 0, size.0, size.1)).steps.inner(ratatui::layout::Margin::new(1, 1));
+/// How many rows of a step's view fit in the main pane.
+pub fn main_rows(app: &App) -> usize {
+    // Borders and the subtitle line.
+    usize::from(app_regions(app).main.height.saturating_sub(3))
+}
+
+/// How many rows of text the full-screen finding view shows on a terminal of `size` (all but
+/// the status bar and the view's borders).
+pub fn page_rows(size: (u16, u16)) -> usize {
+    usize::from(size.1.saturating_sub(3))
+}
+
+/// The area of the finding view: the whole screen but the status bar.
+fn finding_view_area(size: (u16, u16)) -> Rect {
+    Rect::new(0, 0, size.0, size.1.saturating_sub(1))
+}
+
+/// The open finding's extent in the finding view: its lines, and how many columns its widest
+/// line is wider than the view.
+pub fn finding_view_extent(app: &App) -> (usize, u16) {
+    let findings = app.findings_sorted();
+    let Some(finding) = app.finding_view.and_then(|v| findings.get(v.index).copied()) else { return (0, 0) };
+    let width = finding_view::text_width(finding_view_area(app.size));
+    let lines = finding_view::lines(app, finding, width);
+    let wider = finding_view::widest(&lines).saturating_sub(width);
+    (lines.len(), u16::try_from(wider).unwrap_or(u16::MAX))
+}
+
+/// How far the help can scroll on `app`'s terminal.
+pub fn help_max_scroll(app: &App) -> usize {
+    help::max_scroll(Rect::new(0, 0, app.size.0, app.size.1), help::lines(app).len())
+}
+
+/// How many lines of the help show at once on `app`'s terminal.
+pub fn help_rows(app: &App) -> usize {
+    help::rows(Rect::new(0, 0, app.size.0, app.size.1), help::lines(app).len())
+}
+
+/// The index (into [`App::findings_sorted`]) of the finding drawn at (`column`, `row`).
+pub fn finding_at(app: &App, column: u16, row: u16) -> Option<usize> {
+    findings::finding_at(app, app_regions(app).findings, column, row)
+}
+
+/// The step whose line in the step list is at (`column`, `row`).
+pub fn step_at(app: &App, column: u16, row: u16) -> Option<crate::wizard::StepId> {
+    let steps = app_regions(app).steps.inner(ratatui::layout::Margin::new(1, 1));
     if !steps.contains(ratatui::layout::Position::new(column, row)) {
         return None;
     }
@@ -58,16 +109,105 @@ pub fn step_at(size: (u16, u16), column: u16, row: u16) -> Option<crate::wizard:
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
-    let r = regions(frame.area());
+    let r = regions(frame.area(), app.zoom);
     header::render(frame, r.header, app);
-    steps::render(frame, r.steps, app);
+    if !app.zoom {
+        steps::render(frame, r.steps, app);
+        findings::render(frame, r.findings, app);
+    }
     main_pane::render(frame, r.main, app);
-    findings::render(frame, r.findings, app);
     input::render(frame, r.input, app);
     status::render(frame, r.status, app);
+    if let Some(view) = &app.finding_view {
+        finding_view::render(frame, finding_view_area(app.size).intersection(frame.area()), app, view);
+    }
     if app.show_help {
         help::render(frame, frame.area(), app);
     }
+}
+
+/// `text` wrapped at spaces to `width` columns. A word is never split (a URL or an address stays
+/// whole, so it can be clicked and copied): one longer than the line goes on a line of its own,
+/// wider than `width`.
+pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    // Spaces only: the default separator also breaks after `/` and `-`, inside URLs.
+    let options = textwrap::Options::new(width.max(1))
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    textwrap::wrap(text, options).into_iter().map(|line| line.into_owned()).collect()
+}
+
+/// [`wrap_words`], a word longer than the line cut at the edge with a `…` marker.
+pub(crate) fn wrap_cut(text: &str, width: usize) -> Vec<String> {
+    wrap_words(text, width).into_iter().map(|line| cut(&line, width.max(1))).collect()
+}
+
+/// `text` as lines `width` columns wide behind `lead`, the search matches highlighted. An
+/// evidence bar (`│ `) repeats on every line, so one item reads as one; another lead marks the
+/// first line only. `cut` cuts a word wider than the line with a marker (a panel); otherwise it
+/// stays whole (a view that scrolls sideways).
+pub(crate) fn wrapped(app: &App, text: &str, width: usize, lead: &str, style: Style, cut: bool) -> Vec<Line<'static>> {
+    let lead_width = lead.chars().count();
+    let width = width.saturating_sub(lead_width);
+    let lines = if cut { wrap_cut(&safe(text), width) } else { wrap_words(&safe(text), width) };
+    let mark = app.theme.tone(crate::wizard::Tone::Selected);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(n, line)| {
+            let lead = if n == 0 || lead.starts_with('│') { lead.to_string() } else { " ".repeat(lead_width) };
+            let spans = vec![Span::styled(lead, app.theme.chrome()), Span::styled(line, style)];
+            Line::from(highlight(spans, app.search_query(), mark))
+        })
+        .collect()
+}
+
+/// `text` cut to `width` columns, the last one a `…` when anything was cut.
+pub(crate) fn cut(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// `spans` with every case-insensitive occurrence of `needle` restyled with `mark`, for the
+/// search highlight.
+pub(crate) fn highlight<'a>(spans: Vec<Span<'a>>, needle: Option<&str>, mark: Style) -> Vec<Span<'a>> {
+    let Some(needle) = needle.filter(|n| !n.is_empty()) else { return spans };
+    let mut out = Vec::new();
+    for span in spans {
+        let text = span.content.to_string();
+        let ranges = crate::tui::search::find_all(&text, needle);
+        if ranges.is_empty() {
+            out.push(span);
+            continue;
+        }
+        let mut at = 0;
+        for (start, end) in ranges {
+            if start > at {
+                out.push(Span::styled(text[at..start].to_string(), span.style));
+            }
+            out.push(Span::styled(text[start..end].to_string(), span.style.patch(mark)));
+            at = end;
+        }
+        if at < text.len() {
+            out.push(Span::styled(text[at..].to_string(), span.style));
+        }
+    }
+    out
 }
 
 /// The spinner frame for `tick`.
@@ -83,5 +223,31 @@ pub(crate) fn safe(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(crate::session::escape::escape_str(text))
     } else {
         std::borrow::Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_wrap_at_spaces_and_long_tokens_stay_whole_or_are_marked() {
+        let url = "https://www.spamhaus.org/query/ip/203.0.113.5";
+        assert_eq!(wrap_words(&format!("see {url} now"), 46), ["see", url, "now"]);
+        // Too long for the line: alone and whole, or cut with a marker; never split over two lines.
+        assert_eq!(wrap_words(&format!("see {url}"), 20), ["see", url]);
+        assert_eq!(wrap_cut(&format!("see {url}"), 20), ["see", "https://www.spamhau…"]);
+        assert_eq!(cut("abc", 3), "abc");
+        assert_eq!(cut("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn findings_panel_grows_with_the_terminal() {
+        assert_eq!(findings_width(80), 28);
+        assert_eq!(findings_width(120), 40);
+        assert_eq!(findings_width(200), 66);
+        assert_eq!(findings_width(400), 72);
+        let zoomed = regions(Rect::new(0, 0, 80, 24), true);
+        assert_eq!((zoomed.main.width, zoomed.findings.width, zoomed.steps.width), (80, 0, 0));
     }
 }

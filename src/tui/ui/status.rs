@@ -31,7 +31,15 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Input(Purpose::Confirm(_)) => vec![("y".into(), "yes".into()), ("any other key".into(), "no".into())],
         Mode::Input(Purpose::Console) => keys::INPUT.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect(),
         Mode::Input(_) => vec![("Enter".into(), "ok".into()), ("Esc".into(), "cancel".into())],
-        Mode::Navigation if app.show_help => vec![("any key".into(), "close help".into())],
+        Mode::Navigation if app.show_help => {
+            vec![("↑/↓ PgUp/PgDn".into(), "scroll".into()), ("any other key".into(), "close help".into())]
+        }
+        Mode::Navigation if app.finding_view.is_some() => {
+            let mut hints: Vec<(String, String)> =
+                keys::FINDING_VIEW.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect();
+            hints.extend(bound(&[Action::Help]));
+            hints
+        }
         Mode::Navigation => {
             let step = app.wizard.step(app.current);
             let mut hints = bound(&[Action::NextStep, Action::Run]);
@@ -40,11 +48,25 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             {
                 hints.push((cancel.keys.to_string(), "cancel".into()));
             }
+            if app.search.is_some() {
+                hints.push(("n/N".into(), "next/prev match".into()));
+                hints.push(("Esc".into(), "end search".into()));
+            }
             hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
             if step.prompt().is_some() {
                 hints.extend(bound(&[Action::Type]));
             }
-            hints.extend(bound(&[Action::Note, Action::NextFinding, Action::Save, Action::Help, Action::Quit]));
+            if app.search.is_none() {
+                hints.extend(bound(&[Action::Note]));
+            }
+            hints.extend(bound(&[
+                Action::NextFinding,
+                Action::ViewFinding,
+                Action::Search,
+                Action::Save,
+                Action::Help,
+                Action::Quit,
+            ]));
             hints
         }
     }
@@ -60,15 +82,16 @@ fn bound(actions: &[Action]) -> Vec<(String, String)> {
 }
 
 /// Drops hints from the end until the rest fits in `width` columns, keeping the help hint, which
-/// leads to all the others.
+/// leads to all the others, and the quit hint, the way out.
 fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> {
-    let help_keys = keys::binding(Action::Help).map_or("", |b| b.keys);
+    let kept: Vec<&str> =
+        [Action::Help, Action::Quit].iter().filter_map(|&a| keys::binding(a)).map(|b| b.keys).collect();
     let len = |hints: &[(String, String)]| -> usize {
         hints.iter().map(|(k, h)| k.chars().count() + 1 + h.chars().count()).sum::<usize>()
             + 3 * hints.len().saturating_sub(1)
     };
     while len(&hints) > width {
-        match hints.iter().rposition(|(k, _)| k != help_keys) {
+        match hints.iter().rposition(|(k, _)| !kept.contains(&k.as_str())) {
             Some(i) => {
                 hints.remove(i);
             }
@@ -83,7 +106,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hints_that_do_not_fit_are_dropped_but_help_stays() {
+    fn hints_that_do_not_fit_are_dropped_but_help_and_quit_stay() {
         let hints = vec![
             ("Tab".to_string(), "next step".to_string()),
             ("n".to_string(), "note".to_string()),
@@ -92,9 +115,9 @@ mod tests {
         ];
         assert_eq!(fit(hints.clone(), 200), hints);
         let keys = |width| fit(hints.clone(), width).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
-        // "Tab next step · n note · ?/F1 help" is 34 columns.
-        assert_eq!(keys(34), ["Tab", "n", "?/F1"]);
-        assert_eq!(keys(33), ["Tab", "?/F1"]);
-        assert_eq!(keys(3), ["?/F1"]);
+        // "Tab next step · n note · ?/F1 help · q/Ctrl-C quit" is 50 columns.
+        assert_eq!(keys(50), ["Tab", "n", "?/F1", "q/Ctrl-C"]);
+        assert_eq!(keys(49), ["Tab", "?/F1", "q/Ctrl-C"]);
+        assert_eq!(keys(3), ["?/F1", "q/Ctrl-C"]);
     }
 }
