@@ -2,6 +2,8 @@
 //! behaviours served on loopback), checked end to end with `check`: the first-ranked cause and
 //! the findings its evidence names.
 
+mod common;
+
 use std::sync::Arc;
 
 use mailwiz::config::Config;
@@ -920,18 +922,13 @@ async fn a_resolver_that_never_answers_is_the_cause_and_nothing_is_made_up() {
 
 #[tokio::test]
 async fn refused_from_here_accepted_from_the_other_vantage_point_is_our_address() {
-    if std::process::Command::new("socat").arg("-V").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
-        eprintln!("skipped: socat is not installed");
-        return;
-    }
+    let Some(via) = common::relay_from("127.0.0.99") else { return };
     let mut variant = Variant::demo().dns_state(Dns::PtrOk).no_files().bank_mx("");
     for server in variant.0.smtp.iter_mut().filter(|s| [MX1, MX2].contains(&s.address.to_string().as_str())) {
         let refusal = mailwiz::demo::smtp_server::Reply::new(554, ["5.7.1 Service unavailable"]);
         server.script.banner_by_client.insert("127.0.0.1".parse().unwrap(), refusal);
     }
-    let report =
-        variant.check("alice@bank.example", |c| c.smtp.via = Some("socat - TCP:%h:%p,bind=127.0.0.99".into())).await;
+    let report = variant.check("alice@bank.example", |c| c.smtp.via = Some(via)).await;
     let differs: Vec<_> = report.findings.iter().filter(|f| f.id == "smtp.vantage_differs").collect();
     assert_eq!(differs.len(), 2, "{:#?}", report.findings);
     assert_eq!(differs[0].severity, Severity::Warn);

@@ -1,6 +1,7 @@
 //! The probe against scripted ESMTP servers: STARTTLS with valid, self-signed and expired
 //! certificates, multi-line replies, refusals at each stage, and the MX walk.
 
+mod common;
 mod smtp_support;
 
 use std::collections::BTreeMap;
@@ -284,21 +285,9 @@ async fn a_thousand_mx_hosts_mean_five_connections_and_a_note() {
     assert!(note.summary.contains("first 5 of 1000"), "{}", note.summary);
 }
 
-/// A relay from another loopback address, standing in for `ssh -W %h:%p box2`; `None` (said)
-/// when socat is missing outside CI.
-fn relay_from(source: &str) -> Option<String> {
-    let present = std::process::Command::new("socat").arg("-V").output().is_ok_and(|o| o.status.success());
-    if !present {
-        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
-        eprintln!("skipped: socat is not installed");
-        return None;
-    }
-    Some(format!("socat - TCP:%h:%p,bind={source}"))
-}
-
 #[tokio::test]
 async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_through_it() {
-    let Some(via) = relay_from("127.0.0.99") else { return };
+    let Some(via) = common::relay_from("127.0.0.99") else { return };
     let ca = TestCa::new();
     let mut script = ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid));
     script

@@ -1,6 +1,8 @@
 //! Step 4 mid-session in the demo world: the MX probe has run (mx1 answers 421, mx2 hangs up
 //! before its banner), then the console talks to mx.good.example up to RCPT TO after STARTTLS.
 
+mod common;
+
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -23,6 +25,16 @@ struct Harness {
 }
 
 impl Harness {
+    /// The app in the demo world with `config` and `session`, at step 4.
+    async fn at_step_4(config: Config, session: Session) -> Harness {
+        let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
+        let (tx, rx) = unbounded_channel();
+        let mut h = Harness { app: App::new(ctx, session), tx, rx };
+        update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
+        h.key(KeyCode::Char('4'));
+        h
+    }
+
     fn run(&mut self, cmds: Vec<Cmd>) {
         for cmd in cmds {
             if let Cmd::Spawn(job) = cmd {
@@ -68,7 +80,6 @@ impl Harness {
 async fn step_4_mid_session_in_the_demo_world() {
     let config =
         Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
-    let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
     let mut session = Session::new(Journal::in_memory());
     session.target = Some(Target::parse("alice@bank.example").unwrap());
     // What the MX step finds in the demo world.
@@ -84,10 +95,7 @@ async fn step_4_mid_session_in_the_demo_world() {
             addresses: vec!["192.0.2.20".parse().unwrap()],
         },
     ];
-    let (tx, rx) = unbounded_channel();
-    let mut h = Harness { app: App::new(ctx, session), tx, rx };
-    update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
-    h.key(KeyCode::Char('4'));
+    let mut h = Harness::at_step_4(config, session).await;
     h.key(KeyCode::Enter);
     h.until("probe: 0 of 2").await;
     h.type_line(":connect mx.good.example");
@@ -117,15 +125,10 @@ async fn step_4_mid_session_in_the_demo_world() {
 
 #[tokio::test]
 async fn step_4_shows_the_second_vantage_point_beside_here() {
-    if std::process::Command::new("socat").arg("-V").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "socat is needed for the second vantage point under CI");
-        eprintln!("skipped: socat is not installed");
-        return;
-    }
+    let Some(via) = common::relay_from("127.0.0.99") else { return };
     let mut config =
         Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
-    config.smtp.via = Some("socat - TCP:%h:%p,bind=127.0.0.99".into());
-    let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
+    config.smtp.via = Some(via);
     let mut session = Session::new(Journal::in_memory());
     session.target = Some(Target::parse("erin@good.example").unwrap());
     session.mx = vec![MxTarget {
@@ -133,10 +136,7 @@ async fn step_4_shows_the_second_vantage_point_beside_here() {
         exchange: "mx.good.example".into(),
         addresses: vec!["198.51.100.25".parse().unwrap()],
     }];
-    let (tx, rx) = unbounded_channel();
-    let mut h = Harness { app: App::new(ctx, session), tx, rx };
-    update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
-    h.key(KeyCode::Char('4'));
+    let mut h = Harness::at_step_4(config, session).await;
     h.key(KeyCode::Enter);
     h.until("from here  ·  through socat").await;
     // One row per address: here, then there.
@@ -158,13 +158,9 @@ async fn step_4_shows_the_second_vantage_point_beside_here() {
 #[tokio::test]
 async fn step_4_run_first_looks_up_the_mx_itself() {
     let config = Config { helo: Some("mail.example.com".into()), ..Config::default() };
-    let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
     let mut session = Session::new(Journal::in_memory());
     session.target = Some(Target::parse("bank.example").unwrap());
-    let (tx, rx) = unbounded_channel();
-    let mut h = Harness { app: App::new(ctx, session), tx, rx };
-    update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
-    h.key(KeyCode::Char('4'));
+    let mut h = Harness::at_step_4(config, session).await;
     h.key(KeyCode::Enter);
     h.until("probe: 0 of 2").await;
     let screen = h.screen();

@@ -78,3 +78,16 @@ pub fn unique(domain: &str, tag: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     format!("{tag}-{}-{nanos}@{domain}", std::process::id())
 }
+
+/// A relay from another loopback address, standing in for `ssh -W %h:%p box2` as a second
+/// vantage point. `None` (the caller skips, saying so) when socat is missing outside CI; a
+/// failure under CI.
+pub fn relay_from(source: &str) -> Option<String> {
+    let present = std::process::Command::new("socat").arg("-V").output().is_ok_and(|o| o.status.success());
+    if !present {
+        assert!(!in_ci(), "socat is needed for the second vantage point under CI");
+        eprintln!("skipped: socat is not installed");
+        return None;
+    }
+    Some(format!("socat - TCP:%h:%p,bind={source}"))
+}
