@@ -402,3 +402,36 @@ fn help_search_and_reading_a_finding_at_80x24_in_tmux() {
     tmux.keys(&["y"]);
     tmux.assert_usable();
 }
+
+#[test]
+fn step_4_first_then_connect_to_a_domain_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start_sized("smtp4", &[("XDG_STATE_HOME", state.path().to_str().unwrap())], (120, 40));
+    tmux.text(&format!("{} --demo bank.example", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("┌ 1 Queue"));
+    // Step 4 before step 2: it looks the MX up itself.
+    tmux.keys(&["4"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the probe of both MX hosts", |s| s.contains("probe: 0 of 2"));
+    assert!(screen.contains("looking up the MX of bank.example"), "{screen}");
+    // A domain typed at :connect goes to its MX, first by preference.
+    tmux.keys(&["i"]);
+    tmux.text(":connect bank.example");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the console at mx1", |s| s.contains("connecting to mx1.bank.example (192.0.2.10:25)"));
+    tmux.keys(&["Escape"]);
+
+    // The log summary explains its most frequent reply over several lines: no literal "\n".
+    tmux.keys(&["3"]);
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the log summary", |s| s.contains("log.reply_code"));
+    assert!(!screen.contains("\\n"), "{screen}");
+    let base = state.path().join("saved/smtp4");
+    tmux.save_to(&base);
+    for ext in ["md", "txt"] {
+        let saved = std::fs::read_to_string(base.with_extension(ext)).unwrap();
+        assert!(!saved.contains("\\n"), "a literal \\n in the .{ext}:\n{saved}");
+    }
+    tmux.keys(&["q"]);
+}

@@ -61,8 +61,9 @@ fn transcript_of<'a>(events: impl Iterator<Item = &'a Event>, whole: bool) -> St
                 if !whole {
                     continue;
                 }
-                if !finding.detail.is_empty() {
-                    line(&format!("  {}", finding.detail));
+                // A detail of several lines stays several transcript lines, each with its stamp.
+                for part in finding.detail.lines() {
+                    line(&format!("  {part}"));
                 }
                 for evidence in &finding.evidence {
                     line(&format!("  | {evidence}"));
