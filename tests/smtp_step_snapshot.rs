@@ -62,6 +62,19 @@ impl Harness {
         render_to_string(&self.app, WIDTH, HEIGHT)
     }
 
+    /// Feeds job events to the app until no job of step 4 runs.
+    async fn until_idle(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.app.jobs.iter().any(|j| j.step == mailwiz::wizard::StepId::Smtp) {
+            let event = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("a job of step 4 still runs:\n{}", self.screen()))
+                .expect("job channel open");
+            let cmds = update(&mut self.app, Msg::Job(event));
+            self.run(cmds);
+        }
+    }
+
     /// Feeds job events to the app until the screen shows `needle`.
     async fn until(&mut self, needle: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
@@ -167,4 +180,18 @@ async fn step_4_run_first_looks_up_the_mx_itself() {
     assert!(screen.contains("looking up the MX of bank.example"), "{screen}");
     assert!(screen.contains("mx1.bank.example (192.0.2.10:25) banner_4xx"), "{screen}");
     assert!(screen.contains("mx2.bank.example (192.0.2.20:25)"), "{screen}");
+}
+
+#[tokio::test]
+async fn the_console_ends_when_the_server_hangs_up_after_221() {
+    let config = Config { helo: Some("mail.example.com".into()), ..Config::default() };
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("good.example").unwrap());
+    let mut h = Harness::at_step_4(config, session).await;
+    h.type_line(":connect mx.good.example");
+    h.until("<- 220 mx.good.example ESMTP ready").await;
+    h.type_line("QUIT");
+    h.until("connection closed").await;
+    h.until_idle().await;
+    assert!(!h.screen().contains("Esc cancels"), "no spinner once the server has hung up:\n{}", h.screen());
 }

@@ -274,6 +274,9 @@ impl SmtpStep {
                 self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
                 self.tls = None;
                 self.auth = false;
+                // Nothing runs once the server has hung up (after its 221): the console ends, so
+                // no spinner turns; the next typed line starts a new one.
+                self.input = None;
             }
         }
     }
