@@ -8,8 +8,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{
-    DnsblReport, SelfTest, Subject, ZoneResult, ZoneStatus, check, configured, dnsbl_findings, self_test,
-    self_test_findings,
+    DnsblReport, SelfTest, Subject, check, configured, dnsbl_findings, self_test, self_test_findings,
 };
 
 /// Runs `mailwiz blocklist`.
@@ -57,47 +56,9 @@ fn journal(ctx: &Context, findings: &[crate::session::Finding]) {
     }
 }
 
-/// The readable table: one line per zone, with the meaning, TXT reason and delisting page of
-/// each listing.
+/// The readable table: step 6's rows as text.
 pub fn render(report: &DnsblReport) -> String {
-    if let Some(why) = &report.not_queried {
-        return format!("{} not checked: {why}.\n", report.subject);
-    }
-    let asked = report.results.iter().filter(|r| !matches!(r.status, ZoneStatus::Skipped { .. })).count();
-    let mut out = format!(
-        "{} against {asked} block list(s), all at once (deadline {:.1} s, took {:.2} s)\n",
-        report.subject,
-        report.deadline_ms as f64 / 1000.0,
-        report.elapsed_ms as f64 / 1000.0
-    );
-    let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
-    for result in report.worst_first() {
-        out.push_str(&zone_line(result, width, report.deadline_ms));
-    }
-    out
-}
-
-fn zone_line(result: &ZoneResult, width: usize, deadline_ms: u64) -> String {
-    let zone = format!("{:<width$}", result.zone);
-    match &result.status {
-        ZoneStatus::Clean => format!("  ✓ {zone}  not listed\n"),
-        ZoneStatus::Listed { codes, txt } => {
-            let mut line = String::new();
-            for code in codes {
-                line.push_str(&format!("  ✗ {zone}  listed {}: {}\n", code.code, code.meaning));
-            }
-            for reason in txt {
-                line.push_str(&format!("      reason: {reason}\n"));
-            }
-            if let Some(delist) = &result.delist {
-                line.push_str(&format!("      delist: {delist}\n"));
-            }
-            line
-        }
-        ZoneStatus::Refused { code, reason } => format!("  ⚠ {zone}  query refused ({code}): {reason}\n"),
-        ZoneStatus::Timeout => format!("  ⚠ {zone}  no answer within {:.1} s\n", deadline_ms as f64 / 1000.0),
-        ZoneStatus::Skipped { reason } => format!("  · {zone}  skipped: {reason}\n"),
-    }
+    crate::wizard::blocklists::report_rows(report).iter().map(|row| format!("{}\n", row.text())).collect()
 }
 
 /// The self-test table: one line per zone.

@@ -132,7 +132,9 @@ impl Step for BlocklistsStep {
     }
 }
 
-fn report_rows(report: &DnsblReport) -> Vec<Row> {
+/// The report as rows, one line per zone, worst first, with the meaning, TXT reason and
+/// delisting page of each listing: step 6 shows them, `mailwiz blocklist` prints them.
+pub fn report_rows(report: &DnsblReport) -> Vec<Row> {
     if let Some(why) = &report.not_queried {
         return vec![Row::new(Tone::Warn, format!("{} not checked: {why}.", report.subject))];
     }
@@ -140,22 +142,23 @@ fn report_rows(report: &DnsblReport) -> Vec<Row> {
     let mut rows = vec![Row::new(
         Tone::Heading,
         format!(
-            "{} against {asked} block list(s) — {:.2} s (deadline {:.1} s)",
+            "{} against {asked} block list(s), all at once (deadline {:.1} s, took {:.2} s)",
             report.subject,
-            report.elapsed_ms as f64 / 1000.0,
-            report.deadline_ms as f64 / 1000.0
+            report.deadline_ms as f64 / 1000.0,
+            report.elapsed_ms as f64 / 1000.0
         ),
     )];
     let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
+    let deadline = report.deadline_ms as f64 / 1000.0;
     let mut skipped = Vec::new();
     for result in report.worst_first() {
-        let zone = format!("  {:<width$}  ", result.zone);
+        let zone = |mark: &str| format!("  {mark} {:<width$}  ", result.zone);
         match &result.status {
-            ZoneStatus::Clean => rows.push(Row::plain(zone).push(Tone::Ok, "not listed")),
+            ZoneStatus::Clean => rows.push(Row::plain(zone("✓")).push(Tone::Ok, "not listed")),
             ZoneStatus::Listed { codes, txt } => {
                 for code in codes {
                     rows.push(
-                        Row::plain(zone.clone()).push(Tone::Fail, format!("listed {}: {}", code.code, code.meaning)),
+                        Row::plain(zone("✗")).push(Tone::Fail, format!("listed {}: {}", code.code, code.meaning)),
                     );
                 }
                 for reason in txt {
@@ -166,9 +169,11 @@ fn report_rows(report: &DnsblReport) -> Vec<Row> {
                 }
             }
             ZoneStatus::Refused { code, reason } => {
-                rows.push(Row::plain(zone).push(Tone::Warn, format!("refused ({code}): {reason}")))
+                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("query refused ({code}): {reason}")))
             }
-            ZoneStatus::Timeout => rows.push(Row::plain(zone).push(Tone::Warn, "no answer before the deadline")),
+            ZoneStatus::Timeout => {
+                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("no answer within {deadline:.1} s")))
+            }
             ZoneStatus::Skipped { reason } => skipped.push(reason.clone()),
         }
     }
