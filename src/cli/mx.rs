@@ -1,6 +1,5 @@
 //! `mailwiz mx DOMAIN [--compare-with IP]`: the MX analysis of step 2, headless.
 
-use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use serde_json::json;
@@ -11,7 +10,7 @@ use super::{CliError, CliResult};
 use crate::config::parse_server;
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::mx::{MxAnalysis, analyse, both_ways};
+use crate::dns::mx::{MxAnalysis, analyse};
 use crate::session::Target;
 
 /// Runs `mailwiz mx`.
@@ -32,7 +31,7 @@ pub async fn run(args: MxArgs, ctx: &Context, json: bool) -> CliResult {
         });
         print_json("mx", json!(analysis.domain), fields, &analysis.findings);
     } else {
-        super::output::print_text(&text(&analysis, &resolver));
+        super::output::print_text(&text(&analysis));
     }
     Ok(if analysis.answered() { exit_for(&analysis.findings) } else { super::output::NO_ANSWER })
 }
@@ -50,34 +49,10 @@ fn compare_server(flag: Option<&str>, ctx: &Context) -> Result<Option<SocketAddr
 }
 
 /// The readable report.
-pub fn text(analysis: &MxAnalysis, resolver: &Resolver) -> String {
-    let mut out = String::new();
-    let servers: Vec<String> = resolver.servers().iter().map(ToString::to_string).collect();
-    let _ = writeln!(out, "MX of {} (asked {})", both_ways(&analysis.domain, &analysis.display), servers.join(", "));
-    if analysis.null_mx {
-        let _ = writeln!(out, "  0 .   null MX: the domain takes no mail");
-    }
-    if analysis.implicit {
-        let _ = writeln!(out, "  no MX records; mail goes to the domain's own address (implicit MX)");
-    }
-    let width = analysis.mx.iter().map(|h| h.label().chars().count()).max().unwrap_or(0);
-    for host in &analysis.mx {
-        let addresses = if host.addresses.is_empty() {
-            "no address".to_string()
-        } else {
-            host.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        };
-        let problems =
-            if host.problems.is_empty() { String::new() } else { format!("  [{}]", host.problems.join(", ")) };
-        let _ = writeln!(out, "  {:<width$}  {addresses}{problems}", host.label());
-    }
-    let _ = writeln!(
-        out,
-        "{} quer{} in {} ms\n",
-        analysis.replies.len(),
-        if analysis.replies.len() == 1 { "y" } else { "ies" },
-        analysis.elapsed.as_millis()
-    );
+pub fn text(analysis: &MxAnalysis) -> String {
+    let mut out: String =
+        crate::wizard::mx::analysis_rows(analysis).iter().map(|row| format!("{}\n", row.text())).collect();
+    out.push('\n');
     out.push_str(&findings_text(&analysis.findings));
     out
 }

@@ -84,29 +84,9 @@ impl MxStep {
     }
 
     fn analysis_rows(&self, analysis: &MxAnalysis, rows: &mut Vec<Row>) {
-        let domain = both_ways(&analysis.domain, &analysis.display);
-        rows.push(Row::new(Tone::Heading, format!("MX of {domain}")));
-        if analysis.null_mx {
-            rows.push(Row::new(Tone::Fail, "  0 .  null MX: the domain takes no mail (RFC 7505)"));
-        }
-        if analysis.implicit {
-            rows.push(Row::new(Tone::Warn, "  no MX record: mail goes to the domain's own address (implicit MX)"));
-        }
-        let width = analysis.mx.iter().map(|h| h.label().chars().count()).max().unwrap_or(0);
-        for host in &analysis.mx {
-            let tone = host_tone(&host.problems);
-            let addresses = if host.addresses.is_empty() {
-                "no address".to_string()
-            } else {
-                host.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            };
-            let mut row =
-                Row::new(tone, format!("  {:<width$}", host.label())).push(Tone::Normal, format!("  {addresses}"));
-            if !host.problems.is_empty() {
-                row = row.push(tone, format!("  [{}]", host.problems.join(", ")));
-            }
-            rows.push(row);
-        }
+        let table = analysis_rows(analysis);
+        let (footer, head) = table.split_last().expect("the table ends with its tally");
+        rows.extend(head.iter().cloned());
         for finding in &analysis.findings {
             let tone = match finding.severity {
                 Severity::Fail => Tone::Fail,
@@ -119,11 +99,44 @@ impl MxStep {
                     .push(Tone::Normal, format!("  {}", finding.summary)),
             );
         }
-        rows.push(Row::new(
-            Tone::Dim,
-            format!("  {} queries, {} ms", analysis.replies.len(), analysis.elapsed.as_millis()),
-        ));
+        rows.push(footer.clone());
     }
+}
+
+/// The MX set as rows: the resolvers asked, null or implicit MX, each exchanger with its
+/// addresses and problems, and a tally of the queries. Step 2 shows them; `mailwiz mx` prints them.
+pub fn analysis_rows(analysis: &MxAnalysis) -> Vec<Row> {
+    let domain = both_ways(&analysis.domain, &analysis.display);
+    let mut servers: Vec<String> = analysis.replies.iter().map(|r| r.server.to_string()).collect();
+    servers.dedup();
+    let asked = if servers.is_empty() { String::new() } else { format!(" (asked {})", servers.join(", ")) };
+    let mut rows = vec![Row::new(Tone::Heading, format!("MX of {domain}{asked}"))];
+    if analysis.null_mx {
+        rows.push(Row::new(Tone::Fail, "  0 .  null MX: the domain takes no mail (RFC 7505)"));
+    }
+    if analysis.implicit {
+        rows.push(Row::new(Tone::Warn, "  no MX record: mail goes to the domain's own address (implicit MX)"));
+    }
+    let width = analysis.mx.iter().map(|h| h.label().chars().count()).max().unwrap_or(0);
+    for host in &analysis.mx {
+        let tone = host_tone(&host.problems);
+        let addresses = if host.addresses.is_empty() {
+            "no address".to_string()
+        } else {
+            host.addresses.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        };
+        let mut row =
+            Row::new(tone, format!("  {:<width$}", host.label())).push(Tone::Normal, format!("  {addresses}"));
+        if !host.problems.is_empty() {
+            row = row.push(tone, format!("  [{}]", host.problems.join(", ")));
+        }
+        rows.push(row);
+    }
+    rows.push(Row::new(
+        Tone::Dim,
+        format!("  {} queries, {} ms", analysis.replies.len(), analysis.elapsed.as_millis()),
+    ));
+    rows
 }
 
 fn host_tone(problems: &[String]) -> Tone {
