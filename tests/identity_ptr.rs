@@ -190,8 +190,8 @@ async fn ptr_command_readable_and_json() {
     let out = mailwiz(&["ptr", "203.0.113.5", "--helo", "other.example.com", "--dns-server", &dns]).await;
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("mail.example.com → 203.0.113.5  (forward-confirmed)"), "{stdout}");
-    assert!(stdout.contains("HELO other.example.com (--helo/config) → 198.51.100.3"), "{stdout}");
+    assert!(stdout.contains("mail.example.com → 203.0.113.5  forward-confirmed"), "{stdout}");
+    assert!(stdout.contains("  other.example.com → 198.51.100.3\n    from --helo/config"), "{stdout}");
     assert!(stdout.contains("helo.mismatch"), "{stdout}");
 
     let out = mailwiz(&["ptr", "203.0.113.6", "--json", "--dns-server", &dns]).await;
@@ -268,4 +268,19 @@ async fn a_thousand_ptr_names_stay_bounded() {
     assert!(size < 100_000, "{} findings, {size} bytes", findings.len());
     assert!(findings[0].detail.contains("has 1000 PTR records"), "{}", findings[0].detail);
     assert!(findings[0].evidence.iter().any(|e| e.contains("990 more record(s)")), "{:?}", findings[0].evidence);
+}
+
+#[tokio::test]
+async fn a_ptr_that_could_not_be_looked_up_is_not_known_not_missing() {
+    // A bound socket that is never read: a resolver that never answers.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let dns = silent.local_addr().unwrap().to_string();
+    let out = mailwiz(&["ptr", "203.0.113.5", "--dns-server", &dns, "--timeout", "1"]).await;
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("Reverse DNS of 203.0.113.5\n  not known: no answer within"), "{stdout}");
+    assert!(
+        stdout.contains("ptr.unknown") && !stdout.contains("ptr.missing") && !stdout.contains("no PTR ("),
+        "{stdout}"
+    );
+    assert_eq!(out.status.code(), Some(3), "the check could not run: {stdout}");
 }

@@ -10,7 +10,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::helo::{HeloReport, check_helo, helo_finding};
-use crate::dns::ptr::{PtrReport, check_ptr, describe_addresses, private_finding, ptr_findings};
+use crate::dns::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
 use crate::session::escape::escape_str;
 
 /// Runs `mailwiz ptr`.
@@ -42,32 +42,12 @@ pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
     } else {
         print_text(&format!("{}\n{}", render(&report, helo_report.as_ref()), findings_text(&findings)));
     }
-    Ok(exit_for(&findings))
+    // No answer about the PTR at all: the check could not run (exit 3), as for `dns` and `mx`.
+    Ok(if report.answered() { exit_for(&findings) } else { 3 })
 }
 
-/// The readable answer: the PTR query, each name with where it resolves, and the HELO name.
+/// The readable answer: step 5's rows for the reverse DNS and the HELO name, as text.
 pub fn render(report: &PtrReport, helo: Option<&HeloReport>) -> String {
-    let mut out = format!(
-        "PTR {} @{}: {} ({} ms)\n",
-        escape_str(&report.reply.name),
-        report.reply.server,
-        report.reply.outcome.label(),
-        report.reply.elapsed.as_millis()
-    );
-    for name in &report.names {
-        let verdict = if name.confirmed { "forward-confirmed" } else { "does not resolve back" };
-        let resolves = describe_addresses(&name.addresses, &name.forward);
-        out.push_str(&format!("  {} → {resolves}  ({verdict})\n", escape_str(&name.name)));
-        if let Some(reason) = &name.generic {
-            out.push_str(&format!("    looks generic: {reason}\n"));
-        }
-    }
-    match helo {
-        Some(helo) => {
-            let resolves = describe_addresses(&helo.addresses, &helo.forward);
-            out.push_str(&format!("HELO {} ({}) → {resolves}\n", escape_str(&helo.helo), helo.source));
-        }
-        None => out.push_str("HELO not checked: give the name you announce with --helo\n"),
-    }
-    out
+    let rows = crate::wizard::identity::ptr_rows(report).into_iter().chain(crate::wizard::identity::helo_rows(helo));
+    rows.map(|row| format!("{}\n", row.text())).collect()
 }

@@ -9,8 +9,9 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepVie
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
+use crate::dns::helo::HeloReport;
 use crate::dns::identity::{IdentityReport, check_identity};
-use crate::dns::ptr::describe_addresses;
+use crate::dns::ptr::{PtrReport, describe_addresses, describe_failure};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 
@@ -258,38 +259,57 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
     }
     for ptr in &report.ptr {
         rows.push(Row::plain(""));
-        rows.push(Row::new(Tone::Heading, format!("Reverse DNS of {}", ptr.ip)));
-        if ptr.names.is_empty() {
-            rows.push(Row::new(Tone::Fail, format!("  no PTR ({})", ptr.reply.outcome.label())));
-        }
-        for name in &ptr.names {
-            let (tone, verdict) =
-                if name.confirmed { (Tone::Ok, "forward-confirmed") } else { (Tone::Fail, "does not resolve back") };
-            rows.push(
-                Row::plain(format!(
-                    "  {} → {}  ",
-                    escape_str(&name.name),
-                    describe_addresses(&name.addresses, &name.forward)
-                ))
-                .push(tone, verdict.to_string()),
-            );
-            if let Some(reason) = &name.generic {
-                rows.push(Row::new(Tone::Warn, format!("    looks generic: {reason}")));
-            }
-        }
+        rows.extend(ptr_rows(ptr));
     }
     rows.push(Row::plain(""));
-    match &report.helo {
-        Some(helo) => {
-            rows.push(Row::new(Tone::Heading, "HELO name"));
-            rows.push(Row::plain(format!(
+    rows.extend(helo_rows(report.helo.as_ref()));
+    rows
+}
+
+/// The reverse DNS of one address as rows: each PTR name and whether it resolves back, or why
+/// that is not known. Step 5 shows them; `mailwiz ptr` prints them.
+pub fn ptr_rows(ptr: &PtrReport) -> Vec<Row> {
+    let mut rows = vec![Row::new(Tone::Heading, format!("Reverse DNS of {}", ptr.ip))];
+    if !ptr.answered() {
+        let why = describe_failure(&ptr.reply.outcome, ptr.reply.elapsed);
+        rows.push(Row::new(Tone::Warn, format!("  not known: {why}")));
+    } else if ptr.names.is_empty() {
+        rows.push(Row::new(Tone::Fail, format!("  no PTR ({})", ptr.reply.outcome.label())));
+    }
+    for name in &ptr.names {
+        let unanswered = name.forward.iter().any(|r| !r.outcome.is_definitive());
+        let (tone, verdict) = match (name.confirmed, unanswered) {
+            (true, _) => (Tone::Ok, "forward-confirmed"),
+            (false, true) => (Tone::Warn, "not known whether it resolves back"),
+            (false, false) => (Tone::Fail, "does not resolve back"),
+        };
+        rows.push(
+            Row::plain(format!(
+                "  {} → {}  ",
+                escape_str(&name.name),
+                describe_addresses(&name.addresses, &name.forward)
+            ))
+            .push(tone, verdict.to_string()),
+        );
+        if let Some(reason) = &name.generic {
+            rows.push(Row::new(Tone::Warn, format!("    looks generic: {reason}")));
+        }
+    }
+    rows
+}
+
+/// The HELO name as rows: where it resolves and where it came from.
+pub fn helo_rows(helo: Option<&HeloReport>) -> Vec<Row> {
+    match helo {
+        Some(helo) => vec![
+            Row::new(Tone::Heading, "HELO name"),
+            Row::plain(format!(
                 "  {} → {}",
                 escape_str(&helo.helo),
                 describe_addresses(&helo.addresses, &helo.forward)
-            )));
-            rows.push(Row::new(Tone::Dim, format!("    from {}", escape_str(&helo.source))));
-        }
-        None => rows.push(Row::new(Tone::Warn, "HELO name unknown: give it with --helo")),
+            )),
+            Row::new(Tone::Dim, format!("    from {}", escape_str(&helo.source))),
+        ],
+        None => vec![Row::new(Tone::Warn, "HELO name unknown: give it with --helo")],
     }
-    rows
 }
