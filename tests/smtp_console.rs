@@ -7,57 +7,19 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use mailwiz::demo::smtp_server::{self, ServerScript};
-use mailwiz::smtp::probe::ProbeRequest;
-use mailwiz::smtp::session::{self, ConsoleEvent, ConsoleOptions};
-use mailwiz::smtp::target::HostPort;
-use smtp_support::{CertKind, TestCa, ctx_with, journal_is_clean, within};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+use mailwiz::smtp::session::ConsoleEvent;
+use smtp_support::{CertKind, TestCa, converse, ctx_with, journal_is_clean};
 
-fn options() -> ConsoleOptions {
-    ConsoleOptions {
-        port: 25,
-        probe: ProbeRequest {
-            ehlo: "mail.sender.example".into(),
-            from: "a@sender.example".into(),
-            to: Some("b@bank.example".into()),
-            starttls: true,
-            quit_after: None,
-            implicit_tls: false,
-        },
-        mx: Vec::new(),
-        lockstep: true,
-    }
-}
-
-/// Types `lines` into a console connected to `addr` as `mx.test` and gathers its events.
-async fn converse(ctx: &mailwiz::context::Context, addr: std::net::SocketAddr, lines: &[&str]) -> Vec<ConsoleEvent> {
-    let (tx, rx) = mpsc::channel(64);
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    for line in lines {
-        tx.send(line.to_string()).await.unwrap();
-    }
-    drop(tx);
-    let start = HostPort { host: addr.ip().to_string(), port: addr.port() };
-    let mut opts = options();
-    opts.port = addr.port();
-    within(
-        20,
-        session::run(
-            ctx.clone(),
-            opts,
-            Some(session::Start::host(start, false)),
-            rx,
-            events_tx,
-            CancellationToken::new(),
-        ),
-    )
-    .await;
-    let mut events = Vec::new();
-    while let Ok(event) = events_rx.try_recv() {
-        events.push(event);
-    }
-    events
+/// `mailwiz ARGS` with its standard streams piped and no user config.
+fn spawn_mailwiz(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mailwiz runs")
 }
 
 fn texts(events: &[ConsoleEvent]) -> Vec<String> {
@@ -175,13 +137,7 @@ fn mailwiz_smtp_in_a_pipe() {
             ..ServerScript::default()
         }))
         .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-        .args(["smtp", &server.addr().to_string(), "--timeout", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_mailwiz(&["smtp", &server.addr().to_string(), "--timeout", "2"]);
     child.stdin.take().unwrap().write_all(b"EHLO mail.sender.example\nMAIL FROM:<a@sender.example>\nQUIT\n").unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -203,13 +159,7 @@ fn mailwiz_smtp_in_a_pipe() {
 fn a_huge_line_on_stdin_is_dropped_not_held() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(smtp_server::start(ServerScript::default())).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-        .args(["smtp", &server.addr().to_string(), "--timeout", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_mailwiz(&["smtp", &server.addr().to_string(), "--timeout", "2"]);
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || {
         let block = vec![b'x'; 1 << 20];
@@ -228,15 +178,7 @@ fn a_huge_line_on_stdin_is_dropped_not_held() {
 #[test]
 fn connect_to_a_domain_goes_to_its_mx_as_swaks_does() {
     let run = |stdin: &[u8], args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-            .args(["--demo", "smtp"])
-            .args(args)
-            .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_mailwiz(&[&["--demo", "smtp"][..], args].concat());
         child.stdin.take().unwrap().write_all(stdin).unwrap();
         let output = child.wait_with_output().unwrap();
         String::from_utf8(output.stdout).unwrap()

@@ -9,13 +9,10 @@ use std::time::Duration;
 use mailwiz::smtp::connection::{self, Outcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
 use mailwiz::smtp::reply::{MAX_LINE, MAX_LINES};
-use mailwiz::smtp::session::{self, ConsoleEvent, ConsoleOptions};
-use mailwiz::smtp::target::HostPort;
-use smtp_support::{ctx, journal_is_clean, within};
+use mailwiz::smtp::session::ConsoleEvent;
+use smtp_support::{converse, ctx, journal_is_clean, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// A raw server running `behaviour` on every connection.
 async fn raw_server<F, Fut>(behaviour: F) -> SocketAddr
@@ -58,32 +55,6 @@ async fn drip(mut s: TcpStream, prefix: &str) {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
-}
-
-/// Types `lines` into a raw console connected to `addr` and gathers its events.
-async fn converse(ctx: &mailwiz::context::Context, addr: SocketAddr, lines: &[&str]) -> Vec<ConsoleEvent> {
-    let (tx, rx) = mpsc::channel(64);
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    for line in lines {
-        tx.send(line.to_string()).await.unwrap();
-    }
-    drop(tx);
-    let start = HostPort { host: addr.ip().to_string(), port: addr.port() };
-    let options = ConsoleOptions { port: addr.port(), probe: request(), mx: Vec::new(), lockstep: true };
-    let console = session::run(
-        ctx.clone(),
-        options,
-        Some(session::Start::host(start, false)),
-        rx,
-        events_tx,
-        CancellationToken::new(),
-    );
-    within(60, console).await;
-    let mut events = Vec::new();
-    while let Ok(event) = events_rx.try_recv() {
-        events.push(event);
-    }
-    events
 }
 
 /// Reads (and drops) whatever the client sends, so its writes never block.

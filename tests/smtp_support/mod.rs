@@ -94,3 +94,43 @@ pub fn journal_is_clean(ctx: &Context) {
         assert!(!event.text.chars().any(|c| c.is_control()), "raw control byte in journal: {:?}", event.text);
     }
 }
+
+/// Types `lines` into a raw console connected to `addr` (in lock-step, EHLO name and envelope of
+/// the tests) and gathers its events once the console ends.
+pub async fn converse(
+    ctx: &Context,
+    addr: std::net::SocketAddr,
+    lines: &[&str],
+) -> Vec<mailwiz::smtp::session::ConsoleEvent> {
+    use mailwiz::smtp::session::{self, ConsoleOptions};
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
+    for line in lines {
+        tx.send(line.to_string()).await.unwrap();
+    }
+    drop(tx);
+    let probe = mailwiz::smtp::probe::ProbeRequest {
+        ehlo: "mail.sender.example".into(),
+        from: "a@sender.example".into(),
+        to: Some("b@bank.example".into()),
+        starttls: true,
+        quit_after: None,
+        implicit_tls: false,
+    };
+    let options = ConsoleOptions { port: addr.port(), probe, mx: Vec::new(), lockstep: true };
+    let start = mailwiz::smtp::target::HostPort { host: addr.ip().to_string(), port: addr.port() };
+    let console = session::run(
+        ctx.clone(),
+        options,
+        Some(session::Start::host(start, false)),
+        rx,
+        events_tx,
+        tokio_util::sync::CancellationToken::new(),
+    );
+    within(60, console).await;
+    let mut events = Vec::new();
+    while let Ok(event) = events_rx.try_recv() {
+        events.push(event);
+    }
+    events
+}
