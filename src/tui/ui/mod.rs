@@ -1,5 +1,20 @@
 //! Drawing: one render function per region of the screen (header, steps, main pane, findings,
 //! input line, key hints), and the help overlay.
+//!
+//! ```text
+//! header.rs     mailwiz │ target: bank.example │ our IP: 203.0.113.5 │ HELO: mta1.example.com
+//!             ┌ Steps ───────┐┌ 4 SMTP ───────────────────────────┐┌ Findings (3) ──────────┐
+//! steps.rs    │▶1 ✓ Queue    ││<- 220 mx1.bank.example ESMTP      ││✗ ptr.missing           │ findings.rs
+//!             │ 2 ✓ MX       ││-> EHLO mta1.example.com           ││  203.0.113.5 has no …  │
+//!             │ …            ││           main_pane.rs            ││                        │
+//!             └──────────────┘└───────────────────────────────────┘└────────────────────────┘
+//! input.rs    smtp> RCPT TO:<user@bank.example>
+//! status.rs   Enter run · ? help · q quit
+//! ```
+//!
+//! The step list is `STEPS_WIDTH` columns, the findings panel a third of the width
+//! ([`findings_width`]); `z` gives the main pane all of it. `help.rs` and `finding_view.rs` draw
+//! over the whole screen.
 
 mod finding_view;
 mod findings;
