@@ -213,7 +213,7 @@ pub struct LogsConfig {
 pub struct AuthConfig {
     /// DKIM selectors of our domain, checked besides `--selector`.
     pub selectors: Vec<String>,
-    /// Signer configurations read for more selectors (OpenDKIM, rspamd, Exim); `None` reads
+    /// Signer configurations read for more selectors (`OpenDKIM`, rspamd, Exim); `None` reads
     /// the usual places, an empty list reads none.
     pub signer_configs: Option<Vec<PathBuf>>,
     /// A PEM file of extra trusted CA certificates for fetching MTA-STS policies.
@@ -377,7 +377,7 @@ mod tests {
     #[test]
     fn parses_sections_and_rejects_unknown_keys() {
         let config: Config = toml::from_str("timeout = 2.5\n[smtp]\nconcurrency = 3\n").unwrap();
-        assert_eq!(config.timeout, 2.5);
+        assert!((config.timeout - 2.5).abs() < f64::EPSILON);
         assert_eq!(config.smtp.concurrency, 3);
         assert!(toml::from_str::<Config>("no_such_key = 1").is_err());
     }

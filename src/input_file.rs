@@ -54,7 +54,7 @@ pub fn open(path: &Path) -> io::Result<InputFile> {
         use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
             .open(path)?;
         // Opened; reads block again, so a writer that is slow is waited for as with a file.
         rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare).await,
             Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare).await,
-            Some(command) => cli::run(command, cli.global).await,
+            Some(command) => Box::pin(cli::run(command, cli.global)).await,
         }
     });
     // Background tasks (demo servers, abandoned connections) must not delay the exit.

@@ -197,15 +197,12 @@ impl RequestHandler for Handler {
         match forced {
             Some(code) => {
                 let message = MessageResponseBuilder::new(&request.queries, None).error_msg(&request.metadata, code);
-                match response.send_response(message).await {
-                    Ok(info) => info,
-                    // The peer is gone; report what we meant to send.
-                    Err(_) => {
-                        let mut metadata = Metadata::response_from_request(&request.metadata);
-                        metadata.response_code = code;
-                        ResponseInfo::from(Header { metadata, counts: HeaderCounts::default() })
-                    }
-                }
+                // When the peer is gone, report what we meant to send.
+                response.send_response(message).await.unwrap_or_else(|_| {
+                    let mut metadata = Metadata::response_from_request(&request.metadata);
+                    metadata.response_code = code;
+                    ResponseInfo::from(Header { metadata, counts: HeaderCounts::default() })
+                })
             }
             None => self.catalog.handle_request::<R, T>(request, response).await,
         }

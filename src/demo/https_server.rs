@@ -3,6 +3,7 @@
 //! It serves the MTA-STS policy of the demo receiver.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -61,7 +62,10 @@ pub struct HttpsServerError {
 
 /// Serves `pages` (path → answer) over HTTPS for `host`, with a certificate for `host` from a
 /// fresh CA; every other path is a 404.
-pub async fn start(host: &str, pages: HashMap<String, Page>) -> Result<HttpsServer, HttpsServerError> {
+pub async fn start<S>(host: &str, pages: HashMap<String, Page, S>) -> Result<HttpsServer, HttpsServerError>
+where
+    S: BuildHasher + Send + Sync + 'static,
+{
     let fail = |message: String| HttpsServerError { host: host.to_string(), message };
     let ca_key = KeyPair::generate().map_err(|e| fail(e.to_string()))?;
     let mut ca_params = CertificateParams::new(Vec::new()).map_err(|e| fail(e.to_string()))?;

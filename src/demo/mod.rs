@@ -63,7 +63,8 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     }
     let mut https = Vec::new();
     for server in &world.https {
-        let pages = server.pages.iter().map(|(path, body)| (path.clone(), https_server::Page::text(body))).collect();
+        let pages: std::collections::HashMap<_, _> =
+            server.pages.iter().map(|(path, body)| (path.clone(), https_server::Page::text(body))).collect();
         let running = https_server::start(&server.host, pages).await.map_err(|err| DemoError(err.to_string()))?;
         connect_map.insert(server.address, running.addr());
         https.push(running);
@@ -102,11 +103,11 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     config.identity.known_good_host = None;
     config.dns.compare_with = None;
     config.logs.paths.clear();
-    config.auth.selectors = world.identity.dkim_selectors.clone();
+    config.auth.selectors.clone_from(&world.identity.dkim_selectors);
     config.auth.signer_configs = Some(Vec::new());
     if !https.is_empty() {
         let path = dir.path().join("demo-ca.pem");
-        let pem: String = https.iter().map(|s| s.ca_pem()).collect();
+        let pem: String = https.iter().map(https_server::HttpsServer::ca_pem).collect();
         std::fs::write(&path, pem).map_err(|err| DemoError(format!("cannot write {}: {err}", path.display())))?;
         config.auth.ca_file = Some(path);
     }

@@ -100,7 +100,7 @@ pub enum BeforeBanner {
     Nothing,
     /// Close the connection without a byte (FIN).
     Close,
-    /// Reset the connection (SO_LINGER 0, RST).
+    /// Reset the connection (`SO_LINGER` 0, RST).
     Reset,
     /// Accept and stay silent until the client gives up.
     Silent,
@@ -252,7 +252,7 @@ impl ScriptedServer {
 
     /// Every command line received so far, over all sessions (message lines excluded).
     pub fn commands(&self) -> Vec<String> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -376,7 +376,7 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     let mut reader = BufReader::new(io);
     loop {
         let Some(line) = read_line(&mut reader).await? else { return Ok(Next::Close) };
-        log.lock().unwrap_or_else(|p| p.into_inner()).push(line.clone());
+        log.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(line.clone());
         let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
         let (reply, stage) = match verb.as_str() {
             "EHLO" => {

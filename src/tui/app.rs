@@ -140,6 +140,10 @@ pub struct FindingView {
 }
 
 /// The whole state of the terminal wizard.
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent switches of the screen (help, zoom, unsaved, quit), not a state machine"
+)]
 pub struct App {
     pub ctx: Context,
     pub session: Session,
@@ -189,7 +193,7 @@ impl App {
             session.identity.add_candidate(ip.to_canonical(), crate::dns::identity::SOURCE_CONFIG);
         }
         if session.identity.helo.is_none() {
-            session.identity.helo = ctx.config.helo.clone();
+            session.identity.helo.clone_from(&ctx.config.helo);
         }
         let save_dir = crate::config::paths::sessions_dir().unwrap_or_else(|| PathBuf::from("."));
         App {
@@ -392,7 +396,7 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 
 /// The help scrolls with the movement keys; any other key closes it.
 fn on_help_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
-    let page = super::ui::help_rows(app) as isize;
+    let page = super::ui::help_rows(app).cast_signed();
     match keys::action_for(&key) {
         Some(Action::ScrollUp) => scroll_help(app, -1),
         Some(Action::ScrollDown) => scroll_help(app, 1),
@@ -418,7 +422,7 @@ fn scroll_help(app: &mut App, delta: isize) {
 
 /// Keys of the full-screen finding view: scroll, move to the next finding, close.
 fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
-    let page = super::ui::page_rows(app.size) as isize;
+    let page = super::ui::page_rows(app.size).cast_signed();
     match keys::action_for(&key) {
         Some(Action::ScrollUp) => scroll_finding_view(app, -1),
         Some(Action::ScrollDown) => scroll_finding_view(app, 1),
@@ -497,8 +501,8 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         Action::GotoStep(n) => app.goto(StepId::ALL[n]),
         Action::ScrollUp => return move_or_scroll(app, -1),
         Action::ScrollDown => return move_or_scroll(app, 1),
-        Action::PageUp => return move_or_scroll(app, -(app.page_rows().max(1) as isize)),
-        Action::PageDown => return move_or_scroll(app, app.page_rows().max(1) as isize),
+        Action::PageUp => return move_or_scroll(app, -app.page_rows().max(1).cast_signed()),
+        Action::PageDown => return move_or_scroll(app, app.page_rows().max(1).cast_signed()),
         Action::ScrollLeft | Action::ScrollRight => {
             let scroll = app.scroll.entry(app.current).or_default();
             scroll.column = if action == Action::ScrollLeft {
@@ -593,7 +597,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
         }
         KeyCode::Enter => {
             let line = app.input.value_and_reset();
-            submit(app, purpose, line)
+            submit(app, purpose, &line)
         }
         KeyCode::Up | KeyCode::Down if purpose == Purpose::Console => {
             browse_history(app, key.code == KeyCode::Up);
@@ -606,10 +610,10 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
     }
 }
 
-fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
+fn submit(app: &mut App, purpose: Purpose, line: &str) -> Vec<Cmd> {
     match purpose {
         Purpose::Console => {
-            let kept = app.wizard.step(app.current).history_entry(&line);
+            let kept = app.wizard.step(app.current).history_entry(line);
             let history = app.history.entry(app.current).or_default();
             if let Some(kept) = kept.filter(|k| !k.trim().is_empty() && history.lines.last() != Some(k)) {
                 history.lines.push(kept);
@@ -617,12 +621,12 @@ fn submit(app: &mut App, purpose: Purpose, line: String) -> Vec<Cmd> {
             history.cursor = None;
             // A console follows its newest lines after the user typed.
             app.scroll.entry(app.current).or_default().detached = false;
-            let effects = app.wizard.step_mut(app.current).submit(&line, &mut app.session, &app.ctx);
+            let effects = app.wizard.step_mut(app.current).submit(line, &mut app.session, &app.ctx);
             apply_effects(app, effects)
         }
         Purpose::Note => {
             app.mode = Mode::Navigation;
-            add_note(app, &line)
+            add_note(app, line)
         }
         Purpose::SavePath => {
             app.mode = Mode::Navigation;
@@ -655,13 +659,15 @@ fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
         app.set_message(Tone::Warn, format!("/{query}: no match (Esc ends the search)"));
         return Vec::new();
     }
-    let count = hits.len() as isize;
+    let count = hits.len();
     let current = app.search.as_ref().and_then(|s| s.current);
+    let step = delta.unsigned_abs() % count;
     let next = match current {
         None if delta < 0 => count - 1,
         None => 0,
-        Some(i) => (i as isize + delta).rem_euclid(count),
-    } as usize;
+        Some(i) if delta < 0 => (i + count - step) % count,
+        Some(i) => (i + step) % count,
+    };
     if let Some(search) = &mut app.search {
         search.current = Some(next);
     }
@@ -835,7 +841,7 @@ fn select_finding(app: &mut App, delta: isize) {
     app.selected_finding = Some(match app.selected_finding {
         None if delta > 0 => 0,
         None => count - 1,
-        Some(i) => (i as isize + delta).clamp(0, count as isize - 1) as usize,
+        Some(i) => i.saturating_add_signed(delta).min(count - 1),
     });
 }
 

@@ -32,14 +32,13 @@ impl Theme {
     /// The style of a piece of step text.
     pub fn tone(self, tone: Tone) -> Style {
         match tone {
-            Tone::Normal => Style::new(),
             Tone::Dim => Style::new().add_modifier(Modifier::DIM),
             Tone::Heading => Style::new().add_modifier(Modifier::BOLD),
             Tone::Ok => self.fg(Color::Green),
             Tone::Warn => self.fg(Color::Yellow),
             Tone::Fail => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             Tone::Sent => self.fg(Color::Cyan),
-            Tone::Received => Style::new(),
+            Tone::Normal | Tone::Received => Style::new(),
             Tone::Explain => self.fg(Color::Blue).add_modifier(Modifier::ITALIC),
             Tone::Selected => Style::new().add_modifier(Modifier::REVERSED),
         }

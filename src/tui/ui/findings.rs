@@ -58,7 +58,7 @@ pub fn finding_at(app: &App, area: Rect, column: u16, row: u16) -> Option<usize>
     }
     let mut y = list.y;
     for (index, entry) in visible(app, &findings, list) {
-        y += entry.len() as u16;
+        y = y.saturating_add(u16::try_from(entry.len()).unwrap_or(u16::MAX));
         if row < y {
             return Some(index);
         }

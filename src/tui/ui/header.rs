@@ -52,7 +52,7 @@ fn line(app: &App, width: u16, level: u8) -> Line<'static> {
         let label = if level <= 1 { format!("{long}: ") } else { format!("{short} ") };
         spans.push(Span::styled(label, theme.chrome()));
         // At the last level the target alone is cut, with a marker, to what is left.
-        let used: usize = spans.iter().map(|s| s.width()).sum();
+        let used: usize = spans.iter().map(ratatui::prelude::Span::width).sum();
         let value = if level >= LEVELS { super::cut(&value, usize::from(width).saturating_sub(used)) } else { value };
         spans.push(Span::raw(value));
     }

@@ -67,7 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let two_columns = two_columns(area, lines.len());
     let (per_column, visible) = layout(area, lines.len());
     let width = if two_columns { area.width.saturating_sub(4).min(140) } else { 72.min(area.width.saturating_sub(2)) };
-    let height = (visible as u16 + 2).min(area.height.saturating_sub(2));
+    let height = u16::try_from(visible).unwrap_or(u16::MAX).saturating_add(2).min(area.height.saturating_sub(2));
     let popup = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
@@ -86,7 +86,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
-    let scroll = (offset as u16, 0);
+    let scroll = (u16::try_from(offset).unwrap_or(u16::MAX), 0);
     if two_columns {
         let right = lines.split_off(per_column);
         let [left_area, right_area] = Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(inner);

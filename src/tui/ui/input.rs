@@ -14,13 +14,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let prompt = app.input_prompt().unwrap_or_default();
     match app.mode {
         Mode::Input(_) => {
-            let prompt_width = prompt.chars().count() as u16;
+            let prompt_width = u16::try_from(prompt.chars().count()).unwrap_or(u16::MAX);
             let field = usize::from(area.width.saturating_sub(prompt_width + 1)).max(1);
             let scroll = app.input.visual_scroll(field);
             let visible = super::safe(&skip_columns(app.input.value(), scroll)).into_owned();
             let line = Line::from(vec![Span::styled(prompt, theme.key()), Span::raw(visible)]);
             frame.render_widget(Paragraph::new(line), area);
-            let x = area.x + prompt_width + (app.input.visual_cursor().saturating_sub(scroll)) as u16;
+            let cursor = u16::try_from(app.input.visual_cursor().saturating_sub(scroll)).unwrap_or(u16::MAX);
+            let x = area.x.saturating_add(prompt_width).saturating_add(cursor);
             frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
         }
         Mode::Navigation => {
