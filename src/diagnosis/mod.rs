@@ -1,10 +1,8 @@
 //! Diagnosis: rules that turn findings into ranked likely causes, each with the evidence it rests
 //! on and the next actions.
 
-pub mod check;
 pub mod note;
 pub mod rule;
-pub mod vantage;
 
 use crate::session::catalogue;
 use crate::session::{Finding, Session, Severity};

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use crate::check::vantage;
 use crate::context::Context;
-use crate::diagnosis::vantage;
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};

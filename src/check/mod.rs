@@ -1,18 +1,25 @@
-//! `check`: every step headless, independent work at the same time, then the diagnosis.
+//! `check`: every step headless, independent work at the same time, then the diagnosis. This
+//! module sits above the engines: it calls `dns`, `smtp`, `auth`, `queue` and `logs`, and hands
+//! their findings to the rules of `diagnosis`.
 //!
 //! Two chains run side by side — MX → SMTP probes of every MX address (and the logs, filtered
 //! with the MX names) and identity → block lists — beside the queue. Wall time stays near the
 //! longer chain, not the sum of all round trips.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+mod timings;
+pub mod vantage;
+
+use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{Cause, Facts, diagnose, rule, vantage};
+pub use timings::Timings;
+use timings::{millis, timed};
+
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
+use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Subject};
 use crate::dns::identity::{IdentityReport, check_identity};
@@ -31,26 +38,6 @@ use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 pub struct CheckOptions {
     pub from: Option<String>,
     pub to: Option<String>,
-}
-
-/// How long each part took, in milliseconds, and the whole.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Timings {
-    pub mx_ms: u64,
-    pub smtp_ms: u64,
-    pub identity_ms: u64,
-    pub blocklists_ms: u64,
-    pub queue_ms: u64,
-    pub logs_ms: u64,
-    /// Wall time of the whole check.
-    pub wall_ms: u64,
-}
-
-impl Timings {
-    /// The sum of the parts: what the check would take one step after the other.
-    pub fn sequential_ms(&self) -> u64 {
-        self.mx_ms + self.smtp_ms + self.identity_ms + self.blocklists_ms + self.queue_ms + self.logs_ms
-    }
 }
 
 /// Everything a check found.
@@ -85,16 +72,6 @@ pub struct CheckReport {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct CheckError(pub String);
-
-async fn timed<T>(work: impl Future<Output = T>) -> (T, u64) {
-    let started = Instant::now();
-    let value = work.await;
-    (value, millis(started.elapsed()))
-}
-
-fn millis(elapsed: Duration) -> u64 {
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// Runs every step for `target` and diagnoses the result.
 pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
@@ -209,7 +186,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         mail_name: identity.mail_name.clone(),
     };
     let causes = diagnose(&rule::bundled(), &findings, &facts);
-    super::settle(&mut findings, &causes, &target.domain);
+    diagnosis::settle(&mut findings, &causes, &target.domain);
     for cause in &causes {
         let finding = cause.to_finding();
         ctx.journal.finding(&finding);
