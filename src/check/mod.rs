@@ -22,7 +22,7 @@ use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Subject};
-use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::identity::{IdentityReport, identify};
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
@@ -100,11 +100,12 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         ..Identity::default()
     };
     let sender_chain = async {
-        let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((blocklists, blocklists_ms), sender_auth) = tokio::join!(
-            timed(check_blocklists(ctx, &resolver, &identity)),
-            check_auth(ctx, &resolver, &identity, options)
-        );
+        let (identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
+        if identity.chosen.is_empty() {
+            // The receivers may echo our address in EHLO: what depends on it waits for the probes.
+            return (identity, identity_ms, None, 0, None);
+        }
+        let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
         (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
     };
     let queue = timed(read_queue(ctx, target));
@@ -113,19 +114,19 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
     let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
-    // With no address known in advance, what the receivers echoed in EHLO is the best we have.
-    let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
-    if identity.chosen.is_empty() && !echoed.is_empty() {
-        let mut known = known.clone();
-        for (ip, host) in echoed {
-            known.add_candidate(ip, format!("ehlo:{host}"));
+    if identity.chosen.is_empty() {
+        // With no address known in advance, what the receivers echoed in EHLO is the best we have.
+        let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
+        if !echoed.is_empty() {
+            let mut known = known.clone();
+            for (ip, host) in echoed {
+                known.add_candidate(ip, format!("ehlo:{host}"));
+            }
+            let (again, ms) = timed(identify(ctx, &resolver, &known)).await;
+            identity = again;
+            identity_ms += ms;
         }
-        let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((lists, lists_ms), auth) =
-            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), check_auth(ctx, &resolver, &again, options));
-        (identity, blocklists, sender_auth) = (again, lists, auth);
-        identity_ms += ms;
-        blocklists_ms += lists_ms;
+        (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
     }
     for probe in &mut smtp {
         judge_starttls(&mut probe.findings, &tls_policy);
@@ -152,14 +153,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
     let auth_findings: Vec<Finding> =
         sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
-    // MX analysis, probes and logs journal their findings as they make them; the rest here.
-    for finding in resolver_findings
-        .iter()
-        .chain(&queue_findings)
-        .chain(&identity.findings)
-        .chain(&list_findings)
-        .chain(&auth_findings)
-    {
+    // The engines journal their findings as they make them; those made here are journaled here.
+    for finding in resolver_findings.iter().chain(&queue_findings) {
         ctx.journal.finding(finding);
     }
     let mut findings = resolver_findings;
@@ -276,6 +271,22 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
     )
 }
 
+/// Journals the findings of the identity report kept, then asks the block lists and SPF, DMARC
+/// and DKIM about the address it chose (each of them journals its own).
+async fn about_us(
+    ctx: &Context,
+    resolver: &Resolver,
+    identity: &IdentityReport,
+    options: &CheckOptions,
+) -> (Option<DnsblReport>, u64, Option<SenderReport>) {
+    for finding in &identity.findings {
+        ctx.journal.finding(finding);
+    }
+    let ((blocklists, blocklists_ms), sender_auth) =
+        tokio::join!(timed(check_blocklists(ctx, resolver, identity)), check_auth(ctx, resolver, identity, options));
+    (blocklists, blocklists_ms, sender_auth)
+}
+
 /// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
 async fn check_auth(
     ctx: &Context,
@@ -328,4 +339,58 @@ async fn read_logs(
         ctx.journal.finding(finding);
     }
     Ok(Some((analysis.summary, findings)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::demo::attach_world;
+    use crate::demo::world::World;
+
+    async fn check_demo(domain: &str, adjust: impl FnOnce(&mut Config)) -> (Context, CheckReport) {
+        let config = Config { timeout: 2.0, ..Config::default() };
+        let mut ctx = attach_world(Context::new(config), World::bundled()).await.expect("the world starts");
+        adjust(Arc::make_mut(&mut ctx.config));
+        let target = Target::parse(domain).unwrap();
+        let report = run(&ctx, &target, &CheckOptions::default()).await.expect("the check runs");
+        (ctx, report)
+    }
+
+    /// Each finding of the report is in the journal, and no finding is there twice.
+    fn assert_journaled_once(ctx: &Context, report: &CheckReport) {
+        let mut journaled: HashMap<(String, String), usize> = HashMap::new();
+        for finding in ctx.journal.events().iter().filter_map(|e| e.finding()) {
+            *journaled.entry((finding.id, finding.summary)).or_default() += 1;
+        }
+        for finding in &report.findings {
+            let count = journaled.get(&(finding.id.clone(), finding.summary.clone())).copied().unwrap_or(0);
+            assert_eq!(count, 1, "{} ({}) journaled {count} times", finding.id, finding.summary);
+        }
+        assert!(journaled.values().all(|&n| n == 1), "{journaled:#?}");
+    }
+
+    #[tokio::test]
+    async fn the_demo_check_journals_every_finding_once() {
+        let (ctx, report) = check_demo("bank.example", |_| {}).await;
+        assert!(report.findings.len() > 10);
+        assert_journaled_once(&ctx, &report);
+    }
+
+    #[tokio::test]
+    async fn an_address_learnt_from_the_receiver_is_checked_once_and_journaled_once() {
+        let (ctx, report) = check_demo("good.example", |config| {
+            config.ip = None;
+            config.identity.myip = Some(Vec::new());
+        })
+        .await;
+        assert_eq!(report.identity.chosen, ["203.0.113.5".parse::<std::net::IpAddr>().unwrap()]);
+        assert!(report.blocklists.is_some() && report.auth.is_some());
+        assert_journaled_once(&ctx, &report);
+        // The first identity check knew no address; its report was replaced, not journaled.
+        assert!(ctx.journal.events().iter().filter_map(|e| e.finding()).all(|f| f.id != "ip.unknown"));
+    }
 }
