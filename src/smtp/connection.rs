@@ -613,6 +613,8 @@ mod tests {
             assert!(crate::session::catalogue::entry(outcome.finding_id()).is_some(), "{outcome}");
             assert_eq!(outcome.finding_id().strip_prefix("smtp."), Some(outcome.as_str()));
         }
+        let ids: Vec<&str> = Outcome::ALL.iter().map(|o| o.finding_id()).collect();
+        assert_eq!(ids, crate::session::vocabulary::CONNECTION_OUTCOMES, "the diagnosis rules read that list");
     }
 
     #[test]
