@@ -162,12 +162,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(mx.findings.iter().cloned());
     findings.extend(log_findings);
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
-    if let (Some(via), Some(there)) = (ctx.config.smtp.via.as_deref(), &smtp_there) {
-        let differs = vantage::differences(&smtp, there, via);
-        for finding in &differs {
-            ctx.journal.finding(finding);
-        }
-        findings.extend(differs);
+    if let Some(there) = &smtp_there {
+        findings.extend(vantage::compare(ctx, &smtp, there));
     }
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
