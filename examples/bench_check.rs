@@ -4,11 +4,11 @@
 //!
 //!     cargo run --release --example bench_check [LATENCY_MS]
 
+use mailwiz::check::{self, CheckOptions};
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::attach_world;
 use mailwiz::demo::world::World;
-use mailwiz::diagnosis::check::{self, CheckOptions};
 use mailwiz::session::{EventKind, Target};
 
 #[tokio::main]

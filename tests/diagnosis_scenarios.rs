@@ -6,12 +6,12 @@ mod common;
 
 use std::sync::Arc;
 
+use mailwiz::check::{self, CheckOptions, CheckReport};
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::attach_world;
 use mailwiz::demo::smtp_server::ServerScript;
 use mailwiz::demo::world::{SmtpServer, World};
-use mailwiz::diagnosis::check::{self, CheckOptions, CheckReport};
 use mailwiz::session::{Severity, Target};
 
 const MX1: &str = "192.0.2.10:25";

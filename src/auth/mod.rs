@@ -66,6 +66,19 @@ pub struct SenderReport {
     pub findings: Vec<Finding>,
 }
 
+/// [`check_sender`] with its findings journaled: what `mailwiz auth` asks.
+pub async fn check_our_mail(ctx: &Context, resolver: &Resolver, request: &SenderRequest) -> SenderReport {
+    let report = check_sender(resolver, request).await;
+    journal(ctx, &report.findings);
+    report
+}
+
+fn journal(ctx: &Context, findings: &[Finding]) {
+    for finding in findings {
+        ctx.journal.finding(finding);
+    }
+}
+
 /// Checks SPF, DMARC and DKIM for `request`; the lookups run at the same time.
 pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> SenderReport {
     let domain = request.domain.trim_end_matches('.').to_ascii_lowercase();
@@ -132,8 +145,19 @@ pub struct ReceiverReport {
     pub findings: Vec<Finding>,
 }
 
-/// Checks the receiving `domain` whose MX hosts presented `peers`.
+/// Checks the receiving `domain` whose MX hosts presented `peers`; its findings journaled.
 pub async fn check_receiver(
+    ctx: &Context,
+    resolver: &Resolver,
+    domain: &str,
+    peers: &[PeerCertificates],
+) -> ReceiverReport {
+    let report = receiver_report(ctx, resolver, domain, peers).await;
+    journal(ctx, &report.findings);
+    report
+}
+
+async fn receiver_report(
     ctx: &Context,
     resolver: &Resolver,
     domain: &str,
@@ -202,7 +226,8 @@ pub async fn probe_certificates(
 }
 
 /// The receiver check where no probe has run yet: MTA-STS, TLS-RPT and TLSA of `hosts`, and
-/// only when some host publishes TLSA, a STARTTLS probe of the hosts to compare it with.
+/// only when some host publishes TLSA, a STARTTLS probe of the hosts to compare it with; its
+/// findings journaled.
 pub async fn check_receiver_probing(
     ctx: &Context,
     resolver: &Resolver,
@@ -212,7 +237,7 @@ pub async fn check_receiver_probing(
 ) -> ReceiverReport {
     let bare: Vec<PeerCertificates> =
         hosts.iter().map(|host| PeerCertificates { host: host.clone(), chain: Vec::new() }).collect();
-    let mut report = check_receiver(ctx, resolver, domain, &bare).await;
+    let mut report = receiver_report(ctx, resolver, domain, &bare).await;
     if report.dane.iter().any(|d| d.status == dane::DaneStatus::Unchecked) {
         let peers = probe_certificates(ctx, resolver, hosts, ehlo).await;
         let port = ctx.config.port;
@@ -221,6 +246,7 @@ pub async fn check_receiver_probing(
         report.findings.retain(|f| f.family() != "dane");
         report.findings.extend(report.dane.iter().map(dane::dane_finding));
     }
+    journal(ctx, &report.findings);
     report
 }
 
@@ -344,7 +370,7 @@ impl ReceiverReport {
 }
 
 /// SPF, DMARC and DKIM of the envelope domain of `from` (an address or a domain) for `ip`;
-/// `None` when no sender is known. What `check --from` judges.
+/// `None` when no sender is known. What `check --from` judges; its findings journaled.
 pub async fn check_envelope(
     ctx: &Context,
     resolver: &Resolver,
@@ -357,7 +383,7 @@ pub async fn check_envelope(
     let selectors = selectors(ctx, &target.domain, &[]);
     let request =
         SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, helo, selectors };
-    Some(check_sender(resolver, &request).await)
+    Some(check_our_mail(ctx, resolver, &request).await)
 }
 
 /// The certificates each MX host presented to the probes, one entry per host.

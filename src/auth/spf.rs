@@ -37,7 +37,7 @@ pub enum SpfResult {
 }
 
 impl SpfResult {
-    /// The lowercase name RFC 7208 uses, which is also the finding id's last part.
+    /// The lowercase name RFC 7208 uses.
     pub fn as_str(self) -> &'static str {
         match self {
             SpfResult::Pass => "pass",
@@ -47,6 +47,19 @@ impl SpfResult {
             SpfResult::None => "none",
             SpfResult::PermError => "permerror",
             SpfResult::TempError => "temperror",
+        }
+    }
+
+    /// The id of the finding that reports the result.
+    pub fn finding_id(self) -> &'static str {
+        match self {
+            SpfResult::Pass => "spf.pass",
+            SpfResult::Fail => "spf.fail",
+            SpfResult::SoftFail => "spf.softfail",
+            SpfResult::Neutral => "spf.neutral",
+            SpfResult::None => "spf.none",
+            SpfResult::PermError => "spf.permerror",
+            SpfResult::TempError => "spf.temperror",
         }
     }
 
@@ -145,7 +158,7 @@ fn with_mechanism(record: &str, mechanism: &str) -> String {
     if rest.is_empty() { format!("v=spf1 {mechanism}") } else { format!("v=spf1 {mechanism} {rest}") }
 }
 
-/// The finding for a report: `spf.<result>`, with `domain`, `ip`, `path`, `reason`, `mechanism`
+/// The finding for a report ([`SpfResult::finding_id`]), with `domain`, `ip`, `path`, `reason`, `mechanism`
 /// and `proposed` as arguments.
 pub fn spf_finding(report: &SpfReport) -> Finding {
     let ip = report.ip.to_string();
@@ -153,9 +166,8 @@ pub fn spf_finding(report: &SpfReport) -> Finding {
     let reason = escape_str(&report.reason);
     let mechanism = report.mechanism_to_add.clone().unwrap_or_default();
     let proposed = escape_str(report.proposed_record.as_deref().unwrap_or_default());
-    let id = format!("spf.{}", report.result.as_str());
     let finding = Finding::new(
-        &id,
+        report.result.finding_id(),
         &[
             ("domain", &escape_str(&report.domain)),
             ("ip", &ip),
@@ -567,6 +579,23 @@ fn bad_term(record: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_result_has_its_finding_in_the_catalogue() {
+        for result in [
+            SpfResult::Pass,
+            SpfResult::Fail,
+            SpfResult::SoftFail,
+            SpfResult::Neutral,
+            SpfResult::None,
+            SpfResult::PermError,
+            SpfResult::TempError,
+        ] {
+            let id = result.finding_id();
+            assert!(crate::session::catalogue::entry(id).is_some(), "{id}");
+            assert_eq!(id.strip_prefix("spf."), Some(result.as_str()));
+        }
+    }
 
     #[test]
     fn spf_records_are_told_from_other_txt() {

@@ -53,12 +53,9 @@ pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
         let ehlo = ehlo_name(ctx, None).await;
         Some(auth::check_receiver_probing(ctx, &resolver, &receiver.domain, &hosts, &ehlo).await)
     };
-    let (sender, receiver) = tokio::join!(auth::check_sender(&resolver, &request), receiver_check);
+    let (sender, receiver) = tokio::join!(auth::check_our_mail(ctx, &resolver, &request), receiver_check);
     let mut findings = sender.findings.clone();
     findings.extend(receiver.iter().flat_map(|r| r.findings.iter().cloned()));
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
     if json {
         let fields = json!({
             "ip": ip.to_string(),

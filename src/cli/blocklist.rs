@@ -7,20 +7,16 @@ use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::dnsbl::{
-    DnsblReport, SelfTest, Subject, check, configured, dnsbl_findings, self_test, self_test_findings,
-};
+use crate::dns::dnsbl::{DnsblReport, SelfTest, Subject, check_lists, configured, dnsbl_findings, self_test_lists};
 
 /// Runs `mailwiz blocklist`.
 pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
     let named = (!args.zones.is_empty()).then_some(args.zones.as_slice());
-    let (zones, deadline, exposure) = configured(ctx, named).map_err(CliError::Input)?;
+    let lists = configured(ctx, named).map_err(CliError::Input)?;
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
 
     if args.self_test {
-        let tests = self_test(&resolver, &zones, deadline).await;
-        let findings = self_test_findings(&tests, deadline);
-        journal(ctx, &findings);
+        let (tests, findings) = self_test_lists(ctx, &resolver, &lists).await;
         if json {
             print_json("blocklist", json!(null), json!({"self_test": tests}), &findings);
         } else {
@@ -39,21 +35,14 @@ pub async fn run(args: BlocklistArgs, ctx: &Context, json: bool) -> CliResult {
         }
     };
     let subject = Subject::parse(&text).map_err(|err| CliError::Input(err.to_string()))?;
-    let report = check(&resolver, &subject, &zones, deadline, exposure).await;
+    let report = check_lists(ctx, &resolver, &subject, &lists).await;
     let findings = dnsbl_findings(&report);
-    journal(ctx, &findings);
     if json {
         print_json("blocklist", json!(subject.text()), json!({"blocklist": report}), &findings);
     } else {
         print_text(&format!("{}\n{}", render(&report), findings_text(&findings)));
     }
     Ok(exit_for(&findings))
-}
-
-fn journal(ctx: &Context, findings: &[crate::session::Finding]) {
-    for finding in findings {
-        ctx.journal.finding(finding);
-    }
 }
 
 /// The readable table: step 6's rows as text.

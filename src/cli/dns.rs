@@ -11,8 +11,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::console::{self, Action, Command, Console, ConsoleLine, Question};
-use crate::dns::resolver::{QueryType, Reply};
-use crate::session::Finding;
+use crate::dns::resolver::QueryType;
 
 /// Runs `mailwiz dns`.
 pub async fn run(args: DnsArgs, ctx: &Context, json: bool) -> CliResult {
@@ -45,17 +44,7 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
         _ => return Err(CliError::Input(format!("\"{}\" is not [TYPE] NAME", words.join(" ")))),
     };
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
-    let reply = match &question {
-        Question::Name { name, qtype } => {
-            resolver.query(name, *qtype).await.map_err(|err| CliError::Input(err.to_string()))?
-        }
-        Question::Reverse(ip) => resolver.lookup_ptr(*ip).await,
-        Question::Servers => unreachable!("not built from [TYPE] NAME"),
-    };
-    let findings = findings(&reply, &resolver);
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
+    let (reply, findings) = question.ask(ctx, &resolver).await.map_err(CliError::Input)?;
     if json {
         let fields = json!({
             "question": {"name": reply.name, "type": reply.qtype},
@@ -69,15 +58,6 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
         print_lines(&console::render(&reply, asked_as.as_deref()));
     }
     Ok(if reply.outcome.is_no_answer() { super::output::NO_ANSWER } else { exit_for(&findings) })
-}
-
-/// dns.* findings for a reply that is not an answer; a name without records of the type asked
-/// (NODATA) is an answer, not a problem.
-fn findings(reply: &Reply, resolver: &Resolver) -> Vec<Finding> {
-    crate::dns::mx::failure_finding(reply, &reply.name, resolver)
-        .map(|f| f.with_evidence([reply.summary()]))
-        .into_iter()
-        .collect()
 }
 
 /// The console on stdin: a prompt when stdin is a terminal, none in a pipe.

@@ -9,8 +9,9 @@ use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::helo::{HeloReport, check_helo, helo_finding};
-use crate::dns::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
+use crate::dns::helo::HeloReport;
+use crate::dns::identity::check_address;
+use crate::dns::ptr::PtrReport;
 use crate::session::escape::escape_str;
 
 /// Runs `mailwiz ptr`.
@@ -22,21 +23,7 @@ pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
         .map_err(|_| CliError::Input(format!("\"{}\" is not an IP address", escape_str(args.address.trim()))))?;
     let ip = ip.to_canonical();
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
-    let helo = ctx.config.helo.clone();
-    let (report, helo_report) = tokio::join!(check_ptr(&resolver, ip), async {
-        match &helo {
-            Some(name) => Some(check_helo(&resolver, name, "--helo/config").await),
-            None => None,
-        }
-    });
-    let mut findings: Vec<_> = private_finding(ip, !ctx.public_lookups_allowed()).into_iter().collect();
-    findings.extend(ptr_findings(&report, helo.as_deref()));
-    if let Some(helo_report) = &helo_report {
-        findings.push(helo_finding(helo_report, ip, Some(&report)));
-    }
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
+    let (report, helo_report, findings) = check_address(ctx, &resolver, ip).await;
     if json {
         print_json("ptr", json!(ip.to_string()), json!({"ptr": report, "helo": helo_report}), &findings);
     } else {

@@ -1,13 +1,12 @@
 //! Diagnosis: rules that turn findings into ranked likely causes, each with the evidence it rests
-//! on and the next actions.
+//! on and the next actions. It knows findings and their vocabulary (`session`), not the engines
+//! that make them; `check` runs those.
 
-pub mod check;
 pub mod note;
 pub mod rule;
-pub mod vantage;
 
-use crate::session::catalogue;
 use crate::session::{Finding, Session, Severity};
+use crate::session::{catalogue, vocabulary};
 
 pub use rule::{Condition, Rule};
 
@@ -132,7 +131,7 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         return None;
     }
     if !rule.every_outcome.is_empty() {
-        let outcomes: Vec<&Finding> = findings.iter().filter(|f| rule::is_connection_outcome(&f.id)).collect();
+        let outcomes: Vec<&Finding> = findings.iter().filter(|f| vocabulary::is_connection_outcome(&f.id)).collect();
         if outcomes.is_empty() || !outcomes.iter().all(|f| rule.every_outcome.contains(&f.id)) {
             return None;
         }

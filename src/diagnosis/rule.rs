@@ -5,18 +5,11 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::session::vocabulary::{self, REPLY_CLASSES, REPLY_STAGES};
 use crate::session::{Finding, Severity, catalogue};
-use crate::smtp::classify::{ReasonClass, ReplyStage};
-use crate::smtp::connection::Outcome;
 
 /// The rules bundled with mailwiz.
 pub const BUNDLED: &str = include_str!("../../assets/diagnosis.toml");
-
-/// True when `id` is a finding that says how a connection ended; `every_outcome` looks at these
-/// only.
-pub fn is_connection_outcome(id: &str) -> bool {
-    Outcome::ALL.iter().any(|o| o.finding_id() == id)
-}
 
 /// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding, a
 /// named set any id of the set), and optionally a pattern its summary or evidence must match, the
@@ -25,8 +18,8 @@ pub fn is_connection_outcome(id: &str) -> bool {
 pub struct Condition {
     ids: Vec<String>,
     text: Option<Regex>,
-    classes: Vec<ReasonClass>,
-    stages: Vec<ReplyStage>,
+    classes: Vec<&'static str>,
+    stages: Vec<&'static str>,
     severity: Option<Severity>,
 }
 
@@ -39,11 +32,9 @@ impl Condition {
         });
         let arg_in =
             |name: &str, names: &[&str]| names.is_empty() || finding.arg(name).is_some_and(|v| names.contains(&v));
-        let classes: Vec<&str> = self.classes.iter().map(|c| c.as_str()).collect();
-        let stages: Vec<&str> = self.stages.iter().map(|s| s.as_str()).collect();
         id_matches
-            && arg_in("class", &classes)
-            && arg_in("stage", &stages)
+            && arg_in("class", &self.classes)
+            && arg_in("stage", &self.stages)
             && self.severity.is_none_or(|s| finding.severity == s)
             && self.text.as_ref().is_none_or(|re| {
                 // Summary and evidence carry what peers and logs said; the detail is our own prose.
@@ -191,16 +182,11 @@ impl Compiler<'_> {
         }
         let text =
             table.text.map(|t| Regex::new(&t).map_err(|err| RuleError(format!("pattern {t:?}: {err}")))).transpose()?;
-        let classes = table
-            .class
-            .iter()
-            .map(|c| ReasonClass::from_name(c).ok_or_else(|| RuleError(format!("{c} is not a reply class"))))
-            .collect::<Result<_, _>>()?;
-        let stages = table
-            .stage
-            .iter()
-            .map(|s| ReplyStage::from_name(s).ok_or_else(|| RuleError(format!("{s} is not a reply stage"))))
-            .collect::<Result<_, _>>()?;
+        let known = |name: &String, words: &[&'static str], what: &str| {
+            words.iter().copied().find(|w| w == name).ok_or_else(|| RuleError(format!("{name} is not a reply {what}")))
+        };
+        let classes = table.class.iter().map(|c| known(c, REPLY_CLASSES, "class")).collect::<Result<_, _>>()?;
+        let stages = table.stage.iter().map(|s| known(s, REPLY_STAGES, "stage")).collect::<Result<_, _>>()?;
         Ok(Condition { ids, text, classes, stages, severity: table.severity })
     }
 
@@ -213,7 +199,7 @@ impl Compiler<'_> {
             return Err(RuleError(format!("{} is not a diagnosis id in the finding catalogue", raw.cause)));
         }
         for id in &raw.every_outcome {
-            if !is_connection_outcome(id) {
+            if !vocabulary::is_connection_outcome(id) {
                 return Err(RuleError(format!("{id} is not a connection outcome")));
             }
         }

@@ -17,6 +17,7 @@ use std::time::Duration;
 use super::resolver::{Limits, Outcome, QueryType, Reply, Resolver};
 use crate::config::parse_server;
 use crate::context::Context;
+use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::session::target::to_ascii_domain;
 
@@ -335,6 +336,26 @@ pub fn help() -> Vec<ConsoleLine> {
     .into_iter()
     .map(|t| ConsoleLine::new(LineKind::Info, t))
     .collect()
+}
+
+impl Question {
+    /// Asks a name or reverse question of `resolver`, as `mailwiz dns` does, with the `dns.*`
+    /// finding of a reply that is no answer (NODATA is one), journaled; `server` asks nothing.
+    pub async fn ask(&self, ctx: &Context, resolver: &Resolver) -> Result<(Reply, Vec<Finding>), String> {
+        let reply = match self {
+            Question::Name { name, qtype } => resolver.query(name, *qtype).await.map_err(|err| err.to_string())?,
+            Question::Reverse(ip) => resolver.lookup_ptr(*ip).await,
+            Question::Servers => return Err("`server` is not a question to ask".into()),
+        };
+        let findings: Vec<Finding> = super::mx::failure_finding(&reply, &reply.name, resolver)
+            .map(|f| f.with_evidence([reply.summary()]))
+            .into_iter()
+            .collect();
+        for finding in &findings {
+            ctx.journal.finding(finding);
+        }
+        Ok((reply, findings))
+    }
 }
 
 impl Lookup {

@@ -155,10 +155,18 @@ pub enum Exposure {
     Any,
 }
 
-/// The zones, deadline and exposure a run asks with: the config's `[blocklist]` (or `zones`
-/// named explicitly, which may be asked about any address: a lab list), the demo world's
-/// documentation addresses, else public addresses only.
-pub fn configured(ctx: &Context, zones: Option<&[String]>) -> Result<(Vec<Zone>, Duration, Exposure), String> {
+/// The lists a run asks, the deadline of the whole check and which addresses they may be asked
+/// about.
+#[derive(Debug, Clone)]
+pub struct Lists {
+    pub zones: Vec<Zone>,
+    pub deadline: Duration,
+    pub exposure: Exposure,
+}
+
+/// The lists of the config's `[blocklist]` (or `zones` named explicitly, which may be asked about
+/// any address: a lab list), the demo world's documentation addresses, else public addresses only.
+pub fn configured(ctx: &Context, zones: Option<&[String]>) -> Result<Lists, String> {
     let list = ZoneList::load(&ctx.config.blocklist).map_err(|e| e.to_string())?;
     let names = zones.unwrap_or(&ctx.config.blocklist.zones);
     let selected = list.select(names).map_err(|e| e.to_string())?;
@@ -170,13 +178,31 @@ pub fn configured(ctx: &Context, zones: Option<&[String]>) -> Result<(Vec<Zone>,
         (false, true) => Exposure::Documentation,
         (false, false) => Exposure::PublicOnly,
     };
-    Ok((selected, ctx.config.blocklist_deadline(), exposure))
+    Ok(Lists { zones: selected, deadline: ctx.config.blocklist_deadline(), exposure })
 }
 
-/// `subject` against the configured lists, as step 6 and `check` ask.
+/// `subject` against the configured lists, as step 6 and `check` ask; its findings journaled.
 pub async fn check_configured(ctx: &Context, resolver: &Resolver, subject: &Subject) -> Result<DnsblReport, String> {
-    let (zones, deadline, exposure) = configured(ctx, None)?;
-    Ok(check(resolver, subject, &zones, deadline, exposure).await)
+    Ok(check_lists(ctx, resolver, subject, &configured(ctx, None)?).await)
+}
+
+/// `subject` against `lists`; its findings journaled.
+pub async fn check_lists(ctx: &Context, resolver: &Resolver, subject: &Subject, lists: &Lists) -> DnsblReport {
+    let report = check(resolver, subject, &lists.zones, lists.deadline, lists.exposure).await;
+    for finding in &dnsbl_findings(&report) {
+        ctx.journal.finding(finding);
+    }
+    report
+}
+
+/// The self-test of `lists` and its findings, journaled.
+pub async fn self_test_lists(ctx: &Context, resolver: &Resolver, lists: &Lists) -> (Vec<SelfTest>, Vec<Finding>) {
+    let tests = self_test(resolver, &lists.zones, lists.deadline).await;
+    let findings = self_test_findings(&tests, lists.deadline);
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    (tests, findings)
 }
 
 /// Checks `subject` against `zones`, all at once; the check ends at `deadline` whatever the lists

@@ -39,9 +39,20 @@ pub struct IdentityReport {
     pub findings: Vec<Finding>,
 }
 
-/// Runs the identity check. `known` carries what other steps found (candidates such as
-/// `ehlo:mx1.bank.example`, the HELO name used); `--ip`, `--helo` and the config come from `ctx`.
+/// Runs the identity check and journals its findings. `known` carries what other steps found
+/// (candidates such as `ehlo:mx1.bank.example`, the HELO name used); `--ip`, `--helo` and the
+/// config come from `ctx`.
 pub async fn check_identity(ctx: &Context, resolver: &Resolver, known: &Identity) -> IdentityReport {
+    let report = identify(ctx, resolver, known).await;
+    for finding in &report.findings {
+        ctx.journal.finding(finding);
+    }
+    report
+}
+
+/// [`check_identity`] without journaling the findings, for a caller that may run it again with
+/// more candidates and keep only the second report (it journals the report it keeps).
+pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> IdentityReport {
     let timeout = ctx.config.timeout();
     let helo_wanted = ctx
         .config
@@ -99,6 +110,31 @@ pub async fn check_identity(ctx: &Context, resolver: &Resolver, known: &Identity
     let findings =
         identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref(), mail_name.as_deref());
     IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, mail_name, findings }
+}
+
+/// The reverse DNS of `ip` and the HELO name of `--helo` or the config against it, as `mailwiz ptr`
+/// asks; the findings journaled.
+pub async fn check_address(
+    ctx: &Context,
+    resolver: &Resolver,
+    ip: IpAddr,
+) -> (PtrReport, Option<HeloReport>, Vec<Finding>) {
+    let helo = ctx.config.helo.clone();
+    let (report, helo_report) = tokio::join!(check_ptr(resolver, ip), async {
+        match &helo {
+            Some(name) => Some(check_helo(resolver, name, "--helo/config").await),
+            None => None,
+        }
+    });
+    let mut findings: Vec<_> = private_finding(ip, !ctx.public_lookups_allowed()).into_iter().collect();
+    findings.extend(ptr_findings(&report, helo.as_deref()));
+    if let Some(helo_report) = &helo_report {
+        findings.push(helo_finding(helo_report, ip, Some(&report)));
+    }
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    (report, helo_report, findings)
 }
 
 fn usable(ip: IpAddr, lab: bool) -> bool {

@@ -1,4 +1,6 @@
-//! The one place where finding ids are defined: severity, summary template and fix text.
+//! The one place where finding ids are defined: severity, summary template and fix text. The
+//! causes of the diagnosis are defined here too, but their explanation and actions are written
+//! with their rules (`assets/diagnosis.toml`).
 //!
 //! Templates use `{name}` placeholders filled by [`fill`]. The TUI, the JSON output and the
 //! report all take their wording from here, so they agree.
@@ -16,6 +18,12 @@ pub struct Entry {
 
 const fn e(id: &'static str, severity: Severity, summary: &'static str, fix: &'static str) -> Entry {
     Entry { id, severity, summary, fix }
+}
+
+/// A cause of the diagnosis (`diagnosis.*`): no fix here, for its explanation and actions are
+/// written with its rules in `assets/diagnosis.toml`.
+const fn cause(id: &'static str, severity: Severity, summary: &'static str) -> Entry {
+    Entry { id, severity, summary, fix: "" }
 }
 
 use Severity::{Fail, Info, Ok, Warn};
@@ -518,139 +526,44 @@ pub const CATALOGUE: &[Entry] = &[
     ),
     e("dnsbl.timeout", Warn, "{zone} did not answer within {timeout}", "Try again later; the list may be down."),
     // diagnosis
-    e(
-        "diagnosis.missing_ptr",
-        Fail,
-        "The receiver refuses us because {ip} has no reverse DNS",
-        "Ask the owner of {ip} to set its PTR to {mail_name}, then announce that name in HELO.",
-    ),
-    e(
+    cause("diagnosis.missing_ptr", Fail, "The receiver refuses us because {ip} has no reverse DNS"),
+    cause(
         "diagnosis.fcrdns_mismatch",
         Fail,
         "The PTR of {ip} does not resolve back, so the receiver does not trust it",
-        "Make {name} resolve to {ip}, or change the PTR to a name that does.",
     ),
-    e(
-        "diagnosis.blocklisted",
-        Fail,
-        "{ip} is on a block list the receiver uses ({list})",
-        "Find and stop the cause, then request delisting at {delist}.",
-    ),
-    e(
-        "diagnosis.helo_mismatch",
-        Fail,
-        "Our HELO name {helo} does not match our address",
-        "Announce the PTR name of {ip} in HELO (Postfix: smtp_helo_name), and make it resolve to {ip}.",
-    ),
-    e(
+    cause("diagnosis.blocklisted", Fail, "{ip} is on a block list the receiver uses ({list})"),
+    cause("diagnosis.helo_mismatch", Fail, "Our HELO name {helo} does not match our address"),
+    cause(
         "diagnosis.receiver_filter",
         Fail,
         "The receiver refuses us by a filter of its own, although PTR, HELO and block lists are in order",
-        "Ask the receiver's postmaster, quoting the reply and the time; check its sender requirements.",
     ),
-    e(
-        "diagnosis.firewall",
-        Fail,
-        "Outbound port 25 is blocked on our side",
-        "Ask the hosting or access provider to open outbound port 25, or relay through a smarthost.",
-    ),
-    e(
-        "diagnosis.dns_broken",
-        Fail,
-        "The receiver's DNS does not let mail be delivered to {domain}",
-        "Tell the receiver's DNS admin; nothing on our side can fix it.",
-    ),
-    e(
-        "diagnosis.tls_problem",
-        Fail,
-        "TLS with the receiver fails or is required and not possible",
-        "Check TLS settings and the certificate on both sides.",
-    ),
-    e(
-        "diagnosis.recipient_rejected",
-        Fail,
-        "The receiver rejects the recipient address",
-        "Check the address with its owner; the mailbox does not exist or is disabled.",
-    ),
-    e(
-        "diagnosis.receiver_down",
-        Fail,
-        "Every mail exchanger of {domain} refuses connections",
-        "The receiver's mail service is down; wait, or tell its postmaster.",
-    ),
-    e(
+    cause("diagnosis.firewall", Fail, "Outbound port 25 is blocked on our side"),
+    cause("diagnosis.dns_broken", Fail, "The receiver's DNS does not let mail be delivered to {domain}"),
+    cause("diagnosis.tls_problem", Fail, "TLS with the receiver fails or is required and not possible"),
+    cause("diagnosis.recipient_rejected", Fail, "The receiver rejects the recipient address"),
+    cause("diagnosis.receiver_down", Fail, "Every mail exchanger of {domain} refuses connections"),
+    cause(
         "diagnosis.receiver_blocklist",
         Fail,
         "The receiver's own block list or reputation system refuses us ({system})",
-        "Request delisting at {delist}, quoting {ip} and the reply.",
     ),
-    e(
-        "diagnosis.rate_limited",
-        Fail,
-        "The receiver defers us for our sending rate or reputation",
-        "Slow down and let the queue retry; find what raised the volume or the complaints.",
-    ),
-    e(
-        "diagnosis.greylisted",
-        Info,
-        "The receiver greylists us: a first-time deferral the next retry passes",
-        "Nothing to fix: let the queue retry. Worry only if the same deferral lasts for hours.",
-    ),
-    e(
-        "diagnosis.authentication",
-        Fail,
-        "The receiver refuses our mail as unauthenticated (SPF, DKIM, DMARC)",
-        "Make SPF pass for our address and sign with DKIM, aligned with the From domain's DMARC policy.",
-    ),
-    e(
-        "diagnosis.dynamic_ip",
-        Fail,
-        "The receiver treats {ip} as a dynamic or residential address",
-        "Send through the provider's smarthost, or get a static address with a PTR naming your mail server.",
-    ),
-    e(
+    cause("diagnosis.rate_limited", Fail, "The receiver defers us for our sending rate or reputation"),
+    cause("diagnosis.greylisted", Info, "The receiver greylists us: a first-time deferral the next retry passes"),
+    cause("diagnosis.authentication", Fail, "The receiver refuses our mail as unauthenticated (SPF, DKIM, DMARC)"),
+    cause("diagnosis.dynamic_ip", Fail, "The receiver treats {ip} as a dynamic or residential address"),
+    cause(
         "diagnosis.our_dns",
         Fail,
         "Our own resolver does not answer, so the receiver's DNS and ours could not be checked",
-        "Fix the resolver this host uses (or give one with --dns-server), then check again.",
     ),
-    e(
-        "diagnosis.mailbox_full",
-        Fail,
-        "The recipient's mailbox is full",
-        "Tell the recipient by another channel; the queue delivers once there is room.",
-    ),
-    e(
-        "diagnosis.message_too_big",
-        Fail,
-        "The receiver refuses the message as too big",
-        "Send it smaller (a link instead of the attachment), or ask the receiver for its size limit.",
-    ),
-    e(
-        "diagnosis.relay_denied",
-        Fail,
-        "The receiving host does not accept mail for {domain} (relaying denied)",
-        "Check that {domain}'s MX points at the right host and ask the receiver to accept the domain there.",
-    ),
-    e(
-        "diagnosis.sender_rejected",
-        Fail,
-        "The receiver refuses our envelope sender",
-        "Send from an address whose domain resolves (MX or A) and exists.",
-    ),
-    e(
-        "diagnosis.address_refused",
-        Fail,
-        "The receiver refuses our address, not our software or the message",
-        "Fix what the receiver holds against {ip} (its PTR, a block listing, its reputation), or send through the \
-         other vantage point's address meanwhile.",
-    ),
-    e(
-        "diagnosis.deliverable",
-        Ok,
-        "{domain} accepts us now: mail to {domain} should flow",
-        "Retry the queue for {domain} now and watch it drain.",
-    ),
+    cause("diagnosis.mailbox_full", Fail, "The recipient's mailbox is full"),
+    cause("diagnosis.message_too_big", Fail, "The receiver refuses the message as too big"),
+    cause("diagnosis.relay_denied", Fail, "The receiving host does not accept mail for {domain} (relaying denied)"),
+    cause("diagnosis.sender_rejected", Fail, "The receiver refuses our envelope sender"),
+    cause("diagnosis.address_refused", Fail, "The receiver refuses our address, not our software or the message"),
+    cause("diagnosis.deliverable", Ok, "{domain} accepts us now: mail to {domain} should flow"),
 ];
 
 /// The wizard steps that report findings, in order, with the id families each reports.
@@ -695,6 +608,13 @@ mod tests {
             assert!(seen.insert(entry.id), "duplicate id {}", entry.id);
             assert!(entry.id.contains('.'), "{} is not dotted", entry.id);
             assert_eq!(entry.id, entry.id.to_lowercase());
+        }
+    }
+
+    #[test]
+    fn causes_carry_no_fix_text_for_their_rules_write_it() {
+        for entry in CATALOGUE.iter().filter(|e| e.id.starts_with("diagnosis.")) {
+            assert!(entry.fix.is_empty(), "{}: its actions belong in assets/diagnosis.toml", entry.id);
         }
     }
 

@@ -1,4 +1,8 @@
 //! The session journal: append-only JSON Lines, one event per line, on disk before it is shown.
+//!
+//! Findings: the engine operation a front end calls with a `&Context` journals the findings it
+//! produces ([`Journal::finding`]) before returning them, once each; front ends (`cli`, `wizard`,
+//! `tui`) never journal a finding.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -150,7 +154,7 @@ impl Journal {
         self.record(Event::new(kind, text));
     }
 
-    /// Records a finding.
+    /// Records a finding; who calls it is said in the module documentation.
     pub fn finding(&self, finding: &Finding) {
         let kind = if finding.id == "note" { EventKind::Note } else { EventKind::Finding };
         let data = serde_json::to_value(finding).expect("findings serialise");

@@ -8,6 +8,7 @@ pub mod export;
 pub mod finding;
 pub mod journal;
 pub mod target;
+pub mod vocabulary;
 
 use std::net::IpAddr;
 

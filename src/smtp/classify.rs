@@ -500,6 +500,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_session_vocabulary_spells_every_class_and_stage() {
+        let classes: Vec<&str> = ReasonClass::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(classes, crate::session::vocabulary::REPLY_CLASSES, "the diagnosis rules read that list");
+        let stages: Vec<&str> = ReplyStage::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(stages, crate::session::vocabulary::REPLY_STAGES, "the diagnosis rules read that list");
+    }
+
+    #[test]
     fn stages_from_mta_words() {
         let stage = |t: &str| ReplyStage::from_mta_text(t);
         assert_eq!(

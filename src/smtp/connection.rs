@@ -21,8 +21,7 @@ use crate::session::{Event, EventKind, Finding, Journal};
 
 /// How a connection attempt ended; which one decides the likely cause (a firewall times out, a
 /// connection filter closes or answers 421/554 at once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Outcome {
     Refused,
     Timeout,
@@ -87,6 +86,13 @@ impl Outcome {
             Outcome::LineTooLong => "line_too_long",
             Outcome::Ok => "ok",
         }
+    }
+}
+
+/// JSON spells an outcome as [`Outcome::as_str`] does: `banner_4xx`, not `banner4xx`.
+impl Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 
@@ -607,6 +613,18 @@ mod tests {
             assert!(crate::session::catalogue::entry(outcome.finding_id()).is_some(), "{outcome}");
             assert_eq!(outcome.finding_id().strip_prefix("smtp."), Some(outcome.as_str()));
         }
+        let ids: Vec<&str> = Outcome::ALL.iter().map(|o| o.finding_id()).collect();
+        assert_eq!(ids, crate::session::vocabulary::CONNECTION_OUTCOMES, "the diagnosis rules read that list");
+    }
+
+    #[test]
+    fn json_spells_the_outcome_as_the_text_does() {
+        for outcome in Outcome::ALL {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+        let mut report = open_report();
+        report.outcome = Outcome::Banner4xx;
+        assert_eq!(serde_json::to_value(&report).unwrap()["outcome"], "banner_4xx");
     }
 
     fn open_report() -> ConnectReport {

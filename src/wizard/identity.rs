@@ -40,7 +40,7 @@ pub struct IdentityStep {
 }
 
 /// The job: resolver from the context, the whole identity check, then the authentication
-/// checks for the address found; findings journaled. Sends an [`IdentityOutcome`], then an
+/// checks for the address found (each journals its findings). Sends an [`IdentityOutcome`], then an
 /// [`AuthOutcome`] as its last event.
 pub fn identity_job(session: &Session) -> Job {
     let mut known = session.identity.clone();
@@ -59,9 +59,6 @@ pub fn identity_job(session: &Session) -> Job {
                 report = check_identity(&jc.ctx, &resolver, &known) => report,
                 () = jc.cancel.cancelled() => return jc.finish(IdentityOutcome::Err("cancelled".to_string())),
             };
-            for finding in &report.findings {
-                jc.ctx.journal.finding(finding);
-            }
             let (ip, helo) = (report.chosen.first().copied(), report.helo.as_ref().map(|h| h.helo.clone()));
             jc.emit(IdentityOutcome::Ok(report));
             let ctx = &jc.ctx;
@@ -76,11 +73,6 @@ pub fn identity_job(session: &Session) -> Job {
                 (sender, receiver) = async { tokio::join!(sender, receiver) } => AuthOutcome { sender, receiver },
                 () = jc.cancel.cancelled() => AuthOutcome::default(),
             };
-            for finding in
-                outcome.sender.iter().flat_map(|s| &s.findings).chain(outcome.receiver.iter().flat_map(|r| &r.findings))
-            {
-                jc.ctx.journal.finding(finding);
-            }
             jc.finish(outcome);
         },
     )

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use crate::check::vantage;
 use crate::context::Context;
-use crate::diagnosis::vantage;
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
 use crate::smtp::connection::{ConnectReport, Outcome};
@@ -49,11 +49,13 @@ pub struct SmtpStep {
     findings: Vec<Finding>,
 }
 
-/// What the probe job found: from here, and through the second vantage point when one is set.
+/// What the probe job found: from here, and through the second vantage point when one is set,
+/// with where the two differ.
 #[derive(Debug, Default)]
 struct Probed {
     here: Vec<ProbeResult>,
     there: Option<Vec<ProbeResult>>,
+    differs: Vec<Finding>,
 }
 
 impl std::fmt::Debug for SmtpStep {
@@ -211,7 +213,8 @@ impl SmtpStep {
                     for result in &mut here {
                         judge_starttls(&mut result.findings, &policy);
                     }
-                    Probed { here, there }
+                    let differs = there.as_ref().map(|there| vantage::compare(&jc.ctx, &here, there)).unwrap_or_default();
+                    Probed { here, there, differs }
                 }
             };
             jc.finish(probed);
@@ -303,8 +306,15 @@ impl SmtpStep {
     }
 
     /// Beside the probe from here, the same probe through the second vantage point (`--via`), one
-    /// row per address: what each side got, and the findings where they differ.
-    fn vantage_done(&mut self, here: &[ProbeResult], there: &[ProbeResult], via: &str, session: &mut Session) {
+    /// row per address: what each side got, and the findings where they differ (`differs`).
+    fn vantage_done(
+        &mut self,
+        here: &[ProbeResult],
+        there: &[ProbeResult],
+        via: &str,
+        differs: Vec<Finding>,
+        session: &mut Session,
+    ) {
         self.push(Row::new(Tone::Heading, format!("from here  ·  through {}", escape_str(via))));
         for ours in here {
             let theirs = there.iter().find(|t| t.connect.addr == ours.connect.addr);
@@ -317,7 +327,7 @@ impl SmtpStep {
                 2,
             ));
         }
-        self.record_findings(vantage::differences(here, there, via), session);
+        self.record_findings(differs, session);
     }
 
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
@@ -554,11 +564,11 @@ impl Step for SmtpStep {
         if Some(event.job) == self.probe_job {
             if event.done {
                 self.probe_job = None;
-                if let Some(Probed { here, there }) = event.take::<Probed>() {
+                if let Some(Probed { here, there, differs }) = event.take::<Probed>() {
                     let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
                     self.probe_done(here, session);
                     if let Some((here, there, via)) = compared {
-                        self.vantage_done(&here, &there, &via, session);
+                        self.vantage_done(&here, &there, &via, differs, session);
                     }
                 }
             }

@@ -1,21 +1,28 @@
-//! `check`: every step headless, independent work at the same time, then the diagnosis.
+//! `check`: every step headless, independent work at the same time, then the diagnosis. This
+//! module sits above the engines: it calls `dns`, `smtp`, `auth`, `queue` and `logs`, and hands
+//! their findings to the rules of `diagnosis`.
 //!
 //! Two chains run side by side — MX → SMTP probes of every MX address (and the logs, filtered
 //! with the MX names) and identity → block lists — beside the queue. Wall time stays near the
 //! longer chain, not the sum of all round trips.
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+mod timings;
+pub mod vantage;
+
+use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
 
-use super::{Cause, Facts, diagnose, rule, vantage};
+pub use timings::Timings;
+use timings::{millis, timed};
+
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
+use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Subject};
-use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::identity::{IdentityReport, identify};
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
@@ -31,26 +38,6 @@ use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 pub struct CheckOptions {
     pub from: Option<String>,
     pub to: Option<String>,
-}
-
-/// How long each part took, in milliseconds, and the whole.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Timings {
-    pub mx_ms: u64,
-    pub smtp_ms: u64,
-    pub identity_ms: u64,
-    pub blocklists_ms: u64,
-    pub queue_ms: u64,
-    pub logs_ms: u64,
-    /// Wall time of the whole check.
-    pub wall_ms: u64,
-}
-
-impl Timings {
-    /// The sum of the parts: what the check would take one step after the other.
-    pub fn sequential_ms(&self) -> u64 {
-        self.mx_ms + self.smtp_ms + self.identity_ms + self.blocklists_ms + self.queue_ms + self.logs_ms
-    }
 }
 
 /// Everything a check found.
@@ -86,16 +73,6 @@ pub struct CheckReport {
 #[error("{0}")]
 pub struct CheckError(pub String);
 
-async fn timed<T>(work: impl Future<Output = T>) -> (T, u64) {
-    let started = Instant::now();
-    let value = work.await;
-    (value, millis(started.elapsed()))
-}
-
-fn millis(elapsed: Duration) -> u64 {
-    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// Runs every step for `target` and diagnoses the result.
 pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
     let started = Instant::now();
@@ -123,11 +100,12 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         ..Identity::default()
     };
     let sender_chain = async {
-        let (identity, identity_ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((blocklists, blocklists_ms), sender_auth) = tokio::join!(
-            timed(check_blocklists(ctx, &resolver, &identity)),
-            check_auth(ctx, &resolver, &identity, options)
-        );
+        let (identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
+        if identity.chosen.is_empty() {
+            // The receivers may echo our address in EHLO: what depends on it waits for the probes.
+            return (identity, identity_ms, None, 0, None);
+        }
+        let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
         (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
     };
     let queue = timed(read_queue(ctx, target));
@@ -136,19 +114,19 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
     let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
-    // With no address known in advance, what the receivers echoed in EHLO is the best we have.
-    let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
-    if identity.chosen.is_empty() && !echoed.is_empty() {
-        let mut known = known.clone();
-        for (ip, host) in echoed {
-            known.add_candidate(ip, format!("ehlo:{host}"));
+    if identity.chosen.is_empty() {
+        // With no address known in advance, what the receivers echoed in EHLO is the best we have.
+        let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
+        if !echoed.is_empty() {
+            let mut known = known.clone();
+            for (ip, host) in echoed {
+                known.add_candidate(ip, format!("ehlo:{host}"));
+            }
+            let (again, ms) = timed(identify(ctx, &resolver, &known)).await;
+            identity = again;
+            identity_ms += ms;
         }
-        let (again, ms) = timed(check_identity(ctx, &resolver, &known)).await;
-        let ((lists, lists_ms), auth) =
-            tokio::join!(timed(check_blocklists(ctx, &resolver, &again)), check_auth(ctx, &resolver, &again, options));
-        (identity, blocklists, sender_auth) = (again, lists, auth);
-        identity_ms += ms;
-        blocklists_ms += lists_ms;
+        (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
     }
     for probe in &mut smtp {
         judge_starttls(&mut probe.findings, &tls_policy);
@@ -175,14 +153,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
     let auth_findings: Vec<Finding> =
         sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
-    // MX analysis, probes and logs journal their findings as they make them; the rest here.
-    for finding in resolver_findings
-        .iter()
-        .chain(&queue_findings)
-        .chain(&identity.findings)
-        .chain(&list_findings)
-        .chain(&auth_findings)
-    {
+    // The engines journal their findings as they make them; those made here are journaled here.
+    for finding in resolver_findings.iter().chain(&queue_findings) {
         ctx.journal.finding(finding);
     }
     let mut findings = resolver_findings;
@@ -190,12 +162,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(mx.findings.iter().cloned());
     findings.extend(log_findings);
     findings.extend(smtp.iter().flat_map(|p| p.findings.iter().cloned()));
-    if let (Some(via), Some(there)) = (ctx.config.smtp.via.as_deref(), &smtp_there) {
-        let differs = vantage::differences(&smtp, there, via);
-        for finding in &differs {
-            ctx.journal.finding(finding);
-        }
-        findings.extend(differs);
+    if let Some(there) = &smtp_there {
+        findings.extend(vantage::compare(ctx, &smtp, there));
     }
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
@@ -209,7 +177,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         mail_name: identity.mail_name.clone(),
     };
     let causes = diagnose(&rule::bundled(), &findings, &facts);
-    super::settle(&mut findings, &causes, &target.domain);
+    diagnosis::settle(&mut findings, &causes, &target.domain);
     for cause in &causes {
         let finding = cause.to_finding();
         ctx.journal.finding(&finding);
@@ -299,6 +267,22 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
     )
 }
 
+/// Journals the findings of the identity report kept, then asks the block lists and SPF, DMARC
+/// and DKIM about the address it chose (each of them journals its own).
+async fn about_us(
+    ctx: &Context,
+    resolver: &Resolver,
+    identity: &IdentityReport,
+    options: &CheckOptions,
+) -> (Option<DnsblReport>, u64, Option<SenderReport>) {
+    for finding in &identity.findings {
+        ctx.journal.finding(finding);
+    }
+    let ((blocklists, blocklists_ms), sender_auth) =
+        tokio::join!(timed(check_blocklists(ctx, resolver, identity)), check_auth(ctx, resolver, identity, options));
+    (blocklists, blocklists_ms, sender_auth)
+}
+
 /// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
 async fn check_auth(
     ctx: &Context,
@@ -351,4 +335,58 @@ async fn read_logs(
         ctx.journal.finding(finding);
     }
     Ok(Some((analysis.summary, findings)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::demo::attach_world;
+    use crate::demo::world::World;
+
+    async fn check_demo(domain: &str, adjust: impl FnOnce(&mut Config)) -> (Context, CheckReport) {
+        let config = Config { timeout: 2.0, ..Config::default() };
+        let mut ctx = attach_world(Context::new(config), World::bundled()).await.expect("the world starts");
+        adjust(Arc::make_mut(&mut ctx.config));
+        let target = Target::parse(domain).unwrap();
+        let report = run(&ctx, &target, &CheckOptions::default()).await.expect("the check runs");
+        (ctx, report)
+    }
+
+    /// Each finding of the report is in the journal, and no finding is there twice.
+    fn assert_journaled_once(ctx: &Context, report: &CheckReport) {
+        let mut journaled: HashMap<(String, String), usize> = HashMap::new();
+        for finding in ctx.journal.events().iter().filter_map(|e| e.finding()) {
+            *journaled.entry((finding.id, finding.summary)).or_default() += 1;
+        }
+        for finding in &report.findings {
+            let count = journaled.get(&(finding.id.clone(), finding.summary.clone())).copied().unwrap_or(0);
+            assert_eq!(count, 1, "{} ({}) journaled {count} times", finding.id, finding.summary);
+        }
+        assert!(journaled.values().all(|&n| n == 1), "{journaled:#?}");
+    }
+
+    #[tokio::test]
+    async fn the_demo_check_journals_every_finding_once() {
+        let (ctx, report) = check_demo("bank.example", |_| {}).await;
+        assert!(report.findings.len() > 10);
+        assert_journaled_once(&ctx, &report);
+    }
+
+    #[tokio::test]
+    async fn an_address_learnt_from_the_receiver_is_checked_once_and_journaled_once() {
+        let (ctx, report) = check_demo("good.example", |config| {
+            config.ip = None;
+            config.identity.myip = Some(Vec::new());
+        })
+        .await;
+        assert_eq!(report.identity.chosen, ["203.0.113.5".parse::<std::net::IpAddr>().unwrap()]);
+        assert!(report.blocklists.is_some() && report.auth.is_some());
+        assert_journaled_once(&ctx, &report);
+        // The first identity check knew no address; its report was replaced, not journaled.
+        assert!(ctx.journal.events().iter().filter_map(|e| e.finding()).all(|f| f.id != "ip.unknown"));
+    }
 }

@@ -36,9 +36,20 @@ pub fn progress(result: &ProbeResult) -> (u8, String) {
     (2, "greeted".to_string())
 }
 
+/// `smtp.vantage_differs` for every address the probes from here and through `[smtp] via` saw
+/// differently, journaled; none when no second vantage point is set.
+pub fn compare(ctx: &Context, here: &[ProbeResult], there: &[ProbeResult]) -> Vec<Finding> {
+    let Some(via) = ctx.config.smtp.via.as_deref() else { return Vec::new() };
+    let differs = differences(here, there, via);
+    for finding in &differs {
+        ctx.journal.finding(finding);
+    }
+    differs
+}
+
 /// `smtp.vantage_differs` for every address the two vantage points saw differently: a warning
 /// when the other vantage point got further than here, else information.
-pub fn differences(here: &[ProbeResult], there: &[ProbeResult], via: &str) -> Vec<Finding> {
+fn differences(here: &[ProbeResult], there: &[ProbeResult], via: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for ours in here {
         let Some(theirs) = there.iter().find(|t| t.connect.addr == ours.connect.addr) else { continue };

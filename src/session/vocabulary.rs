@@ -1,0 +1,49 @@
+//! The words findings share besides their ids, so the diagnosis rules can be checked against them
+//! without knowing the engines that make the findings: the ids that say how a connection ended,
+//! and the values of the `class` and `stage` arguments a finding about a reply carries. The SMTP
+//! engine's enums spell the same words; its tests keep the two in step.
+
+/// The findings that say how a connection attempt ended (`smtp::connection::Outcome`).
+pub const CONNECTION_OUTCOMES: &[&str] = &[
+    "smtp.refused",
+    "smtp.timeout",
+    "smtp.unreachable",
+    "smtp.closed_before_banner",
+    "smtp.reset_before_banner",
+    "smtp.banner_4xx",
+    "smtp.banner_5xx",
+    "smtp.closed_after_banner",
+    "smtp.no_banner",
+    "smtp.line_too_long",
+    "smtp.ok",
+];
+
+/// Why a receiver refused or deferred us (`smtp::classify::ReasonClass`).
+pub const REPLY_CLASSES: &[&str] = &[
+    "recipient_unknown",
+    "mailbox_full",
+    "our_ptr",
+    "our_fcrdns",
+    "our_helo",
+    "public_blocklist",
+    "receiver_blocklist",
+    "rate_limited",
+    "greylisted",
+    "authentication",
+    "tls_required",
+    "dynamic_ip",
+    "relay_denied",
+    "message_too_big",
+    "sender_rejected",
+    "other_policy",
+    "receiver_trouble",
+    "unknown",
+];
+
+/// Where in the SMTP dialogue a reply came (`smtp::classify::ReplyStage`).
+pub const REPLY_STAGES: &[&str] = &["greeting", "ehlo", "starttls", "mail", "rcpt", "data", "end_of_data", "unknown"];
+
+/// True when `id` is a finding that says how a connection ended.
+pub fn is_connection_outcome(id: &str) -> bool {
+    CONNECTION_OUTCOMES.contains(&id)
+}
