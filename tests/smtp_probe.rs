@@ -136,6 +136,25 @@ async fn starttls_refused_with_454() {
 }
 
 #[tokio::test]
+async fn a_refused_starttls_is_journaled_as_our_policy_judges_it() {
+    let ca = TestCa::new();
+    let script = ServerScript {
+        starttls: Some(Reply::new(454, ["4.7.0 TLS not available due to local problem"])),
+        ..ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid))
+    };
+    let mut ctx = ctx();
+    std::sync::Arc::make_mut(&mut ctx.config).smtp.require_tls = Some(true);
+    let (result, _) = probe_script(script, &ctx).await;
+    let failed = result.findings.iter().find(|f| f.id == "smtp.starttls_failed").unwrap();
+    assert_eq!(failed.severity, Severity::Fail);
+    let journaled: Vec<_> =
+        ctx.journal.events().iter().filter_map(|e| e.finding()).filter(|f| f.id == "smtp.starttls_failed").collect();
+    assert_eq!(journaled.len(), 1, "journaled once");
+    assert_eq!(journaled[0].severity, Severity::Fail, "the journal keeps the judged severity");
+    assert!(journaled[0].detail.contains("requires TLS"), "{}", journaled[0].detail);
+}
+
+#[tokio::test]
 async fn rcpt_refusals_421_450_550() {
     let mut by_domain = BTreeMap::new();
     by_domain.insert(

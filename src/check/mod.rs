@@ -31,7 +31,6 @@ use crate::session::{Finding, Identity, Target};
 use crate::smtp::connection::Outcome;
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
-use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// The envelope of the SMTP probes.
 #[derive(Debug, Clone, Default)]
@@ -109,9 +108,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
     };
     let queue = timed(read_queue(ctx, target));
-    let (receiver, sender, (queue, queue_ms), tls_policy) =
-        tokio::join!(receiver_chain, sender_chain, queue, our_tls_policy(ctx));
-    let (mx, mx_ms, mut smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
+    let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
+    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
     let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
     if identity.chosen.is_empty() {
@@ -127,9 +125,6 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             identity_ms += ms;
         }
         (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
-    }
-    for probe in &mut smtp {
-        judge_starttls(&mut probe.findings, &tls_policy);
     }
 
     let queue = queue.map_err(|reason| skipped.push(reason)).ok();

@@ -18,7 +18,6 @@ use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::swaks;
 use crate::smtp::target::{self, HostPort};
-use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// Runs `mailwiz smtp`.
 pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
@@ -71,10 +70,7 @@ async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, jso
         futures::stream::iter(routes.iter().map(|(host, addr)| probe::probe(ctx, host, *addr, request, None))),
         concurrency,
     ));
-    let (mut results, policy) = tokio::join!(probes, our_tls_policy(ctx));
-    for result in &mut results {
-        judge_starttls(&mut result.findings, &policy);
-    }
+    let results = probes.await;
     let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.iter().cloned()).collect();
     if json {
         print_json("smtp", json!(target.host), json!({ "port": target.port, "attempts": results }), &findings);

@@ -15,6 +15,7 @@ use super::connection::{self, ConnectReport, Connection, Outcome, ReadError, Rep
 use super::explain::{Explainer, Explanation};
 use super::reply::Reply;
 use super::tls::TlsInfo;
+use super::tls_policy::{judge_starttls, our_tls_policy};
 use crate::context::Context;
 use crate::session::{Finding, MxTarget};
 
@@ -84,12 +85,17 @@ pub async fn probe(
     progress: Option<&UnboundedSender<StageResult>>,
 ) -> ProbeResult {
     let read_banner = request.quit_after != Some(Stage::Connect);
-    let (report, conn) = connection::open_with(ctx, host, addr, request.implicit_tls, read_banner).await;
-    let mut run = Run { ctx, request, progress, result: new_result(report, ctx.config.smtp.slow_banner_ms) };
-    if let Some(conn) = conn {
-        run.dialogue(conn).await;
-    }
-    let mut result = run.result;
+    let session = async {
+        let (report, conn) = connection::open_with(ctx, host, addr, request.implicit_tls, read_banner).await;
+        let mut run = Run { ctx, request, progress, result: new_result(report, ctx.config.smtp.slow_banner_ms) };
+        if let Some(conn) = conn {
+            run.dialogue(conn).await;
+        }
+        run.result
+    };
+    // The journal must keep the refused STARTTLS as judged by our policy, not as first seen.
+    let (mut result, policy) = tokio::join!(session, our_tls_policy(ctx));
+    judge_starttls(&mut result.findings, &policy);
     for finding in &result.findings {
         ctx.journal.finding(finding);
     }

@@ -21,7 +21,6 @@ use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start}
 use crate::smtp::swaks;
 use crate::smtp::target::HostPort;
 use crate::smtp::tls::TlsInfo;
-use crate::smtp::tls_policy::{judge_starttls, our_tls_policy};
 
 /// Rows of transcript kept; older ones scroll away (the journal keeps everything).
 const MAX_ROWS: usize = 5_000;
@@ -203,16 +202,12 @@ impl SmtpStep {
             let probes = async {
                 tokio::join!(
                     probe::probe_mx(&jc.ctx, &mx, port, &request),
-                    vantage::probe_there(&jc.ctx, &mx, &request),
-                    our_tls_policy(&jc.ctx)
+                    vantage::probe_there(&jc.ctx, &mx, &request)
                 )
             };
             let probed = tokio::select! {
                 () = jc.cancel.cancelled() => Probed::default(),
-                (mut here, there, policy) = probes => {
-                    for result in &mut here {
-                        judge_starttls(&mut result.findings, &policy);
-                    }
+                (here, there) = probes => {
                     let differs = there.as_ref().map(|there| vantage::compare(&jc.ctx, &here, there)).unwrap_or_default();
                     Probed { here, there, differs }
                 }
