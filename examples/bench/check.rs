@@ -2,7 +2,7 @@
 //! the wall time next to the time the parts take one after another and the sum of all DNS
 //! round trips.
 //!
-//!     cargo run --release --example bench_check [LATENCY_MS]
+//!     cargo run --release --example bench -- check [LATENCY_MS]
 
 use mailwiz::config::Config;
 use mailwiz::context::Context;
@@ -12,8 +12,8 @@ use mailwiz::diagnosis::check::{self, CheckOptions};
 use mailwiz::session::{EventKind, Target};
 
 #[tokio::main]
-async fn main() {
-    let latency: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(50);
+pub async fn run(args: &[String]) {
+    let latency: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(50);
     let mut world = World::bundled();
     world.dns_delay_ms = latency;
     for server in &mut world.smtp {

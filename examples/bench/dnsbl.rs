@@ -2,7 +2,7 @@
 //! Asked one after another this would take 20 × 100 ms (more for listings, which add a TXT
 //! query); asked at once it should take about one or two round trips.
 //!
-//! `cargo run --release --example bench_dnsbl`
+//! `cargo run --release --example bench -- dnsbl`
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +17,7 @@ const DELAY: Duration = Duration::from_millis(100);
 const RUNS: usize = 5;
 
 #[tokio::main]
-async fn main() {
+pub async fn run() {
     let mut builder = DnsServer::builder().delay(DELAY);
     let mut names = Vec::new();
     for i in 0..ZONES {
@@ -51,7 +51,7 @@ async fn main() {
     }
     walls.sort();
     let sequential = DELAY * ZONES as u32;
-    println!("bench_dnsbl: {ZONES} zones, server delay {} ms per answer, {RUNS} runs", DELAY.as_millis());
+    println!("bench dnsbl: {ZONES} zones, server delay {} ms per answer, {RUNS} runs", DELAY.as_millis());
     println!(
         "  wall time: min {:.0} ms, median {:.0} ms, max {:.0} ms",
         ms(walls[0]),

@@ -4,7 +4,7 @@
 //! installed). Prints MB/s for each and the peak memory of mailwiz; deletes the file at the end.
 //!
 //! ```sh
-//! cargo build --release && cargo run --release --example bench_logs [-- SIZE_MIB [--no-pflogsumm]]
+//! cargo build --release && cargo run --release --example bench -- logs [SIZE_MIB [--no-pflogsumm]]
 //! ```
 //!
 //! pflogsumm reads about 1 MB/s; `--no-pflogsumm` leaves it out of quick runs.
@@ -138,9 +138,9 @@ fn timed(program: &str, args: &[&str]) -> Option<(f64, String, Option<u64>)> {
     Some((seconds, String::from_utf8_lossy(&output.stdout).to_string(), rss))
 }
 
-fn main() {
-    let mib: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1024);
-    let pflogsumm = !std::env::args().any(|a| a == "--no-pflogsumm");
+pub fn run(args: &[String]) {
+    let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1024);
+    let pflogsumm = !args.iter().any(|a| a == "--no-pflogsumm");
     let exe = std::env::current_exe().expect("own path");
     let mailwiz = exe.parent().and_then(Path::parent).map(|dir| dir.join("mailwiz")).expect("target dir");
     assert!(

@@ -3,7 +3,7 @@
 //! its query latencies: with the exchangers' lookups concurrent, the wall time stays near two
 //! round trips (MX, then addresses) while the sum grows with the number of queries.
 //!
-//! `cargo run --release --example bench_mx [RUNS]`
+//! `cargo run --release --example bench -- mx [RUNS]`
 
 use std::time::Duration;
 
@@ -26,8 +26,8 @@ fn zone() -> String {
 }
 
 #[tokio::main]
-async fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(10);
+pub async fn run(args: &[String]) {
+    let runs: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(10);
     let server = DnsServer::builder().zone("five.example", &zone()).delay(DELAY).start().await.expect("server starts");
     let ctx = Context::new(Config { dns_servers: vec![server.addr().to_string()], ..Config::default() });
     let resolver = Resolver::from_context(&ctx).expect("resolver");

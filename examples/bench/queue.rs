@@ -1,7 +1,7 @@
 //! Benchmark: load and group a queue of 100,000 messages (about 40 MB of `postqueue -j`), and
 //! the same grouping done by `jq` on the same file when jq is installed.
 //!
-//! `cargo run --release --example bench_queue [MESSAGES] [--no-jq]`
+//! `cargo run --release --example bench -- queue [MESSAGES] [--no-jq]`
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -215,8 +215,7 @@ fn run_jq(path: &Path) -> Option<(Duration, Option<u64>, String)> {
     Some((elapsed, peak, out.trim().to_string()))
 }
 
-fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+pub fn run(args: &[String]) -> std::io::Result<()> {
     let messages: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(100_000);
     let with_jq = !args.iter().any(|a| a == "--no-jq");
     let dir = std::env::temp_dir().join(format!("mailwiz-bench-queue-{}", std::process::id()));

@@ -1,6 +1,6 @@
 //! Figures for the SMTP engine: reply parsing throughput, a hostile 64 MiB line, and probes per
 //! second against a scripted loopback server. Run with
-//! `cargo run --release --example bench_smtp`.
+//! `cargo run --release --example bench -- smtp`.
 
 use std::time::Instant;
 
@@ -24,7 +24,7 @@ async fn parse_all(bytes: &[u8]) -> (usize, usize) {
 }
 
 #[tokio::main]
-async fn main() {
+pub async fn run() {
     let mut input = Vec::new();
     for i in 0..200_000 {
         input.extend_from_slice(

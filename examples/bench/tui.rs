@@ -1,6 +1,6 @@
 //! Figures for the terminal front end and the journal exports; prints, asserts nothing.
 //!
-//! `cargo run --release --example bench_tui`
+//! `cargo run --release --example bench -- tui`
 
 use std::time::Instant;
 
@@ -9,7 +9,7 @@ use mailwiz::context::Context;
 use mailwiz::session::{Event, EventKind, Finding, Journal, Session, export};
 use mailwiz::tui::{App, Msg, render_to_string, update};
 
-fn main() {
+pub fn run() {
     // One frame of the shell with many findings, and the update of a keypress.
     let mut app = App::new(Context::default(), Session::new(Journal::in_memory()));
     update(&mut app, Msg::Resize(120, 40));

@@ -1,6 +1,6 @@
 //! `mailwiz check` as a user runs it: the demo story, exit codes, JSON and the report file.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

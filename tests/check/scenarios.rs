@@ -2,7 +2,7 @@
 //! behaviours served on loopback), checked end to end with `check`: the first-ranked cause and
 //! the findings its evidence names.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

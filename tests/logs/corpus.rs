@@ -1,7 +1,7 @@
 //! Every third-party log sample of the corpus is read, with counts of recognised and skipped
 //! lines; for chosen files the statuses and codes counted by reading them are asserted.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

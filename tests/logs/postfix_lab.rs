@@ -1,7 +1,7 @@
 //! The real Postfix log written by the lab of `.ci/postfix-lab.sh`: deferrals with 421 at
 //! connect and at RCPT, 450 at RCPT, and a refused port.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 

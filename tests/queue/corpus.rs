@@ -1,7 +1,7 @@
 //! Every queue listing of the third-party corpus parses, with the entries and reasons a person
 //! reading the file counts.
 
-mod common;
+use crate::common;
 
 use std::fs::File;
 use std::io::BufReader;

@@ -1,7 +1,7 @@
 //! `mailwiz queue` against the real Postfix of the lab (.ci/postfix-lab.sh): mail to
 //! connect421.test, rcpt421.test, rcpt450.test and refused.test sits in the deferred queue.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

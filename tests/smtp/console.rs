@@ -1,7 +1,7 @@
 //! The raw console: lines as typed, replies as they arrive, STARTTLS upgrade, data mode with
 //! dot-stuffing, AUTH redaction, meta commands; and `mailwiz smtp` in a pipe.
 
-mod smtp_support;
+use crate::smtp_support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

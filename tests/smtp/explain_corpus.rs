@@ -1,7 +1,7 @@
 //! The explainer against real replies: every reply code in the corpus has a meaning of its own,
 //! every enhanced code a meaning, and the big providers' texts are recognised.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

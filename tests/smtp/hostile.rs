@@ -1,7 +1,7 @@
 //! Hostile servers: nothing they send may hang, crash, grow memory without bound, or put a raw
 //! control byte on the screen or in the transcript.
 
-mod smtp_support;
+use crate::smtp_support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Every outcome of the connection classification, against scripted servers on loopback.
 
-mod smtp_support;
+use crate::smtp_support;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! session with STARTTLS, smtp-sink answering 421 at connect (2526), 421 at RCPT (2527) and 450 at
 //! RCPT (2528), and a refused port (2529).
 
-mod common;
-mod smtp_support;
+use crate::common;
+use crate::smtp_support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -1,8 +1,8 @@
 //! The probe against scripted ESMTP servers: STARTTLS with valid, self-signed and expired
 //! certificates, multi-line replies, refusals at each stage, and the MX walk.
 
-mod common;
-mod smtp_support;
+use crate::common;
+use crate::smtp_support;
 
 use std::collections::BTreeMap;
 

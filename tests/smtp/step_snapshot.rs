@@ -1,7 +1,7 @@
 //! Step 4 mid-session in the demo world: the MX probe has run (mx1 answers 421, mx2 hangs up
 //! before its banner), then the console talks to mx.good.example up to RCPT TO after STARTTLS.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! End to end in a real terminal: `mailwiz demo` driven through tmux (send-keys, capture-pane),
 //! and a panic inside the TUI that must give the terminal back and keep the journal.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
