@@ -1,0 +1,38 @@
+//! Benchmarks, one subcommand each; they print figures and assert nothing about time.
+//!
+//!     cargo run --release --example bench -- NAME [OPTIONS]
+//!
+//! NAME is `check`, `mx`, `dnsbl`, `smtp`, `queue`, `logs` or `tui`; each module's comment gives
+//! its options.
+
+mod check;
+mod dnsbl;
+mod logs;
+mod mx;
+mod queue;
+mod smtp;
+mod tui;
+
+const USAGE: &str = "usage: cargo run --release --example bench -- check|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
+
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((name, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        std::process::exit(2);
+    };
+    match name.as_str() {
+        "check" => check::run(rest),
+        "mx" => mx::run(rest),
+        "dnsbl" => dnsbl::run(),
+        "smtp" => smtp::run(),
+        "queue" => return queue::run(rest),
+        "logs" => logs::run(rest),
+        "tui" => tui::run(),
+        _ => {
+            eprintln!("unknown benchmark {name:?}; {USAGE}");
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! The whole diagnosis: the demo world, `mailwiz check` and its scenarios, and `mailwiz report`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod demo_world;
+mod report_cli;
+mod scenarios;

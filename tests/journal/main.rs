@@ -1,0 +1,4 @@
+//! The journal: written, read back, exported and saved.
+
+mod roundtrip;
+mod save;

@@ -1,0 +1,9 @@
+//! The mail queue: corpus and corrupt listings, the Postfix lab's queue and step 1.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod corpus;
+mod corrupt;
+mod postfix_lab;
+mod step;

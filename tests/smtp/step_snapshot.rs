@@ -1,0 +1,197 @@
+//! Step 4 mid-session in the demo world: the MX probe has run (mx1 answers 421, mx2 hangs up
+//! before its banner), then the console talks to mx.good.example up to RCPT TO after STARTTLS.
+
+use crate::common;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use mailwiz::config::Config;
+use mailwiz::context::Context;
+use mailwiz::session::{Journal, MxTarget, Session, Target};
+use mailwiz::tui::{App, Cmd, Msg, render_to_string, update};
+use mailwiz::wizard::{JobCtx, JobEvent};
+use regex::Regex;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio_util::sync::CancellationToken;
+
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+
+struct Harness {
+    app: App,
+    tx: UnboundedSender<JobEvent>,
+    rx: UnboundedReceiver<JobEvent>,
+}
+
+impl Harness {
+    /// The app in the demo world with `config` and `session`, at step 4.
+    async fn at_step_4(config: Config, session: Session) -> Harness {
+        let ctx = mailwiz::demo::attach(Context::new(config)).await.expect("the demo world starts");
+        let (tx, rx) = unbounded_channel();
+        let mut h = Harness { app: App::new(ctx, session), tx, rx };
+        update(&mut h.app, Msg::Resize(WIDTH, HEIGHT));
+        h.key(KeyCode::Char('4'));
+        h
+    }
+
+    fn run(&mut self, cmds: Vec<Cmd>) {
+        for cmd in cmds {
+            if let Cmd::Spawn(job) = cmd {
+                let jc = JobCtx::new(job.id, job.step, self.app.ctx.clone(), CancellationToken::new(), self.tx.clone());
+                tokio::spawn((job.run)(jc));
+            }
+        }
+    }
+
+    fn key(&mut self, code: KeyCode) {
+        let cmds = update(&mut self.app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.run(cmds);
+    }
+
+    fn type_line(&mut self, line: &str) {
+        self.key(KeyCode::Char('i'));
+        for c in line.chars() {
+            self.key(KeyCode::Char(c));
+        }
+        self.key(KeyCode::Enter);
+        self.key(KeyCode::Esc);
+    }
+
+    fn screen(&self) -> String {
+        render_to_string(&self.app, WIDTH, HEIGHT)
+    }
+
+    /// Feeds job events to the app until no job of step 4 runs.
+    async fn until_idle(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while self.app.jobs.iter().any(|j| j.step == mailwiz::wizard::StepId::Smtp) {
+            let event = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("a job of step 4 still runs:\n{}", self.screen()))
+                .expect("job channel open");
+            let cmds = update(&mut self.app, Msg::Job(event));
+            self.run(cmds);
+        }
+    }
+
+    /// Feeds job events to the app until the screen shows `needle`.
+    async fn until(&mut self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        while !self.screen().contains(needle) {
+            let event = tokio::time::timeout_at(deadline, self.rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("\"{needle}\" never appeared:\n{}", self.screen()))
+                .expect("job channel open");
+            let cmds = update(&mut self.app, Msg::Job(event));
+            self.run(cmds);
+        }
+    }
+}
+
+#[tokio::test]
+async fn step_4_mid_session_in_the_demo_world() {
+    let config =
+        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("alice@bank.example").unwrap());
+    // What the MX step finds in the demo world.
+    session.mx = vec![
+        MxTarget {
+            preference: 10,
+            exchange: "mx1.bank.example".into(),
+            addresses: vec!["192.0.2.10".parse().unwrap()],
+        },
+        MxTarget {
+            preference: 20,
+            exchange: "mx2.bank.example".into(),
+            addresses: vec!["192.0.2.20".parse().unwrap()],
+        },
+    ];
+    let mut h = Harness::at_step_4(config, session).await;
+    h.key(KeyCode::Enter);
+    h.until("probe: 0 of 2").await;
+    h.type_line(":connect mx.good.example");
+    h.until("<- 220 mx.good.example ESMTP ready").await;
+    h.type_line("EHLO mail.example.com");
+    h.until("<- 250 STARTTLS").await;
+    h.type_line("STARTTLS");
+    h.until("send it again").await;
+    h.type_line("EHLO mail.example.com");
+    h.until("<~ 250 8BITMIME").await;
+    h.type_line("MAIL FROM:<billing@example.com>");
+    h.until("<~ 250 2.1.0 Ok").await;
+    h.type_line("RCPT TO:<erin@good.example>");
+    h.until("<~ 250 2.1.5 Ok").await;
+
+    let screen = h.screen();
+    assert!(!screen.contains('\u{1b}'));
+    let ids: Vec<&str> = h.app.session.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"smtp.banner_4xx") && ids.contains(&"smtp.closed_before_banner"), "{ids:?}");
+    assert!(ids.contains(&"smtp.tls_cert_invalid"), "the demo's self-signed certificate: {ids:?}");
+    let echoed = h.app.session.identity.ip_candidates.iter().find(|c| c.source == "ehlo:mx.good.example");
+    assert_eq!(echoed.map(|c| c.ip), Some("203.0.113.5".parse().unwrap()), "the EHLO echo is a candidate for our IP");
+    // Times vary from run to run.
+    let stable = Regex::new(r"\d+ ms").unwrap().replace_all(&screen, "N ms").into_owned();
+    insta::assert_snapshot!(stable);
+}
+
+#[tokio::test]
+async fn step_4_shows_the_second_vantage_point_beside_here() {
+    let Some(via) = common::relay_from("127.0.0.99") else { return };
+    let mut config =
+        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
+    config.smtp.via = Some(via);
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("erin@good.example").unwrap());
+    session.mx = vec![MxTarget {
+        preference: 10,
+        exchange: "mx.good.example".into(),
+        addresses: vec!["198.51.100.25".parse().unwrap()],
+    }];
+    let mut h = Harness::at_step_4(config, session).await;
+    h.key(KeyCode::Enter);
+    h.until("from here  ·  through socat").await;
+    // One row per address: here, then there.
+    let rows: Vec<String> = h
+        .app
+        .wizard
+        .step(mailwiz::wizard::StepId::Smtp)
+        .view(&h.app.session)
+        .rows
+        .iter()
+        .map(mailwiz::wizard::Row::text)
+        .collect();
+    let side_by_side =
+        "mx.good.example (198.51.100.25): RCPT TO accepted (250 2.1.5 Ok) · RCPT TO accepted (250 2.1.5 Ok)";
+    assert!(rows.iter().any(|r| r == side_by_side), "{rows:#?}");
+    assert!(!h.app.session.findings.iter().any(|f| f.id == "smtp.vantage_differs"), "both sides agree");
+}
+
+#[tokio::test]
+async fn step_4_run_first_looks_up_the_mx_itself() {
+    let config = Config { helo: Some("mail.example.com".into()), ..Config::default() };
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("bank.example").unwrap());
+    let mut h = Harness::at_step_4(config, session).await;
+    h.key(KeyCode::Enter);
+    h.until("probe: 0 of 2").await;
+    let screen = h.screen();
+    assert!(screen.contains("looking up the MX of bank.example"), "{screen}");
+    assert!(screen.contains("mx1.bank.example (192.0.2.10:25) banner_4xx"), "{screen}");
+    assert!(screen.contains("mx2.bank.example (192.0.2.20:25)"), "{screen}");
+}
+
+#[tokio::test]
+async fn the_console_ends_when_the_server_hangs_up_after_221() {
+    let config = Config { helo: Some("mail.example.com".into()), ..Config::default() };
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("good.example").unwrap());
+    let mut h = Harness::at_step_4(config, session).await;
+    h.type_line(":connect mx.good.example");
+    h.until("<- 220 mx.good.example ESMTP ready").await;
+    h.type_line("QUIT");
+    h.until("connection closed").await;
+    h.until_idle().await;
+    assert!(!h.screen().contains("Esc cancels"), "no spinner once the server has hung up:\n{}", h.screen());
+}

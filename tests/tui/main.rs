@@ -1,0 +1,9 @@
+//! The terminal front end: `update()`, TestBackend snapshots, the demo and tmux.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod demo;
+mod shell;
+mod tmux;
+mod update;
