@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::session::Journal;
+use crate::smtp::tls_policy::TlsPolicy;
 
 /// Redirects connections: in the demo world, `192.0.2.10:25` is served on `127.0.0.1:40123`.
 #[derive(Debug, Clone, Default)]
@@ -55,6 +56,8 @@ pub struct Context {
     /// A command that carries SMTP connections from another vantage point (`ssh -W %h:%p box2`);
     /// `None` connects from here.
     pub via: Option<String>,
+    /// Our TLS policy, read from the local MTA once per run (see `smtp::tls_policy`).
+    pub tls_policy: Arc<tokio::sync::OnceCell<TlsPolicy>>,
     /// Keeps the demo world's servers and files alive as long as the context lives.
     pub keep_alive: Option<Arc<dyn std::any::Any + Send + Sync>>,
 }

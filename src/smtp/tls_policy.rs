@@ -36,8 +36,12 @@ impl TlsPolicy {
 }
 
 /// Our policy: the config's `[smtp] require_tls`, else the local MTA's own setting (not in the
-/// demo, whose MTA is not this machine's).
+/// demo, whose MTA is not this machine's). The MTA is asked once per context, not per probe.
 pub async fn our_tls_policy(ctx: &Context) -> TlsPolicy {
+    ctx.tls_policy.get_or_init(|| read_policy(ctx)).await.clone()
+}
+
+async fn read_policy(ctx: &Context) -> TlsPolicy {
     if let Some(required) = ctx.config.smtp.require_tls {
         return TlsPolicy { required: Some(required), source: "config smtp.require_tls".into() };
     }
