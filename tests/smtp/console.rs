@@ -1,14 +1,12 @@
 //! The raw console: lines as typed, replies as they arrive, STARTTLS upgrade, data mode with
 //! dot-stuffing, AUTH redaction, meta commands; and `mailwiz smtp` in a pipe.
 
-use crate::smtp_support;
-
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::support::{CertKind, TestCa, converse, ctx_with, journal_is_clean};
 use mailwiz::demo::smtp_server::{self, ServerScript};
 use mailwiz::smtp::session::ConsoleEvent;
-use smtp_support::{CertKind, TestCa, converse, ctx_with, journal_is_clean};
 
 /// `mailwiz ARGS` with its standard streams piped and no user config.
 fn spawn_mailwiz(args: &[&str]) -> std::process::Child {

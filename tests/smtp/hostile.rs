@@ -1,7 +1,7 @@
 //! Hostile servers: nothing they send may hang, crash, grow memory without bound, or put a raw
 //! control byte on the screen or in the transcript.
 
-use crate::smtp_support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use mailwiz::smtp::connection::{self, Outcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
 use mailwiz::smtp::reply::{MAX_LINE, MAX_LINES};
 use mailwiz::smtp::session::ConsoleEvent;
-use smtp_support::{converse, ctx, journal_is_clean, within};
+use support::{converse, ctx, journal_is_clean, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -175,7 +175,7 @@ async fn a_million_continuation_lines_stay_bounded_in_the_probe_and_the_console(
     assert!(ctx.journal.events().len() < MAX_LINES + 100, "{} journal events", ctx.journal.events().len());
     assert!(ctx.journal.events().iter().any(|e| e.text.contains("999000 more line(s) of this reply were dropped")));
 
-    let ctx = smtp_support::ctx();
+    let ctx = support::ctx();
     let events = converse(&ctx, addr, &["EHLO mail.sender.example"]).await;
     let received = events.iter().filter(|e| matches!(e, ConsoleEvent::Received(..))).count();
     assert!(received <= MAX_LINES + 2, "{received} lines shown");

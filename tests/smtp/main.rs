@@ -3,8 +3,6 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../smtp_support/mod.rs"]
-mod smtp_support;
 
 mod console;
 mod explain_corpus;
@@ -13,3 +11,4 @@ mod outcomes;
 mod postfix;
 mod probe;
 mod step_snapshot;
+mod support;

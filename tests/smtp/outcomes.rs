@@ -1,14 +1,12 @@
 //! Every outcome of the connection classification, against scripted servers on loopback.
 
-use crate::smtp_support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::support::{ctx, journal_is_clean, within};
 use mailwiz::demo::smtp_server::{self, BeforeBanner, Reply, ServerScript, Stage};
 use mailwiz::smtp::connection::{self, Outcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
-use smtp_support::{ctx, journal_is_clean, within};
 
 fn request() -> ProbeRequest {
     ProbeRequest {

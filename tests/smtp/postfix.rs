@@ -3,15 +3,14 @@
 //! RCPT (2528), and a refused port (2529).
 
 use crate::common;
-use crate::smtp_support;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::support::{ctx, journal_is_clean, within};
 use mailwiz::session::Severity;
 use mailwiz::smtp::connection::Outcome;
 use mailwiz::smtp::probe::{self, ProbeRequest, ProbeResult};
-use smtp_support::{ctx, journal_is_clean, within};
 
 fn request() -> ProbeRequest {
     ProbeRequest {

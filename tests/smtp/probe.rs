@@ -2,15 +2,14 @@
 //! certificates, multi-line replies, refusals at each stage, and the MX walk.
 
 use crate::common;
-use crate::smtp_support;
 
 use std::collections::BTreeMap;
 
+use crate::support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, within};
 use mailwiz::demo::smtp_server::{self, Reply, ServerScript};
 use mailwiz::session::{MxTarget, Severity};
 use mailwiz::smtp::connection::Outcome;
 use mailwiz::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
-use smtp_support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, within};
 
 fn request() -> ProbeRequest {
     ProbeRequest {
