@@ -14,6 +14,7 @@ pub mod context;
 pub mod demo;
 pub mod diagnosis;
 pub mod dns;
+pub mod format_registry;
 pub mod input_file;
 pub mod logs;
 pub mod queue;

@@ -1,9 +1,14 @@
 //! The command line: every command and global option (README.md lists them).
 
+use std::ffi::OsStr;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{logs, queue};
 
 /// mailwiz: find out why mail to one domain is stuck.
 #[derive(Debug, Parser)]
@@ -240,25 +245,14 @@ pub struct BlocklistArgs {
     pub self_test: bool,
 }
 
-/// Queue listing formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum QueueFormat {
-    Auto,
-    PostfixJson,
-    PostfixText,
-    Exim,
-    Sendmail,
-    Exchange,
-}
-
 #[derive(Debug, Args)]
 pub struct QueueArgs {
     /// Read the queue listing from this file instead of running the MTA's command.
     #[arg(long, global = true)]
     pub file: Option<PathBuf>,
     /// The listing's format; with an action, also whose commands act (exchange: print them).
-    #[arg(long, value_enum, default_value = "auto", global = true)]
-    pub format: QueueFormat,
+    #[arg(long, default_value = "auto", value_parser = FormatParser::<queue::Format>::default(), global = true)]
+    pub format: FormatArg<queue::Format>,
     /// Act on the queue instead of listing it.
     #[command(subcommand)]
     pub action: Option<QueueAction>,
@@ -287,18 +281,6 @@ pub struct QueueActionArgs {
     pub yes: bool,
 }
 
-/// Log formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Auto,
-    IisW3c,
-    IisNcsa,
-    Postfix,
-    Exim,
-    ExchangeMsgtrk,
-    ExchangeSmtp,
-}
-
 #[derive(Debug, Args)]
 pub struct LogsArgs {
     /// Log files (plain or .gz); globs are expanded. None: the config's `[logs] paths` (the
@@ -307,8 +289,8 @@ pub struct LogsArgs {
     /// Summarise for this domain.
     #[arg(long)]
     pub domain: Option<String>,
-    #[arg(long, value_enum, default_value = "auto")]
-    pub format: LogFormat,
+    #[arg(long, default_value = "auto", value_parser = FormatParser::<logs::Format>::default())]
+    pub format: FormatArg<logs::Format>,
     /// After the summary, keep reading as the MTA writes (tail -f; rotation-aware); Ctrl-C ends.
     #[arg(long, short = 'f')]
     pub follow: bool,
@@ -338,4 +320,38 @@ pub struct ReportArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+/// `--format` of `queue` and `logs`: one of the engine's formats, or `None` for `auto` (detect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatArg<F>(pub Option<F>);
+
+/// Reads [`FormatArg`]: `auto`, or a name from the engine's format registry.
+#[derive(Debug, Clone)]
+pub struct FormatParser<F>(PhantomData<F>);
+
+impl<F> Default for FormatParser<F> {
+    fn default() -> Self {
+        FormatParser(PhantomData)
+    }
+}
+
+impl<F: ValueEnum + Clone + Send + Sync + 'static> TypedValueParser for FormatParser<F> {
+    type Value = FormatArg<F>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        let names = PossibleValuesParser::new(self.possible_values().into_iter().flatten());
+        let name = names.parse_ref(cmd, arg, value)?;
+        Ok(FormatArg(F::from_str(&name, false).ok()))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let formats = F::value_variants().iter().filter_map(ValueEnum::to_possible_value);
+        Some(Box::new(std::iter::once(PossibleValue::new("auto")).chain(formats)))
+    }
 }

@@ -3,10 +3,10 @@
 use serde_json::Value;
 
 use super::CliResult;
-use super::args::{LogFormat, LogsArgs};
+use super::args::LogsArgs;
 use super::output::{CliError, exit_for, findings_text, print_json};
 use crate::context::Context;
-use crate::logs::{self, DomainFilter, Format, LogsError, LogsRequest};
+use crate::logs::{self, DomainFilter, LogsError, LogsRequest};
 use crate::session::Target;
 use crate::session::escape::escape_str;
 
@@ -34,7 +34,7 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
     };
     let request = LogsRequest {
         paths,
-        format: format(args.format),
+        format: args.format.0,
         filter: target.as_ref().map(|t| DomainFilter::new(&t.domain)),
         reference: None,
     };
@@ -75,16 +75,4 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         return super::logs_follow::run(paths, format, filter, &analysis.summary, findings, ctx).await;
     }
     Ok(exit_for(&findings))
-}
-
-fn format(format: LogFormat) -> Option<Format> {
-    match format {
-        LogFormat::Auto => None,
-        LogFormat::IisW3c => Some(Format::IisW3c),
-        LogFormat::IisNcsa => Some(Format::IisNcsa),
-        LogFormat::Postfix => Some(Format::Postfix),
-        LogFormat::Exim => Some(Format::Exim),
-        LogFormat::ExchangeMsgtrk => Some(Format::ExchangeMsgtrk),
-        LogFormat::ExchangeSmtp => Some(Format::ExchangeSmtp),
-    }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use chrono::{Duration, Utc};
 use serde::Serialize;
 
-use super::args::{QueueArgs, QueueFormat};
+use super::args::QueueArgs;
 use super::output::{exit_for, findings_text, print_json};
 use super::{CliError, CliResult};
 use crate::context::Context;
@@ -22,9 +22,9 @@ const SHOWN: usize = 20;
 /// Runs `mailwiz queue`.
 pub async fn run(args: QueueArgs, ctx: &Context, json: bool) -> CliResult {
     if let Some(action) = args.action {
-        return super::queue_action::run(action, args.file, args.format, ctx, json).await;
+        return super::queue_action::run(action, args.file, args.format.0, ctx, json).await;
     }
-    let request = LoadRequest { file: args.file, format: engine_format(args.format) };
+    let request = LoadRequest { file: args.file, format: args.format.0 };
     let now = Utc::now();
     let loaded = source::load(ctx, &request, now).await.map_err(|err| match err {
         SourceError::Input(text) => CliError::Input(text),
@@ -40,18 +40,6 @@ pub async fn run(args: QueueArgs, ctx: &Context, json: bool) -> CliResult {
         super::output::print_text(&readable(&report));
     }
     Ok(exit_for(&report.findings))
-}
-
-/// The engine's format for the command-line choice (`auto` detects).
-pub fn engine_format(format: QueueFormat) -> Option<Format> {
-    match format {
-        QueueFormat::Auto => None,
-        QueueFormat::PostfixJson => Some(Format::PostfixJson),
-        QueueFormat::PostfixText => Some(Format::PostfixText),
-        QueueFormat::Exim => Some(Format::Exim),
-        QueueFormat::Sendmail => Some(Format::Sendmail),
-        QueueFormat::Exchange => Some(Format::Exchange),
-    }
 }
 
 /// The command-specific fields of `mailwiz queue --json`.
@@ -93,7 +81,7 @@ pub fn readable(report: &QueueReport) -> String {
         out,
         "Queue from {} ({}): {} message(s), {} recipient(s); queue lifetime {} ({})",
         escape_str(&report.source),
-        report.format.as_str(),
+        report.format.name(),
         g.messages,
         g.recipients,
         report.lifetime.label(),

@@ -7,12 +7,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::args::{QueueAction, QueueActionArgs, QueueFormat};
+use super::args::{QueueAction, QueueActionArgs};
 use super::output::print_json;
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::queue::actions::{self, Action, Mta, Outcome, Plan, Selection};
-use crate::queue::{LoadRequest, SourceError};
+use crate::queue::{Format, LoadRequest, SourceError};
 use crate::session::Target;
 use crate::session::escape::escape_str;
 
@@ -20,7 +20,7 @@ use crate::session::escape::escape_str;
 pub async fn run(
     action: QueueAction,
     file: Option<std::path::PathBuf>,
-    format: QueueFormat,
+    format: Option<Format>,
     ctx: &Context,
     json: bool,
 ) -> CliResult {
@@ -37,7 +37,7 @@ pub async fn run(
             actions::id::check(mta, id).map_err(|err| CliError::Input(err.to_string()))?;
         }
     }
-    let request = LoadRequest { file, format: super::queue::engine_format(format) };
+    let request = LoadRequest { file, format };
     let plan = actions::prepare(ctx, mta, action, &selection, &request).await.map_err(|err| match err {
         SourceError::Input(text) => CliError::Input(text),
         SourceError::CannotRun(text) => {
@@ -99,13 +99,10 @@ fn selection(action: Action, args: &QueueActionArgs) -> Result<Selection, CliErr
 }
 
 /// Whose commands: the format named, else the MTA installed here.
-fn mta_for(format: QueueFormat) -> Result<Mta, CliError> {
+fn mta_for(format: Option<Format>) -> Result<Mta, CliError> {
     match format {
-        QueueFormat::PostfixJson | QueueFormat::PostfixText => Ok(Mta::Postfix),
-        QueueFormat::Exim => Ok(Mta::Exim),
-        QueueFormat::Sendmail => Ok(Mta::Sendmail),
-        QueueFormat::Exchange => Ok(Mta::Exchange),
-        QueueFormat::Auto => Mta::local().ok_or_else(|| {
+        Some(format) => Ok(format.spec().mta),
+        None => Mta::local().ok_or_else(|| {
             CliError::CannotRun(
                 "no mail queue command was found (postqueue, exim, sendmail); for Exchange give --format exchange"
                     .into(),

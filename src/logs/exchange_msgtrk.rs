@@ -3,9 +3,25 @@
 
 use std::collections::HashMap;
 
+use super::format::Spec;
 use super::parser::{LineKind, LogParser};
 use super::record::{Direction, LogRecord, Status};
 use super::time;
+use crate::format_registry::{Confidence, score_lines};
+
+/// The message tracking format's registry entry.
+pub const FORMAT: Spec = Spec { name: "exchange-msgtrk", sniff, parser: |_| Box::new(MsgtrkParser::default()) };
+
+/// Its header, else lines of twenty fields and more starting with an ISO time.
+pub fn sniff(sample: &str) -> Confidence {
+    score_lines(sample, |line| {
+        if line.starts_with("#Log-type: Message Tracking") || line.starts_with("#Fields: date-time,client-ip") {
+            100
+        } else {
+            u32::from(time::starts_iso_t(line) && line.matches(',').count() >= 20)
+        }
+    })
+}
 
 /// The columns of Exchange 2013 and later, in order.
 const DEFAULT_FIELDS: &str = "date-time,client-ip,client-hostname,server-ip,server-hostname,source-context,connector-id,source,event-id,internal-message-id,message-id,network-message-id,recipient-address,recipient-status,total-bytes,recipient-count,related-recipient-address,reference,message-subject,sender-address,return-path,message-info,directionality,tenant-id,original-client-ip,original-server-ip,custom-data,transport-traffic-type,log-id,schema-version";

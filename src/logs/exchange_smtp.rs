@@ -7,10 +7,31 @@ use std::collections::HashMap;
 
 use super::dialogue::{Dialogue, address};
 use super::exchange_msgtrk::csv_fields;
+use super::format::Spec;
 use super::iis_session::settle;
 use super::parser::{LineKind, LogParser};
 use super::record::{Direction, LogRecord, Status};
 use super::time;
+use crate::format_registry::{Confidence, score_lines};
+
+/// The SMTP protocol log's registry entry.
+pub const FORMAT: Spec = Spec { name: "exchange-smtp", sniff, parser: |_| Box::new(SmtpLogParser::default()) };
+
+/// Its header, else eight-field lines starting with an ISO time with an event mark.
+pub fn sniff(sample: &str) -> Confidence {
+    score_lines(sample, |line| {
+        if line.starts_with("#Log-type: SMTP Send Protocol")
+            || line.starts_with("#Log-type: SMTP Receive Protocol")
+            || line.starts_with("#Fields: date-time,connector-id,session-id")
+        {
+            100
+        } else {
+            let fields: Vec<&str> = line.splitn(8, ',').collect();
+            u32::from(time::starts_iso_t(line) && fields.len() == 8 && matches!(fields[6], "+" | "-" | ">" | "<" | "*"))
+                * 2
+        }
+    })
+}
 
 /// How many sessions are followed at once.
 const MAX_SESSIONS: usize = 10_000;

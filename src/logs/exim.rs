@@ -2,9 +2,29 @@
 //! reached", optional zone and `[pid]`, the old (`10HmaX-0005vi-00`), long
 //! (`10HmaX-000000005vi-0000`) and base-62 2024 (`1raAO5-0091Cv-IH`) message ids.
 
+use super::format::Spec;
 use super::parser::{LineKind, LogParser};
 use super::record::{Direction, LogRecord, Status};
 use super::time;
+use crate::format_registry::{Confidence, score_lines};
+
+/// The Exim format's registry entry.
+pub const FORMAT: Spec = Spec { name: "exim", sniff, parser: |_| Box::new(EximParser) };
+
+/// Lines with an ISO time followed by a message id or an Exim event.
+pub fn sniff(sample: &str) -> Confidence {
+    score_lines(sample, |line| {
+        let Some((_, rest)) = time::iso_space_prefix(line) else { return 0 };
+        let rest = rest.trim_start();
+        let rest = match rest.strip_prefix('[') {
+            Some(pid) => pid.split_once(']').map(|(_, r)| r.trim_start()).unwrap_or(rest),
+            None => rest,
+        };
+        let first = rest.split(' ').next().unwrap_or("");
+        let exim_words = ["Start queue run", "End queue run", "exim ", "H=", "SMTP ", "login authenticator"];
+        u32::from(is_message_id(first) || exim_words.iter().any(|w| rest.starts_with(w)) || rest.contains(" exim["))
+    })
+}
 
 /// Parser of Exim main and reject logs.
 #[derive(Debug, Clone, Default)]
@@ -58,7 +78,8 @@ fn header(text: &str) -> Option<(super::record::LogTime, Option<String>, &str)> 
     Some((time, host, rest))
 }
 
-/// Exim message ids: `XXXXXX-YYYYYY-ZZ` (old and 2024 base-62) and `XXXXXX-YYYYYYYYYYY-ZZZZ` (4.97+).
+/// Exim message ids, base 62: `XXXXXX-YYYYYY-ZZ` (before 4.97) and `XXXXXX-YYYYYYYYYYY-ZZZZ` (4.97+).
+/// The one rule for ids in logs, `exim -bp` listings and the ids the queue actions take.
 pub fn is_message_id(token: &str) -> bool {
     let mut parts = token.split('-');
     let (Some(a), Some(b), Some(c), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {

@@ -15,6 +15,7 @@ use super::filter::DomainFilter;
 use super::format::Format;
 use super::parser::LogParser;
 use super::record::LogRecord;
+use crate::format_registry::SAMPLE_BYTES;
 
 /// Longest line handed out; the rest of a longer line is dropped and the cut is marked.
 pub const MAX_FOLLOW_LINE: usize = 16 * 1024;
@@ -99,7 +100,7 @@ impl Follower {
                 if let Ok(mut file) = File::open(path) {
                     if followed.format.is_none() {
                         let mut head = Vec::new();
-                        let _ = (&mut file).take(detect::SAMPLE_BYTES as u64).read_to_end(&mut head);
+                        let _ = (&mut file).take(SAMPLE_BYTES as u64).read_to_end(&mut head);
                         followed.format = detect::detect(&head);
                     }
                     followed.pos = file.seek(SeekFrom::End(0)).unwrap_or(0);

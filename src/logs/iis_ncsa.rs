@@ -3,10 +3,29 @@
 
 use chrono::{NaiveDate, NaiveTime};
 
+use super::format::Spec;
 use super::iis_session::{IisEvent, IisSessions, unplus};
 use super::parser::{LineKind, LogParser};
 use super::record::{LogRecord, LogTime};
 use super::time;
+use crate::format_registry::{Confidence, score_lines};
+
+/// The IIS NCSA format's registry entry.
+pub const FORMAT: Spec = Spec { name: "iis-ncsa", sniff, parser: |_| Box::new(NcsaParser::default()) };
+
+/// Lines with an NCSA `[dd/Mon/yyyy:HH:MM:SS` stamp and an SMTP request.
+pub fn sniff(sample: &str) -> Confidence {
+    score_lines(sample, |line| {
+        let Some(open) = line.find(" [") else { return 0 };
+        let stamp = line.get(open + 2..open + 22).unwrap_or("");
+        let ncsa = stamp.len() == 20
+            && stamp.as_bytes()[2] == b'/'
+            && stamp.as_bytes()[6] == b'/'
+            && stamp.as_bytes()[11] == b':'
+            && line.contains(" SMTP\"");
+        u32::from(ncsa) * 3
+    })
+}
 
 /// Parser of IIS SMTP NCSA logs.
 #[derive(Debug, Default)]

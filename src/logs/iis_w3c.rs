@@ -4,9 +4,29 @@
 
 use chrono::NaiveDate;
 
+use super::format::Spec;
 use super::iis_session::{IisEvent, IisSessions, unplus};
 use super::parser::{LineKind, LogParser};
 use super::record::{LogRecord, LogTime};
+use crate::format_registry::{Confidence, score_lines};
+
+/// The IIS W3C format's registry entry.
+pub const FORMAT: Spec = Spec { name: "iis-w3c", sniff, parser: |_| Box::new(W3cParser::default()) };
+
+/// Its headers, else SMTP service lines that are not NCSA.
+pub fn sniff(sample: &str) -> Confidence {
+    score_lines(sample, |line| {
+        if line.starts_with("#Software: Microsoft Internet Information Services")
+            || (line.starts_with("#Fields:") && line.contains("cs-method"))
+        {
+            100
+        } else if line.contains("SMTPSVC") || line.contains(" OutboundConnection") {
+            2 * u32::from(!line.contains(" [") || !line.contains('"'))
+        } else {
+            0
+        }
+    })
+}
 
 /// The field set IIS 5/6 SMTP writes when every field is selected.
 const DEFAULT_FIELDS: &str = "date time c-ip cs-username s-sitename s-computername s-ip s-port cs-method cs-uri-stem cs-uri-query sc-status sc-win32-status sc-bytes cs-bytes time-taken cs-version cs-host cs(User-Agent) cs(Cookie) cs(Referer)";

@@ -33,6 +33,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDate;
 
+use crate::format_registry::SAMPLE_BYTES;
+
 pub use filter::DomainFilter;
 pub use format::Format;
 pub use record::{Direction, LogRecord, LogTime, Status};
@@ -145,9 +147,9 @@ fn read_file(
         .map_err(|err| FileError::Unreadable(format!("cannot read {shown}: {err}")))?;
     report.compressed = opened.compressed;
     let mut reader = opened.reader;
-    let mut sample = Vec::with_capacity(detect::SAMPLE_BYTES);
+    let mut sample = Vec::with_capacity(SAMPLE_BYTES);
     (&mut reader)
-        .take(detect::SAMPLE_BYTES as u64)
+        .take(SAMPLE_BYTES as u64)
         .read_to_end(&mut sample)
         .map_err(|err| FileError::Unreadable(format!("cannot read {shown}: {err}")))?;
     if sample.is_empty() {
@@ -202,7 +204,7 @@ fn read_json(
     let lines = json::unwrap(&bytes)
         .ok_or_else(|| FileError::Unreadable(format!("{shown} is JSON without log lines (no \"message\" fields)")))?;
     report.json = true;
-    let sample = &lines[..lines.len().min(detect::SAMPLE_BYTES)];
+    let sample = &lines[..lines.len().min(SAMPLE_BYTES)];
     let format = request.format.or_else(|| detect::detect(sample)).ok_or_else(|| {
         FileError::Unreadable(format!("the log lines in {shown} are not in a log format mailwiz reads"))
     })?;

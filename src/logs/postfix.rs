@@ -3,9 +3,21 @@
 
 use chrono::NaiveDate;
 
+use super::format::Spec;
 use super::parser::{LineKind, LogParser};
 use super::record::{Direction, LogRecord, LogTime, Status};
 use super::time;
+use crate::format_registry::{Confidence, score_lines};
+
+/// The Postfix format's registry entry.
+pub const FORMAT: Spec = Spec { name: "postfix", sniff, parser: |reference| Box::new(PostfixParser::new(reference)) };
+
+/// Lines the parser recognises.
+pub fn sniff(sample: &str) -> Confidence {
+    let mut out = Vec::new();
+    let mut parser = PostfixParser::new(NaiveDate::MIN);
+    score_lines(sample, |line| u32::from(parser.line(line, 1, &mut out) == LineKind::Recognised))
+}
 
 /// Parser of Postfix logs.
 #[derive(Debug, Clone)]

@@ -47,6 +47,11 @@ pub fn clock(text: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(two(0)?, two(3)?, two(6)?)
 }
 
+/// Starts with `YYYY-MM-DDTHH:MM:SS`.
+pub fn starts_iso_t(line: &str) -> bool {
+    rfc3339_prefix(line).is_some() && line.as_bytes().get(4) == Some(&b'-')
+}
+
 /// Parses an RFC 3339 time (`2024-03-05T05:40:51.848676+00:00`, `...Z`, or without zone) at the start
 /// of `text`; returns it and the rest.
 pub fn rfc3339_prefix(text: &str) -> Option<(LogTime, &str)> {

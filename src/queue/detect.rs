@@ -1,37 +1,6 @@
-//! Which listing a text is, told from its content.
+//! Which listing a text is, told from its content by the format registry, and what is refused.
 
-use serde::Serialize;
-
-use super::{exchange, exim, postfix_text, sendmail};
-
-/// The queue listing formats mailwiz reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// `postqueue -j`.
-    PostfixJson,
-    /// `mailq` / `postqueue -p` of Postfix.
-    PostfixText,
-    /// `exim -bp`.
-    Exim,
-    /// Sendmail `mailq`.
-    Sendmail,
-    /// Exchange `Get-Queue` / `Get-Message`, list or CSV.
-    Exchange,
-}
-
-impl Format {
-    /// The name used on the command line and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::PostfixJson => "postfix-json",
-            Format::PostfixText => "postfix-text",
-            Format::Exim => "exim",
-            Format::Sendmail => "sendmail",
-            Format::Exchange => "exchange",
-        }
-    }
-}
+use super::format::Format;
 
 /// Why the format could not be told.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,46 +16,13 @@ pub enum DetectError {
 /// Tells the format from the first part of a listing (a few KiB are enough). An empty listing
 /// (or `Mail queue is empty`) is an empty Postfix text listing.
 pub fn detect(sample: &str) -> Result<Format, DetectError> {
-    let mut qshape = false;
-    let mut blank = true;
-    for line in sample.lines() {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        blank = false;
-        if trimmed.starts_with('{') && (trimmed.contains("\"queue_id\"") || trimmed.contains("\"queue_name\"")) {
-            return Ok(Format::PostfixJson);
-        }
-        if trimmed.starts_with("-Queue ID-")
-            || trimmed.starts_with("Mail queue is empty")
-            || postfix_text::is_entry_line(line)
-        {
-            return Ok(Format::PostfixText);
-        }
-        if trimmed.starts_with("MSP Queue status")
-            || trimmed.starts_with("MTA Queue status")
-            || trimmed.starts_with("-----Q-ID-----")
-            || sendmail::is_entry_line(line)
-        {
-            return Ok(Format::Sendmail);
-        }
-        if exim::is_header_line(line) {
-            return Ok(Format::Exim);
-        }
-        if trimmed.starts_with("#TYPE Microsoft.Exchange")
-            || exchange::is_list_property(line)
-            || (trimmed.contains("\"NextHopDomain\"") || trimmed.contains("\"FromAddress\""))
-        {
-            return Ok(Format::Exchange);
-        }
-        if trimmed.starts_with("T ") && trimmed.split_whitespace().skip(1).take(3).eq(["5", "10", "20"]) {
-            qshape = true;
-        }
+    if let Some(format) = Format::sniff(sample) {
+        return Ok(format);
     }
-    if blank {
+    let mut lines = sample.lines().map(str::trim).filter(|l| !l.is_empty()).peekable();
+    if lines.peek().is_none() {
         Ok(Format::PostfixText)
-    } else if qshape {
+    } else if lines.any(|l| l.starts_with("T ") && l.split_whitespace().skip(1).take(3).eq(["5", "10", "20"])) {
         Err(DetectError::Qshape)
     } else {
         Err(DetectError::Unknown)

@@ -12,11 +12,13 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parsed::Parsed;
+use crate::format_registry::{Confidence, first_line};
 
 static PROPERTY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^([A-Za-z][A-Za-z0-9]*)\s*:(?:\s+(.*?))?\s*$").expect("valid regex"));
@@ -37,12 +39,30 @@ impl Record {
 }
 
 /// True when `line` is a `Name : value` line of a property Exchange queue records have.
-pub(crate) fn is_list_property(line: &str) -> bool {
+fn is_list_property(line: &str) -> bool {
     PROPERTY.captures(line).is_some_and(|caps| {
         matches!(
             caps[1].to_ascii_lowercase().as_str(),
             "nexthopdomain" | "deliverytype" | "messagecount" | "lasterror" | "fromaddress" | "nexthopconnector"
         )
+    })
+}
+/// The Exchange registry entry: read from files only (no local command).
+pub const FORMAT: Spec = Spec {
+    name: "exchange",
+    sniff,
+    parse: |reader, sample, _| if looks_like_csv(sample) { parse_csv(reader) } else { parse_list(reader) },
+    mta: Mta::Exchange,
+    commands: &[],
+};
+
+/// An `Export-Csv` type line, a queue property line, or a CSV header naming queue columns.
+pub fn sniff(sample: &str) -> Confidence {
+    first_line(sample, |line| {
+        let trimmed = line.trim();
+        trimmed.starts_with("#TYPE Microsoft.Exchange")
+            || is_list_property(line)
+            || (trimmed.contains("\"NextHopDomain\"") || trimmed.contains("\"FromAddress\""))
     })
 }
 
@@ -241,7 +261,7 @@ fn collapse(text: &str) -> String {
 
 /// True when the first data line of `sample` is a CSV header (Export-Csv) rather than a
 /// `Name : value` list.
-pub(crate) fn looks_like_csv(sample: &str) -> bool {
+fn looks_like_csv(sample: &str) -> bool {
     sample
         .lines()
         .map(str::trim)

@@ -17,27 +17,46 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::{parse_duration, parse_size};
+use crate::format_registry::{Confidence, first_line};
+use crate::logs::exim::is_message_id;
 
-/// An Exim message id, old or new form.
-pub(crate) const ID: &str = r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4}";
-
+/// A message line: age, size, id (checked by [`is_message_id`]), sender, frozen mark.
 static HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"^\s*(\S+)\s+(\S+)\s+({ID})\s+<([^>]*)>(\s+\*\*\* frozen \*\*\*)?\s*$")).expect("valid regex")
+    Regex::new(r"^\s*(\S+)\s+(\S+)\s+(\S+)\s+<([^>]*)>(\s+\*\*\* frozen \*\*\*)?\s*$").expect("valid regex")
 });
 static RECIPIENT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s+(?:(\+?D)\s+)?(\S+)\s*$").expect("valid regex"));
-static ID_ONLY: LazyLock<Regex> = LazyLock::new(|| Regex::new(&format!("^{ID}$")).expect("valid regex"));
 
 /// True when `line` is an `exim -bp` message line.
-pub(crate) fn is_header_line(line: &str) -> bool {
-    HEADER.is_match(line)
+fn is_header_line(line: &str) -> bool {
+    header(line).is_some()
+}
+
+/// The captures of a message line.
+fn header(line: &str) -> Option<regex::Captures<'_>> {
+    HEADER.captures(line).filter(|caps| is_message_id(&caps[3]))
+}
+
+/// The `exim -bp` registry entry.
+pub const FORMAT: Spec = Spec {
+    name: "exim",
+    sniff,
+    parse: |reader, _, now| parse(reader, now),
+    mta: Mta::Exim,
+    commands: &[("exim", &["-bp"]), ("exim4", &["-bp"])],
+};
+
+/// A message line.
+pub fn sniff(sample: &str) -> Confidence {
+    first_line(sample, is_header_line)
 }
 
 /// Reads `exim -bp` output, on every core for a large queue; ages are counted back from `now`. Ages or sizes that are not
@@ -55,7 +74,7 @@ fn parse_batch(interner: &mut Interner, batch: &Batch, now: DateTime<Utc>) -> Pa
             parsed.entries.extend(current.take());
             return;
         }
-        if let Some(caps) = HEADER.captures(line) {
+        if let Some(caps) = header(line) {
             parsed.entries.extend(current.take());
             current = Some(QueueEntry {
                 id: caps[3].to_string(),
@@ -101,7 +120,7 @@ impl DelayReasons {
             let Some(at) = line.find(" == ") else { return };
             let before = line[..at].trim_end();
             let id = match before.rsplit(' ').next() {
-                Some(token) if ID_ONLY.is_match(token) => token,
+                Some(token) if is_message_id(token) => token,
                 _ => match message {
                     Some(id) => id,
                     None => return,

@@ -10,6 +10,7 @@ pub mod entry;
 pub mod exchange;
 pub mod exim;
 pub mod findings;
+pub mod format;
 pub mod group;
 pub mod intern;
 pub mod lines;
@@ -27,19 +28,18 @@ use std::io::{BufRead, Cursor, Read};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use detect::{DetectError, Format};
+pub use detect::DetectError;
 pub use entry::{QueueEntry, QueueName, Recipient};
 pub use findings::Lifetime;
+pub use format::Format;
 pub use group::{Group, Grouping};
 pub use parsed::{Parsed, Skipped};
 pub use source::{LoadRequest, Loaded, SourceError};
 
+use crate::format_registry::SAMPLE_BYTES;
 use crate::session::Finding;
 
-/// How much of a listing is read to tell its format.
-const SAMPLE_BYTES: usize = 64 * 1024;
-
-/// Parses a listing in `format`, or in the format its first 64 KiB show when `None`.
+/// Parses a listing in `format`, or in the format its first [`SAMPLE_BYTES`] show when `None`.
 pub fn parse_reader<R: BufRead>(
     mut reader: R,
     format: Option<Format>,
@@ -53,15 +53,8 @@ pub fn parse_reader<R: BufRead>(
         Some(format) => format,
         None => detect::detect(&sample)?,
     };
-    let reader = Cursor::new(head).chain(reader);
-    Ok(match format {
-        Format::PostfixJson => postfix_json::parse(reader),
-        Format::PostfixText => postfix_text::parse(reader, now),
-        Format::Exim => exim::parse(reader, now),
-        Format::Sendmail => sendmail::parse(reader, now),
-        Format::Exchange if exchange::looks_like_csv(&sample) => exchange::parse_csv(reader),
-        Format::Exchange => exchange::parse_list(reader),
-    })
+    let mut reader = Cursor::new(head).chain(reader);
+    Ok((format.spec().parse)(&mut reader, &sample, now))
 }
 
 /// A loaded queue, grouped, with its findings: what the CLI prints and step 1 shows.

@@ -7,7 +7,7 @@ use std::thread;
 
 use crossbeam_channel::{bounded, unbounded};
 
-use super::detect::Format;
+use super::format::Format;
 use super::intern::Interner;
 use super::parsed::Parsed;
 

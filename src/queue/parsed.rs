@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::QueueEntry;
-use super::detect::Format;
+use super::format::Format;
 use crate::session::escape::escape_str;
 
 /// How many skipped lines are kept as examples.

@@ -10,12 +10,14 @@ use std::io::BufRead;
 use chrono::DateTime;
 use serde::Deserialize;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
+use crate::format_registry::{Confidence, first_line};
 
 #[derive(Deserialize)]
 struct RawMessage<'a> {
@@ -37,6 +39,22 @@ struct RawRecipient<'a> {
     address: Cow<'a, str>,
     #[serde(borrow, default)]
     delay_reason: Option<Cow<'a, str>>,
+}
+/// The `postqueue -j` registry entry.
+pub const FORMAT: Spec = Spec {
+    name: "postfix-json",
+    sniff,
+    parse: |reader, _, _| parse(reader),
+    mta: Mta::Postfix,
+    commands: &[("postqueue", &["-j"])],
+};
+
+/// A JSON object with a queue id or queue name.
+pub fn sniff(sample: &str) -> Confidence {
+    first_line(sample, |line| {
+        let trimmed = line.trim();
+        trimmed.starts_with('{') && (trimmed.contains("\"queue_id\"") || trimmed.contains("\"queue_name\""))
+    })
 }
 
 /// Reads `postqueue -j` output, on every core for a large queue; lines that are not a message

@@ -18,14 +18,16 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::parse_yearless;
+use crate::format_registry::{Confidence, first_line};
 
 static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([0-9A-Za-z]{5,})([*!]?)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2}:\d{2})(?:\s+(.*))?$")
@@ -40,8 +42,24 @@ pub(crate) fn is_frame_line(trimmed: &str) -> bool {
 }
 
 /// True when `line` is a Postfix queue entry line.
-pub(crate) fn is_entry_line(line: &str) -> bool {
+fn is_entry_line(line: &str) -> bool {
     ENTRY.is_match(line)
+}
+/// The Postfix `mailq` registry entry.
+pub const FORMAT: Spec = Spec {
+    name: "postfix-text",
+    sniff,
+    parse: |reader, _, now| parse(reader, now),
+    mta: Mta::Postfix,
+    commands: &[("postqueue", &["-p"]), ("mailq", &[])],
+};
+
+/// Postfix's header, its empty-queue line or an entry line.
+pub fn sniff(sample: &str) -> Confidence {
+    first_line(sample, |line| {
+        let trimmed = line.trim();
+        trimmed.starts_with("-Queue ID-") || trimmed.starts_with("Mail queue is empty") || is_entry_line(line)
+    })
 }
 
 /// Reads Postfix queue text, on every core for a large queue; arrival times take their year

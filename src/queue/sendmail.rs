@@ -18,13 +18,15 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Utc};
 use regex::Regex;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parsed::Parsed;
 use super::reason::Reason;
 use super::time::parse_yearless;
+use crate::format_registry::{Confidence, first_line};
 
 static ENTRY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([0-9A-Za-z]{8,20})([*X-]?)\s+(\d+)\s+([A-Z][a-z]{2}\s+[A-Z][a-z]{2}\s+\d{1,2}\s+\d{1,2}:\d{2})\s+(\S.*?)\s*$")
@@ -36,13 +38,32 @@ static FRAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// True when `line` is a Sendmail queue entry line.
-pub(crate) fn is_entry_line(line: &str) -> bool {
+fn is_entry_line(line: &str) -> bool {
     ENTRY.is_match(line)
 }
 
 /// True for the lines Sendmail prints around entries.
 pub(crate) fn is_frame_line(trimmed: &str) -> bool {
     FRAME.is_match(trimmed)
+}
+/// The Sendmail `mailq` registry entry.
+pub const FORMAT: Spec = Spec {
+    name: "sendmail",
+    sniff,
+    parse: |reader, _, now| parse(reader, now),
+    mta: Mta::Sendmail,
+    commands: &[("mailq", &[])],
+};
+
+/// Sendmail's queue headers or an entry line.
+pub fn sniff(sample: &str) -> Confidence {
+    first_line(sample, |line| {
+        let trimmed = line.trim();
+        trimmed.starts_with("MSP Queue status")
+            || trimmed.starts_with("MTA Queue status")
+            || trimmed.starts_with("-----Q-ID-----")
+            || is_entry_line(line)
+    })
 }
 
 /// Reads Sendmail `mailq` output; arrival times take their year from `now`.

@@ -11,9 +11,10 @@ use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 use tokio_util::io::SyncIoBridge;
 
-use super::detect::Format;
+use super::actions::Mta;
 use super::exim::{DelayReasons, join_reasons};
 use super::findings::Lifetime;
+use super::format::Format;
 use super::parse_reader;
 use super::parsed::Parsed;
 use super::time::parse_duration;
@@ -51,22 +52,16 @@ pub enum SourceError {
 /// A local listing command: the program, its arguments, the format it prints (None: detect).
 type Listing = (&'static str, &'static [&'static str], Option<Format>);
 
-/// The local commands tried in order for a format (any format when `None`).
-fn commands_for(format: Option<Format>) -> &'static [Listing] {
+/// The local commands tried in order for a format (its registry entry's), or for any format.
+fn commands_for(format: Option<Format>) -> Vec<Listing> {
     match format {
-        None => &[
+        None => vec![
             ("postqueue", &["-j"], Some(Format::PostfixJson)),
             ("exim", &["-bp"], Some(Format::Exim)),
             ("exim4", &["-bp"], Some(Format::Exim)),
             ("mailq", &[], None),
         ],
-        Some(Format::PostfixJson) => &[("postqueue", &["-j"], Some(Format::PostfixJson))],
-        Some(Format::PostfixText) => {
-            &[("postqueue", &["-p"], Some(Format::PostfixText)), ("mailq", &[], Some(Format::PostfixText))]
-        }
-        Some(Format::Exim) => &[("exim", &["-bp"], Some(Format::Exim)), ("exim4", &["-bp"], Some(Format::Exim))],
-        Some(Format::Sendmail) => &[("mailq", &[], Some(Format::Sendmail))],
-        Some(Format::Exchange) => &[],
+        Some(format) => format.spec().commands.iter().map(|&(program, args)| (program, args, Some(format))).collect(),
     }
 }
 
@@ -93,16 +88,16 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
     let timeout = ctx.config.queue.command_timeout();
     for (program, args, format) in commands_for(request.format) {
         let Some(path) = find_program(program) else { continue };
-        let mut parsed = run_listing(&path, args, *format, timeout, now).await?;
-        let source = std::iter::once(*program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
+        let mut parsed = run_listing(&path, args, format, timeout, now).await?;
+        let source = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
         let mut notes = Vec::new();
         let mut lifetime = config_lifetime.clone();
-        if matches!(parsed.format, Format::PostfixJson | Format::PostfixText)
+        if parsed.format.spec().mta == Mta::Postfix
             && let Some(from_postfix) = postfix_lifetime().await
         {
             lifetime = from_postfix;
         }
-        if parsed.format == Format::Exim {
+        if parsed.format.spec().mta == Mta::Exim {
             notes.extend(exim_reasons(&path, &mut parsed).await);
         }
         return Ok(Loaded { parsed, source, lifetime, notes });

@@ -40,9 +40,7 @@ fn to_utc(stamp: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 fn month_number(name: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-    let name = name.get(..3)?.to_ascii_lowercase();
-    MONTHS.iter().position(|m| *m == name).map(|i| i as u32 + 1)
+    crate::logs::time::month(name.get(..3)?)
 }
 
 /// Parses a duration with a unit suffix: Exim ages (`25m`, `2h`, `4d`) and Postfix time values

@@ -131,7 +131,7 @@ impl QueueStep {
                     format!(
                         "queue: read {} ({}): {} message(s), {} line(s) skipped",
                         escape_str(&report.source),
-                        report.format.as_str(),
+                        report.format.name(),
                         report.grouping.messages,
                         report.skipped.count
                     ),
@@ -460,7 +460,7 @@ impl QueueStep {
                     "Queue {} ({}) · lifetime {}",
                     // The full path is in the journal; the pane names the file.
                     escape_str(source_name(&report.source)),
-                    report.format.as_str(),
+                    report.format.name(),
                     report.lifetime.label()
                 ),
             ),

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::{Job, Row, StepId, Tone};
+use crate::queue::QueueReport;
 use crate::queue::actions::{self, Action, Mta, Outcome, Plan, Selection};
-use crate::queue::{Format, QueueReport};
 use crate::session::escape::escape_str;
 
 /// Re-reads of the queue while watching a retry, at most.
@@ -41,11 +41,9 @@ pub struct Acting {
 /// another MTA is not acted on: the ids might not be this machine's.
 pub fn mta_of(report: &QueueReport) -> Result<Mta, String> {
     let live = matches!(report.source.split_whitespace().next(), Some("postqueue" | "exim" | "exim4" | "mailq"));
-    match (report.format, live) {
-        (Format::Exchange, _) => Ok(Mta::Exchange),
-        (Format::PostfixJson | Format::PostfixText, true) => Ok(Mta::Postfix),
-        (Format::Exim, true) => Ok(Mta::Exim),
-        (Format::Sendmail, true) => Ok(Mta::Sendmail),
+    match (report.format.spec().mta, live) {
+        (Mta::Exchange, _) => Ok(Mta::Exchange),
+        (mta, true) => Ok(mta),
         (_, false) => Err("This queue was read from a file: mailwiz acts only on the local MTA's live queue.".into()),
     }
 }

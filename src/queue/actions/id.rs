@@ -14,7 +14,7 @@ pub struct BadId(pub String);
 
 /// Checks `id` against `mta`'s queue id syntax and returns it unchanged when it fits:
 /// Postfix `4Jgt2V6BKNz1xy5` or `B9E43CC097` (letters and digits), Exim `1raAO5-0091Cv-IH`
-/// (three groups of letters and digits), Sendmail `t9P1AbcD012345` (letters and digits),
+/// (`XXXXXX-YYYYYY-ZZ` or `XXXXXX-YYYYYYYYYYY-ZZZZ`), Sendmail `t9P1AbcD012345` (letters and digits),
 /// Exchange `EX01\1234` or `EX01\1234\5678` (server, queue, message).
 pub fn check(mta: Mta, id: &str) -> Result<String, BadId> {
     let alnum = |s: &str, min: usize, max: usize| {
@@ -26,10 +26,7 @@ pub fn check(mta: Mta, id: &str) -> Result<String, BadId> {
         && match mta {
             Mta::Postfix => alnum(id, 5, 40),
             Mta::Sendmail => alnum(id, 6, 40),
-            Mta::Exim => {
-                let parts: Vec<&str> = id.split('-').collect();
-                parts.len() == 3 && alnum(parts[0], 6, 6) && alnum(parts[1], 6, 11) && alnum(parts[2], 2, 4)
-            }
+            Mta::Exim => crate::logs::exim::is_message_id(id),
             Mta::Exchange => {
                 let parts: Vec<&str> = id.split('\\').collect();
                 (2..=3).contains(&parts.len())
