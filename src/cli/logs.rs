@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::CliResult;
 use super::args::LogsArgs;
-use super::output::{CliError, exit_for, findings_text, print_json};
+use super::output::{CliError, exit_for, findings_text, print_json, rows_text};
 use crate::context::Context;
 use crate::logs::{self, DomainFilter, LogsError, LogsRequest};
 use crate::session::Target;
@@ -60,11 +60,7 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         let target = target.map_or(Value::Null, |t| Value::from(t.domain));
         print_json("logs", target, fields, &findings);
     } else {
-        let mut out = String::new();
-        for row in crate::wizard::logs::summary_rows(&analysis.summary) {
-            out.push_str(&row.text());
-            out.push('\n');
-        }
+        let mut out = rows_text(&crate::wizard::logs::summary_rows(&analysis.summary));
         if !findings.is_empty() {
             out.push('\n');
             out.push_str(&findings_text(&findings));

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::session::escape::{JsonSafe, escape_text};
 use crate::session::{Finding, Severity};
+use crate::wizard::Row;
 
 /// Why a command could not give a result; decides the exit code.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,11 @@ pub fn print_text(text: &str) {
 /// Writes an error to stderr as `mailwiz: ERROR`, escaped by the one rule.
 pub fn print_error(error: &dyn std::fmt::Display) {
     eprintln!("mailwiz: {}", escape_text(&error.to_string()));
+}
+
+/// A front end's rows as plain lines, without their tones.
+pub fn rows_text(rows: &[Row]) -> String {
+    rows.iter().map(|row| format!("{}\n", row.text())).collect()
 }
 
 /// Renders findings as readable lines: mark, id, summary, then evidence and fix indented.

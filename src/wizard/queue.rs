@@ -84,11 +84,7 @@ impl QueueStep {
     }
 
     fn groups(&self) -> &[Group] {
-        match (self.report(), self.group_by) {
-            (Some(report), GroupBy::Domain) => &report.grouping.by_domain,
-            (Some(report), GroupBy::Reason) => &report.grouping.by_reason,
-            (None, _) => &[],
-        }
+        self.report().map_or(&[], |report| groups(report, self.group_by))
     }
 
     fn shown_groups(&self) -> usize {
@@ -452,88 +448,15 @@ impl Step for QueueStep {
 
 impl QueueStep {
     fn report_view(&self, report: &QueueReport) -> StepView {
-        let g = &report.grouping;
-        let mut rows = vec![
-            Row::new(
-                Tone::Heading,
-                format!(
-                    "Queue {} ({}) · lifetime {}",
-                    // The full path is in the journal; the pane names the file.
-                    escape_str(source_name(&report.source)),
-                    report.format.name(),
-                    report.lifetime.label()
-                ),
-            ),
-            Row::plain(format!("{} message(s), {} recipient(s)", g.messages, g.recipients)),
-        ];
-        if report.skipped.count > 0 {
-            rows.push(Row::new(
-                Tone::Warn,
-                format!("{} line(s) could not be read and were skipped", report.skipped.count),
-            ));
-        }
-        for note in &report.notes {
-            rows.push(Row::new(Tone::Dim, escape_str(note)));
-        }
+        let mut rows = header_rows(report);
         rows.extend(self.act.rows());
-        if g.messages == 0 {
-            rows.push(Row::new(Tone::Ok, "The queue is empty: nothing is stuck."));
+        if report.grouping.messages == 0 {
+            rows.extend(group_rows(report, self.group_by, Open::Selection(self.cursor)).0);
             return StepView { subtitle: "r reloads".into(), rows, ..StepView::default() };
         }
-        let width = match self.group_by {
-            GroupBy::Domain => {
-                self.groups().iter().take(MAX_GROUPS).map(|g| g.key.chars().count()).max().unwrap_or(6).clamp(6, 28)
-            }
-            GroupBy::Reason => 0,
-        };
-        let first = match self.group_by {
-            GroupBy::Domain => format!("{:<width$} ", "domain"),
-            GroupBy::Reason => String::new(),
-        };
-        let last = match self.group_by {
-            GroupBy::Domain => "main reason",
-            GroupBy::Reason => "reason (domains)",
-        };
-        rows.push(Row::new(
-            Tone::Dim,
-            format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"),
-        ));
-        let mut selected = None;
-        for (i, group) in self.groups().iter().take(MAX_GROUPS).enumerate() {
-            let is_selected = self.cursor.group == i && self.cursor.entry.is_none();
-            if is_selected {
-                selected = Some(rows.len());
-            }
-            rows.push(self.group_row(group, width, is_selected));
-            if self.cursor.group == i {
-                rows.extend(self.detail_rows(group));
-                for (e, &index) in group.entries.iter().take(MAX_ENTRIES).enumerate() {
-                    let is_selected = self.cursor.entry == Some(e);
-                    if is_selected {
-                        selected = Some(rows.len());
-                    }
-                    rows.push(entry_row(&report.entries[index as usize], group, self.group_by, report, is_selected));
-                }
-                if group.entries.len() > MAX_ENTRIES {
-                    rows.push(Row::new(
-                        Tone::Dim,
-                        format!(
-                            "      … {} more message(s) (mailwiz queue --json lists all)",
-                            group.entries.len() - MAX_ENTRIES
-                        ),
-                    ));
-                }
-            }
-        }
-        rows.push(total_row(self.groups(), self.group_by, width));
-        let groups = self.groups().len();
-        if groups > MAX_GROUPS {
-            rows.push(Row::new(
-                Tone::Dim,
-                format!("… {} more group(s) (mailwiz queue --json lists all)", groups - MAX_GROUPS),
-            ));
-        }
-        rows.push(Row::new(Tone::Dim, "¹ messages under 5 min / 80 min / 21 h old / older (qshape buckets)"));
+        let (list, selected) = group_rows(report, self.group_by, Open::Selection(self.cursor));
+        let selected = selected.map(|i| i + rows.len());
+        rows.extend(list);
         let subtitle = if self.job.is_some() {
             "Re-reading the mail queue — Esc stops".into()
         } else {
@@ -541,63 +464,170 @@ impl QueueStep {
         };
         StepView { subtitle, rows, selected, ..StepView::default() }
     }
+}
 
-    /// The selected group's reasons (or domains) in full, wrapped to the pane.
-    fn detail_rows(&self, group: &Group) -> Vec<Row> {
-        let mut rows = Vec::new();
-        let mut push = |count: u64, text: &str| {
-            let label = format!("{count} msg{}:", if count == 1 { "" } else { "s" });
-            rows.push(Row::wrapped(Tone::Explain, format!("    {label:<9} {text}"), DETAIL_HANG));
+/// What the group list opens under its groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// The selected group (its reasons and messages), or the group of the selected message: the step.
+    Selection(Cursor),
+    /// Every group's reasons, no messages: `mailwiz queue`.
+    Reasons,
+}
+
+/// The groups of `report` for `group_by`.
+fn groups(report: &QueueReport, group_by: GroupBy) -> &[Group] {
+    match group_by {
+        GroupBy::Domain => &report.grouping.by_domain,
+        GroupBy::Reason => &report.grouping.by_reason,
+    }
+}
+
+/// Where the queue came from, its size, what was skipped and the loader's notes; shared by the
+/// step and `mailwiz queue`.
+pub fn header_rows(report: &QueueReport) -> Vec<Row> {
+    let g = &report.grouping;
+    let mut rows = vec![
+        Row::new(
+            Tone::Heading,
+            format!(
+                "Queue {} ({}) · lifetime {}",
+                // The full path is in the journal; the pane names the file.
+                escape_str(source_name(&report.source)),
+                report.format.name(),
+                report.lifetime.label()
+            ),
+        ),
+        Row::plain(format!("{} message(s), {} recipient(s)", g.messages, g.recipients)),
+    ];
+    if report.skipped.count > 0 {
+        rows.push(Row::new(Tone::Warn, format!("{} line(s) could not be read and were skipped", report.skipped.count)));
+    }
+    for note in &report.notes {
+        rows.push(Row::new(Tone::Dim, escape_str(note)));
+    }
+    rows
+}
+
+/// The groups as rows, shared by the step and `mailwiz queue`: figures and ages per group, what
+/// `open` opens, the TOTAL row. Returns the rows and the index of the selected one.
+pub fn group_rows(report: &QueueReport, group_by: GroupBy, open: Open) -> (Vec<Row>, Option<usize>) {
+    if report.grouping.messages == 0 {
+        return (vec![Row::new(Tone::Ok, "The queue is empty: nothing is stuck.")], None);
+    }
+    let groups = groups(report, group_by);
+    let width = match group_by {
+        GroupBy::Domain => {
+            groups.iter().take(MAX_GROUPS).map(|g| g.key.chars().count()).max().unwrap_or(6).clamp(6, 28)
+        }
+        GroupBy::Reason => 0,
+    };
+    let (first, last) = match group_by {
+        GroupBy::Domain => (format!("{:<width$} ", "domain"), "main reason"),
+        GroupBy::Reason => (String::new(), "reason (domains)"),
+    };
+    let mut rows = vec![Row::new(
+        Tone::Dim,
+        format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"),
+    )];
+    let mut selected = None;
+    for (i, group) in groups.iter().take(MAX_GROUPS).enumerate() {
+        let cursor = match open {
+            Open::Selection(cursor) if cursor.group == i => Some(cursor),
+            _ => None,
         };
-        match self.group_by {
-            GroupBy::Domain => {
-                for share in &group.top {
-                    // The MTA's own words for the reason, as a message to this domain had them.
-                    let text = match (share.example.as_deref(), share.key.is_empty()) {
-                        (_, true) => "(no reason given)".to_string(),
-                        (Some(example), false) => escape_str(example),
-                        (None, false) => escape_str(&share.key),
-                    };
-                    push(share.messages, &text);
-                }
+        let is_selected = cursor.is_some_and(|c| c.entry.is_none());
+        if is_selected {
+            selected = Some(rows.len());
+        }
+        rows.push(group_row(group, group_by, width, is_selected));
+        if cursor.is_some() || open == Open::Reasons {
+            rows.extend(detail_rows(group, group_by));
+        }
+        let Some(cursor) = cursor else { continue };
+        for (e, &index) in group.entries.iter().take(MAX_ENTRIES).enumerate() {
+            let is_selected = cursor.entry == Some(e);
+            if is_selected {
+                selected = Some(rows.len());
             }
-            GroupBy::Reason => {
-                let text = group.example.as_deref().map_or_else(|| "(no reason given)".to_string(), escape_str);
-                push(group.messages, &text);
-                let domains: Vec<String> =
-                    group.top.iter().map(|s| format!("{} ({})", escape_str(&s.key), s.messages)).collect();
-                rows.push(Row::wrapped(Tone::Explain, format!("    {:<9} to {}", "", domains.join(", ")), DETAIL_HANG));
+            rows.push(entry_row(&report.entries[index as usize], group, group_by, report, is_selected));
+        }
+        if group.entries.len() > MAX_ENTRIES {
+            rows.push(Row::new(
+                Tone::Dim,
+                format!(
+                    "      … {} more message(s) (mailwiz queue --json lists all)",
+                    group.entries.len() - MAX_ENTRIES
+                ),
+            ));
+        }
+    }
+    rows.push(total_row(groups, group_by, width));
+    if groups.len() > MAX_GROUPS {
+        rows.push(Row::new(
+            Tone::Dim,
+            format!("… {} more group(s) (mailwiz queue --json lists all)", groups.len() - MAX_GROUPS),
+        ));
+    }
+    rows.push(Row::new(Tone::Dim, "¹ messages under 5 min / 80 min / 21 h old / older (qshape buckets)"));
+    (rows, selected)
+}
+
+/// A group's reasons (or domains) in full, wrapped to the pane.
+fn detail_rows(group: &Group, group_by: GroupBy) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut push = |count: u64, text: &str| {
+        let label = format!("{count} msg{}:", if count == 1 { "" } else { "s" });
+        rows.push(Row::wrapped(Tone::Explain, format!("    {label:<9} {text}"), DETAIL_HANG));
+    };
+    match group_by {
+        GroupBy::Domain => {
+            for share in &group.top {
+                // The MTA's own words for the reason, as a message to this domain had them.
+                let text = match (share.example.as_deref(), share.key.is_empty()) {
+                    (_, true) => "(no reason given)".to_string(),
+                    (Some(example), false) => escape_str(example),
+                    (None, false) => escape_str(&share.key),
+                };
+                push(share.messages, &text);
             }
         }
-        rows
+        GroupBy::Reason => {
+            let text = group.example.as_deref().map_or_else(|| "(no reason given)".to_string(), escape_str);
+            push(group.messages, &text);
+            let domains: Vec<String> =
+                group.top.iter().map(|s| format!("{} ({})", escape_str(&s.key), s.messages)).collect();
+            rows.push(Row::wrapped(Tone::Explain, format!("    {:<9} to {}", "", domains.join(", ")), DETAIL_HANG));
+        }
     }
+    rows
+}
 
-    fn group_row(&self, group: &Group, width: usize, selected: bool) -> Row {
-        let oldest = group.oldest_secs.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
-        // Four coarse age columns from the qshape buckets: under 5, 80 and 1280 minutes, older.
-        let a = &group.ages;
-        let coarse = [a[0], a[1] + a[2] + a[3] + a[4], a[5..9].iter().sum(), a[9]];
-        let ages = coarse.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/");
-        let mark = if selected { "▶ " } else { "  " };
-        let tone = if selected {
-            Tone::Selected
-        } else if group.delayed > 0 {
-            Tone::Warn
-        } else {
-            Tone::Normal
-        };
-        let figures = format!("{:>5} {:>5} {:>7}  {ages:<11}  ", group.messages, group.recipients, oldest);
-        match self.group_by {
-            GroupBy::Domain => {
-                let name = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
-                let reason = group.example.as_deref().map_or_else(|| "(no reason given)".into(), short);
-                Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason)
-            }
-            GroupBy::Reason => {
-                let reason = if group.key.is_empty() { "(no reason given)".to_string() } else { short(&group.key) };
-                let domains: Vec<String> = group.top.iter().take(3).map(|s| escape_str(&s.key)).collect();
-                Row::new(tone, format!("{mark}{figures}{reason}")).push(Tone::Dim, format!(" ({})", domains.join(", ")))
-            }
+fn group_row(group: &Group, group_by: GroupBy, width: usize, selected: bool) -> Row {
+    let oldest = group.oldest_secs.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
+    // Four coarse age columns from the qshape buckets: under 5, 80 and 1280 minutes, older.
+    let a = &group.ages;
+    let coarse = [a[0], a[1] + a[2] + a[3] + a[4], a[5..9].iter().sum(), a[9]];
+    let ages = coarse.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/");
+    let mark = if selected { "▶ " } else { "  " };
+    let tone = if selected {
+        Tone::Selected
+    } else if group.delayed > 0 {
+        Tone::Warn
+    } else {
+        Tone::Normal
+    };
+    let figures = format!("{:>5} {:>5} {:>7}  {ages:<11}  ", group.messages, group.recipients, oldest);
+    match group_by {
+        GroupBy::Domain => {
+            let name = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
+            let reason = group.example.as_deref().map_or_else(|| "(no reason given)".into(), short);
+            Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason)
+        }
+        GroupBy::Reason => {
+            let reason = if group.key.is_empty() { "(no reason given)".to_string() } else { short(&group.key) };
+            let domains: Vec<String> = group.top.iter().take(3).map(|s| escape_str(&s.key)).collect();
+            Row::new(tone, format!("{mark}{figures}{reason}")).push(Tone::Dim, format!(" ({})", domains.join(", ")))
         }
     }
 }
