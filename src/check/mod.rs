@@ -142,14 +142,13 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         skipped.push("Block lists: our public IP is not known, so no list was asked.".into());
     }
 
-    let queue_findings: Vec<Finding> =
-        queue.iter().flat_map(|q| q.findings.iter().filter(|f| about_domain(f, &target.domain)).cloned()).collect();
+    let queue_findings: Vec<Finding> = queue.iter().flat_map(|q| q.findings.iter().cloned()).collect();
     let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
     let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
     let auth_findings: Vec<Finding> =
         sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
     // The engines journal their findings as they make them; those made here are journaled here.
-    for finding in resolver_findings.iter().chain(&queue_findings) {
+    for finding in &resolver_findings {
         ctx.journal.finding(finding);
     }
     let mut findings = resolver_findings;
@@ -208,11 +207,6 @@ async fn egress_check(ctx: &Context, probes: &[ProbeResult], request: &ProbeRequ
     let addr = *crate::smtp::target::addresses(ctx, &target).await.ok()?.first()?;
     let request = ProbeRequest { quit_after: Some(probe::Stage::Banner), ..request.clone() };
     Some(probe::probe(ctx, &target.host, addr, &request, None).await)
-}
-
-/// A queue finding about `domain` (or about the listing itself).
-fn about_domain(finding: &Finding, domain: &str) -> bool {
-    finding.arg("domain").is_none_or(|d| d.eq_ignore_ascii_case(domain))
 }
 
 /// EHLO name: see [`ehlo_name`]; envelope: the options, the config, else the null
@@ -301,8 +295,9 @@ async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &Identit
 /// The configured queue file, else the local MTA's queue; an `Err` says why none was read.
 async fn read_queue(ctx: &Context, target: &Target) -> Result<QueueReport, String> {
     let now = Utc::now();
-    let loaded = queue::source::load(ctx, &LoadRequest::default(), now).await.map_err(|err| format!("Queue: {err}"))?;
-    let mut report = queue::analyse(loaded, now);
+    let mut report = queue::read(ctx, &LoadRequest::default(), now, Some(&target.domain))
+        .await
+        .map_err(|err| format!("Queue: {err}"))?;
     report.entries.retain(|e| e.recipients.iter().any(|r| r.domain.eq_ignore_ascii_case(&target.domain)));
     Ok(report)
 }
@@ -321,14 +316,12 @@ async fn read_logs(
     filter.mx_hosts = mx.mx.iter().map(|h| h.exchange.to_ascii_lowercase()).collect();
     filter.mx_ips = mx.mx.iter().flat_map(|h| h.addresses.iter().map(ToString::to_string)).collect();
     let request = LogsRequest { paths: ctx.config.logs.paths.clone(), filter: Some(filter), ..LogsRequest::default() };
-    let analysis = tokio::task::spawn_blocking(move || logs::analyse(&request, &|| false, &mut |_| {}))
+    let reader = ctx.clone();
+    let analysis = tokio::task::spawn_blocking(move || logs::read(&reader, &request, &|| false, &mut |_| {}))
         .await
         .map_err(|err| format!("Logs: reading failed: {err}"))?
         .map_err(|err| format!("Logs: {err}"))?;
     let findings = analysis.findings();
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
     Ok(Some((analysis.summary, findings)))
 }
 

@@ -39,7 +39,8 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         reference: None,
     };
     let follow = args.follow.then(|| (request.paths.clone(), request.format, request.filter.clone()));
-    let analysis = tokio::task::spawn_blocking(move || logs::analyse(&request, &|| false, &mut |_| {}))
+    let reader = ctx.clone();
+    let analysis = tokio::task::spawn_blocking(move || logs::read(&reader, &request, &|| false, &mut |_| {}))
         .await
         .map_err(|err| CliError::CannotRun(format!("reading the logs failed: {err}")))?
         .map_err(|err| match err {
@@ -47,9 +48,6 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
             LogsError::Cancelled => CliError::CannotRun(err.to_string()),
         })?;
     let findings = analysis.findings();
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
     for file in &analysis.summary.files {
         if let Some(error) = &file.error {
             eprintln!("mailwiz: skipped: {}", escape_str(error));

@@ -28,16 +28,17 @@ pub async fn run(
     mut findings: Vec<Finding>,
     ctx: &Context,
 ) -> CliResult {
-    let mut watch = filter.as_ref().map(|f| Watch::new(&f.domain, Some(summary)));
+    let watch = filter.as_ref().map(|f| Watch::new(&f.domain, Some(summary)));
     let names: Vec<String> = paths.iter().map(|p| escape_str(&p.display().to_string())).collect();
-    let mut follower = Follower::new(&paths, format, filter);
+    let mut follower = Follower::new(&paths, format, filter).with_watch(watch);
     // Said once the ends are taken: every line written after this is shown.
     eprintln!("mailwiz: following {} (Ctrl-C ends)", names.join(", "));
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
+        let poller = ctx.clone();
         let (returned, events) = tokio::task::spawn_blocking(move || {
-            let events = follower.poll();
+            let events = follower.poll(&poller);
             (follower, events)
         })
         .await
@@ -49,13 +50,12 @@ pub async fn run(
                 eprintln!("mailwiz: {notice}");
                 continue;
             }
-            let FollowEvent::Line { text, records, .. } = event else { continue };
+            let FollowEvent::Line { text, seen, .. } = event else { continue };
             out.push_str(&escape_str(&text));
             out.push('\n');
-            for seen in records.iter().filter_map(|r| watch.as_mut().and_then(|w| w.see(r))) {
+            for seen in seen {
                 match seen {
                     Seen::NewReason(finding) => {
-                        ctx.journal.finding(&finding);
                         out.push_str(&findings_text(std::slice::from_ref(&finding)));
                         findings.push(finding);
                     }

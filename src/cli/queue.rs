@@ -7,9 +7,7 @@ use super::args::QueueArgs;
 use super::output::{exit_for, findings_text, print_json, rows_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
-use crate::queue::{
-    Format, Group, Lifetime, LoadRequest, QueueEntry, QueueReport, Skipped, SourceError, analyse, source,
-};
+use crate::queue::{Format, Group, Lifetime, LoadRequest, QueueEntry, QueueReport, Skipped, SourceError};
 use crate::wizard::queue::{GroupBy, Open, group_rows, header_rows};
 
 /// Runs `mailwiz queue`.
@@ -18,15 +16,10 @@ pub async fn run(args: QueueArgs, ctx: &Context, json: bool) -> CliResult {
         return super::queue_action::run(action, args.file, args.format.0, ctx, json).await;
     }
     let request = LoadRequest { file: args.file, format: args.format.0 };
-    let now = Utc::now();
-    let loaded = source::load(ctx, &request, now).await.map_err(|err| match err {
+    let report = crate::queue::read(ctx, &request, Utc::now(), None).await.map_err(|err| match err {
         SourceError::Input(text) => CliError::Input(text),
         SourceError::CannotRun(text) => CliError::CannotRun(text),
     })?;
-    let report = analyse(loaded, now);
-    for finding in &report.findings {
-        ctx.journal.finding(finding);
-    }
     if json {
         print_json("queue", serde_json::Value::Null, fields(&report), &report.findings);
     } else {

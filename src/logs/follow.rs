@@ -15,6 +15,8 @@ use super::filter::DomainFilter;
 use super::format::Format;
 use super::parser::LogParser;
 use super::record::LogRecord;
+use super::watch::{Seen, Watch};
+use crate::context::Context;
 use crate::format_registry::SAMPLE_BYTES;
 
 /// Longest line handed out; the rest of a longer line is dropped and the cut is marked.
@@ -26,8 +28,8 @@ pub const MAX_POLL_BYTES: usize = 1 << 20;
 #[derive(Debug, Clone, PartialEq)]
 pub enum FollowEvent {
     /// A new line (lossy UTF-8, not escaped: the front end escapes it) that concerns the target,
-    /// with the records the format's parser read from it.
-    Line { path: String, text: String, records: Vec<LogRecord> },
+    /// with the records the format's parser read from it and what the watch saw in them.
+    Line { path: String, text: String, records: Vec<LogRecord>, seen: Vec<Seen> },
     /// The file was renamed away and a new one is read from its start.
     Rotated { path: String },
     /// The file got shorter; it is read again from its start.
@@ -57,6 +59,7 @@ pub struct Follower {
     files: Vec<Followed>,
     filter: Option<DomainFilter>,
     needles: Vec<Vec<u8>>,
+    watch: Option<Watch>,
 }
 
 struct Followed {
@@ -110,11 +113,30 @@ impl Follower {
                 followed
             })
             .collect();
-        Follower { files, filter, needles }
+        Follower { files, filter, needles, watch: None }
     }
 
-    /// Reads what was written since the last poll.
-    pub fn poll(&mut self) -> Vec<FollowEvent> {
+    /// Judges the records of each line with `watch` (deliveries, new deferral reasons).
+    pub fn with_watch(mut self, watch: Option<Watch>) -> Follower {
+        self.watch = watch;
+        self
+    }
+
+    /// Reads what was written since the last poll; each new reason the watch sees is journaled
+    /// as a `log.new_reason` finding before it is returned.
+    pub fn poll(&mut self, ctx: &Context) -> Vec<FollowEvent> {
+        let events = self.read();
+        for event in &events {
+            if let FollowEvent::Line { seen, .. } = event {
+                for finding in seen.iter().filter_map(Seen::new_reason) {
+                    ctx.journal.finding(finding);
+                }
+            }
+        }
+        events
+    }
+
+    fn read(&mut self) -> Vec<FollowEvent> {
         let mut events = Vec::new();
         for i in 0..self.files.len() {
             let lines = self.files[i].poll(&mut events);
@@ -140,13 +162,17 @@ impl Follower {
         if let Some(parser) = followed.parser.as_mut() {
             parser.line(&text, followed.line, &mut records);
         }
-        let Some(filter) = &self.filter else {
-            return Some(FollowEvent::Line { path: followed.shown.clone(), text, records });
-        };
-        records.retain(|r| filter.matches(r));
-        let lower = text.to_ascii_lowercase();
-        let mentions = self.needles.iter().any(|n| memchr::memmem::find(lower.as_bytes(), n).is_some());
-        (mentions || !records.is_empty()).then(|| FollowEvent::Line { path: followed.shown.clone(), text, records })
+        let path = followed.shown.clone();
+        if let Some(filter) = &self.filter {
+            records.retain(|r| filter.matches(r));
+            let lower = text.to_ascii_lowercase();
+            let mentions = self.needles.iter().any(|n| memchr::memmem::find(lower.as_bytes(), n).is_some());
+            if !mentions && records.is_empty() {
+                return None;
+            }
+        }
+        let seen = records.iter().filter_map(|r| self.watch.as_mut().and_then(|w| w.see(r))).collect();
+        Some(FollowEvent::Line { path, text, records, seen })
     }
 }
 
@@ -296,23 +322,23 @@ mod tests {
         let path = dir.path().join("mail.log");
         std::fs::write(&path, "old line to bank.example\n").unwrap();
         let mut follower = Follower::new(std::slice::from_ref(&path), None, Some(DomainFilter::new("bank.example")));
-        assert!(follower.poll().is_empty(), "what was there before is not followed");
+        assert!(follower.poll(&Context::default()).is_empty(), "what was there before is not followed");
         let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
         write!(file, "to=<a@bank.example> one\nto=<a@other.example>\nto=<b@bank.example> half").unwrap();
-        assert_eq!(texts(&follower.poll()), ["to=<a@bank.example> one"]);
+        assert_eq!(texts(&follower.poll(&Context::default())), ["to=<a@bank.example> one"]);
         writeln!(file, " done").unwrap();
-        assert_eq!(texts(&follower.poll()), ["to=<b@bank.example> half done"]);
+        assert_eq!(texts(&follower.poll(&Context::default())), ["to=<b@bank.example> half done"]);
         // Rotation: the old file is renamed, a new one takes its place.
         writeln!(file, "last of the old file, bank.example").unwrap();
         std::fs::rename(&path, dir.path().join("mail.log.1")).unwrap();
         std::fs::write(&path, "first of the new file, bank.example\n").unwrap();
-        let events = follower.poll();
+        let events = follower.poll(&Context::default());
         assert_eq!(texts(&events), ["last of the old file, bank.example", "first of the new file, bank.example"]);
         assert!(events.contains(&FollowEvent::Rotated { path: shown(&path) }));
         // Truncation: copytruncate empties the file in place.
         std::fs::write(&path, "").unwrap();
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"after bank.example\n").unwrap();
-        let events = follower.poll();
+        let events = follower.poll(&Context::default());
         assert!(events.contains(&FollowEvent::Truncated { path: shown(&path) }), "{events:?}");
         assert_eq!(texts(&events), ["after bank.example"]);
     }
@@ -327,7 +353,7 @@ mod tests {
             let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
             for chunk in chunks {
                 file.write_all(&chunk).unwrap();
-                for event in follower.poll() {
+                for event in follower.poll(&Context::default()) {
                     if let FollowEvent::Line { text, .. } = event {
                         prop_assert!(text.len() <= MAX_FOLLOW_LINE + 4);
                         prop_assert!(!text.contains('\n'));

@@ -33,6 +33,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::NaiveDate;
 
+use crate::context::Context;
 use crate::format_registry::SAMPLE_BYTES;
 
 pub use filter::DomainFilter;
@@ -90,6 +91,21 @@ impl Analysis {
     pub fn findings(&self) -> Vec<crate::session::Finding> {
         self.summary.findings(&self.deferral_lines)
     }
+}
+
+/// [`analyse`], with the findings for the target journaled before the analysis is returned.
+/// Blocking: run it off the async runtime.
+pub fn read(
+    ctx: &Context,
+    request: &LogsRequest,
+    cancelled: &dyn Fn() -> bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Analysis, LogsError> {
+    let analysis = analyse(request, cancelled, progress)?;
+    for finding in analysis.findings() {
+        ctx.journal.finding(&finding);
+    }
+    Ok(analysis)
 }
 
 /// Reads every file of `request` and summarises it. Blocking: run it off the async runtime.

@@ -30,6 +30,14 @@ impl Seen {
             Seen::NewReason(_) => None,
         }
     }
+
+    /// The finding of a new reason.
+    pub fn new_reason(&self) -> Option<&Finding> {
+        match self {
+            Seen::NewReason(finding) => Some(finding),
+            Seen::Delivered { .. } => None,
+        }
+    }
 }
 
 /// The reasons seen so far for one domain.

@@ -36,6 +36,7 @@ pub use group::{Group, Grouping};
 pub use parsed::{Parsed, Skipped};
 pub use source::{LoadRequest, Loaded, SourceError};
 
+use crate::context::Context;
 use crate::format_registry::SAMPLE_BYTES;
 use crate::session::Finding;
 
@@ -72,6 +73,28 @@ pub struct QueueReport {
     pub findings: Vec<Finding>,
     /// The moment ages are counted from.
     pub now: DateTime<Utc>,
+}
+
+/// Loads the queue `request` names and groups it at `now`; its findings go to the journal before
+/// it is returned. With `domain`, only the findings about that domain (or about the listing
+/// itself) are kept.
+pub async fn read(
+    ctx: &Context,
+    request: &LoadRequest,
+    now: DateTime<Utc>,
+    domain: Option<&str>,
+) -> Result<QueueReport, SourceError> {
+    let loaded = source::load(ctx, request, now).await?;
+    let mut report = tokio::task::spawn_blocking(move || analyse(loaded, now))
+        .await
+        .map_err(|err| SourceError::CannotRun(format!("grouping the queue failed: {err}")))?;
+    if let Some(domain) = domain {
+        report.findings.retain(|f| f.arg("domain").is_none_or(|d| d.eq_ignore_ascii_case(domain)));
+    }
+    for finding in &report.findings {
+        ctx.journal.finding(finding);
+    }
+    Ok(report)
 }
 
 /// Groups a loaded queue at `now` and derives its findings.

@@ -83,6 +83,7 @@ impl LogsStep {
         let job = Job::new(StepId::Logs, label, move |jc| async move {
             let cancel = jc.cancel.clone();
             let reporter = jc.clone();
+            let ctx = jc.ctx.clone();
             let outcome = tokio::task::spawn_blocking(move || {
                 let paths: Vec<PathBuf> = logs::input::expand(&patterns)?;
                 let request = LogsRequest { paths, filter, ..LogsRequest::default() };
@@ -94,15 +95,12 @@ impl LogsStep {
                         reporter.emit(LogsEvent::Progress(p));
                     }
                 };
-                logs::analyse(&request, &|| cancel.is_cancelled(), &mut progress)
+                logs::read(&ctx, &request, &|| cancel.is_cancelled(), &mut progress)
             })
             .await
             .unwrap_or_else(|err| Err(LogsError::Input(format!("reading the logs failed: {err}"))));
             let outcome = outcome.map(|analysis| {
                 let findings = analysis.findings();
-                for finding in &findings {
-                    jc.ctx.journal.finding(finding);
-                }
                 Box::new((analysis, findings))
             });
             jc.finish(LogsEvent::Done(outcome));

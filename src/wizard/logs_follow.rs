@@ -27,7 +27,6 @@ pub struct Followed(pub Vec<FollowEvent>);
 pub struct Following {
     pub job: Option<JobId>,
     lines: VecDeque<Row>,
-    watch: Option<Watch>,
 }
 
 impl Following {
@@ -35,7 +34,7 @@ impl Following {
     /// as read before) are not new.
     pub fn start(&mut self, patterns: Vec<String>, session: &Session, summary: Option<&LogSummary>) -> Vec<Effect> {
         let filter = session.target.as_ref().map(|t| DomainFilter::new(&t.domain));
-        self.watch = filter.as_ref().map(|f| Watch::new(&f.domain, summary));
+        let watch = filter.as_ref().map(|f| Watch::new(&f.domain, summary));
         self.lines.clear();
         let label = match &filter {
             Some(f) => format!("Following the logs for {}", f.domain),
@@ -46,11 +45,12 @@ impl Following {
                 jc.finish(Followed(Vec::new()));
                 return;
             };
-            let mut follower = Some(Follower::new(&paths as &[PathBuf], None, filter));
+            let mut follower = Some(Follower::new(&paths as &[PathBuf], None, filter).with_watch(watch));
             loop {
                 let Some(mut current) = follower.take() else { return };
+                let ctx = jc.ctx.clone();
                 let polled = tokio::task::spawn_blocking(move || {
-                    let events = current.poll();
+                    let events = current.poll(&ctx);
                     (current, events)
                 })
                 .await;
@@ -81,18 +81,13 @@ impl Following {
                 self.push(Row::new(tone, notice));
                 continue;
             }
-            let FollowEvent::Line { text, records, .. } = event else { continue };
+            let FollowEvent::Line { text, seen, .. } = event else { continue };
             self.push(Row::new(Tone::Normal, escape_str(&text)));
-            let seen: Vec<Seen> = records.iter().filter_map(|r| self.watch.as_mut().and_then(|w| w.see(r))).collect();
             for seen in seen {
                 match seen {
                     Seen::NewReason(finding) => {
+                        // Journaled by the follower; the session shows it.
                         self.push(Row::new(Tone::Warn, format!("  ⚠ {}", finding.summary)));
-                        let data = serde_json::to_value(&finding).expect("findings serialise");
-                        effects.push(Effect::Record(
-                            Event::new(EventKind::Finding, format!("{} {}", finding.id, finding.summary))
-                                .with_data(data),
-                        ));
                         session.push_finding(finding);
                     }
                     delivered => {

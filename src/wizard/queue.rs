@@ -11,7 +11,7 @@ use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, S
 use crate::context::Context;
 use crate::queue::actions::{Action, Selection};
 use crate::queue::time::format_age;
-use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport, analyse, source};
+use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport};
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Session, Target};
 
@@ -108,19 +108,12 @@ impl QueueStep {
                     () = jc.cancel.cancelled() => return,
                 }
             }
-            let now = Utc::now();
             let request = LoadRequest::default();
             let outcome = tokio::select! {
-                loaded = source::load(&jc.ctx, &request, now) => loaded,
+                read = crate::queue::read(&jc.ctx, &request, Utc::now(), None) => read,
                 _ = jc.cancel.cancelled() => return,
             };
-            let outcome = match outcome {
-                Ok(loaded) => {
-                    let report = tokio::task::spawn_blocking(move || analyse(loaded, now)).await;
-                    report.map_err(|err| format!("grouping the queue failed: {err}"))
-                }
-                Err(err) => Err(err.to_string()),
-            };
+            let outcome = outcome.map_err(|err| err.to_string());
             if let Ok(report) = &outcome {
                 jc.ctx.journal.log(
                     EventKind::Info,
@@ -132,9 +125,6 @@ impl QueueStep {
                         report.skipped.count
                     ),
                 );
-                for finding in &report.findings {
-                    jc.ctx.journal.finding(finding);
-                }
             }
             jc.finish(QueueEvent::Done(outcome.map(Box::new)));
         });

@@ -163,5 +163,7 @@ async fn f_follows_the_logs_and_a_new_reason_becomes_a_finding() {
     let new: Vec<_> = session.findings.iter().filter(|f| f.id == "log.new_reason").collect();
     assert_eq!(new.len(), 1, "only the 550 is new: {new:?}");
     assert!(new[0].summary.contains("550 5.7.1"), "{}", new[0].summary);
-    assert!(effects.iter().any(|e| matches!(e, Effect::Record(r) if r.text.starts_with("log.new_reason"))));
+    let journaled = ctx.journal.events().into_iter().filter(|e| e.text.starts_with("log.new_reason")).count();
+    assert_eq!(journaled, 1, "the follower journals the new reason once");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Record(r) if r.text.starts_with("log.new_reason"))));
 }
