@@ -10,7 +10,12 @@ use super::time;
 use crate::format_registry::{Confidence, score_lines};
 
 /// The message tracking format's registry entry.
-pub const FORMAT: Spec = Spec { name: "exchange-msgtrk", sniff, parser: |_| Box::new(MsgtrkParser::default()) };
+pub const FORMAT: Spec = Spec {
+    name: "exchange-msgtrk",
+    label: "Exchange message tracking",
+    sniff,
+    parser: |_| Box::new(MsgtrkParser::default()),
+};
 
 /// Its header, else lines of twenty fields and more starting with an ISO time.
 pub fn sniff(sample: &str) -> Confidence {

@@ -15,7 +15,12 @@ use super::time;
 use crate::format_registry::{Confidence, score_lines};
 
 /// The SMTP protocol log's registry entry.
-pub const FORMAT: Spec = Spec { name: "exchange-smtp", sniff, parser: |_| Box::new(SmtpLogParser::default()) };
+pub const FORMAT: Spec = Spec {
+    name: "exchange-smtp",
+    label: "Exchange SMTP protocol",
+    sniff,
+    parser: |_| Box::new(SmtpLogParser::default()),
+};
 
 /// Its header, else eight-field lines starting with an ISO time with an event mark.
 pub fn sniff(sample: &str) -> Confidence {

@@ -9,7 +9,7 @@ use super::time;
 use crate::format_registry::{Confidence, score_lines};
 
 /// The Exim format's registry entry.
-pub const FORMAT: Spec = Spec { name: "exim", sniff, parser: |_| Box::new(EximParser) };
+pub const FORMAT: Spec = Spec { name: "exim", label: "Exim", sniff, parser: |_| Box::new(EximParser) };
 
 /// Lines with an ISO time followed by a message id or an Exim event.
 pub fn sniff(sample: &str) -> Confidence {

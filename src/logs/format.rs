@@ -10,6 +10,8 @@ use crate::format_registry::{Confidence, format_registry};
 pub struct Spec {
     /// The name used on the command line and in JSON.
     pub name: &'static str,
+    /// What the format is called in sentences.
+    pub label: &'static str,
     /// How sure the format is that a sample is its own.
     pub sniff: fn(&str) -> Confidence,
     /// A fresh parser; the date places syslog lines that carry no year.
@@ -31,6 +33,11 @@ format_registry! { Spec;
 }
 
 impl Format {
+    /// Every format as said in sentences: `IIS SMTP W3C, …, Exchange SMTP protocol`.
+    pub fn labels() -> String {
+        Format::ALL.iter().map(|f| f.spec().label).collect::<Vec<_>>().join(", ")
+    }
+
     /// A fresh parser; `reference` dates syslog lines that carry no year.
     pub fn parser(self, reference: NaiveDate) -> Box<dyn LogParser> {
         (self.spec().parser)(reference)

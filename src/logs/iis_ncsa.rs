@@ -11,7 +11,8 @@ use super::time;
 use crate::format_registry::{Confidence, score_lines};
 
 /// The IIS NCSA format's registry entry.
-pub const FORMAT: Spec = Spec { name: "iis-ncsa", sniff, parser: |_| Box::new(NcsaParser::default()) };
+pub const FORMAT: Spec =
+    Spec { name: "iis-ncsa", label: "IIS SMTP NCSA", sniff, parser: |_| Box::new(NcsaParser::default()) };
 
 /// Lines with an NCSA `[dd/Mon/yyyy:HH:MM:SS` stamp and an SMTP request.
 pub fn sniff(sample: &str) -> Confidence {

@@ -11,7 +11,8 @@ use super::record::{LogRecord, LogTime};
 use crate::format_registry::{Confidence, score_lines};
 
 /// The IIS W3C format's registry entry.
-pub const FORMAT: Spec = Spec { name: "iis-w3c", sniff, parser: |_| Box::new(W3cParser::default()) };
+pub const FORMAT: Spec =
+    Spec { name: "iis-w3c", label: "IIS SMTP W3C", sniff, parser: |_| Box::new(W3cParser::default()) };
 
 /// Its headers, else SMTP service lines that are not NCSA.
 pub fn sniff(sample: &str) -> Confidence {

@@ -178,9 +178,7 @@ fn read_file(
         return Err(FileError::Unreadable(format!("{shown} looks like binary data, not a text log")));
     }
     let format = request.format.or_else(|| detect::detect(&sample)).ok_or_else(|| {
-        FileError::Unreadable(format!(
-            "{shown} is not in a log format mailwiz reads (IIS W3C or NCSA, Postfix, Exim, Exchange message tracking or SMTP protocol)"
-        ))
+        FileError::Unreadable(format!("{shown} is not in a log format mailwiz reads ({})", Format::labels()))
     })?;
     report.format = Some(format);
     let reference = request.reference.unwrap_or_else(|| time::reference_date(opened.modified));

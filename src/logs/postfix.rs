@@ -10,7 +10,8 @@ use super::time;
 use crate::format_registry::{Confidence, score_lines};
 
 /// The Postfix format's registry entry.
-pub const FORMAT: Spec = Spec { name: "postfix", sniff, parser: |reference| Box::new(PostfixParser::new(reference)) };
+pub const FORMAT: Spec =
+    Spec { name: "postfix", label: "Postfix", sniff, parser: |reference| Box::new(PostfixParser::new(reference)) };
 
 /// Lines the parser recognises.
 pub fn sniff(sample: &str) -> Confidence {

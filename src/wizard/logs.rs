@@ -141,10 +141,7 @@ impl Step for LogsStep {
             Some(Err(message)) => rows.push(Row::new(Tone::Fail, escape_str(message))),
             None if self.job.is_none() => {
                 rows.push(Row::plain("Counts attempts, statuses and reply codes for the target in the MTA's logs"));
-                rows.push(Row::new(
-                    Tone::Dim,
-                    "(IIS SMTP W3C/NCSA, Postfix, Exim, Exchange message tracking and SMTP protocol logs; .gz too).",
-                ));
+                rows.push(Row::new(Tone::Dim, format!("({} logs; .gz too).", logs::Format::labels())));
             }
             None => {}
         }
