@@ -2,7 +2,8 @@
 //!
 //! [`analyse`] reads several files (plain or gzip) in one streaming pass each, detects the format
 //! of each by content, skips lines that do not mention the target before parsing them, and
-//! summarises the records that concern the target.
+//! summarises the records that concern the target; [`read`], what front ends call, also journals
+//! the findings.
 
 pub mod detect;
 pub mod dialogue;

@@ -2,7 +2,8 @@
 //!
 //! [`source::load`] runs the local MTA's listing command or reads a file, [`parse_reader`]
 //! turns a listing into entries (bad lines are counted, never fatal), and [`analyse`] groups
-//! them and derives the `queue.*` findings.
+//! them and derives the `queue.*` findings. [`read`], what front ends call, does all three and
+//! journals the findings.
 
 pub mod actions;
 pub mod detect;
