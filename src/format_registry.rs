@@ -1,6 +1,6 @@
 //! The one design both input engines (`queue`, `logs`) use for their formats: each format module
 //! exposes a `FORMAT` entry (its name, how it recognises a sample, how it is read), and one
-//! [`format_registry!`] line per format makes the engine's `Format` enum, its `--format` values,
+//! `format_registry!` line per format makes the engine's `Format` enum, its `--format` values,
 //! detection and dispatch.
 
 /// How much of an input's start is read to tell its format.
