@@ -7,9 +7,7 @@ use super::format::Format;
 pub enum DetectError {
     #[error("it is qshape output, a summary of the queue; give the listing itself (postqueue -j or mailq)")]
     Qshape,
-    #[error(
-        "it does not look like a mail queue listing (postqueue -j, mailq, exim -bp or Exchange Get-Queue/Get-Message)"
-    )]
+    #[error("it does not look like a mail queue listing ({})", super::format::known_listings())]
     Unknown,
 }
 
@@ -45,5 +43,14 @@ mod tests {
         assert_eq!(detect(""), Ok(Format::PostfixText));
         assert_eq!(detect("                 T  5 10 20 40 80 160 320 640 1280 1280+\n"), Err(DetectError::Qshape));
         assert_eq!(detect("hello\nworld\n"), Err(DetectError::Unknown));
+    }
+
+    #[test]
+    fn an_unknown_listing_names_what_prints_each_known_one() {
+        let text = DetectError::Unknown.to_string();
+        for format in Format::ALL {
+            assert!(text.contains(format.spec().listed_by), "{text} lacks {format}");
+        }
+        assert!(text.contains(" or Exchange Get-Queue/Get-Message)"), "{text}");
     }
 }

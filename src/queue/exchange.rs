@@ -54,6 +54,7 @@ pub const FORMAT: Spec = Spec {
     parse: |reader, sample, _| if looks_like_csv(sample) { parse_csv(reader) } else { parse_list(reader) },
     mta: Mta::Exchange,
     commands: &[],
+    listed_by: "Exchange Get-Queue/Get-Message",
 };
 
 /// An `Export-Csv` type line, a queue property line, or a CSV header naming queue columns.

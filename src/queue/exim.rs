@@ -52,6 +52,7 @@ pub const FORMAT: Spec = Spec {
     parse: |reader, _, now| parse(reader, now),
     mta: Mta::Exim,
     commands: &[("exim", &["-bp"]), ("exim4", &["-bp"])],
+    listed_by: "exim -bp",
 };
 
 /// A message line.

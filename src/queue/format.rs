@@ -21,6 +21,18 @@ pub struct Spec {
     pub mta: Mta,
     /// The local commands that print it, tried in order: program and arguments.
     pub commands: &'static [(&'static str, &'static [&'static str])],
+    /// What prints such a listing, as admins know it (named when a file is none of them).
+    pub listed_by: &'static str,
+}
+
+/// What prints each known listing, for the error about a file that is none of them.
+pub fn known_listings() -> String {
+    let names: Vec<&str> = Format::ALL.iter().map(|f| f.spec().listed_by).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }
 
 format_registry! { Spec;

@@ -47,6 +47,7 @@ pub const FORMAT: Spec = Spec {
     parse: |reader, _, _| parse(reader),
     mta: Mta::Postfix,
     commands: &[("postqueue", &["-j"])],
+    listed_by: "postqueue -j",
 };
 
 /// A JSON object with a queue id or queue name.

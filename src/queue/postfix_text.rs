@@ -52,6 +52,7 @@ pub const FORMAT: Spec = Spec {
     parse: |reader, _, now| parse(reader, now),
     mta: Mta::Postfix,
     commands: &[("postqueue", &["-p"]), ("mailq", &[])],
+    listed_by: "Postfix mailq",
 };
 
 /// Postfix's header, its empty-queue line or an entry line.

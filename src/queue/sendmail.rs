@@ -53,6 +53,7 @@ pub const FORMAT: Spec = Spec {
     parse: |reader, _, now| parse(reader, now),
     mta: Mta::Sendmail,
     commands: &[("mailq", &[])],
+    listed_by: "Sendmail mailq",
 };
 
 /// Sendmail's queue headers or an entry line.
