@@ -9,7 +9,10 @@ mod hostile;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
-use hostile::*;
+use hostile::{
+    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_JSON, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_texts, journal,
+    log_lines, mutated, nasty_text, queue_listing, smtp_reply,
+};
 use mailwiz::logs::Format as LogFormat;
 use mailwiz::queue::Format as QueueFormat;
 use proptest::prelude::*;
@@ -88,9 +91,9 @@ fn main() {
             t.cases += 1;
             if let Err(problem) = (t.run)(&mut runner) {
                 if problem.starts_with("crash") {
-                    t.crashes += 1
+                    t.crashes += 1;
                 } else {
-                    t.broken += 1
+                    t.broken += 1;
                 }
                 t.first_problem.get_or_insert(problem);
             }

@@ -213,7 +213,7 @@ pub struct LogsConfig {
 pub struct AuthConfig {
     /// DKIM selectors of our domain, checked besides `--selector`.
     pub selectors: Vec<String>,
-    /// Signer configurations read for more selectors (`OpenDKIM`, rspamd, Exim); `None` reads
+    /// Signer configurations read for more selectors (OpenDKIM, rspamd, Exim); `None` reads
     /// the usual places, an empty list reads none.
     pub signer_configs: Option<Vec<PathBuf>>,
     /// A PEM file of extra trusted CA certificates for fetching MTA-STS policies.

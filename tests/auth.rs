@@ -344,7 +344,7 @@ async fn mta_sts_case(policy: &str, mx: &[&str], trust: bool) -> mta_sts::MtaSts
     let server = https_server::start("mta-sts.bank.example", pages).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let ctx = context(&dns, &[(POLICY_HOST.parse().unwrap(), server.addr())], trust.then(|| server.ca_pem()), &dir);
-    let mx: Vec<String> = mx.iter().map(|m| m.to_string()).collect();
+    let mx: Vec<String> = mx.iter().map(ToString::to_string).collect();
     let peers: Vec<PeerCertificates> =
         mx.iter().map(|host| PeerCertificates { host: host.clone(), chain: Vec::new() }).collect();
     let report = auth::check_receiver(&ctx, &resolver(&dns), "bank.example", &peers).await;
@@ -501,7 +501,7 @@ async fn an_unauthenticated_rejection_with_a_failing_spf_points_at_the_spf_recor
             "example.com" => {
                 zone.text =
                     "@ 300 IN MX 10 mail\n@ 300 IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\nmail 300 IN A 203.0.113.5\n"
-                        .into()
+                        .into();
             }
             "113.0.203.in-addr.arpa" => zone.text = "5 300 IN PTR mail.example.com.\n".into(),
             "zen.spamhaus.org" => zone.text = "2.0.0.127 300 IN A 127.0.0.2\n".into(),

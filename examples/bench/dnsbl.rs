@@ -50,7 +50,7 @@ pub async fn run() {
         assert_eq!((listed, clean), (ZONES / 4, ZONES - ZONES / 4), "every zone answered");
     }
     walls.sort();
-    let sequential = DELAY * ZONES as u32;
+    let sequential = DELAY * u32::try_from(ZONES).unwrap();
     println!("bench dnsbl: {ZONES} zones, server delay {} ms per answer, {RUNS} runs", DELAY.as_millis());
     println!(
         "  wall time: min {:.0} ms, median {:.0} ms, max {:.0} ms",

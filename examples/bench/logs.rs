@@ -66,7 +66,11 @@ fn generate(path: &Path, size: u64) -> std::io::Result<(u64, u64)> {
         let pid = 1000 + rng.below(30_000);
         let client = format!("client{}.example.net[198.51.100.{}]", rng.below(500), rng.below(250) + 1);
         let to_target = rng.below(100) == 0;
-        let domain = if to_target { TARGET } else { OTHER_DOMAINS[rng.below(OTHER_DOMAINS.len() as u64) as usize] };
+        let domain = if to_target {
+            TARGET
+        } else {
+            OTHER_DOMAINS[usize::try_from(rng.below(OTHER_DOMAINS.len() as u64)).unwrap()]
+        };
         let user = format!("user{}", rng.below(100_000));
         let mut block = String::with_capacity(1200);
         block.push_str(&format!("{stamp} postfix/smtpd[{pid}]: connect from {client}\n"));

@@ -4,7 +4,7 @@
 //! `cargo run --release --example bench -- queue [MESSAGES] [--no-jq]`
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -65,11 +65,12 @@ fn generate(json: &Path, text: &Path, messages: usize) -> std::io::Result<(u64, 
             2 => ("incoming", ""),
             _ => ("deferred", ""),
         };
-        let reason_template = REASONS[(d + rng.below(2) as usize) % REASONS.len()];
-        let (arrival, size, sender) = (now - rng.below(6 * 86_400) as i64, 500 + rng.below(100_000), rng.below(100));
+        let reason_template = REASONS[(d + usize::try_from(rng.below(2)).unwrap()) % REASONS.len()];
+        let (arrival, size, sender) =
+            (now - i64::try_from(rng.below(6 * 86_400)).unwrap(), 500 + rng.below(100_000), rng.below(100));
         let stamp = chrono::DateTime::from_timestamp(arrival, 0).expect("a valid time").format("%a %b %e %H:%M:%S");
         writeln!(mailq, "4Jgt{i:011X}{mark:1} {size:>8} {stamp}  sender{sender}@example.com")?;
-        let recipients: Vec<String> = (0..1 + rng.below(2))
+        let recipients: Vec<String> = (0..=rng.below(2))
             .map(|_| {
                 let n = rng.below(1000);
                 let reason = reason_template.replace("{n}", &n.to_string()).replace("{d}", &domain);
@@ -123,7 +124,7 @@ fn load_average() -> String {
         .unwrap_or_else(|| "n/a".into())
 }
 
-/// Peak resident memory of this process (VmHWM), in KiB.
+/// Peak resident memory of this process (`VmHWM`), in KiB.
 #[cfg(unix)]
 fn peak_rss_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -210,7 +211,6 @@ fn run_jq(path: &Path) -> Option<(Duration, Option<u64>, String)> {
     }
     let elapsed = start.elapsed();
     let mut out = String::new();
-    use std::io::Read;
     child.stdout.take()?.read_to_string(&mut out).ok()?;
     Some((elapsed, peak, out.trim().to_string()))
 }
@@ -248,7 +248,7 @@ pub fn run(args: &[String]) -> std::io::Result<()> {
     println!(
         "mailwiz: load {:.0} ms, group + findings {:.0} ms, total {:.0} ms; {} entries, {} domains, {} reasons, {} skipped",
         loaded_at.as_secs_f64() * 1e3,
-        (total - loaded_at).as_secs_f64() * 1e3,
+        total.checked_sub(loaded_at).unwrap().as_secs_f64() * 1e3,
         total.as_secs_f64() * 1e3,
         report.entries.len(),
         report.grouping.by_domain.len(),
@@ -258,9 +258,9 @@ pub fn run(args: &[String]) -> std::io::Result<()> {
     if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
         println!(
             "mailwiz: CPU time for load + group {:.0} ms (load average {} on {} CPUs)",
-            (after - before).as_secs_f64() * 1e3,
+            after.checked_sub(before).unwrap().as_secs_f64() * 1e3,
             load_average(),
-            std::thread::available_parallelism().map_or(0, |n| n.get())
+            std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
         );
     }
     let top = &report.grouping.by_domain[0];

@@ -39,9 +39,9 @@ pub async fn run() {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "reply parsing: {lines} lines, {replies} replies, {:.1} MiB in {:.3} s = {:.0} MiB/s",
-        input.len() as f64 / 1048576.0,
+        input.len() as f64 / 1_048_576.0,
         secs,
-        input.len() as f64 / 1048576.0 / secs
+        input.len() as f64 / 1_048_576.0 / secs
     );
 
     let hostile = vec![b'x'; 64 << 20];
@@ -75,6 +75,6 @@ pub async fn run() {
     let secs = started.elapsed().as_secs_f64();
     println!(
         "sequential probes over loopback: {count} in {secs:.2} s = {:.2} ms per probe",
-        secs * 1000.0 / count as f64
+        secs * 1000.0 / f64::from(count)
     );
 }

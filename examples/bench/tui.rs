@@ -44,7 +44,7 @@ pub fn run() {
     ] {
         let start = Instant::now();
         let out = render(&events);
-        println!("{name:<10} of 100,001 events: {:>8.1} ms, {:>6.1} MiB", ms(start), out.len() as f64 / 1048576.0);
+        println!("{name:<10} of 100,001 events: {:>8.1} ms, {:>6.1} MiB", ms(start), out.len() as f64 / 1_048_576.0);
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
     let start = Instant::now();

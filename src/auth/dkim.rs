@@ -116,8 +116,8 @@ pub fn read_key(text: &str) -> KeyStatus {
     }
 }
 
-/// The modulus size of an RSA key given as SubjectPublicKeyInfo (the usual form) or as a bare
-/// PKCS#1 RSAPublicKey (which some signers publish).
+/// The modulus size of an RSA key given as `SubjectPublicKeyInfo` (the usual form) or as a bare
+/// PKCS#1 `RSAPublicKey` (which some signers publish).
 fn rsa_bits(der: &[u8]) -> Option<usize> {
     if let Ok((_, spki)) = SubjectPublicKeyInfo::from_der(der)
         && let Ok(PublicKey::RSA(rsa)) = spki.parsed()

@@ -125,8 +125,8 @@ pub async fn check(resolver: &Resolver, domain: &str) -> DmarcReport {
         Ok(record) => {
             let tags = tags::parse(text);
             report.status = DmarcStatus::Ok;
-            report.p = Some(policy(&record.p).to_string());
-            report.sp = Some(policy(&record.sp).to_string());
+            report.p = Some(policy(record.p).to_string());
+            report.sp = Some(policy(record.sp).to_string());
             report.pct = Some(tags::get(&tags, "pct").and_then(|v| v.parse().ok()).unwrap_or(100));
             report.adkim = Some(alignment(record.adkim).to_string());
             report.aspf = Some(alignment(record.aspf).to_string());
@@ -174,7 +174,7 @@ pub fn validate(text: &str) -> Result<Dmarc, String> {
     Dmarc::parse(text.as_bytes()).map_err(|err| format!("it cannot be read ({err})"))
 }
 
-fn policy(policy: &Policy) -> &'static str {
+fn policy(policy: Policy) -> &'static str {
     match policy {
         Policy::None | Policy::Unspecified => "none",
         Policy::Quarantine => "quarantine",

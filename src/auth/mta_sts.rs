@@ -67,13 +67,13 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
                     "testing" => Mode::Testing,
                     "none" => Mode::None,
                     other => return Err(format!("mode \"{}\" is not enforce, testing or none", escape_str(other))),
-                })
+                });
             }
             "mx" if mx.len() < MAX_PATTERNS => mx.push(value.to_ascii_lowercase()),
             "max_age" => {
                 max_age = Some(value.parse::<u64>().ok().filter(|age| *age <= MAX_AGE_LIMIT).ok_or_else(|| {
                     format!("max_age \"{}\" is not a number of seconds up to one year", escape_str(value))
-                })?)
+                })?);
             }
             _ => {}
         }
@@ -177,15 +177,16 @@ pub async fn check(
     report.record = records.first().cloned();
     let id = match records.as_slice() {
         [] => return report,
-        [one] => match MtaSts::parse(one.as_bytes()) {
-            Ok(record) => record.id,
-            Err(_) => {
+        [one] => {
+            if let Ok(record) = MtaSts::parse(one.as_bytes()) {
+                record.id
+            } else {
                 report.status = MtaStsStatus::InvalidRecord {
                     reason: "it needs v=STSv1 and an id= of 1 to 32 letters and digits".into(),
                 };
                 return report;
             }
-        },
+        }
         many => {
             report.status =
                 MtaStsStatus::InvalidRecord { reason: format!("{name} has {} records; one is allowed", many.len()) };

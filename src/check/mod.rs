@@ -72,6 +72,44 @@ pub struct CheckReport {
 #[error("{0}")]
 pub struct CheckError(pub String);
 
+/// Diagnoses `findings`, settles them against the verdict, and journals and adds the causes.
+fn conclude(ctx: &Context, target: &Target, identity: &IdentityReport, findings: &mut Vec<Finding>) -> Vec<Cause> {
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    let facts = Facts {
+        ip: identity.chosen.first().map(ToString::to_string),
+        helo,
+        domain: Some(target.domain.clone()),
+        mail_name: identity.mail_name.clone(),
+    };
+    let causes = diagnose(&rule::bundled(), findings, &facts);
+    diagnosis::settle(findings, &causes, &target.domain);
+    for cause in &causes {
+        let finding = cause.to_finding();
+        ctx.journal.finding(&finding);
+        findings.push(finding);
+    }
+    causes
+}
+
+/// Our identity from the addresses the receivers echoed in EHLO, when any did, and how long
+/// finding it took.
+async fn identify_from_echoes(
+    ctx: &Context,
+    resolver: &Resolver,
+    known: &Identity,
+    smtp: &[ProbeResult],
+) -> Option<(IdentityReport, u64)> {
+    let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
+    if echoed.is_empty() {
+        return None;
+    }
+    let mut known = known.clone();
+    for (ip, host) in echoed {
+        known.add_candidate(ip, format!("ehlo:{host}"));
+    }
+    Some(timed(identify(ctx, resolver, &known)).await)
+}
+
 /// Runs every step for `target` and diagnoses the result.
 pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
     let started = Instant::now();
@@ -114,13 +152,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
 
     if identity.chosen.is_empty() {
         // With no address known in advance, what the receivers echoed in EHLO is the best we have.
-        let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
-        if !echoed.is_empty() {
-            let mut known = known.clone();
-            for (ip, host) in echoed {
-                known.add_candidate(ip, format!("ehlo:{host}"));
-            }
-            let (again, ms) = timed(identify(ctx, &resolver, &known)).await;
+        if let Some((again, ms)) = identify_from_echoes(ctx, &resolver, &known, &smtp).await {
             identity = again;
             identity_ms += ms;
         }
@@ -163,20 +195,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(list_findings);
     findings.extend(auth_findings);
 
-    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    let facts = Facts {
-        ip: identity.chosen.first().map(ToString::to_string),
-        helo,
-        domain: Some(target.domain.clone()),
-        mail_name: identity.mail_name.clone(),
-    };
-    let causes = diagnose(&rule::bundled(), &findings, &facts);
-    diagnosis::settle(&mut findings, &causes, &target.domain);
-    for cause in &causes {
-        let finding = cause.to_finding();
-        ctx.journal.finding(&finding);
-        findings.push(finding);
-    }
+    let causes = conclude(ctx, target, &identity, &mut findings);
 
     let timings =
         Timings { mx_ms, smtp_ms, identity_ms, blocklists_ms, queue_ms, logs_ms, wall_ms: millis(started.elapsed()) };
@@ -347,7 +366,7 @@ mod tests {
     /// Each finding of the report is in the journal, and no finding is there twice.
     fn assert_journaled_once(ctx: &Context, report: &CheckReport) {
         let mut journaled: HashMap<(String, String), usize> = HashMap::new();
-        for finding in ctx.journal.events().iter().filter_map(|e| e.finding()) {
+        for finding in ctx.journal.events().iter().filter_map(crate::session::Event::finding) {
             *journaled.entry((finding.id, finding.summary)).or_default() += 1;
         }
         for finding in &report.findings {
@@ -375,6 +394,6 @@ mod tests {
         assert!(report.blocklists.is_some() && report.auth.is_some());
         assert_journaled_once(&ctx, &report);
         // The first identity check knew no address; its report was replaced, not journaled.
-        assert!(ctx.journal.events().iter().filter_map(|e| e.finding()).all(|f| f.id != "ip.unknown"));
+        assert!(ctx.journal.events().iter().filter_map(crate::session::Event::finding).all(|f| f.id != "ip.unknown"));
     }
 }

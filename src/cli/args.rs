@@ -83,7 +83,7 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "FILE", global = true, env = "MAILWIZ_LOG_FILE")]
     pub log_file: Option<PathBuf>,
 
-    /// Do not use colours (also when NO_COLOR is set).
+    /// Do not use colours (also when `NO_COLOR` is set).
     #[arg(long, global = true)]
     pub no_color: bool,
 

@@ -51,7 +51,7 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
             "server": reply.server.to_string(),
             "status": reply.outcome.label(),
             "answers": reply.records(),
-            "elapsed_ms": reply.elapsed.as_millis() as u64,
+            "elapsed_ms": u64::try_from(reply.elapsed.as_millis()).unwrap_or(u64::MAX),
         });
         print_json("dns", json!(asked_as.unwrap_or_else(|| reply.name.clone())), fields, &findings);
     } else {

@@ -59,7 +59,9 @@ pub async fn run(
                         out.push_str(&findings_text(std::slice::from_ref(&finding)));
                         findings.push(finding);
                     }
-                    delivered => out.extend(delivered.delivered_line().map(|l| format!("  {l}\n"))),
+                    delivered @ Seen::Delivered { .. } => {
+                        out.extend(delivered.delivered_line().map(|l| format!("  {l}\n")));
+                    }
                 }
             }
         }

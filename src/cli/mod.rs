@@ -41,7 +41,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     .map_err(|err| CliError::Input(err.to_string()))?;
     let mut config = from_file.unwrap_or_default();
     if !global.dns_servers.is_empty() {
-        config.dns_servers = global.dns_servers.clone();
+        config.dns_servers.clone_from(&global.dns_servers);
     }
     if let Some(timeout) = global.timeout {
         config::check_seconds("--timeout (or MAILWIZ_TIMEOUT)", Some(timeout))

@@ -27,7 +27,7 @@ pub async fn run(args: MxArgs, ctx: &Context, json: bool) -> CliResult {
             "null_mx": analysis.null_mx,
             "resolvers": resolver.servers().iter().map(ToString::to_string).collect::<Vec<_>>(),
             "compare_with": compare_with.map(|a| a.to_string()),
-            "elapsed_ms": analysis.elapsed.as_millis() as u64,
+            "elapsed_ms": u64::try_from(analysis.elapsed.as_millis()).unwrap_or(u64::MAX),
         });
         print_json("mx", json!(analysis.domain), fields, &analysis.findings);
     } else {

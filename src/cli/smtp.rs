@@ -118,7 +118,7 @@ pub fn probe_text(result: &ProbeResult) -> String {
         if let Some(error) = &stage.error {
             out.push_str(&format!("{} {error}\n", marks::EVENT));
         }
-        for line in stage.explanation.iter().flat_map(|e| e.lines()) {
+        for line in stage.explanation.iter().flat_map(crate::smtp::explain::Explanation::lines) {
             out.push_str(&format!("  = {line}\n"));
         }
     }

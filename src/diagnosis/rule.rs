@@ -153,7 +153,7 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn id(&self, id: &str) -> Result<(), RuleError> {
+    fn id(id: &str) -> Result<(), RuleError> {
         let known = match id.strip_suffix('*') {
             Some("") => true,
             Some(prefix) => catalogue::CATALOGUE.iter().any(|e| e.id.starts_with(prefix)),
@@ -178,7 +178,7 @@ impl Compiler<'_> {
             (None, None) => vec!["*".to_string()],
         };
         for id in &ids {
-            self.id(id)?;
+            Self::id(id)?;
         }
         let text =
             table.text.map(|t| Regex::new(&t).map_err(|err| RuleError(format!("pattern {t:?}: {err}")))).transpose()?;
@@ -235,7 +235,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
     let compiler = Compiler { sets: &file.sets };
     for ids in file.sets.values() {
         for id in ids {
-            compiler.id(id)?;
+            Compiler::id(id)?;
         }
     }
     file.rule.into_iter().map(|raw| compiler.rule(raw)).collect()

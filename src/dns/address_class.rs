@@ -8,15 +8,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub enum AddressClass {
     /// Routable on the Internet.
     Public,
-    /// RFC 1918 (10/8, 172.16/12, 192.168/16) or IPv6 unique local (fc00::/7).
+    /// RFC 1918 (10/8, 172.16/12, 192.168/16) or IPv6 unique local (`fc00::/7`).
     Private,
     /// Carrier-grade NAT, 100.64.0.0/10.
     SharedCgnat,
-    /// 127.0.0.0/8, ::1.
+    /// 127.0.0.0/8, `::1`.
     Loopback,
-    /// 169.254.0.0/16, fe80::/10.
+    /// 169.254.0.0/16, `fe80::/10`.
     LinkLocal,
-    /// 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32, 3fff::/20.
+    /// 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, `2001:db8::/32`, `3fff::/20`.
     Documentation,
     /// 0.0.0.0/8, ::.
     Unspecified,

@@ -380,7 +380,7 @@ impl Lookup {
         let mut limits = Limits::from_context(ctx);
         if let Some(timeout) = self.timeout {
             // Like --timeout, `set timeout` bounds the query with all its tries.
-            limits.timeout = timeout / limits.attempts.max(1) as u32;
+            limits.timeout = Limits::per_try(timeout, limits.attempts);
         }
         let servers = match &self.server {
             ServerChoice::Explicit(addr) => vec![*addr],
@@ -388,7 +388,9 @@ impl Lookup {
                 let base = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
                 let mut servers = base.servers();
                 if let Some(port) = port {
-                    servers.iter_mut().for_each(|s| s.set_port(*port));
+                    for server in &mut servers {
+                        server.set_port(*port);
+                    }
                 }
                 servers
             }
@@ -412,7 +414,7 @@ fn describe_servers(resolver: &Resolver, choice: &ServerChoice) -> Vec<ConsoleLi
         format!(
             "Server: {} ({source}); timeout {} s, {} tr{} per query",
             servers.join(", "),
-            secs(limits.timeout * limits.attempts.max(1) as u32),
+            secs(limits.total()),
             limits.attempts,
             if limits.attempts == 1 { "y" } else { "ies" }
         ),

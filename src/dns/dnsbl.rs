@@ -219,8 +219,8 @@ pub async fn check(
         subject: subject.text(),
         not_queried,
         results,
-        deadline_ms: deadline.as_millis() as u64,
-        elapsed_ms: started.elapsed().as_millis() as u64,
+        deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     };
     if let Subject::Ip(ip) = subject {
         let class = AddressClass::of(*ip);
@@ -270,7 +270,7 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
         }
         Err(_) => {
             result.evidence.push(format!("A {query}: no answer before the deadline"));
-            result.elapsed_ms = started.elapsed().as_millis() as u64;
+            result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             return result;
         }
     };
@@ -284,7 +284,7 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
             txt.extend(reply.txt_strings().iter().map(|t| escape_str(t)));
         }
     }
-    result.elapsed_ms = started.elapsed().as_millis() as u64;
+    result.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     result
 }
 

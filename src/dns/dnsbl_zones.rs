@@ -280,7 +280,7 @@ mod tests {
     #[test]
     fn empty_and_malformed_zone_names_are_refused() {
         let list = ZoneList::bundled();
-        assert_eq!(list.select(&["bl.spamcop.net".into(), "".into()]), Err(ZoneError::EmptyName));
+        assert_eq!(list.select(&["bl.spamcop.net".into(), String::new()]), Err(ZoneError::EmptyName));
         assert!(matches!(list.select(&["bad..zone".into()]), Err(ZoneError::BadName(_))));
         assert!(matches!(list.select(&["zone with space".into()]), Err(ZoneError::BadName(_))));
         assert_eq!(ZoneError::EmptyName.to_string(), "a block list zone name is empty");

@@ -88,7 +88,7 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
             } else if !resolves_to_ip {
                 let list: Vec<String> = report.addresses.iter().map(IpAddr::to_string).collect();
                 Some(format!("{shown} resolves to {}, not to {ip}", list.join(", ")))
-            } else if ptr.is_some_and(|p| p.answered()) && ptr_names.is_empty() {
+            } else if ptr.is_some_and(super::ptr::PtrReport::answered) && ptr_names.is_empty() {
                 Some(format!("{ip} has no PTR to match it"))
             } else if !ptr_names.is_empty() && !is_ptr_name {
                 let names: Vec<String> = ptr_names.iter().map(|n| escape_str(n)).collect();

@@ -55,7 +55,7 @@ pub async fn suggest(
 
 /// The sender domain, then the parents of the HELO name down to two labels; no repeats.
 fn domains(helo: Option<&str>, sender_domain: Option<&str>) -> Vec<String> {
-    let mut out: Vec<String> = sender_domain.map(|d| d.to_ascii_lowercase()).into_iter().collect();
+    let mut out: Vec<String> = sender_domain.map(str::to_ascii_lowercase).into_iter().collect();
     if let Some(helo) = helo {
         let labels: Vec<&str> = helo.trim_end_matches('.').split('.').collect();
         for start in 1..labels.len().saturating_sub(1) {

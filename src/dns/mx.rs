@@ -365,7 +365,7 @@ pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option
         ),
         Outcome::Timeout => {
             let limits = resolver.limits();
-            let total = limits.timeout * limits.attempts.max(1) as u32;
+            let total = limits.total();
             let timeout = format!("{} s ({} tries)", trim_secs(total), limits.attempts.max(1));
             Some(Finding::new("dns.timeout", &[("name", name), ("timeout", &timeout), ("server", &server)]))
         }

@@ -32,9 +32,8 @@ async fn watch(server: SocketAddr) -> Option<String> {
     }
     let mut buf = [0u8; 1];
     loop {
-        match socket.recv(&mut buf).await {
-            Ok(_) => continue,
-            Err(err) => return said(err),
+        if let Err(err) = socket.recv(&mut buf).await {
+            return said(err);
         }
     }
 }

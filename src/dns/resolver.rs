@@ -380,7 +380,7 @@ mod millis {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_millis() as u64)
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
@@ -442,7 +442,11 @@ const SILENT_AFTER: usize = 2;
 
 impl fmt::Debug for Resolver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Resolver").field("servers", &self.servers()).field("limits", &self.limits).finish()
+        f.debug_struct("Resolver")
+            .field("servers", &self.servers())
+            .field("limits", &self.limits)
+            .field("health", &self.health)
+            .finish_non_exhaustive()
     }
 }
 
@@ -576,7 +580,7 @@ impl Resolver {
         );
         // hickory keeps its own deadline per try; this one bounds the whole exchange whatever
         // the transport does (a silent server over TCP, a retry that would start late).
-        let deadline = self.limits.timeout * self.limits.attempts.max(1) as u32 + Duration::from_millis(50);
+        let deadline = self.limits.total() + Duration::from_millis(50);
         let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
         let result = tokio::select! {
             result = lookup => result,
@@ -598,7 +602,17 @@ impl Limits {
     /// each try gets its share.
     pub fn from_context(ctx: &Context) -> Limits {
         let attempts = ctx.config.dns.attempts.clamp(1, 10);
-        Limits { timeout: ctx.config.timeout() / attempts as u32, attempts }
+        Limits { timeout: Limits::per_try(ctx.config.timeout(), attempts), attempts }
+    }
+
+    /// Each try's share of `total` over `attempts` tries.
+    pub fn per_try(total: Duration, attempts: usize) -> Duration {
+        total / u32::try_from(attempts.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// How long a query may take with all its tries.
+    pub fn total(&self) -> Duration {
+        self.timeout.saturating_mul(u32::try_from(self.attempts.max(1)).unwrap_or(u32::MAX))
     }
 }
 

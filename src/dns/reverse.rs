@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 /// The address's reversed labels without a suffix: `5.113.0.203` for 203.0.113.5, 32 nibbles
-/// for an IPv6 address (`1.0.0.0…8.b.d.0.1.0.0.2` for 2001:db8::1). IPv4-mapped IPv6 addresses
+/// for an IPv6 address (`1.0.0.0…8.b.d.0.1.0.0.2` for `2001:db8::1`). IPv4-mapped IPv6 addresses
 /// are taken as the IPv4 address they carry.
 pub fn reversed_labels(ip: IpAddr) -> String {
     match ip.to_canonical() {

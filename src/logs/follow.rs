@@ -283,6 +283,7 @@ fn identity(file: &File) -> Option<Identity> {
 }
 
 #[cfg(unix)]
+#[allow(clippy::unnecessary_wraps, reason = "the same signature as on platforms without inode numbers")]
 fn meta_identity(meta: &std::fs::Metadata) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     Some(Identity(meta.dev(), meta.ino()))

@@ -42,7 +42,7 @@ impl LogParser for NcsaParser {
         }
         match parse(text) {
             Some(event) => {
-                self.sessions.event(event, number, text, out);
+                self.sessions.event(&event, number, text, out);
                 LineKind::Recognised
             }
             None => LineKind::Skipped,

@@ -38,7 +38,7 @@ pub struct IisSessions {
 
 impl IisSessions {
     /// Takes one event (line `number`, text `raw`); pushes the records it completes.
-    pub fn event(&mut self, event: IisEvent<'_>, number: u64, raw: &str, out: &mut Vec<LogRecord>) {
+    pub fn event(&mut self, event: &IisEvent<'_>, number: u64, raw: &str, out: &mut Vec<LogRecord>) {
         let base = || LogRecord {
             line: number,
             time: event.time,

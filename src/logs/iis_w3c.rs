@@ -92,9 +92,8 @@ impl LogParser for W3cParser {
         let values: Vec<&str> = text.split(' ').collect();
         let columns = match &self.columns {
             Some(columns) if columns.count == values.len() => columns.clone(),
-            Some(_) => return LineKind::Skipped,
             None if values.len() == 21 => Columns::from_fields(DEFAULT_FIELDS),
-            None => return LineKind::Skipped,
+            Some(_) | None => return LineKind::Skipped,
         };
         let get = |index: Option<usize>| index.map(|i| values[i]);
         let (Some(remote_ip), Some(username), Some(method)) =
@@ -123,7 +122,7 @@ impl LogParser for W3cParser {
             argument: unplus(get(columns.query).unwrap_or("-")),
             status: get(columns.status).and_then(|s| s.parse().ok()),
         };
-        self.sessions.event(event, number, text, out);
+        self.sessions.event(&event, number, text, out);
         LineKind::Recognised
     }
 

@@ -186,7 +186,7 @@ fn read_file(
     let mut parser = format.parser(reference);
     let mut stream = std::io::Cursor::new(sample).chain(reader);
     let file = shown.clone();
-    let mut sink = |record: LogRecord| builder.add(&file, record);
+    let mut sink = |record: LogRecord| builder.add(&file, &record);
     scan::scan(&mut stream, parser.as_mut(), request.filter.as_ref(), report, &mut sink, control).map_err(|err| {
         match err {
             scan::ScanError::Cancelled(_) => FileError::Cancelled,
@@ -227,7 +227,7 @@ fn read_json(
     let reference = request.reference.unwrap_or_else(|| time::reference_date(None));
     let mut parser = format.parser(reference);
     let file = shown.clone();
-    let mut sink = |record: LogRecord| builder.add(&file, record);
+    let mut sink = |record: LogRecord| builder.add(&file, &record);
     let mut stream = std::io::Cursor::new(lines);
     scan::scan(&mut stream, parser.as_mut(), request.filter.as_ref(), report, &mut sink, control).map_err(|err| {
         match err {

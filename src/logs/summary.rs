@@ -219,7 +219,7 @@ impl SummaryBuilder {
     }
 
     /// Adds one record of `file` that concerns the target.
-    pub fn add(&mut self, file: &str, record: LogRecord) {
+    pub fn add(&mut self, file: &str, record: &LogRecord) {
         self.records += 1;
         let Some(status) = record.status else { return };
         *self.statuses.entry(status).or_default() += 1;
@@ -235,7 +235,7 @@ impl SummaryBuilder {
             entry.0 += 1;
         }
         if failed {
-            self.add_failure(status, &label, &record);
+            self.add_failure(status, &label, record);
         }
         if let Some(time) = record.time {
             if status != Status::Received {
@@ -282,7 +282,7 @@ impl SummaryBuilder {
         entry.status = Some(status);
         entry.code = label.to_string();
         entry.reply = reply.to_string();
-        entry.line = record.raw.clone();
+        entry.line.clone_from(&record.raw);
         entry.count += 1;
         entry.last_seen = order;
     }
@@ -402,9 +402,9 @@ mod tests {
     #[test]
     fn counts_statuses_codes_hours_and_findings() {
         let mut builder = SummaryBuilder::new(Some("bank.example".into()));
-        builder.add("f", record(Status::Deferred, "421 4.7.0 Try again later from 192.0.2.1", 8));
-        builder.add("f", record(Status::Deferred, "421 4.7.0 Try again later from 192.0.2.2", 9));
-        builder.add("f", record(Status::Sent, "250 2.0.0 Ok", 9));
+        builder.add("f", &record(Status::Deferred, "421 4.7.0 Try again later from 192.0.2.1", 8));
+        builder.add("f", &record(Status::Deferred, "421 4.7.0 Try again later from 192.0.2.2", 9));
+        builder.add("f", &record(Status::Sent, "250 2.0.0 Ok", 9));
         let lines = builder.deferral_lines();
         let summary = builder.finish(Vec::new());
         assert_eq!(summary.attempts, 3);
@@ -425,8 +425,8 @@ mod tests {
     #[test]
     fn latest_is_bounded() {
         let mut builder = SummaryBuilder::new(None);
-        for i in 0..100 {
-            builder.add("f", record(Status::Sent, &format!("250 ok {i}"), (i % 24) as u32));
+        for i in 0..100u32 {
+            builder.add("f", &record(Status::Sent, &format!("250 ok {i}"), i % 24));
         }
         let summary = builder.finish(Vec::new());
         assert_eq!(summary.latest.len(), LATEST);

@@ -8,7 +8,7 @@ const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Au
 
 /// A month abbreviation (`Jan`) as 1 to 12.
 pub fn month(abbrev: &str) -> Option<u32> {
-    MONTHS.iter().position(|m| m.eq_ignore_ascii_case(abbrev)).map(|i| i as u32 + 1)
+    (1..).zip(MONTHS).find(|(_, m)| m.eq_ignore_ascii_case(abbrev)).map(|(number, _)| number)
 }
 
 /// Parses a classic syslog time `Nov  3 18:05:55` at the start of `text`; returns the time and the

@@ -141,7 +141,7 @@ mod tests {
             let mut watch = Watch::new("bank.example", None);
             if let Some(Seen::NewReason(finding)) = watch.see(&record(Status::Deferred, Some(421), &reply)) {
                 prop_assert!(finding.summary.chars().count() < REPLY_CHARS * 4 + 100);
-                prop_assert!(!finding.summary.chars().any(|c| c.is_control()));
+                prop_assert!(!finding.summary.chars().any(char::is_control));
             }
             prop_assert!(reason_key("421", &reply).chars().count() <= 2048);
         }

@@ -87,11 +87,12 @@ pub struct QueueEntry {
     /// The envelope sender; empty for the null sender (bounces).
     pub sender: String,
     pub recipients: Vec<Recipient>,
-    /// How many messages this entry stands for: 1, or an Exchange queue's MessageCount.
+    /// How many messages this entry stands for: 1, or an Exchange queue's `MessageCount`.
     #[serde(skip_serializing_if = "is_one")]
     pub messages: u64,
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
 fn is_one(n: &u64) -> bool {
     *n == 1
 }

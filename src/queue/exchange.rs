@@ -80,7 +80,7 @@ pub fn parse_list<R: BufRead>(reader: R) -> Parsed {
         if let Some(caps) = PROPERTY.captures(line) {
             let key = caps[1].to_ascii_lowercase();
             if record.values.contains_key(&key) {
-                finish(std::mem::take(&mut record), &mut parsed, &mut interner);
+                finish(&std::mem::take(&mut record), &mut parsed, &mut interner);
             }
             if record.values.is_empty() {
                 record.first_line = number;
@@ -99,7 +99,7 @@ pub fn parse_list<R: BufRead>(reader: R) -> Parsed {
             parsed.skipped.add(number, line);
         }
     });
-    finish(record, &mut parsed, &mut interner);
+    finish(&record, &mut parsed, &mut interner);
     parsed
 }
 
@@ -109,25 +109,24 @@ pub fn parse_csv<R: BufRead>(reader: R) -> Parsed {
     let mut parsed = Parsed::new(Format::Exchange);
     let mut interner = Interner::default();
     let mut csv = csv::ReaderBuilder::new().flexible(true).comment(Some(b'#')).from_reader(reader);
-    let headers: Vec<String> = match csv.headers() {
-        Ok(headers) => headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
-        Err(_) => {
-            parsed.skipped.add(1, "(no CSV header)");
-            return parsed;
-        }
+    let headers: Vec<String> = if let Ok(headers) = csv.headers() {
+        headers.iter().map(|h| h.trim().to_ascii_lowercase()).collect()
+    } else {
+        parsed.skipped.add(1, "(no CSV header)");
+        return parsed;
     };
     let mut row = csv::StringRecord::new();
     loop {
-        let line = csv.position().line() as usize;
+        let line = usize::try_from(csv.position().line()).unwrap_or(usize::MAX);
         match csv.read_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {
                 let values = headers.iter().cloned().zip(row.iter().map(str::to_string)).collect();
                 let record = Record { values, last: None, first_line: line, lines: 1 };
-                finish(record, &mut parsed, &mut interner);
+                finish(&record, &mut parsed, &mut interner);
             }
             Err(err) => {
-                let at = err.position().map_or(line, |p| p.line() as usize);
+                let at = err.position().map_or(line, |p| usize::try_from(p.line()).unwrap_or(usize::MAX));
                 parsed.skipped.add(at, &format!("unreadable CSV row: {err}"));
                 if !matches!(err.kind(), csv::ErrorKind::UnequalLengths { .. } | csv::ErrorKind::Utf8 { .. }) {
                     break;
@@ -138,18 +137,18 @@ pub fn parse_csv<R: BufRead>(reader: R) -> Parsed {
     parsed
 }
 
-fn finish(record: Record, parsed: &mut Parsed, interner: &mut Interner) {
+fn finish(record: &Record, parsed: &mut Parsed, interner: &mut Interner) {
     if record.values.is_empty() {
         return;
     }
     let entry = if record.get("nexthopdomain").is_some() {
-        queue_entry(&record, interner)
+        queue_entry(record, interner)
     } else if record.get("eventid").is_none()
         && (record.get("fromaddress").is_some()
             || (record.get("recipients").is_some()
                 && (record.get("status").is_some() || record.get("lasterror").is_some())))
     {
-        message_entry(&record, interner)
+        Some(message_entry(record, interner))
     } else {
         None
     };
@@ -159,7 +158,7 @@ fn finish(record: Record, parsed: &mut Parsed, interner: &mut Interner) {
         None => {
             // Not a queue or message record: every line of it is skipped.
             for n in 0..record.lines {
-                let label = if n == 0 { describe(&record) } else { String::new() };
+                let label = if n == 0 { describe(record) } else { String::new() };
                 parsed.skipped.add(record.first_line + n, &label);
             }
         }
@@ -204,7 +203,7 @@ fn queue_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry> {
     })
 }
 
-fn message_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry> {
+fn message_entry(record: &Record, interner: &mut Interner) -> QueueEntry {
     let reason = record.get("lasterror").map(last_error).filter(|r| !r.is_empty()).map(|r| interner.reason(&r));
     let recipients = record
         .get("recipients")
@@ -218,7 +217,7 @@ fn message_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry>
             delivered: false,
         })
         .collect();
-    Some(QueueEntry {
+    QueueEntry {
         id: record.get("identity").unwrap_or("").to_string(),
         queue: queue_state(record.get("status")),
         arrival: record.get("datereceived").and_then(parse_date),
@@ -226,7 +225,7 @@ fn message_entry(record: &Record, interner: &mut Interner) -> Option<QueueEntry>
         sender: record.get("fromaddress").unwrap_or("").to_string(),
         recipients,
         messages: 1,
-    })
+    }
 }
 
 /// `{a@x.example, b@y.example}` or `a@x.example;b@y.example`; type names that Export-Csv
@@ -243,7 +242,7 @@ fn split_recipients(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// The reply part of a LastError: `[{LRT=…};{LED=451 4.4.0 …};{FQDN=…}]` gives the LED value;
+/// The reply part of a `LastError`: `[{LRT=…};{LED=451 4.4.0 …};{FQDN=…}]` gives the LED value;
 /// other texts are kept whole.
 pub fn last_error(value: &str) -> String {
     let value = value.trim();
@@ -295,7 +294,7 @@ pub fn parse_date(value: &str) -> Option<DateTime<Utc>> {
     let [a, b, c] = numbers[..] else { return None };
     let (an, bn, cn): (u32, u32, i32) = (a.parse().ok()?, b.parse().ok()?, c.parse().ok()?);
     let (year, month, day) = if a.len() == 4 {
-        (an as i32, bn, cn as u32)
+        (i32::try_from(an).ok()?, bn, u32::try_from(cn).ok()?)
     } else {
         let year = if c.len() == 2 { 2000 + cn } else { cn };
         if an > 12 || (bn <= 12 && separator != '/') { (year, bn, an) } else { (year, an, bn) }

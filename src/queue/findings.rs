@@ -37,6 +37,7 @@ impl Lifetime {
     }
 
     /// From the config (`queue.lifetime_days`), else the default.
+    #[allow(clippy::cast_possible_truncation, reason = "days are clamped to (0, 3650]")]
     pub fn from_config(days: Option<f64>) -> Lifetime {
         match days.filter(|d| d.is_finite() && *d > 0.0).map(|d| d.min(3_650.0)) {
             Some(days) => Lifetime {

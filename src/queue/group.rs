@@ -15,7 +15,7 @@ pub const BUCKET_MINUTES: [i64; 9] = [5, 10, 20, 40, 80, 160, 320, 640, 1280];
 
 /// Labels of the age buckets: `5`, `10`, … `1280`, `1280+`.
 pub fn bucket_labels() -> Vec<String> {
-    let mut labels: Vec<String> = BUCKET_MINUTES.iter().map(|m| m.to_string()).collect();
+    let mut labels: Vec<String> = BUCKET_MINUTES.iter().map(ToString::to_string).collect();
     labels.push(format!("{}+", BUCKET_MINUTES[BUCKET_MINUTES.len() - 1]));
     labels
 }
@@ -76,6 +76,7 @@ impl Group {
         }
     }
 
+    #[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 entries")]
     fn add(&mut self, index: usize, entry: &QueueEntry, recipients: u64, delayed: bool, age: Option<i64>) {
         self.messages += entry.messages;
         self.recipients += recipients;
@@ -150,7 +151,13 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                     slot.delayed |= delayed;
                 }
                 None => {
-                    seen.push(Seen { domain: d, reason: r, recipients: 1, delayed, example: recipient.reason.as_ref() })
+                    seen.push(Seen {
+                        domain: d,
+                        reason: r,
+                        recipients: 1,
+                        delayed,
+                        example: recipient.reason.as_ref(),
+                    });
                 }
             }
             recipients += 1;

@@ -113,7 +113,7 @@ pub fn parse_in_batches<R, S, T>(
 
 /// Worker threads to use: one per core, up to [`MAX_WORKERS`].
 fn workers() -> usize {
-    thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
+    thread::available_parallelism().map_or(1, std::num::NonZero::get).min(MAX_WORKERS)
 }
 
 /// Where a batch may end.
@@ -210,7 +210,7 @@ mod tests {
             reader,
             Cut::Line,
             || (),
-            |_, batch| {
+            |(), batch| {
                 let text = String::from_utf8(batch.bytes.clone()).expect("test input is UTF-8");
                 text.lines().enumerate().map(|(i, line)| (batch.first_line + i, line.to_string())).collect::<Vec<_>>()
             },
@@ -248,7 +248,7 @@ mod tests {
             BufReader::with_capacity(777, text.as_bytes()),
             Cut::BlankLine,
             || (),
-            |_, batch| {
+            |(), batch| {
                 let text = std::str::from_utf8(&batch.bytes).expect("test input is UTF-8");
                 assert!(text.starts_with("record ") && text.ends_with("\n\n"), "a batch holds whole records");
                 let first: usize = text["record ".len()..text.find('\n').unwrap()].parse().unwrap();
@@ -269,7 +269,7 @@ mod tests {
             text.as_bytes(),
             Cut::BlankLine,
             || (),
-            |_, batch| (batch.bytes.len(), batch.bytes.iter().filter(|b| **b == b'\n').count()),
+            |(), batch| (batch.bytes.len(), memchr::memchr_iter(b'\n', &batch.bytes).count()),
             |(size, count)| {
                 largest = largest.max(size);
                 lines += count;

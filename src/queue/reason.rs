@@ -147,7 +147,7 @@ fn ip_literal_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let run = bytes.iter().position(|b| !(b.is_ascii_hexdigit() || matches!(b, b':' | b'.'))).unwrap_or(bytes.len());
     let candidate = &bytes[..run];
-    let count = |wanted: u8| candidate.iter().filter(|b| **b == wanted).count();
+    let count = |wanted: u8| memchr::memchr_iter(wanted, candidate).count();
     // Most runs are words or version numbers: too few separators to be an address.
     if !candidate.iter().any(u8::is_ascii_digit) || (count(b'.') < 3 && count(b':') < 2) {
         return None;

@@ -180,7 +180,7 @@ async fn run_listing(
     now: DateTime<Utc>,
 ) -> Result<Parsed, SourceError> {
     let shown = std::iter::once(program.display().to_string())
-        .chain(args.iter().map(|a| a.to_string()))
+        .chain(args.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join(" ");
     let mut child = Command::new(program)

@@ -45,6 +45,7 @@ fn month_number(name: &str) -> Option<u32> {
 
 /// Parses a duration with a unit suffix: Exim ages (`25m`, `2h`, `4d`) and Postfix time values
 /// (`5d`, `3600s`, `1w`). A bare number takes `default_unit`.
+#[allow(clippy::cast_possible_truncation, reason = "float-to-int `as` saturates; the number has no sign")]
 pub fn parse_duration(text: &str, default_unit: char) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit() && *c != '.') {
@@ -68,6 +69,11 @@ pub fn parse_duration(text: &str, default_unit: char) -> Option<Duration> {
 }
 
 /// Parses a size as Exim prints it: `345`, `2.9K`, `52K`, `1.2M`.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "float-to-int `as` saturates; the value is checked finite and not negative"
+)]
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
     let (number, factor) = match text.chars().last()? {

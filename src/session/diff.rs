@@ -71,7 +71,7 @@ pub fn diff(before: &[Finding], after: &[Finding]) -> Diff {
     let mut old: Vec<Option<&Finding>> = before.iter().filter(keep).map(Some).collect();
     let mut new: Vec<Option<&Finding>> = after.iter().filter(keep).map(Some).collect();
     let mut out = Diff::default();
-    for slot in new.iter_mut() {
+    for slot in &mut new {
         let Some(finding) = *slot else { continue };
         if let Some(pair) = old.iter_mut().find(|o| o.is_some_and(|o| o == finding)) {
             *pair = None;
@@ -79,7 +79,7 @@ pub fn diff(before: &[Finding], after: &[Finding]) -> Diff {
             out.unchanged += 1;
         }
     }
-    for slot in new.iter_mut() {
+    for slot in &mut new {
         let Some(finding) = *slot else { continue };
         let key = subject(finding);
         if let Some(pair) = old.iter_mut().find(|o| o.is_some_and(|o| o.id == finding.id && subject(o) == key)) {
@@ -119,11 +119,13 @@ mod tests {
         assert_eq!(d.changed.len(), 1, "{d:?}");
         assert_eq!(d.changed[0].after.id, "dnsbl.listed");
         // Read back from a journal, arguments are gone; the summary still names the subject.
-        for f in after.iter_mut() {
+        for f in &mut after {
             f.args.clear();
         }
         let mut earlier = before.clone();
-        earlier.iter_mut().for_each(|f| f.args.clear());
+        for finding in &mut earlier {
+            finding.args.clear();
+        }
         assert_eq!(diff(&earlier, &after).changed.len(), 1);
         assert!(diff(&after, &after).is_empty());
         assert_eq!(diff(&after, &after).unchanged, 2);

@@ -288,14 +288,18 @@ pub fn markdown(events: &[Event]) -> String {
                 rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == Some(step)).collect();
             if !of_step.is_empty() {
                 let _ = writeln!(out, "### {step}\n");
-                of_step.into_iter().for_each(|f| md_finding(&mut out, f));
+                for finding in of_step {
+                    md_finding(&mut out, finding);
+                }
                 out.push('\n');
             }
         }
         let other: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id).is_none()).collect();
         if !other.is_empty() {
             let _ = writeln!(out, "### Other\n");
-            other.into_iter().for_each(|f| md_finding(&mut out, f));
+            for finding in other {
+                md_finding(&mut out, finding);
+            }
             out.push('\n');
         }
     }

@@ -116,7 +116,7 @@ impl Journal {
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+            options.mode(0o600).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
         }
         let file = options.open(path).map_err(|source| {
             if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -132,7 +132,7 @@ impl Journal {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves the data consistent (a line is written whole or
         // not at all), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Appends `event` and writes it to disk before returning.

@@ -363,6 +363,7 @@ impl ClassRule {
     }
 }
 
+#[derive(Clone, Copy)]
 struct ReplyFacts<'a> {
     stage: ReplyStage,
     code: Option<u16>,

@@ -71,7 +71,7 @@ impl Outcome {
         }
     }
 
-    /// The snake_case name, also the finding id's last part.
+    /// The `snake_case` name, also the finding id's last part.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Refused => "refused",
@@ -363,7 +363,7 @@ impl Connection {
         }
     }
 
-    /// Closes the connection (FIN; TLS close_notify first when inside TLS).
+    /// Closes the connection (FIN; TLS `close_notify` first when inside TLS).
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(2), self.reader.get_mut().get_mut().shutdown()).await;
         self.journal.log(EventKind::Info, format!("closed the connection to {} ({})", self.host, self.addr));

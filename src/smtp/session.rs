@@ -336,8 +336,8 @@ impl Console {
     async fn meta(&mut self, line: &str) {
         let words: Vec<&str> = line[1..].split_whitespace().collect();
         match words.as_slice() {
-            ["connect", host] | ["c", host] => self.connect_typed(host, None, false).await,
-            ["connect", host, port] | ["c", host, port] => self.connect_typed(host, Some(port), false).await,
+            ["connect" | "c", host] => self.connect_typed(host, None, false).await,
+            ["connect" | "c", host, port] => self.connect_typed(host, Some(port), false).await,
             ["tls"] => match self.conn.as_ref().map(|c| c.host.clone()) {
                 Some(host) => self.connect_typed(&host, Some(&IMPLICIT_TLS_PORT.to_string()), true).await,
                 None => self.info("usage: :tls HOST [PORT] (implicit TLS, port 465 by default)"),
@@ -361,7 +361,7 @@ impl Console {
                 "explanations of replies are {}: :explain on|off",
                 if self.explain { "on" } else { "off" }
             )),
-            ["help"] | ["h"] | ["?"] => self.info(HELP),
+            ["help" | "h" | "?"] => self.info(HELP),
             _ => self.info(format!("unknown command {}; {HELP}", crate::session::escape::escape_str(line))),
         }
     }

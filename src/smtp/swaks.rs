@@ -70,7 +70,7 @@ fn swaks_stage(stage: Stage) -> &'static str {
 
 /// One shell word; a value no shell can carry (a NUL byte) becomes empty rather than unquoted.
 fn quote(value: &str) -> String {
-    shlex::try_quote(value).map(|q| q.into_owned()).unwrap_or_else(|_| "''".into())
+    shlex::try_quote(value).map(std::borrow::Cow::into_owned).unwrap_or_else(|_| "''".into())
 }
 
 #[cfg(test)]

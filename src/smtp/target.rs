@@ -45,7 +45,7 @@ pub async fn addresses(ctx: &Context, host: &HostPort) -> Result<Vec<SocketAddr>
     }
     let found = lookup(ctx, &host.host).await?;
     let mut addrs: Vec<SocketAddr> = found.into_iter().map(|ip| SocketAddr::new(ip, host.port)).collect();
-    addrs.sort_by_key(|a| a.is_ipv6());
+    addrs.sort_by_key(std::net::SocketAddr::is_ipv6);
     addrs.dedup();
     if addrs.is_empty() {
         return Err(format!("{} has no A or AAAA record", host.host));

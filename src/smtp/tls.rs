@@ -96,7 +96,7 @@ pub async fn handshake(tcp: Transport, host: &str, ctx: &Context) -> Result<(Tls
         .connect(name, tcp)
         .await
         .map_err(|err| TlsError::Handshake(err.to_string()))?;
-    let verdict = std::mem::take(&mut *recorded.lock().unwrap_or_else(|p| p.into_inner()));
+    let verdict = std::mem::take(&mut *recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
     let info = describe(&stream, sni, verdict);
     Ok((stream, info))
 }
@@ -261,7 +261,7 @@ impl ServerCertVerifier for RecordingVerifier {
             verdict.by_address = result.is_ok();
         }
         verdict.error = result.err().map(|err| err.to_string());
-        *self.recorded.lock().unwrap_or_else(|p| p.into_inner()) = verdict;
+        *self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = verdict;
         Ok(ServerCertVerified::assertion())
     }
 

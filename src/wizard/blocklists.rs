@@ -165,10 +165,10 @@ pub fn report_rows(report: &DnsblReport) -> Vec<Row> {
                 }
             }
             ZoneStatus::Refused { code, reason } => {
-                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("query refused ({code}): {reason}")))
+                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("query refused ({code}): {reason}")));
             }
             ZoneStatus::Timeout => {
-                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("no answer within {deadline:.1} s")))
+                rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("no answer within {deadline:.1} s")));
             }
             ZoneStatus::Skipped { reason } => skipped.push(reason.clone()),
         }

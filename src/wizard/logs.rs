@@ -73,7 +73,7 @@ impl LogsStep {
         let filter = session.target.as_ref().map(|target| {
             DomainFilter::new(&target.domain).with_mx(
                 session.mx.iter().map(|mx| mx.exchange.clone()),
-                session.mx.iter().flat_map(|mx| mx.addresses.iter().map(|a| a.to_string())),
+                session.mx.iter().flat_map(|mx| mx.addresses.iter().map(ToString::to_string)),
             )
         });
         let label = match &filter {
@@ -250,32 +250,7 @@ pub fn summary_rows(summary: &LogSummary) -> Vec<Row> {
     let mut rows = Vec::new();
     let scope = summary.domain.as_deref().map_or("all domains".to_string(), escape_str);
     rows.push(Row::new(Tone::Heading, format!("Logs for {scope}")));
-    for file in &summary.files {
-        let name = escape_str(&file.path);
-        match (&file.error, file.format) {
-            (Some(error), _) => rows.push(Row::new(Tone::Fail, format!("  {}", escape_str(error)))),
-            (None, None) => rows.push(Row::new(Tone::Dim, format!("  {name}: empty"))),
-            (None, Some(format)) => {
-                let gz = match (file.compressed, file.json) {
-                    (true, true) => " (gzip, JSON)",
-                    (true, false) => " (gzip)",
-                    (false, true) => " (JSON)",
-                    (false, false) => "",
-                };
-                let examined = if summary.domain.is_none() || file.examined == file.lines {
-                    String::new()
-                } else {
-                    format!(" · {} mention the target", thousands(file.examined))
-                };
-                rows.push(Row::plain(format!(
-                    "  {name}{gz}: {format}, {} lines{examined} · {} read · {} skipped",
-                    thousands(file.lines),
-                    thousands(file.recognised),
-                    thousands(file.skipped)
-                )));
-            }
-        }
-    }
+    rows.extend(file_rows(summary));
     if summary.records == 0 {
         rows.push(Row::new(Tone::Dim, format!("No log record concerns {scope}.")));
         return rows;
@@ -330,29 +305,68 @@ pub fn summary_rows(summary: &LogSummary) -> Vec<Row> {
             )));
         }
     }
-    if !summary.latest.is_empty() {
-        rows.push(Row::new(Tone::Heading, "Latest attempts"));
-        let skip = summary.latest.len().saturating_sub(LATEST_SHOWN);
-        for attempt in summary.latest.iter().skip(skip).rev() {
-            let r = &attempt.record;
-            let status = r.status.map_or("", |s| s.as_str());
-            let tone = if r.status.is_some_and(|s| s.is_failure()) { Tone::Fail } else { Tone::Ok };
-            let time =
-                r.time.map_or_else(|| "(no time)".to_string(), |t| t.local.format("%Y-%m-%d %H:%M:%S").to_string());
-            let peer = match (&r.remote_host, &r.remote_ip) {
-                (Some(host), Some(ip)) => format!(" via {}[{}]", escape_str(host), escape_str(ip)),
-                (Some(host), None) => format!(" via {}", escape_str(host)),
-                (None, Some(ip)) => format!(" via [{}]", escape_str(ip)),
-                (None, None) => String::new(),
-            };
-            let recipient = r.recipient.as_deref().map_or(String::new(), |a| format!(" {}", escape_str(a)));
-            rows.push(
-                Row::new(Tone::Dim, format!("  {time} "))
-                    .push(tone, format!("{status:<9}"))
-                    .push(Tone::Normal, format!("{}{recipient}{peer}", escape_str(&r.code_label()))),
-            );
-            if let Some(reply) = &r.reply {
-                rows.push(Row::new(Tone::Received, format!("      {}", escape_str(reply))));
+    rows.extend(latest_rows(summary));
+    rows
+}
+
+/// The latest attempts, newest first, with the receiver's reply under each.
+fn latest_rows(summary: &LogSummary) -> Vec<Row> {
+    let mut rows = Vec::new();
+    if summary.latest.is_empty() {
+        return rows;
+    }
+    rows.push(Row::new(Tone::Heading, "Latest attempts"));
+    let skip = summary.latest.len().saturating_sub(LATEST_SHOWN);
+    for attempt in summary.latest.iter().skip(skip).rev() {
+        let r = &attempt.record;
+        let status = r.status.map_or("", |s| s.as_str());
+        let tone = if r.status.is_some_and(crate::logs::record::Status::is_failure) { Tone::Fail } else { Tone::Ok };
+        let time = r.time.map_or_else(|| "(no time)".to_string(), |t| t.local.format("%Y-%m-%d %H:%M:%S").to_string());
+        let peer = match (&r.remote_host, &r.remote_ip) {
+            (Some(host), Some(ip)) => format!(" via {}[{}]", escape_str(host), escape_str(ip)),
+            (Some(host), None) => format!(" via {}", escape_str(host)),
+            (None, Some(ip)) => format!(" via [{}]", escape_str(ip)),
+            (None, None) => String::new(),
+        };
+        let recipient = r.recipient.as_deref().map_or(String::new(), |a| format!(" {}", escape_str(a)));
+        rows.push(
+            Row::new(Tone::Dim, format!("  {time} "))
+                .push(tone, format!("{status:<9}"))
+                .push(Tone::Normal, format!("{}{recipient}{peer}", escape_str(&r.code_label()))),
+        );
+        if let Some(reply) = &r.reply {
+            rows.push(Row::new(Tone::Received, format!("      {}", escape_str(reply))));
+        }
+    }
+    rows
+}
+
+/// One row per log file read: its format, how much was read and skipped, or why it was not.
+fn file_rows(summary: &LogSummary) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for file in &summary.files {
+        let name = escape_str(&file.path);
+        match (&file.error, file.format) {
+            (Some(error), _) => rows.push(Row::new(Tone::Fail, format!("  {}", escape_str(error)))),
+            (None, None) => rows.push(Row::new(Tone::Dim, format!("  {name}: empty"))),
+            (None, Some(format)) => {
+                let gz = match (file.compressed, file.json) {
+                    (true, true) => " (gzip, JSON)",
+                    (true, false) => " (gzip)",
+                    (false, true) => " (JSON)",
+                    (false, false) => "",
+                };
+                let examined = if summary.domain.is_none() || file.examined == file.lines {
+                    String::new()
+                } else {
+                    format!(" · {} mention the target", thousands(file.examined))
+                };
+                rows.push(Row::plain(format!(
+                    "  {name}{gz}: {format}, {} lines{examined} · {} read · {} skipped",
+                    thousands(file.lines),
+                    thousands(file.recognised),
+                    thousands(file.skipped)
+                )));
             }
         }
     }
@@ -377,7 +391,7 @@ fn histogram_rows(summary: &LogSummary) -> Vec<Row> {
     let mut hour = start;
     while hour <= last {
         let (total, failed) = counts.get(&hour).copied().unwrap_or((0, 0));
-        let width = |n: u64| (n * BAR_WIDTH).div_ceil(max) as usize;
+        let width = |n: u64| usize::try_from((n * BAR_WIDTH).div_ceil(max)).unwrap_or(usize::MAX);
         let failed_width = width(failed);
         let other_width = width(total).saturating_sub(failed_width);
         rows.push(

@@ -90,7 +90,7 @@ impl Following {
                         self.push(Row::new(Tone::Warn, format!("  ⚠ {}", finding.summary)));
                         session.push_finding(finding);
                     }
-                    delivered => {
+                    delivered @ Seen::Delivered { .. } => {
                         let line = format!("  {}", delivered.delivered_line().unwrap_or_default());
                         effects.push(Effect::Record(Event::new(EventKind::Info, format!("logs:{line}"))));
                         self.push(Row::new(Tone::Ok, line));

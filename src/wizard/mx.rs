@@ -83,7 +83,7 @@ impl MxStep {
         })
     }
 
-    fn analysis_rows(&self, analysis: &MxAnalysis, rows: &mut Vec<Row>) {
+    fn analysis_rows(analysis: &MxAnalysis, rows: &mut Vec<Row>) {
         let table = analysis_rows(analysis);
         let (footer, head) = table.split_last().expect("the table ends with its tally");
         rows.extend(head.iter().cloned());
@@ -188,9 +188,9 @@ impl Step for MxStep {
             rows.push(Row::new(Tone::Fail, problem.clone()));
         }
         match &self.analysis {
-            Some(analysis) => self.analysis_rows(analysis, &mut rows),
+            Some(analysis) => Self::analysis_rows(analysis, &mut rows),
             None if self.job.is_none() && self.problem.is_none() => {
-                rows.push(Row::new(Tone::Dim, "Press Enter to look up the MX records and their addresses."))
+                rows.push(Row::new(Tone::Dim, "Press Enter to look up the MX records and their addresses."));
             }
             None => {}
         }

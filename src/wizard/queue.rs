@@ -111,7 +111,7 @@ impl QueueStep {
             let request = LoadRequest::default();
             let outcome = tokio::select! {
                 read = crate::queue::read(&jc.ctx, &request, Utc::now(), None) => read,
-                _ = jc.cancel.cancelled() => return,
+                () = jc.cancel.cancelled() => return,
             };
             let outcome = outcome.map_err(|err| err.to_string());
             if let Ok(report) = &outcome {
@@ -188,9 +188,9 @@ impl QueueStep {
 
     /// Plans `action` on `selection` and asks to confirm it (Exchange lines are only printed,
     /// so they need no confirmation).
-    fn propose(&mut self, action: Action, selection: Selection, watch: Option<String>) -> Vec<Effect> {
+    fn propose(&mut self, action: Action, selection: &Selection, watch: Option<String>) -> Vec<Effect> {
         let Some(report) = self.report() else { return Vec::new() };
-        match queue_act::plan(report, action, &selection) {
+        match queue_act::plan(report, action, selection) {
             Err(text) => {
                 self.act.note = Some((Tone::Warn, text));
                 Vec::new()
@@ -318,7 +318,7 @@ impl Step for QueueStep {
             'r' if self.job.is_none() => self.start(),
             key => match ACTION_KEYS.iter().find(|(k, _, _)| *k == key) {
                 Some((_, action, _)) if self.act_job.is_none() => match self.selection(*action) {
-                    Some((selection, watch)) => self.propose(*action, selection, watch),
+                    Some((selection, watch)) => self.propose(*action, &selection, watch),
                     None => Vec::new(),
                 },
                 _ => Vec::new(),
@@ -340,7 +340,7 @@ impl Step for QueueStep {
     fn request(&mut self, request: Request, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
         let Request::RetryDomain(domain) = request else { return Vec::new() };
         if self.job.is_none() && self.report().is_some() {
-            return self.propose(Action::Retry, Selection::Domain(domain.clone()), Some(domain));
+            return self.propose(Action::Retry, &Selection::Domain(domain.clone()), Some(domain));
         }
         self.retry_after_load = Some(domain);
         if self.job.is_none() { self.start() } else { Vec::new() }
@@ -417,7 +417,7 @@ impl Step for QueueStep {
                     self.select_target(session);
                 }
                 if let Some(domain) = self.retry_after_load.take() {
-                    return self.propose(Action::Retry, Selection::Domain(domain.clone()), Some(domain));
+                    return self.propose(Action::Retry, &Selection::Domain(domain.clone()), Some(domain));
                 }
                 return self.watch();
             }
@@ -598,7 +598,7 @@ fn group_row(group: &Group, group_by: GroupBy, width: usize, selected: bool) -> 
     // Four coarse age columns from the qshape buckets: under 5, 80 and 1280 minutes, older.
     let a = &group.ages;
     let coarse = [a[0], a[1] + a[2] + a[3] + a[4], a[5..9].iter().sum(), a[9]];
-    let ages = coarse.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("/");
+    let ages = coarse.iter().map(ToString::to_string).collect::<Vec<_>>().join("/");
     let mark = if selected { "▶ " } else { "  " };
     let tone = if selected {
         Tone::Selected

@@ -156,16 +156,13 @@ impl SmtpStep {
             let domain = session.target.as_ref()?.domain.clone();
             Some(Start::host(HostPort { host: domain, port: ctx.config.port }, false))
         });
-        match start {
-            Some(start) => {
-                self.connection = None;
-                self.tls = None;
-                self.ensure_console(session, ctx, Some(start))
-            }
-            None => {
-                self.note("no MX known and no target: type :connect HOST [PORT]");
-                Vec::new()
-            }
+        if let Some(start) = start {
+            self.connection = None;
+            self.tls = None;
+            self.ensure_console(session, ctx, Some(start))
+        } else {
+            self.note("no MX known and no target: type :connect HOST [PORT]");
+            Vec::new()
         }
     }
 
@@ -191,7 +188,7 @@ impl SmtpStep {
             self.note(format!("probing {count} address(es): EHLO {shown} → STARTTLS → MAIL → RCPT → RSET → QUIT"));
         }
         let port = ctx.config.port;
-        self.via = ctx.config.smtp.via.clone();
+        self.via.clone_from(&ctx.config.smtp.via);
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
             let mx = if mx.is_empty() {
@@ -232,7 +229,7 @@ impl SmtpStep {
             ConsoleEvent::Info(text) => self.note(crate::session::escape::escape_str(&text)),
             ConsoleEvent::Connected(report) => {
                 self.push(outcome_row(&report));
-                self.tls = report.tls.clone();
+                self.tls.clone_from(&report.tls);
                 self.connection = Some(*report);
             }
             ConsoleEvent::Sent(text, tls) => self.push(Row::new(
@@ -240,7 +237,7 @@ impl SmtpStep {
                 format!("{} {}", marks::sent(tls), crate::session::escape::escape_str(&text)),
             )),
             ConsoleEvent::Received(text, tls) => {
-                self.push(Row::new(Tone::Received, format!("{} {text}", marks::received(tls, &text))))
+                self.push(Row::new(Tone::Received, format!("{} {text}", marks::received(tls, &text))));
             }
             ConsoleEvent::Reply { code, explanation } => {
                 self.auth &= code == Some(334);
@@ -422,7 +419,11 @@ async fn exchangers(ctx: &Context, domain: &str, port: u16) -> Vec<MxTarget> {
     for (host, addr) in routes {
         match out.iter_mut().find(|m| m.exchange == host) {
             Some(known) => known.addresses.push(addr.ip()),
-            None => out.push(MxTarget { preference: out.len() as u16, exchange: host, addresses: vec![addr.ip()] }),
+            None => out.push(MxTarget {
+                preference: u16::try_from(out.len()).unwrap_or(u16::MAX),
+                exchange: host,
+                addresses: vec![addr.ip()],
+            }),
         }
     }
     out

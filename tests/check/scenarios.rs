@@ -48,7 +48,7 @@ impl Variant {
         self.zone("zen.spamhaus.org", "2.0.0.127 300 IN A 127.0.0.2\n")
     }
 
-    /// Both bank.example MX hosts behave as `script` (TOML of a ServerScript).
+    /// Both bank.example MX hosts behave as `script` (TOML of a `ServerScript`).
     fn bank_mx(mut self, script: &str) -> Variant {
         self.0.smtp.retain(|s| ![MX1, MX2].contains(&s.address.to_string().as_str()));
         for (address, host) in [(MX1, "mx1.bank.example"), (MX2, "mx2.bank.example")] {

@@ -316,14 +316,13 @@ pub fn journal(bytes: &[u8]) -> Result<(), TestCaseError> {
 pub fn config(bytes: &[u8]) -> Result<(), TestCaseError> {
     let Ok(text) = std::str::from_utf8(bytes) else { return Ok(()) };
     let Ok(config) = toml::from_str::<mailwiz::config::Config>(text) else { return Ok(()) };
-    match config.validate() {
-        Err(err) => clean(&err.to_string(), "a config error"),
-        Ok(()) => {
-            let ctx = mailwiz::context::Context::new(config.clone());
-            let _ = (config.timeout(), config.read_timeout(), config.connect_timeout(), config.blocklist_deadline());
-            let _ = (config.queue.command_timeout(), mailwiz::dns::resolver::Limits::from_context(&ctx));
-            let _ = mailwiz::queue::Lifetime::from_config(config.queue.lifetime_days).warn_after();
-            Ok(())
-        }
+    if let Err(err) = config.validate() {
+        clean(&err.to_string(), "a config error")
+    } else {
+        let ctx = mailwiz::context::Context::new(config.clone());
+        let _ = (config.timeout(), config.read_timeout(), config.connect_timeout(), config.blocklist_deadline());
+        let _ = (config.queue.command_timeout(), mailwiz::dns::resolver::Limits::from_context(&ctx));
+        let _ = mailwiz::queue::Lifetime::from_config(config.queue.lifetime_days).warn_after();
+        Ok(())
     }
 }

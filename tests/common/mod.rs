@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::PathBuf;
 
 /// True when running under CI, where missing test peers are failures, not skips.
@@ -57,7 +58,6 @@ pub fn queue_deferred(address: &str) -> String {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("sendmail runs");
-    use std::io::Write;
     let body = format!("From: lab@lab.mailwiz.test\nTo: {address}\nSubject: mailwiz queue action test\n\nx\n");
     sendmail.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
     assert!(sendmail.wait().unwrap().success());

@@ -46,7 +46,7 @@ fn resolver(server: &DnsServer) -> Resolver {
 }
 
 fn zones(names: &[&str]) -> Vec<Zone> {
-    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = names.iter().map(ToString::to_string).collect();
     ZoneList::bundled().select(&names).unwrap()
 }
 

@@ -113,7 +113,7 @@ async fn two_ptrs_are_each_checked() {
     let server = server().await;
     let report = check_ptr(&resolver(&server, Journal::in_memory()), ip("203.0.113.9")).await;
     let mut names: Vec<&str> = report.names.iter().map(|n| n.name.as_str()).collect();
-    names.sort();
+    names.sort_unstable();
     assert_eq!(names, ["mx-a.example.com", "mx-b.example.com"]);
     let findings = ptr_findings(&report, None);
     let ok = findings.iter().find(|f| f.id == "ptr.ok").unwrap();

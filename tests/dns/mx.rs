@@ -1,5 +1,5 @@
 //! `mailwiz mx` against the in-process DNS server: one zone per situation the MX analysis must
-//! recognise, checked through the binary's JSON (finding ids, mx entries, implicit, null_mx) and
+//! recognise, checked through the binary's JSON (finding ids, mx entries, implicit, `null_mx`) and
 //! through the engine where the binary cannot show it.
 
 use std::net::IpAddr;

@@ -61,7 +61,7 @@ async fn enter_runs_the_analysis_and_fills_the_session() {
     assert_eq!(session.mx[0].addresses.len(), 2);
     let ids: Vec<&str> = session.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["mx.cname"]);
-    let text: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let text: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(text.iter().any(|t| t.contains("20 mx2.bank.example") && t.contains("192.0.2.20")), "{text:?}");
 
     // Running again replaces the findings instead of piling them up.
@@ -89,7 +89,7 @@ async fn after_a_dns_timeout_the_step_is_not_done() {
     }
     assert!(session.findings.iter().any(|f| f.id == "dns.timeout"), "{:?}", session.findings);
     assert_eq!(step.status(), StepStatus::Failed, "no ✓ without an answer");
-    let text: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let text: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(text[0].contains("no usable answer (dns.timeout)"), "{text:?}");
 }
 
@@ -111,7 +111,7 @@ async fn stale_and_cancelled_jobs_are_ignored() {
         step.on_event(event, &mut session);
     }
     assert!(session.mx.is_empty(), "a cancelled run's answer is dropped");
-    let text: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let text: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(text.iter().any(|t| t.contains("cancelled")), "{text:?}");
 }
 
@@ -133,7 +133,7 @@ async fn without_a_target_enter_explains_and_the_console_still_works() {
     }
     let view = step.view(&session);
     assert!(view.follow_tail);
-    let text: Vec<String> = view.rows.iter().map(|r| r.text()).collect();
+    let text: Vec<String> = view.rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(text.contains(&"dns> set type=bogus".to_string()), "{text:?}");
     assert!(text.iter().any(|t| t.starts_with("error: \"bogus\" is not a record type")), "{text:?}");
     assert!(text.iter().any(|t| t.starts_with("error: \"mx2.bank.example a\"")), "{text:?}");

@@ -21,10 +21,13 @@ fn analyse(path: &Path, domain: Option<&str>) -> Result<LogSummary, logs::LogsEr
 /// PowerShell output, NDR texts), which must be refused with one sentence naming the file.
 fn expected_format(folder: &str, name: &str) -> Option<Format> {
     match (folder, name) {
-        (_, "exim-bp-doc-samples.txt")
-        | (_, "exim-testsuite-stdout-0022-bp-and-smtp.txt")
-        | (_, "exchange-queue-lasterror-and-ndr-texts.txt")
-        | (_, "msqa-234456-get-queue-fl-and-trackinglog.txt") => None,
+        (
+            _,
+            "exim-bp-doc-samples.txt"
+            | "exim-testsuite-stdout-0022-bp-and-smtp.txt"
+            | "exchange-queue-lasterror-and-ndr-texts.txt"
+            | "msqa-234456-get-queue-fl-and-trackinglog.txt",
+        ) => None,
         ("iis-smtp", n) if n.contains("ncsa") => Some(Format::IisNcsa),
         ("iis-smtp", _) => Some(Format::IisW3c),
         ("postfix-log", _) => Some(Format::Postfix),

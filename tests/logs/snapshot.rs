@@ -1,4 +1,4 @@
-//! Step 3 in the demo world: the TUI after reading the world's MTA log (TestBackend snapshot).
+//! Step 3 in the demo world: the TUI after reading the world's MTA log (`TestBackend` snapshot).
 
 use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -1,6 +1,7 @@
 //! Step 3 without a UI: the job reads the configured logs with progress, the step shows the
 //! summary and puts findings and the observed error into the session; Esc cancels.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use mailwiz::config::Config;
@@ -68,7 +69,7 @@ async fn reads_configured_logs_and_fills_the_session() {
         Some("421 4.7.0 Too many connections from 203.0.113.5 (in reply to MAIL FROM command)")
     );
     let view = step.view(&session);
-    let text: Vec<String> = view.rows.iter().map(|r| r.text()).collect();
+    let text: Vec<String> = view.rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(text.iter().any(|t| t.starts_with("  01-10 08:00 │") && t.ends_with(" 20")), "{text:#?}");
     assert!(text.iter().any(|t| t.starts_with("  01-10 10:00 │") && t.ends_with(" 10")), "{text:#?}");
     assert!(text.iter().any(|t| t.contains("deferred 50")), "{text:#?}");
@@ -125,7 +126,7 @@ async fn no_paths_and_unreadable_paths_say_so() {
         step.on_event(event, &mut session);
     }
     assert_eq!(step.status(), StepStatus::Failed);
-    let rows: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let rows: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(rows.iter().any(|r| r.starts_with("cannot read /nonexistent/mail.log")), "{rows:?}");
 }
 
@@ -151,14 +152,13 @@ async fn f_follows_the_logs_and_a_new_reason_becomes_a_finding() {
     let running = tokio::spawn((job.run)(jc));
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     let mut log = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
-    use std::io::Write;
     writeln!(log, "Jan 10 11:00:01 mail postfix/smtp[1]: C0FFEE0001: to=<z@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Too many connections from 203.0.113.5 (in reply to MAIL FROM command))").unwrap();
     writeln!(log, "Jan 10 11:00:02 mail postfix/smtp[1]: C0FFEE0002: to=<y@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=5.7.1, status=bounced (host mx1.bank.example[192.0.2.10] said: 550 5.7.1 Service unavailable; client [203.0.113.5] blocked using zen.spamhaus.org (in reply to RCPT TO command))").unwrap();
     let event = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv()).await.unwrap().unwrap();
     let effects = step.on_event(event, &mut session);
     cancel.cancel();
     running.await.unwrap();
-    let rows: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let rows: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(rows.iter().any(|r| r.contains("C0FFEE0001")), "{rows:?}");
     let new: Vec<_> = session.findings.iter().filter(|f| f.id == "log.new_reason").collect();
     assert_eq!(new.len(), 1, "only the 550 is new: {new:?}");

@@ -42,7 +42,7 @@ fn truncated_json_line_is_counted() {
 #[test]
 fn binary_garbage_is_refused_or_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let mut garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let mut garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0]).collect();
     garbage.extend_from_slice(b"\n\x1b[2J\x00\xff\n");
     let file = write(&dir, "garbage.bin", &garbage);
     // Detection refuses it with one sentence naming the file.
@@ -108,11 +108,11 @@ fn mutated_listings_never_panic() {
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     for round in 0..2000 {
         let mut bytes = seeds[round % seeds.len()].as_bytes().to_vec();
-        for _ in 0..1 + rng.next() % 8 {
-            let at = (rng.next() as usize) % (bytes.len() + 1);
+        for _ in 0..=(rng.next() % 8) {
+            let at = usize::try_from(rng.next() % (bytes.len() as u64 + 1)).unwrap();
             match rng.next() % 4 {
-                0 if at < bytes.len() => bytes[at] = rng.next() as u8,
-                1 => bytes.insert(at, rng.next() as u8),
+                0 if at < bytes.len() => bytes[at] = rng.next().to_le_bytes()[0],
+                1 => bytes.insert(at, rng.next().to_le_bytes()[0]),
                 2 => bytes.truncate(at),
                 _ => bytes.insert(at, b"\n({\"@*!:-"[(rng.next() % 9) as usize]),
             }

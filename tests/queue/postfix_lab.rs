@@ -305,7 +305,7 @@ mod wizard {
         // Other tests share the lab's queue: find the message again in the re-read listing.
         select(&mut app, &id);
         let shown: Vec<String> =
-            app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(|r| r.text()).collect();
+            app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
         assert!(shown.iter().any(|r| r.contains("Last action: hold with Postfix — 1 done")), "{shown:?}");
         assert!(shown.iter().any(|r| r.contains(&id) && r.contains("hold")), "re-read: {shown:?}");
 

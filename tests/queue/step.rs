@@ -108,7 +108,7 @@ fn write_queue(dir: &Path, messages: usize) -> std::path::PathBuf {
         writeln!(
             out,
             r#"{{"queue_name": "deferred", "queue_id": "Q{i:09X}", "arrival_time": {}, "message_size": 1000, "sender": "s@example.com", "recipients": [{{"address": "u{i}@d{}.example", "delay_reason": "host mx.d{}.example[198.51.100.{}] said: 421 4.7.0 Try later (id {i})"}}]}}"#,
-            now - (i as i64 % 7200),
+            now - i64::try_from(i % 7200).unwrap(),
             i % 1500,
             i % 1500,
             i % 250
@@ -170,7 +170,7 @@ async fn unreadable_queue_fails_with_one_sentence() {
         step.on_event(event, &mut session);
     }
     assert_eq!(step.status(), StepStatus::Failed);
-    let rows: Vec<String> = step.view(&session).rows.iter().map(|r| r.text()).collect();
+    let rows: Vec<String> = step.view(&session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert_eq!(rows, ["the queue file /nonexistent/postqueue.jsonl does not exist"]);
     assert!(session.findings.is_empty());
 }
@@ -183,7 +183,8 @@ async fn a_listing_read_from_a_file_is_not_acted_on() {
     let cmds = update(&mut app, key(KeyCode::Char('h')));
     assert!(cmds.is_empty(), "nothing runs: {cmds:?}");
     assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "nothing to confirm");
-    let rows: Vec<String> = app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(|r| r.text()).collect();
+    let rows: Vec<String> =
+        app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(
         rows.iter().any(|r| r.contains("read from a file: mailwiz acts only on the local MTA's live queue")),
         "{rows:?}"

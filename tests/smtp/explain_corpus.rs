@@ -75,7 +75,7 @@ fn every_reply_code_and_provider_text_in_the_corpus_is_explained() {
             }
             if path.extension().is_some_and(|e| e == "json") {
                 let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-                codes.insert(json["reply"].as_u64().unwrap() as u16);
+                codes.insert(u16::try_from(json["reply"].as_u64().unwrap()).unwrap());
             }
             for reply_text in provider_texts(&path, &text) {
                 let found = explainer.providers(&reply_text);

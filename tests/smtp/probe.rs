@@ -146,8 +146,13 @@ async fn a_refused_starttls_is_journaled_as_our_policy_judges_it() {
     let (result, _) = probe_script(script, &ctx).await;
     let failed = result.findings.iter().find(|f| f.id == "smtp.starttls_failed").unwrap();
     assert_eq!(failed.severity, Severity::Fail);
-    let journaled: Vec<_> =
-        ctx.journal.events().iter().filter_map(|e| e.finding()).filter(|f| f.id == "smtp.starttls_failed").collect();
+    let journaled: Vec<_> = ctx
+        .journal
+        .events()
+        .iter()
+        .filter_map(mailwiz::session::Event::finding)
+        .filter(|f| f.id == "smtp.starttls_failed")
+        .collect();
     assert_eq!(journaled.len(), 1, "journaled once");
     assert_eq!(journaled[0].severity, Severity::Fail, "the journal keeps the judged severity");
     assert!(journaled[0].detail.contains("requires TLS"), "{}", journaled[0].detail);

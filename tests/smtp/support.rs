@@ -91,7 +91,7 @@ pub async fn within<T>(secs: u64, fut: impl std::future::Future<Output = T>) -> 
 /// No journal event text holds a raw ESC or other control byte.
 pub fn journal_is_clean(ctx: &Context) {
     for event in ctx.journal.events() {
-        assert!(!event.text.chars().any(|c| c.is_control()), "raw control byte in journal: {:?}", event.text);
+        assert!(!event.text.chars().any(char::is_control), "raw control byte in journal: {:?}", event.text);
     }
 }
 

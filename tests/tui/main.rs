@@ -1,4 +1,4 @@
-//! The terminal front end: `update()`, TestBackend snapshots, the demo and tmux.
+//! The terminal front end: `update()`, `TestBackend` snapshots, the demo and tmux.
 
 #[path = "../common/mod.rs"]
 mod common;

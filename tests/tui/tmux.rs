@@ -65,9 +65,7 @@ impl Tmux {
             if ready(&screen) {
                 return screen;
             }
-            if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {what}; the screen was:\n{screen}");
-            }
+            assert!(start.elapsed() <= DEADLINE, "timed out waiting for {what}; the screen was:\n{screen}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

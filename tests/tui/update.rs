@@ -1,5 +1,7 @@
 //! `update()` driven by messages, with no terminal: step changes, notes, saving, quitting.
 
+use std::time::Duration;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mailwiz::context::Context;
 use mailwiz::session::{EventKind, Journal, Session, Severity};
@@ -184,8 +186,8 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     use mailwiz::wizard::{JobEvent, JobId};
     let mut app = app();
     let (a, b) = (JobId::fresh(), JobId::fresh());
-    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into(), started: Default::default() });
-    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into(), started: Default::default() });
+    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into(), started: Duration::default() });
+    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into(), started: Duration::default() });
     assert!(app.busy());
     press(&mut app, KeyCode::Char('2'));
     let cmds = press(&mut app, KeyCode::Esc);
@@ -201,7 +203,7 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     assert!(press(&mut app, KeyCode::Esc).is_empty());
 
     let c = JobId::fresh();
-    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into(), started: Default::default() });
+    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into(), started: Duration::default() });
     update(&mut app, Msg::Tick);
     assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
     update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
@@ -218,7 +220,7 @@ fn a_panicked_job_is_retired_reported_and_journaled() {
         id,
         step: StepId::Mx,
         label: "MX lookup for bank.example".into(),
-        started: Default::default(),
+        started: Duration::default(),
     });
     let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
     assert!(!app.busy());

@@ -87,7 +87,7 @@ mod tests {
                     Err(err) => {
                         let text = err.to_string();
                         prop_assert!(text.len() < 1000);
-                        prop_assert!(!text.chars().any(|c| c.is_control()));
+                        prop_assert!(!text.chars().any(char::is_control));
                     }
                 }
             }

@@ -103,8 +103,8 @@ pub struct Command {
 impl Command {
     fn new(argv: &[&str], ids: &[&str]) -> Command {
         Command {
-            argv: argv.iter().map(|s| s.to_string()).collect(),
-            ids: ids.iter().map(|s| s.to_string()).collect(),
+            argv: argv.iter().map(ToString::to_string).collect(),
+            ids: ids.iter().map(ToString::to_string).collect(),
             print_only: false,
         }
     }

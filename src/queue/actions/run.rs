@@ -75,7 +75,9 @@ pub async fn run(plan: &Plan, timeout: Duration, shown: &mut (dyn FnMut(&str) + 
         match run_one(command, timeout).await {
             Ok(()) => outcome.done.extend(command.ids.iter().map(|id| Done { id: id.clone(), command: line.clone() })),
             Err(reason) => {
-                outcome.not_done.extend(command.ids.iter().map(|id| NotDone { id: id.clone(), reason: reason.clone() }))
+                outcome
+                    .not_done
+                    .extend(command.ids.iter().map(|id| NotDone { id: id.clone(), reason: reason.clone() }));
             }
         }
     }
