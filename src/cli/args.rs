@@ -186,17 +186,6 @@ pub struct DnsArgs {
     pub record_type: Option<String>,
 }
 
-/// Where the SMTP probe stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum QuitAfter {
-    Connect,
-    Banner,
-    Ehlo,
-    Starttls,
-    Mail,
-    Rcpt,
-}
-
 #[derive(Debug, Args)]
 pub struct SmtpArgs {
     /// The server, HOST or HOST:PORT (or [IPv6]:PORT).
@@ -215,7 +204,7 @@ pub struct SmtpArgs {
     pub starttls: bool,
     /// Probe: stop after this stage.
     #[arg(long, value_enum)]
-    pub quit_after: Option<QuitAfter>,
+    pub quit_after: Option<crate::smtp::probe::Stage>,
     /// Speak TLS from the first byte (implicit TLS, as on port 465).
     #[arg(long)]
     pub tls: bool,

@@ -6,7 +6,7 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::args::{QuitAfter, SmtpArgs};
+use super::args::SmtpArgs;
 use super::output::{exit_for, findings_text, print_json};
 use super::{CliError, CliResult};
 use crate::context::Context;
@@ -14,7 +14,7 @@ use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::marks;
-use crate::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
+use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::swaks;
 use crate::smtp::target::{self, HostPort};
@@ -50,14 +50,7 @@ async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
         from: args.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
         to: args.to.clone().or_else(|| ctx.config.to.clone()),
         starttls: args.starttls,
-        quit_after: args.quit_after.map(|q| match q {
-            QuitAfter::Connect => Stage::Connect,
-            QuitAfter::Banner => Stage::Banner,
-            QuitAfter::Ehlo => Stage::Ehlo,
-            QuitAfter::Starttls => Stage::Starttls,
-            QuitAfter::Mail => Stage::Mail,
-            QuitAfter::Rcpt => Stage::Rcpt,
-        }),
+        quit_after: args.quit_after,
         implicit_tls: args.tls,
     }
 }

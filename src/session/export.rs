@@ -445,8 +445,7 @@ mod tests {
         let f = Finding::new("ptr.missing", &[("ip", "203.0.113.5")]);
         let mut events = Vec::new();
         for finding in [&f, &f, &Finding::note("a"), &Finding::note("a")] {
-            let kind = if finding.id == "note" { EventKind::Note } else { EventKind::Finding };
-            events.push(Event::new(kind, "").with_data(serde_json::to_value(finding).unwrap()));
+            events.push(Event::of_finding(finding));
         }
         let found = findings(&events);
         assert_eq!(found.iter().filter(|f| f.id == "ptr.missing").count(), 1);

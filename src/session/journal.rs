@@ -2,7 +2,9 @@
 //!
 //! Findings: the engine operation a front end calls with a `&Context` journals the findings it
 //! produces ([`Journal::finding`]) before returning them, once each; front ends (`cli`, `wizard`,
-//! `tui`) never journal a finding.
+//! `tui`) never journal a finding. What the user makes in the wizard (a note, the diagnosis step's
+//! causes, which are worked out inside `update` where no I/O happens) goes to the runtime as an
+//! [`Event::of_finding`] to record.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -60,6 +62,13 @@ impl Event {
     pub fn with_data(mut self, data: serde_json::Value) -> Event {
         self.data = data;
         self
+    }
+
+    /// The event that records `finding` (a `note` event for a note).
+    pub fn of_finding(finding: &Finding) -> Event {
+        let kind = if finding.id == "note" { EventKind::Note } else { EventKind::Finding };
+        let data = serde_json::to_value(finding).expect("findings serialise");
+        Event::new(kind, format!("{} {}", finding.id, finding.summary)).with_data(data)
     }
 
     /// The finding carried by a `finding` or `note` event.
@@ -156,9 +165,7 @@ impl Journal {
 
     /// Records a finding; who calls it is said in the module documentation.
     pub fn finding(&self, finding: &Finding) {
-        let kind = if finding.id == "note" { EventKind::Note } else { EventKind::Finding };
-        let data = serde_json::to_value(finding).expect("findings serialise");
-        self.record(Event::new(kind, format!("{} {}", finding.id, finding.summary)).with_data(data));
+        self.record(Event::of_finding(finding));
     }
 
     /// A copy of every event recorded through this handle.

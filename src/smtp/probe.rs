@@ -20,7 +20,7 @@ use crate::context::Context;
 use crate::session::{Finding, MxTarget};
 
 /// A point of the probe; `--quit-after` stops after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Connect,

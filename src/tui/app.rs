@@ -728,8 +728,7 @@ fn add_note(app: &mut App, text: &str) -> Vec<Cmd> {
     if let Some(target) = &app.session.target {
         note = note.with_detail(format!("while looking at {} ({} step)", target.display, app.current.title()));
     }
-    let event = Event::new(EventKind::Note, format!("note {}", note.summary))
-        .with_data(serde_json::to_value(&note).expect("findings serialise"));
+    let event = Event::of_finding(&note);
     app.session.push_finding(note);
     app.unsaved = true;
     app.selected_finding = app.findings_sorted().iter().rposition(|f| f.severity == Severity::Note);

@@ -4,7 +4,7 @@ use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, S
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts};
 use crate::dns::{Resolver, mail_name};
-use crate::session::{Event, EventKind, Session};
+use crate::session::{Event, Session};
 
 /// State of the diagnosis step.
 #[derive(Debug, Default)]
@@ -66,13 +66,7 @@ impl DiagnosisStep {
             diagnosis::settle(&mut session.findings, &causes, domain);
         }
         let findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
-        let effects = findings
-            .iter()
-            .map(|f| {
-                let data = serde_json::to_value(f).expect("findings serialise");
-                Effect::Record(Event::new(EventKind::Finding, format!("{} {}", f.id, f.summary)).with_data(data))
-            })
-            .collect();
+        let effects = findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();
         session.replace_findings(&["diagnosis."], findings);
         self.selected = 0;
         self.causes = Some(causes);
