@@ -407,12 +407,14 @@ pub struct BadName(pub String);
 struct Server {
     addr: SocketAddr,
     inner: TokioResolver,
+    /// This server's share of the query's limits.
+    limits: Limits,
 }
 
 /// Deadline, tries and servers of a resolver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// How long one try may take.
+    /// How long one try may take; several servers share it.
     pub timeout: Duration,
     /// Tries per server (at least one).
     pub attempts: usize,
@@ -469,9 +471,12 @@ impl Resolver {
         Resolver::with_servers(&[server], Limits::from_context(ctx), ctx.journal.clone())
     }
 
-    /// A resolver asking `servers` in order with explicit limits.
+    /// A resolver asking `servers` in order with explicit limits, which bound a query across all
+    /// the servers: each gets an equal share of every try, so `--timeout` holds however many
+    /// servers there are.
     pub fn with_servers(servers: &[SocketAddr], limits: Limits, journal: Journal) -> Resolver {
-        let servers = servers.iter().map(|&addr| Server { addr, inner: build(addr, limits) }).collect();
+        let share = limits.shared_by(servers.len());
+        let servers = servers.iter().map(|&addr| Server { addr, inner: build(addr, share), limits: share }).collect();
         Resolver { servers, limits, journal, health: Arc::default() }
     }
 
@@ -580,7 +585,7 @@ impl Resolver {
         );
         // hickory keeps its own deadline per try; this one bounds the whole exchange whatever
         // the transport does (a silent server over TCP, a retry that would start late).
-        let deadline = self.limits.total() + Duration::from_millis(50);
+        let deadline = server.limits.total() + Duration::from_millis(50);
         let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
         let result = tokio::select! {
             result = lookup => result,
@@ -597,6 +602,9 @@ impl Resolver {
     }
 }
 
+/// The shortest try a server is given when several share a query's deadline.
+const MIN_TRY: Duration = Duration::from_millis(100);
+
 impl Limits {
     /// The limits of `ctx.config`: the generic timeout bounds a query with all its tries, so
     /// each try gets its share.
@@ -608,6 +616,12 @@ impl Limits {
     /// Each try's share of `total` over `attempts` tries.
     pub fn per_try(total: Duration, attempts: usize) -> Duration {
         total / u32::try_from(attempts.max(1)).unwrap_or(u32::MAX)
+    }
+
+    /// The limits of one of `servers` servers: its share of each try, at least [`MIN_TRY`].
+    pub fn shared_by(self, servers: usize) -> Limits {
+        let share = self.timeout / u32::try_from(servers.max(1)).unwrap_or(u32::MAX);
+        Limits { timeout: share.max(MIN_TRY.min(self.timeout)), ..self }
     }
 
     /// How long a query may take with all its tries.

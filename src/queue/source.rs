@@ -88,9 +88,8 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
     let timeout = ctx.config.queue.command_timeout();
     for (program, args, format) in commands_for(request.format) {
         let Some(path) = find_program(program) else { continue };
-        let mut parsed = run_listing(&path, args, format, timeout, now).await?;
+        let (mut parsed, mut notes) = run_listing(&path, args, format, timeout, now, MAX_LISTING_OUTPUT).await?;
         let source = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
-        let mut notes = Vec::new();
         let mut lifetime = config_lifetime.clone();
         if parsed.format.spec().mta == Mta::Postfix
             && let Some(from_postfix) = postfix_lifetime().await
@@ -111,6 +110,10 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
 
 /// Most bytes read of a queue file: a source that never ends (a pipe) stops here, said in a note.
 pub const MAX_QUEUE_FILE: u64 = 128 << 20;
+
+/// Most bytes read of a listing command's output (about a million messages of `postqueue -j`): a
+/// command that never stops writing is stopped here, said in a note.
+pub const MAX_LISTING_OUTPUT: u64 = 512 << 20;
 
 async fn load_file(
     path: &Path,
@@ -170,15 +173,17 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-/// Runs `program args`, parsing its output as it streams in; fails on a non-zero exit with the
-/// first line the program wrote to stderr.
+/// Runs `program args`, parsing its output as it streams in, at most `cap` bytes of it (then the
+/// program is stopped, and a note says so); fails on a non-zero exit with the first line the
+/// program wrote to stderr.
 async fn run_listing(
     program: &Path,
     args: &[&str],
     format: Option<Format>,
     timeout: Duration,
     now: DateTime<Utc>,
-) -> Result<Parsed, SourceError> {
+    cap: u64,
+) -> Result<(Parsed, Vec<String>), SourceError> {
     let shown = std::iter::once(program.display().to_string())
         .chain(args.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
@@ -204,22 +209,27 @@ async fn run_listing(
             let _ = (&mut stderr).take(8 * 1024).read_to_end(&mut text).await;
             String::from_utf8_lossy(&text).into_owned()
         });
-        let bridge = SyncIoBridge::new(stdout);
+        let (capped, cut) = input_file::Capped::new(SyncIoBridge::new(stdout), cap);
         let parsed = tokio::task::spawn_blocking(move || {
-            parse_reader(BufReader::with_capacity(256 * 1024, bridge), format, now)
+            parse_reader(BufReader::with_capacity(256 * 1024, capped), format, now)
         });
         let parsed = parsed.await;
+        let cut = cut.load(std::sync::atomic::Ordering::Relaxed);
+        if cut {
+            // It would block on a full pipe until the deadline.
+            let _ = child.start_kill();
+        }
         let status = child.wait().await;
         let errors = errors.await.unwrap_or_default();
-        (parsed, status, errors)
+        (parsed, status, errors, cut)
     };
-    let (parsed, status, errors) = tokio::time::timeout(timeout, work)
+    let (parsed, status, errors, cut) = tokio::time::timeout(timeout, work)
         .await
         .map_err(|_| SourceError::CannotRun(format!("{shown} did not finish within {} seconds", timeout.as_secs())))?;
     let first_error =
         crate::session::escape::escape_str(errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim());
     match status {
-        Ok(status) if status.success() => {}
+        Ok(status) if status.success() || cut => {}
         Ok(status) => {
             let code = status.code().map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));
             let hint = if first_error.to_lowercase().contains("permission") {
@@ -234,7 +244,14 @@ async fn run_listing(
     }
     let parsed =
         parsed.map_err(|err| SourceError::CannotRun(format!("reading the output of {shown} failed: {err}")))?;
-    parsed.map_err(|err| SourceError::CannotRun(format!("the output of {shown} cannot be read: {err}")))
+    let parsed =
+        parsed.map_err(|err| SourceError::CannotRun(format!("the output of {shown} cannot be read: {err}")))?;
+    let notes = if cut {
+        vec![format!("only the first {} MiB of the output of {shown} were read; it was stopped there", cap >> 20)]
+    } else {
+        Vec::new()
+    };
+    Ok((parsed, notes))
 }
 
 /// Postfix's `maximal_queue_lifetime`, when `postconf` answers.
@@ -293,4 +310,25 @@ async fn exim_reasons(exim: &Path, parsed: &mut Parsed) -> Vec<String> {
         notes.push(format!("exim -Mvl was read for {MAX_MSGLOGS} of {} messages", needing.len()));
     }
     notes
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_listing_command_that_never_stops_is_cut_and_stopped() {
+        let yes = find_program("yes").expect("coreutils yes is on every Unix");
+        let line = r#"{"queue_name": "deferred", "queue_id": "A1", "arrival_time": 1700000000, "message_size": 10, "sender": "a@b.example", "recipients": [{"address": "c@d.example", "delay_reason": "421 try later"}]}"#;
+        let started = std::time::Instant::now();
+        let (parsed, notes) =
+            run_listing(&yes, &[line], Some(Format::PostfixJson), Duration::from_secs(30), Utc::now(), 1 << 20)
+                .await
+                .expect("a cut listing is read, not refused");
+        assert!(started.elapsed() < Duration::from_secs(20), "stopped at the cap, not at the deadline");
+        assert!(parsed.entries.len() > 1_000, "{} entries", parsed.entries.len());
+        assert!(parsed.entries.len() < 10_000, "{} entries", parsed.entries.len());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("only the first 1 MiB of the output of"), "{}", notes[0]);
+    }
 }

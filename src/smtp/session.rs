@@ -361,6 +361,26 @@ impl Console {
                 "explanations of replies are {}: :explain on|off",
                 if self.explain { "on" } else { "off" }
             )),
+            ["via", "on"] => match self.ctx.config.smtp.via.clone() {
+                Some(via) => {
+                    self.info(format!(
+                        "the next :connect goes through `{}` (the second vantage point)",
+                        crate::session::escape::escape_str(&via)
+                    ));
+                    self.ctx.via = Some(via);
+                }
+                None => self.info("no second vantage point is set: start with --via CMD or set [smtp] via"),
+            },
+            ["via", "off"] => {
+                self.ctx.via = None;
+                self.info("the next :connect goes from here");
+            }
+            ["via"] => self.info(match &self.ctx.via {
+                Some(via) => {
+                    format!("connections go through `{}`: :via on|off", crate::session::escape::escape_str(via))
+                }
+                None => "connections go from here: :via on|off".to_string(),
+            }),
             ["help" | "h" | "?"] => self.info(HELP),
             _ => self.info(format!("unknown command {}; {HELP}", crate::session::escape::escape_str(line))),
         }
@@ -456,7 +476,7 @@ impl Console {
     }
 }
 
-const HELP: &str = ":connect HOST|DOMAIN [PORT] · :tls [HOST] [PORT] (implicit TLS) · :close · :probe · :explain on|off · anything else is sent as typed";
+const HELP: &str = ":connect HOST|DOMAIN [PORT] · :tls [HOST] [PORT] (implicit TLS) · :close · :probe · :explain on|off · :via on|off (the second vantage point) · anything else is sent as typed";
 
 fn bracket(host: &str) -> String {
     if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() }

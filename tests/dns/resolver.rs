@@ -113,6 +113,20 @@ async fn the_next_server_is_asked_when_the_first_fails() {
 }
 
 #[tokio::test]
+async fn silent_servers_share_the_deadline_instead_of_each_taking_it_whole() {
+    let (first, second) =
+        (DnsServer::builder().silent().start().await.unwrap(), DnsServer::builder().silent().start().await.unwrap());
+    let resolver = Resolver::with_servers(&[first.addr(), second.addr()], limits(1000), Journal::in_memory());
+    let started = std::time::Instant::now();
+    let reply = resolver.query("mx1.bank.example", QueryType::A).await.unwrap();
+    let took = started.elapsed();
+    assert!(matches!(reply.outcome, Outcome::Timeout), "{:?}", reply.outcome);
+    assert!(first.queries() >= 1 && second.queries() >= 1, "both servers are asked");
+    // Each has half of the second; before, each took the whole second (2 s in all).
+    assert!(took < Duration::from_millis(1600), "took {took:?}");
+}
+
+#[tokio::test]
 async fn no_cache_every_query_reaches_the_server() {
     let server = server().await;
     let resolver = Resolver::with_servers(&[server.addr()], limits(2000), Journal::in_memory());

@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{CertKind, TestCa, converse, ctx_with, journal_is_clean};
 use mailwiz::demo::smtp_server::{self, ServerScript};
+use mailwiz::smtp::connection::Outcome;
 use mailwiz::smtp::session::ConsoleEvent;
 
 /// `mailwiz ARGS` with its standard streams piped and no user config.
@@ -86,6 +87,41 @@ async fn meta_commands() {
     );
     assert!(shown.iter().any(|l| l.contains("unknown command")));
     assert!(second.commands().contains(&"RCPT TO:<b@bank.example>".to_string()));
+}
+
+#[tokio::test]
+async fn via_sends_the_next_connection_through_the_second_vantage_point() {
+    let Some(via) = crate::common::relay_from("127.0.0.99") else { return };
+    let mut script = ServerScript::default();
+    script.banner_by_client.insert(
+        "127.0.0.1".parse().unwrap(),
+        mailwiz::demo::smtp_server::Reply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]),
+    );
+    let server = smtp_server::start(script).await.unwrap();
+    let mut ctx = ctx_with(None);
+    std::sync::Arc::make_mut(&mut ctx.config).smtp.via = Some(via.clone());
+    let connect = format!(":connect 127.0.0.1 {}", server.addr().port());
+    let lines = [":via", ":via on", connect.as_str(), ":via off", connect.as_str()];
+    let events = converse(&ctx, server.addr(), &lines).await;
+    let attempts: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            ConsoleEvent::Connected(report) => Some((report.outcome, report.via.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        attempts,
+        [(Outcome::Banner5xx, None), (Outcome::Ok, Some(via)), (Outcome::Banner5xx, None)],
+        "from here, through the relay, from here again"
+    );
+    let shown = texts(&events);
+    assert!(shown.iter().any(|l| l.contains("connections go from here: :via on|off")), "{shown:#?}");
+    assert!(shown.iter().any(|l| l.contains("the next :connect goes through `socat")), "{shown:#?}");
+
+    // Without a second vantage point configured, `:via on` says how to set one.
+    let events = converse(&ctx_with(None), server.addr(), &[":via on"]).await;
+    assert!(texts(&events).iter().any(|l| l.contains("no second vantage point is set")));
 }
 
 #[tokio::test]
