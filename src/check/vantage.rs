@@ -37,14 +37,16 @@ pub fn progress(result: &ProbeResult) -> (u8, String) {
 }
 
 /// `smtp.vantage_differs` for every address the probes from here and through `[smtp] via` saw
-/// differently, journaled; none when no second vantage point is set.
+/// differently, journaled, and the `smtp.via_failed` of addresses the second vantage point could
+/// not reach (journaled by its probe); none when no second vantage point is set.
 pub fn compare(ctx: &Context, here: &[ProbeResult], there: &[ProbeResult]) -> Vec<Finding> {
     let Some(via) = ctx.config.smtp.via.as_deref() else { return Vec::new() };
     let differs = differences(here, there, via);
     for finding in &differs {
         ctx.journal.finding(finding);
     }
-    differs
+    let failed = there.iter().flat_map(|t| &t.findings).filter(|f| f.id == "smtp.via_failed").cloned();
+    differs.into_iter().chain(failed).collect()
 }
 
 /// `smtp.vantage_differs` for every address the two vantage points saw differently: a warning
@@ -52,7 +54,12 @@ pub fn compare(ctx: &Context, here: &[ProbeResult], there: &[ProbeResult]) -> Ve
 fn differences(here: &[ProbeResult], there: &[ProbeResult], via: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     for ours in here {
-        let Some(theirs) = there.iter().find(|t| t.connect.addr == ours.connect.addr) else { continue };
+        // A via command that failed on its own side saw nothing of the receiver to compare.
+        let Some(theirs) =
+            there.iter().find(|t| t.connect.addr == ours.connect.addr && t.connect.outcome != Outcome::ViaFailed)
+        else {
+            continue;
+        };
         let ((rank_here, said_here), (rank_there, said_there)) = (progress(ours), progress(theirs));
         if said_here == said_there || rank_here == rank_there && rank_here == 3 {
             continue;

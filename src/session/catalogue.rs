@@ -202,6 +202,12 @@ pub const CATALOGUE: &[Entry] = &[
         "Not a firewall (the connection was accepted): a tarpit or an overloaded server. Retry later; if it lasts, tell the receiver's postmaster.",
     ),
     e(
+        "smtp.via_failed",
+        Warn,
+        "{host} ({addr}) could not be reached through the second vantage point: {error}",
+        "The via command failed on its own side (login, forwarding not allowed, a name the jump host cannot resolve); run it by hand to see why. This says nothing about the receiver.",
+    ),
+    e(
         "smtp.line_too_long",
         Fail,
         "{host} ({addr}) sent a line too long to be an SMTP reply: {error}",

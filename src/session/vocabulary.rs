@@ -15,6 +15,7 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
     "smtp.closed_after_banner",
     "smtp.no_banner",
     "smtp.line_too_long",
+    "smtp.via_failed",
     "smtp.ok",
 ];
 

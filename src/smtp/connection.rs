@@ -14,7 +14,7 @@ use super::classify::{Classification, Classifier, ReplyStage};
 use super::reply::{LineReader, LineTooLong, Reply, ReplyAssembler, ReplyLine};
 use super::stream::SmtpStream;
 use super::tls::{self, TlsInfo};
-use super::transport::{Transport, ViaStream};
+use super::transport::{Transport, ViaEnd, ViaStream};
 use crate::context::Context;
 use crate::session::escape::{escape_bytes, escape_str};
 use crate::session::{Event, EventKind, Finding, Journal};
@@ -35,12 +35,15 @@ pub enum Outcome {
     NoBanner,
     /// A line longer than [`super::reply::LINE_LIMIT`] instead of a banner.
     LineTooLong,
+    /// The via command (the second vantage point) failed on its own side: it could not log in,
+    /// forward, or resolve; nothing is known of the receiver.
+    ViaFailed,
     Ok,
 }
 
 impl Outcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 11] = [
+    pub const ALL: [Outcome; 12] = [
         Outcome::Refused,
         Outcome::Timeout,
         Outcome::Unreachable,
@@ -51,6 +54,7 @@ impl Outcome {
         Outcome::ClosedAfterBanner,
         Outcome::NoBanner,
         Outcome::LineTooLong,
+        Outcome::ViaFailed,
         Outcome::Ok,
     ];
 
@@ -67,6 +71,7 @@ impl Outcome {
             Outcome::ClosedAfterBanner => "smtp.closed_after_banner",
             Outcome::NoBanner => "smtp.no_banner",
             Outcome::LineTooLong => "smtp.line_too_long",
+            Outcome::ViaFailed => "smtp.via_failed",
             Outcome::Ok => "smtp.ok",
         }
     }
@@ -84,6 +89,7 @@ impl Outcome {
             Outcome::ClosedAfterBanner => "closed_after_banner",
             Outcome::NoBanner => "no_banner",
             Outcome::LineTooLong => "line_too_long",
+            Outcome::ViaFailed => "via_failed",
             Outcome::Ok => "ok",
         }
     }
@@ -355,10 +361,10 @@ impl Connection {
         }
     }
 
-    /// What a via command said on stderr once it ended; `None` for TCP.
-    async fn via_complaint(&mut self) -> Option<String> {
+    /// How a via command ended; `None` for TCP.
+    async fn via_end(&mut self) -> Option<ViaEnd> {
         match self.reader.get_mut().get_mut() {
-            SmtpStream::Plain(Transport::Via(via)) => via.complaint().await,
+            SmtpStream::Plain(Transport::Via(via)) => Some(via.end().await),
             _ => None,
         }
     }
@@ -475,11 +481,15 @@ pub async fn open_with(
     }
     classify_banner(&mut report, banner);
     if matches!(report.outcome, Outcome::ClosedBeforeBanner | Outcome::ResetBeforeBanner)
-        && let Some(complaint) = conn.via_complaint().await
+        && let Some(end) = conn.via_end().await
     {
-        // The via command's own connection failed; it says how on stderr.
-        report.outcome = via_outcome(&complaint).unwrap_or(report.outcome);
-        report.error = Some(format!("the via command said: {}", escape_str(&complaint)));
+        // Nothing came through the via command: when it failed, the failure is its own (ssh
+        // says "stdio forwarding failed", with the reason only at its default log level).
+        if end.failed || end.said.is_some() {
+            let said = end.said.as_deref().unwrap_or("nothing, and it failed");
+            report.outcome = end.said.as_deref().and_then(via_outcome).unwrap_or(Outcome::ViaFailed);
+            report.error = Some(format!("the via command said: {}", escape_str(said)));
+        }
     }
     (report.clone(), (report.outcome == Outcome::Ok).then_some(conn))
 }
@@ -494,7 +504,7 @@ async fn connect_transport(
     match via {
         Some(template) => ViaStream::spawn(template, addr)
             .map(|via| Transport::Via(Box::new(via)))
-            .map_err(|e| (Outcome::Unreachable, e.to_string())),
+            .map_err(|e| (Outcome::ViaFailed, e.to_string())),
         None => tcp_connect(addr, source, timeout).await.map(Transport::Tcp),
     }
 }

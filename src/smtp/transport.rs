@@ -12,6 +12,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
 
+/// How a via command ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViaEnd {
+    /// What it wrote on stderr, trimmed; `None` when nothing.
+    pub said: Option<String>,
+    /// It exited with a failure status.
+    pub failed: bool,
+}
+
 /// At most this much of a via command's complaints is kept, to name why it failed.
 const STDERR_CAP: usize = 4096;
 
@@ -98,16 +107,21 @@ impl ViaStream {
         Ok(ViaStream { child, stdin, stdout, stderr })
     }
 
-    /// What the command said on stderr, up to a few KiB, once its stdout has ended: `ssh` and
-    /// `socat` name the refusal or timeout of their own connection there.
-    pub async fn complaint(&mut self) -> Option<String> {
-        let stderr = self.stderr.take()?;
+    /// How the command ended, once its stdout has: what it said on stderr (up to a few KiB;
+    /// `ssh` and `socat` name the refusal or timeout of their own connection there) and whether
+    /// it exited with a failure.
+    pub async fn end(&mut self) -> ViaEnd {
         let mut buf = Vec::new();
-        let mut limited = stderr.take(STDERR_CAP as u64);
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), limited.read_to_end(&mut buf)).await;
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), self.child.wait()).await;
+        if let Some(stderr) = self.stderr.take() {
+            let mut limited = stderr.take(STDERR_CAP as u64);
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(500), limited.read_to_end(&mut buf)).await;
+        }
+        let status = tokio::time::timeout(std::time::Duration::from_millis(200), self.child.wait()).await;
         let text = String::from_utf8_lossy(&buf).trim().to_string();
-        (!text.is_empty()).then_some(text)
+        ViaEnd {
+            said: (!text.is_empty()).then_some(text),
+            failed: matches!(status, Ok(Ok(status)) if !status.success()),
+        }
     }
 }
 

@@ -941,6 +941,19 @@ async fn refused_from_here_accepted_from_the_other_vantage_point_is_our_address(
 }
 
 #[tokio::test]
+async fn a_second_vantage_point_that_fails_on_its_own_side_changes_no_verdict() {
+    // `false %h %p` ends at once with a failure and says nothing: as ssh does when it may not forward.
+    let with = Variant::demo().check("bank.example", |c| c.smtp.via = Some("false %h %p".into())).await;
+    let without = Variant::demo().check("bank.example", |_| {}).await;
+    let failed: Vec<_> = with.findings.iter().filter(|f| f.id == "smtp.via_failed").collect();
+    assert_eq!(failed.len(), 2, "one per MX address: {:#?}", with.findings);
+    assert_eq!(failed[0].severity, Severity::Warn);
+    assert!(with.findings.iter().all(|f| f.id != "smtp.vantage_differs"), "nothing was seen there to compare");
+    let ids = |report: &CheckReport| report.causes.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&with), ids(&without), "the causes are the same as without the second vantage point");
+}
+
+#[tokio::test]
 async fn a_resolver_that_refuses_us_or_cannot_be_reached_is_our_dns() {
     // Nothing listens on this UDP port: the system answers "port unreachable".
     let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap();

@@ -40,6 +40,17 @@ pub fn postfix_lab() -> bool {
     ready
 }
 
+/// The `--via` command of the ssh lab (`.ci/ssh-lab.sh`): a real `ssh -W %h:%p` jump through
+/// sshd on loopback. `None` (the caller skips, saying so) outside CI when the lab is not running.
+pub fn ssh_jump() -> Option<String> {
+    if let Ok(via) = std::fs::read_to_string("/run/mailwiz-ssh/ready") {
+        return Some(via.trim().to_string());
+    }
+    assert!(!in_ci(), "the ssh lab is not running; .ci/run must start it with .ci/ssh-lab.sh start");
+    eprintln!("skipped: the ssh lab is not running (bash .ci/ssh-lab.sh start, as root)");
+    None
+}
+
 // Mail of the Postfix lab: each test queues its own, to its own lab domain.
 
 /// The lab's `postqueue -j` entry of the message to `address`, if it is queued.

@@ -6,6 +6,7 @@ use crate::common;
 use std::collections::BTreeMap;
 
 use crate::support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, within};
+use mailwiz::context::Context;
 use mailwiz::demo::smtp_server::{self, Reply, ServerScript};
 use mailwiz::session::{MxTarget, Severity};
 use mailwiz::smtp::connection::Outcome;
@@ -30,7 +31,7 @@ fn stages(result: &ProbeResult) -> Vec<&str> {
     result.stages.iter().map(|s| s.stage.as_str()).collect()
 }
 
-async fn probe_script(script: ServerScript, ctx: &mailwiz::context::Context) -> (ProbeResult, Vec<String>) {
+async fn probe_script(script: ServerScript, ctx: &Context) -> (ProbeResult, Vec<String>) {
     let server = smtp_server::start(script).await.unwrap();
     let result = within(15, probe::probe(ctx, "mx.test", server.addr(), &request(), None)).await;
     journal_is_clean(ctx);
@@ -309,6 +310,38 @@ async fn a_thousand_mx_hosts_mean_five_connections_and_a_note() {
 }
 
 #[tokio::test]
+async fn a_real_ssh_jump_carries_the_probe_with_starttls_and_names_its_own_refusal() {
+    let Some(via) = common::ssh_jump() else { return };
+    let ca = TestCa::new();
+    let server = smtp_server::start(ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid)))
+        .await
+        .unwrap();
+    let there = Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
+    let result = within(30, probe::probe(&there, "mx.test", server.addr(), &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Ok, "{:#?}", result.connect);
+    assert_eq!(result.connect.via.as_deref(), Some(via.as_str()));
+    assert!(result.tls.as_ref().is_some_and(|tls| tls.verified), "{:?}", result.tls);
+    assert!(ids(&result).contains(&"smtp.rcpt_accepted"), "{:?}", ids(&result));
+    assert!(server.commands().contains(&"RCPT TO:<b@bank.example>".to_string()));
+
+    // sshd's own connection is refused. At ssh's default log level it says why, and the outcome
+    // is named from its words; quieter, it says only that forwarding failed, which tells nothing
+    // of the receiver: the via command failed, never "the receiver closed the connection".
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let talkative = Context { via: Some(via.replace(" -o LogLevel=ERROR", "")), ..there.clone() };
+    let result = within(30, probe::probe(&talkative, "mx.test", closed, &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::Refused, "{:#?}", result.connect);
+    let error = result.connect.error.as_deref().unwrap_or("");
+    assert!(error.contains("the via command said") && error.contains("Connection refused"), "{error}");
+
+    let result = within(30, probe::probe(&there, "mx.test", closed, &request(), None)).await;
+    assert_eq!(result.connect.outcome, Outcome::ViaFailed, "{:#?}", result.connect);
+    assert!(ids(&result).contains(&"smtp.via_failed"), "{:?}", ids(&result));
+    let error = result.connect.error.as_deref().unwrap_or("");
+    assert!(error.contains("stdio forwarding failed"), "{error}");
+}
+
+#[tokio::test]
 async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_through_it() {
     let Some(via) = common::relay_from("127.0.0.99") else { return };
     let ca = TestCa::new();
@@ -321,7 +354,7 @@ async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_thro
     let result = within(15, probe::probe(&here, "mx.test", server.addr(), &request(), None)).await;
     assert_eq!(result.connect.outcome, Outcome::Banner5xx, "refused from here");
 
-    let there = mailwiz::context::Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
+    let there = Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
     let result = within(15, probe::probe(&there, "mx.test", server.addr(), &request(), None)).await;
     assert_eq!(result.connect.outcome, Outcome::Ok, "{:#?}", result.connect);
     assert_eq!(result.connect.via.as_deref(), Some(via.as_str()));
