@@ -448,7 +448,7 @@ async fn resolve_missing(ctx: &Context, mx: Vec<MxTarget>, port: u16) -> Vec<MxT
 fn outcome_row(report: &ConnectReport) -> Row {
     let tone = match report.outcome {
         Outcome::Ok => Tone::Ok,
-        Outcome::ClosedAfterBanner => Tone::Warn,
+        Outcome::ClosedAfterBanner | Outcome::ViaFailed => Tone::Warn,
         _ => Tone::Fail,
     };
     let mut text = format!("{} ({}) {}", report.host, report.addr, report.outcome);
