@@ -188,7 +188,7 @@ pub struct DnsArgs {
 
 #[derive(Debug, Args)]
 pub struct SmtpArgs {
-    /// The server, HOST or HOST:PORT (or [IPv6]:PORT).
+    /// The server, HOST or HOST:PORT (or `[IPv6]:PORT`).
     pub host: String,
     /// Run the probe announcing this name.
     #[arg(long)]

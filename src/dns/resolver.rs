@@ -618,7 +618,7 @@ impl Limits {
         total / u32::try_from(attempts.max(1)).unwrap_or(u32::MAX)
     }
 
-    /// The limits of one of `servers` servers: its share of each try, at least [`MIN_TRY`].
+    /// The limits of one of `servers` servers: its share of each try, at least 100 ms.
     pub fn shared_by(self, servers: usize) -> Limits {
         let share = self.timeout / u32::try_from(servers.max(1)).unwrap_or(u32::MAX);
         Limits { timeout: share.max(MIN_TRY.min(self.timeout)), ..self }
