@@ -10,7 +10,7 @@ use mailwiz::smtp::connection::{self, Outcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
 use mailwiz::smtp::reply::{MAX_LINE, MAX_LINES};
 use mailwiz::smtp::session::ConsoleEvent;
-use support::{converse, ctx, journal_is_clean, within};
+use support::{converse, ctx, journal_is_clean, request, within};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -28,17 +28,6 @@ where
         }
     });
     addr
-}
-
-fn request() -> ProbeRequest {
-    ProbeRequest {
-        ehlo: "mail.sender.example".into(),
-        from: "a@sender.example".into(),
-        to: Some("b@bank.example".into()),
-        starttls: true,
-        quit_after: None,
-        implicit_tls: false,
-    }
 }
 
 /// Sends bytes without a line end until the client goes away.

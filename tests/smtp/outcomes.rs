@@ -3,21 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::support::{ctx, journal_is_clean, within};
+use crate::support::{ctx, journal_is_clean, request, within};
 use mailwiz::demo::smtp_server::{self, BeforeBanner, Reply, ServerScript, Stage};
 use mailwiz::smtp::connection::{self, Outcome};
-use mailwiz::smtp::probe::{self, ProbeRequest};
-
-fn request() -> ProbeRequest {
-    ProbeRequest {
-        ehlo: "mail.sender.example".into(),
-        from: "a@sender.example".into(),
-        to: Some("b@bank.example".into()),
-        starttls: true,
-        quit_after: None,
-        implicit_tls: false,
-    }
-}
+use mailwiz::smtp::probe;
 
 async fn outcome_of(script: ServerScript) -> (Outcome, connection::ConnectReport) {
     let server = smtp_server::start(script).await.unwrap();

@@ -5,23 +5,12 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use crate::support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, within};
+use crate::support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, request, within};
 use mailwiz::context::Context;
 use mailwiz::demo::smtp_server::{self, Reply, ServerScript};
 use mailwiz::session::{MxTarget, Severity};
 use mailwiz::smtp::connection::Outcome;
-use mailwiz::smtp::probe::{self, ProbeRequest, ProbeResult, Stage};
-
-fn request() -> ProbeRequest {
-    ProbeRequest {
-        ehlo: "mail.sender.example".into(),
-        from: "a@sender.example".into(),
-        to: Some("b@bank.example".into()),
-        starttls: true,
-        quit_after: None,
-        implicit_tls: false,
-    }
-}
+use mailwiz::smtp::probe::{self, ProbeResult, Stage};
 
 fn ids(result: &ProbeResult) -> Vec<&str> {
     result.findings.iter().map(|f| f.id.as_str()).collect()

@@ -20,6 +20,19 @@ pub fn ctx_with(ca_file: Option<PathBuf>) -> Context {
     Context::new(config)
 }
 
+/// The probe the tests send: EHLO mail.sender.example, MAIL FROM a@sender.example, RCPT TO
+/// b@bank.example, STARTTLS when offered.
+pub fn request() -> mailwiz::smtp::probe::ProbeRequest {
+    mailwiz::smtp::probe::ProbeRequest {
+        ehlo: "mail.sender.example".into(),
+        from: "a@sender.example".into(),
+        to: Some("b@bank.example".into()),
+        starttls: true,
+        quit_after: None,
+        implicit_tls: false,
+    }
+}
+
 /// A context with short deadlines.
 pub fn ctx() -> Context {
     ctx_with(None)
@@ -109,15 +122,7 @@ pub async fn converse(
         tx.send(line.to_string()).await.unwrap();
     }
     drop(tx);
-    let probe = mailwiz::smtp::probe::ProbeRequest {
-        ehlo: "mail.sender.example".into(),
-        from: "a@sender.example".into(),
-        to: Some("b@bank.example".into()),
-        starttls: true,
-        quit_after: None,
-        implicit_tls: false,
-    };
-    let options = ConsoleOptions { port: addr.port(), probe, mx: Vec::new(), lockstep: true };
+    let options = ConsoleOptions { port: addr.port(), probe: request(), mx: Vec::new(), lockstep: true };
     let start = mailwiz::smtp::target::HostPort { host: addr.ip().to_string(), port: addr.port() };
     let console = session::run(
         ctx.clone(),
