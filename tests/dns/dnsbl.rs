@@ -2,6 +2,7 @@
 //! and delisting page, clean answers, refusals that are never listings, a list that never answers
 //! (the check ends at its deadline and names it), the self-test, and `mailwiz blocklist`.
 
+use crate::mailwiz;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -198,18 +199,6 @@ async fn self_test_finds_the_zone_that_does_not_work() {
     let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["dnsbl.query_refused", "dnsbl.timeout"]);
     assert!(findings.iter().all(|f| f.severity == Severity::Fail));
-}
-
-async fn mailwiz(args: &[&str]) -> std::process::Output {
-    let config_home = tempfile::tempdir().unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", config_home.path())
-        .env_remove("MAILWIZ_IP")
-        .output()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

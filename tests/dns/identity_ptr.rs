@@ -1,6 +1,7 @@
 //! PTR, forward-confirmed reverse DNS and HELO checks against the in-process DNS server, through
 //! the engine and through `mailwiz ptr`.
 
+use crate::mailwiz;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -167,19 +168,6 @@ async fn helo_matching_and_not() {
     assert_eq!(helo_finding(&short, ip("203.0.113.5"), Some(&ptr)).id, "helo.not_fqdn");
     let literal = check_helo(&resolver, "[203.0.113.5]", "--helo").await;
     assert_eq!(helo_finding(&literal, ip("203.0.113.5"), Some(&ptr)).id, "helo.ip_literal");
-}
-
-async fn mailwiz(args: &[&str]) -> std::process::Output {
-    let config_home = tempfile::tempdir().unwrap();
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("XDG_CONFIG_HOME", config_home.path())
-        .env_remove("MAILWIZ_HELO")
-        .env_remove("MAILWIZ_IP")
-        .output()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]

@@ -9,3 +9,17 @@ mod identity_steps;
 mod mx;
 mod resolver;
 mod wizard;
+
+/// `mailwiz ARGS` with no user config, no colour, and no identity from the environment.
+async fn mailwiz(args: &[&str]) -> std::process::Output {
+    let config_home = tempfile::tempdir().unwrap();
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", config_home.path())
+        .env_remove("MAILWIZ_HELO")
+        .env_remove("MAILWIZ_IP")
+        .output()
+        .await
+        .unwrap()
+}
