@@ -427,7 +427,8 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
         spki_sha256(&good_cert),
         "00".repeat(32),
     );
-    let dns = DnsServer::builder().zone("dane.example", &zone).start().await.unwrap();
+    // Our resolver validates the signed zone: it sets AD when asked.
+    let dns = DnsServer::builder().zone("dane.example", &zone).validated("dane.example").start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let routes = [("192.0.2.61:25".parse().unwrap(), mx1.addr()), ("192.0.2.62:25".parse().unwrap(), mx2.addr())];
     let ctx = context(&dns, &routes, None, &dir);
@@ -447,16 +448,23 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
         .collect();
     assert_eq!(dane["mx1"], ("dane.ok", Severity::Ok));
     assert_eq!(dane["mx2"], ("dane.mismatch", Severity::Fail));
+    let validated = format!("validated by the resolver {} (AD bit set)", dns.addr());
     assert!(
-        report
-            .findings
-            .iter()
-            .filter(|f| f.family() == "dane")
-            .all(|f| f.detail.contains("DNSSEC status") && f.detail.contains("unknown"))
+        report.findings.iter().filter(|f| f.family() == "dane").all(|f| f.detail.contains(&validated)),
+        "{:#?}",
+        report.findings
     );
     assert_eq!(report.mta_sts.status, MtaStsStatus::None);
     let without_cert = mailwiz::auth::dane::check(&r, "mx1.dane.example", 25, &[]).await;
     assert_eq!(mailwiz::auth::dane::dane_finding(&without_cert).id, "dane.unchecked");
+
+    // The same records from a resolver that vouches for nothing (an unsigned zone, or a resolver
+    // that does not validate): a sender using it ignores TLSA, so the mismatch is only a warning.
+    let unsigned = DnsServer::builder().zone("dane.example", &zone).start().await.unwrap();
+    let mismatch = mailwiz::auth::dane::check(&resolver(&unsigned), "mx2.dane.example", 25, &peers[1].chain).await;
+    let finding = mailwiz::auth::dane::dane_finding(&mismatch);
+    assert_eq!((finding.id.as_str(), finding.severity), ("dane.mismatch", Severity::Warn));
+    assert!(finding.detail.contains("not validated by the resolver"), "{}", finding.detail);
 }
 
 #[tokio::test]

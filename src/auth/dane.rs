@@ -8,12 +8,42 @@ use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
 use crate::dns::{Outcome, QueryType, RecordData, Resolver};
-use crate::session::Finding;
 use crate::session::escape::escape_str;
+use crate::session::{Finding, Severity};
 
-/// What mailwiz can say about the DNSSEC status of an answer.
-pub const DNSSEC_STATUS: &str =
-    "unknown (mailwiz does not validate DNSSEC; DANE counts only when the TLSA answer is signed)";
+/// Whether the TLSA answer is DNSSEC-validated, as the resolver our MTA uses says (its AD bit;
+/// mailwiz does not validate DNSSEC itself). DANE counts only for a validated answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Dnssec {
+    /// No TLSA record, so nothing to vouch for.
+    NotAsked,
+    Validated {
+        resolver: String,
+    },
+    /// The zone is unsigned, or the resolver does not validate.
+    NotValidated {
+        resolver: String,
+    },
+    Unknown {
+        reason: String,
+    },
+}
+
+impl Dnssec {
+    /// The status in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Dnssec::NotAsked => "not asked (no TLSA record)".into(),
+            Dnssec::Validated { resolver } => format!("validated by the resolver {resolver} (AD bit set)"),
+            Dnssec::NotValidated { resolver } => format!(
+                "not validated by the resolver {resolver} (no AD bit: the zone is unsigned, or that resolver does \
+                 not validate DNSSEC; a sender using it ignores the TLSA records)"
+            ),
+            Dnssec::Unknown { reason } => format!("unknown ({})", escape_str(reason)),
+        }
+    }
+}
 
 /// One TLSA record: usage, selector, matching type and the association data in hex.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,7 +117,7 @@ pub struct DaneReport {
     /// `_25._tcp.mx1.bank.example`.
     pub name: String,
     pub records: Vec<Tlsa>,
-    pub dnssec: &'static str,
+    pub dnssec: Dnssec,
     #[serde(flatten)]
     pub status: DaneStatus,
 }
@@ -97,8 +127,13 @@ pub struct DaneReport {
 pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]) -> DaneReport {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let name = format!("_{port}._tcp.{host}");
-    let mut report =
-        DaneReport { host, name: name.clone(), records: Vec::new(), dnssec: DNSSEC_STATUS, status: DaneStatus::None };
+    let mut report = DaneReport {
+        host,
+        name: name.clone(),
+        records: Vec::new(),
+        dnssec: Dnssec::NotAsked,
+        status: DaneStatus::None,
+    };
     let reply = match resolver.query(&name, QueryType::Tlsa).await {
         Ok(reply) => reply,
         Err(bad) => {
@@ -123,9 +158,15 @@ pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]
             return report;
         }
     }
-    report.status = if report.records.is_empty() {
-        DaneStatus::None
-    } else if chain.is_empty() {
+    if report.records.is_empty() {
+        return report;
+    }
+    report.dnssec = match resolver.authenticated(&name, QueryType::Tlsa).await {
+        Ok((server, true)) => Dnssec::Validated { resolver: server.to_string() },
+        Ok((server, false)) => Dnssec::NotValidated { resolver: server.to_string() },
+        Err(reason) => Dnssec::Unknown { reason },
+    };
+    report.status = if chain.is_empty() {
         DaneStatus::Unchecked
     } else {
         match report.records.iter().find(|r| r.matches(chain)) {
@@ -155,9 +196,17 @@ pub fn dane_finding(report: &DaneReport) -> Finding {
             let record = format!("{} {} {}", record.usage, record.selector, record.matching);
             Finding::new("dane.ok", &[("host", &host), ("record", &record)])
         }
+        // Unvalidated TLSA binds no sender that asks the same resolver: ours included.
+        DaneStatus::Mismatch if matches!(report.dnssec, Dnssec::NotValidated { .. }) => {
+            Finding::new("dane.mismatch", &[("host", &host), ("name", &name)]).with_severity(Severity::Warn)
+        }
         DaneStatus::Mismatch => Finding::new("dane.mismatch", &[("host", &host), ("name", &name)]),
     };
-    finding.with_evidence(evidence).with_detail(format!("DNSSEC status of the TLSA answer: {}.", report.dnssec))
+    let finding = finding.with_evidence(evidence);
+    match report.dnssec {
+        Dnssec::NotAsked => finding,
+        _ => finding.with_detail(format!("DNSSEC status of the TLSA answer: {}.", report.dnssec.describe())),
+    }
 }
 
 #[cfg(test)]

@@ -361,10 +361,11 @@ impl ReceiverReport {
                 dane::DaneStatus::Mismatch => "no TLSA record matches the certificate".into(),
             };
             lines.push(format!("DANE {}: {state}", escape_str(&dane.name)));
+            if dane.dnssec != dane::Dnssec::NotAsked {
+                lines.push(format!("  DNSSEC: {}", dane.dnssec.describe()));
+            }
         }
-        if !self.dane.is_empty() {
-            lines.push(format!("  DNSSEC: {}", dane::DNSSEC_STATUS));
-        }
+
         lines
     }
 }

@@ -3,7 +3,8 @@
 //! [`DnsServerBuilder::start`] returns and stopping when the [`DnsServer`] is dropped.
 //!
 //! Options make it misbehave on purpose: a fixed delay before every answer (benchmarks), SERVFAIL
-//! or REFUSED for chosen names, or no answer at all (a silent server that lets queries time out).
+//! or REFUSED for chosen names, or no answer at all (a silent server that lets queries time out);
+//! or act as a validating resolver for a signed zone (the AD bit).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mailwiz::demo::dns_server::DnsServerError> {
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_server::Server;
+use hickory_server::net::NetError;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
 use hickory_server::proto::rr::rdata::SOA;
@@ -29,7 +31,7 @@ use hickory_server::proto::rr::{LowerName, Name, RData, Record, RecordSet, Recor
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType};
+use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponse, MessageResponseBuilder, ZoneType};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::task::JoinSet;
 
@@ -52,6 +54,7 @@ pub struct DnsServerBuilder {
     silent: bool,
     rcodes: Vec<(String, ResponseCode)>,
     silent_names: Vec<String>,
+    validated: Vec<String>,
 }
 
 impl DnsServerBuilder {
@@ -91,6 +94,13 @@ impl DnsServerBuilder {
         self
     }
 
+    /// Answers for `name` and every name below it as a validating resolver does for a signed
+    /// zone: with the AD bit set when the query asks for it (RFC 6840 §5.7).
+    pub fn validated(mut self, name: &str) -> DnsServerBuilder {
+        self.validated.push(name.to_string());
+        self
+    }
+
     fn rcode(mut self, name: &str, code: ResponseCode) -> DnsServerBuilder {
         self.rcodes.push((name.to_string(), code));
         self
@@ -120,7 +130,10 @@ impl DnsServerBuilder {
             for name in &self.silent_names {
                 silent_names.push(LowerName::from(parse_name(name)?));
             }
-            let handler = Handler { catalog, delay: self.delay, rcodes, silent_names, queries: queries.clone() };
+            let validated =
+                self.validated.iter().map(|n| parse_name(n).map(LowerName::from)).collect::<Result<_, _>>()?;
+            let handler =
+                Handler { catalog, delay: self.delay, rcodes, silent_names, validated, queries: queries.clone() };
             let mut server = Server::new(handler);
             server.register_socket(udp);
             server.register_listener(tcp, Duration::from_secs(10), 64 * 1024);
@@ -173,6 +186,7 @@ struct Handler {
     delay: Duration,
     rcodes: Vec<(LowerName, ResponseCode)>,
     silent_names: Vec<LowerName>,
+    validated: Vec<LowerName>,
     queries: Arc<AtomicUsize>,
 }
 
@@ -204,8 +218,38 @@ impl RequestHandler for Handler {
                     ResponseInfo::from(Header { metadata, counts: HeaderCounts::default() })
                 })
             }
+            None if request.metadata.authentic_data
+                && request
+                    .request_info()
+                    .ok()
+                    .is_some_and(|info| self.validated.iter().any(|name| name.zone_of(info.query.name()))) =>
+            {
+                self.catalog.handle_request::<Vouching<R>, T>(request, Vouching(response)).await
+            }
             None => self.catalog.handle_request::<R, T>(request, response).await,
         }
+    }
+}
+
+/// Sends replies with the AD bit set, as a validating resolver does for a signed zone.
+#[derive(Clone)]
+struct Vouching<R>(R);
+
+#[async_trait::async_trait]
+impl<R: ResponseHandler> ResponseHandler for Vouching<R> {
+    async fn send_response<'a>(
+        &mut self,
+        mut response: MessageResponse<
+            '_,
+            'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+            impl Iterator<Item = &'a Record> + Send + 'a,
+        >,
+    ) -> Result<ResponseInfo, NetError> {
+        response.metadata_mut().authentic_data = true;
+        self.0.send_response(response).await
     }
 }
 

@@ -2,6 +2,7 @@
 //! analysis, PTR and FCrDNS, DNS block lists, and what-is-my-IP queries.
 
 pub mod address_class;
+pub mod authenticated;
 pub mod console;
 pub mod dnsbl;
 pub mod dnsbl_answer;

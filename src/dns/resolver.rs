@@ -72,7 +72,8 @@ impl QueryType {
         }
     }
 
-    fn record_type(self) -> RecordType {
+    /// The protocol's record type.
+    pub fn record_type(self) -> RecordType {
         match self {
             QueryType::A => RecordType::A,
             QueryType::Aaaa => RecordType::AAAA,
@@ -499,6 +500,23 @@ impl Resolver {
     /// The servers asked, in order.
     pub fn servers(&self) -> Vec<SocketAddr> {
         self.servers.iter().map(|s| s.addr).collect()
+    }
+
+    /// Whether the first server vouches for `qtype` records of `name`: the AD bit of its reply
+    /// to a query that asks for it (see [`super::authenticated`]), with the server asked;
+    /// journaled.
+    pub async fn authenticated(&self, name: &str, qtype: QueryType) -> Result<(SocketAddr, bool), String> {
+        let Some(server) = self.servers.first() else { return Err("no name server is configured".into()) };
+        let shown = escape_str(name);
+        self.journal.log(EventKind::DnsQuery, format!("{qtype} {shown} @{} (authentic data asked)", server.addr));
+        let answer = super::authenticated::ask(server.addr, name, qtype.record_type(), server.limits.total()).await;
+        let said = match &answer {
+            Ok(true) => "AD set: the resolver validated the answer".to_string(),
+            Ok(false) => "AD clear: not validated".to_string(),
+            Err(why) => why.clone(),
+        };
+        self.journal.log(EventKind::DnsAnswer, format!("{qtype} {shown} @{}: {said}", server.addr));
+        answer.map(|ad| (server.addr, ad))
     }
 
     /// The deadline and tries.

@@ -127,6 +127,25 @@ async fn silent_servers_share_the_deadline_instead_of_each_taking_it_whole() {
 }
 
 #[tokio::test]
+async fn whether_the_resolver_vouches_for_an_answer_is_its_ad_bit() {
+    let signed = DnsServer::builder().zone("bank.example", ZONE).validated("bank.example").start().await.unwrap();
+    let unsigned = server().await;
+    let silent = DnsServer::builder().silent().start().await.unwrap();
+    let journal = Journal::in_memory();
+    let ask = |addr| Resolver::with_servers(&[addr], limits(500), journal.clone());
+    assert_eq!(ask(signed.addr()).authenticated("mx1.bank.example", QueryType::A).await, Ok((signed.addr(), true)));
+    assert_eq!(
+        ask(unsigned.addr()).authenticated("mx1.bank.example", QueryType::A).await,
+        Ok((unsigned.addr(), false))
+    );
+    let why = ask(silent.addr()).authenticated("mx1.bank.example", QueryType::A).await.unwrap_err();
+    assert!(why.contains("no reply") && why.contains("within"), "{why}");
+    let lines: Vec<String> = journal.events().iter().map(|e| e.text.clone()).collect();
+    assert!(lines.iter().any(|l| l.contains("(authentic data asked)")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("AD set: the resolver validated the answer")), "{lines:#?}");
+}
+
+#[tokio::test]
 async fn no_cache_every_query_reaches_the_server() {
     let server = server().await;
     let resolver = Resolver::with_servers(&[server.addr()], limits(2000), Journal::in_memory());
