@@ -103,6 +103,10 @@ pub struct SmtpConfig {
     /// Whether our MTA insists on TLS (Postfix `smtp_tls_security_level = encrypt`); unset, it
     /// is read from the local MTA, and a refused STARTTLS is judged by it.
     pub require_tls: Option<bool>,
+    /// Whether our MTA holds receivers to their DNSSEC-validated TLSA records (Postfix
+    /// `smtp_tls_security_level = dane`); unset, it is read from the local MTA, and a TLSA
+    /// mismatch is judged by it.
+    pub dane: Option<bool>,
     /// A second vantage point: a command carrying the SMTP session (`ssh -W %h:%p box2`).
     pub via: Option<String>,
 }
@@ -118,6 +122,7 @@ impl Default for SmtpConfig {
             ca_file: None,
             native_roots: true,
             require_tls: None,
+            dane: None,
             via: None,
         }
     }

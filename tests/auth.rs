@@ -21,6 +21,7 @@ use mailwiz::demo::smtp_server::{self, ServerScript};
 use mailwiz::dns::Resolver;
 use mailwiz::dns::resolver::Limits;
 use mailwiz::session::{Journal, Severity};
+use mailwiz::smtp::tls_policy::TlsPolicy;
 
 /// TXT record data in zone-file form, split into strings of at most 200 characters.
 fn txt(text: &str) -> String {
@@ -431,7 +432,12 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
     let dns = DnsServer::builder().zone("dane.example", &zone).validated("dane.example").start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let routes = [("192.0.2.61:25".parse().unwrap(), mx1.addr()), ("192.0.2.62:25".parse().unwrap(), mx2.addr())];
-    let ctx = context(&dns, &routes, None, &dir);
+    // Our Postfix uses DANE.
+    let ours = TlsPolicy::from_postfix_level("dane");
+    let ctx = Context {
+        tls_policy: Arc::new(tokio::sync::OnceCell::new_with(Some(ours.clone()))),
+        ..context(&dns, &routes, None, &dir)
+    };
     let r = resolver(&dns);
     let hosts = auth::mx_hosts(&r, "dane.example").await;
     assert_eq!(hosts, ["mx1.dane.example", "mx2.dane.example"]);
@@ -447,7 +453,7 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
         .map(|f| (if f.summary.contains("mx1") { "mx1" } else { "mx2" }, (f.id.as_str(), f.severity)))
         .collect();
     assert_eq!(dane["mx1"], ("dane.ok", Severity::Ok));
-    assert_eq!(dane["mx2"], ("dane.mismatch", Severity::Fail));
+    assert_eq!(dane["mx2"], ("dane.mismatch", Severity::Fail), "validated TLSA, and our MTA uses DANE");
     let validated = format!("validated by the resolver {} (AD bit set)", dns.addr());
     assert!(
         report.findings.iter().filter(|f| f.family() == "dane").all(|f| f.detail.contains(&validated)),
@@ -456,13 +462,17 @@ async fn dane_compares_tlsa_with_the_certificate_the_probe_saw() {
     );
     assert_eq!(report.mta_sts.status, MtaStsStatus::None);
     let without_cert = mailwiz::auth::dane::check(&r, "mx1.dane.example", 25, &[]).await;
-    assert_eq!(mailwiz::auth::dane::dane_finding(&without_cert).id, "dane.unchecked");
+    assert_eq!(mailwiz::auth::dane::dane_finding(&without_cert, &ours).id, "dane.unchecked");
+    let validated_mismatch = report.dane.iter().find(|d| d.host == "mx2.dane.example").unwrap();
+    let opportunistic = mailwiz::auth::dane::dane_finding(validated_mismatch, &TlsPolicy::from_postfix_level("may"));
+    assert_eq!(opportunistic.severity, Severity::Warn, "our MTA does not use DANE: others are stopped, not us");
+    assert!(opportunistic.detail.contains("Our MTA does not use DANE"), "{}", opportunistic.detail);
 
     // The same records from a resolver that vouches for nothing (an unsigned zone, or a resolver
     // that does not validate): a sender using it ignores TLSA, so the mismatch is only a warning.
     let unsigned = DnsServer::builder().zone("dane.example", &zone).start().await.unwrap();
     let mismatch = mailwiz::auth::dane::check(&resolver(&unsigned), "mx2.dane.example", 25, &peers[1].chain).await;
-    let finding = mailwiz::auth::dane::dane_finding(&mismatch);
+    let finding = mailwiz::auth::dane::dane_finding(&mismatch, &ours);
     assert_eq!((finding.id.as_str(), finding.severity), ("dane.mismatch", Severity::Warn));
     assert!(finding.detail.contains("not validated by the resolver"), "{}", finding.detail);
 }

@@ -10,6 +10,7 @@ use x509_parser::prelude::FromDer;
 use crate::dns::{Outcome, QueryType, RecordData, Resolver};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
+use crate::smtp::tls_policy::TlsPolicy;
 
 /// Whether the TLSA answer is DNSSEC-validated, as the resolver our MTA uses says (its AD bit;
 /// mailwiz does not validate DNSSEC itself). DANE counts only for a validated answer.
@@ -177,8 +178,9 @@ pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]
     report
 }
 
-/// The finding of a report.
-pub fn dane_finding(report: &DaneReport) -> Finding {
+/// The finding of a report. A mismatch stops our mail only when the answer is validated and our
+/// MTA uses DANE (`our`); otherwise it stops other senders, a warning.
+pub fn dane_finding(report: &DaneReport, our: &TlsPolicy) -> Finding {
     let host = escape_str(&report.host);
     let name = escape_str(&report.name);
     let evidence: Vec<String> = report
@@ -196,16 +198,33 @@ pub fn dane_finding(report: &DaneReport) -> Finding {
             let record = format!("{} {} {}", record.usage, record.selector, record.matching);
             Finding::new("dane.ok", &[("host", &host), ("record", &record)])
         }
-        // Unvalidated TLSA binds no sender that asks the same resolver: ours included.
-        DaneStatus::Mismatch if matches!(report.dnssec, Dnssec::NotValidated { .. }) => {
-            Finding::new("dane.mismatch", &[("host", &host), ("name", &name)]).with_severity(Severity::Warn)
-        }
-        DaneStatus::Mismatch => Finding::new("dane.mismatch", &[("host", &host), ("name", &name)]),
+        DaneStatus::Mismatch => mismatch(&host, &name, &report.dnssec, our),
     };
     let finding = finding.with_evidence(evidence);
-    match report.dnssec {
-        Dnssec::NotAsked => finding,
-        _ => finding.with_detail(format!("DNSSEC status of the TLSA answer: {}.", report.dnssec.describe())),
+    if report.dnssec == Dnssec::NotAsked {
+        return finding;
+    }
+    let status = format!("DNSSEC status of the TLSA answer: {}.", report.dnssec.describe());
+    let detail = if finding.detail.is_empty() { status } else { format!("{status} {}", finding.detail) };
+    finding.with_detail(detail)
+}
+
+/// `dane.mismatch`, a failure only when it stops our own mail.
+fn mismatch(host: &str, name: &str, dnssec: &Dnssec, our: &TlsPolicy) -> Finding {
+    let finding = Finding::new("dane.mismatch", &[("host", host), ("name", name)]);
+    let source = escape_str(&our.source);
+    match (dnssec, our.dane) {
+        // Unvalidated TLSA binds no sender that asks the same resolver: ours included.
+        (Dnssec::NotValidated { .. }, _) => finding.with_severity(Severity::Warn),
+        (_, Some(true)) => {
+            finding.with_detail(format!("Our MTA uses DANE ({source}), so it will not deliver to {host}."))
+        }
+        (_, Some(false)) => finding.with_severity(Severity::Warn).with_detail(format!(
+            "Our MTA does not use DANE ({source}), so our mail is not stopped by it; senders that use DANE are."
+        )),
+        (_, None) => finding.with_severity(Severity::Warn).with_detail(format!(
+            "Whether our MTA uses DANE is not known ({source}); if it does, it will not deliver to {host}."
+        )),
     }
 }
 

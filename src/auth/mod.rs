@@ -23,6 +23,7 @@ use crate::dns::Resolver;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::smtp::probe::{self, ProbeRequest, Stage};
+use crate::smtp::tls_policy::our_tls_policy;
 
 pub use dkim::Selector;
 
@@ -168,14 +169,15 @@ async fn receiver_report(
     let ca_file = ctx.config.auth.ca_file.as_deref();
     let tlsa =
         futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, ctx.config.port, &p.chain)));
-    let (mta_sts, tls_rpt, dane) = tokio::join!(
+    let (mta_sts, tls_rpt, dane, ours) = tokio::join!(
         mta_sts::check(ctx, resolver, domain, &hosts, ca_file, deadline),
         tls_rpt::check(resolver, domain),
-        tlsa
+        tlsa,
+        our_tls_policy(ctx)
     );
     let mut findings = mta_sts::mta_sts_findings(&mta_sts);
     findings.push(tls_rpt::tls_rpt_finding(&tls_rpt));
-    findings.extend(dane.iter().map(dane::dane_finding));
+    findings.extend(dane.iter().map(|d| dane::dane_finding(d, &ours)));
     ReceiverReport { domain: mta_sts.domain.clone(), mta_sts, tls_rpt, dane, findings }
 }
 
@@ -244,7 +246,8 @@ pub async fn check_receiver_probing(
         report.dane =
             futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, port, &p.chain))).await;
         report.findings.retain(|f| f.family() != "dane");
-        report.findings.extend(report.dane.iter().map(dane::dane_finding));
+        let ours = our_tls_policy(ctx).await;
+        report.findings.extend(report.dane.iter().map(|d| dane::dane_finding(d, &ours)));
     }
     journal(ctx, &report.findings);
     report

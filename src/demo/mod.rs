@@ -170,6 +170,9 @@ async fn start_dns(world: &World, config: &crate::config::Config) -> Result<dns_
     let served: Vec<String> = world.zones.iter().map(|z| z.origin.trim_end_matches('.').to_lowercase()).collect();
     for zone in &world.zones {
         builder = builder.zone(&zone.origin, &zone.text);
+        if zone.signed {
+            builder = builder.validated(&zone.origin);
+        }
     }
     // The bundled block lists the world does not mention list nothing but their test entry.
     let lists = ZoneList::load(&config.blocklist).unwrap_or_else(|_| ZoneList::bundled());

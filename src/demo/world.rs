@@ -70,6 +70,9 @@ pub struct MyIp {
 pub struct Zone {
     pub origin: String,
     pub text: String,
+    /// Answered as a validating resolver answers for a signed zone (the AD bit).
+    #[serde(default)]
+    pub signed: bool,
 }
 
 /// One scripted SMTP server, reached through the connect map at its public `address`.

@@ -15,6 +15,9 @@ use crate::session::{Finding, Severity};
 pub struct TlsPolicy {
     /// `None` when it could not be read.
     pub required: Option<bool>,
+    /// Whether it holds receivers to their DNSSEC-validated TLSA records (DANE); `None` when
+    /// not known.
+    pub dane: Option<bool>,
     /// `config smtp.require_tls`, `postconf smtp_tls_security_level`, `exim hosts_require_tls`.
     pub source: String,
 }
@@ -24,14 +27,26 @@ impl TlsPolicy {
     pub fn from_postfix_level(level: &str) -> TlsPolicy {
         let level = level.trim();
         let required = matches!(level, "encrypt" | "dane-only" | "fingerprint" | "verify" | "secure");
-        TlsPolicy { required: Some(required), source: format!("postconf smtp_tls_security_level = {level}") }
+        TlsPolicy {
+            required: Some(required),
+            dane: Some(matches!(level, "dane" | "dane-only")),
+            source: format!("postconf smtp_tls_security_level = {level}"),
+        }
     }
 
-    /// The policy `exim -bP transport remote_smtp` output means: a non-empty `hosts_require_tls`.
+    /// The policy `exim -bP transport remote_smtp` output means: a non-empty `hosts_require_tls`,
+    /// and a non-empty `hosts_require_dane` for DANE.
     pub fn from_exim_transport(output: &str) -> Option<TlsPolicy> {
-        let value = output.lines().find_map(|l| l.trim().strip_prefix("hosts_require_tls"))?;
-        let value = value.trim_start().strip_prefix('=').unwrap_or(value).trim();
-        Some(TlsPolicy { required: Some(!value.is_empty()), source: "exim hosts_require_tls".into() })
+        let option = |name: &str| {
+            let value = output.lines().find_map(|l| l.trim().strip_prefix(name))?;
+            let value = value.trim_start().strip_prefix('=').unwrap_or(value).trim();
+            Some(!value.is_empty())
+        };
+        Some(TlsPolicy {
+            required: Some(option("hosts_require_tls")?),
+            dane: Some(option("hosts_require_dane").unwrap_or(false)),
+            source: "exim hosts_require_tls".into(),
+        })
     }
 }
 
@@ -42,15 +57,29 @@ pub async fn our_tls_policy(ctx: &Context) -> TlsPolicy {
 }
 
 async fn read_policy(ctx: &Context) -> TlsPolicy {
-    if let Some(required) = ctx.config.smtp.require_tls {
-        return TlsPolicy { required: Some(required), source: "config smtp.require_tls".into() };
+    let local = if ctx.demo {
+        Some(TlsPolicy {
+            required: Some(false),
+            dane: Some(false),
+            source: "the demo world's MTA (opportunistic)".into(),
+        })
+    } else {
+        read_local(ctx.config.timeout()).await
+    };
+    let mut policy = match (ctx.config.smtp.require_tls, local) {
+        (Some(required), local) => TlsPolicy {
+            required: Some(required),
+            dane: local.and_then(|l| l.dane),
+            source: "config smtp.require_tls".into(),
+        },
+        (None, Some(local)) => local,
+        (None, None) => TlsPolicy { required: None, dane: None, source: "no local MTA answered".into() },
+    };
+    if let Some(dane) = ctx.config.smtp.dane {
+        policy.dane = Some(dane);
+        policy.source.push_str("; config smtp.dane");
     }
-    if ctx.demo {
-        return TlsPolicy { required: Some(false), source: "the demo world's MTA (opportunistic)".into() };
-    }
-    read_local(ctx.config.timeout())
-        .await
-        .unwrap_or(TlsPolicy { required: None, source: "no local MTA answered".into() })
+    policy
 }
 
 #[cfg(unix)]
@@ -102,6 +131,10 @@ mod tests {
         assert_eq!(TlsPolicy::from_postfix_level("may\n").required, Some(false));
         assert_eq!(TlsPolicy::from_postfix_level("encrypt").required, Some(true));
         assert_eq!(TlsPolicy::from_postfix_level("dane").required, Some(false));
+        assert_eq!(TlsPolicy::from_postfix_level("dane").dane, Some(true));
+        assert_eq!(TlsPolicy::from_postfix_level("may").dane, Some(false));
+        let dane = "hosts_require_dane = *\nhosts_require_tls =\n";
+        assert_eq!(TlsPolicy::from_exim_transport(dane).unwrap().dane, Some(true));
         let exim = "hosts_avoid_tls =\nhosts_require_tls = *\nhosts_try_auth =\n";
         assert_eq!(TlsPolicy::from_exim_transport(exim).unwrap().required, Some(true));
         assert_eq!(TlsPolicy::from_exim_transport("hosts_require_tls =\n").unwrap().required, Some(false));

@@ -29,7 +29,11 @@ impl Variant {
     fn zone(mut self, origin: &str, text: &str) -> Variant {
         match self.0.zones.iter_mut().find(|z| z.origin == origin) {
             Some(zone) => zone.text = text.to_string(),
-            None => self.0.zones.push(mailwiz::demo::world::Zone { origin: origin.into(), text: text.into() }),
+            None => self.0.zones.push(mailwiz::demo::world::Zone {
+                origin: origin.into(),
+                text: text.into(),
+                signed: false,
+            }),
         }
         self
     }
@@ -951,6 +955,43 @@ async fn a_second_vantage_point_that_fails_on_its_own_side_changes_no_verdict() 
     assert!(with.findings.iter().all(|f| f.id != "smtp.vantage_differs"), "nothing was seen there to compare");
     let ids = |report: &CheckReport| report.causes.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&with), ids(&without), "the causes are the same as without the second vantage point");
+}
+
+#[tokio::test]
+async fn a_tlsa_mismatch_stops_our_mail_only_when_validated_and_our_mta_uses_dane() {
+    // bank.example is signed (our resolver sets AD) and publishes TLSA that match no certificate.
+    let variant = |signed: bool| {
+        let mut variant = Variant::demo().dns_state(Dns::PtrOk).no_files().bank_mx("");
+        for server in variant.0.smtp.iter_mut().filter(|s| [MX1, MX2].contains(&s.address.to_string().as_str())) {
+            server.tls = true;
+        }
+        let zone = variant.0.zones.iter_mut().find(|z| z.origin == "bank.example").expect("the world has bank.example");
+        let none = "00".repeat(32);
+        zone.text.push_str(&format!("_25._tcp.mx1 300 IN TLSA 3 1 1 {none}\n_25._tcp.mx2 300 IN TLSA 3 1 1 {none}\n"));
+        zone.signed = signed;
+        variant
+    };
+    let mismatches = |report: &CheckReport| {
+        report.findings.iter().filter(|f| f.id == "dane.mismatch").map(|f| f.severity).collect::<Vec<_>>()
+    };
+    let ids = |report: &CheckReport| report.causes.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+
+    let stopped = variant(true).check("bank.example", |c| c.smtp.dane = Some(true)).await;
+    assert_eq!(mismatches(&stopped), [Severity::Fail, Severity::Fail], "{:#?}", stopped.findings);
+    let cause = first(&stopped);
+    assert_eq!(cause.id, "diagnosis.tls_problem");
+    cites(cause, &["dane.mismatch"]);
+    assert!(!ids(&stopped).contains(&"diagnosis.deliverable".to_string()), "{:?}", ids(&stopped));
+
+    // Our MTA does not use DANE: the receiver accepts us, and the mismatch stops other senders.
+    let flows = variant(true).check("bank.example", |c| c.smtp.dane = Some(false)).await;
+    assert_eq!(mismatches(&flows), [Severity::Warn, Severity::Warn]);
+    assert_eq!(ids(&flows), ["diagnosis.deliverable"]);
+
+    // Unsigned: no sender asking our resolver holds the receiver to those records.
+    let unsigned = variant(false).check("bank.example", |c| c.smtp.dane = Some(true)).await;
+    assert_eq!(mismatches(&unsigned), [Severity::Warn, Severity::Warn]);
+    assert_eq!(ids(&unsigned), ["diagnosis.deliverable"]);
 }
 
 #[tokio::test]
