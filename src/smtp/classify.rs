@@ -537,6 +537,19 @@ mod tests {
     }
 
     #[test]
+    fn our_mta_refusing_the_receivers_certificate_is_tls() {
+        let c = Classifier::bundled();
+        // Postfix under DANE, as admins have posted it (kernel-error.de, the dane-users list).
+        for text in ["Server certificate not verified", "info@example.nl: Server certificate not trusted"] {
+            assert_eq!(c.classify_text(text).class, ReasonClass::TlsRequired, "{text}");
+        }
+        // The corpus' Postfix warning (whyscream's grok tests).
+        let warning =
+            "certificate verification failed for mail.example.com[113.169.17.115]:25: self-signed certificate.";
+        assert_eq!(c.classify_text(warning).class, ReasonClass::TlsRequired);
+    }
+
+    #[test]
     fn the_enhanced_code_decides_before_the_text() {
         let c = Classifier::bundled();
         // 5.1.1 is addressing even when the text speaks of blocking.
