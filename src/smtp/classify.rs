@@ -539,8 +539,14 @@ mod tests {
     #[test]
     fn our_mta_refusing_the_receivers_certificate_is_tls() {
         let c = Classifier::bundled();
-        // Postfix under DANE, as admins have posted it (kernel-error.de, the dane-users list).
-        for text in ["Server certificate not verified", "info@example.nl: Server certificate not trusted"] {
+        // Postfix under DANE or mandatory TLS, and a receiver, as admins have posted them
+        // (kernel-error.de, the dane-users list, suped.com, a serverfault question).
+        for text in [
+            "Server certificate not verified",
+            "info@example.nl: Server certificate not trusted",
+            "Cannot start TLS: handshake failure",
+            "403 4.7.0 TLS handshake failed",
+        ] {
             assert_eq!(c.classify_text(text).class, ReasonClass::TlsRequired, "{text}");
         }
         // The corpus' Postfix warning (whyscream's grok tests).
