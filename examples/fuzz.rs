@@ -10,8 +10,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use hostile::{
-    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_JSON, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_texts, journal,
-    log_lines, mutated, nasty_text, queue_listing, smtp_reply,
+    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_JSON, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_reply,
+    dns_texts, journal, log_lines, mutated, nasty_text, queue_listing, smtp_reply,
 };
 use mailwiz::logs::Format as LogFormat;
 use mailwiz::queue::Format as QueueFormat;
@@ -78,6 +78,7 @@ fn main() {
         target("log lines", (mutated(LOGS), prop::option::of(prop::sample::select(&LogFormat::ALL[..]))), |(b, f)| {
             log_lines(b, *f)
         }),
+        target("dns AD replies", prop::collection::vec(any::<u8>(), 0..600), |b| dns_reply(b)),
         target("journals", mutated(JOURNAL), |b| journal(b)),
         target("configs", config_text(), |b| config(b)),
     ];

@@ -63,6 +63,11 @@ proptest! {
     }
 
     #[test]
+    fn dns_replies_to_the_ad_query(noise in prop::collection::vec(any::<u8>(), 0..600)) {
+        dns_reply(&noise)?;
+    }
+
+    #[test]
     fn journals(bytes in mutated(JOURNAL)) {
         journal(&bytes)?;
     }

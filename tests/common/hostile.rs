@@ -258,6 +258,45 @@ pub fn dns_texts(name: &str, texts: &[String]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// A resolver that answers the AD query with our question, QR and AD set, a garbled answer count
+/// and `noise` after it: the reply is read or refused within the deadline, never a panic, and a
+/// refusal is one clean, short sentence.
+pub fn dns_reply(noise: &[u8]) -> Result<(), TestCaseError> {
+    use std::time::{Duration, Instant};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.expect("a UDP socket");
+        let server = socket.local_addr().expect("an address");
+        let noise = noise.to_vec();
+        let resolver = tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            if let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let mut reply = buf[..n].to_vec();
+                reply[2] |= 0x80;
+                reply[3] |= 0x20;
+                if let [high, low, ..] = noise[..] {
+                    reply[6] = high;
+                    reply[7] = low;
+                }
+                reply.extend_from_slice(&noise);
+                let _ = socket.send_to(&reply, from).await;
+            }
+        });
+        let started = Instant::now();
+        let deadline = Duration::from_millis(50);
+        let got =
+            mailwiz::dns::authenticated::ask(server, "mx1.bank.example", hickory_proto::rr::RecordType::TLSA, deadline)
+                .await;
+        resolver.abort();
+        check(started.elapsed() < Duration::from_secs(1), || format!("took {:?}", started.elapsed()))?;
+        if let Err(why) = &got {
+            clean(why, "an AD query's error")?;
+            check(why.len() < 300, || format!("a {}-byte error", why.len()))?;
+        }
+        Ok(())
+    })
+}
+
 /// A queue listing through detection (or the given format), grouping and the readable output.
 pub fn queue_listing(bytes: &[u8], format: Option<mailwiz::queue::Format>) -> Result<(), TestCaseError> {
     use mailwiz::queue::{Lifetime, Loaded, parse_reader};
