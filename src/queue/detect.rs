@@ -7,7 +7,7 @@ use super::format::Format;
 pub enum DetectError {
     #[error("it is qshape output, a summary of the queue; give the listing itself (postqueue -j or mailq)")]
     Qshape,
-    #[error("it does not look like a mail queue listing ({})", super::format::known_listings())]
+    #[error("it does not look like a mail queue listing ({})", Format::listings())]
     Unknown,
 }
 

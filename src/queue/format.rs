@@ -25,16 +25,6 @@ pub struct Spec {
     pub listed_by: &'static str,
 }
 
-/// What prints each known listing, for the error about a file that is none of them.
-pub fn known_listings() -> String {
-    let names: Vec<&str> = Format::ALL.iter().map(|f| f.spec().listed_by).collect();
-    match names.split_last() {
-        Some((last, [])) => (*last).to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    }
-}
-
 format_registry! { Spec;
     /// `postqueue -j`.
     PostfixJson => postfix_json,
@@ -46,4 +36,16 @@ format_registry! { Spec;
     Sendmail => sendmail,
     /// Exchange `Get-Queue` / `Get-Message`, list or CSV.
     Exchange => exchange,
+}
+
+impl Format {
+    /// What prints each listing, as said in sentences: `postqueue -j, … or Exchange Get-Queue/Get-Message`.
+    pub fn listings() -> String {
+        let names: Vec<&str> = Format::ALL.iter().map(|f| f.spec().listed_by).collect();
+        match names.split_last() {
+            Some((last, [])) => (*last).to_string(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
