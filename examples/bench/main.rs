@@ -13,6 +13,15 @@ mod queue;
 mod smtp;
 mod tui;
 
+/// The mean time of `runs` calls of `f`.
+fn time_each(runs: u32, mut f: impl FnMut()) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        f();
+    }
+    start.elapsed() / runs
+}
+
 const USAGE: &str = "usage: cargo run --release --example bench -- check|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
 
 fn main() -> std::io::Result<()> {

@@ -161,18 +161,13 @@ fn step1_figures(path: &Path) {
             }
         }
         let loaded = start.elapsed();
-        let frames = 200;
-        let start = Instant::now();
-        for _ in 0..frames {
+        let per_frame = super::time_each(200, || {
             std::hint::black_box(render_to_string(&app, 120, 40));
-        }
-        let per_frame = start.elapsed() / frames;
-        let start = Instant::now();
-        for _ in 0..frames {
+        });
+        let per_key = super::time_each(200, || {
             update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)));
             std::hint::black_box(render_to_string(&app, 120, 40));
-        }
-        let per_key = start.elapsed() / frames;
+        });
         println!(
             "step 1: queue loaded and shown in {:.0} ms; {per_frame:?} per 120x40 frame, {per_key:?} per Down and frame",
             loaded.as_secs_f64() * 1e3

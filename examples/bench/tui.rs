@@ -16,17 +16,12 @@ pub fn run() {
     for i in 0..500 {
         app.session.push_finding(Finding::note(&format!("note number {i} about bank.example")));
     }
-    let frames = 2_000;
-    let start = Instant::now();
-    for _ in 0..frames {
+    let per_frame = super::time_each(2_000, || {
         std::hint::black_box(render_to_string(&app, 120, 40));
-    }
-    let per_frame = start.elapsed() / frames;
-    let start = Instant::now();
-    for _ in 0..frames {
+    });
+    let per_key = super::time_each(2_000, || {
         update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
-    }
-    let per_key = start.elapsed() / frames;
+    });
     println!("shell 120x40, 500 findings: {per_frame:?} per frame (TestBackend), {per_key:?} per update(Tab)");
 
     // Exports and the atomic save of a long session.

@@ -57,6 +57,14 @@ pub async fn our_tls_policy(ctx: &Context) -> TlsPolicy {
 }
 
 async fn read_policy(ctx: &Context) -> TlsPolicy {
+    let smtp = &ctx.config.smtp;
+    if let (Some(required), Some(dane)) = (smtp.require_tls, smtp.dane) {
+        return TlsPolicy {
+            required: Some(required),
+            dane: Some(dane),
+            source: "config smtp.require_tls; config smtp.dane".into(),
+        };
+    }
     let local = if ctx.demo {
         Some(TlsPolicy {
             required: Some(false),
