@@ -10,8 +10,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use hostile::{
-    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_JSON, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_reply,
-    dns_texts, journal, log_lines, mutated, nasty_text, queue_listing, smtp_reply,
+    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_reply, dns_texts, journal,
+    log_lines, mutated, nasty_text, postfix_json, queue_listing, smtp_reply,
 };
 use mailwiz::logs::Format as LogFormat;
 use mailwiz::queue::Format as QueueFormat;
@@ -69,7 +69,9 @@ fn main() {
         target("dns names and texts", (nasty_text(), prop::collection::vec(nasty_text(), 0..40)), |(n, t)| {
             dns_texts(n, t)
         }),
-        target("postfix json listings", mutated(POSTFIX_JSON), |b| queue_listing(b, Some(QueueFormat::PostfixJson))),
+        target("postfix json listings", mutated(&[&postfix_json()]), |b| {
+            queue_listing(b, Some(QueueFormat::PostfixJson))
+        }),
         target("postfix text listings", mutated(POSTFIX_TEXT), |b| queue_listing(b, Some(QueueFormat::PostfixText))),
         target("exim listings", mutated(EXIM), |b| queue_listing(b, Some(QueueFormat::Exim))),
         target("sendmail listings", mutated(SENDMAIL), |b| queue_listing(b, Some(QueueFormat::Sendmail))),

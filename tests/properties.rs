@@ -30,7 +30,7 @@ proptest! {
     }
 
     #[test]
-    fn postfix_json_listings(bytes in mutated(POSTFIX_JSON)) {
+    fn postfix_json_listings(bytes in mutated(&[&postfix_json()])) {
         queue_listing(&bytes, Some(QueueFormat::PostfixJson))?;
         queue_listing(&bytes, None)?;
     }

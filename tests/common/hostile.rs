@@ -55,7 +55,8 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A sample of a real format with random edits: bytes inserted, lines repeated, the end cut.
-pub fn mutated(samples: &'static [&'static str]) -> impl Strategy<Value = Vec<u8>> {
+pub fn mutated(samples: &[&str]) -> impl Strategy<Value = Vec<u8>> + use<> {
+    let samples: Vec<String> = samples.iter().map(ToString::to_string).collect();
     (select(samples), prop::collection::vec((any::<Index>(), fragment()), 0..10), 0usize..4, any::<Option<Index>>())
         .prop_map(|(sample, edits, repeat, cut)| {
             let mut bytes = sample.repeat(repeat + 1).into_bytes();
@@ -87,10 +88,14 @@ pub const SMTP: &[&str] = &[
     "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org\r\n",
 ];
 
-pub const POSTFIX_JSON: &[&str] = &[
-    r#"{"queue_name": "deferred", "queue_id": "6978FB4038", "arrival_time": 1795886148, "message_size": 358, "forced_expire": false, "sender": "a@b.example", "recipients": [{"address": "user@bank.example", "delay_reason": "host mx.bank.example[192.0.2.10] refused to talk to me: 421 4.7.0 Try again later"}]}
-"#,
-];
+/// A Postfix JSON listing of one message queued ten minutes ago, so no run finds it expired.
+pub fn postfix_json() -> String {
+    let arrival = Utc::now().timestamp() - 600;
+    format!(
+        r#"{{"queue_name": "deferred", "queue_id": "6978FB4038", "arrival_time": {arrival}, "message_size": 358, "forced_expire": false, "sender": "a@b.example", "recipients": [{{"address": "user@bank.example", "delay_reason": "host mx.bank.example[192.0.2.10] refused to talk to me: 421 4.7.0 Try again later"}}]}}
+"#
+    )
+}
 
 pub const POSTFIX_TEXT: &[&str] = &["-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------
 6E5A1B4035!     352 Sat Nov 28 17:15:48  lab@lab.mailwiz.test

@@ -6,7 +6,13 @@ use chrono::Utc;
 use mailwiz::queue::{Format, parse_reader};
 use serde_json::Value;
 
-const GOOD: &str = r#"{"queue_name": "deferred", "queue_id": "6978FB4038", "arrival_time": 1795886148, "message_size": 358, "forced_expire": false, "sender": "a@b.example", "recipients": [{"address": "user@bank.example", "delay_reason": "host mx.bank.example[192.0.2.10] refused to talk to me: 421 4.7.0 Try again later"}]}"#;
+/// One deferred message queued ten minutes ago: well inside any queue lifetime, whatever the date.
+fn good() -> String {
+    let arrival = Utc::now().timestamp() - 600;
+    format!(
+        r#"{{"queue_name": "deferred", "queue_id": "6978FB4038", "arrival_time": {arrival}, "message_size": 358, "forced_expire": false, "sender": "a@b.example", "recipients": [{{"address": "user@bank.example", "delay_reason": "host mx.bank.example[192.0.2.10] refused to talk to me: 421 4.7.0 Try again later"}}]}}"#
+    )
+}
 
 fn run(args: &[&str]) -> (Option<i32>, Option<Value>, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_mailwiz")).args(args).output().expect("mailwiz runs");
@@ -24,7 +30,8 @@ fn write(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
 fn truncated_json_line_is_counted() {
     let dir = tempfile::tempdir().unwrap();
     // Two whole messages and one cut in the middle, without a final newline.
-    let text = format!("{GOOD}\n{}\n{}", GOOD.replace("6978FB4038", "6978FB4039"), &GOOD[..120]);
+    let good = good();
+    let text = format!("{good}\n{}\n{}", good.replace("6978FB4038", "6978FB4039"), &good[..120]);
     let file = write(&dir, "cut.jsonl", text.as_bytes());
     let (code, json, stderr) = run(&["queue", "--json", "--file", &file]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -97,8 +104,9 @@ impl XorShift {
 
 #[test]
 fn mutated_listings_never_panic() {
+    let good = good();
     let seeds: [&str; 5] = [
-        GOOD,
+        &good,
         "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n6E5A1B4035!     352 Sat Nov 28 17:15:48  lab@x.test\n(host said: 421 4.0.0 x)\n                                         user@rcpt421.test\n",
         " 2h   52K 12EwGE-0005jD-00 <sam@vbrew.com> *** frozen ***\n        D bob@vbrew.com\n          harry@example.net\n",
         "MTA Queue status...\n-----Q-ID----- --Size-- -----Q-Time----- ------------Sender/Recipient-----------\nr3U0S9Mt115878*  408752 Tue Apr 30 00:28 <user@domain.com>\n                 (Deferred: Connection timed out)\n                                         <user@otherdomain.com>\n",
@@ -130,7 +138,7 @@ fn mutated_listings_never_panic() {
 fn control_and_bidi_characters_of_a_reason_are_escaped_in_every_output() {
     let dir = tempfile::tempdir().unwrap();
     let reason = r"421 evil\u001b[2J\u0007 \u009b31m \u202eoverride\u2066";
-    let line = GOOD.replace("Try again later", reason);
+    let line = good().replace("Try again later", reason);
     let file = write(&dir, "evil.jsonl", format!("{line}\n").as_bytes());
     let output = Command::new(env!("CARGO_BIN_EXE_mailwiz")).args(["queue", "--file", &file]).output().unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
@@ -160,7 +168,7 @@ fn an_endless_named_pipe_is_read_up_to_a_cap_and_said() {
         let fifo = fifo.clone();
         move || {
             let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-            let block = format!("{GOOD}\n").repeat(1000);
+            let block = format!("{}\n", good()).repeat(1000);
             while std::io::Write::write_all(&mut pipe, block.as_bytes()).is_ok() {}
         }
     });
