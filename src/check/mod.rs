@@ -27,7 +27,7 @@ use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
-use crate::session::{Finding, Identity, Target};
+use crate::session::{AlsoFix, Finding, Identity, Target, conclusion};
 use crate::smtp::connection::Outcome;
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
@@ -60,6 +60,10 @@ pub struct CheckReport {
     pub logs: Option<LogSummary>,
     /// Parts that could not run, one sentence each.
     pub skipped: Vec<String>,
+    /// The steps that did not run or could not look (by their titles).
+    pub not_checked: Vec<String>,
+    /// Our defects no cause cites: the receiver has not judged them yet.
+    pub also_fix: Vec<AlsoFix>,
     /// Every finding, causes last.
     pub findings: Vec<Finding>,
     #[serde(skip)]
@@ -72,8 +76,15 @@ pub struct CheckReport {
 #[error("{0}")]
 pub struct CheckError(pub String);
 
-/// Diagnoses `findings`, settles them against the verdict, and journals and adds the causes.
-fn conclude(ctx: &Context, target: &Target, identity: &IdentityReport, findings: &mut Vec<Finding>) -> Vec<Cause> {
+/// Diagnoses `findings`, settles them against the verdict, journals and adds the causes, and
+/// journals what is left to fix and what was not checked.
+fn conclude(
+    ctx: &Context,
+    target: &Target,
+    identity: &IdentityReport,
+    findings: &mut Vec<Finding>,
+    not_checked: &[String],
+) -> (Vec<Cause>, Vec<AlsoFix>) {
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
     let facts = Facts {
         ip: identity.chosen.first().map(ToString::to_string),
@@ -83,12 +94,35 @@ fn conclude(ctx: &Context, target: &Target, identity: &IdentityReport, findings:
     };
     let causes = diagnose(&rule::bundled(), findings, &facts);
     diagnosis::settle(findings, &causes, &target.domain);
+    let also_fix = diagnosis::also_fix(rule::bundled_defects(), findings, &causes);
     for cause in &causes {
         let finding = cause.to_finding();
         ctx.journal.finding(&finding);
         findings.push(finding);
     }
-    causes
+    ctx.journal.record(conclusion::event(&also_fix, not_checked));
+    (causes, also_fix)
+}
+
+/// The steps whose part of the check did not run or could not look, by their titles.
+fn steps_not_checked(
+    queue: Option<&QueueReport>,
+    logs: Option<&LogSummary>,
+    identity: &IdentityReport,
+    blocklists: Option<&DnsblReport>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (step, missing) in [
+        ("Queue", queue.is_none()),
+        ("Logs", logs.is_none()),
+        ("Identity", identity.chosen.is_empty()),
+        ("Block lists", blocklists.is_none()),
+    ] {
+        if missing {
+            out.push(step.to_string());
+        }
+    }
+    out
 }
 
 /// Our identity from the addresses the receivers echoed in EHLO, when any did, and how long
@@ -195,7 +229,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     findings.extend(list_findings);
     findings.extend(auth_findings);
 
-    let causes = conclude(ctx, target, &identity, &mut findings);
+    let not_checked = steps_not_checked(queue.as_ref(), logs.as_ref(), &identity, blocklists.as_ref());
+    let (causes, also_fix) = conclude(ctx, target, &identity, &mut findings, &not_checked);
 
     let timings =
         Timings { mx_ms, smtp_ms, identity_ms, blocklists_ms, queue_ms, logs_ms, wall_ms: millis(started.elapsed()) };
@@ -211,6 +246,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         queue,
         logs,
         skipped,
+        not_checked,
+        also_fix,
         findings,
         causes,
         timings,

@@ -10,7 +10,7 @@ use super::{CliError, CliResult};
 use crate::check::{self, CheckOptions, CheckReport};
 use crate::context::Context;
 use crate::diagnosis::note::Note;
-use crate::session::{Event, EventKind, Target};
+use crate::session::{AlsoFix, Event, EventKind, Target};
 use crate::session::{catalogue, export};
 
 /// Runs `mailwiz check`.
@@ -49,6 +49,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
                 "id": c.id, "score": (c.score * 100.0).round() / 100.0, "summary": c.summary, "explanation": c.explanation,
                 "evidence": c.evidence, "actions": c.actions,
             })).collect::<Vec<_>>(),
+            "also_fix": report.also_fix,
+            "not_checked": report.not_checked,
             "skipped": report.skipped,
             "timings": report.timings,
         });
@@ -90,7 +92,11 @@ pub fn text(report: &CheckReport) -> String {
     } else {
         format!("{} ({})", report.target.display, report.target.domain)
     };
-    let _ = writeln!(out, "{}\n", crate::diagnosis::headline(&report.causes, &report.findings, &title));
+    let _ = writeln!(
+        out,
+        "{}\n",
+        crate::diagnosis::headline(&report.causes, &report.findings, &title, &report.not_checked)
+    );
     for (step, _) in catalogue::STEPS.iter().filter(|(step, _)| *step != "Diagnosis") {
         let findings: Vec<_> =
             report.findings.iter().filter(|f| catalogue::step_of(&f.id) == Some(step)).cloned().collect();
@@ -114,6 +120,7 @@ pub fn text(report: &CheckReport) -> String {
             let _ = writeln!(out, "   {}) {action}", n + 1);
         }
     }
+    out.push_str(&also_fix_text(&report.also_fix));
     for reason in &report.skipped {
         let _ = writeln!(out, "\nNot checked: {reason}");
     }
@@ -124,5 +131,22 @@ pub fn text(report: &CheckReport) -> String {
         t.wall_ms as f64 / 1000.0,
         t.sequential_ms() as f64 / 1000.0
     );
+    out
+}
+
+/// "Also fix before the retry": our defects the receiver has not judged yet.
+pub fn also_fix_text(also_fix: &[AlsoFix]) -> String {
+    let mut out = String::new();
+    if also_fix.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\n== Also fix before the retry");
+    for item in also_fix {
+        let _ = writeln!(out, "{} {}  ({})", item.severity.mark(), item.summary, item.id);
+        let _ = writeln!(out, "   {}", item.why);
+        if !item.fix.is_empty() {
+            let _ = writeln!(out, "   → {}", item.fix);
+        }
+    }
     out
 }

@@ -2,13 +2,15 @@
 //! on and the next actions. It knows findings and their vocabulary (`session`), not the engines
 //! that make them; `check` runs those.
 
+mod also_fix;
 pub mod note;
 pub mod rule;
 
 use crate::session::{Finding, Session, Severity};
 use crate::session::{catalogue, vocabulary};
 
-pub use rule::{Condition, Rule};
+pub use also_fix::also_fix;
+pub use rule::{Condition, Defects, Rule, Stage};
 
 /// One likely cause.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,33 +69,72 @@ impl Facts {
 /// The verdict that the receiver accepts us now.
 pub const DELIVERABLE: &str = "diagnosis.deliverable";
 
+/// A cause that explains no refusal: a receiver refused us and no rule reads why.
+pub const UNEXPLAINED: &str = "diagnosis.unexplained_refusal";
+
 /// Evaluates `rules` over `findings` and returns the causes that apply, most likely first; a
 /// cause several rules give counts once, with its best score. When the verdict
 /// [`DELIVERABLE`] holds it stands alone: what refused us before no longer stops the mail.
+/// A refusal no other rule explains gives [`UNEXPLAINED`] with the receiver's words.
 /// Findings of the `diagnosis` family itself are ignored.
 pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Cause> {
     let findings: Vec<Finding> = findings.iter().filter(|f| f.family() != "diagnosis").cloned().collect();
-    let mut causes: Vec<Cause> = rules.iter().filter_map(|rule| apply(rule, &findings, facts)).collect();
+    let reached = receiver_reached(&findings);
+    let mut causes: Vec<Cause> = rules
+        .iter()
+        .filter(|rule| reached || rule.seen_from.is_none())
+        .filter_map(|rule| apply(rule, &findings, facts))
+        .collect();
     causes.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     let mut seen = std::collections::HashSet::new();
     causes.retain(|c| seen.insert(c.id.clone()));
     if let Some(verdict) = causes.iter().position(|c| c.id == DELIVERABLE) {
         return vec![causes.swap_remove(verdict)];
     }
+    // Read refusals leave nothing unexplained.
+    if causes.iter().any(|c| c.id != UNEXPLAINED) {
+        causes.retain(|c| c.id != UNEXPLAINED);
+    }
     causes
 }
 
-/// The one-line answer to the question mailwiz asks, for the top of a report.
-pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str) -> String {
+/// False when the receiver cannot have judged us: its MX could not be looked up, or every
+/// connection to it failed before a byte came back. Then no defect of ours is a cause.
+fn receiver_reached(findings: &[Finding]) -> bool {
+    const NO_LOOKUP: [&str; 7] =
+        ["dns.nxdomain", "dns.servfail", "dns.timeout", "dns.refused", "dns.unreachable", "mx.null", "mx.unresolvable"];
+    const NO_CONNECTION: [&str; 3] = ["smtp.timeout", "smtp.refused", "smtp.unreachable"];
+    if findings.iter().any(|f| NO_LOOKUP.contains(&f.id.as_str()) || f.id == "dns.resolver_silent") {
+        return false;
+    }
+    let outcomes: Vec<&Finding> = findings.iter().filter(|f| vocabulary::is_connection_outcome(&f.id)).collect();
+    outcomes.is_empty() || !outcomes.iter().all(|f| NO_CONNECTION.contains(&f.id.as_str()))
+}
+
+/// The one-line answer to the question mailwiz asks, for the top of a report. Steps that did
+/// not run (`not_checked`) never let it say that nothing was found.
+pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str, not_checked: &[String]) -> String {
     if causes.first().is_some_and(|c| c.id == DELIVERABLE) {
         format!("Mail to {domain} should flow now: the receiver accepts us")
     } else if !causes.is_empty() {
         format!("Why mail to {domain} is stuck")
+    } else if !not_checked.is_empty() {
+        format!("Mail to {domain}: no verdict yet, not checked: {}", not_checked.join(", "))
     } else if findings.iter().any(|f| f.severity == Severity::Fail) {
-        format!("Mail to {domain}: failures found, but no known cause")
+        format!("Mail to {domain}: no refusal seen, but our own defects are listed to fix")
     } else {
         format!("Nothing found that stops mail to {domain}")
     }
+}
+
+/// The steps (by title) none of whose findings is among `findings`: they have not run.
+pub fn steps_without_findings(findings: &[Finding]) -> Vec<String> {
+    catalogue::STEPS
+        .iter()
+        .filter(|(title, _)| *title != "Diagnosis")
+        .filter(|(title, _)| !findings.iter().any(|f| catalogue::step_of(&f.id) == Some(*title)))
+        .map(|(title, _)| (*title).to_string())
+        .collect()
 }
 
 /// When the verdict is that mail flows, a failure found on the way (our missing PTR, an MX that
@@ -123,7 +164,11 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         let first = condition.matching(findings).next()?;
         cited.push(first);
     }
-    let symptoms: Vec<&Finding> = rule.any.iter().flat_map(|c| c.matching(findings)).collect();
+    let mut symptoms: Vec<&Finding> = rule.any.iter().flat_map(|c| c.matching(findings)).collect();
+    if let Some(seen_from) = rule.seen_from {
+        // Our defect explains only a refusal given once the receiver could see it.
+        symptoms.retain(|f| names_its_reason(f) || refusal_stage(f) >= seen_from);
+    }
     if !rule.any.is_empty() && symptoms.is_empty() {
         return None;
     }
@@ -166,6 +211,23 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         finding_ids: cited.iter().map(|f| f.id.clone()).collect(),
         actions: rule.actions.iter().map(|a| catalogue::fill(a, &args)).collect(),
     })
+}
+
+/// True when the finding carries a reply whose class names the reason: the receiver said it.
+fn names_its_reason(finding: &Finding) -> bool {
+    finding.arg("class").is_some_and(|c| !["unknown", "other_policy", "receiver_trouble"].contains(&c))
+}
+
+/// The stage of the dialogue a refusal came at: the reply's own, else what the finding says;
+/// a drop or a refusal of unknown stage counts as the greeting.
+fn refusal_stage(finding: &Finding) -> Stage {
+    let name = finding.arg("stage").filter(|s| *s != "unknown").unwrap_or(match finding.id.as_str() {
+        "smtp.ehlo_rejected" => "ehlo",
+        "smtp.mail_rejected" => "mail",
+        "smtp.rcpt_rejected" => "rcpt",
+        _ => "greeting",
+    });
+    Stage::named(name).unwrap_or_default()
 }
 
 /// Placeholder values: the facts, then the values of the cited findings, then `symptoms`, then
@@ -240,7 +302,7 @@ mod tests {
     }
 
     #[test]
-    fn missing_ptr_outranks_helo_and_a_listing_without_a_citing_reply() {
+    fn a_refusal_at_the_greeting_blames_the_ptr_and_the_listing_never_the_helo() {
         let findings = vec![
             f(
                 "smtp.banner_4xx",
@@ -263,7 +325,11 @@ mod tests {
         ];
         let causes = diagnose(&rule::bundled(), &findings, &facts());
         let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(&ids[..3], ["diagnosis.missing_ptr", "diagnosis.helo_mismatch", "diagnosis.blocklisted"]);
+        // Refused at the greeting, before any HELO: the HELO name is no cause, but left to fix.
+        assert_eq!(ids, ["diagnosis.missing_ptr", "diagnosis.blocklisted"]);
+        let also = also_fix(rule::bundled_defects(), &findings, &causes);
+        assert_eq!(also.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["helo.mismatch"]);
+        assert!(also[0].why.contains("stopped us at the greeting") && also[0].why.contains("EHLO"), "{}", also[0].why);
         assert!(causes[0].finding_ids.contains(&"ptr.missing".to_string()));
         assert!(causes[0].finding_ids.contains(&"smtp.banner_4xx".to_string()));
         assert!(causes[0].actions[0].contains("203.0.113.5") && causes[0].actions[0].contains("mail.example.com"));

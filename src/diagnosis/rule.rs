@@ -68,6 +68,9 @@ pub struct Rule {
     /// The cause id, `diagnosis.*`.
     pub cause: String,
     pub confidence: f64,
+    /// When the rule blames one of our defects (`[seen]`), the first stage at which the receiver
+    /// can see it: only refusals from that stage on are symptoms the defect may explain.
+    pub seen_from: Option<Stage>,
     pub all: Vec<Condition>,
     pub any: Vec<Condition>,
     pub none: Vec<Condition>,
@@ -87,7 +90,40 @@ pub struct RuleError(String);
 struct RuleFile {
     #[serde(default)]
     sets: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    seen: BTreeMap<String, Vec<String>>,
     rule: Vec<RawRule>,
+}
+
+/// A point of the SMTP dialogue, in dialogue order: what the receiver has seen of us by then.
+/// A reply of unknown stage counts as the greeting, the least it proves was seen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Stage(usize);
+
+impl Stage {
+    /// The stage named as in findings and rules (`greeting` … `end_of_data`, `unknown`).
+    pub fn named(name: &str) -> Option<Stage> {
+        if name == "unknown" {
+            return Some(Stage(0));
+        }
+        REPLY_STAGES.iter().position(|s| *s == name).map(Stage)
+    }
+
+    /// The stage's name.
+    pub fn name(self) -> &'static str {
+        REPLY_STAGES[self.0]
+    }
+}
+
+/// Our defects and the stage from which the receiver can see each (`[seen]` of the rules).
+#[derive(Debug, Clone, Default)]
+pub struct Defects(Vec<(String, Stage)>);
+
+impl Defects {
+    /// The stage from which the receiver sees the defect `id`; `None` when `id` is no defect.
+    pub fn seen_from(&self, id: &str) -> Option<Stage> {
+        self.0.iter().find(|(d, _)| d == id).map(|(_, s)| *s)
+    }
 }
 
 #[derive(Deserialize)]
@@ -150,6 +186,7 @@ enum OneOrMany {
 /// Checks ids against the catalogue and compiles conditions.
 struct Compiler<'a> {
     sets: &'a BTreeMap<String, Vec<String>>,
+    defects: &'a Defects,
 }
 
 impl Compiler<'_> {
@@ -203,6 +240,20 @@ impl Compiler<'_> {
                 return Err(RuleError(format!("{id} is not a connection outcome")));
             }
         }
+        // The latest stage at which a defect the rule requires becomes visible.
+        let seen_from = raw
+            .all
+            .iter()
+            .flat_map(|c| match c {
+                RawCondition::Id(id) => vec![id.clone()],
+                RawCondition::Table(t) => match (&t.id, &t.set) {
+                    (Some(id), _) => vec![id.clone()],
+                    (None, Some(set)) => self.sets.get(set).cloned().unwrap_or_default(),
+                    (None, None) => Vec::new(),
+                },
+            })
+            .filter_map(|id| self.defects.seen_from(&id))
+            .max();
         let boost = raw
             .boost
             .into_iter()
@@ -217,6 +268,7 @@ impl Compiler<'_> {
         Ok(Rule {
             cause: raw.cause,
             confidence: raw.confidence,
+            seen_from,
             all: self.conditions(raw.all)?,
             any: self.conditions(raw.any)?,
             none: self.conditions(raw.none)?,
@@ -231,19 +283,41 @@ impl Compiler<'_> {
 /// Parses rules from TOML text. Every id a rule names must be in the finding catalogue, every
 /// class and stage known, so a typo fails here instead of never matching.
 pub fn parse(text: &str) -> Result<Vec<Rule>, RuleError> {
+    parse_with_defects(text).map(|(rules, _)| rules)
+}
+
+fn parse_with_defects(text: &str) -> Result<(Vec<Rule>, Defects), RuleError> {
     let file: RuleFile = toml::from_str(text).map_err(|err| RuleError(err.message().to_string()))?;
-    let compiler = Compiler { sets: &file.sets };
     for ids in file.sets.values() {
         for id in ids {
             Compiler::id(id)?;
         }
     }
-    file.rule.into_iter().map(|raw| compiler.rule(raw)).collect()
+    let mut defects = Vec::new();
+    for (stage, ids) in &file.seen {
+        let at = Stage::named(stage).ok_or_else(|| RuleError(format!("{stage} is not a reply stage")))?;
+        for id in ids {
+            if catalogue::entry(id).is_none() {
+                return Err(RuleError(format!("{id} is not in the finding catalogue")));
+            }
+            defects.push((id.clone(), at));
+        }
+    }
+    let defects = Defects(defects);
+    let compiler = Compiler { sets: &file.sets, defects: &defects };
+    let rules = file.rule.into_iter().map(|raw| compiler.rule(raw)).collect::<Result<_, _>>()?;
+    Ok((rules, defects))
 }
 
 /// The bundled rules.
 pub fn bundled() -> Vec<Rule> {
     parse(BUNDLED).expect("the bundled diagnosis rules are valid")
+}
+
+/// Our defects the bundled rules know, with the stage from which the receiver sees each.
+pub fn bundled_defects() -> &'static Defects {
+    static DEFECTS: std::sync::OnceLock<Defects> = std::sync::OnceLock::new();
+    DEFECTS.get_or_init(|| parse_with_defects(BUNDLED).expect("the bundled diagnosis rules are valid").1)
 }
 
 #[cfg(test)]

@@ -88,16 +88,23 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
             } else if !resolves_to_ip {
                 let list: Vec<String> = report.addresses.iter().map(IpAddr::to_string).collect();
                 Some(format!("{shown} resolves to {}, not to {ip}", list.join(", ")))
-            } else if ptr.is_some_and(super::ptr::PtrReport::answered) && ptr_names.is_empty() {
-                Some(format!("{ip} has no PTR to match it"))
             } else if !ptr_names.is_empty() && !is_ptr_name {
                 let names: Vec<String> = ptr_names.iter().map(|n| escape_str(n)).collect();
                 Some(format!("the PTR of {ip} is {}", names.join(", ")))
             } else {
                 None
             };
+            // A name that resolves to our address is the right HELO even while the PTR is
+            // missing: that is the PTR's defect (`ptr.missing`), and the fix is this name.
+            let no_ptr = ptr.is_some_and(super::ptr::PtrReport::answered) && ptr_names.is_empty();
             match reason {
-                None => Finding::new("helo.ok", &args).with_evidence(evidence),
+                None if no_ptr => {
+                    Finding::new("helo.ok", &[args[0], args[1], ("ptr_match", "")]).with_evidence(evidence).with_detail(
+                        format!("{ip} has no PTR yet; once its PTR names {shown}, HELO, PTR and forward DNS agree."),
+                    )
+                }
+                None => Finding::new("helo.ok", &[args[0], args[1], ("ptr_match", " and is its PTR name")])
+                    .with_evidence(evidence),
                 Some(reason) => Finding::new("helo.mismatch", &[args[0], args[1], ("reason", &reason)])
                     .with_detail(
                         "Receivers compare the HELO name with the PTR of the connecting address and with its own \

@@ -165,9 +165,11 @@ impl LogSummary {
 }
 
 /// What a failure reply means, from the SMTP reply explainer when it knows the reply, else the
-/// receiver's own words; and the explainer's lines as detail.
+/// receiver's own words, or our MTA's when the receiver gave no reply; and the explainer's lines as detail.
 fn explain(reply: &str) -> (String, String) {
-    let words = super::reply::server_words(reply).unwrap_or(reply);
+    let Some(words) = super::reply::server_words(reply) else {
+        return (format!("Our MTA's own words (the receiver gave no reply): {}", escape_str(reply)), String::new());
+    };
     let explanation = Explainer::global()
         .explain(&Reply::parse(words), ReplyStage::from_mta_text(reply).unwrap_or(ReplyStage::Unknown));
     let known = explanation.code.as_ref().is_some_and(|c| !c.general)

@@ -298,7 +298,7 @@ pub const CATALOGUE: &[Entry] = &[
         "Could not check the PTR of {ip}: {outcome}",
         "Ask again when the resolver answers, or through another one (--dns-server); this says nothing about the PTR itself.",
     ),
-    e("helo.ok", Ok, "HELO name {helo} matches PTR and forward DNS of {ip}", ""),
+    e("helo.ok", Ok, "HELO name {helo} resolves to {ip}{ptr_match}", ""),
     e(
         "helo.mismatch",
         Warn,
@@ -569,6 +569,7 @@ pub const CATALOGUE: &[Entry] = &[
     cause("diagnosis.relay_denied", Fail, "The receiving host does not accept mail for {domain} (relaying denied)"),
     cause("diagnosis.sender_rejected", Fail, "The receiver refuses our envelope sender"),
     cause("diagnosis.address_refused", Fail, "The receiver refuses our address, not our software or the message"),
+    cause("diagnosis.unexplained_refusal", Fail, "The receiver refused us at {at} without a reason mailwiz can read"),
     cause("diagnosis.deliverable", Ok, "{domain} accepts us now: mail to {domain} should flow"),
 ];
 

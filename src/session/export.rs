@@ -229,6 +229,24 @@ fn about(finding: &Finding, domain: Option<&str>) -> bool {
     !names_a_domain || finding.summary.to_ascii_lowercase().contains(&domain.to_ascii_lowercase())
 }
 
+/// "Also fix before the retry" and the steps not checked, as the diagnosis left them.
+fn md_conclusion(out: &mut String, events: &[Event]) {
+    let (also_fix, not_checked) = super::conclusion::from_events(events).unwrap_or_default();
+    if !also_fix.is_empty() {
+        let _ = writeln!(out, "## Also fix before the retry\n");
+        for item in &also_fix {
+            let _ = writeln!(out, "- **{}** (`{}`). {}", md(&item.summary), item.id, md(&item.why));
+            if !item.fix.is_empty() {
+                let _ = writeln!(out, "  Fix: {}", md(&item.fix));
+            }
+        }
+        out.push('\n');
+    }
+    if !not_checked.is_empty() {
+        let _ = writeln!(out, "Not checked: {}.\n", md(&not_checked.join(", ")));
+    }
+}
+
 /// The Markdown report, for a ticket: the verdict or the ranked causes with their next actions,
 /// each finding about the target once, by step; DNS answers and the transcript in appendices.
 pub fn markdown(events: &[Event]) -> String {
@@ -273,6 +291,7 @@ pub fn markdown(events: &[Event]) -> String {
             }
         }
     }
+    md_conclusion(&mut out, events);
     if !rest.is_empty() {
         let count = |s: Severity| rest.iter().filter(|f| f.severity == s).count();
         let _ = writeln!(

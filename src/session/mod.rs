@@ -1,6 +1,7 @@
 //! The model every front end shares: what we look at, who we are, what we found, and the journal.
 
 pub mod catalogue;
+pub mod conclusion;
 pub mod diff;
 pub mod diff_report;
 pub mod escape;
@@ -15,6 +16,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use conclusion::AlsoFix;
 pub use finding::{Finding, Severity};
 pub use journal::{Event, EventKind, Journal};
 pub use target::Target;

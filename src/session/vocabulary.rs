@@ -38,6 +38,7 @@ pub const REPLY_CLASSES: &[&str] = &[
     "sender_rejected",
     "other_policy",
     "receiver_trouble",
+    "not_reached",
     "unknown",
 ];
 

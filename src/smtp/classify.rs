@@ -145,12 +145,13 @@ pub enum ReasonClass {
     SenderRejected,
     OtherPolicy,
     ReceiverTrouble,
+    NotReached,
     Unknown,
 }
 
 impl ReasonClass {
     /// Every class.
-    pub const ALL: [ReasonClass; 18] = [
+    pub const ALL: [ReasonClass; 19] = [
         ReasonClass::RecipientUnknown,
         ReasonClass::MailboxFull,
         ReasonClass::OurPtr,
@@ -168,6 +169,7 @@ impl ReasonClass {
         ReasonClass::SenderRejected,
         ReasonClass::OtherPolicy,
         ReasonClass::ReceiverTrouble,
+        ReasonClass::NotReached,
         ReasonClass::Unknown,
     ];
 
@@ -191,6 +193,7 @@ impl ReasonClass {
             ReasonClass::SenderRejected => "sender_rejected",
             ReasonClass::OtherPolicy => "other_policy",
             ReasonClass::ReceiverTrouble => "receiver_trouble",
+            ReasonClass::NotReached => "not_reached",
             ReasonClass::Unknown => "unknown",
         }
     }
@@ -220,6 +223,9 @@ impl ReasonClass {
             ReasonClass::SenderRejected => "the receiver refuses our envelope sender",
             ReasonClass::OtherPolicy => "a policy of the receiver's own (content, local rules)",
             ReasonClass::ReceiverTrouble => "a temporary problem at the receiver",
+            ReasonClass::NotReached => {
+                "our MTA did not reach the receiver (a DNS lookup or the connection failed): the receiver said nothing"
+            }
             ReasonClass::Unknown => "the reply does not say why",
         }
     }

@@ -15,7 +15,7 @@ use super::search::{self, Hit, Search};
 use super::theme::Theme;
 use crate::context::Context;
 use crate::session::{Event, EventKind, Finding, Session, Severity};
-use crate::wizard::{Effect, Job, JobEvent, JobId, StepId, StepStatus, Tone, Wizard};
+use crate::wizard::{Effect, Job, JobEvent, JobId, Request, StepId, StepStatus, Tone, Wizard};
 
 /// Something that happened: a key, the mouse, a job's event, a finished save.
 #[derive(Debug)]
@@ -779,6 +779,9 @@ fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
                 app.input = Input::default();
                 app.mode = Mode::Input(Purpose::Confirm(step));
             }
+            // Step 7 waits for the steps it asked to run: while any of theirs runs, the
+            // request comes again when the last job ends (see `on_job_event`).
+            Effect::Request(StepId::Diagnosis, Request::Settled) if others_running(app) => {}
             Effect::Request(step, request) => {
                 let effects = app.wizard.step_mut(step).request(request, &mut app.session, &app.ctx);
                 cmds.extend(apply_effects(app, effects));
@@ -794,13 +797,21 @@ fn on_job_event(app: &mut App, event: JobEvent) -> Vec<Cmd> {
     }
     app.unsaved = true;
     let step = event.step;
-    let effects = app.wizard.step_mut(step).on_event(event, &mut app.session);
+    let mut effects = app.wizard.step_mut(step).on_event(event, &mut app.session);
     if let Some(i) = app.selected_finding
         && i >= app.session.findings.len()
     {
         app.selected_finding = app.session.findings.len().checked_sub(1);
     }
+    if step != StepId::Diagnosis {
+        effects.push(Effect::Request(StepId::Diagnosis, Request::Settled));
+    }
     apply_effects(app, effects)
+}
+
+/// True while a job of a step other than the diagnosis runs.
+fn others_running(app: &App) -> bool {
+    app.jobs.iter().any(|j| j.step != StepId::Diagnosis)
 }
 
 fn on_job_failed(app: &mut App, job: JobId, step: StepId, error: &str) -> Vec<Cmd> {

@@ -4,16 +4,21 @@ use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, S
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts};
 use crate::dns::{Resolver, mail_name};
-use crate::session::{Event, Session};
+use crate::session::{AlsoFix, Event, Session, conclusion};
 
 /// State of the diagnosis step.
 #[derive(Debug, Default)]
 pub struct DiagnosisStep {
     /// `None` until the diagnosis has run.
     causes: Option<Vec<Cause>>,
+    /// Our defects no cause cites, and the steps without findings, as of the last diagnosis.
+    also_fix: Vec<AlsoFix>,
+    not_checked: Vec<String>,
     selected: usize,
     /// The job looking up a mail host name for our address.
     job: Option<JobId>,
+    /// Run before the steps it needs had run: it asked them to run and waits for them.
+    waiting: bool,
 }
 
 /// What the diagnosis job found: a name that resolves to our address, if any.
@@ -42,6 +47,22 @@ fn mail_name_job(session: &Session, ctx: &Context) -> Job {
 }
 
 impl DiagnosisStep {
+    /// Asks every step that has not run to run (as `check` does), then waits for
+    /// [`Request::Settled`] before diagnosing.
+    fn run_missing_first(&mut self, session: &Session) -> Vec<Effect> {
+        if diagnosis::steps_without_findings(&session.findings).is_empty() {
+            self.waiting = false;
+            return Vec::new();
+        }
+        self.waiting = true;
+        StepId::ALL
+            .into_iter()
+            .filter(|step| *step != StepId::Diagnosis)
+            .map(|step| Effect::Request(step, Request::RunIfIdle))
+            .chain([Effect::Request(StepId::Diagnosis, Request::Settled)])
+            .collect()
+    }
+
     /// Starts the diagnosis: first the name lookup, then [`DiagnosisStep::diagnose`].
     fn start(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
         let job = mail_name_job(session, ctx);
@@ -65,9 +86,12 @@ impl DiagnosisStep {
         if let Some(domain) = &domain {
             diagnosis::settle(&mut session.findings, &causes, domain);
         }
-        let findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
-        let effects = findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();
-        session.replace_findings(&["diagnosis."], findings);
+        self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes);
+        self.not_checked = diagnosis::steps_without_findings(&findings);
+        let cause_findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
+        let mut effects: Vec<Effect> = cause_findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();
+        effects.push(Effect::Record(conclusion::event(&self.also_fix, &self.not_checked)));
+        session.replace_findings(&["diagnosis."], cause_findings);
         self.selected = 0;
         self.causes = Some(causes);
         effects
@@ -80,7 +104,7 @@ impl Step for DiagnosisStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.job.is_some() {
+        if self.job.is_some() || self.waiting {
             StepStatus::Running
         } else if self.causes.is_some() {
             StepStatus::Done
@@ -104,9 +128,12 @@ impl Step for DiagnosisStep {
         let mut rows = Vec::new();
         let mut selected_row = None;
         let domain = session.target.as_ref().map_or("the target", |t| t.domain.as_str());
-        let headline = diagnosis::headline(causes, &session.findings, domain);
+        let headline = diagnosis::headline(causes, &session.findings, domain, &self.not_checked);
         let flows = causes.first().map_or_else(
-            || !session.findings.iter().any(|f| f.severity == crate::session::Severity::Fail),
+            || {
+                self.not_checked.is_empty()
+                    && !session.findings.iter().any(|f| f.severity == crate::session::Severity::Fail)
+            },
             |c| c.id == diagnosis::DELIVERABLE,
         );
         rows.push(Row::new(if flows { Tone::Ok } else { Tone::Heading }, headline));
@@ -140,6 +167,29 @@ impl Step for DiagnosisStep {
                 );
             }
         }
+        if !self.also_fix.is_empty() {
+            rows.push(Row::plain(""));
+            rows.push(Row::new(Tone::Heading, "Also fix before the retry"));
+            for item in &self.also_fix {
+                let tone = if item.severity == crate::session::Severity::Fail { Tone::Fail } else { Tone::Warn };
+                rows.push(Row::new(tone, format!("{} ", item.severity.mark())).push(tone, item.summary.clone()));
+                rows.push(Row::wrapped(Tone::Dim, format!("   {}", item.why), 3));
+                if !item.fix.is_empty() {
+                    rows.push(Row::wrapped(Tone::Ok, format!("   → {}", item.fix), 5));
+                }
+            }
+        }
+        if !self.not_checked.is_empty() {
+            rows.push(Row::plain(""));
+            rows.push(Row::wrapped(
+                Tone::Warn,
+                format!(
+                    "Not checked: {}. Run those steps (Tab to each, Enter), then diagnose again.",
+                    self.not_checked.join(", ")
+                ),
+                13,
+            ));
+        }
         rows.extend(comparison_rows(session));
         let retry =
             session.target.as_ref().map(|t| format!(" · t: retry the queue for {} now", t.domain)).unwrap_or_default();
@@ -152,7 +202,23 @@ impl Step for DiagnosisStep {
     }
 
     fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        if self.causes.is_none() && !self.waiting {
+            let effects = self.run_missing_first(session);
+            if !effects.is_empty() {
+                return effects;
+            }
+        }
         self.start(session, ctx)
+    }
+
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        match request {
+            Request::Settled if self.waiting => {
+                self.waiting = false;
+                self.start(session, ctx)
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn keys(&self) -> Vec<StepKey> {
@@ -196,6 +262,7 @@ impl Step for DiagnosisStep {
 
     fn cancel(&mut self, _session: &mut Session) {
         self.job = None;
+        self.waiting = false;
     }
 }
 
@@ -234,7 +301,8 @@ mod tests {
         ];
         let mut step = DiagnosisStep::default();
         let effects = step.diagnose(&mut session, Some("mail.example.com".into()));
-        assert!(matches!(effects.as_slice(), [Effect::Record(_)]));
+        // The cause, then what is left to fix and what was not checked.
+        assert!(matches!(effects.as_slice(), [Effect::Record(_), Effect::Record(_)]));
         assert_eq!(session.findings.last().unwrap().id, "diagnosis.missing_ptr");
         let view = step.view(&session);
         let text: Vec<String> = view.rows.iter().map(Row::text).collect();
@@ -242,6 +310,7 @@ mod tests {
         assert!(text[1].contains("has no reverse DNS"));
         assert!(text.iter().any(|t| t.contains("ptr.missing: 203.0.113.5 has no PTR record")));
         assert!(text.iter().any(|t| t.contains("set its PTR to mail.example.com")));
+        assert!(text.iter().any(|t| t.contains("Not checked: Queue, MX, Logs, Block lists")), "{text:?}");
         // Running again replaces the diagnosis instead of adding to it.
         step.diagnose(&mut session, None);
         assert_eq!(session.findings.iter().filter(|f| f.id.starts_with("diagnosis.")).count(), 1);

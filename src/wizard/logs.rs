@@ -187,7 +187,7 @@ impl Step for LogsStep {
     fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
         match request {
             Request::Follow if self.follow.job.is_none() => self.follow(session, ctx),
-            _ => Vec::new(),
+            other => self.run_if_idle(&other, session, ctx),
         }
     }
 

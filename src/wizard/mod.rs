@@ -121,6 +121,11 @@ pub enum Request {
     RetryDomain(String),
     /// Step 3: follow the logs as they are written.
     Follow,
+    /// Any step: run the automatic part unless it has run or is running (step 7 asks this of
+    /// the steps it needs).
+    RunIfIdle,
+    /// Step 7: the steps it asked to run have finished; diagnose now if it was waiting.
+    Settled,
 }
 
 impl std::fmt::Debug for Effect {
@@ -198,9 +203,19 @@ pub trait Step: Send {
         Vec::new()
     }
 
-    /// A [`Request`] from another step.
-    fn request(&mut self, _request: Request, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        Vec::new()
+    /// A [`Request`] from another step. Every step answers [`Request::RunIfIdle`]; a step
+    /// that takes other requests answers this one the same way.
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        self.run_if_idle(&request, session, ctx)
+    }
+
+    /// [`Step::run`] when `request` is [`Request::RunIfIdle`] and the step has not run.
+    fn run_if_idle(&mut self, request: &Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        if matches!(request, Request::RunIfIdle) && self.status() == StepStatus::Idle {
+            self.run(session, ctx)
+        } else {
+            Vec::new()
+        }
     }
 }
 

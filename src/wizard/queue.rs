@@ -337,8 +337,8 @@ impl Step for QueueStep {
         }
     }
 
-    fn request(&mut self, request: Request, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        let Request::RetryDomain(domain) = request else { return Vec::new() };
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        let Request::RetryDomain(domain) = request else { return self.run_if_idle(&request, session, ctx) };
         if self.job.is_none() && self.report().is_some() {
             return self.propose(Action::Retry, &Selection::Domain(domain.clone()), Some(domain));
         }

@@ -25,7 +25,13 @@ fn demo_check_ranks_the_missing_ptr_first_and_exits_1() {
     assert_eq!(json["command"], "check");
     assert_eq!(json["target"], "bank.example");
     assert_eq!(json["diagnosis"][0]["id"], "diagnosis.missing_ptr");
-    assert_eq!(json["diagnosis"][1]["id"], "diagnosis.helo_mismatch");
+    assert_eq!(json["diagnosis"][1]["id"], "diagnosis.blocklisted");
+    // mx1 refuses at the greeting and mx2 drops before it: no HELO was ever sent.
+    assert!(json["diagnosis"].as_array().unwrap().iter().all(|c| c["id"] != "diagnosis.helo_mismatch"));
+    assert_eq!(json["also_fix"][0]["id"], "helo.mismatch", "{}", json["also_fix"]);
+    assert!(json["also_fix"][0]["why"].as_str().unwrap().contains("before it could see this"));
+    assert!(json["also_fix"][0]["fix"].as_str().is_some_and(|f| !f.is_empty()));
+    assert_eq!(json["not_checked"], serde_json::json!([]));
     let findings = json["findings"].as_array().unwrap();
     for id in ["queue.stuck_domain", "mx.ok", "log.deferrals", "smtp.banner_4xx", "ptr.missing", "dnsbl.listed"] {
         assert!(findings.iter().any(|f| f["id"] == id), "{id} missing");
@@ -33,6 +39,22 @@ fn demo_check_ranks_the_missing_ptr_first_and_exits_1() {
     let markdown = std::fs::read_to_string(&report).unwrap();
     assert!(markdown.contains("diagnosis.missing_ptr"));
     assert!(markdown.contains("203.0.113.5"));
+    assert!(markdown.contains("## Also fix before the retry"), "{markdown}");
+}
+
+#[test]
+fn a_helo_name_that_resolves_to_our_address_is_not_blamed() {
+    // mail.example.com has an A record 203.0.113.5 in the demo world; only the PTR is missing.
+    let out = mailwiz(&["--demo", "check", "bank.example", "--helo", "mail.example.com", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let helo: Vec<_> = findings.iter().filter(|f| f["id"].as_str().unwrap().starts_with("helo.")).collect();
+    assert_eq!(helo.len(), 1, "{helo:?}");
+    assert_eq!(helo[0]["id"], "helo.ok");
+    assert_eq!(helo[0]["severity"], "ok");
+    assert!(findings.iter().all(|f| f["id"] != "diagnosis.helo_mismatch"));
+    assert_eq!(json["diagnosis"][0]["id"], "diagnosis.missing_ptr");
+    assert!(json["also_fix"].as_array().unwrap().iter().all(|a| a["id"] != "helo.mismatch"));
 }
 
 #[test]
@@ -140,7 +162,7 @@ fn a_helo_holding_escapes_reaches_no_output_raw() {
         assert!(stdout.contains("0;owned"), "{stdout}");
         assert!(mailwiz::session::escape::is_clean(&stdout), "{stdout:?}");
         if format.is_empty() {
-            assert!(stdout.contains("announce mail\\x1b]0;owned\\x07.example\\u{202e} in HELO"), "{stdout}");
+            assert!(stdout.contains("HELO name mail\\x1b]0;owned\\x07.example\\u{202e} is not"), "{stdout}");
         }
     }
 }

@@ -96,10 +96,12 @@ fn cites(cause: &mailwiz::diagnosis::Cause, ids: &[&str]) {
 }
 
 #[tokio::test]
-async fn the_demo_story_is_a_missing_ptr_then_the_helo() {
+async fn the_demo_story_is_a_missing_ptr_with_the_listing_and_the_helo_left_to_fix() {
     let report = Variant::demo().check("bank.example", |_| {}).await;
     let ids: Vec<&str> = report.causes.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(&ids[..2], ["diagnosis.missing_ptr", "diagnosis.helo_mismatch"], "{ids:?}");
+    assert_eq!(ids, ["diagnosis.missing_ptr", "diagnosis.blocklisted"], "{ids:?}");
+    let also: Vec<&str> = report.also_fix.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(also, ["helo.mismatch"]);
     cites(&report.causes[0], &["ptr.missing", "smtp.banner_4xx", "smtp.closed_before_banner"]);
     assert!(report.causes[0].actions[0].contains("mail.example.com"), "proposes the name that resolves to us");
 }
@@ -374,10 +376,11 @@ const CASES: &[Case] = &[
         reply: "550 5.7.1 <mta1.internal.example.com>: Helo command rejected: Host not found",
     },
     Case {
+        // Dropped before the banner: the receiver never saw our HELO, so the HELO is no cause.
         name: "a silent drop with a bad HELO",
         via: Via::Drop,
         dns: Dns::HeloBad,
-        first: "diagnosis.helo_mismatch",
+        first: "diagnosis.unexplained_refusal",
         reply: "",
     },
     // Public block lists.
@@ -834,7 +837,7 @@ async fn a_refused_starttls_under_opportunistic_tls_does_not_stop_the_mail() {
     assert_eq!(refused.severity, Severity::Warn);
     assert!(refused.detail.contains("plain text"), "{}", refused.detail);
     assert!(report.findings.iter().all(|f| f.severity != Severity::Fail), "{:#?}", report.findings);
-    let headline = mailwiz::diagnosis::headline(&report.causes, &report.findings, "bank.example");
+    let headline = mailwiz::diagnosis::headline(&report.causes, &report.findings, "bank.example", &report.not_checked);
     assert!(headline.contains("should flow now") && !headline.contains("stuck"), "{headline}");
 }
 

@@ -59,3 +59,30 @@ async fn identity_and_blocklists_fill_the_findings_panel() {
     let screen = render_to_string(&app, 120, 40);
     assert!(screen.contains("Evidence") && screen.contains("Fix"), "{screen}");
 }
+
+#[tokio::test]
+async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_found() {
+    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
+    let mut session = Session::new(ctx.journal.clone());
+    session.target = Some(mailwiz::session::Target::parse("bank.example").unwrap());
+    let mut app = App::new(ctx, session);
+    update(&mut app, Msg::Resize(160, 60));
+    update(&mut app, key('7'));
+    let cmds = update(&mut app, enter());
+    // Before any job has reported, the step waits for the others; it shows no verdict.
+    let waiting = render_to_string(&app, 160, 60);
+    assert!(!waiting.contains("Nothing found"), "{waiting}");
+    assert!(cmds.len() > 1, "the other steps start their jobs: {cmds:?}");
+    settle(&mut app, cmds).await;
+    assert!(!app.busy());
+    let ids: Vec<&str> = app.session.findings.iter().map(|f| f.id.as_str()).collect();
+    for id in ["queue.stuck_domain", "mx.ok", "smtp.banner_4xx", "ptr.missing", "dnsbl.listed", "diagnosis.missing_ptr"]
+    {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(!ids.contains(&"diagnosis.helo_mismatch"), "refused at the greeting: {ids:?}");
+    let screen = render_to_string(&app, 160, 60);
+    assert!(screen.contains("Why mail to bank.example is stuck"), "{screen}");
+    assert!(screen.contains("Also fix before the retry"), "{screen}");
+    assert!(!screen.contains("Nothing found"), "{screen}");
+}

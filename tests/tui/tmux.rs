@@ -216,10 +216,11 @@ fn whole_wizard_walk_in_tmux() {
     tmux.keys(&["Enter"]);
     // Both causes, then their order: a capture may catch a frame still being written.
     let screen = tmux.wait_for("the diagnosis", |s| {
-        s.contains("1. The receiver refuses us because 203.0.113.5") && s.contains("2. Our HELO name")
+        s.contains("1. The receiver refuses us because 203.0.113.5") && s.contains("2. 203.0.113.5 is on a block")
     });
-    let (first, second) = (screen.find("1. The receiver refuses us"), screen.find("2. Our HELO name"));
-    assert!(first < second, "HELO mismatch second:\n{screen}");
+    let (first, second) = (screen.find("1. The receiver refuses us"), screen.find("2. 203.0.113.5 is on a block"));
+    assert!(first < second, "the listing second:\n{screen}");
+    assert!(!screen.contains("Our HELO name"), "refused at the greeting, the HELO is no cause:\n{screen}");
 
     let base: PathBuf = state.path().join("saved/bank");
     tmux.save_to(&base);
