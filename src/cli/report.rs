@@ -11,7 +11,7 @@ use super::{CliError, CliResult};
 use crate::input_file::{self, LineEnd};
 use crate::session::diff_report::{self, Sides};
 use crate::session::escape::JsonSafe;
-use crate::session::{Event, export};
+use crate::session::{Event, Severity, export};
 
 /// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`.
 pub fn run(args: &ReportArgs, json: bool) -> CliResult {
@@ -75,12 +75,17 @@ fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
                 "before": sides.before,
                 "after": sides.after,
                 "gone": changes.gone,
+                "not_checked_again": changes.not_checked_again,
                 "new": changes.new,
                 "changed": changes.changed,
                 "unchanged": changes.unchanged,
             });
             print_json("report", target.map_or(Value::Null, Value::from), fields, &after);
         }
+    }
+    // A later session that looked at nothing cannot say anything cleared: could not look.
+    if after.iter().all(|f| f.severity == Severity::Note) {
+        return Ok(3);
     }
     Ok(exit_for(&after))
 }

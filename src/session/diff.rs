@@ -10,6 +10,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use super::catalogue;
 use super::finding::{Finding, Severity};
 
 /// One finding as it was and as it is.
@@ -22,8 +23,11 @@ pub struct Change {
 /// The differences between an earlier and a later list of findings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Diff {
-    /// In the earlier session only: cleared.
+    /// In the earlier session only, from a step the later session ran: cleared.
     pub gone: Vec<Finding>,
+    /// In the earlier session only, from a step the later session did not run (none of its
+    /// findings is there): not checked again, so nothing is known of them now.
+    pub not_checked_again: Vec<Finding>,
     /// In the later session only: appeared.
     pub new: Vec<Finding>,
     pub changed: Vec<Change>,
@@ -34,7 +38,7 @@ pub struct Diff {
 impl Diff {
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
-        self.gone.is_empty() && self.new.is_empty() && self.changed.is_empty()
+        self.gone.is_empty() && self.new.is_empty() && self.changed.is_empty() && self.not_checked_again.is_empty()
     }
 }
 
@@ -92,7 +96,14 @@ pub fn diff(before: &[Finding], after: &[Finding]) -> Diff {
             }
         }
     }
-    out.gone = old.into_iter().flatten().cloned().collect();
+    // A finding is cleared only when its step ran again; a cause only when a diagnosis did.
+    let ran = |finding: &Finding| {
+        let step = catalogue::step_of(&finding.id);
+        step.is_some() && after.iter().any(|f| f.severity != Severity::Note && catalogue::step_of(&f.id) == step)
+    };
+    let (gone, unchecked): (Vec<&Finding>, Vec<&Finding>) = old.into_iter().flatten().partition(|f| ran(f));
+    out.gone = gone.into_iter().cloned().collect();
+    out.not_checked_again = unchecked.into_iter().cloned().collect();
     out.new = new.into_iter().flatten().cloned().collect();
     out
 }
@@ -163,7 +174,8 @@ mod tests {
             }
             let (a, b) = findings.split_at(split.min(findings.len()));
             let d = diff(a, b);
-            prop_assert_eq!(d.gone.len() + d.changed.len() + d.unchanged, a.len());
+            prop_assert_eq!(d.gone.len() + d.not_checked_again.len() + d.changed.len() + d.unchanged, a.len());
+            prop_assert!(b.is_empty() || d.not_checked_again.is_empty(), "every finding here is of one step");
             prop_assert_eq!(d.new.len() + d.changed.len() + d.unchanged, b.len());
         }
     }

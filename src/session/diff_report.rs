@@ -59,6 +59,12 @@ pub fn text(diff: &Diff, sides: &Sides) -> String {
             let _ = writeln!(out, "       now {}", line(&c.after));
         }
     }
+    if !diff.not_checked_again.is_empty() {
+        let _ = writeln!(out, "\nNot checked again (their step did not run in {}):", escape_str(&sides.after));
+        for f in &diff.not_checked_again {
+            let _ = writeln!(out, "  unknown  {}", line(f));
+        }
+    }
     let _ = writeln!(out, "\n{} finding(s) the same in both.", diff.unchanged);
     out
 }
@@ -101,6 +107,13 @@ pub fn markdown(diff: &Diff, sides: &Sides) -> String {
             }
             out.push('\n');
         }
+    }
+    if !diff.not_checked_again.is_empty() {
+        let _ = writeln!(out, "## Not checked again\n\nTheir step did not run in {}.\n", md(&sides.after));
+        for f in &diff.not_checked_again {
+            let _ = writeln!(out, "- {}", md_line(f));
+        }
+        out.push('\n');
     }
     if diff.is_empty() {
         out.push_str("Nothing changed.\n");

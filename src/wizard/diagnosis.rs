@@ -277,6 +277,11 @@ fn comparison_rows(session: &Session) -> Vec<Row> {
     }
     let line = |f: &crate::session::Finding| format!("{} {} {}", f.severity.mark(), f.id, f.summary);
     rows.extend(diff.gone.iter().map(|f| Row::wrapped(Tone::Ok, format!("   cleared  {}", line(f)), 12)));
+    rows.extend(
+        diff.not_checked_again
+            .iter()
+            .map(|f| Row::wrapped(Tone::Dim, format!("   not checked again  {}", line(f)), 22)),
+    );
     rows.extend(diff.new.iter().map(|f| Row::wrapped(Tone::Warn, format!("   new      {}", line(f)), 12)));
     for change in &diff.changed {
         rows.push(Row::wrapped(Tone::Dim, format!("   changed  {}", line(&change.before)), 12));

@@ -179,3 +179,39 @@ async fn diff_of_two_check_journals_lists_what_cleared_and_what_appeared() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/new.jsonl"));
 }
+
+#[test]
+fn a_later_session_that_checked_nothing_clears_nothing_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before.jsonl");
+    let out = mailwiz(&["--demo", "check", "bank.example", "--json", "--journal", before.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let empty = dir.path().join("empty.jsonl");
+    let journal = Journal::create(&empty).unwrap();
+    journal.record(Event::new(EventKind::Start, "started").with_data(serde_json::json!({"target": "bank.example"})));
+    drop(journal);
+    let out = mailwiz(&["report", "--diff", before.to_str().unwrap(), empty.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(3), "nothing was checked: {}", String::from_utf8_lossy(&out.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["gone"], serde_json::json!([]), "nothing is cleared by not looking");
+    let unchecked = value["not_checked_again"].as_array().unwrap();
+    assert!(unchecked.iter().any(|f| f["id"] == "ptr.missing"), "{unchecked:?}");
+    assert!(unchecked.iter().any(|f| f["id"] == "diagnosis.missing_ptr"), "{unchecked:?}");
+    let text = mailwiz(&["report", "--diff", before.to_str().unwrap(), empty.to_str().unwrap()]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(!text.contains("cleared"), "{text}");
+    assert!(text.contains("Not checked again") && text.contains("unknown  ✗ ptr.missing"), "{text}");
+}
+
+#[test]
+fn a_step_not_run_again_is_not_checked_again_while_a_step_run_again_clears() {
+    // Before: the identity and the block lists failed. After: only the identity step ran, and passed.
+    let before = vec![
+        Finding::new("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]),
+        Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org"), ("meaning", "SBL")]),
+    ];
+    let after = vec![Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")])];
+    let diff = mailwiz::session::diff::diff(&before, &after);
+    assert_eq!(diff.gone.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["ptr.missing"]);
+    assert_eq!(diff.not_checked_again.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["dnsbl.listed"]);
+}
