@@ -151,9 +151,13 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
     let mut skipped = Vec::new();
 
     let receiver_chain = async {
-        let (mx, mx_ms) = timed(mx::analyse(ctx, &resolver, target, None)).await;
+        // The queue is read beside the MX lookup: the probe asks RCPT TO for a real recipient
+        // waiting in it.
+        let ((mx, mx_ms), queue) =
+            tokio::join!(timed(mx::analyse(ctx, &resolver, target, None)), timed(read_queue(ctx, target)));
         let targets = mx.targets();
-        let request = probe_request(ctx, target, options).await;
+        let queued = queue.0.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
+        let request = probe_request(ctx, target, options, queued.map(str::to_string)).await;
         let probes = timed(probe::probe_mx(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
         let there = vantage::probe_there(ctx, &targets, &request);
@@ -163,7 +167,7 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
             smtp.push(egress);
         }
         let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there)
+        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue)
     };
     let known = Identity {
         helo: ctx.config.helo.clone(),
@@ -179,9 +183,8 @@ pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Resu
         let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
         (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
     };
-    let queue = timed(read_queue(ctx, target));
-    let (receiver, sender, (queue, queue_ms)) = tokio::join!(receiver_chain, sender_chain, queue);
-    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there) = receiver;
+    let (receiver, sender) = tokio::join!(receiver_chain, sender_chain);
+    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, (queue, queue_ms)) = receiver;
     let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
 
     if identity.chosen.is_empty() {
@@ -265,9 +268,10 @@ async fn egress_check(ctx: &Context, probes: &[ProbeResult], request: &ProbeRequ
     Some(probe::probe(ctx, &target.host, addr, &request, None).await)
 }
 
-/// EHLO name: see [`ehlo_name`]; envelope: the options, the config, else the null
-/// sender and the target's address or its postmaster (which RFC 5321 requires to exist).
-async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -> ProbeRequest {
+/// EHLO name: see [`ehlo_name`]; envelope: the options, the config, else the null sender;
+/// the recipient: `--to`, the target's address, the queue's oldest recipient for the target
+/// (`queued`), the configured one, else its postmaster (which RFC 5321 requires to exist).
+async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions, queued: Option<String>) -> ProbeRequest {
     let ehlo = ehlo_name(ctx, None).await;
     // A configured recipient of another domain would probe the wrong receiver's policy.
     let in_target = |address: &String| {
@@ -277,6 +281,7 @@ async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions) -
         .to
         .clone()
         .or_else(|| target.address.clone())
+        .or(queued)
         .or_else(|| ctx.config.to.clone().filter(in_target))
         .unwrap_or_else(|| format!("postmaster@{}", target.domain));
     ProbeRequest {

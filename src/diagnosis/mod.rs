@@ -114,8 +114,14 @@ fn receiver_reached(findings: &[Finding]) -> bool {
 /// The one-line answer to the question mailwiz asks, for the top of a report. Steps that did
 /// not run (`not_checked`) never let it say that nothing was found.
 pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str, not_checked: &[String]) -> String {
-    if causes.first().is_some_and(|c| c.id == DELIVERABLE) {
-        format!("Mail to {domain} should flow now: the receiver accepts us")
+    if let Some(verdict) = causes.first().filter(|c| c.id == DELIVERABLE) {
+        if verdict.summary.contains(vocabulary::POSTMASTER_ONLY) {
+            format!(
+                "Mail to {domain} should flow now: the receiver accepts postmaster@ (not tried with a real recipient)"
+            )
+        } else {
+            format!("Mail to {domain} should flow now: the receiver accepts us")
+        }
     } else if !causes.is_empty() {
         format!("Why mail to {domain} is stuck")
     } else if !not_checked.is_empty() {

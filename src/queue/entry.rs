@@ -109,6 +109,17 @@ impl QueueEntry {
     }
 }
 
+/// The recipient at `domain` (ASCII, any case) that has waited longest among `entries`: a real
+/// recipient for the probe to ask about, since postmaster@ is exempt from many filters. Entries
+/// without an arrival time come after those with one.
+pub fn oldest_recipient<'a>(entries: &'a [QueueEntry], domain: &str) -> Option<&'a str> {
+    entries
+        .iter()
+        .filter_map(|e| e.pending().find(|r| r.domain.eq_ignore_ascii_case(domain)).map(|r| (e.arrival, r)))
+        .min_by_key(|(arrival, _)| (arrival.is_none(), *arrival))
+        .map(|(_, r)| r.address.as_str())
+}
+
 /// The domain of an address: what follows the last `@`, cut at the first character that
 /// cannot be in a domain (so `<a@b.example>,` and forum mark-up around addresses still give
 /// `b.example`), lowercased. Empty when there is no `@`.

@@ -570,7 +570,7 @@ pub const CATALOGUE: &[Entry] = &[
     cause("diagnosis.sender_rejected", Fail, "The receiver refuses our envelope sender"),
     cause("diagnosis.address_refused", Fail, "The receiver refuses our address, not our software or the message"),
     cause("diagnosis.unexplained_refusal", Fail, "The receiver refused us at {at} without a reason mailwiz can read"),
-    cause("diagnosis.deliverable", Ok, "{domain} accepts us now: mail to {domain} should flow"),
+    cause("diagnosis.deliverable", Ok, "{domain} accepts us now{recipient_scope}: mail to {domain} should flow"),
 ];
 
 /// The wizard steps that report findings, in order, with the id families each reports.

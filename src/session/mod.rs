@@ -69,6 +69,9 @@ pub struct Session {
     pub target: Option<Target>,
     /// The error the queue or the logs showed for the target ("421 4.0.0 Server error").
     pub observed_error: Option<String>,
+    /// A real recipient of the target's mail waiting in the queue (the oldest), for the
+    /// probe's RCPT TO instead of postmaster@.
+    pub queued_recipient: Option<String>,
     pub identity: Identity,
     /// The target's mail exchangers, once the MX step has run.
     pub mx: Vec<MxTarget>,
@@ -103,6 +106,7 @@ impl Session {
             started: Utc::now(),
             target: None,
             observed_error: None,
+            queued_recipient: None,
             identity: Identity::default(),
             mx: Vec::new(),
             findings: Vec::new(),

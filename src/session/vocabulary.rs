@@ -49,3 +49,7 @@ pub const REPLY_STAGES: &[&str] = &["greeting", "ehlo", "starttls", "mail", "rcp
 pub fn is_connection_outcome(id: &str) -> bool {
     CONNECTION_OUTCOMES.contains(&id)
 }
+
+/// What an accepted RCPT TO says when only postmaster@ was asked (RFC 5321 makes it special and
+/// many sites exempt it from their filters): the verdict rests on it.
+pub const POSTMASTER_ONLY: &str = "postmaster@ only: not tried with a real recipient";

@@ -298,7 +298,18 @@ impl Run<'_> {
             return reply.code != Some(421);
         }
         let addr = self.result.connect.addr.ip().to_string();
-        let args = [("host", host.as_str()), ("addr", &addr), ("to", to.as_str()), ("reply", &reply.one_line())];
+        // RFC 5321 makes postmaster special and many sites exempt it from their filters, so
+        // its acceptance says less than a real recipient's.
+        let postmaster = to.split_once('@').is_some_and(|(local, _)| local.eq_ignore_ascii_case("postmaster"));
+        let scope =
+            if postmaster { format!(" ({})", crate::session::vocabulary::POSTMASTER_ONLY) } else { String::new() };
+        let args = [
+            ("host", host.as_str()),
+            ("addr", &addr),
+            ("to", to.as_str()),
+            ("reply", &reply.one_line()),
+            ("recipient_scope", &scope),
+        ];
         self.result.findings.push(Finding::new("smtp.rcpt_accepted", &args).with_evidence(reply.display_lines()));
         true
     }

@@ -168,6 +168,8 @@ impl QueueStep {
             Some(reason) => format!("queue: target {} chosen, observed error: {reason}", target.display),
             None => format!("queue: target {} chosen", target.display),
         };
+        session.queued_recipient =
+            crate::queue::entry::oldest_recipient(&report.entries, &target.domain).map(str::to_string);
         session.target = Some(target);
         session.observed_error = reason;
         vec![Effect::Record(Event::new(EventKind::Info, text)), Effect::Goto(StepId::Mx)]
@@ -408,6 +410,10 @@ impl Step for QueueStep {
                 }
                 let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
                 let cursor = self.cursor;
+                if let (Ok(report), Some(target)) = (&outcome, &session.target) {
+                    session.queued_recipient =
+                        crate::queue::entry::oldest_recipient(&report.entries, &target.domain).map(str::to_string);
+                }
                 self.result = Some(outcome);
                 if keep {
                     // A re-read keeps the selection where it was, within the new list.

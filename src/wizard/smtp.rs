@@ -89,6 +89,7 @@ impl SmtpStep {
             target
                 .address
                 .clone()
+                .or_else(|| session.queued_recipient.clone().filter(in_target))
                 .or_else(|| ctx.config.to.clone().filter(in_target))
                 .unwrap_or_else(|| format!("postmaster@{}", target.domain))
         });

@@ -1029,3 +1029,26 @@ async fn a_resolver_that_refuses_us_or_cannot_be_reached_is_our_dns() {
     assert_eq!(cause.id, "diagnosis.our_dns", "{:#?}", report.findings);
     assert!(report.findings.iter().all(|f| f.id != "ptr.missing" && f.id != "helo.mismatch"));
 }
+
+/// The `to` of the probe's accepted RCPT TO.
+fn accepted_recipient(report: &CheckReport) -> Option<String> {
+    report.findings.iter().find(|f| f.id == "smtp.rcpt_accepted").and_then(|f| f.arg("to")).map(str::to_string)
+}
+
+#[tokio::test]
+async fn the_probe_asks_for_the_queued_recipient_and_says_when_it_had_only_postmaster() {
+    // The demo queue holds a message to erin@good.example.
+    let report = Variant::demo().check("good.example", |_| {}).await;
+    assert_eq!(accepted_recipient(&report).as_deref(), Some("erin@good.example"));
+    assert_eq!(first(&report).id, "diagnosis.deliverable");
+    assert!(!first(&report).summary.contains("postmaster@"), "{}", first(&report).summary);
+
+    // Without a queue nobody real is known: postmaster@, and the verdict says it rests on it.
+    let report = Variant::demo().no_files().check("good.example", |c| c.to = None).await;
+    assert_eq!(accepted_recipient(&report).as_deref(), Some("postmaster@good.example"));
+    let verdict = first(&report);
+    assert_eq!(verdict.id, "diagnosis.deliverable");
+    assert!(verdict.summary.contains(mailwiz::session::vocabulary::POSTMASTER_ONLY), "{}", verdict.summary);
+    let headline = mailwiz::diagnosis::headline(&report.causes, &report.findings, "good.example", &report.not_checked);
+    assert!(headline.contains("accepts postmaster@ (not tried with a real recipient)"), "{headline}");
+}
