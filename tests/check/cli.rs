@@ -282,3 +282,21 @@ fn in_an_empty_network_namespace_the_demo_sends_nothing_off_loopback() {
     let outside: Vec<&&str> = addresses.iter().filter(|a| !a.starts_with("127.") && **a != "::1").collect();
     assert!(outside.is_empty(), "connects or sends off loopback: {outside:?}\n{trace}");
 }
+
+#[test]
+fn an_mx_lookup_that_fails_ranks_no_cause_on_the_receivers_side() {
+    // old-partner.example answers SERVFAIL for its MX: we never reach a receiver.
+    let out = mailwiz(&["--demo", "check", "old-partner.example", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let causes: Vec<&str> = json["diagnosis"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(causes, ["diagnosis.dns_broken"]);
+    let also: Vec<&str> = json["also_fix"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    for id in ["ptr.missing", "helo.mismatch", "dnsbl.listed"] {
+        assert!(also.contains(&id), "{id} is left to fix: {also:?}");
+    }
+    assert!(json["also_fix"][0]["why"].as_str().unwrap().contains("not reached"));
+    // The queue's words are our MTA's, not the receiver's.
+    let logs = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "log.reply_code").unwrap();
+    assert!(logs["fix"].as_str().unwrap().starts_with("Our MTA's own words"), "{logs}");
+}

@@ -303,6 +303,15 @@ struct Case {
 /// Real receivers' texts (their error-code pages and the corpus in ../shared/corpus), at the
 /// stage they come, with our DNS state, and the cause that must rank first.
 const CASES: &[Case] = &[
+    // A refusal no rule reads: T-Online's wording (postmaster.t-online.de, "A problem occurred"),
+    // with our PTR, HELO and listings in order. Its words are the cause.
+    Case {
+        name: "t-online's problem occurred",
+        via: Via::Rcpt,
+        dns: Dns::PtrOk,
+        first: "diagnosis.unexplained_refusal",
+        reply: "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)",
+    },
     // Our reverse DNS.
     Case {
         name: "gmail 5.7.25 at RCPT, no PTR",
@@ -1051,4 +1060,22 @@ async fn the_probe_asks_for_the_queued_recipient_and_says_when_it_had_only_postm
     assert!(verdict.summary.contains(mailwiz::session::vocabulary::POSTMASTER_ONLY), "{}", verdict.summary);
     let headline = mailwiz::diagnosis::headline(&report.causes, &report.findings, "good.example", &report.not_checked);
     assert!(headline.contains("accepts postmaster@ (not tried with a real recipient)"), "{headline}");
+}
+
+#[tokio::test]
+async fn an_unread_refusal_is_the_cause_with_the_receivers_words() {
+    let reply = "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)";
+    let report = Variant::demo()
+        .no_files()
+        .dns_state(Dns::PtrOk)
+        .reply_via(Via::Rcpt, reply)
+        .check("alice@bank.example", |_| {})
+        .await;
+    let cause = first(&report);
+    assert_eq!(cause.id, "diagnosis.unexplained_refusal");
+    assert!(cause.summary.contains("RCPT TO"), "{}", cause.summary);
+    assert!(cause.explanation.contains("A problem occurred"), "{}", cause.explanation);
+    assert!(cause.actions.iter().any(|a| a.contains("--note")), "{:?}", cause.actions);
+    // The exit code says failure, and the diagnosis is never empty with it.
+    assert!(report.findings.iter().any(|f| f.severity == Severity::Fail));
 }
