@@ -115,3 +115,16 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
         }
     }
 }
+
+/// `finding` with its fix naming `proposed`, the one name proposed for our PTR and HELO, when it
+/// says our HELO name is wrong; any other finding as it is.
+pub fn with_proposal(mut finding: Finding, proposed: Option<&str>) -> Finding {
+    let Some(proposed) = proposed else { return finding };
+    if matches!(finding.id.as_str(), "helo.mismatch" | "helo.not_fqdn" | "helo.ip_literal") {
+        finding.fix = format!(
+            "Announce {proposed} in HELO (Postfix: smtp_helo_name; Exchange: the send connector's FQDN), the same \
+             name proposed for the PTR, so HELO, PTR and forward DNS agree."
+        );
+    }
+    finding
+}

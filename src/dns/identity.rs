@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use super::address_class::AddressClass;
-use super::helo::{HeloReport, check_helo, helo_finding};
+use super::helo::{HeloReport, check_helo, helo_finding, with_proposal};
 use super::helo_name::{HeloForm, helo_form};
 use super::mail_name;
 use super::mta_helo::mta_helo;
@@ -99,12 +99,7 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
     let helo_name = helo_report.as_ref().map(|h| h.helo.clone());
     let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
     let mail_name = match chosen.first() {
-        Some(&ip) => {
-            // Its lookups run one after another: one deadline bounds them all.
-            let suggestion = mail_name::suggest(resolver, ip, helo_name.as_deref(), sender_domain.as_deref());
-            let found = tokio::time::timeout(ctx.config.timeout(), suggestion).await.ok().flatten();
-            Some(mail_name::proposal(found.as_deref(), ip, helo_name.as_deref(), sender_domain.as_deref()))
-        }
+        Some(&ip) => Some(propose_name(ctx, resolver, ip, helo_name.as_deref(), sender_domain.as_deref()).await),
         None => None,
     };
     let findings =
@@ -120,21 +115,40 @@ pub async fn check_address(
     ip: IpAddr,
 ) -> (PtrReport, Option<HeloReport>, Vec<Finding>) {
     let helo = ctx.config.helo.clone();
-    let (report, helo_report) = tokio::join!(check_ptr(resolver, ip), async {
-        match &helo {
-            Some(name) => Some(check_helo(resolver, name, "--helo/config").await),
-            None => None,
-        }
-    });
+    let sender_domain = ctx.config.from.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
+    let (report, helo_report, proposed) = tokio::join!(
+        check_ptr(resolver, ip),
+        async {
+            match &helo {
+                Some(name) => Some(check_helo(resolver, name, "--helo/config").await),
+                None => None,
+            }
+        },
+        propose_name(ctx, resolver, ip, helo.as_deref(), sender_domain.as_deref())
+    );
     let mut findings: Vec<_> = private_finding(ip, !ctx.public_lookups_allowed()).into_iter().collect();
-    findings.extend(ptr_findings(&report, helo.as_deref()));
+    findings.extend(ptr_findings(&report, Some(&escape_str(&proposed))));
     if let Some(helo_report) = &helo_report {
-        findings.push(helo_finding(helo_report, ip, Some(&report)));
+        findings.push(with_proposal(helo_finding(helo_report, ip, Some(&report)), Some(&escape_str(&proposed))));
     }
     for finding in &findings {
         ctx.journal.finding(finding);
     }
     (report, helo_report, findings)
+}
+
+/// The one name proposed for our PTR and HELO (see [`mail_name::proposal`]); its lookups run
+/// one after another, so one deadline bounds them all.
+async fn propose_name(
+    ctx: &Context,
+    resolver: &Resolver,
+    ip: IpAddr,
+    helo: Option<&str>,
+    sender_domain: Option<&str>,
+) -> String {
+    let suggestion = mail_name::suggest(resolver, ip, helo, sender_domain);
+    let found = tokio::time::timeout(ctx.config.timeout(), suggestion).await.ok().flatten();
+    mail_name::proposal(found.as_deref(), ip, helo, sender_domain)
 }
 
 fn usable(ip: IpAddr, lab: bool) -> bool {
@@ -226,11 +240,11 @@ pub fn identity_findings(
             // Without an address to compare with, only the shape of the name can be judged.
             if !matches!(helo_form(&helo.helo), HeloForm::Name(_)) {
                 let ip = chosen.first().copied().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-                findings.push(helo_finding(helo, ip, None));
+                findings.push(with_proposal(helo_finding(helo, ip, None), proposed.as_deref()));
             }
         } else {
             for report in ptr {
-                findings.push(helo_finding(helo, report.ip, Some(report)));
+                findings.push(with_proposal(helo_finding(helo, report.ip, Some(report)), proposed.as_deref()));
             }
         }
     }

@@ -300,3 +300,26 @@ fn an_mx_lookup_that_fails_ranks_no_cause_on_the_receivers_side() {
     let logs = json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "log.reply_code").unwrap();
     assert!(logs["fix"].as_str().unwrap().starts_with("Our MTA's own words"), "{logs}");
 }
+
+/// The name a command's findings propose for our PTR ("set its PTR to NAME").
+fn proposed_ptr(findings: &serde_json::Value) -> String {
+    let fix = findings.as_array().unwrap().iter().find(|f| f["id"] == "ptr.missing").unwrap()["fix"].as_str().unwrap();
+    let name = fix.split("set its PTR to ").nth(1).unwrap().split([',', ' ']).next().unwrap();
+    name.to_string()
+}
+
+#[test]
+fn ptr_and_check_propose_the_same_name() {
+    let ptr = mailwiz(&["--demo", "ptr", "203.0.113.5", "--json"]);
+    let ptr: serde_json::Value = serde_json::from_slice(&ptr.stdout).unwrap();
+    let check = mailwiz(&["--demo", "check", "bank.example", "--json"]);
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    // mail.example.com resolves to 203.0.113.5; the announced mta1.internal.example.com does not.
+    assert_eq!(proposed_ptr(&ptr["findings"]), "mail.example.com");
+    assert_eq!(proposed_ptr(&check["findings"]), "mail.example.com");
+    let helo_fix = |json: &serde_json::Value| {
+        json["findings"].as_array().unwrap().iter().find(|f| f["id"] == "helo.mismatch").unwrap()["fix"].clone()
+    };
+    assert_eq!(helo_fix(&ptr), helo_fix(&check));
+    assert!(helo_fix(&ptr).as_str().unwrap().contains("Announce mail.example.com in HELO"));
+}
