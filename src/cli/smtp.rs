@@ -144,7 +144,9 @@ pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
             explanation.lines().into_iter().map(|l| format!("  = {}", escape_str(&l))).collect()
         }
         ConsoleEvent::Tls(info) => info.describe().into_iter().map(|l| format!("{} {l}", marks::INFO)).collect(),
-        ConsoleEvent::Finding(f) => vec![format!("{} {} {}", f.severity.mark(), f.id, f.summary)],
+        ConsoleEvent::Finding(f) | ConsoleEvent::Experiment(f) => {
+            vec![format!("{} {} {}", f.severity.mark(), f.id, f.summary)]
+        }
         ConsoleEvent::Probe(results) => {
             results.iter().flat_map(|r| probe_text(r).lines().map(String::from).collect::<Vec<_>>()).collect()
         }
@@ -157,7 +159,7 @@ pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
 async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &Context, json: bool) -> CliResult {
     let (line_tx, line_rx) = mpsc::channel::<String>(16);
     let (event_tx, mut event_rx) = mpsc::unbounded_channel();
-    let options = ConsoleOptions { port: ctx.config.port, probe: request, mx: Vec::new(), lockstep: true };
+    let options = ConsoleOptions { port: ctx.config.port, probe: request, mx: Vec::new(), lockstep: true, scope: None };
     let cancel = CancellationToken::new();
     let console = tokio::spawn(session::run(
         ctx.clone(),

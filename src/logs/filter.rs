@@ -32,10 +32,12 @@ impl DomainFilter {
         self
     }
 
-    /// True when `record` concerns the target.
+    /// True when `record` concerns the target: its recipient is at the domain, or, for a line
+    /// that names no recipient, its peer is one of the domain's MX. A recipient of another
+    /// domain never counts, even through a shared MX.
     pub fn matches(&self, record: &LogRecord) -> bool {
-        if record.domain.as_deref() == Some(self.domain.as_str()) {
-            return true;
+        if let Some(domain) = record.domain.as_deref() {
+            return domain == self.domain.as_str();
         }
         if let Some(host) = &record.remote_host {
             let host = normalise(host);
@@ -101,5 +103,18 @@ mod tests {
         assert!(needles.contains(&b"bank.example".to_vec()));
         assert!(!needles.contains(&b"BANK.EXAMPLE".to_vec()), "lines are folded to lower case, needles too");
         assert!(needles.contains(&b"192.0.2.10".to_vec()));
+    }
+
+    #[test]
+    fn another_domains_recipient_never_counts_even_through_a_shared_mx() {
+        let filter = DomainFilter::new("bank.example")
+            .with_mx(vec!["mx.provider.example".to_string()], vec!["192.0.2.10".to_string()]);
+        let mut record = LogRecord {
+            remote_host: Some("mx.provider.example".into()),
+            remote_ip: Some("192.0.2.10".into()),
+            ..LogRecord::default()
+        };
+        record.set_recipient("<erin@good.example>");
+        assert!(!filter.matches(&record));
     }
 }

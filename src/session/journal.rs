@@ -105,6 +105,8 @@ struct Inner {
 #[derive(Debug, Clone, Default)]
 pub struct Journal {
     inner: Arc<Mutex<Inner>>,
+    /// Findings recorded through this handle are about an experiment, not the target.
+    experiment: bool,
 }
 
 impl Journal {
@@ -135,7 +137,7 @@ impl Journal {
             }
         })?;
         let inner = Inner { file: Some(file), path: Some(path.to_path_buf()), ..Inner::default() };
-        Ok(Journal { inner: Arc::new(Mutex::new(inner)) })
+        Ok(Journal { inner: Arc::new(Mutex::new(inner)), experiment: false })
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -163,9 +165,24 @@ impl Journal {
         self.record(Event::new(kind, text));
     }
 
-    /// Records a finding; who calls it is said in the module documentation.
+    /// Records a finding; who calls it is said in the module documentation. Through a handle
+    /// of [`Journal::experiment`], it is recorded as an event of text, which no report counts.
     pub fn finding(&self, finding: &Finding) {
-        self.record(Event::of_finding(finding));
+        if self.experiment {
+            let mark = finding.severity.mark();
+            self.log(
+                EventKind::Info,
+                format!("experiment, not about the target: {mark} {}: {}", finding.id, finding.summary),
+            );
+        } else {
+            self.record(Event::of_finding(finding));
+        }
+    }
+
+    /// A handle on the same journal for an experiment (a console connection to another host or
+    /// port than the target's MX): its exchanges are kept, its findings only as text.
+    pub fn experiment(&self) -> Journal {
+        Journal { inner: Arc::clone(&self.inner), experiment: true }
     }
 
     /// A copy of every event recorded through this handle.

@@ -44,6 +44,8 @@ pub enum ConsoleEvent {
     Tls(TlsInfo),
     /// A finding (already journaled).
     Finding(Finding),
+    /// A finding about a host that is not the target's (see [`Scope`]): shown, not counted.
+    Experiment(Finding),
     /// A probe finished; its findings were also sent as [`ConsoleEvent::Finding`].
     Probe(Vec<ProbeResult>),
     /// The server named the address it sees us connect from in its EHLO/HELO reply.
@@ -81,6 +83,36 @@ pub struct ConsoleOptions {
     pub mx: Vec<MxTarget>,
     /// Wait for the reply before taking the next typed line (pipes, scripts).
     pub lockstep: bool,
+    /// The target the session is about; a connection elsewhere is an experiment. `None`: every
+    /// connection is what was asked about (`mailwiz smtp HOST`).
+    pub scope: Option<Scope>,
+}
+
+/// What counts as the target: its domain, its MX hosts and their addresses, and the port mail
+/// goes to. A connection to anything else is an experiment: its findings are shown and
+/// journaled as such, never added to the target's findings.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub domain: String,
+    pub mx: Vec<MxTarget>,
+    pub port: u16,
+}
+
+impl Scope {
+    /// True when a connection typed as `typed` (host or domain) reached `host` at `addr`
+    /// and is about the target.
+    fn covers(&self, typed: &str, host: &str, addr: SocketAddr) -> bool {
+        let same = |a: &str, b: &str| a.trim_end_matches('.').eq_ignore_ascii_case(b.trim_end_matches('.'));
+        // Before the MX step has run, a host under the target's domain is taken for one of its MX.
+        let under_domain = || {
+            self.mx.is_empty()
+                && host.to_ascii_lowercase().trim_end_matches('.').ends_with(&format!(".{}", self.domain))
+        };
+        addr.port() == self.port
+            && (same(typed, &self.domain)
+                || self.mx.iter().any(|m| same(&m.exchange, host) || m.addresses.contains(&addr.ip()))
+                || under_domain())
+    }
 }
 
 /// Runs the console until the input ends or `cancel` fires; connects to `start` first if given
@@ -153,6 +185,16 @@ struct Console {
     auth: bool,
     /// Explain failure replies inline (`:explain off` for the bare dialogue).
     explain: bool,
+    /// Whether the open connection is about the target (see [`Scope`]).
+    about: About,
+}
+
+/// What a console connection is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum About {
+    Target,
+    /// Another host or port: shown and kept, never the target's findings.
+    Experiment,
 }
 
 impl Console {
@@ -167,6 +209,7 @@ impl Console {
             pending: VecDeque::new(),
             auth: false,
             explain: true,
+            about: About::Target,
         }
     }
 
@@ -182,8 +225,23 @@ impl Console {
     }
 
     fn found(&self, finding: Finding) {
-        self.ctx.journal.finding(&finding);
-        self.emit(ConsoleEvent::Finding(finding));
+        let ctx = self.probe_context();
+        ctx.journal.finding(&finding);
+        self.emit(if self.about == About::Experiment {
+            ConsoleEvent::Experiment(finding)
+        } else {
+            ConsoleEvent::Finding(finding)
+        });
+    }
+
+    /// The context findings are made in: the session's, or for an experiment one whose journal
+    /// keeps them as text only.
+    fn probe_context(&self) -> Context {
+        if self.about == About::Experiment {
+            Context { journal: self.ctx.journal.experiment(), ..self.ctx.clone() }
+        } else {
+            self.ctx.clone()
+        }
     }
 
     fn read_timeout(&self) -> Duration {
@@ -417,6 +475,17 @@ impl Console {
         }
         for (host, addr) in routes {
             self.info(format!("connecting to {host} ({addr}){}", if implicit_tls { " with TLS" } else { "" }));
+            let elsewhere = self.options.scope.as_ref().is_some_and(|s| !s.covers(&target.host, &host, addr));
+            self.about = if elsewhere { About::Experiment } else { About::Target };
+            if let Some(scope) = self.options.scope.as_ref().filter(|_| elsewhere) {
+                self.info(format!(
+                    "an experiment: {host} port {} is not an MX of {} on port {}, so what it answers is not counted for {}",
+                    addr.port(),
+                    scope.domain,
+                    scope.port,
+                    scope.domain
+                ));
+            }
             let (report, conn) = connection::open(&self.ctx, &host, addr, implicit_tls).await;
             self.report(&report);
             if let Some(conn) = conn {
@@ -458,9 +527,10 @@ impl Console {
                 conn.close().await;
                 self.reset_modes();
                 self.info(format!("probing {host} ({addr}); the console connection was closed"));
-                vec![probe::probe(&self.ctx, &host, addr, &self.options.probe, None).await]
+                vec![probe::probe(&self.probe_context(), &host, addr, &self.options.probe, None).await]
             }
             None if !self.options.mx.is_empty() => {
+                self.about = About::Target;
                 self.info("probing every address of every MX");
                 probe::probe_mx(&self.ctx, &self.options.mx, self.options.port, &self.options.probe).await
             }
@@ -469,10 +539,17 @@ impl Console {
         for result in &results {
             for finding in &result.findings {
                 // The probe journaled its findings already.
-                self.emit(ConsoleEvent::Finding(finding.clone()));
+                let finding = finding.clone();
+                self.emit(if self.about == About::Experiment {
+                    ConsoleEvent::Experiment(finding)
+                } else {
+                    ConsoleEvent::Finding(finding)
+                });
             }
         }
-        self.emit(ConsoleEvent::Probe(results));
+        if self.about == About::Target {
+            self.emit(ConsoleEvent::Probe(results));
+        }
     }
 }
 

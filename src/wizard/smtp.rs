@@ -17,7 +17,7 @@ use crate::smtp::connection::{ConnectReport, Outcome};
 use crate::smtp::ehlo_name::ehlo_name;
 use crate::smtp::marks;
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
-use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Start};
+use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Scope, Start};
 use crate::smtp::swaks;
 use crate::smtp::target::HostPort;
 use crate::smtp::tls::TlsInfo;
@@ -119,11 +119,17 @@ impl SmtpStep {
         }
         let (tx, rx) = mpsc::channel(64);
         let chosen = session.identity.helo.clone();
+        let scope = session.target.as_ref().map(|target| Scope {
+            domain: target.domain.clone(),
+            mx: session.mx.clone(),
+            port: ctx.config.port,
+        });
         let mut options = ConsoleOptions {
             port: ctx.config.port,
             probe: SmtpStep::probe_request(session, ctx),
             mx: session.mx.clone(),
             lockstep: false,
+            scope,
         };
         let label = match &start {
             Some(start) => format!("SMTP session with {}", start.target.host),
@@ -260,6 +266,11 @@ impl SmtpStep {
                 self.tls = Some(info);
             }
             ConsoleEvent::Finding(finding) => self.record_findings(vec![finding], session),
+            ConsoleEvent::Experiment(finding) => {
+                let text =
+                    format!("experiment, not counted: {} {} {}", finding.severity.mark(), finding.id, finding.summary);
+                self.note(crate::session::escape::escape_str(&text));
+            }
             ConsoleEvent::Probe(results) => self.probe_done(results, session),
             ConsoleEvent::EchoedIp { host, ip } => {
                 self.note(format!("{host} sees us as {ip}"));
@@ -652,6 +663,59 @@ mod tests {
         assert!(session.findings.iter().any(|f| f.id == "smtp.reply_explained"));
         assert_eq!(session.identity.ip_candidates[0].source, "ehlo:127.0.0.1");
         assert_eq!(step.prompt().as_deref(), Some("smtp> "));
+    }
+
+    /// Connects the console to `line`'s host (mapped to a scripted server refusing at the
+    /// greeting), with bank.example as the target, and returns the session and the view.
+    async fn console_connect(line: &str) -> (Session, Vec<String>, Vec<crate::session::Event>) {
+        let server = smtp_server::start(ServerScript {
+            banner: Some(Reply::new(554, ["5.7.1 not for you"])),
+            ..ServerScript::default()
+        })
+        .await
+        .unwrap();
+        let mut ctx = test_ctx();
+        let mut map = crate::context::ConnectMap::default();
+        for addr in ["192.0.2.10:25", "192.0.2.10:587", "192.0.2.99:25"] {
+            map.insert(addr.parse().unwrap(), server.addr());
+        }
+        ctx.connect_map = std::sync::Arc::new(map);
+        let mut session = Session::new(ctx.journal.clone());
+        session.target = Some(crate::session::Target::parse("bank.example").unwrap());
+        session.mx = vec![MxTarget {
+            preference: 10,
+            exchange: "mx1.bank.example".into(),
+            addresses: vec!["192.0.2.10".parse().unwrap()],
+        }];
+        let mut step = SmtpStep::default();
+        let job = spawned(step.submit(line, &mut session, &ctx));
+        let input = step.input.take();
+        let events = tokio::spawn(run_collect(job, ctx.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(input);
+        let events = tokio::time::timeout(std::time::Duration::from_secs(10), events).await.unwrap().unwrap();
+        for event in events {
+            step.on_event(event, &mut session);
+        }
+        let text = step.view(&session).rows.iter().map(Row::text).collect();
+        (session, text, ctx.journal.events())
+    }
+
+    #[tokio::test]
+    async fn a_console_connection_elsewhere_is_an_experiment_that_changes_no_finding() {
+        for line in [":connect 192.0.2.99", ":connect 192.0.2.10 587"] {
+            let (session, text, journal) = console_connect(line).await;
+            assert!(session.findings.is_empty(), "{line}: {:#?}", session.findings);
+            assert!(text.iter().any(|l| l.contains("an experiment")), "{line}: {text:#?}");
+            assert!(text.iter().any(|l| l.contains("experiment, not counted: ✗ smtp.banner_5xx")), "{text:#?}");
+            // The exchange is in the journal; no finding is, so no report counts it.
+            assert!(journal.iter().any(|e| e.kind == crate::session::EventKind::Received));
+            assert!(journal.iter().all(|e| e.finding().is_none()), "{line}");
+        }
+        // The target's own MX on port 25 is evidence about the target.
+        let (session, _, journal) = console_connect(":connect 192.0.2.10").await;
+        assert!(session.findings.iter().any(|f| f.id == "smtp.banner_5xx"), "{:#?}", session.findings);
+        assert!(journal.iter().any(|e| e.finding().is_some_and(|f| f.id == "smtp.banner_5xx")));
     }
 
     #[tokio::test]

@@ -122,7 +122,7 @@ pub async fn converse(
         tx.send(line.to_string()).await.unwrap();
     }
     drop(tx);
-    let options = ConsoleOptions { port: addr.port(), probe: request(), mx: Vec::new(), lockstep: true };
+    let options = ConsoleOptions { port: addr.port(), probe: request(), mx: Vec::new(), lockstep: true, scope: None };
     let start = mailwiz::smtp::target::HostPort { host: addr.ip().to_string(), port: addr.port() };
     let console = session::run(
         ctx.clone(),
