@@ -133,16 +133,6 @@ pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str, not_checke
     }
 }
 
-/// The steps (by title) none of whose findings is among `findings`: they have not run.
-pub fn steps_without_findings(findings: &[Finding]) -> Vec<String> {
-    catalogue::STEPS
-        .iter()
-        .filter(|(title, _)| *title != "Diagnosis")
-        .filter(|(title, _)| !findings.iter().any(|f| catalogue::step_of(&f.id) == Some(*title)))
-        .map(|(title, _)| (*title).to_string())
-        .collect()
-}
-
 /// When the verdict is that mail flows, a failure found on the way (our missing PTR, an MX that
 /// refused while another accepted) does not stop mail to `domain` now: it is kept as a warning
 /// that says so, and the exit code tells the truth.

@@ -590,6 +590,17 @@ pub fn step_of(id: &str) -> Option<&'static str> {
     STEPS.iter().find(|(_, families)| families.contains(&family)).map(|(title, _)| *title)
 }
 
+/// The steps (by title, the diagnosis left out) none of whose findings is among `findings`:
+/// they have not run, so nothing is known of what they check.
+pub fn steps_without_findings(findings: &[super::Finding]) -> Vec<String> {
+    STEPS
+        .iter()
+        .filter(|(title, _)| *title != "Diagnosis")
+        .filter(|(title, _)| !findings.iter().any(|f| step_of(&f.id) == Some(*title)))
+        .map(|(title, _)| (*title).to_string())
+        .collect()
+}
+
 /// The entry for `id`, or `None` for an unknown id.
 pub fn entry(id: &str) -> Option<&'static Entry> {
     CATALOGUE.iter().find(|entry| entry.id == id)

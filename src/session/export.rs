@@ -230,8 +230,9 @@ fn about(finding: &Finding, domain: Option<&str>) -> bool {
 }
 
 /// "Also fix before the retry" and the steps not checked, as the diagnosis left them.
-fn md_conclusion(out: &mut String, events: &[Event]) {
-    let (also_fix, not_checked) = super::conclusion::from_events(events).unwrap_or_default();
+fn md_conclusion(out: &mut String, events: &[Event], findings: &[Finding]) {
+    let (also_fix, not_checked) = super::conclusion::from_events(events)
+        .unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(findings)));
     if !also_fix.is_empty() {
         let _ = writeln!(out, "## Also fix before the retry\n");
         for item in &also_fix {
@@ -291,7 +292,7 @@ pub fn markdown(events: &[Event]) -> String {
             }
         }
     }
-    md_conclusion(&mut out, events);
+    md_conclusion(&mut out, events, &all);
     if !rest.is_empty() {
         let count = |s: Severity| rest.iter().filter(|f| f.severity == s).count();
         let _ = writeln!(
@@ -347,6 +348,9 @@ pub fn markdown(events: &[Event]) -> String {
 /// `target`, `findings`), with the events.
 pub fn json(events: &[Event]) -> Value {
     let facts = SessionFacts::from_events(events);
+    let findings = findings(events);
+    let (also_fix, not_checked) = super::conclusion::from_events(events)
+        .unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(&findings)));
     json!({
         "schema": crate::cli::output::SCHEMA,
         "command": "report",
@@ -357,8 +361,10 @@ pub fn json(events: &[Event]) -> Value {
         "helo": facts.helo,
         "observed_error": facts.observed_error,
         "demo": facts.demo,
+        "also_fix": also_fix,
+        "not_checked": not_checked,
         "events": events,
-        "findings": findings(events),
+        "findings": findings,
     })
 }
 

@@ -50,7 +50,7 @@ impl DiagnosisStep {
     /// Asks every step that has not run to run (as `check` does), then waits for
     /// [`Request::Settled`] before diagnosing.
     fn run_missing_first(&mut self, session: &Session) -> Vec<Effect> {
-        if diagnosis::steps_without_findings(&session.findings).is_empty() {
+        if crate::session::catalogue::steps_without_findings(&session.findings).is_empty() {
             self.waiting = false;
             return Vec::new();
         }
@@ -87,7 +87,7 @@ impl DiagnosisStep {
             diagnosis::settle(&mut session.findings, &causes, domain);
         }
         self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes);
-        self.not_checked = diagnosis::steps_without_findings(&findings);
+        self.not_checked = crate::session::catalogue::steps_without_findings(&findings);
         let cause_findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
         let mut effects: Vec<Effect> = cause_findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();
         effects.push(Effect::Record(conclusion::event(&self.also_fix, &self.not_checked)));

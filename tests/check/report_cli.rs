@@ -215,3 +215,16 @@ fn a_step_not_run_again_is_not_checked_again_while_a_step_run_again_clears() {
     assert_eq!(diff.gone.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["ptr.missing"]);
     assert_eq!(diff.not_checked_again.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(), ["dnsbl.listed"]);
 }
+
+#[test]
+fn a_report_names_the_steps_not_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_file(dir.path(), true);
+    let out = mailwiz(&["report", path.to_str().unwrap(), "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Only the identity step left a finding (ptr.missing).
+    assert_eq!(value["not_checked"], serde_json::json!(["Queue", "MX", "Logs", "SMTP", "Block lists"]));
+    let md = mailwiz(&["report", path.to_str().unwrap(), "--format", "markdown"]);
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("Not checked: Queue, MX, Logs, SMTP, Block lists."), "{md}");
+}
