@@ -2,10 +2,11 @@
 //!
 //!     cargo run --release --example bench -- NAME [OPTIONS]
 //!
-//! NAME is `check`, `mx`, `dnsbl`, `smtp`, `queue`, `logs` or `tui`; each module's comment gives
+//! NAME is `check`, `classify`, `mx`, `dnsbl`, `smtp`, `queue`, `logs` or `tui`; each module's comment gives
 //! its options.
 
 mod check;
+mod classify;
 mod dnsbl;
 mod logs;
 mod mx;
@@ -22,7 +23,8 @@ fn time_each(runs: u32, mut f: impl FnMut()) -> std::time::Duration {
     start.elapsed() / runs
 }
 
-const USAGE: &str = "usage: cargo run --release --example bench -- check|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
+const USAGE: &str =
+    "usage: cargo run --release --example bench -- check|classify|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,6 +34,7 @@ fn main() -> std::io::Result<()> {
     };
     match name.as_str() {
         "check" => check::run(rest),
+        "classify" => classify::run(rest),
         "mx" => mx::run(rest),
         "dnsbl" => dnsbl::run(),
         "smtp" => smtp::run(),

@@ -569,6 +569,9 @@ pub const CATALOGUE: &[Entry] = &[
     cause("diagnosis.relay_denied", Fail, "The receiving host does not accept mail for {domain} (relaying denied)"),
     cause("diagnosis.sender_rejected", Fail, "The receiver refuses our envelope sender"),
     cause("diagnosis.address_refused", Fail, "The receiver refuses our address, not our software or the message"),
+    cause("diagnosis.recipient_disabled", Fail, "The recipient's account is disabled: it takes no mail"),
+    cause("diagnosis.receiver_system", Fail, "The receiver's own mail system is out of storage or failing"),
+    cause("diagnosis.message_content", Fail, "The receiver refuses the message itself (content, headers or encoding)"),
     cause("diagnosis.unexplained_refusal", Fail, "The receiver refused us at {at} without a reason mailwiz can read"),
     cause("diagnosis.deliverable", Ok, "{domain} accepts us now{recipient_scope}: mail to {domain} should flow"),
 ];

@@ -22,7 +22,9 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
 /// Why a receiver refused or deferred us (`smtp::classify::ReasonClass`).
 pub const REPLY_CLASSES: &[&str] = &[
     "recipient_unknown",
+    "recipient_disabled",
     "mailbox_full",
+    "receiver_full",
     "our_ptr",
     "our_fcrdns",
     "our_helo",
@@ -36,6 +38,7 @@ pub const REPLY_CLASSES: &[&str] = &[
     "relay_denied",
     "message_too_big",
     "sender_rejected",
+    "content",
     "other_policy",
     "receiver_trouble",
     "not_reached",

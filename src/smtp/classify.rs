@@ -92,7 +92,9 @@ impl ReplyStage {
             ))
             .expect("the stage pattern is valid")
         });
-        let caps = re.captures(text)?;
+        // Finding the words is fast; their groups are read on the match alone.
+        let found = re.find(text)?;
+        let caps = re.captures(found.as_str())?;
         if caps.name("refused").is_some() {
             return Some(ReplyStage::Greeting);
         }
@@ -129,7 +131,9 @@ impl fmt::Display for ReplyStage {
 #[serde(rename_all = "snake_case")]
 pub enum ReasonClass {
     RecipientUnknown,
+    RecipientDisabled,
     MailboxFull,
+    ReceiverFull,
     OurPtr,
     OurFcrdns,
     OurHelo,
@@ -143,6 +147,7 @@ pub enum ReasonClass {
     RelayDenied,
     MessageTooBig,
     SenderRejected,
+    Content,
     OtherPolicy,
     ReceiverTrouble,
     NotReached,
@@ -151,9 +156,11 @@ pub enum ReasonClass {
 
 impl ReasonClass {
     /// Every class.
-    pub const ALL: [ReasonClass; 19] = [
+    pub const ALL: [ReasonClass; 22] = [
         ReasonClass::RecipientUnknown,
+        ReasonClass::RecipientDisabled,
         ReasonClass::MailboxFull,
+        ReasonClass::ReceiverFull,
         ReasonClass::OurPtr,
         ReasonClass::OurFcrdns,
         ReasonClass::OurHelo,
@@ -167,6 +174,7 @@ impl ReasonClass {
         ReasonClass::RelayDenied,
         ReasonClass::MessageTooBig,
         ReasonClass::SenderRejected,
+        ReasonClass::Content,
         ReasonClass::OtherPolicy,
         ReasonClass::ReceiverTrouble,
         ReasonClass::NotReached,
@@ -177,7 +185,9 @@ impl ReasonClass {
     pub fn as_str(self) -> &'static str {
         match self {
             ReasonClass::RecipientUnknown => "recipient_unknown",
+            ReasonClass::RecipientDisabled => "recipient_disabled",
             ReasonClass::MailboxFull => "mailbox_full",
+            ReasonClass::ReceiverFull => "receiver_full",
             ReasonClass::OurPtr => "our_ptr",
             ReasonClass::OurFcrdns => "our_fcrdns",
             ReasonClass::OurHelo => "our_helo",
@@ -191,6 +201,7 @@ impl ReasonClass {
             ReasonClass::RelayDenied => "relay_denied",
             ReasonClass::MessageTooBig => "message_too_big",
             ReasonClass::SenderRejected => "sender_rejected",
+            ReasonClass::Content => "content",
             ReasonClass::OtherPolicy => "other_policy",
             ReasonClass::ReceiverTrouble => "receiver_trouble",
             ReasonClass::NotReached => "not_reached",
@@ -207,7 +218,9 @@ impl ReasonClass {
     pub fn describe(self) -> &'static str {
         match self {
             ReasonClass::RecipientUnknown => "the recipient address does not exist or is disabled",
+            ReasonClass::RecipientDisabled => "the recipient's account is disabled, frozen or suspended",
             ReasonClass::MailboxFull => "the recipient's mailbox is full",
+            ReasonClass::ReceiverFull => "the receiver's own system is out of storage or failing",
             ReasonClass::OurPtr => "our address has no reverse DNS (PTR)",
             ReasonClass::OurFcrdns => "our reverse DNS is not forward-confirmed",
             ReasonClass::OurHelo => "the receiver refuses our HELO name",
@@ -221,6 +234,9 @@ impl ReasonClass {
             ReasonClass::RelayDenied => "the receiver does not accept mail for this domain (relaying denied)",
             ReasonClass::MessageTooBig => "the message is too big",
             ReasonClass::SenderRejected => "the receiver refuses our envelope sender",
+            ReasonClass::Content => {
+                "the receiver refuses the message itself (spam or virus verdict, headers, encoding)"
+            }
             ReasonClass::OtherPolicy => "a policy of the receiver's own (content, local rules)",
             ReasonClass::ReceiverTrouble => "a temporary problem at the receiver",
             ReasonClass::NotReached => {
@@ -252,6 +268,9 @@ pub struct Classification {
     /// Where to ask for delisting: a URL in the reply, else the one the rule knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delist: Option<String>,
+    /// What decided the class: the words of the reply, or its code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
 }
 
 impl Classification {
@@ -263,6 +282,9 @@ impl Classification {
         }
         if self.stage != ReplyStage::Unknown {
             out.push_str(&format!(", at {}", self.stage));
+        }
+        if let Some(by) = &self.decided_by {
+            out.push_str(&format!(" (decided by {by})"));
         }
         out
     }
@@ -344,27 +366,46 @@ struct ClassRule {
     codes: Vec<CodePattern>,
     stages: Vec<ReplyStage>,
     delist: Option<String>,
+    /// Words that name their reason outright: they outweigh any code.
+    decides: bool,
 }
 
 impl ClassRule {
-    /// Which pass the rule belongs to: 0 a specific enhanced code, 1 text, 2 the plain code or a
-    /// generic enhanced code.
+    /// Which pass the rule belongs to: 0 words that decide, 1 a specific enhanced code, 2 other
+    /// words, 3 the plain code or a generic enhanced code.
     fn pass(&self) -> u8 {
-        if self.enhanced.iter().any(EnhancedPattern::is_exact) {
+        if self.decides {
             0
-        } else if self.text.is_some() && self.enhanced.is_empty() {
+        } else if self.enhanced.iter().any(EnhancedPattern::is_exact) {
             1
-        } else {
+        } else if self.text.is_some() && self.enhanced.is_empty() {
             2
+        } else {
+            3
         }
     }
 
-    fn matches(&self, reply: &ReplyFacts<'_>) -> bool {
+    /// What of `reply` decided this rule: the words its pattern matched, else the code.
+    fn evidence(&self, reply: &ReplyFacts<'_>) -> Option<String> {
+        if let Some(found) = self.text.as_ref().and_then(|re| re.find(reply.text)) {
+            let words: String = found.as_str().chars().take(80).collect();
+            return Some(format!("the words \"{words}\""));
+        }
+        match (reply.enhanced.filter(|_| !self.enhanced.is_empty()), reply.code) {
+            (Some(enhanced), _) => Some(format!("the enhanced code {enhanced}")),
+            (None, Some(code)) => Some(format!("the code {code} at {}", reply.stage)),
+            (None, None) => None,
+        }
+    }
+
+    /// True when the rule holds for `reply`; `text_matched` says whether its words matched
+    /// (asked of all rules at once, in one pass over the text).
+    fn matches(&self, reply: &ReplyFacts<'_>, text_matched: bool) -> bool {
         let enhanced_ok =
             self.enhanced.is_empty() || reply.enhanced.is_some_and(|e| self.enhanced.iter().any(|p| p.matches(e)));
         let codes_ok = self.codes.is_empty() || reply.code.is_some_and(|c| self.codes.iter().any(|p| p.matches(c)));
         let stages_ok = self.stages.is_empty() || self.stages.contains(&reply.stage);
-        let text_ok = self.text.as_ref().is_none_or(|re| re.is_match(reply.text));
+        let text_ok = self.text.is_none() || text_matched;
         enhanced_ok && codes_ok && stages_ok && text_ok
     }
 }
@@ -399,6 +440,8 @@ struct RawRule {
     stages: Vec<String>,
     #[serde(default)]
     delist: Option<String>,
+    #[serde(default)]
+    decides: bool,
 }
 
 /// Why the class table could not be loaded.
@@ -410,6 +453,11 @@ pub struct ClassifyError(String);
 #[derive(Debug)]
 pub struct Classifier {
     rules: Vec<ClassRule>,
+    /// Every rule's words at once (in rule order, rules without words left out), so a reply's
+    /// text is scanned once whatever the number of rules.
+    words: regex::RegexSet,
+    /// For each rule, its pattern's index in `words`.
+    slots: Vec<Option<usize>>,
 }
 
 impl Classifier {
@@ -425,7 +473,18 @@ impl Classifier {
         let mut rules = file.rule.into_iter().map(compile).collect::<Result<Vec<_>, _>>().map_err(ClassifyError)?;
         // A stable sort keeps the file's order within each pass.
         rules.sort_by_key(ClassRule::pass);
-        Ok(Classifier { rules })
+        let mut patterns = Vec::new();
+        let slots = rules
+            .iter()
+            .map(|r| {
+                r.text.as_ref().map(|re| {
+                    patterns.push(re.as_str().to_string());
+                    patterns.len() - 1
+                })
+            })
+            .collect();
+        let words = regex::RegexSet::new(&patterns).map_err(|e| ClassifyError(e.to_string()))?;
+        Ok(Classifier { rules, words, slots })
     }
 
     /// Classifies a reply the probe or the console received at `stage`.
@@ -446,10 +505,21 @@ impl Classifier {
     }
 
     fn classify(&self, reply: ReplyFacts<'_>) -> Classification {
-        let rule = self.rules.iter().find(|r| r.matches(&reply));
+        let enhanced = reply.enhanced.or_else(|| qmail_enhanced(reply.text));
+        let reply = ReplyFacts { enhanced, ..reply };
+        let text = without_continuations(reply.text, reply.code, reply.enhanced);
+        let reply = ReplyFacts { text: &text, ..reply };
+        let matched = self.words.matches(reply.text);
+        let rule = self
+            .rules
+            .iter()
+            .zip(&self.slots)
+            .find(|(r, slot)| r.matches(&reply, slot.is_some_and(|i| matched.matched(i))))
+            .map(|(r, _)| r);
         let class = rule.map_or(ReasonClass::Unknown, |r| r.class);
         let named = rule
             .and_then(|r| r.text.as_ref())
+            .filter(|re| re.capture_names().any(|n| n == Some("list")))
             .and_then(|re| re.captures(reply.text))
             .and_then(|caps| caps.name("list").map(|m| m.as_str().trim_end_matches(['.', ',', ';']).to_string()));
         let system = named.or_else(|| rule.and_then(|r| r.name.clone()));
@@ -464,8 +534,52 @@ impl Classifier {
             enhanced: reply.enhanced.map(|e| e.to_string()),
             system: system.map(|s| crate::session::escape::escape_str(&s)),
             delist: delist.map(|d| crate::session::escape::escape_str(&d)),
+            decided_by: rule.and_then(|r| r.evidence(&reply)).map(|d| crate::session::escape::escape_str(&d)),
         }
     }
+}
+
+/// An enhanced code written `#5.1.1`: qmail's and Courier's after the text (`sorry, no mailbox
+/// here by that name (#5.1.1 - chkuser)`), some Exchange servers' before it.
+fn qmail_enhanced(text: &str) -> Option<EnhancedCode> {
+    let at = text.find('#')? + 1;
+    let len = text[at..].find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len() - at);
+    EnhancedCode::parse_prefix(&text[at..at + len])
+}
+
+/// `text` with the code prefixes of a multi-line reply's later lines taken out (`… has
+/// detected 550-5.7.1 an unusual rate` → `… has detected an unusual rate`), so words split
+/// across lines read as they were meant.
+fn without_continuations(text: &str, code: Option<u16>, enhanced: Option<EnhancedCode>) -> std::borrow::Cow<'_, str> {
+    static PREFIX: OnceLock<Regex> = OnceLock::new();
+    if code.is_none() && enhanced.is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let re = PREFIX.get_or_init(|| {
+        Regex::new(r"\s(?:(?P<code>[245]\d\d)(?:-|\s))?(?:(?P<enhanced>[245]\.\d{1,3}\.\d{1,3})\s)?")
+            .expect("the prefix pattern is valid")
+    });
+    let code = code.map(|c| c.to_string());
+    let enhanced = enhanced.map(|e| e.to_string());
+    // The first line's own code and enhanced code stay.
+    let mut first = text.find(char::is_whitespace).unwrap_or(text.len());
+    let after = text[first..].trim_start();
+    if let Some(e) = enhanced.as_deref().filter(|e| after.starts_with(e)) {
+        first = text.len() - after.len() + e.len();
+    }
+    let (head, rest) = text.split_at(first);
+    // Most replies are one line: nothing to take out, nothing to copy.
+    let repeated = |known: &Option<String>| known.as_deref().is_some_and(|k| rest.contains(k));
+    if !repeated(&code) && !repeated(&enhanced) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let rest = re.replace_all(rest, |caps: &regex::Captures<'_>| {
+        let same =
+            |name: &str, known: &Option<String>| caps.name(name).is_none_or(|m| known.as_deref() == Some(m.as_str()));
+        let prefix = caps.name("code").is_some() || caps.name("enhanced").is_some();
+        if prefix && same("code", &code) && same("enhanced", &enhanced) { " ".to_string() } else { caps[0].to_string() }
+    });
+    std::borrow::Cow::Owned(format!("{head}{rest}"))
 }
 
 fn compile(raw: RawRule) -> Result<ClassRule, String> {
@@ -485,9 +599,13 @@ fn compile(raw: RawRule) -> Result<ClassRule, String> {
         codes: raw.codes.iter().map(|c| CodePattern::parse(c)).collect::<Result<_, _>>()?,
         stages,
         delist: raw.delist,
+        decides: raw.decides,
     };
     if rule.enhanced.is_empty() && rule.text.is_none() && rule.codes.is_empty() {
         return Err(format!("a rule for {} tests nothing", raw.class));
+    }
+    if rule.decides && rule.text.is_none() {
+        return Err(format!("a rule for {} decides by its words but has no text", raw.class));
     }
     Ok(rule)
 }
@@ -618,6 +736,86 @@ mod tests {
                 let _ = by_text.describe();
             }
         }
+    }
+
+    proptest::proptest! {
+        /// A class is decided the same whatever the case, the line breaks or the continuation
+        /// prefixes (`550-5.7.1`) of the reply's text.
+        #[test]
+        fn the_class_does_not_depend_on_case_line_breaks_or_continuations(
+            sample in proptest::sample::select(vec![
+                "550 5.1.1 <a@b.example> - 203.0.113.222 has sent to too many recipients this hour. IB607",
+                "550 5.7.1 Our system has detected that this message is likely unsolicited mail",
+                "452 4.3.1 Insufficient system storage",
+                "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org",
+                "550 5.7.26 This message does not have authentication information or fails to pass authentication checks",
+                "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to user complaints",
+                "550 5.2.1 The email account that you tried to reach is disabled",
+                "552 5.6.0 Headers too large",
+                "550 Requested action not taken: mailbox unavailable",
+            ]),
+            splits in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..4),
+            upper in proptest::prelude::any::<bool>(),
+            crlf in proptest::prelude::any::<bool>(),
+        ) {
+            let classifier = Classifier::bundled();
+            let expected = classifier.classify_text(sample).class;
+            let (code, rest) = sample.split_at(3);
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let enhanced = words.first().filter(|w| w.contains('.') && w.chars().next().is_some_and(|c| c.is_ascii_digit()));
+            let body = if enhanced.is_some() { &words[1..] } else { &words[..] };
+            let mut cuts: Vec<usize> = splits.iter().map(|i| i.index(body.len().max(1))).filter(|&i| i > 0).collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            let prefix = |last: bool| format!("{code}{}{}", if last { ' ' } else { '-' }, enhanced.map(|e| format!("{e} ")).unwrap_or_default());
+            let mut lines = Vec::new();
+            let mut start = 0;
+            for cut in cuts.iter().copied().chain([body.len()]) {
+                lines.push(body[start..cut].join(" "));
+                start = cut;
+            }
+            let last = lines.len() - 1;
+            let text: Vec<String> = lines.iter().enumerate().map(|(i, l)| format!("{}{l}", prefix(i == last))).collect();
+            let mut joined = text.join(if crlf { "\r\n" } else { "\n" });
+            if upper {
+                joined = joined.to_uppercase();
+            }
+            proptest::prop_assert_eq!(classifier.classify_text(&joined).class, expected, "{:?}", joined);
+            // On the wire every line ends in CRLF.
+            let wire = joined.replace("\r\n", "\n").replace('\n', "\r\n");
+            proptest::prop_assert_eq!(
+                classifier.classify_reply(&Reply::parse(&wire), ReplyStage::Unknown).class,
+                expected,
+                "{:?}",
+                joined
+            );
+        }
+    }
+
+    #[test]
+    fn words_that_name_their_reason_outweigh_a_misused_code() {
+        let c = Classifier::bundled();
+        for (text, class, decided) in [
+            // GoDaddy's IB607 (godaddy.com help "IB607"), under a recipient code.
+            (
+                "550 5.1.1 <user@example.com> - 203.0.113.222 has sent to too many recipients this hour. IB607",
+                ReasonClass::RateLimited,
+                "too many",
+            ),
+            // Sendmail's and Postfix's recipient limit, under 552.
+            ("552 Too many recipients", ReasonClass::RateLimited, "Too many recipients"),
+            ("552 5.6.0 Headers too large", ReasonClass::Content, "Headers too large"),
+            // RFC 5321 §4.2.3's 452: the receiver's storage, not the mailbox.
+            ("452 4.3.1 Insufficient system storage", ReasonClass::ReceiverFull, "Insufficient system storage"),
+        ] {
+            let got = c.classify_text(text);
+            assert_eq!(got.class, class, "{text}");
+            assert!(got.decided_by.as_deref().is_some_and(|d| d.contains(decided)), "{text}: {:?}", got.decided_by);
+            assert!(got.describe().contains("decided by the words"), "{}", got.describe());
+        }
+        // A bare 5xx names no reason.
+        assert_eq!(c.classify_text("554 Transaction failed").class, ReasonClass::Unknown);
+        assert_eq!(c.classify_reply(&Reply::parse("550 go away"), ReplyStage::Greeting).class, ReasonClass::Unknown);
     }
 
     #[test]

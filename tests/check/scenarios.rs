@@ -695,7 +695,8 @@ const CASES: &[Case] = &[
         name: "gmail spam content at end of DATA",
         via: Via::Log("end of DATA"),
         dns: Dns::PtrOk,
-        first: "diagnosis.receiver_filter",
+        // The message itself, not our address: the remedy is in the content.
+        first: "diagnosis.message_content",
         reply: "550-5.7.1 [203.0.113.5] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. Please visit https://support.google.com/mail/?p=UnsolicitedMessageError for more information. - gsmtp",
     },
 ];
@@ -1078,4 +1079,26 @@ async fn an_unread_refusal_is_the_cause_with_the_receivers_words() {
     assert!(cause.actions.iter().any(|a| a.contains("--note")), "{:?}", cause.actions);
     // The exit code says failure, and the diagnosis is never empty with it.
     assert!(report.findings.iter().any(|f| f.severity == Severity::Fail));
+}
+
+#[tokio::test]
+async fn a_size_refusal_at_mail_from_in_the_log_outweighs_an_accepting_probe() {
+    // Exim's mainlog when the receiver refuses the SIZE our MTA announced at MAIL FROM (Exim's
+    // spec, "SMTP error from remote mail server after MAIL FROM:<…> SIZE=…"); the probe, which
+    // announces no size, is accepted.
+    let when = (chrono::Utc::now() - chrono::Duration::minutes(10)).format("%Y-%m-%d %H:%M:%S");
+    let line = format!(
+        "{when} 1tAbCd-000123-AB == alice@bank.example R=dnslookup T=remote_smtp defer (-44) H=mx1.bank.example [192.0.2.10]: SMTP error from remote mail server after MAIL FROM:<billing@example.com> SIZE=52000000: 552 5.3.4 Message size exceeds fixed limit\n"
+    );
+    let text = format!(
+        "[identity]\nip = \"203.0.113.5\"\nhelo = \"x\"\n[[files]]\nname = \"mainlog\"\nrole = \"log\"\ntext = {}\n",
+        toml_string(&line)
+    );
+    let mut variant = Variant::demo().no_files().dns_state(Dns::PtrOk).bank_mx("");
+    variant.0.files = mailwiz::demo::world::World::from_toml(&text).expect("a valid file").files;
+    let report = variant.check("alice@bank.example", |_| {}).await;
+    assert!(report.findings.iter().any(|f| f.id == "smtp.rcpt_accepted"), "the probe is accepted");
+    assert_eq!(first(&report).id, "diagnosis.message_too_big");
+    assert!(report.causes.iter().all(|c| c.id != "diagnosis.deliverable"));
+    assert!(report.findings.iter().any(|f| f.severity == Severity::Fail), "exit 1");
 }

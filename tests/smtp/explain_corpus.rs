@@ -166,9 +166,10 @@ fn the_classifier_reads_every_provider_reply_of_the_corpus() {
     assert!(total > 150, "the corpus has its replies ({total})");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // A reply without a reason is honest only when its words give none ("Requested mail action
-    // aborted"); more than a handful means the table fell behind the providers.
+    // aborted", a bare "Blocked" or "mailbox unavailable": never a class guessed from a bare
+    // 5xx); more than one in ten means the table fell behind the providers.
     assert!(
-        unknown.len() * 20 <= total,
+        unknown.len() * 10 <= total,
         "{} of {total} replies without a class:\n{}",
         unknown.len(),
         unknown.join("\n")

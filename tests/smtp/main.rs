@@ -10,5 +10,7 @@ mod hostile;
 mod outcomes;
 mod postfix;
 mod probe;
+mod registry;
+mod reply_classes;
 mod step_snapshot;
 mod support;
