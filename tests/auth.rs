@@ -2,6 +2,11 @@
 //! MTA-STS, TLS-RPT and TLSA records, an in-process HTTPS server with a CA made for the test,
 //! scripted SMTP servers with STARTTLS, and a diagnosis scenario on the demo world.
 
+#[path = "common/mod.rs"]
+mod common;
+#[path = "auth/spf_suite.rs"]
+mod spf_suite;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -88,12 +93,7 @@ async fn world() -> DnsServer {
 }
 
 async fn spf_of(dns: &DnsServer, domain: &str, ip: &str) -> SpfReport {
-    let request = SpfRequest {
-        domain: domain.into(),
-        sender: Some(format!("billing@{domain}")),
-        ip: ip.parse().unwrap(),
-        helo: Some("mail.example.com".into()),
-    };
+    let request = SpfRequest::mail_from(&format!("billing@{domain}"), Some("mail.example.com"), ip.parse().unwrap());
     spf::evaluate(&resolver(dns), &request).await
 }
 

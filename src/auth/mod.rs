@@ -11,6 +11,8 @@ pub mod https;
 pub mod mta_sts;
 pub mod signer_config;
 pub mod spf;
+pub mod spf_macro;
+pub mod spf_record;
 pub mod tags;
 pub mod tls_rpt;
 
@@ -87,8 +89,13 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
     let spf = async {
         let ip = request.ip?;
-        let spf_request =
-            spf::SpfRequest { domain: domain.clone(), sender: request.sender.clone(), ip, helo: request.helo.clone() };
+        let spf_request = spf::SpfRequest {
+            domain: domain.clone(),
+            sender: request.sender.clone(),
+            ip,
+            helo: request.helo.clone(),
+            identity: spf::Identity::MailFrom,
+        };
         Some(spf::evaluate(resolver, &spf_request).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));

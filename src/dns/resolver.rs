@@ -531,6 +531,19 @@ impl Resolver {
         Ok(self.query_name(fqdn, qtype).await)
     }
 
+    /// Asks for `qtype` records of `name` byte for byte: labels split at dots, no IDNA, any
+    /// printable byte allowed (SPF macros expand to names holding spaces or `%`). Fails only
+    /// for an empty or over-long label.
+    pub async fn query_exact(&self, name: &str, qtype: QueryType) -> Result<Reply, BadName> {
+        let trimmed = name.strip_suffix('.').unwrap_or(name);
+        let mut parsed = Name::from_labels(trimmed.split('.').map(str::as_bytes))
+            .ok()
+            .filter(|_| !trimmed.is_empty() && !trimmed.split('.').any(str::is_empty))
+            .ok_or_else(|| BadName(name.to_string()))?;
+        parsed.set_fqdn(true);
+        Ok(self.query_name(parsed, qtype).await)
+    }
+
     /// A and AAAA of `name`, asked at the same time.
     pub async fn lookup_ip(&self, name: &str) -> Result<(Reply, Reply), BadName> {
         let fqdn = fqdn(name)?;
@@ -673,12 +686,23 @@ fn answer(record: &Record) -> Answer {
     Answer { name: name_text(&record.name), ttl: record.ttl, data: RecordData::from_rdata(&record.data) }
 }
 
-/// A name as text: ASCII, without the trailing dot; the root stays `.`.
+/// A name as text: ASCII, without the trailing dot; the root stays `.`. Printable bytes stay as
+/// they are (an MX target may be `foo:bar/baz.example.com`, and is asked for as such); a label
+/// holding a dot, a backslash, a space or another byte is written escaped.
 fn name_text(name: &Name) -> String {
     if name.is_root() {
         return ".".into();
     }
-    name.to_ascii().trim_end_matches('.').to_string()
+    let labels: Vec<String> = name
+        .iter()
+        .map(|label| match std::str::from_utf8(label) {
+            Ok(text) if text.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'.' && b != b'\\') => text.to_string(),
+            _ => hickory_resolver::proto::rr::domain::Label::from_raw_bytes(label)
+                .map(|l| l.to_ascii())
+                .unwrap_or_default(),
+        })
+        .collect();
+    labels.join(".")
 }
 
 /// `name` as a fully qualified DNS name; Unicode labels become A-labels.
