@@ -628,9 +628,25 @@ impl Resolver {
                 let records: Vec<Answer> = lookup.answers().iter().map(answer).collect();
                 if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
             }
+            Ok(Err(err)) if qtype == QueryType::Txt && is_empty_record(&err) => {
+                match super::empty_txt::ask(server.addr, name, server.limits.total()).await {
+                    Ok(records) if records.is_empty() => Outcome::NoData,
+                    Ok(records) => Outcome::Records(records.iter().map(answer).collect()),
+                    Err(Ok(ResponseCode::NXDomain)) => Outcome::NxDomain,
+                    Err(Ok(code)) => Outcome::Rcode(code.to_str().to_uppercase()),
+                    Err(Err(why)) => Outcome::Failed(why),
+                }
+            }
             Ok(Err(err)) => outcome_of_error(&err),
         }
     }
+}
+
+/// True for the answer hickory refuses because it holds a record of zero-length data.
+fn is_empty_record(err: &NetError) -> bool {
+    use hickory_resolver::proto::ProtoError;
+    use hickory_resolver::proto::serialize::binary::DecodeError;
+    matches!(err, NetError::Proto(ProtoError::Decode(DecodeError::InvalidEmptyRecord)))
 }
 
 /// The shortest try a server is given when several share a query's deadline.
