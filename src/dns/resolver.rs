@@ -410,6 +410,8 @@ struct Server {
     inner: TokioResolver,
     /// This server's share of the query's limits.
     limits: Limits,
+    /// Whether it has answered anything; until then each query is watched for a refusal.
+    answered: AtomicBool,
 }
 
 /// Deadline, tries and servers of a resolver.
@@ -477,7 +479,10 @@ impl Resolver {
     /// servers there are.
     pub fn with_servers(servers: &[SocketAddr], limits: Limits, journal: Journal) -> Resolver {
         let share = limits.shared_by(servers.len());
-        let servers = servers.iter().map(|&addr| Server { addr, inner: build(addr, share), limits: share }).collect();
+        let servers = servers
+            .iter()
+            .map(|&addr| Server { addr, inner: build(addr, share), limits: share, answered: AtomicBool::new(false) })
+            .collect();
         Resolver { servers, limits, journal, health: Arc::default() }
     }
 
@@ -618,10 +623,21 @@ impl Resolver {
         // the transport does (a silent server over TCP, a retry that would start late).
         let deadline = server.limits.total() + Duration::from_millis(50);
         let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
+        // A server that answers at once never sees the watch's copy of the question.
+        let watch = async {
+            if server.answered.load(Ordering::Relaxed) {
+                return std::future::pending().await;
+            }
+            tokio::time::sleep(REFUSAL_GRACE.min(server.limits.total() / 4)).await;
+            super::refusal::refused(server.addr, name, qtype.record_type()).await
+        };
         let result = tokio::select! {
             result = lookup => result,
-            why = super::refusal::refused(server.addr) => return Outcome::Failed(why),
+            why = watch => return Outcome::Failed(why),
         };
+        if !matches!(result, Err(_) | Ok(Err(NetError::Timeout))) {
+            server.answered.store(true, Ordering::Relaxed);
+        }
         match result {
             Err(_) => Outcome::Timeout,
             Ok(Ok(lookup)) => {
@@ -648,6 +664,9 @@ fn is_empty_record(err: &NetError) -> bool {
     use hickory_resolver::proto::serialize::binary::DecodeError;
     matches!(err, NetError::Proto(ProtoError::Decode(DecodeError::InvalidEmptyRecord)))
 }
+
+/// How long a query waits for its answer before a refusal of the port is watched for.
+const REFUSAL_GRACE: Duration = Duration::from_millis(250);
 
 /// The shortest try a server is given when several share a query's deadline.
 const MIN_TRY: Duration = Duration::from_millis(100);
