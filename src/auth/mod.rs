@@ -63,6 +63,8 @@ pub struct SenderReport {
     pub domain: String,
     pub from_domain: String,
     pub spf: Option<spf::SpfReport>,
+    /// SPF of the HELO name, when it is known.
+    pub helo_spf: Option<spf::SpfReport>,
     pub dmarc: dmarc::DmarcReport,
     pub dkim: Vec<dkim::KeyReport>,
     #[serde(skip)]
@@ -89,17 +91,16 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
     let spf = async {
         let ip = request.ip?;
-        let spf_request = spf::SpfRequest {
-            domain: domain.clone(),
-            sender: request.sender.clone(),
-            ip,
-            helo: request.helo.clone(),
-            identity: spf::Identity::MailFrom,
-        };
-        Some(spf::evaluate(resolver, &spf_request).await)
+        let sender = request.sender.as_deref().unwrap_or(&domain);
+        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip)).await)
+    };
+    // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
+    let helo_spf = async {
+        let (ip, helo) = (request.ip?, request.helo.as_deref().map(str::trim).filter(|h| !h.is_empty())?);
+        Some(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip)).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
-    let (spf, mut dmarc, dkim) = tokio::join!(spf, dmarc::check(resolver, &from_domain), keys);
+    let (spf, helo_spf, mut dmarc, dkim) = tokio::join!(spf, helo_spf, dmarc::check(resolver, &from_domain), keys);
     if let Some(spf) = &spf {
         dmarc::judge_alignment(&mut dmarc, &domain, spf.result);
     }
@@ -111,7 +112,9 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         let (problem, fix) = (finding.summary.clone(), finding.fix.clone());
         finding.args.extend([("auth_problem".to_string(), problem), ("auth_fix".to_string(), fix)]);
     }
-    SenderReport { domain, from_domain, spf, dmarc, dkim, findings }
+    // After the loop above: the HELO result is shown, but DMARC and the diagnosis go by MAIL FROM.
+    findings.extend(helo_spf.iter().map(spf::spf_finding));
+    SenderReport { domain, from_domain, spf, helo_spf, dmarc, dkim, findings }
 }
 
 /// The selectors to check: `extra` (from `--selector`), then config `[auth] selectors`, then
@@ -265,19 +268,10 @@ impl SenderReport {
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
         match &self.spf {
-            Some(spf) => {
-                lines.push(format!("SPF of {} for {}: {}", escape_str(&spf.domain), spf.ip, spf.result.as_str()));
-                if let Some(record) = &spf.record {
-                    lines.push(format!("  record: \"{}\"", escape_str(record)));
-                }
-                lines.push(format!("  decided by: {}", escape_str(&spf.decided_by())));
-                lines.push(format!("  {} DNS lookup(s), {} void", spf.lookups, spf.void_lookups));
-                if let (Some(mechanism), Some(proposed)) = (&spf.mechanism_to_add, &spf.proposed_record) {
-                    lines.push(format!("  to pass, add {mechanism}: \"{}\"", escape_str(proposed)));
-                }
-            }
+            Some(spf) => lines.extend(spf::describe(spf)),
             None => lines.push("SPF not evaluated: our public IP is not known (give --ip)".into()),
         }
+        lines.extend(self.helo_spf.iter().flat_map(spf::describe));
         let dmarc = &self.dmarc;
         match dmarc.status {
             dmarc::DmarcStatus::Ok => lines.push(format!(

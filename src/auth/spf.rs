@@ -250,11 +250,36 @@ pub fn spf_finding(report: &SpfReport) -> Finding {
     finding.with_evidence(evidence).with_detail(format!("Decided by: {path}."))
 }
 
-/// True for a name `check_host` can start from (RFC 7208 §4.3): several labels, none empty,
-/// none over 63 bytes, at most 253 bytes in all.
+/// The report as lines of text: the result, the record, the deciding path, the explanation a
+/// receiver would quote and the record that would pass.
+pub fn describe(spf: &SpfReport) -> Vec<String> {
+    let what = match spf.identity {
+        Identity::MailFrom => "SPF of",
+        Identity::Helo => "SPF of the HELO name",
+    };
+    let mut lines = vec![format!("{what} {} for {}: {}", escape_str(&spf.domain), spf.ip, spf.result.as_str())];
+    if let Some(record) = &spf.record {
+        lines.push(format!("  record: \"{}\"", escape_str(record)));
+    }
+    lines.push(format!("  decided by: {}", escape_str(&spf.decided_by())));
+    lines.push(format!("  {} DNS lookup(s), {} void", spf.lookups, spf.void_lookups));
+    if let Some(text) = &spf.explanation {
+        lines.push(format!("  explanation receivers quote: \"{}\"", escape_str(text)));
+    }
+    if let (Some(mechanism), Some(proposed)) = (&spf.mechanism_to_add, &spf.proposed_record) {
+        lines.push(format!("  to pass, add {mechanism}: \"{}\"", escape_str(proposed)));
+    }
+    lines
+}
+
+/// True for a name `check_host` can start from (RFC 7208 §4.3): no domain literal (`[192.0.2.1]`),
+/// several labels, none empty, none over 63 bytes, at most 253 bytes in all.
 pub fn valid_domain(domain: &str) -> bool {
     let name = domain.strip_suffix('.').unwrap_or(domain);
-    name.len() <= 253 && name.contains('.') && name.split('.').all(|label| !label.is_empty() && label.len() <= 63)
+    !name.starts_with('[')
+        && name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| !label.is_empty() && label.len() <= 63)
 }
 
 /// How one `check_host` ended.
@@ -714,6 +739,7 @@ mod tests {
     fn names_check_host_refuses_are_told() {
         assert!(valid_domain("example.com"));
         assert!(!valid_domain("museum"));
+        assert!(!valid_domain("[192.0.2.1]"));
         assert!(!valid_domain("a..example.com"));
         assert!(!valid_domain(&format!("{}.example.com", "a".repeat(64))));
     }
