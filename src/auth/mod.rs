@@ -92,12 +92,14 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
     let spf = async {
         let ip = request.ip?;
         let sender = request.sender.as_deref().unwrap_or(&domain);
-        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip)).await)
+        let request = spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip);
+        // Boxed: two walks side by side would make every caller's future too large to move.
+        Some(Box::pin(spf::evaluate(resolver, &request)).await)
     };
     // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
     let helo_spf = async {
         let (ip, helo) = (request.ip?, request.helo.as_deref().map(str::trim).filter(|h| !h.is_empty())?);
-        Some(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip)).await)
+        Some(Box::pin(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip))).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
     let (spf, helo_spf, mut dmarc, dkim) = tokio::join!(spf, helo_spf, dmarc::check(resolver, &from_domain), keys);
