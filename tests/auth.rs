@@ -765,10 +765,10 @@ async fn the_proposed_record_passes_the_walk_it_was_proposed_by() {
     let published: Vec<String> = PROPOSAL_RECORDS.iter().map(|r| (*r).to_string()).collect();
     let dns = DnsServer::builder().zone("example.org", &zone(&published)).start().await.unwrap();
     let mut proposed = Vec::new();
-    for n in 0..published.len() {
+    for (n, record) in published.iter().enumerate() {
         let report = spf_of(&dns, &format!("r{n}.example.org"), "203.0.113.7").await;
-        assert_ne!(report.result, SpfResult::PermError, "{}: {}", published[n], report.reason);
-        proposed.push(report.proposed_record.clone().unwrap_or_else(|| panic!("{}: no proposal", published[n])));
+        assert_ne!(report.result, SpfResult::PermError, "{record}: {}", report.reason);
+        proposed.push(report.proposed_record.clone().unwrap_or_else(|| panic!("{record}: no proposal")));
     }
     let dns = DnsServer::builder().zone("example.org", &zone(&proposed)).start().await.unwrap();
     for (n, record) in proposed.iter().enumerate() {

@@ -73,7 +73,8 @@ pub struct SenderReport {
 
 /// [`check_sender`] with its findings journaled: what `mailwiz auth` asks.
 pub async fn check_our_mail(ctx: &Context, resolver: &Resolver, request: &SenderRequest) -> SenderReport {
-    let report = check_sender(resolver, request).await;
+    // Boxed: the SPF walks, DMARC and DKIM side by side would make every caller's future large.
+    let report = Box::pin(check_sender(resolver, request)).await;
     journal(ctx, &report.findings);
     report
 }
@@ -92,14 +93,12 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
     let spf = async {
         let ip = request.ip?;
         let sender = request.sender.as_deref().unwrap_or(&domain);
-        let request = spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip);
-        // Boxed: two walks side by side would make every caller's future too large to move.
-        Some(Box::pin(spf::evaluate(resolver, &request)).await)
+        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip)).await)
     };
     // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
     let helo_spf = async {
         let (ip, helo) = (request.ip?, request.helo.as_deref().map(str::trim).filter(|h| !h.is_empty())?);
-        Some(Box::pin(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip))).await)
+        Some(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip)).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
     let (spf, helo_spf, mut dmarc, dkim) = tokio::join!(spf, helo_spf, dmarc::check(resolver, &from_domain), keys);

@@ -69,7 +69,10 @@ impl MacroString {
         }
         let (parsed, ends_in_macro) = parse_marking_end(text, Context::Domain)?;
         if !ends_in_macro && !ends_in_toplabel(text) {
-            return Err(format!("\"{text}\" is not a domain: it must end in a macro or a dot and a top label"));
+            return Err(format!(
+                "\"{}\" is not a domain: it must end in a macro or a dot and a top label",
+                text.escape_debug()
+            ));
         }
         Ok(parsed)
     }
@@ -95,6 +98,8 @@ impl MacroString {
 /// Parses a macro string; also says whether it ends in a macro-expand (`%{…}`, `%%`, `%_`, `%-`).
 fn parse_marking_end(text: &str, context: Context) -> Result<(MacroString, bool), String> {
     let bytes = text.as_bytes();
+    // Errors quote the text escaped: it may come from a TXT record.
+    let shown = text.escape_debug();
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut at = 0;
@@ -108,9 +113,9 @@ fn parse_marking_end(text: &str, context: Context) -> Result<(MacroString, bool)
                 Some(b'_') => literal.push(' '),
                 Some(b'-') => literal.push_str("%20"),
                 Some(b'{') => {
-                    let close = text[at..].find('}').ok_or_else(|| format!("\"{text}\" has a %{{ without its }}"))?;
+                    let close = text[at..].find('}').ok_or_else(|| format!("\"{shown}\" has a %{{ without its }}"))?;
                     let expand = parse_expand(&text[at + 2..at + close], context)
-                        .map_err(|why| format!("\"{}\" in \"{text}\" {why}", &text[at..=at + close]))?;
+                        .map_err(|why| format!("\"{}\" in \"{shown}\" {why}", text[at..=at + close].escape_debug()))?;
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
@@ -118,14 +123,14 @@ fn parse_marking_end(text: &str, context: Context) -> Result<(MacroString, bool)
                     at += close + 1;
                     continue;
                 }
-                _ => return Err(format!("\"{text}\" has a % that starts no macro (write %% for a percent sign)")),
+                _ => return Err(format!("\"{shown}\" has a % that starts no macro (write %% for a percent sign)")),
             }
             at += 2;
             continue;
         }
         let allowed = matches!(byte, 0x21..=0x7e) || (byte == b' ' && context == Context::Explanation);
         if !allowed {
-            return Err(format!("\"{}\" holds a character SPF does not allow", text.escape_debug()));
+            return Err(format!("\"{shown}\" holds a character SPF does not allow"));
         }
         literal.push(char::from(byte));
         at += 1;

@@ -137,7 +137,7 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
 
 async fn run_command(command: Command, ctx: &Context, json: bool) -> CliResult {
     match command {
-        Command::Auth(args) => Box::pin(auth::run(args, ctx, json)).await,
+        Command::Auth(args) => auth::run(args, ctx, json).await,
         Command::Check(args) => check::run(args, ctx, json).await,
         Command::Mx(args) => mx::run(args, ctx, json).await,
         Command::Dns(args) => dns::run(args, ctx, json).await,

@@ -38,7 +38,8 @@ async fn watch(server: SocketAddr, name: &Name, qtype: RecordType) -> Option<Str
     if let Err(err) = socket.send(&bytes).await {
         return said(err);
     }
-    let mut buf = [0u8; 512];
+    // Only the error matters; a reply is cut to its first byte.
+    let mut buf = [0u8; 1];
     loop {
         if let Err(err) = socket.recv(&mut buf).await {
             return said(err);

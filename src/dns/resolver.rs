@@ -645,7 +645,7 @@ impl Resolver {
                 if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
             }
             Ok(Err(err)) if qtype == QueryType::Txt && is_empty_record(&err) => {
-                match super::empty_txt::ask(server.addr, name, server.limits.total()).await {
+                match Box::pin(super::empty_txt::ask(server.addr, name, server.limits.total())).await {
                     Ok(records) if records.is_empty() => Outcome::NoData,
                     Ok(records) => Outcome::Records(records.iter().map(answer).collect()),
                     Err(Ok(ResponseCode::NXDomain)) => Outcome::NxDomain,
