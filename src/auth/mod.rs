@@ -106,6 +106,9 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         dmarc::judge_alignment(&mut dmarc, &domain, spf.result);
     }
     let mut findings: Vec<Finding> = spf.iter().map(spf::spf_finding).collect();
+    // A HELO name without SPF is the common case and no defect: only its other results are
+    // findings (RFC 7208 §2.3); `helo_spf` shows it whatever it is.
+    findings.extend(helo_spf.iter().filter(|r| r.result != spf::SpfResult::None).map(spf::spf_finding));
     findings.extend(dmarc::dmarc_findings(&dmarc));
     findings.extend(dkim::dkim_findings(&from_domain, &dkim));
     for finding in findings.iter_mut().filter(|f| AUTH_PROBLEMS.contains(&f.id.as_str())) {
@@ -113,8 +116,6 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         let (problem, fix) = (finding.summary.clone(), finding.fix.clone());
         finding.args.extend([("auth_problem".to_string(), problem), ("auth_fix".to_string(), fix)]);
     }
-    // After the loop above: the HELO result is shown, but DMARC and the diagnosis go by MAIL FROM.
-    findings.extend(helo_spf.iter().map(spf::spf_finding));
     SenderReport { domain, from_domain, spf, helo_spf, dmarc, dkim, findings }
 }
 
