@@ -92,8 +92,10 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
     let spf = async {
         let ip = request.ip?;
-        let sender = request.sender.as_deref().unwrap_or(&domain);
-        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(sender, request.helo.as_deref(), ip)).await)
+        // The domain in its ASCII form (an IDN typed by the user is looked up as A-labels).
+        let local = request.sender.as_deref().and_then(|s| s.rsplit_once('@')).map_or("", |(local, _)| local);
+        let sender = format!("{local}@{domain}");
+        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(&sender, request.helo.as_deref(), ip)).await)
     };
     // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
     let helo_spf = async {
