@@ -10,8 +10,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use hostile::{
-    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_TEXT, SENDMAIL, SMTP, config, config_text, dns_reply, dns_texts, journal,
-    log_lines, mutated, nasty_text, postfix_json, queue_listing, smtp_reply,
+    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_TEXT, SENDMAIL, SMTP, SPF, config, config_text, dns_reply, dns_texts,
+    journal, log_lines, mutated, nasty_text, postfix_json, queue_listing, smtp_reply, spf_record,
 };
 use mailwiz::logs::Format as LogFormat;
 use mailwiz::queue::Format as QueueFormat;
@@ -83,6 +83,7 @@ fn main() {
         target("dns AD replies", prop::collection::vec(any::<u8>(), 0..600), |b| dns_reply(b)),
         target("journals", mutated(JOURNAL), |b| journal(b)),
         target("configs", config_text(), |b| config(b)),
+        target("spf records and macros", (mutated(SPF), nasty_text()), |(b, h)| spf_record(b, h)),
     ];
     // Crashes are counted and their inputs shown below; the panic messages would only repeat.
     std::panic::set_hook(Box::new(|_| {}));

@@ -2,6 +2,11 @@
 //! MTA-STS, TLS-RPT and TLSA records, an in-process HTTPS server with a CA made for the test,
 //! scripted SMTP servers with STARTTLS, and a diagnosis scenario on the demo world.
 
+#[path = "common/mod.rs"]
+mod common;
+#[path = "auth/spf_suite.rs"]
+mod spf_suite;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -88,12 +93,7 @@ async fn world() -> DnsServer {
 }
 
 async fn spf_of(dns: &DnsServer, domain: &str, ip: &str) -> SpfReport {
-    let request = SpfRequest {
-        domain: domain.into(),
-        sender: Some(format!("billing@{domain}")),
-        ip: ip.parse().unwrap(),
-        helo: Some("mail.example.com".into()),
-    };
+    let request = SpfRequest::mail_from(&format!("billing@{domain}"), Some("mail.example.com"), ip.parse().unwrap());
     spf::evaluate(&resolver(dns), &request).await
 }
 
@@ -669,4 +669,110 @@ fn the_authentication_cause_needs_both_a_rejection_and_a_failing_spf() {
         &facts,
     )[0];
     assert_eq!(cause.actions[0], "Add ip4:203.0.113.5 to the SPF record of example.com");
+}
+
+/// The `mailwiz` binary asked through `dns`, from a blocking thread so the server keeps running.
+async fn mailwiz_with(dns: &DnsServer, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let mut full: Vec<String> = vec!["--dns-server".into(), dns.addr().to_string(), "--timeout".into(), "2".into()];
+    full.extend(args.iter().map(|a| (*a).to_string()));
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = full.iter().map(String::as_str).collect();
+        mailwiz(&args)
+    })
+    .await
+    .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+async fn identity_world() -> DnsServer {
+    DnsServer::builder()
+        .zone(
+            "example.net",
+            "@ 300 IN TXT \"v=spf1 -all exp=why.example.net\"\nwhy 300 IN TXT \"%{l} may not send from %{i}\"\n",
+        )
+        .zone("example.com", "mail 300 IN TXT \"v=spf1 a -all\"\nmail 300 IN A 192.0.2.1\n")
+        .start()
+        .await
+        .expect("dns server")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_auth_command_reads_senders_as_rfc7208_does_and_checks_the_helo_name() {
+    let dns = identity_world().await;
+    let common = ["--ip", "192.0.2.1", "--helo", "mail.example.com", "--json", "auth"];
+    let run = |extra: &'static str| {
+        let mut args = common.to_vec();
+        args.push(extra);
+        args
+    };
+    // No local part: postmaster; the explanation receivers quote comes with the fail.
+    let (code, json, stderr) = mailwiz_with(&dns, &run("@example.net")).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(json["spf"]["result"], "fail");
+    assert_eq!(json["spf"]["explanation"], "postmaster may not send from 192.0.2.1");
+    assert_eq!(json["helo_spf"]["identity"], "helo");
+    assert_eq!(json["helo_spf"]["result"], "pass");
+    let helo = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["evidence"][0].as_str().is_some_and(|e| e.contains("the HELO name mail.example.com")));
+    assert!(helo.is_some_and(|f| f["id"] == "spf.pass"), "{}", json["findings"]);
+    // A domain literal and a 64-character label: no SPF lookup can be made, the result is none.
+    let long = format!("lyme@{}.example.com", "a".repeat(64));
+    for sender in ["foo@[1.2.3.5]", long.as_str()] {
+        let mut args = common.to_vec();
+        args.push(sender);
+        let (code, json, stderr) = mailwiz_with(&dns, &args).await;
+        assert_ne!(code, Some(2), "{sender}: {stderr}");
+        assert_eq!(json["spf"]["result"], "none", "{sender}");
+    }
+    // The HELO identity alone.
+    let (code, json, stderr) =
+        mailwiz_with(&dns, &["--ip", "192.0.2.9", "--helo", "mail.example.com", "--json", "auth"]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!((json["identity"].as_str(), json["spf"]["result"].as_str()), (Some("helo"), Some("fail")));
+    assert_eq!(json["spf"]["proposed_record"], "v=spf1 ip4:192.0.2.9 a -all");
+    // Neither an address nor a HELO name: one sentence, exit 2.
+    let (code, _, stderr) = mailwiz_with(&dns, &["--ip", "192.0.2.9", "auth"]).await;
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--helo"), "{stderr}");
+}
+
+/// Records of every shape the proposal has to keep valid.
+const PROPOSAL_RECORDS: &[&str] = &[
+    "v=spf1",
+    "v=spf1 -all",
+    "v=spf1  mx   ~all ",
+    "v=spf1 a:mail.example.org -all exp=why.example.org",
+    "v=spf1 redirect=base.example.org",
+    "v=spf1 include:base.example.org ?all unknown-mod=x",
+    "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 -all",
+];
+
+#[tokio::test]
+async fn the_proposed_record_passes_the_walk_it_was_proposed_by() {
+    let base = "base 300 IN TXT \"v=spf1 ip4:198.51.100.1 -all\"\nwhy 300 IN TXT \"not %{i}\"\n";
+    let zone = |records: &[String]| {
+        let mut text = base.to_string();
+        for (n, record) in records.iter().enumerate() {
+            text.push_str(&format!("r{n} 300 IN TXT \"{record}\"\n"));
+        }
+        text
+    };
+    let published: Vec<String> = PROPOSAL_RECORDS.iter().map(|r| (*r).to_string()).collect();
+    let dns = DnsServer::builder().zone("example.org", &zone(&published)).start().await.unwrap();
+    let mut proposed = Vec::new();
+    for (n, record) in published.iter().enumerate() {
+        let report = spf_of(&dns, &format!("r{n}.example.org"), "203.0.113.7").await;
+        assert_ne!(report.result, SpfResult::PermError, "{record}: {}", report.reason);
+        proposed.push(report.proposed_record.clone().unwrap_or_else(|| panic!("{record}: no proposal")));
+    }
+    let dns = DnsServer::builder().zone("example.org", &zone(&proposed)).start().await.unwrap();
+    for (n, record) in proposed.iter().enumerate() {
+        let report = spf_of(&dns, &format!("r{n}.example.org"), "203.0.113.7").await;
+        assert_eq!(report.result, SpfResult::Pass, "the proposal \"{record}\": {}", report.reason);
+    }
 }

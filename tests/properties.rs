@@ -25,6 +25,11 @@ proptest! {
     }
 
     #[test]
+    fn spf_records_and_macros(bytes in mutated(SPF), hostile in nasty_text()) {
+        spf_record(&bytes, &hostile)?;
+    }
+
+    #[test]
     fn dns_names_and_texts(name in nasty_text(), texts in prop::collection::vec(nasty_text(), 0..40)) {
         dns_texts(&name, &texts)?;
     }

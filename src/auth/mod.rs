@@ -11,6 +11,8 @@ pub mod https;
 pub mod mta_sts;
 pub mod signer_config;
 pub mod spf;
+pub mod spf_macro;
+pub mod spf_record;
 pub mod tags;
 pub mod tls_rpt;
 
@@ -61,6 +63,8 @@ pub struct SenderReport {
     pub domain: String,
     pub from_domain: String,
     pub spf: Option<spf::SpfReport>,
+    /// SPF of the HELO name, when it is known.
+    pub helo_spf: Option<spf::SpfReport>,
     pub dmarc: dmarc::DmarcReport,
     pub dkim: Vec<dkim::KeyReport>,
     #[serde(skip)]
@@ -69,7 +73,8 @@ pub struct SenderReport {
 
 /// [`check_sender`] with its findings journaled: what `mailwiz auth` asks.
 pub async fn check_our_mail(ctx: &Context, resolver: &Resolver, request: &SenderRequest) -> SenderReport {
-    let report = check_sender(resolver, request).await;
+    // Boxed: the SPF walks, DMARC and DKIM side by side would make every caller's future large.
+    let report = Box::pin(check_sender(resolver, request)).await;
     journal(ctx, &report.findings);
     report
 }
@@ -87,16 +92,25 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
     let spf = async {
         let ip = request.ip?;
-        let spf_request =
-            spf::SpfRequest { domain: domain.clone(), sender: request.sender.clone(), ip, helo: request.helo.clone() };
-        Some(spf::evaluate(resolver, &spf_request).await)
+        // The domain in its ASCII form (an IDN typed by the user is looked up as A-labels).
+        let local = request.sender.as_deref().and_then(|s| s.rsplit_once('@')).map_or("", |(local, _)| local);
+        let sender = format!("{local}@{domain}");
+        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(&sender, request.helo.as_deref(), ip)).await)
+    };
+    // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
+    let helo_spf = async {
+        let (ip, helo) = (request.ip?, request.helo.as_deref().map(str::trim).filter(|h| !h.is_empty())?);
+        Some(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip)).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
-    let (spf, mut dmarc, dkim) = tokio::join!(spf, dmarc::check(resolver, &from_domain), keys);
+    let (spf, helo_spf, mut dmarc, dkim) = tokio::join!(spf, helo_spf, dmarc::check(resolver, &from_domain), keys);
     if let Some(spf) = &spf {
         dmarc::judge_alignment(&mut dmarc, &domain, spf.result);
     }
     let mut findings: Vec<Finding> = spf.iter().map(spf::spf_finding).collect();
+    // A HELO name without SPF is the common case and no defect: only its other results are
+    // findings (RFC 7208 §2.3); `helo_spf` shows it whatever it is.
+    findings.extend(helo_spf.iter().filter(|r| r.result != spf::SpfResult::None).map(spf::spf_finding));
     findings.extend(dmarc::dmarc_findings(&dmarc));
     findings.extend(dkim::dkim_findings(&from_domain, &dkim));
     for finding in findings.iter_mut().filter(|f| AUTH_PROBLEMS.contains(&f.id.as_str())) {
@@ -104,7 +118,7 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         let (problem, fix) = (finding.summary.clone(), finding.fix.clone());
         finding.args.extend([("auth_problem".to_string(), problem), ("auth_fix".to_string(), fix)]);
     }
-    SenderReport { domain, from_domain, spf, dmarc, dkim, findings }
+    SenderReport { domain, from_domain, spf, helo_spf, dmarc, dkim, findings }
 }
 
 /// The selectors to check: `extra` (from `--selector`), then config `[auth] selectors`, then
@@ -258,19 +272,10 @@ impl SenderReport {
     pub fn describe(&self) -> Vec<String> {
         let mut lines = Vec::new();
         match &self.spf {
-            Some(spf) => {
-                lines.push(format!("SPF of {} for {}: {}", escape_str(&spf.domain), spf.ip, spf.result.as_str()));
-                if let Some(record) = &spf.record {
-                    lines.push(format!("  record: \"{}\"", escape_str(record)));
-                }
-                lines.push(format!("  decided by: {}", escape_str(&spf.decided_by())));
-                lines.push(format!("  {} DNS lookup(s), {} void", spf.lookups, spf.void_lookups));
-                if let (Some(mechanism), Some(proposed)) = (&spf.mechanism_to_add, &spf.proposed_record) {
-                    lines.push(format!("  to pass, add {mechanism}: \"{}\"", escape_str(proposed)));
-                }
-            }
+            Some(spf) => lines.extend(spf::describe(spf)),
             None => lines.push("SPF not evaluated: our public IP is not known (give --ip)".into()),
         }
+        lines.extend(self.helo_spf.iter().flat_map(spf::describe));
         let dmarc = &self.dmarc;
         match dmarc.status {
             dmarc::DmarcStatus::Ok => lines.push(format!(

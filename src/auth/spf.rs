@@ -1,16 +1,18 @@
 //! SPF (RFC 7208): the record of our envelope domain evaluated for our address, with the path
 //! of terms that decided the result and, when it does not pass, the mechanism to add.
 //!
-//! Records are parsed by `mail-auth` (terms and macros); the walk is ours, so every query goes
-//! through [`Resolver`] (journaled, `--dns-server`) and the deciding path can be reported.
+//! Records and macros are parsed strictly ([`super::spf_record`], [`super::spf_macro`]); every
+//! query goes through [`Resolver`] (journaled, `--dns-server`) and the deciding path is reported.
 
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 
-use mail_auth::common::parse::TxtRecordParser;
-use mail_auth::spf::{Macro, Mechanism, Qualifier, Spf, Variables};
 use serde::Serialize;
+
+use super::spf_macro::{Context, MacroString, Values};
+pub use super::spf_record::is_spf;
+use super::spf_record::{Cidr, Mechanism, Qualifier, Record};
 
 use crate::dns::{Outcome, QueryType, Reply, Resolver};
 use crate::session::Finding;
@@ -63,7 +65,7 @@ impl SpfResult {
         }
     }
 
-    fn of(qualifier: &Qualifier) -> SpfResult {
+    fn of(qualifier: Qualifier) -> SpfResult {
         match qualifier {
             Qualifier::Pass => SpfResult::Pass,
             Qualifier::Fail => SpfResult::Fail,
@@ -71,6 +73,16 @@ impl SpfResult {
             Qualifier::Neutral => SpfResult::Neutral,
         }
     }
+}
+
+/// Which identity of the SMTP session is checked (RFC 7208 §2.3, §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// The envelope sender (MAIL FROM).
+    MailFrom,
+    /// The name given in HELO/EHLO.
+    Helo,
 }
 
 /// What is evaluated: the domain, the sender address and HELO name (for macros), our address.
@@ -81,11 +93,44 @@ pub struct SpfRequest {
     pub sender: Option<String>,
     pub ip: IpAddr,
     pub helo: Option<String>,
+    pub identity: Identity,
+}
+
+impl SpfRequest {
+    /// The MAIL FROM identity of `sender` (`local@domain`, `@domain`, or empty); an empty
+    /// sender checks the HELO name instead, as RFC 7208 §2.4 says.
+    pub fn mail_from(sender: &str, helo: Option<&str>, ip: IpAddr) -> SpfRequest {
+        let sender = sender.trim().trim_start_matches('<').trim_end_matches('>');
+        if sender.is_empty() {
+            return SpfRequest::helo(helo.unwrap_or_default(), ip);
+        }
+        let (local, domain) = sender.rsplit_once('@').unwrap_or(("", sender));
+        let local = if local.is_empty() { "postmaster" } else { local };
+        SpfRequest {
+            domain: domain.to_string(),
+            sender: Some(format!("{local}@{domain}")),
+            ip,
+            helo: helo.map(str::to_string),
+            identity: Identity::MailFrom,
+        }
+    }
+
+    /// The HELO identity: `postmaster@HELO` evaluated against the HELO name's record.
+    pub fn helo(helo: &str, ip: IpAddr) -> SpfRequest {
+        SpfRequest {
+            domain: helo.to_string(),
+            sender: Some(format!("postmaster@{helo}")),
+            ip,
+            helo: Some(helo.to_string()),
+            identity: Identity::Helo,
+        }
+    }
 }
 
 /// The evaluation of one domain's SPF for one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SpfReport {
+    pub identity: Identity,
     pub domain: String,
     pub ip: IpAddr,
     pub result: SpfResult,
@@ -102,7 +147,7 @@ pub struct SpfReport {
     pub mechanism_to_add: Option<String>,
     /// The record with that mechanism added.
     pub proposed_record: Option<String>,
-    /// The `exp=` text of a failing record, expanded.
+    /// The `exp=` text of a failing record, expanded: what a receiver puts in its rejection.
     pub explanation: Option<String>,
 }
 
@@ -126,6 +171,7 @@ pub async fn evaluate(resolver: &Resolver, request: &SpfRequest) -> SpfReport {
         voids: 0,
         stack: Vec::new(),
         top_record: None,
+        validated: None,
     };
     let verdict = walk.check_host(domain.clone()).await;
     let misses = matches!(verdict.result, SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral | SpfResult::None);
@@ -133,11 +179,16 @@ pub async fn evaluate(resolver: &Resolver, request: &SpfRequest) -> SpfReport {
         IpAddr::V4(ip) => format!("ip4:{ip}"),
         IpAddr::V6(ip) => format!("ip6:{ip}"),
     };
-    let proposed = misses.then(|| match &walk.top_record {
-        Some(record) => with_mechanism(record, &mechanism),
-        None => format!("v=spf1 {mechanism} ~all"),
-    });
+    let proposed = if misses && valid_domain(&domain) {
+        match &walk.top_record {
+            Some(record) => Some(with_mechanism(record, &mechanism)),
+            None => Some(format!("v=spf1 {mechanism} ~all")),
+        }
+    } else {
+        None
+    };
     SpfReport {
+        identity: request.identity,
         domain,
         ip: walk.ip,
         result: verdict.result,
@@ -146,7 +197,7 @@ pub async fn evaluate(resolver: &Resolver, request: &SpfRequest) -> SpfReport {
         reason: verdict.reason,
         lookups: walk.lookups,
         void_lookups: walk.voids,
-        mechanism_to_add: misses.then_some(mechanism),
+        mechanism_to_add: proposed.is_some().then_some(mechanism),
         proposed_record: proposed,
         explanation: verdict.explanation,
     }
@@ -154,18 +205,22 @@ pub async fn evaluate(resolver: &Resolver, request: &SpfRequest) -> SpfReport {
 
 /// `record` with `mechanism` as its first term, right after `v=spf1`.
 fn with_mechanism(record: &str, mechanism: &str) -> String {
-    let rest = record.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+    let rest = record.split(' ').skip(1).filter(|t| !t.is_empty()).collect::<Vec<_>>().join(" ");
     if rest.is_empty() { format!("v=spf1 {mechanism}") } else { format!("v=spf1 {mechanism} {rest}") }
 }
 
-/// The finding for a report ([`SpfResult::finding_id`]), with `domain`, `ip`, `path`, `reason`, `mechanism`
-/// and `proposed` as arguments.
+/// The finding for a report ([`SpfResult::finding_id`]), with `domain`, `ip`, `path`, `reason`,
+/// `mechanism`, `proposed` and `identity` (`mailfrom` or `helo`) as arguments.
 pub fn spf_finding(report: &SpfReport) -> Finding {
     let ip = report.ip.to_string();
     let path = escape_str(&report.decided_by());
     let reason = escape_str(&report.reason);
     let mechanism = report.mechanism_to_add.clone().unwrap_or_default();
     let proposed = escape_str(report.proposed_record.as_deref().unwrap_or_default());
+    let identity = match report.identity {
+        Identity::MailFrom => "mailfrom",
+        Identity::Helo => "helo",
+    };
     let finding = Finding::new(
         report.result.finding_id(),
         &[
@@ -175,9 +230,13 @@ pub fn spf_finding(report: &SpfReport) -> Finding {
             ("reason", &reason),
             ("mechanism", &mechanism),
             ("proposed", &proposed),
+            ("identity", identity),
         ],
     );
     let mut evidence = Vec::new();
+    if report.identity == Identity::Helo {
+        evidence.push(format!("identity checked: the HELO name {}", escape_str(&report.domain)));
+    }
     if let Some(record) = &report.record {
         evidence.push(format!("TXT {}: \"{}\"", escape_str(&report.domain), escape_str(record)));
     }
@@ -186,9 +245,41 @@ pub fn spf_finding(report: &SpfReport) -> Finding {
         report.lookups, report.void_lookups
     ));
     if let Some(text) = &report.explanation {
-        evidence.push(format!("explanation (exp=): {}", escape_str(text)));
+        evidence.push(format!("explanation (exp=), quoted by receivers when they reject: {}", escape_str(text)));
     }
     finding.with_evidence(evidence).with_detail(format!("Decided by: {path}."))
+}
+
+/// The report as lines of text: the result, the record, the deciding path, the explanation a
+/// receiver would quote and the record that would pass.
+pub fn describe(spf: &SpfReport) -> Vec<String> {
+    let what = match spf.identity {
+        Identity::MailFrom => "SPF of",
+        Identity::Helo => "SPF of the HELO name",
+    };
+    let mut lines = vec![format!("{what} {} for {}: {}", escape_str(&spf.domain), spf.ip, spf.result.as_str())];
+    if let Some(record) = &spf.record {
+        lines.push(format!("  record: \"{}\"", escape_str(record)));
+    }
+    lines.push(format!("  decided by: {}", escape_str(&spf.decided_by())));
+    lines.push(format!("  {} DNS lookup(s), {} void", spf.lookups, spf.void_lookups));
+    if let Some(text) = &spf.explanation {
+        lines.push(format!("  explanation receivers quote: \"{}\"", escape_str(text)));
+    }
+    if let (Some(mechanism), Some(proposed)) = (&spf.mechanism_to_add, &spf.proposed_record) {
+        lines.push(format!("  to pass, add {mechanism}: \"{}\"", escape_str(proposed)));
+    }
+    lines
+}
+
+/// True for a name `check_host` can start from (RFC 7208 §4.3): no domain literal (`[192.0.2.1]`),
+/// several labels, none empty, none over 63 bytes, at most 253 bytes in all.
+pub fn valid_domain(domain: &str) -> bool {
+    let name = domain.strip_suffix('.').unwrap_or(domain);
+    !name.starts_with('[')
+        && name.len() <= 253
+        && name.contains('.')
+        && name.split('.').all(|label| !label.is_empty() && label.len() <= 63)
 }
 
 /// How one `check_host` ended.
@@ -237,6 +328,8 @@ struct Walk<'a> {
     /// The domains being evaluated, outermost first, to name an include loop.
     stack: Vec<String>,
     top_record: Option<String>,
+    /// `%{p}`, looked up the first time a macro asks for it.
+    validated: Option<String>,
 }
 
 type Boxed<'b, T> = Pin<Box<dyn Future<Output = T> + Send + 'b>>;
@@ -244,7 +337,15 @@ type Boxed<'b, T> = Pin<Box<dyn Future<Output = T> + Send + 'b>>;
 impl Walk<'_> {
     fn check_host(&mut self, domain: String) -> Boxed<'_, Verdict> {
         Box::pin(async move {
-            if let Some(at) = self.stack.iter().position(|d| *d == domain) {
+            if !valid_domain(&domain) {
+                return Verdict::new(
+                    SpfResult::None,
+                    format!(
+                        "\"{domain}\" is not a domain SPF can be looked up for (one label, or an empty or over-long label)"
+                    ),
+                );
+            }
+            if let Some(at) = self.stack.iter().position(|d| d.eq_ignore_ascii_case(&domain)) {
                 let mut chain = self.stack[at..].to_vec();
                 chain.push(domain.clone());
                 return Verdict::perm(format!("include loop: {}", chain.join(" → ")));
@@ -257,15 +358,15 @@ impl Walk<'_> {
                 self.top_record = Some(text.clone());
             }
             self.stack.push(domain.clone());
-            let verdict = self.walk_record(&domain, &text, &record).await;
+            let verdict = self.walk_record(&domain, &record).await;
             self.stack.pop();
             verdict
         })
     }
 
     /// The one SPF record of `domain`, as text and parsed.
-    async fn record(&mut self, domain: &str) -> Result<(String, Spf), Verdict> {
-        let Ok(reply) = self.resolver.lookup_txt(domain).await else {
+    async fn record(&mut self, domain: &str) -> Result<(String, Record), Verdict> {
+        let Ok(reply) = self.resolver.query_exact(domain, QueryType::Txt).await else {
             return Err(Verdict::new(SpfResult::None, format!("\"{domain}\" is not a domain name")));
         };
         match &reply.outcome {
@@ -277,9 +378,14 @@ impl Walk<'_> {
         let records: Vec<String> = reply.txt_strings().into_iter().filter(|t| is_spf(t)).collect();
         match records.as_slice() {
             [] => Err(Verdict::new(SpfResult::None, format!("{domain} has no SPF record (no TXT starting v=spf1)"))),
-            [text] => match check_terms(text).and_then(|()| Spf::parse(text.as_bytes()).map_err(|_| bad_term(text))) {
+            [text] => match Record::parse(text) {
                 Ok(record) => Ok((text.clone(), record)),
-                Err(why) => Err(Verdict::perm(format!("the SPF record of {domain} is not valid: {why}"))),
+                Err(why) => {
+                    if self.stack.is_empty() {
+                        self.top_record = Some(text.clone());
+                    }
+                    Err(Verdict::perm(format!("the SPF record of {domain} is not valid: {why}")))
+                }
             },
             _ => {
                 Err(Verdict::perm(format!("{domain} publishes {} SPF records; exactly one is allowed", records.len())))
@@ -287,15 +393,14 @@ impl Walk<'_> {
         }
     }
 
-    async fn walk_record(&mut self, domain: &str, text: &str, record: &Spf) -> Verdict {
-        let terms = directive_terms(text);
-        for (n, directive) in record.directives.iter().enumerate() {
-            let term = terms.get(n).cloned().unwrap_or_else(|| format!("term {}", n + 1));
-            match self.matches(domain, &term, &directive.mechanism).await {
+    async fn walk_record(&mut self, domain: &str, record: &Record) -> Verdict {
+        for directive in &record.directives {
+            let term = directive.text.as_str();
+            match self.matches(domain, term, &directive.mechanism).await {
                 Step::Stop(verdict) => return verdict,
                 Step::NoMatch => {}
                 Step::Match(inner) => {
-                    let result = SpfResult::of(&directive.qualifier);
+                    let result = SpfResult::of(directive.qualifier);
                     let mut verdict = Verdict::new(result, format!("{term} matched in the record of {domain}"));
                     verdict.path = if inner.is_empty() { vec![format!("{term} matched")] } else { inner };
                     if result == SpfResult::Fail {
@@ -306,7 +411,7 @@ impl Walk<'_> {
             }
         }
         if let Some(redirect) = &record.redirect {
-            let target = self.expand(redirect, domain);
+            let target = self.expand(redirect, domain).await;
             let term = format!("redirect={target}");
             if let Some(stop) = self.count_lookup() {
                 return stop;
@@ -322,100 +427,51 @@ impl Walk<'_> {
     }
 
     /// Whether `mechanism` matches: one arm per RFC 7208 mechanism.
-    #[allow(clippy::too_many_lines, reason = "one match arm per mechanism, each with its own lookups and limits")]
     async fn matches(&mut self, domain: &str, term: &str, mechanism: &Mechanism) -> Step {
         match mechanism {
             Mechanism::All => Step::Match(Vec::new()),
-            Mechanism::Ip4 { addr, mask } => {
-                step(matches!(self.ip, IpAddr::V4(ip) if u32::from(ip) & mask == u32::from(*addr) & mask))
-            }
-            Mechanism::Ip6 { addr, mask } => {
-                step(matches!(self.ip, IpAddr::V6(ip) if u128::from(ip) & mask == u128::from(*addr) & mask))
-            }
-            Mechanism::A { macro_string, ip4_mask, ip6_mask } => {
-                let target = self.expand(macro_string, domain);
+            Mechanism::Ip4(network, prefix) => step(in_network(self.ip, IpAddr::V4(*network), *prefix, 0)),
+            Mechanism::Ip6(network, prefix) => step(in_network(self.ip, IpAddr::V6(*network), 0, *prefix)),
+            Mechanism::A(spec, cidr) => {
+                let target = self.target(spec.as_ref(), domain).await;
                 if let Some(stop) = self.count_lookup() {
                     return Step::Stop(stop);
                 }
-                let qtype = if self.ip.is_ipv4() { QueryType::A } else { QueryType::Aaaa };
-                match self.addresses(&target, qtype, term).await {
-                    Ok(addresses) => step(addresses.iter().any(|a| in_network(self.ip, *a, *ip4_mask, *ip6_mask))),
+                match self.addresses(&target, self.address_type(), term).await {
+                    Ok(addresses) => step(addresses.iter().any(|a| in_network(self.ip, *a, cidr.v4, cidr.v6))),
+                    Err(stop) => stop,
+                }
+            }
+            Mechanism::Mx(spec, cidr) => {
+                let target = self.target(spec.as_ref(), domain).await;
+                if let Some(stop) = self.count_lookup() {
+                    return Step::Stop(stop);
+                }
+                self.mx_matches(&target, *cidr, term).await
+            }
+            Mechanism::Ptr(spec) => {
+                let target = self.target(spec.as_ref(), domain).await;
+                if let Some(stop) = self.count_lookup() {
+                    return Step::Stop(stop);
+                }
+                let names = self.validated_names(&target, term).await;
+                match names {
+                    Ok(names) => step(names.iter().any(|n| is_within(n, &target))),
                     Err(stop) => Step::Stop(stop),
                 }
             }
-            Mechanism::Mx { macro_string, ip4_mask, ip6_mask } => {
-                let target = self.expand(macro_string, domain);
-                if let Some(stop) = self.count_lookup() {
-                    return Step::Stop(stop);
-                }
-                let reply = match self.query(&target, QueryType::Mx, term).await {
-                    Ok(reply) => reply,
-                    Err(stop) => return Step::Stop(stop),
-                };
-                let exchanges = match self.answered(&reply, term) {
-                    Ok(()) => reply.mx_records(),
-                    Err(Some(stop)) => return Step::Stop(stop),
-                    Err(None) => return Step::NoMatch,
-                };
-                if exchanges.len() > NAME_LIMIT {
-                    return Step::Stop(Verdict::perm(format!(
-                        "{term}: {target} has more than {NAME_LIMIT} MX records"
-                    )));
-                }
-                let qtype = if self.ip.is_ipv4() { QueryType::A } else { QueryType::Aaaa };
-                for (_, exchange) in exchanges.iter().filter(|(_, e)| e != ".") {
-                    let reply = match self.query(exchange, qtype, term).await {
-                        Ok(reply) => reply,
-                        Err(stop) => return Step::Stop(stop),
-                    };
-                    if !reply.outcome.is_definitive() {
-                        return Step::Stop(Verdict::temp(format!(
-                            "{term}: the lookup of {exchange} failed ({})",
-                            reply.outcome.label()
-                        )));
-                    }
-                    if reply.addresses().iter().any(|a| in_network(self.ip, *a, *ip4_mask, *ip6_mask)) {
-                        return Step::Match(Vec::new());
-                    }
-                }
-                Step::NoMatch
-            }
-            Mechanism::Ptr { macro_string } => {
-                let target = self.expand(macro_string, domain).to_ascii_lowercase();
-                if let Some(stop) = self.count_lookup() {
-                    return Step::Stop(stop);
-                }
-                let reply = self.resolver.lookup_ptr(self.ip).await;
-                match self.answered(&reply, term) {
-                    Ok(()) => {}
-                    Err(Some(stop)) => return Step::Stop(stop),
-                    Err(None) => return Step::NoMatch,
-                }
-                let qtype = if self.ip.is_ipv4() { QueryType::A } else { QueryType::Aaaa };
-                for name in reply.ptr_names().into_iter().take(NAME_LIMIT) {
-                    let lower = name.to_ascii_lowercase();
-                    if lower != target && !lower.ends_with(&format!(".{target}")) {
-                        continue;
-                    }
-                    // A PTR name counts only when it resolves back to the address.
-                    if self.query(&name, qtype, term).await.is_ok_and(|r| r.addresses().contains(&self.ip)) {
-                        return Step::Match(Vec::new());
-                    }
-                }
-                Step::NoMatch
-            }
-            Mechanism::Exists { macro_string } => {
-                let target = self.expand(macro_string, domain);
+            Mechanism::Exists(spec) => {
+                let target = self.expand(spec, domain).await;
                 if let Some(stop) = self.count_lookup() {
                     return Step::Stop(stop);
                 }
                 match self.addresses(&target, QueryType::A, term).await {
                     Ok(addresses) => step(!addresses.is_empty()),
-                    Err(stop) => Step::Stop(stop),
+                    Err(stop) => stop,
                 }
             }
-            Mechanism::Include { macro_string } => {
-                let target = self.expand(macro_string, domain);
+            Mechanism::Include(spec) => {
+                let target = self.expand(spec, domain).await;
                 if let Some(stop) = self.count_lookup() {
                     return Step::Stop(stop);
                 }
@@ -431,6 +487,59 @@ impl Walk<'_> {
         }
     }
 
+    fn address_type(&self) -> QueryType {
+        if self.ip.is_ipv4() { QueryType::A } else { QueryType::Aaaa }
+    }
+
+    async fn mx_matches(&mut self, target: &str, cidr: Cidr, term: &str) -> Step {
+        let Some(reply) = self.query(target, QueryType::Mx).await else { return Step::NoMatch };
+        let exchanges = match self.answered(&reply, term) {
+            Ok(()) => reply.mx_records(),
+            Err(Some(stop)) => return Step::Stop(stop),
+            Err(None) => return Step::NoMatch,
+        };
+        if exchanges.len() > NAME_LIMIT {
+            return Step::Stop(Verdict::perm(format!("{term}: {target} has more than {NAME_LIMIT} MX records")));
+        }
+        for (_, exchange) in exchanges.iter().filter(|(_, e)| e != ".") {
+            let Some(reply) = self.query(exchange, self.address_type()).await else { continue };
+            if !reply.outcome.is_definitive() {
+                return Step::Stop(Verdict::temp(format!(
+                    "{term}: the lookup of {exchange} failed ({})",
+                    reply.outcome.label()
+                )));
+            }
+            if reply.addresses().iter().any(|a| in_network(self.ip, *a, cidr.v4, cidr.v6)) {
+                return Step::Match(Vec::new());
+            }
+        }
+        Step::NoMatch
+    }
+
+    /// The names of our address that resolve back to it (RFC 7208 §5.5), those within `target`
+    /// first. A failed PTR lookup is no match, not an error.
+    async fn validated_names(&mut self, target: &str, term: &str) -> Result<Vec<String>, Verdict> {
+        let reply = self.resolver.lookup_ptr(self.ip).await;
+        match self.answered(&reply, term) {
+            Ok(()) => {}
+            Err(Some(stop)) if stop.result == SpfResult::PermError => return Err(stop),
+            Err(_) => return Ok(Vec::new()),
+        }
+        let mut names = reply.ptr_names();
+        names.truncate(NAME_LIMIT);
+        // Names within the target are checked first, so the answer does not depend on order.
+        names.sort_by_key(|n| !is_within(n, target));
+        let mut validated = Vec::new();
+        for name in names {
+            if let Some(reply) = self.query(&name, self.address_type()).await
+                && reply.addresses().contains(&self.ip)
+            {
+                validated.push(name.trim_end_matches('.').to_string());
+            }
+        }
+        Ok(validated)
+    }
+
     /// Counts a DNS-querying term; past the limit, the permerror that ends the walk.
     fn count_lookup(&mut self) -> Option<Verdict> {
         self.lookups += 1;
@@ -439,13 +548,10 @@ impl Walk<'_> {
         })
     }
 
-    /// Asks for `name`; a name that cannot be asked for (a macro expanded to no domain name)
-    /// is a permerror of `term`.
-    async fn query(&self, name: &str, qtype: QueryType, term: &str) -> Result<Reply, Verdict> {
-        self.resolver
-            .query(name, qtype)
-            .await
-            .map_err(|_| Verdict::perm(format!("{term}: \"{name}\" is not a domain name")))
+    /// Asks for `name`; a name no query can be made for (an empty or over-long label from a
+    /// macro) is treated as one that does not exist (RFC 7208 §4.3), so `None`.
+    async fn query(&self, name: &str, qtype: QueryType) -> Option<Reply> {
+        self.resolver.query_exact(name, qtype).await.ok()
     }
 
     /// `Ok` when the reply has records; `Err(None)` for a void lookup within the limit;
@@ -473,39 +579,78 @@ impl Walk<'_> {
         }
     }
 
-    async fn addresses(&mut self, name: &str, qtype: QueryType, term: &str) -> Result<Vec<IpAddr>, Verdict> {
-        let reply = self.query(name, qtype, term).await?;
+    async fn addresses(&mut self, name: &str, qtype: QueryType, term: &str) -> Result<Vec<IpAddr>, Step> {
+        let Some(reply) = self.query(name, qtype).await else { return Err(Step::NoMatch) };
         match self.answered(&reply, term) {
             Ok(()) => Ok(reply.addresses()),
             Err(None) => Ok(Vec::new()),
-            Err(Some(stop)) => Err(stop),
+            Err(Some(stop)) => Err(Step::Stop(stop)),
         }
     }
 
-    fn variables(&self, domain: &str) -> Variables<'static> {
-        let mut vars = Variables::new();
-        vars.set_ip(&self.ip);
-        vars.set_sender(self.sender.as_bytes().to_vec());
-        vars.set_helo_domain(self.helo.as_bytes().to_vec());
-        vars.set_domain(domain.as_bytes().to_vec());
-        vars.set_host_domain(b"mailwiz".to_vec());
-        vars
+    /// The target of `a`, `mx` or `ptr`: its domain-spec expanded, else the current domain.
+    async fn target(&mut self, spec: Option<&MacroString>, domain: &str) -> String {
+        match spec {
+            Some(spec) => self.expand(spec, domain).await,
+            None => domain.to_string(),
+        }
     }
 
-    /// A domain-spec with its macros expanded; `domain` when none is given.
-    fn expand(&self, spec: &Macro, domain: &str) -> String {
-        let vars = self.variables(domain);
-        spec.eval(&vars, domain, false).trim_end_matches('.').to_ascii_lowercase()
+    /// A domain-spec with its macros expanded, shortened from the left to 253 bytes (RFC 7208
+    /// §7.3).
+    async fn expand(&mut self, spec: &MacroString, domain: &str) -> String {
+        let validated = self.validated_name(spec, domain).await;
+        let expanded = spec.expand(&self.values(domain, &validated));
+        let mut name = expanded.strip_suffix('.').unwrap_or(&expanded);
+        while name.len() > 253 {
+            name = name.split_once('.').map_or("", |(_, rest)| rest);
+        }
+        name.to_string()
     }
 
-    /// The `exp=` text of a failing record, if one is given and can be read.
-    async fn explanation(&self, domain: &str, exp: Option<&Macro>) -> Option<String> {
-        let target = self.expand(exp?, domain);
-        let reply = self.resolver.lookup_txt(&target).await.ok()?;
-        let text = reply.txt_strings().into_iter().next()?;
-        let parsed = Macro::parse(text.as_bytes()).ok()?;
-        let vars = self.variables(domain);
-        Some(parsed.eval(&vars, "", false).into_owned())
+    /// `%{p}` when `spec` uses it: a validated name of our address, preferring one within
+    /// `domain`, else `unknown`.
+    async fn validated_name(&mut self, spec: &MacroString, domain: &str) -> String {
+        if !spec.uses_validated_name() {
+            return String::new();
+        }
+        if let Some(name) = &self.validated {
+            return name.clone();
+        }
+        let names = self.validated_names(domain, "%{p}").await.unwrap_or_default();
+        let name = names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(domain))
+            .or_else(|| names.iter().find(|n| is_within(n, domain)))
+            .or_else(|| names.first())
+            .cloned()
+            .unwrap_or_else(|| "unknown".to_string());
+        self.validated = Some(name.clone());
+        name
+    }
+
+    fn values<'v>(&'v self, domain: &'v str, validated: &'v str) -> Values<'v> {
+        let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        Values {
+            sender: &self.sender,
+            domain,
+            ip: self.ip,
+            helo: &self.helo,
+            validated,
+            receiver: "unknown",
+            timestamp,
+        }
+    }
+
+    /// The `exp=` text of a failing record (RFC 7208 §6.2): the one TXT record of the expanded
+    /// name, itself expanded; none when there is not exactly one or it cannot be read.
+    async fn explanation(&mut self, domain: &str, exp: Option<&MacroString>) -> Option<String> {
+        let target = self.expand(exp?, domain).await;
+        let reply = self.query(&target, QueryType::Txt).await?;
+        let [text] = reply.txt_strings().try_into().ok()?;
+        let parsed = MacroString::parse(&text, Context::Explanation).ok()?;
+        let validated = self.validated_name(&parsed, domain).await;
+        Some(parsed.expand(&self.values(domain, &validated)))
     }
 }
 
@@ -513,68 +658,32 @@ fn step(matched: bool) -> Step {
     if matched { Step::Match(Vec::new()) } else { Step::NoMatch }
 }
 
-fn in_network(ip: IpAddr, candidate: IpAddr, v4_mask: u32, v6_mask: u128) -> bool {
+/// True when `name` is `target` or a name below it, ignoring case.
+fn is_within(name: &str, target: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let target = target.trim_end_matches('.').to_ascii_lowercase();
+    name == target || name.ends_with(&format!(".{target}"))
+}
+
+/// True when `candidate`'s network of the given prefix length holds `ip` (same family only).
+fn in_network(ip: IpAddr, candidate: IpAddr, v4_prefix: u8, v6_prefix: u8) -> bool {
     match (ip, candidate) {
-        (IpAddr::V4(ip), IpAddr::V4(c)) => u32::from(ip) & v4_mask == u32::from(c) & v4_mask,
-        (IpAddr::V6(ip), IpAddr::V6(c)) => u128::from(ip) & v6_mask == u128::from(c) & v6_mask,
+        (IpAddr::V4(ip), IpAddr::V4(c)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(v4_prefix)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(c) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(c)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(v6_prefix)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(c) & mask
+        }
         _ => false,
     }
 }
 
-/// True for a TXT string that is an SPF record: `v=spf1` alone or followed by a space.
-pub fn is_spf(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.len() >= 6 && bytes[..6].eq_ignore_ascii_case(b"v=spf1") && (bytes.len() == 6 || bytes[6] == b' ')
-}
-
 /// The directive terms of a record as written (`-all`, `include:_spf.example.net`), in order;
-/// the version and modifiers (`name=value`) are left out.
+/// the version and modifiers (`name=value`) are left out. Empty for a record that does not parse.
 pub fn directive_terms(record: &str) -> Vec<String> {
-    record.split_whitespace().skip(1).filter(|term| !is_modifier(term)).map(str::to_string).collect()
-}
-
-fn is_modifier(term: &str) -> bool {
-    let name_end =
-        term.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))).unwrap_or(term.len());
-    name_end > 0 && term.as_bytes()[0].is_ascii_alphabetic() && term[name_end..].starts_with('=')
-}
-
-/// Mechanisms RFC 7208 defines; any other mechanism is a permanent error (`mail-auth` would
-/// skip it as if it were a modifier).
-const MECHANISMS: [&str; 8] = ["all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"];
-
-/// Checks what `mail-auth` lets pass: every directive names a known mechanism and `ip4:`/`ip6:`
-/// hold addresses.
-fn check_terms(record: &str) -> Result<(), String> {
-    for term in directive_terms(record) {
-        let bare = term.trim_start_matches(['+', '-', '~', '?']);
-        let name_end = bare.find([':', '/']).unwrap_or(bare.len());
-        let name = bare[..name_end].to_ascii_lowercase();
-        if !MECHANISMS.contains(&name.as_str()) {
-            return Err(format!("\"{term}\" is not an SPF mechanism"));
-        }
-        let value = bare[name_end..].trim_start_matches(':');
-        let address = value.split('/').next().unwrap_or_default();
-        let bad_address = match name.as_str() {
-            "ip4" => address.parse::<std::net::Ipv4Addr>().is_err(),
-            "ip6" => address.parse::<std::net::Ipv6Addr>().is_err(),
-            _ => false,
-        };
-        if bad_address {
-            return Err(format!("the term \"{term}\" does not hold an {name} address"));
-        }
-    }
-    Ok(())
-}
-
-/// Names the first term of an invalid record that does not parse on its own.
-fn bad_term(record: &str) -> String {
-    record
-        .split_whitespace()
-        .skip(1)
-        .find(|term| Spf::parse(format!("v=spf1 {term}").as_bytes()).is_err())
-        .map(|term| format!("the term \"{term}\" cannot be read"))
-        .unwrap_or_else(|| "its terms cannot be read together (a modifier given twice?)".to_string())
+    Record::parse(record).map(|r| r.directives.into_iter().map(|d| d.text).collect()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -620,9 +729,18 @@ mod tests {
 
     #[test]
     fn an_invalid_term_is_named() {
-        assert_eq!(check_terms("v=spf1 mx bogus:x -all").unwrap_err(), "\"bogus:x\" is not an SPF mechanism");
-        assert!(check_terms("v=spf1 ip4:300.1.1.1 -all").unwrap_err().contains("ip4:300.1.1.1"));
-        assert!(check_terms("v=spf1 -ip6:2001:db8::/32 exp=x.%{d} ~all").is_ok());
-        assert_eq!(bad_term("v=spf1 include -all"), "the term \"include\" cannot be read");
+        assert_eq!(Record::parse("v=spf1 mx bogus:x -all").unwrap_err(), "\"bogus:x\" is not an SPF mechanism");
+        assert!(Record::parse("v=spf1 ip4:300.1.1.1 -all").unwrap_err().contains("ip4:300.1.1.1"));
+        assert!(Record::parse("v=spf1 -ip6:2001:db8::/32 exp=x.%{d} ~all").is_ok());
+        assert!(Record::parse("v=spf1 include -all").unwrap_err().contains("\"include\""));
+    }
+
+    #[test]
+    fn names_check_host_refuses_are_told() {
+        assert!(valid_domain("example.com"));
+        assert!(!valid_domain("museum"));
+        assert!(!valid_domain("[192.0.2.1]"));
+        assert!(!valid_domain("a..example.com"));
+        assert!(!valid_domain(&format!("{}.example.com", "a".repeat(64))));
     }
 }

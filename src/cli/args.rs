@@ -153,8 +153,9 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct AuthArgs {
     /// Our domain, or the envelope sender address (user@domain); --ip gives our address.
+    /// Without it, --helo NAME checks the HELO identity alone.
     #[arg(value_name = "DOMAIN|ADDRESS")]
-    pub target: String,
+    pub target: Option<String>,
     /// A DKIM selector of our domain to check (repeatable).
     #[arg(long = "selector", value_name = "S")]
     pub selectors: Vec<String>,

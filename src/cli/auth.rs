@@ -6,7 +6,7 @@ use serde_json::json;
 use super::args::AuthArgs;
 use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
-use crate::auth::{self, SenderRequest, signer_config};
+use crate::auth::{self, SenderRequest, signer_config, spf};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::session::Target;
@@ -15,7 +15,8 @@ use crate::smtp::ehlo_name::ehlo_name;
 
 /// Runs `mailwiz auth`.
 pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
-    let target = Target::parse(&args.target).map_err(|err| CliError::Input(escape_str(&err.to_string())))?;
+    let Some(input) = args.target.as_deref() else { return helo_only(ctx, json).await };
+    let target = sender_target(input)?;
     let header_from = match &args.header_from {
         Some(from) => Some(
             Target::parse(from)
@@ -62,6 +63,7 @@ pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
             "from_domain": sender.from_domain,
             "selectors": request.selectors,
             "spf": sender.spf,
+            "helo_spf": sender.helo_spf,
             "dmarc": sender.dmarc,
             "dkim": sender.dkim,
             "receiver": receiver,
@@ -71,6 +73,50 @@ pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
         let mut lines = sender.describe();
         lines.extend(receiver.iter().flat_map(auth::ReceiverReport::describe));
         print_text(&format!("{}\n\n{}", lines.join("\n"), findings_text(&findings)));
+    }
+    Ok(exit_for(&findings))
+}
+
+/// The sender to check, read as RFC 7208 §4.3 reads it: `@domain` is `postmaster@domain`, and a
+/// domain no lookup can be made for (a domain literal, an empty or 64-character label) is
+/// evaluated (its SPF result is none) rather than refused; only text that is no address or
+/// domain at all is an input error.
+fn sender_target(input: &str) -> Result<Target, CliError> {
+    let trimmed = input.trim();
+    if let Some(domain) = trimmed.strip_prefix('@') {
+        let target = Target::parse(domain).map_err(|err| CliError::Input(escape_str(&err.to_string())))?;
+        return Ok(Target { address: Some(format!("postmaster@{}", target.domain)), ..target });
+    }
+    match Target::parse(trimmed) {
+        Ok(target) => Ok(target),
+        Err(_) if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_graphic()) => {
+            let domain = trimmed.rsplit_once('@').map_or(trimmed, |(_, d)| d).to_ascii_lowercase();
+            let address = trimmed.contains('@').then(|| trimmed.to_string());
+            Ok(Target { display: domain.clone(), domain, address })
+        }
+        Err(err) => Err(CliError::Input(escape_str(&err.to_string()))),
+    }
+}
+
+/// `mailwiz auth --helo NAME` without an address: SPF of the HELO identity alone.
+async fn helo_only(ctx: &Context, json: bool) -> CliResult {
+    let helo = ctx.config.helo.clone().filter(|h| !h.trim().is_empty()).ok_or_else(|| {
+        CliError::Input("mailwiz auth needs a domain or an address, or --helo NAME to check the HELO name".into())
+    })?;
+    let ip = ctx.config.ip.ok_or_else(|| {
+        CliError::Input("mailwiz auth needs our public IP to evaluate SPF: give it with --ip IP".into())
+    })?;
+    let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
+    let report = spf::evaluate(&resolver, &spf::SpfRequest::helo(helo.trim(), ip)).await;
+    let findings = vec![spf::spf_finding(&report)];
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    if json {
+        let fields = json!({"ip": ip.to_string(), "identity": "helo", "spf": report});
+        print_json("auth", json!(helo.trim()), fields, &findings);
+    } else {
+        print_text(&format!("{}\n\n{}", spf::describe(&report).join("\n"), findings_text(&findings)));
     }
     Ok(exit_for(&findings))
 }

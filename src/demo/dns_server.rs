@@ -50,10 +50,12 @@ pub enum DnsServerError {
 #[derive(Debug, Clone, Default)]
 pub struct DnsServerBuilder {
     zones: Vec<(String, String)>,
+    record_zones: Vec<(String, Vec<Record>)>,
     delay: Duration,
     silent: bool,
     rcodes: Vec<(String, ResponseCode)>,
     silent_names: Vec<String>,
+    silent_types: Vec<(String, Vec<RecordType>)>,
     validated: Vec<String>,
 }
 
@@ -62,6 +64,13 @@ impl DnsServerBuilder {
     /// (`$ORIGIN` and `$TTL` work as usual). Without an SOA at the origin, a default one is added.
     pub fn zone(mut self, origin: &str, text: &str) -> DnsServerBuilder {
         self.zones.push((origin.to_string(), text.to_string()));
+        self
+    }
+
+    /// Serves the zone `origin` from records built by the caller, for data no zone file can
+    /// spell (names holding spaces, TXT records of no string or of any byte).
+    pub fn zone_records(mut self, origin: &str, records: Vec<Record>) -> DnsServerBuilder {
+        self.record_zones.push((origin.to_string(), records));
         self
     }
 
@@ -94,6 +103,13 @@ impl DnsServerBuilder {
         self
     }
 
+    /// Never answers queries for exactly `name` unless they ask for one of `answered`: a server
+    /// that times out on some types only (the RFC 7208 test suite's `TIMEOUT`).
+    pub fn silent_except(mut self, name: &str, answered: &[RecordType]) -> DnsServerBuilder {
+        self.silent_types.push((name.to_string(), answered.to_vec()));
+        self
+    }
+
     /// Answers for `name` and every name below it as a validating resolver does for a signed
     /// zone: with the AD bit set when the query asks for it (RFC 6840 §5.7).
     pub fn validated(mut self, name: &str) -> DnsServerBuilder {
@@ -122,6 +138,10 @@ impl DnsServerBuilder {
                 let (name, handler) = zone_handler(origin, text)?;
                 catalog.upsert(name, vec![Arc::new(handler)]);
             }
+            for (origin, records) in &self.record_zones {
+                let (name, handler) = records_handler(origin, records)?;
+                catalog.upsert(name, vec![Arc::new(handler)]);
+            }
             let mut rcodes = Vec::new();
             for (name, code) in &self.rcodes {
                 rcodes.push((LowerName::from(parse_name(name)?), *code));
@@ -130,10 +150,21 @@ impl DnsServerBuilder {
             for name in &self.silent_names {
                 silent_names.push(LowerName::from(parse_name(name)?));
             }
+            let mut silent_types = Vec::new();
+            for (name, answered) in &self.silent_types {
+                silent_types.push((LowerName::from(parse_name(name)?), answered.clone()));
+            }
             let validated =
                 self.validated.iter().map(|n| parse_name(n).map(LowerName::from)).collect::<Result<_, _>>()?;
-            let handler =
-                Handler { catalog, delay: self.delay, rcodes, silent_names, validated, queries: queries.clone() };
+            let handler = Handler {
+                catalog,
+                delay: self.delay,
+                rcodes,
+                silent_names,
+                silent_types,
+                validated,
+                queries: queries.clone(),
+            };
             let mut server = Server::new(handler);
             server.register_socket(udp);
             server.register_listener(tcp, Duration::from_secs(10), 64 * 1024);
@@ -186,6 +217,7 @@ struct Handler {
     delay: Duration,
     rcodes: Vec<(LowerName, ResponseCode)>,
     silent_names: Vec<LowerName>,
+    silent_types: Vec<(LowerName, Vec<RecordType>)>,
     validated: Vec<LowerName>,
     queries: Arc<AtomicUsize>,
 }
@@ -197,10 +229,11 @@ impl RequestHandler for Handler {
         if !self.delay.is_zero() {
             tokio::time::sleep(self.delay).await;
         }
-        let silenced = request
-            .request_info()
-            .ok()
-            .is_some_and(|info| self.silent_names.iter().any(|name| name.zone_of(info.query.name())));
+        let silenced = request.request_info().ok().is_some_and(|info| {
+            let (asked, qtype) = (info.query.name(), info.query.query_type());
+            self.silent_names.iter().any(|name| name.zone_of(asked))
+                || self.silent_types.iter().any(|(name, answered)| name == asked && !answered.contains(&qtype))
+        });
         if silenced {
             // Each request runs in its own task, dropped when the server stops.
             std::future::pending::<()>().await;
@@ -268,6 +301,22 @@ fn zone_handler(origin: &str, text: &str) -> Result<(LowerName, InMemoryZoneHand
     records.entry(soa_key).or_insert_with(|| default_soa(&origin_name));
     let handler = InMemoryZoneHandler::new(origin_name.clone(), records, ZoneType::Primary, AxfrPolicy::Deny)
         .map_err(zone_err)?;
+    Ok((LowerName::from(origin_name), handler))
+}
+
+fn records_handler(origin: &str, records: &[Record]) -> Result<(LowerName, InMemoryZoneHandler), DnsServerError> {
+    let origin_name = parse_name(origin)?;
+    let mut sets: std::collections::BTreeMap<RrKey, RecordSet> = std::collections::BTreeMap::new();
+    for record in records {
+        let key = RrKey::new(LowerName::from(record.name.clone()), record.record_type());
+        sets.entry(key)
+            .or_insert_with(|| RecordSet::new(record.name.clone(), record.record_type(), 1))
+            .insert(record.clone(), 1);
+    }
+    let soa_key = RrKey::new(LowerName::from(origin_name.clone()), RecordType::SOA);
+    sets.entry(soa_key).or_insert_with(|| default_soa(&origin_name));
+    let handler = InMemoryZoneHandler::new(origin_name.clone(), sets, ZoneType::Primary, AxfrPolicy::Deny)
+        .map_err(|message| DnsServerError::Zone { origin: origin.to_string(), message })?;
     Ok((LowerName::from(origin_name), handler))
 }
 

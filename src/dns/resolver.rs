@@ -410,6 +410,8 @@ struct Server {
     inner: TokioResolver,
     /// This server's share of the query's limits.
     limits: Limits,
+    /// Whether it has answered anything; until then each query is watched for a refusal.
+    answered: AtomicBool,
 }
 
 /// Deadline, tries and servers of a resolver.
@@ -477,7 +479,10 @@ impl Resolver {
     /// servers there are.
     pub fn with_servers(servers: &[SocketAddr], limits: Limits, journal: Journal) -> Resolver {
         let share = limits.shared_by(servers.len());
-        let servers = servers.iter().map(|&addr| Server { addr, inner: build(addr, share), limits: share }).collect();
+        let servers = servers
+            .iter()
+            .map(|&addr| Server { addr, inner: build(addr, share), limits: share, answered: AtomicBool::new(false) })
+            .collect();
         Resolver { servers, limits, journal, health: Arc::default() }
     }
 
@@ -529,6 +534,19 @@ impl Resolver {
     pub async fn query(&self, name: &str, qtype: QueryType) -> Result<Reply, BadName> {
         let fqdn = fqdn(name)?;
         Ok(self.query_name(fqdn, qtype).await)
+    }
+
+    /// Asks for `qtype` records of `name` byte for byte: labels split at dots, no IDNA, any
+    /// printable byte allowed (SPF macros expand to names holding spaces or `%`). Fails only
+    /// for an empty or over-long label.
+    pub async fn query_exact(&self, name: &str, qtype: QueryType) -> Result<Reply, BadName> {
+        let trimmed = name.strip_suffix('.').unwrap_or(name);
+        let mut parsed = Name::from_labels(trimmed.split('.').map(str::as_bytes))
+            .ok()
+            .filter(|_| !trimmed.is_empty() && !trimmed.split('.').any(str::is_empty))
+            .ok_or_else(|| BadName(name.to_string()))?;
+        parsed.set_fqdn(true);
+        Ok(self.query_name(parsed, qtype).await)
     }
 
     /// A and AAAA of `name`, asked at the same time.
@@ -605,20 +623,50 @@ impl Resolver {
         // the transport does (a silent server over TCP, a retry that would start late).
         let deadline = server.limits.total() + Duration::from_millis(50);
         let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
+        // A server that answers at once never sees the watch's copy of the question.
+        let watch = async {
+            if server.answered.load(Ordering::Relaxed) {
+                return std::future::pending().await;
+            }
+            tokio::time::sleep(REFUSAL_GRACE.min(server.limits.total() / 4)).await;
+            super::refusal::refused(server.addr, name, qtype.record_type()).await
+        };
         let result = tokio::select! {
             result = lookup => result,
-            why = super::refusal::refused(server.addr) => return Outcome::Failed(why),
+            why = watch => return Outcome::Failed(why),
         };
+        if !matches!(result, Err(_) | Ok(Err(NetError::Timeout))) {
+            server.answered.store(true, Ordering::Relaxed);
+        }
         match result {
             Err(_) => Outcome::Timeout,
             Ok(Ok(lookup)) => {
                 let records: Vec<Answer> = lookup.answers().iter().map(answer).collect();
                 if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
             }
+            Ok(Err(err)) if qtype == QueryType::Txt && is_empty_record(&err) => {
+                match Box::pin(super::empty_txt::ask(server.addr, name, server.limits.total())).await {
+                    Ok(records) if records.is_empty() => Outcome::NoData,
+                    Ok(records) => Outcome::Records(records.iter().map(answer).collect()),
+                    Err(Ok(ResponseCode::NXDomain)) => Outcome::NxDomain,
+                    Err(Ok(code)) => Outcome::Rcode(code.to_str().to_uppercase()),
+                    Err(Err(why)) => Outcome::Failed(why),
+                }
+            }
             Ok(Err(err)) => outcome_of_error(&err),
         }
     }
 }
+
+/// True for the answer hickory refuses because it holds a record of zero-length data.
+fn is_empty_record(err: &NetError) -> bool {
+    use hickory_resolver::proto::ProtoError;
+    use hickory_resolver::proto::serialize::binary::DecodeError;
+    matches!(err, NetError::Proto(ProtoError::Decode(DecodeError::InvalidEmptyRecord)))
+}
+
+/// How long a query waits for its answer before a refusal of the port is watched for.
+const REFUSAL_GRACE: Duration = Duration::from_millis(250);
 
 /// The shortest try a server is given when several share a query's deadline.
 const MIN_TRY: Duration = Duration::from_millis(100);
@@ -673,12 +721,23 @@ fn answer(record: &Record) -> Answer {
     Answer { name: name_text(&record.name), ttl: record.ttl, data: RecordData::from_rdata(&record.data) }
 }
 
-/// A name as text: ASCII, without the trailing dot; the root stays `.`.
+/// A name as text: ASCII, without the trailing dot; the root stays `.`. Printable bytes stay as
+/// they are (an MX target may be `foo:bar/baz.example.com`, and is asked for as such); a label
+/// holding a dot, a backslash, a space or another byte is written escaped.
 fn name_text(name: &Name) -> String {
     if name.is_root() {
         return ".".into();
     }
-    name.to_ascii().trim_end_matches('.').to_string()
+    let labels: Vec<String> = name
+        .iter()
+        .map(|label| match std::str::from_utf8(label) {
+            Ok(text) if text.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b'.' && b != b'\\') => text.to_string(),
+            _ => hickory_resolver::proto::rr::domain::Label::from_raw_bytes(label)
+                .map(|l| l.to_ascii())
+                .unwrap_or_default(),
+        })
+        .collect();
+    labels.join(".")
 }
 
 /// `name` as a fully qualified DNS name; Unicode labels become A-labels.

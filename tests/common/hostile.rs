@@ -370,3 +370,57 @@ pub fn config(bytes: &[u8]) -> Result<(), TestCaseError> {
         Ok(())
     }
 }
+
+pub const SPF: &[&str] = &[
+    "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 a:%{d}/24//64 mx:mail.%{o} -all",
+    "v=spf1 include:_spf.%{d2} exists:%{ir}.%{v}._spf.%{d} ptr:%{p} ~all exp=explain.%{d}",
+    "v=spf1 redirect=%{l1r-}.%{h}. moo.cow-far_out=man:dog/cat ?all",
+    "%{S} from %{C} at %{T} via %{R}: see %{d}%%%_%-",
+];
+
+/// Bytes as an SPF record and as explanation text: parsed without panic, errors one clean
+/// sentence of bounded length, every macro expanded with hostile values to a bounded string.
+pub fn spf_record(bytes: &[u8], hostile: &str) -> Result<(), TestCaseError> {
+    use mailwiz::auth::spf_macro::{Context, MacroString, Values};
+    use mailwiz::auth::spf_record::{Mechanism, Record};
+    let text = String::from_utf8_lossy(bytes);
+    let values = Values {
+        sender: hostile,
+        domain: hostile,
+        ip: "2001:db8::1".parse().expect("an address"),
+        helo: hostile,
+        validated: hostile,
+        receiver: "mailwiz",
+        timestamp: 0,
+    };
+    let longest = text.len() * (hostile.len() * 3 + 40) + 64;
+    let bounded =
+        |out: String| check(out.len() <= longest, || format!("{} bytes from {} of text", out.len(), text.len()));
+    let sentence = |why: &str| -> Result<(), TestCaseError> {
+        clean(why, "an SPF error")?;
+        check(!why.contains('\n') && why.len() <= text.len() * 10 + 200, || {
+            format!("an SPF error of {} bytes", why.len())
+        })
+    };
+    match Record::parse(&text) {
+        Ok(record) => {
+            let mut specs: Vec<&MacroString> = record.redirect.iter().chain(record.exp.iter()).collect();
+            for directive in &record.directives {
+                match &directive.mechanism {
+                    Mechanism::Include(spec) | Mechanism::Exists(spec) => specs.push(spec),
+                    Mechanism::A(spec, _) | Mechanism::Mx(spec, _) | Mechanism::Ptr(spec) => specs.extend(spec),
+                    Mechanism::All | Mechanism::Ip4(..) | Mechanism::Ip6(..) => {}
+                }
+            }
+            for spec in specs {
+                bounded(spec.expand(&values))?;
+            }
+        }
+        Err(why) => sentence(&why)?,
+    }
+    match MacroString::parse(&text, Context::Explanation) {
+        Ok(explanation) => bounded(explanation.expand(&values))?,
+        Err(why) => sentence(&why)?,
+    }
+    Ok(())
+}

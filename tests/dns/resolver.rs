@@ -177,3 +177,40 @@ async fn a_delayed_server_answers_late() {
     assert_eq!(reply.mx_records().len(), 2);
     assert!(reply.elapsed >= Duration::from_millis(120));
 }
+
+/// Every datagram a resolver sends its server, as (length, bytes), read until `deadline`.
+async fn datagrams_sent(server: &tokio::net::UdpSocket, deadline: Duration) -> Vec<Vec<u8>> {
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 1024];
+    while let Ok(Ok((n, _))) = tokio::time::timeout(deadline, server.recv_from(&mut buf)).await {
+        seen.push(buf[..n].to_vec());
+    }
+    seen
+}
+
+#[tokio::test]
+async fn only_whole_queries_reach_the_server_never_empty_datagrams() {
+    // A server that reads and never answers: the refusal watch sends its copy too.
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let resolver = Resolver::with_servers(&[socket.local_addr().unwrap()], limits(1200), Journal::in_memory());
+    let (reply, seen) = tokio::join!(
+        resolver.query("example.com", QueryType::Txt),
+        datagrams_sent(&socket, Duration::from_millis(1500))
+    );
+    assert_eq!(reply.unwrap().outcome, Outcome::Timeout);
+    assert!(seen.len() >= 2, "the query and the watch's copy: {seen:?}");
+    for datagram in &seen {
+        let message = hickory_proto::op::Message::from_vec(datagram).expect("every datagram is a DNS message");
+        assert_eq!(message.queries[0].name().to_ascii(), "example.com.");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_answered_is_asked_each_question_once() {
+    let dns = server().await;
+    let resolver = Resolver::with_servers(&[dns.addr()], limits(800), Journal::in_memory());
+    resolver.query("bank.example", QueryType::Mx).await.unwrap();
+    let before = dns.queries();
+    resolver.query("bank.example", QueryType::Mx).await.unwrap();
+    assert_eq!(dns.queries() - before, 1, "no second copy once the server has answered");
+}
