@@ -71,6 +71,11 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
     let config = load_config(global)?;
     let mut ctx = Context { config: Arc::new(config), journal, ..Context::default() };
     if demo {
+        if global.via.is_some() {
+            return Err(CliError::Input(
+                "--via runs a command that connects from another machine, outside the demo world, so it is refused with --demo".into(),
+            ));
+        }
         ctx = crate::demo::attach(ctx).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
         // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
         // rehearsed in the demo.

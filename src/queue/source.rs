@@ -73,12 +73,18 @@ const EXIM_MAINLOGS: &[&str] =
 const MAX_MSGLOGS: usize = 50;
 
 /// Loads the queue `request` names; with no file, `config.queue.file`, else the local MTA's
-/// listing (`postqueue -j`, else `exim -bp`, else `mailq`).
+/// listing (`postqueue -j`, else `exim -bp`, else `mailq`; never in the demo).
 pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> Result<Loaded, SourceError> {
     let config_lifetime = Lifetime::from_config(ctx.config.queue.lifetime_days);
     if let Some(path) = request.file.clone().or_else(|| ctx.config.queue.file.clone()) {
         let (parsed, notes) = load_file(&path, request.format, now).await?;
         return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes });
+    }
+    if ctx.demo {
+        // The demo never runs the host's MTA, not even to read its queue.
+        return Err(SourceError::Input(
+            "the demo world has no queue listing, and the demo never runs this machine's MTA commands".into(),
+        ));
     }
     if request.format == Some(Format::Exchange) {
         return Err(SourceError::Input(
