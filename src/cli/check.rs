@@ -21,6 +21,10 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
         ));
     };
     let target = Target::parse(domain).map_err(|err| CliError::Input(err.to_string()))?;
+    // A file that cannot be saved to is said before the check runs, not after.
+    for path in args.report.iter().chain(args.note.iter()) {
+        export::check_save_target(path).map_err(|err| CliError::Input(err.to_string()))?;
+    }
     ctx.journal.record(start_event(ctx, &target));
     let options = CheckOptions { from: args.from, to: args.to };
     let report = check::run(ctx, &target, &options).await.map_err(|err| CliError::CannotRun(err.to_string()))?;

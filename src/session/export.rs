@@ -367,13 +367,65 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SaveError> {
     write_atomic_with(path, |file| file.write_all(contents))
 }
 
+/// Refuses a save to `path` when something other than a regular file is there: the rename of a
+/// save would replace a device, a FIFO, a socket, a directory or a symbolic link with a file.
+/// A path where nothing is yet is fine.
+pub fn check_save_target(path: &Path) -> Result<(), SaveError> {
+    let refuse = |what: &str| SaveError {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "it is {what}, not a regular file, and mailwiz saves only to regular files"
+        )),
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => match file_kind(meta.file_type()) {
+            None => Ok(()),
+            Some(what) => Err(refuse(what)),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SaveError { path: path.to_path_buf(), source }),
+    }
+}
+
+/// What a file type is in words, or `None` for a regular file.
+fn file_kind(kind: std::fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_symlink() {
+        return Some("a symbolic link");
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() {
+            return Some("a character device");
+        }
+        if kind.is_block_device() {
+            return Some("a block device");
+        }
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("a special file")
+}
+
 /// Like [`write_atomic`], with `write` producing the contents into the temporary file; when it
-/// fails, the temporary file is removed and `path` is left as it was.
+/// fails, the temporary file is removed and `path` is left as it was. Only a regular file is
+/// replaced (see [`check_save_target`]).
 pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<(), SaveError>
 where
     F: FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 {
     let err = |source| SaveError { path: path.to_path_buf(), source };
+    check_save_target(path)?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
