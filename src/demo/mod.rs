@@ -100,8 +100,6 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     );
     // The world says who we are; the machine's own MTA has no part in it.
     config.identity.ask_mta = false;
-    // A second vantage point is another machine: outside the world.
-    config.smtp.via = None;
     config.identity.known_good_host = None;
     config.dns.compare_with = None;
     config.logs.paths.clear();

@@ -47,6 +47,19 @@ pub struct ProbeRequest {
     pub implicit_tls: bool,
 }
 
+impl ProbeRequest {
+    /// Refuses an EHLO name or address that would change the dialogue or break RFC 5321's
+    /// limits (see [`super::envelope`]).
+    pub fn check(&self) -> Result<(), super::envelope::EnvelopeError> {
+        super::envelope::check_ehlo("the EHLO name", &self.ehlo)?;
+        super::envelope::check_address("the envelope sender", &self.from, true)?;
+        if let Some(to) = &self.to {
+            super::envelope::check_address("the envelope recipient", to, false)?;
+        }
+        Ok(())
+    }
+}
+
 /// One command of the probe and its reply.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageResult {
@@ -180,6 +193,19 @@ impl Run<'_> {
 
     async fn dialogue(&mut self, conn: Connection) {
         let mut conn = conn;
+        if let Err(err) = self.request.check() {
+            // The front ends refuse such input; the engine never sends it either.
+            self.record(StageResult {
+                stage: "ehlo".into(),
+                command: "(not sent)".into(),
+                code: None,
+                reply: Vec::new(),
+                error: Some(err.to_string()),
+                ms: 0,
+                explanation: None,
+            });
+            return self.quit(conn).await;
+        }
         if self.stops_after(Stage::Banner) {
             if self.request.quit_after != Some(Stage::Connect) {
                 self.step(&mut conn, "quit", "QUIT").await;

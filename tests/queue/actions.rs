@@ -79,12 +79,3 @@ fn the_fake_mta_records_what_a_real_run_does() {
     assert_eq!(json["done"][0]["command"], "postsuper -h 4F2B81A0C3");
     assert_eq!(mta.calls(), ["postsuper -h 4F2B81A0C3"]);
 }
-
-#[test]
-fn via_is_refused_in_the_demo() {
-    let mta = FakeMta::new();
-    let output = mta.mailwiz(&["--demo", "--via", "sh -c 'echo x'", "smtp", "mx1.bank.example"]);
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("--via runs a command that connects from another machine"), "{stderr}");
-}

@@ -7,6 +7,7 @@ mod common;
 mod console;
 mod explain_corpus;
 mod hostile;
+mod injection;
 mod outcomes;
 mod postfix;
 mod probe;
