@@ -79,3 +79,37 @@ fn the_fake_mta_records_what_a_real_run_does() {
     assert_eq!(json["done"][0]["command"], "postsuper -h 4F2B81A0C3");
     assert_eq!(mta.calls(), ["postsuper -h 4F2B81A0C3"]);
 }
+
+#[test]
+fn an_id_named_a_hundred_times_is_acted_on_once() {
+    let mta = FakeMta::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = postfix_listing(&dir, &["4F2B81A0C3", "7C1E3B2D90"]);
+    let mut args = vec!["--json", "queue", "--file", &file, "delete", "--yes"];
+    args.extend(std::iter::repeat_n("4F2B81A0C3", 100));
+    args.push("7C1E3B2D90");
+    let output = mta.mailwiz(&args);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json = json(&output);
+    assert_eq!(json["done"].as_array().unwrap().len(), 2, "{json}");
+    assert_eq!(mta.calls(), ["postsuper -d 4F2B81A0C3", "postsuper -d 7C1E3B2D90"]);
+}
+
+#[test]
+fn a_listing_detected_as_exim_is_acted_on_with_exims_commands() {
+    let mta = FakeMta::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("exim-bp.txt");
+    std::fs::write(&file, " 25m  2.9K 1raAO5-0091Cv-IH <alice@example.org>\n          bob@bank.example\n\n").unwrap();
+    let file = file.to_str().unwrap();
+    let output = mta.mailwiz(&["--json", "queue", "--file", file, "hold", "1raAO5-0091Cv-IH", "--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json = json(&output);
+    assert_eq!(json["mta"], "exim");
+    assert_eq!(mta.calls(), ["exim -Mf 1raAO5-0091Cv-IH"], "postsuper is never asked to act on an Exim queue");
+    // A Postfix id is not an Exim id: refused before anything runs.
+    let output = mta.mailwiz(&["queue", "--file", file, "hold", "4F2B81A0C3", "--yes"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not an Exim queue id"));
+    assert_eq!(mta.calls().len(), 1);
+}

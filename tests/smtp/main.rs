@@ -13,3 +13,4 @@ mod postfix;
 mod probe;
 mod step_snapshot;
 mod support;
+mod via_group;
