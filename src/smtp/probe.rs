@@ -344,9 +344,11 @@ impl Run<'_> {
             Err(ReplyError { error, partial }) => (partial, Some(error)),
         };
         let reply_stage = ReplyStage::of_command(command).unwrap_or(ReplyStage::Unknown);
-        let explanation =
-            reply.as_ref().filter(|r| !r.is_positive()).map(|r| Explainer::global().explain(r, reply_stage));
-        if let Some(finding) = reply.as_ref().and_then(|r| Explainer::global().finding(r, reply_stage)) {
+        // A reply SMTP does not allow is not explained as a refusal.
+        let problem = reply.as_ref().filter(|_| error.is_none()).and_then(|r| r.protocol_problem(false));
+        let explained = reply.as_ref().filter(|r| !r.is_positive() && problem.is_none());
+        let explanation = explained.map(|r| Explainer::global().explain(r, reply_stage));
+        if let Some(finding) = explained.and_then(|r| Explainer::global().finding(r, reply_stage)) {
             self.result.findings.push(finding);
         }
         self.record(StageResult {
@@ -360,6 +362,16 @@ impl Run<'_> {
         });
         if let Some(error) = error {
             self.no_reply(conn, command, stage, &error, reply.as_ref());
+            return None;
+        }
+        if let Some(problem) = problem {
+            // A reply SMTP does not allow: nothing more can be read from this session.
+            let connect = &self.result.connect;
+            let (addr, port) = (connect.addr.ip().to_string(), connect.addr.port().to_string());
+            let args = [("host", self.host()), ("addr", addr), ("port", port), ("error", problem.to_string())];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let lines = reply.as_ref().map(Reply::display_lines).unwrap_or_default();
+            self.result.findings.push(Finding::new("smtp.protocol_error", &args).with_evidence(lines));
             return None;
         }
         reply

@@ -8,6 +8,7 @@ mod console;
 mod explain_corpus;
 mod hostile;
 mod injection;
+mod not_smtp;
 mod outcomes;
 mod postfix;
 mod probe;
