@@ -7,6 +7,7 @@ pub mod console;
 pub mod dnsbl;
 pub mod dnsbl_answer;
 pub mod dnsbl_zones;
+pub mod exchange;
 pub mod generic_ptr;
 pub mod helo;
 pub mod helo_name;
