@@ -57,13 +57,21 @@ fn binary_garbage_is_refused_or_counted() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains(&file) && stderr.contains("does not look like a mail queue listing"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1);
-    // Forced through a parser, every non-empty line is skipped, and the samples are escaped.
+    // Forced through a parser that reads none of it: not that listing.
+    let (code, json, stderr) = run(&["queue", "--json", "--format", "postfix-json", "--file", &file]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(json.is_none());
+    assert!(stderr.contains("it is not a postfix-json listing"), "{stderr}");
+    // One good line among the garbage: read, every other line skipped, the samples escaped.
+    let mut mixed = format!("{}\n", good()).into_bytes();
+    mixed.extend_from_slice(&garbage);
+    let file = write(&dir, "mixed.bin", &mixed);
     let (code, json, stderr) = run(&["queue", "--json", "--format", "postfix-json", "--file", &file]);
     assert_eq!(code, Some(0), "{stderr}");
     let json = json.expect("JSON");
     let lines = garbage.split(|b| *b == b'\n').filter(|l| !String::from_utf8_lossy(l).trim().is_empty()).count();
     assert_eq!(json["skipped"]["count"], lines);
-    assert_eq!(json["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(json["entries"].as_array().unwrap().len(), 1);
     let samples = json["skipped"]["samples"].to_string();
     assert!(!samples.contains('\u{1b}'), "escape bytes are shown escaped");
 }
@@ -126,9 +134,12 @@ fn mutated_listings_never_panic() {
             }
         }
         for format in formats {
-            let parsed = parse_reader(&bytes[..], Some(format), Utc::now()).expect("a format was given");
-            let lines = bytes.split(|b| *b == b'\n').count();
-            assert!(parsed.skipped.count <= lines);
+            match parse_reader(&bytes[..], Some(format), Utc::now()) {
+                Ok(parsed) => assert!(parsed.skipped.count <= bytes.split(|b| *b == b'\n').count()),
+                // Nothing of it read as the format given: refused, naming it.
+                Err(mailwiz::queue::DetectError::Mismatch { given, .. }) => assert_eq!(given, format),
+                Err(other) => panic!("a format was given: {other}"),
+            }
         }
         let _ = parse_reader(&bytes[..], None, Utc::now());
     }
@@ -212,4 +223,30 @@ fn exchange_actions_are_printed_never_run() {
     );
     let (code, _, stderr) = run(&["queue", "delete", r"EX01\12'34", "--format", "exchange"]);
     assert_eq!(code, Some(2), "a quote never reaches a PowerShell line: {stderr}");
+}
+
+#[test]
+fn a_format_that_does_not_match_the_listing_is_refused_naming_the_one_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "postqueue.jsonl", format!("{}\n", good()).as_bytes());
+    for format in ["sendmail", "exim", "postfix-text", "exchange"] {
+        let (code, json, stderr) = run(&["queue", "--json", "--file", &file, "--format", format]);
+        assert_eq!(code, Some(2), "{format}: {stderr}");
+        assert!(json.is_none(), "{format}: nothing on stdout");
+        assert!(
+            stderr.contains(&format!(
+                "is not a {format} listing (it looks like postfix-json: give --format postfix-json or leave --format out)"
+            )),
+            "{format}: {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let garbage = write(&dir, "garbage.txt", b"hello\nworld\n");
+    let (code, _, stderr) = run(&["queue", "--file", &garbage, "--format", "sendmail"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is not a sendmail listing"), "{stderr}");
+    // The right format, or none, reads it.
+    let (code, json, stderr) = run(&["queue", "--json", "--file", &file, "--format", "postfix-json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json.unwrap()["messages"], 1);
 }
