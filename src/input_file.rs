@@ -153,9 +153,40 @@ pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io
     }
 }
 
+/// Reads past the rest of a line without keeping it, at most `max` bytes; `Ok(true)` when its
+/// end (or the end of the input) was reached, `Ok(false)` when `max` bytes came first.
+pub fn skip_line(reader: &mut impl BufRead, max: u64) -> io::Result<bool> {
+    let mut skipped = 0u64;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(true);
+        }
+        if let Some(end) = memchr::memchr(b'\n', available) {
+            reader.consume(end + 1);
+            return Ok(true);
+        }
+        let used = available.len();
+        reader.consume(used);
+        skipped += used as u64;
+        if skipped >= max {
+            return Ok(false);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_skipped_up_to_its_end_or_the_cap() {
+        let mut reader = &b"0123456789\nnext\n"[..];
+        assert!(skip_line(&mut reader, 100).unwrap());
+        assert_eq!(reader, b"next\n");
+        let mut endless = std::io::BufReader::with_capacity(4, std::io::repeat(b'x'));
+        assert!(!skip_line(&mut endless, 64).unwrap());
+    }
 
     #[test]
     fn lines_are_capped() {

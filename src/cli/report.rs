@@ -20,14 +20,18 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
         return diff(&files[0], &files[1], format);
     }
     let path = args.journal.as_deref().expect("clap requires a journal without --diff");
-    let events = read_events(path)?;
+    let (events, skipped) = read_events(path)?;
     match format {
         ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
         ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
         ReportFormat::Json => {
             let mut out = JsonSafe(std::io::stdout().lock());
             // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
-            let _ = serde_json::to_writer(&mut out, &export::json(&events))
+            let mut report = export::json(&events);
+            if let Some(fields) = report.as_object_mut() {
+                fields.insert("skipped_lines".into(), Value::from(skipped));
+            }
+            let _ = serde_json::to_writer(&mut out, &report)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
                 .and_then(|()| out.flush());
@@ -38,11 +42,14 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
 
 /// Longest journal line read; mailwiz writes far shorter ones (a reply keeps at most a few MiB).
 pub const MAX_JOURNAL_LINE: usize = 16 << 20;
+/// A line past [`MAX_JOURNAL_LINE`] is skipped up to its end, at most this far (then a source
+/// without line ends, such as `/dev/zero`, stops the reading).
+const MAX_SKIPPED_LINE: u64 = 256 << 20;
 /// Most events read from one journal.
 pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
 
-/// Reads a journal that must hold events; skipped lines are said on stderr.
-fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
+/// Reads a journal that must hold events, and how many lines were skipped (said on stderr).
+fn read_events(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
     let (events, skipped) = read_journal(path)?;
     if events.is_empty() {
         return Err(CliError::Input(format!("{} holds no journal events", path.display())));
@@ -55,14 +62,14 @@ fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
             if skipped == 1 { "is" } else { "are" }
         ));
     }
-    Ok(events)
+    Ok((events, skipped))
 }
 
 /// `mailwiz report --diff OLD NEW`: what cleared, appeared and changed; the exit code is that of
 /// the later session.
 fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
-    let before = export::findings(&read_events(old)?);
-    let after_events = read_events(new)?;
+    let before = export::findings(&read_events(old)?.0);
+    let (after_events, _) = read_events(new)?;
     let after = export::findings(&after_events);
     let changes = crate::session::diff::diff(&before, &after);
     let target = export::SessionFacts::from_events(&after_events).target;
@@ -86,9 +93,9 @@ fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
 }
 
 /// Reads a journal, counting and skipping lines that are not events (a line cut short by a crash
-/// is the usual one). A line longer than [`MAX_JOURNAL_LINE`] or more than
-/// [`MAX_JOURNAL_EVENTS`] events end the reading: no journal of mailwiz looks like that, and a
-/// source that never ends (`/dev/zero`, a pipe) must not either.
+/// is the usual one) and lines longer than [`MAX_JOURNAL_LINE`] (said on stderr). More than
+/// [`MAX_JOURNAL_EVENTS`] events, or a line with no end, end the reading: no journal of mailwiz
+/// looks like that, and a source that never ends (`/dev/zero`, a pipe) must not either.
 pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
     let shown = path.display();
     let cannot = |err: std::io::Error| CliError::Input(format!("cannot read the journal {shown}: {err}"));
@@ -105,12 +112,18 @@ pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
         match end {
             LineEnd::Eof => break,
             LineEnd::TooLong => {
+                // The line is skipped and counted; the events after it are read.
                 let why = format!("line {number} of {shown} is longer than {} MiB", MAX_JOURNAL_LINE >> 20);
-                if events.is_empty() {
-                    return Err(CliError::Input(format!("{shown} is not a mailwiz journal: {why}")));
+                if !input_file::skip_line(&mut reader, MAX_SKIPPED_LINE).map_err(cannot)? {
+                    if events.is_empty() {
+                        return Err(CliError::Input(format!("{shown} is not a mailwiz journal: {why}")));
+                    }
+                    super::output::print_error(&format!("{why} and has no end; reading stopped there"));
+                    break;
                 }
-                super::output::print_error(&format!("{why}; reading stopped there"));
-                break;
+                super::output::print_error(&format!("{why}; it was skipped"));
+                skipped += 1;
+                continue;
             }
             LineEnd::Whole if line.iter().all(u8::is_ascii_whitespace) => continue,
             LineEnd::Whole => match serde_json::from_slice::<Event>(&line) {

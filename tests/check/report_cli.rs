@@ -179,3 +179,36 @@ async fn diff_of_two_check_journals_lists_what_cleared_and_what_appeared() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/new.jsonl"));
 }
+
+#[test]
+fn a_line_over_the_cap_is_skipped_and_counted_and_the_rest_is_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let old = journal_file(dir.path(), true);
+    let new = dir.path().join("new.jsonl");
+    std::fs::copy(&old, &new).unwrap();
+    {
+        // A line of 17 MiB in the middle, then the finding that comes after it.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&new).unwrap();
+        let mut long = vec![b'x'; 17 << 20];
+        long.push(b'\n');
+        file.write_all(&long).unwrap();
+        let listed = Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org")]);
+        let event = Event::new(EventKind::Finding, "").with_data(serde_json::to_value(&listed).unwrap());
+        writeln!(file, "{}", serde_json::to_string(&event).unwrap()).unwrap();
+    }
+    let new = new.to_str().unwrap();
+    let out = mailwiz(&["report", "--format", "json", new]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 6 of") && stderr.contains("is longer than 16 MiB; it was skipped"), "{stderr}");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["skipped_lines"], 1);
+    let ids: Vec<&str> = value["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ptr.missing") && ids.contains(&"dnsbl.listed"), "{ids:?}");
+    // Compared with the session before: nothing is gone, the listing is new.
+    let out = mailwiz(&["report", "--diff", old.to_str().unwrap(), new, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["gone"], serde_json::json!([]), "{value}");
+    assert_eq!(value["new"][0]["id"], "dnsbl.listed");
+}
