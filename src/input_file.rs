@@ -86,13 +86,20 @@ pub struct Capped<R> {
     inner: R,
     left: u64,
     cut: Arc<AtomicBool>,
+    read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Capped<R> {
     /// Reads at most `limit` bytes of `inner`; the flag turns true when more were there.
     pub fn new(inner: R, limit: u64) -> (Capped<R>, Arc<AtomicBool>) {
         let cut = Arc::new(AtomicBool::new(false));
-        (Capped { inner, left: limit, cut: cut.clone() }, cut)
+        let read = Arc::default();
+        (Capped { inner, left: limit, cut: cut.clone(), read }, cut)
+    }
+
+    /// The count of bytes read so far, shared.
+    pub fn count(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.read.clone()
     }
 }
 
@@ -108,6 +115,7 @@ impl<R: Read> Read for Capped<R> {
         let room = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..room])?;
         self.left -= n as u64;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }

@@ -131,7 +131,9 @@ async fn load_file(
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(SourceError::Input(format!("the queue file {shown} is a directory")));
     }
+    let size_before = file.metadata().map(|m| m.len()).unwrap_or(0);
     let (capped, cut) = input_file::Capped::new(file, MAX_QUEUE_FILE);
+    let read = capped.count();
     let parsed =
         tokio::task::spawn_blocking(move || parse_reader(BufReader::with_capacity(256 * 1024, capped), format, now))
             .await
@@ -144,8 +146,13 @@ async fn load_file(
         return Err(SourceError::Input(note));
     }
     let mut notes = Vec::new();
+    let read = read.load(std::sync::atomic::Ordering::Relaxed);
     if cut.load(std::sync::atomic::Ordering::Relaxed) {
         notes.push(format!("only the first {} MiB of {shown} were read; the rest was left", MAX_QUEUE_FILE >> 20));
+    } else if read < size_before.min(MAX_QUEUE_FILE) {
+        notes.push(format!(
+            "{shown} shrank while it was read ({read} of its {size_before} bytes came): the listing may be partial; read it again"
+        ));
     }
     Ok((parsed, notes))
 }

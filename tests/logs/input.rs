@@ -267,3 +267,29 @@ fn follow_with_json_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--follow"));
 }
+
+#[test]
+fn a_gzip_log_cut_short_yields_its_records_up_to_the_cut_and_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = LOG.repeat(3000);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(whole.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let cut = write(dir.path(), "mail.log.2.gz", &bytes[..bytes.len() * 6 / 10]);
+    let output = mailwiz(&["logs", &cut, "--domain", "bank.example", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file = &json["files"][0];
+    assert!(file.get("error").is_none(), "{file}");
+    let note = file["note"].as_str().expect("a note");
+    assert!(note.contains("ends early or is damaged") && note.contains("line(s) before that were read"), "{note}");
+    let attempts = json["attempts"].as_u64().unwrap();
+    assert!(attempts > 1000 && attempts < 6000, "{attempts} of the 6000 attempts before the cut");
+    assert!(stderr(&output).contains("mailwiz: note: the gzip data of"), "{}", stderr(&output));
+    // The whole file has no note.
+    let whole = write(dir.path(), "mail.log.3.gz", &bytes);
+    let output = mailwiz(&["logs", &whole, "--domain", "bank.example", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["files"][0].get("note").is_none());
+    assert_eq!(json["attempts"], 6000);
+}

@@ -250,3 +250,62 @@ fn a_format_that_does_not_match_the_listing_is_refused_naming_the_one_it_is() {
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(json.unwrap()["messages"], 1);
 }
+
+/// The read position of `pid`'s descriptor open on `path`, once it has one.
+#[cfg(target_os = "linux")]
+fn read_position(pid: u32, path: &std::path::Path) -> Option<u64> {
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        if std::fs::read_link(fd.path()).ok().as_deref() == Some(path) {
+            let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_str()?)).ok()?;
+            return info.lines().find_map(|l| l.strip_prefix("pos:")).and_then(|p| p.trim().parse().ok());
+        }
+    }
+    None
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_queue_file_that_shrinks_while_read_gives_a_note() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postqueue.jsonl");
+    let good = good();
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for n in 0..100_000u32 {
+            writeln!(out, "{}", good.replace("6978FB4038", &format!("{n:010X}"))).unwrap();
+        }
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["queue", "--json", "--file"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once mailwiz has begun to read (and has taken the size), the file is cut to nothing.
+    let started = std::time::Instant::now();
+    loop {
+        match read_position(child.id(), &path) {
+            Some(pos) if pos > 0 => {
+                assert!(pos < size, "read whole before it could shrink; make the file larger");
+                break;
+            }
+            _ => assert!(started.elapsed() < std::time::Duration::from_secs(20), "mailwiz never read the file"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("shrank while it was read") && notes.contains(&format!("of its {size} bytes")), "{notes}");
+    assert!(json["messages"].as_u64().unwrap() < 100_000);
+    // Read again whole, no note.
+    let (code, json, _) =
+        run(&["queue", "--json", "--file", &write(&dir, "again.jsonl", format!("{good}\n").as_bytes())]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json.unwrap()["notes"], serde_json::json!([]));
+}
