@@ -53,6 +53,8 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     config.ip = global.ip.or(config.ip);
     config.helo = global.helo.clone().or(config.helo);
     config.port = global.port.unwrap_or(config.port);
+    config::check_port("--port (or MAILWIZ_PORT, or port in the config)", config.port)
+        .map_err(|err| CliError::Input(err.to_string()))?;
     config.smtp.via = global.via.clone().or(config.smtp.via);
     check_envelope(&config)?;
     config.dns_server_addrs().map_err(|err| CliError::Input(err.to_string()))?;

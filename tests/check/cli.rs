@@ -259,3 +259,31 @@ fn in_an_empty_network_namespace_the_demo_sends_nothing_off_loopback() {
     let outside: Vec<&&str> = addresses.iter().filter(|a| !a.starts_with("127.") && **a != "::1").collect();
     assert!(outside.is_empty(), "connects or sends off loopback: {outside:?}\n{trace}");
 }
+
+#[test]
+fn port_0_is_refused_as_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "port = 0\n").unwrap();
+    let config = config.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--port", "0", "smtp", "192.0.2.10"], "--port (or MAILWIZ_PORT, or port in the config) is 0"),
+        (&["--dns-server", "127.0.0.1:0", "mx", "bank.example"], "\"127.0.0.1:0\" names port 0"),
+        (&["--config", config, "smtp", "192.0.2.10"], "port is 0; give a port from 1 to 65535"),
+        (&["smtp", "192.0.2.10:0"], "port 0 is not a port to connect to"),
+    ];
+    for (args, said) in cases {
+        let out = mailwiz(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp", "192.0.2.10"])
+        .env("MAILWIZ_PORT", "0")
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
