@@ -21,8 +21,9 @@ use crate::format_registry::SAMPLE_BYTES;
 
 /// Longest line handed out; the rest of a longer line is dropped and the cut is marked.
 pub const MAX_FOLLOW_LINE: usize = 16 * 1024;
-/// Bytes read from one file per poll at most; the rest comes with the next poll.
-pub const MAX_POLL_BYTES: usize = 1 << 20;
+/// Bytes read from one file per poll at most; the rest comes with the next poll, at once (see
+/// [`Follower::behind`]).
+pub const MAX_POLL_BYTES: usize = 8 << 20;
 
 /// Something that happened to a followed file.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +78,8 @@ struct Followed {
     line: u64,
     /// The last error said, so it is said once.
     error: Option<String>,
+    /// The last read stopped at [`MAX_POLL_BYTES`]: more is waiting.
+    behind: bool,
 }
 
 impl Follower {
@@ -99,8 +102,9 @@ impl Follower {
                     parser: None,
                     line: 0,
                     error: None,
+                    behind: false,
                 };
-                if let Ok(mut file) = File::open(path) {
+                if let Ok(mut file) = open_regular(path) {
                     if followed.format.is_none() {
                         let mut head = Vec::new();
                         let _ = (&mut file).take(SAMPLE_BYTES as u64).read_to_end(&mut head);
@@ -134,6 +138,11 @@ impl Follower {
             }
         }
         events
+    }
+
+    /// True when a file had more to read than one poll takes: poll again at once.
+    pub fn behind(&self) -> bool {
+        self.files.iter().any(|f| f.behind)
     }
 
     fn read(&mut self) -> Vec<FollowEvent> {
@@ -194,7 +203,7 @@ impl Followed {
                 let current = meta_identity(&meta);
                 if self.file.is_none() || (current.is_some() && current != self.identity) {
                     let rotated = self.file.is_some();
-                    match File::open(&self.path) {
+                    match open_regular(&self.path) {
                         Ok(file) => {
                             self.identity = identity(&file);
                             self.file = Some(file);
@@ -234,7 +243,10 @@ impl Followed {
         let Some(file) = self.file.as_mut() else { return };
         let mut chunk = Vec::new();
         match file.take(MAX_POLL_BYTES as u64).read_to_end(&mut chunk) {
-            Ok(n) => self.pos += n as u64,
+            Ok(n) => {
+                self.pos += n as u64;
+                self.behind = n == MAX_POLL_BYTES;
+            }
             Err(err) => {
                 self.error = Some(err.to_string());
                 return;
@@ -267,6 +279,25 @@ impl Followed {
         }
         self.discarding = false;
     }
+}
+
+/// Opens `path` when it is a regular file, never waiting: a named pipe put in a log's place
+/// is refused at once (opening it for reading would wait for a writer forever).
+fn open_regular(path: &std::path::Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed());
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file (a named pipe, a device or a socket)"));
+    }
+    #[cfg(unix)]
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
+    Ok(file)
 }
 
 fn text_of(line: &[u8]) -> String {
@@ -315,6 +346,30 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_burst_larger_than_a_poll_says_more_is_waiting_until_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, "").unwrap();
+        let mut follower = Follower::new(std::slice::from_ref(&path), None, Some(DomainFilter::new("bank.example")));
+        let line = "to=<a@other.example> deferred\n";
+        let lines = (MAX_POLL_BYTES * 5 / 2) / line.len();
+        let mut burst = line.repeat(lines);
+        burst.push_str("to=<z@bank.example> last\n");
+        std::fs::write(&path, &burst).unwrap();
+        let mut polls = 0;
+        let mut seen = Vec::new();
+        loop {
+            seen.extend(texts(&follower.poll(&Context::default())));
+            polls += 1;
+            if !follower.behind() {
+                break;
+            }
+        }
+        assert_eq!(polls, 3, "two full polls, then the rest");
+        assert_eq!(seen, ["to=<z@bank.example> last"]);
     }
 
     #[test]
