@@ -61,6 +61,8 @@ pub struct Follower {
     filter: Option<DomainFilter>,
     needles: Vec<Vec<u8>>,
     watch: Option<Watch>,
+    /// A line folded to lower case, reused.
+    folded: Vec<u8>,
 }
 
 struct Followed {
@@ -117,7 +119,7 @@ impl Follower {
                 followed
             })
             .collect();
-        Follower { files, filter, needles, watch: None }
+        Follower { files, filter, needles, watch: None, folded: Vec::new() }
     }
 
     /// Judges the records of each line with `watch` (deliveries, new deferral reasons).
@@ -149,8 +151,8 @@ impl Follower {
         let mut events = Vec::new();
         for i in 0..self.files.len() {
             let lines = self.files[i].poll(&mut events);
-            for text in lines {
-                if let Some(event) = self.line(i, text) {
+            for raw in &lines {
+                if let Some(event) = self.line(i, raw) {
                     events.push(event);
                 }
             }
@@ -158,15 +160,31 @@ impl Follower {
         events
     }
 
-    fn line(&mut self, i: usize, text: String) -> Option<FollowEvent> {
+    fn line(&mut self, i: usize, raw: &[u8]) -> Option<FollowEvent> {
         let followed = &mut self.files[i];
         followed.line += 1;
         if followed.format.is_none() {
-            followed.format = detect::detect(text.as_bytes());
+            followed.format = detect::detect(raw);
         }
         if followed.parser.is_none() {
             followed.parser = followed.format.map(|f| f.parser(Local::now().date_naive()));
         }
+        // A line that names neither the domain nor what the parser must always see is passed
+        // over before it is decoded or parsed, as the summary's scan does.
+        let mentions = self.filter.is_none() || {
+            self.folded.clear();
+            self.folded.extend(raw.iter().map(u8::to_ascii_lowercase));
+            self.needles.iter().any(|n| memchr::memmem::find(&self.folded, n).is_some())
+        };
+        let local = followed.parser.as_ref().is_none_or(|p| p.line_local());
+        let folded = &self.folded;
+        let always = followed.parser.as_ref().is_some_and(|p| {
+            p.always().iter().any(|a| memchr::memmem::find(folded, a.to_ascii_lowercase().as_bytes()).is_some())
+        });
+        if !mentions && local && !always {
+            return None;
+        }
+        let text = text_of(raw);
         let mut records = Vec::new();
         if let Some(parser) = followed.parser.as_mut() {
             parser.line(&text, followed.line, &mut records);
@@ -174,8 +192,6 @@ impl Follower {
         let path = followed.shown.clone();
         if let Some(filter) = &self.filter {
             records.retain(|r| filter.matches(r));
-            let lower = text.to_ascii_lowercase();
-            let mentions = self.needles.iter().any(|n| memchr::memmem::find(lower.as_bytes(), n).is_some());
             if !mentions && records.is_empty() {
                 return None;
             }
@@ -187,7 +203,7 @@ impl Follower {
 
 impl Followed {
     /// Reads new bytes, then checks the path for rotation and truncation; returns whole lines.
-    fn poll(&mut self, events: &mut Vec<FollowEvent>) -> Vec<String> {
+    fn poll(&mut self, events: &mut Vec<FollowEvent>) -> Vec<Vec<u8>> {
         let mut lines = Vec::new();
         self.read(&mut lines);
         match std::fs::metadata(&self.path) {
@@ -239,7 +255,7 @@ impl Followed {
     }
 
     /// Reads up to [`MAX_POLL_BYTES`] from the open file and splits off whole lines.
-    fn read(&mut self, lines: &mut Vec<String>) {
+    fn read(&mut self, lines: &mut Vec<Vec<u8>>) {
         let Some(file) = self.file.as_mut() else { return };
         let mut chunk = Vec::new();
         match file.take(MAX_POLL_BYTES as u64).read_to_end(&mut chunk) {
@@ -265,17 +281,15 @@ impl Followed {
             }
             if ended {
                 self.discarding = false;
-                let line = std::mem::take(&mut self.partial);
-                lines.push(text_of(&line));
+                lines.push(std::mem::take(&mut self.partial));
             }
         }
     }
 
     /// A last line the old file ended without a newline is handed out before the new file.
-    fn flush_partial(&mut self, lines: &mut Vec<String>) {
+    fn flush_partial(&mut self, lines: &mut Vec<Vec<u8>>) {
         if !self.partial.is_empty() {
-            let line = std::mem::take(&mut self.partial);
-            lines.push(text_of(&line));
+            lines.push(std::mem::take(&mut self.partial));
         }
         self.discarding = false;
     }
