@@ -75,10 +75,10 @@ async fn tui_main(
     target: Option<String>,
     compare: Option<std::path::PathBuf>,
 ) -> u8 {
-    let earlier = match compare.as_deref().map(mailwiz::session::Earlier::read).transpose() {
+    let earlier = match compare.as_deref().map(cli::report::read_earlier).transpose() {
         Ok(earlier) => earlier,
         Err(err) => {
-            eprintln!("mailwiz: --compare: {err}");
+            eprintln!("mailwiz: --compare: {}", mailwiz::session::escape::escape_str(&err.to_string()));
             return 2;
         }
     };

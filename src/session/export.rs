@@ -126,24 +126,43 @@ impl SessionFacts {
 /// a finding recorded again with the same id and summary (a step re-run) replaces the earlier
 /// one, notes are all kept.
 pub fn findings(events: &[Event]) -> Vec<Finding> {
-    let state = events.iter().rposition(|e| e.kind == EventKind::Info && e.data.get("findings").is_some());
-    let (mut out, rest): (Vec<Finding>, &[Event]) = match state {
-        Some(i) => {
-            let held = serde_json::from_value(events[i].data["findings"].clone()).unwrap_or_default();
-            (held, &events[i + 1..])
-        }
-        None => (Vec::new(), events),
-    };
-    for finding in rest.iter().filter_map(Event::finding) {
-        if finding.severity != Severity::Note
-            && let Some(pos) = out.iter().position(|f| f.id == finding.id && f.summary == finding.summary)
-        {
-            out.remove(pos);
-        }
-        out.push(finding);
+    let mut fold = FindingsFold::default();
+    for event in events {
+        fold.push(event);
     }
-    out.sort_by_key(|f| f.severity);
-    out
+    fold.finish()
+}
+
+/// [`findings`] event by event, so a journal can be read without holding its events: only the
+/// findings are kept.
+#[derive(Debug, Default)]
+pub struct FindingsFold {
+    held: Vec<Finding>,
+}
+
+impl FindingsFold {
+    /// Takes the next event: a state event replaces what is held, a finding joins it.
+    pub fn push(&mut self, event: &Event) {
+        if event.kind == EventKind::Info
+            && let Some(list) = event.data.get("findings")
+        {
+            self.held = serde_json::from_value(list.clone()).unwrap_or_default();
+            return;
+        }
+        let Some(finding) = event.finding() else { return };
+        if finding.severity != Severity::Note
+            && let Some(pos) = self.held.iter().position(|f| f.id == finding.id && f.summary == finding.summary)
+        {
+            self.held.remove(pos);
+        }
+        self.held.push(finding);
+    }
+
+    /// The findings, most severe first.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.held.sort_by_key(|f| f.severity);
+        self.held
+    }
 }
 
 /// A code fence longer than any backtick run in `content`, so the content cannot close it.

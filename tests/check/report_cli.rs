@@ -212,3 +212,28 @@ fn a_line_over_the_cap_is_skipped_and_counted_and_the_rest_is_read() {
     assert_eq!(value["gone"], serde_json::json!([]), "{value}");
     assert_eq!(value["new"][0]["id"], "dnsbl.listed");
 }
+
+#[test]
+fn compare_reads_the_earlier_session_event_by_event() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_file(dir.path(), true);
+    {
+        // A state event that no longer holds the PTR finding, a line over the cap, a finding.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let ok = Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]);
+        let state = Event::new(EventKind::Info, "session state").with_data(serde_json::json!({ "findings": [ok] }));
+        writeln!(file, "{}", serde_json::to_string(&state).unwrap()).unwrap();
+        file.write_all(&vec![b'{'; 17 << 20]).unwrap();
+        writeln!(file).unwrap();
+        let listed = Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org")]);
+        let event = Event::new(EventKind::Finding, "").with_data(serde_json::to_value(&listed).unwrap());
+        writeln!(file, "{}", serde_json::to_string(&event).unwrap()).unwrap();
+    }
+    let earlier = mailwiz::cli::report::read_earlier(&path).unwrap();
+    let ids: Vec<&str> = earlier.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["dnsbl.listed", "ptr.ok"]);
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert!(mailwiz::cli::report::read_earlier(&empty).unwrap_err().to_string().contains("holds no journal events"));
+}
