@@ -301,6 +301,7 @@ impl Config {
         check_count("[dns] attempts", self.dns.attempts, MAX_ATTEMPTS)?;
         check_count("[smtp] mx_address_limit", self.smtp.mx_address_limit, MAX_MX_ADDRESSES)?;
         check_count("[smtp] concurrency", self.smtp.concurrency, MAX_CONCURRENCY)?;
+        check_port("port", self.port)?;
         Ok(())
     }
 }
@@ -318,6 +319,14 @@ const MAX_CONCURRENCY: usize = 256;
 fn seconds(secs: f64) -> Duration {
     let secs = if secs.is_nan() { MIN_SECONDS } else { secs.clamp(MIN_SECONDS, MAX_SECONDS) };
     Duration::from_secs_f64(secs)
+}
+
+/// Checks a port given by `setting`: 0 is no port to connect to.
+pub fn check_port(setting: &str, port: u16) -> Result<(), ConfigError> {
+    if port == 0 {
+        return Err(ConfigError::Value(format!("{setting} is 0; give a port from 1 to 65535")));
+    }
+    Ok(())
 }
 
 /// Checks a deadline in seconds given by `setting` (a flag or a config key).
@@ -346,6 +355,11 @@ fn check_count(setting: &str, value: usize, max: usize) -> Result<(), ConfigErro
 pub fn parse_server(text: &str) -> Result<SocketAddr, ConfigError> {
     let text = text.trim();
     if let Ok(addr) = text.parse::<SocketAddr>() {
+        if addr.port() == 0 {
+            return Err(ConfigError::Value(format!(
+                "\"{text}\" names port 0, which no DNS server listens on (give IP or IP:PORT with a port from 1 to 65535)"
+            )));
+        }
         return Ok(addr);
     }
     if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {

@@ -86,13 +86,20 @@ pub struct Capped<R> {
     inner: R,
     left: u64,
     cut: Arc<AtomicBool>,
+    read: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: Read> Capped<R> {
     /// Reads at most `limit` bytes of `inner`; the flag turns true when more were there.
     pub fn new(inner: R, limit: u64) -> (Capped<R>, Arc<AtomicBool>) {
         let cut = Arc::new(AtomicBool::new(false));
-        (Capped { inner, left: limit, cut: cut.clone() }, cut)
+        let read = Arc::default();
+        (Capped { inner, left: limit, cut: cut.clone(), read }, cut)
+    }
+
+    /// The count of bytes read so far, shared.
+    pub fn count(&self) -> Arc<std::sync::atomic::AtomicU64> {
+        self.read.clone()
     }
 }
 
@@ -108,6 +115,7 @@ impl<R: Read> Read for Capped<R> {
         let room = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..room])?;
         self.left -= n as u64;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -153,9 +161,40 @@ pub fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io
     }
 }
 
+/// Reads past the rest of a line without keeping it, at most `max` bytes; `Ok(true)` when its
+/// end (or the end of the input) was reached, `Ok(false)` when `max` bytes came first.
+pub fn skip_line(reader: &mut impl BufRead, max: u64) -> io::Result<bool> {
+    let mut skipped = 0u64;
+    loop {
+        let available = reader.fill_buf()?;
+        if available.is_empty() {
+            return Ok(true);
+        }
+        if let Some(end) = memchr::memchr(b'\n', available) {
+            reader.consume(end + 1);
+            return Ok(true);
+        }
+        let used = available.len();
+        reader.consume(used);
+        skipped += used as u64;
+        if skipped >= max {
+            return Ok(false);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_skipped_up_to_its_end_or_the_cap() {
+        let mut reader = &b"0123456789\nnext\n"[..];
+        assert!(skip_line(&mut reader, 100).unwrap());
+        assert_eq!(reader, b"next\n");
+        let mut endless = std::io::BufReader::with_capacity(4, std::io::repeat(b'x'));
+        assert!(!skip_line(&mut endless, 64).unwrap());
+    }
 
     #[test]
     fn lines_are_capped() {

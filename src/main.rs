@@ -28,12 +28,45 @@ fn main() -> ExitCode {
         match cli.command {
             None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare).await,
             Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare).await,
-            Some(command) => Box::pin(cli::run(command, cli.global)).await,
+            // `logs --follow` ends on Ctrl-C itself, with its summary.
+            Some(command) if matches!(&command, Command::Logs(args) if args.follow) => {
+                Box::pin(cli::run(command, cli.global)).await
+            }
+            Some(command) => {
+                tokio::select! {
+                    code = Box::pin(cli::run(command, cli.global)) => code,
+                    code = interrupted() => code,
+                }
+            }
         }
     });
-    // Background tasks (demo servers, abandoned connections) must not delay the exit.
+    // Background tasks (demo servers, abandoned connections) must not delay the exit, and the
+    // commands they started (`--via`) must not outlive it.
     runtime.shutdown_background();
+    mailwiz::process_group::kill_all();
     ExitCode::from(code)
+}
+
+/// Waits for Ctrl-C (or SIGTERM, SIGHUP) and returns the exit code for it (130, 143, 129), so
+/// the commands mailwiz started are killed before it ends.
+async fn interrupted() -> u8 {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => 130,
+            _ = term.recv() => 143,
+            _ = hup.recv() => 129,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        130
+    }
 }
 
 async fn tui_main(
@@ -42,10 +75,10 @@ async fn tui_main(
     target: Option<String>,
     compare: Option<std::path::PathBuf>,
 ) -> u8 {
-    let earlier = match compare.as_deref().map(mailwiz::session::Earlier::read).transpose() {
+    let earlier = match compare.as_deref().map(cli::report::read_earlier).transpose() {
         Ok(earlier) => earlier,
         Err(err) => {
-            eprintln!("mailwiz: --compare: {err}");
+            eprintln!("mailwiz: --compare: {}", mailwiz::session::escape::escape_str(&err.to_string()));
             return 2;
         }
     };

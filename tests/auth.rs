@@ -380,6 +380,25 @@ async fn mta_sts_policies_in_every_mode() {
 }
 
 #[tokio::test]
+async fn every_mx_line_of_a_policy_within_its_size_cap_counts() {
+    // 200 patterns (about 5 KiB); ours is the last one.
+    let mut policy = String::from("version: STSv1\nmode: enforce\n");
+    for n in 0..199 {
+        policy.push_str(&format!("mx: mx{n}.other-provider.example\n"));
+    }
+    policy.push_str("mx: mx1.bank.example\nmax_age: 86400\n");
+    let report = mta_sts_case(&policy, &["mx1.bank.example"], true).await;
+    match &report.status {
+        MtaStsStatus::Policy { policy, unmatched, .. } => assert_eq!((policy.mx.len(), unmatched.len()), (200, 0)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(mta_sts::mta_sts_findings(&report)[0].id, "mta_sts.ok");
+    // Past the 64 KiB cap the policy is not read, never read in part.
+    let long = format!("{policy}{}", "mx: filler.example\n".repeat(4000));
+    assert!(mta_sts::parse_policy(&long).unwrap_err().contains("longer than 64 KiB"));
+}
+
+#[tokio::test]
 async fn an_untrusted_policy_server_is_a_fetch_failure_not_a_mismatch() {
     let report = mta_sts_case(
         "version: STSv1\nmode: enforce\nmx: mx1.bank.example\nmax_age: 60\n",

@@ -24,6 +24,24 @@ pub fn run() {
     });
     println!("shell 120x40, 500 findings: {per_frame:?} per frame (TestBackend), {per_key:?} per update(Tab)");
 
+    // A paste of 1 MiB into the note input of a fresh app, then a frame and Esc.
+    let mut app = App::new(Context::default(), Session::new(Journal::in_memory()));
+    update(&mut app, Msg::Resize(120, 40));
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)));
+    let pasted = "x".repeat(1 << 20);
+    let start = Instant::now();
+    update(&mut app, Msg::Paste(pasted));
+    let paste_ms = ms(start);
+    let kept = app.input.value().len();
+    let start = Instant::now();
+    std::hint::black_box(render_to_string(&app, 120, 40));
+    update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    println!(
+        "paste of 1 MiB into an input: {paste_ms:.2} ms ({} KiB kept), then a frame and Esc: {:.2} ms",
+        kept / 1024,
+        ms(start)
+    );
+
     // Exports and the atomic save of a long session.
     let journal = Journal::in_memory();
     for i in 0..100_000 {

@@ -17,8 +17,8 @@ use crate::session::{Finding, Severity};
 
 /// The longest `max_age` RFC 8461 allows (one year), in seconds.
 pub const MAX_AGE_LIMIT: u64 = 31_557_600;
-/// `mx` lines kept from one policy.
-const MAX_PATTERNS: usize = 64;
+/// Longest policy read: the cap of the HTTPS fetch. Every `mx` line within it is kept.
+pub const MAX_POLICY_BYTES: usize = super::https::MAX_RESPONSE_BYTES;
 
 /// A policy's mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,7 +49,11 @@ pub struct Policy {
 }
 
 /// Parses a policy file (`version: STSv1`, `mode`, `mx`, `max_age`), or says what is wrong.
+/// A policy is at most [`MAX_POLICY_BYTES`], and every `mx` line in it counts.
 pub fn parse_policy(text: &str) -> Result<Policy, String> {
+    if text.len() > MAX_POLICY_BYTES {
+        return Err(format!("it is longer than {} KiB", MAX_POLICY_BYTES / 1024));
+    }
     let mut version = None;
     let mut mode = None;
     let mut mx = Vec::new();
@@ -69,7 +73,7 @@ pub fn parse_policy(text: &str) -> Result<Policy, String> {
                     other => return Err(format!("mode \"{}\" is not enforce, testing or none", escape_str(other))),
                 });
             }
-            "mx" if mx.len() < MAX_PATTERNS => mx.push(value.to_ascii_lowercase()),
+            "mx" => mx.push(value.to_ascii_lowercase()),
             "max_age" => {
                 max_age = Some(value.parse::<u64>().ok().filter(|age| *age <= MAX_AGE_LIMIT).ok_or_else(|| {
                     format!("max_age \"{}\" is not a number of seconds up to one year", escape_str(value))
@@ -295,7 +299,7 @@ mod tests {
         #[test]
         fn any_policy_text_parses_without_panic(text in any::<String>()) {
             if let Ok(policy) = parse_policy(&text) {
-                prop_assert!(policy.mx.len() <= MAX_PATTERNS);
+                prop_assert!(policy.mx.iter().map(String::len).sum::<usize>() <= text.len());
                 prop_assert!(policy.max_age <= MAX_AGE_LIMIT);
             }
         }

@@ -146,6 +146,11 @@ async fn identify_from_echoes(
 
 /// Runs every step for `target` and diagnoses the result.
 pub async fn run(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+    // Its state machine is large (every step's state at once): it lives on the heap.
+    Box::pin(run_steps(ctx, target, options)).await
+}
+
+async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Result<CheckReport, CheckError> {
     let started = Instant::now();
     let resolver = Resolver::from_context(ctx).map_err(|err| CheckError(err.to_string()))?;
     let mut skipped = Vec::new();

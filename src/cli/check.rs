@@ -21,6 +21,20 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
         ));
     };
     let target = Target::parse(domain).map_err(|err| CliError::Input(err.to_string()))?;
+    {
+        use crate::smtp::envelope::check_address;
+        let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
+        if let Some(from) = &args.from {
+            check_address("--from", from, true).map_err(input)?;
+        }
+        if let Some(to) = &args.to {
+            check_address("--to", to, false).map_err(input)?;
+        }
+    }
+    // A file that cannot be saved to is said before the check runs, not after.
+    for path in args.report.iter().chain(args.note.iter()) {
+        export::check_save_target(path).map_err(|err| CliError::Input(err.to_string()))?;
+    }
     ctx.journal.record(start_event(ctx, &target));
     let options = CheckOptions { from: args.from, to: args.to };
     let report = check::run(ctx, &target, &options).await.map_err(|err| CliError::CannotRun(err.to_string()))?;

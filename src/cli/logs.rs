@@ -52,6 +52,9 @@ pub async fn run(args: LogsArgs, ctx: &Context, json: bool) -> CliResult {
         if let Some(error) = &file.error {
             eprintln!("mailwiz: skipped: {}", escape_str(error));
         }
+        if let Some(note) = &file.note {
+            eprintln!("mailwiz: note: {}", escape_str(note));
+        }
     }
     if json {
         let fields = serde_json::to_value(&analysis.summary).unwrap_or(Value::Null);

@@ -37,11 +37,15 @@ pub async fn run(
     tokio::pin!(interrupted);
     loop {
         let poller = ctx.clone();
-        let (returned, events) = tokio::task::spawn_blocking(move || {
+        let polled = tokio::task::spawn_blocking(move || {
             let events = follower.poll(&poller);
             (follower, events)
-        })
-        .await
+        });
+        // Ctrl-C ends the follow even while a poll runs.
+        let (returned, events) = tokio::select! {
+            _ = &mut interrupted => return Ok(exit_for(&findings)),
+            polled = polled => polled,
+        }
         .map_err(|err| super::CliError::CannotRun(format!("following the logs failed: {err}")))?;
         follower = returned;
         let mut out = String::new();
@@ -72,9 +76,11 @@ pub async fn run(
                 return Ok(exit_for(&findings));
             }
         }
+        // A file with more waiting is read again at once; else the next look is after POLL.
+        let pause = if follower.behind() { Duration::ZERO } else { POLL };
         tokio::select! {
             _ = &mut interrupted => return Ok(exit_for(&findings)),
-            () = tokio::time::sleep(POLL) => {}
+            () = tokio::time::sleep(pause) => {}
         }
     }
 }

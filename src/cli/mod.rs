@@ -53,9 +53,29 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     config.ip = global.ip.or(config.ip);
     config.helo = global.helo.clone().or(config.helo);
     config.port = global.port.unwrap_or(config.port);
+    config::check_port("--port (or MAILWIZ_PORT, or port in the config)", config.port)
+        .map_err(|err| CliError::Input(err.to_string()))?;
     config.smtp.via = global.via.clone().or(config.smtp.via);
+    check_envelope(&config)?;
     config.dns_server_addrs().map_err(|err| CliError::Input(err.to_string()))?;
     Ok(config)
+}
+
+/// Refuses a HELO name or envelope address from flags, variables or the config file that would
+/// change the SMTP dialogue (a line break, a space, a bracket) or break RFC 5321's limits.
+fn check_envelope(config: &Config) -> Result<(), CliError> {
+    use crate::smtp::envelope::{check_address, check_ehlo};
+    let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
+    if let Some(helo) = &config.helo {
+        check_ehlo("the HELO name (--helo, MAILWIZ_HELO or helo in the config)", helo).map_err(input)?;
+    }
+    if let Some(from) = &config.from {
+        check_address("the envelope sender (from in the config)", from, true).map_err(input)?;
+    }
+    if let Some(to) = &config.to {
+        check_address("the envelope recipient (to in the config)", to, false).map_err(input)?;
+    }
+    Ok(())
 }
 
 /// The journal: `--journal FILE`, else in memory (the TUI picks its own default file).
@@ -77,6 +97,7 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
         let mut config = (*ctx.config).clone();
         config.helo = global.helo.clone().or(config.helo);
         config.ip = global.ip.or(config.ip);
+        check_envelope(&config)?;
         ctx.config = Arc::new(config);
     }
     Ok(ctx)

@@ -31,29 +31,34 @@ pub async fn run(
         QueueAction::Delete(args) => (Action::Delete, args),
     };
     let selection = selection(action, &args)?;
-    let mta = mta_for(format)?;
-    if let Selection::Ids(ids) = &selection {
-        for id in ids {
-            actions::id::check(mta, id).map_err(|err| CliError::Input(err.to_string()))?;
-        }
+    if let (Selection::Ids(ids), Some(format)) = (&selection, format) {
+        // Ids that do not fit the named MTA's syntax are refused before the queue is read.
+        check_ids(format.spec().mta, ids)?;
     }
     let request = LoadRequest { file, format };
-    let plan = actions::prepare(ctx, mta, action, &selection, &request).await.map_err(|err| match err {
+    let plan = actions::prepare(ctx, action, &selection, &request).await.map_err(|err| match err {
         SourceError::Input(text) => CliError::Input(text),
         SourceError::CannotRun(text) => {
             CliError::CannotRun(format!("the queue could not be read to plan the {}: {text}", action.as_str()))
         }
     })?;
+    let mta = plan.mta;
+    if let Selection::Ids(ids) = &selection {
+        check_ids(mta, ids)?;
+    }
     let runs = plan.commands.iter().any(|c| !c.print_only);
-    if runs && !args.yes {
+    // In the demo nothing runs, so there is nothing to confirm.
+    if runs && !args.yes && !ctx.demo {
         confirm(&plan)?;
     }
+    let demo = ctx.demo;
     let mut shown = |line: &str| {
         // The command line is shown before it runs: on stderr when stdout carries the JSON.
-        if json {
-            eprintln!("mailwiz: running {line}");
-        } else {
-            println!("$ {line}");
+        match (json, demo) {
+            (true, false) => eprintln!("mailwiz: running {line}"),
+            (true, true) => eprintln!("mailwiz: would run {line} (demo: nothing is run)"),
+            (false, false) => println!("$ {line}"),
+            (false, true) => println!("would run (demo: nothing is run): {line}"),
         }
     };
     let outcome = actions::execute(ctx, &plan, &mut shown).await;
@@ -98,17 +103,12 @@ fn selection(action: Action, args: &QueueActionArgs) -> Result<Selection, CliErr
     }
 }
 
-/// Whose commands: the format named, else the MTA installed here.
-fn mta_for(format: Option<Format>) -> Result<Mta, CliError> {
-    match format {
-        Some(format) => Ok(format.spec().mta),
-        None => Mta::local().ok_or_else(|| {
-            CliError::CannotRun(
-                "no mail queue command was found (postqueue, exim, sendmail); for Exchange give --format exchange"
-                    .into(),
-            )
-        }),
+/// Refuses an id that is not `mta`'s syntax (exit 2).
+fn check_ids(mta: Mta, ids: &[String]) -> Result<(), CliError> {
+    for id in ids {
+        actions::id::check(mta, id).map_err(|err| CliError::Input(err.to_string()))?;
     }
+    Ok(())
 }
 
 /// Asks y/N on the terminal, naming the command and the message count; without a terminal the
@@ -138,6 +138,9 @@ fn readable(plan: &Plan, outcome: &Outcome) -> String {
     let verb = plan.action.as_str();
     for done in &outcome.done {
         let _ = writeln!(out, "done: {verb} {}", done.id);
+    }
+    for would in &outcome.would_run {
+        let _ = writeln!(out, "would {verb} {} (demo: nothing was run)", would.id);
     }
     for not in &outcome.not_done {
         let _ = writeln!(out, "not done: {verb} {}: {}", not.id, not.reason);

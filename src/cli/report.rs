@@ -10,8 +10,9 @@ use super::output::{exit_for, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::input_file::{self, LineEnd};
 use crate::session::diff_report::{self, Sides};
-use crate::session::escape::JsonSafe;
-use crate::session::{Event, Severity, export};
+use crate::session::escape::{JsonSafe, escape_str};
+use crate::session::export::FindingsFold;
+use crate::session::{Earlier, Event, EventKind, Finding, Severity, export};
 
 /// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`.
 pub fn run(args: &ReportArgs, json: bool) -> CliResult {
@@ -20,14 +21,18 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
         return diff(&files[0], &files[1], format);
     }
     let path = args.journal.as_deref().expect("clap requires a journal without --diff");
-    let events = read_events(path)?;
+    let (events, skipped) = read_events(path)?;
     match format {
         ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
         ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
         ReportFormat::Json => {
             let mut out = JsonSafe(std::io::stdout().lock());
             // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
-            let _ = serde_json::to_writer(&mut out, &export::json(&events))
+            let mut report = export::json(&events);
+            if let Some(fields) = report.as_object_mut() {
+                fields.insert("skipped_lines".into(), Value::from(skipped));
+            }
+            let _ = serde_json::to_writer(&mut out, &report)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
                 .and_then(|()| out.flush());
@@ -38,15 +43,49 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
 
 /// Longest journal line read; mailwiz writes far shorter ones (a reply keeps at most a few MiB).
 pub const MAX_JOURNAL_LINE: usize = 16 << 20;
+/// A line past [`MAX_JOURNAL_LINE`] is skipped up to its end, at most this far (then a source
+/// without line ends, such as `/dev/zero`, stops the reading).
+const MAX_SKIPPED_LINE: u64 = 256 << 20;
 /// Most events read from one journal.
 pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
 
-/// Reads a journal that must hold events; skipped lines are said on stderr.
-fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
+/// The findings a journal's session held at its end and its target, read event by event
+/// (only the findings are kept); a journal without events is an input error.
+pub fn read_findings(path: &Path) -> Result<(Vec<Finding>, Option<String>), CliError> {
+    let mut fold = FindingsFold::default();
+    let mut target = None;
+    let (events, skipped) = read_journal_each(path, &mut |event| {
+        if matches!(event.kind, EventKind::Start | EventKind::Info)
+            && let Some(text) = event.data.get("target").and_then(Value::as_str)
+        {
+            target = Some(escape_str(text));
+        }
+        fold.push(&event);
+    })?;
+    if events == 0 {
+        return Err(CliError::Input(format!("{} holds no journal events", path.display())));
+    }
+    say_skipped(path, skipped);
+    Ok((fold.finish(), target))
+}
+
+/// `mailwiz --compare OLD.jsonl`: the earlier session's findings, read event by event.
+pub fn read_earlier(path: &Path) -> Result<Earlier, CliError> {
+    let (findings, _) = read_findings(path)?;
+    Ok(Earlier { label: path.display().to_string(), findings })
+}
+
+/// Reads a journal that must hold events, and how many lines were skipped (said on stderr).
+fn read_events(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
     let (events, skipped) = read_journal(path)?;
     if events.is_empty() {
         return Err(CliError::Input(format!("{} holds no journal events", path.display())));
     }
+    say_skipped(path, skipped);
+    Ok((events, skipped))
+}
+
+fn say_skipped(path: &Path, skipped: usize) {
     if skipped > 0 {
         super::output::print_error(&format!(
             "skipped {skipped} line{} of {} that {} not journal events",
@@ -55,17 +94,14 @@ fn read_events(path: &Path) -> Result<Vec<Event>, CliError> {
             if skipped == 1 { "is" } else { "are" }
         ));
     }
-    Ok(events)
 }
 
 /// `mailwiz report --diff OLD NEW`: what cleared, appeared and changed; the exit code is that of
 /// the later session.
 fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
-    let before = export::findings(&read_events(old)?);
-    let after_events = read_events(new)?;
-    let after = export::findings(&after_events);
+    let (before, _) = read_findings(old)?;
+    let (after, target) = read_findings(new)?;
     let changes = crate::session::diff::diff(&before, &after);
-    let target = export::SessionFacts::from_events(&after_events).target;
     let sides = Sides { before: old.display().to_string(), after: new.display().to_string(), target: target.clone() };
     match format {
         ReportFormat::Text => print_text(&diff_report::text(&changes, &sides)),
@@ -91,14 +127,22 @@ fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
 }
 
 /// Reads a journal, counting and skipping lines that are not events (a line cut short by a crash
-/// is the usual one). A line longer than [`MAX_JOURNAL_LINE`] or more than
-/// [`MAX_JOURNAL_EVENTS`] events end the reading: no journal of mailwiz looks like that, and a
-/// source that never ends (`/dev/zero`, a pipe) must not either.
+/// is the usual one) and lines longer than [`MAX_JOURNAL_LINE`] (said on stderr). More than
+/// [`MAX_JOURNAL_EVENTS`] events, or a line with no end, end the reading: no journal of mailwiz
+/// looks like that, and a source that never ends (`/dev/zero`, a pipe) must not either.
 pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
+    let mut events = Vec::new();
+    let (_, skipped) = read_journal_each(path, &mut |event| events.push(event))?;
+    Ok((events, skipped))
+}
+
+/// [`read_journal`] handing each event to `visit` instead of keeping it: memory holds one line
+/// at a time. Returns the events and the lines skipped.
+pub fn read_journal_each(path: &Path, visit: &mut dyn FnMut(Event)) -> Result<(usize, usize), CliError> {
     let shown = path.display();
     let cannot = |err: std::io::Error| CliError::Input(format!("cannot read the journal {shown}: {err}"));
     let mut reader = BufReader::new(input_file::open(path).map_err(cannot)?);
-    let mut events = Vec::new();
+    let mut events = 0usize;
     let mut skipped = 0;
     let mut line = Vec::new();
     let mut number = 0usize;
@@ -110,20 +154,29 @@ pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
         match end {
             LineEnd::Eof => break,
             LineEnd::TooLong => {
+                // The line is skipped and counted; the events after it are read.
                 let why = format!("line {number} of {shown} is longer than {} MiB", MAX_JOURNAL_LINE >> 20);
-                if events.is_empty() {
-                    return Err(CliError::Input(format!("{shown} is not a mailwiz journal: {why}")));
+                if !input_file::skip_line(&mut reader, MAX_SKIPPED_LINE).map_err(cannot)? {
+                    if events == 0 {
+                        return Err(CliError::Input(format!("{shown} is not a mailwiz journal: {why}")));
+                    }
+                    super::output::print_error(&format!("{why} and has no end; reading stopped there"));
+                    break;
                 }
-                super::output::print_error(&format!("{why}; reading stopped there"));
-                break;
+                super::output::print_error(&format!("{why}; it was skipped"));
+                skipped += 1;
+                continue;
             }
             LineEnd::Whole if line.iter().all(u8::is_ascii_whitespace) => continue,
             LineEnd::Whole => match serde_json::from_slice::<Event>(&line) {
-                Ok(event) => events.push(event),
+                Ok(event) => {
+                    events += 1;
+                    visit(event);
+                }
                 Err(_) => skipped += 1,
             },
         }
-        if events.len() + skipped >= MAX_JOURNAL_EVENTS {
+        if events + skipped >= MAX_JOURNAL_EVENTS {
             super::output::print_error(&format!(
                 "{shown} has more than {MAX_JOURNAL_EVENTS} lines; reading stopped there"
             ));
@@ -133,7 +186,7 @@ pub fn read_journal(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
     if !read_any && let Some(note) = input_file::no_writer_note(path) {
         return Err(CliError::Input(note));
     }
-    if events.is_empty() && skipped > 0 {
+    if events == 0 && skipped > 0 {
         return Err(CliError::Input(format!("{shown} is not a mailwiz journal (no line is an event)")));
     }
     Ok((events, skipped))

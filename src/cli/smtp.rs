@@ -25,6 +25,7 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
     let ctx = &Context { via: ctx.config.smtp.via.clone(), ..ctx.clone() };
     let default_port = if args.tls { session::IMPLICIT_TLS_PORT } else { ctx.config.port };
     let target = target::parse_host_port(&args.host, default_port).map_err(CliError::Input)?;
+    check_probe_args(&args)?;
     let request = probe_request(&args, ctx).await;
     if args.as_swaks {
         let line = swaks::command_line(&target.host, target.port, &request, request.starttls);
@@ -42,6 +43,22 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
     } else {
         run_console(target, request, args.tls, ctx, json).await
     }
+}
+
+/// Refuses `--ehlo`, `--from` or `--to` that would change the dialogue (exit 2).
+fn check_probe_args(args: &SmtpArgs) -> Result<(), CliError> {
+    use crate::smtp::envelope::{check_address, check_ehlo};
+    let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
+    if let Some(ehlo) = &args.ehlo {
+        check_ehlo("--ehlo", ehlo).map_err(input)?;
+    }
+    if let Some(from) = &args.from {
+        check_address("--from", from, true).map_err(input)?;
+    }
+    if let Some(to) = &args.to {
+        check_address("--to", to, false).map_err(input)?;
+    }
+    Ok(())
 }
 
 async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {

@@ -75,7 +75,10 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
             }
             let is_ptr_name = ptr_names.iter().any(|p| p.eq_ignore_ascii_case(&name));
             // A forward lookup without an answer says nothing about the name.
-            if !resolves_to_ip && let Some(unanswered) = report.forward.iter().find(|r| !r.outcome.is_definitive()) {
+            // Only the lookup of our address's family decides; a failed AAAA says nothing of an IPv4.
+            let unanswered =
+                report.forward.iter().find(|r| super::ptr::decides_for(r, ip) && !r.outcome.is_definitive());
+            if !resolves_to_ip && let Some(unanswered) = unanswered {
                 let outcome = describe_failure(&unanswered.outcome, unanswered.elapsed);
                 return Finding::new("helo.unknown", &[args[0], args[1], ("outcome", &outcome)])
                     .with_evidence(evidence);

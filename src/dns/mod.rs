@@ -8,6 +8,7 @@ pub mod dnsbl;
 pub mod dnsbl_answer;
 pub mod dnsbl_zones;
 pub mod empty_txt;
+pub mod exchange;
 pub mod generic_ptr;
 pub mod helo;
 pub mod helo_name;

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::address_class::AddressClass;
 use super::generic_ptr::generic_reason;
-use super::resolver::{Outcome, Reply, Resolver};
+use super::resolver::{Outcome, QueryType, Reply, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -51,6 +51,11 @@ impl PtrReport {
 /// Most PTR names checked and listed per address: receivers look at one, and an address with
 /// a thousand names must not mean a thousand lookups and findings listing every name.
 pub const MAX_PTR_NAMES: usize = 10;
+
+/// True when `reply` is the forward lookup that can show `ip`: A for IPv4, AAAA for IPv6.
+pub fn decides_for(reply: &Reply, ip: IpAddr) -> bool {
+    matches!((ip.to_canonical(), reply.qtype), (IpAddr::V4(_), QueryType::A) | (IpAddr::V6(_), QueryType::Aaaa))
+}
 
 /// Looks up the PTR records of `ip`, then A and AAAA of its first [`MAX_PTR_NAMES`] names, all
 /// at once.
@@ -122,7 +127,8 @@ pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
         let shown = escape_str(&name.name);
         let mut evidence = ptr_evidence.clone();
         evidence.extend(name.forward.iter().flat_map(evidence_of));
-        let unanswered = name.forward.iter().find(|r| !r.outcome.is_definitive());
+        // Only the lookup of our address's family decides; a failed AAAA says nothing of an IPv4.
+        let unanswered = name.forward.iter().find(|r| decides_for(r, report.ip) && !r.outcome.is_definitive());
         if let (false, Some(unanswered)) = (name.confirmed, unanswered) {
             let outcome = format!(
                 "whether {shown} resolves back is not known ({})",

@@ -4,7 +4,8 @@
 //!
 //! Every query and every answer is written to the journal ([`EventKind::DnsQuery`] and
 //! [`EventKind::DnsAnswer`]). There is no cache: asking twice asks the server twice, so repeated
-//! console queries show what the server says now.
+//! console queries show what the server says now. The queries are sent by
+//! [`super::exchange`], which takes only the answer to the question asked.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -13,14 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::net::{DnsError, NetError, NoRecords};
-use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::op::{Message, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use serde::{Deserialize, Serialize};
 
+use super::exchange::{Failure, Question};
 use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Journal};
@@ -407,7 +405,6 @@ pub struct BadName(pub String);
 
 struct Server {
     addr: SocketAddr,
-    inner: TokioResolver,
     /// This server's share of the query's limits.
     limits: Limits,
     /// Whether it has answered anything; until then each query is watched for a refusal.
@@ -479,10 +476,8 @@ impl Resolver {
     /// servers there are.
     pub fn with_servers(servers: &[SocketAddr], limits: Limits, journal: Journal) -> Resolver {
         let share = limits.shared_by(servers.len());
-        let servers = servers
-            .iter()
-            .map(|&addr| Server { addr, inner: build(addr, share), limits: share, answered: AtomicBool::new(false) })
-            .collect();
+        let servers =
+            servers.iter().map(|&addr| Server { addr, limits: share, answered: AtomicBool::new(false) }).collect();
         Resolver { servers, limits, journal, health: Arc::default() }
     }
 
@@ -619,10 +614,14 @@ impl Resolver {
             Event::new(EventKind::DnsQuery, format!("{qtype} {} @{}", escape_str(shown), server.addr))
                 .with_data(serde_json::json!({"name": shown, "type": qtype, "server": server.addr.to_string()})),
         );
-        // hickory keeps its own deadline per try; this one bounds the whole exchange whatever
-        // the transport does (a silent server over TCP, a retry that would start late).
+        // Each try has its deadline; this one bounds the whole exchange whatever the transport
+        // does (a silent server over TCP, a retry that would start late).
         let deadline = server.limits.total() + Duration::from_millis(50);
-        let lookup = tokio::time::timeout(deadline, server.inner.lookup(name.clone(), qtype.record_type()));
+        let question = Question { name: name.clone(), qtype: qtype.record_type(), authentic_data: false };
+        let exchange = tokio::time::timeout(
+            deadline,
+            super::exchange::exchange(server.addr, &question, server.limits.timeout, server.limits.attempts),
+        );
         // A server that answers at once never sees the watch's copy of the question.
         let watch = async {
             if server.answered.load(Ordering::Relaxed) {
@@ -632,37 +631,18 @@ impl Resolver {
             super::refusal::refused(server.addr, name, qtype.record_type()).await
         };
         let result = tokio::select! {
-            result = lookup => result,
+            result = exchange => result,
             why = watch => return Outcome::Failed(why),
         };
-        if !matches!(result, Err(_) | Ok(Err(NetError::Timeout))) {
+        if !matches!(result, Err(_) | Ok(Err(Failure::Timeout))) {
             server.answered.store(true, Ordering::Relaxed);
         }
         match result {
-            Err(_) => Outcome::Timeout,
-            Ok(Ok(lookup)) => {
-                let records: Vec<Answer> = lookup.answers().iter().map(answer).collect();
-                if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
-            }
-            Ok(Err(err)) if qtype == QueryType::Txt && is_empty_record(&err) => {
-                match Box::pin(super::empty_txt::ask(server.addr, name, server.limits.total())).await {
-                    Ok(records) if records.is_empty() => Outcome::NoData,
-                    Ok(records) => Outcome::Records(records.iter().map(answer).collect()),
-                    Err(Ok(ResponseCode::NXDomain)) => Outcome::NxDomain,
-                    Err(Ok(code)) => Outcome::Rcode(code.to_str().to_uppercase()),
-                    Err(Err(why)) => Outcome::Failed(why),
-                }
-            }
-            Ok(Err(err)) => outcome_of_error(&err),
+            Err(_) | Ok(Err(Failure::Timeout)) => Outcome::Timeout,
+            Ok(Err(Failure::Failed(why))) => Outcome::Failed(why),
+            Ok(Ok(reply)) => outcome_of_reply(&reply),
         }
     }
-}
-
-/// True for the answer hickory refuses because it holds a record of zero-length data.
-fn is_empty_record(err: &NetError) -> bool {
-    use hickory_resolver::proto::ProtoError;
-    use hickory_resolver::proto::serialize::binary::DecodeError;
-    matches!(err, NetError::Proto(ProtoError::Decode(DecodeError::InvalidEmptyRecord)))
 }
 
 /// How long a query waits for its answer before a refusal of the port is watched for.
@@ -696,24 +676,17 @@ impl Limits {
     }
 }
 
-fn outcome_of_error(err: &NetError) -> Outcome {
-    match err {
-        NetError::Timeout => Outcome::Timeout,
-        NetError::Dns(DnsError::NoRecordsFound(NoRecords { response_code, .. })) => match *response_code {
-            ResponseCode::NXDomain => Outcome::NxDomain,
-            ResponseCode::NoError => Outcome::NoData,
-            ResponseCode::ServFail => Outcome::ServFail,
-            ResponseCode::Refused => Outcome::Refused,
-            code => Outcome::Rcode(code.to_str().to_uppercase()),
-        },
-        NetError::Dns(DnsError::ResponseCode(code)) => match *code {
-            ResponseCode::NXDomain => Outcome::NxDomain,
-            ResponseCode::ServFail => Outcome::ServFail,
-            ResponseCode::Refused => Outcome::Refused,
-            code => Outcome::Rcode(code.to_str().to_uppercase()),
-        },
-        NetError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => Outcome::Timeout,
-        other => Outcome::Failed(other.to_string()),
+/// What a reply to our question says.
+fn outcome_of_reply(reply: &Message) -> Outcome {
+    match reply.metadata.response_code {
+        ResponseCode::NoError => {
+            let records: Vec<Answer> = reply.answers.iter().map(answer).collect();
+            if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
+        }
+        ResponseCode::NXDomain => Outcome::NxDomain,
+        ResponseCode::ServFail => Outcome::ServFail,
+        ResponseCode::Refused => Outcome::Refused,
+        code => Outcome::Rcode(code.to_str().to_uppercase()),
     }
 }
 
@@ -754,30 +727,6 @@ fn fqdn(name: &str) -> Result<Name, BadName> {
     let mut parsed = Name::from_ascii(&ascii).map_err(|_| BadName(trimmed.to_string()))?;
     parsed.set_fqdn(true);
     Ok(parsed)
-}
-
-fn build(addr: SocketAddr, limits: Limits) -> TokioResolver {
-    let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
-        .into_iter()
-        .map(|mut c| {
-            c.port = addr.port();
-            c
-        })
-        .collect();
-    let server = NameServerConfig::new(addr.ip(), true, connections);
-    let mut opts = ResolverOpts::default();
-    opts.timeout = limits.timeout;
-    opts.attempts = limits.attempts.saturating_sub(1);
-    opts.cache_size = 0;
-    opts.use_hosts_file = ResolveHosts::Never;
-    opts.ndots = 0;
-    opts.num_concurrent_reqs = 1;
-    opts.preserve_intermediates = true;
-    opts.try_tcp_on_error = false;
-    TokioResolver::builder_with_config(ResolverConfig::from_name_servers(vec![server]), TokioRuntimeProvider::default())
-        .with_options(opts)
-        .build()
-        .expect("a resolver with one plain UDP/TCP server always builds")
 }
 
 /// The system's name servers (`/etc/resolv.conf` on Unix, the adapters' settings on Windows).

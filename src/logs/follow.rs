@@ -21,8 +21,9 @@ use crate::format_registry::SAMPLE_BYTES;
 
 /// Longest line handed out; the rest of a longer line is dropped and the cut is marked.
 pub const MAX_FOLLOW_LINE: usize = 16 * 1024;
-/// Bytes read from one file per poll at most; the rest comes with the next poll.
-pub const MAX_POLL_BYTES: usize = 1 << 20;
+/// Bytes read from one file per poll at most; the rest comes with the next poll, at once (see
+/// [`Follower::behind`]).
+pub const MAX_POLL_BYTES: usize = 8 << 20;
 
 /// Something that happened to a followed file.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +61,8 @@ pub struct Follower {
     filter: Option<DomainFilter>,
     needles: Vec<Vec<u8>>,
     watch: Option<Watch>,
+    /// A line folded to lower case, reused.
+    folded: Vec<u8>,
 }
 
 struct Followed {
@@ -77,6 +80,8 @@ struct Followed {
     line: u64,
     /// The last error said, so it is said once.
     error: Option<String>,
+    /// The last read stopped at [`MAX_POLL_BYTES`]: more is waiting.
+    behind: bool,
 }
 
 impl Follower {
@@ -99,8 +104,9 @@ impl Follower {
                     parser: None,
                     line: 0,
                     error: None,
+                    behind: false,
                 };
-                if let Ok(mut file) = File::open(path) {
+                if let Ok(mut file) = open_regular(path) {
                     if followed.format.is_none() {
                         let mut head = Vec::new();
                         let _ = (&mut file).take(SAMPLE_BYTES as u64).read_to_end(&mut head);
@@ -113,7 +119,7 @@ impl Follower {
                 followed
             })
             .collect();
-        Follower { files, filter, needles, watch: None }
+        Follower { files, filter, needles, watch: None, folded: Vec::new() }
     }
 
     /// Judges the records of each line with `watch` (deliveries, new deferral reasons).
@@ -136,12 +142,17 @@ impl Follower {
         events
     }
 
+    /// True when a file had more to read than one poll takes: poll again at once.
+    pub fn behind(&self) -> bool {
+        self.files.iter().any(|f| f.behind)
+    }
+
     fn read(&mut self) -> Vec<FollowEvent> {
         let mut events = Vec::new();
         for i in 0..self.files.len() {
             let lines = self.files[i].poll(&mut events);
-            for text in lines {
-                if let Some(event) = self.line(i, text) {
+            for raw in &lines {
+                if let Some(event) = self.line(i, raw) {
                     events.push(event);
                 }
             }
@@ -149,15 +160,31 @@ impl Follower {
         events
     }
 
-    fn line(&mut self, i: usize, text: String) -> Option<FollowEvent> {
+    fn line(&mut self, i: usize, raw: &[u8]) -> Option<FollowEvent> {
         let followed = &mut self.files[i];
         followed.line += 1;
         if followed.format.is_none() {
-            followed.format = detect::detect(text.as_bytes());
+            followed.format = detect::detect(raw);
         }
         if followed.parser.is_none() {
             followed.parser = followed.format.map(|f| f.parser(Local::now().date_naive()));
         }
+        // A line that names neither the domain nor what the parser must always see is passed
+        // over before it is decoded or parsed, as the summary's scan does.
+        let mentions = self.filter.is_none() || {
+            self.folded.clear();
+            self.folded.extend(raw.iter().map(u8::to_ascii_lowercase));
+            self.needles.iter().any(|n| memchr::memmem::find(&self.folded, n).is_some())
+        };
+        let local = followed.parser.as_ref().is_none_or(|p| p.line_local());
+        let folded = &self.folded;
+        let always = followed.parser.as_ref().is_some_and(|p| {
+            p.always().iter().any(|a| memchr::memmem::find(folded, a.to_ascii_lowercase().as_bytes()).is_some())
+        });
+        if !mentions && local && !always {
+            return None;
+        }
+        let text = text_of(raw);
         let mut records = Vec::new();
         if let Some(parser) = followed.parser.as_mut() {
             parser.line(&text, followed.line, &mut records);
@@ -165,8 +192,6 @@ impl Follower {
         let path = followed.shown.clone();
         if let Some(filter) = &self.filter {
             records.retain(|r| filter.matches(r));
-            let lower = text.to_ascii_lowercase();
-            let mentions = self.needles.iter().any(|n| memchr::memmem::find(lower.as_bytes(), n).is_some());
             if !mentions && records.is_empty() {
                 return None;
             }
@@ -178,7 +203,7 @@ impl Follower {
 
 impl Followed {
     /// Reads new bytes, then checks the path for rotation and truncation; returns whole lines.
-    fn poll(&mut self, events: &mut Vec<FollowEvent>) -> Vec<String> {
+    fn poll(&mut self, events: &mut Vec<FollowEvent>) -> Vec<Vec<u8>> {
         let mut lines = Vec::new();
         self.read(&mut lines);
         match std::fs::metadata(&self.path) {
@@ -194,7 +219,7 @@ impl Followed {
                 let current = meta_identity(&meta);
                 if self.file.is_none() || (current.is_some() && current != self.identity) {
                     let rotated = self.file.is_some();
-                    match File::open(&self.path) {
+                    match open_regular(&self.path) {
                         Ok(file) => {
                             self.identity = identity(&file);
                             self.file = Some(file);
@@ -230,11 +255,14 @@ impl Followed {
     }
 
     /// Reads up to [`MAX_POLL_BYTES`] from the open file and splits off whole lines.
-    fn read(&mut self, lines: &mut Vec<String>) {
+    fn read(&mut self, lines: &mut Vec<Vec<u8>>) {
         let Some(file) = self.file.as_mut() else { return };
         let mut chunk = Vec::new();
         match file.take(MAX_POLL_BYTES as u64).read_to_end(&mut chunk) {
-            Ok(n) => self.pos += n as u64,
+            Ok(n) => {
+                self.pos += n as u64;
+                self.behind = n == MAX_POLL_BYTES;
+            }
             Err(err) => {
                 self.error = Some(err.to_string());
                 return;
@@ -253,20 +281,37 @@ impl Followed {
             }
             if ended {
                 self.discarding = false;
-                let line = std::mem::take(&mut self.partial);
-                lines.push(text_of(&line));
+                lines.push(std::mem::take(&mut self.partial));
             }
         }
     }
 
     /// A last line the old file ended without a newline is handed out before the new file.
-    fn flush_partial(&mut self, lines: &mut Vec<String>) {
+    fn flush_partial(&mut self, lines: &mut Vec<Vec<u8>>) {
         if !self.partial.is_empty() {
-            let line = std::mem::take(&mut self.partial);
-            lines.push(text_of(&line));
+            lines.push(std::mem::take(&mut self.partial));
         }
         self.discarding = false;
     }
+}
+
+/// Opens `path` when it is a regular file, never waiting: a named pipe put in a log's place
+/// is refused at once (opening it for reading would wait for a writer forever).
+fn open_regular(path: &std::path::Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed());
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("it is not a regular file (a named pipe, a device or a socket)"));
+    }
+    #[cfg(unix)]
+    rustix::fs::fcntl_setfl(&file, rustix::fs::OFlags::empty())?;
+    Ok(file)
 }
 
 fn text_of(line: &[u8]) -> String {
@@ -315,6 +360,30 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_burst_larger_than_a_poll_says_more_is_waiting_until_it_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mail.log");
+        std::fs::write(&path, "").unwrap();
+        let mut follower = Follower::new(std::slice::from_ref(&path), None, Some(DomainFilter::new("bank.example")));
+        let line = "to=<a@other.example> deferred\n";
+        let lines = (MAX_POLL_BYTES * 5 / 2) / line.len();
+        let mut burst = line.repeat(lines);
+        burst.push_str("to=<z@bank.example> last\n");
+        std::fs::write(&path, &burst).unwrap();
+        let mut polls = 0;
+        let mut seen = Vec::new();
+        loop {
+            seen.extend(texts(&follower.poll(&Context::default())));
+            polls += 1;
+            if !follower.behind() {
+                break;
+            }
+        }
+        assert_eq!(polls, 3, "two full polls, then the rest");
+        assert_eq!(seen, ["to=<z@bank.example> last"]);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Opened {
     pub size: u64,
     pub modified: Option<SystemTime>,
     pub compressed: bool,
+    /// Set when the gzip data ended early or was damaged: the reader then ended there, and
+    /// this says why.
+    pub cut: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 /// Opens `path`, recognising gzip by its magic bytes whatever the name. Every byte read from the
@@ -51,9 +54,38 @@ pub fn open(path: &Path, counter: Arc<AtomicU64>) -> io::Result<Opened> {
         use std::io::BufRead;
         reader.fill_buf()?.starts_with(&[0x1f, 0x8b])
     };
-    let reader: Box<dyn Read + Send> =
-        if compressed { Box::new(flate2::bufread::MultiGzDecoder::new(reader)) } else { Box::new(reader) };
-    Ok(Opened { reader, size: metadata.len(), modified: metadata.modified().ok(), compressed })
+    let cut = Arc::new(std::sync::Mutex::new(None));
+    let reader: Box<dyn Read + Send> = if compressed {
+        Box::new(GzipCut { inner: flate2::bufread::MultiGzDecoder::new(reader), cut: cut.clone() })
+    } else {
+        Box::new(reader)
+    };
+    Ok(Opened { reader, size: metadata.len(), modified: metadata.modified().ok(), compressed, cut })
+}
+
+/// Ends a gzip stream where its data ends early or is damaged (a file still being written, a
+/// copy cut short), so what came before is read; the error is kept in `cut`.
+struct GzipCut<R> {
+    inner: R,
+    cut: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<R: Read> Read for GzipCut<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput
+                ) =>
+            {
+                let mut cut = self.cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                cut.get_or_insert_with(|| err.to_string());
+                Ok(0)
+            }
+            other => other,
+        }
+    }
 }
 
 /// The sum of the sizes of `paths` that exist.

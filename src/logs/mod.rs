@@ -163,6 +163,26 @@ fn read_file(
     let opened = input::open(path, counter.clone())
         .map_err(|err| FileError::Unreadable(format!("cannot read {shown}: {err}")))?;
     report.compressed = opened.compressed;
+    let cut = opened.cut.clone();
+    let result = read_opened(request, path, opened, builder, report, control);
+    if let Some(why) = cut.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+        report.note = Some(format!(
+            "the gzip data of {shown} ends early or is damaged ({why}); the {} line(s) before that were read",
+            report.lines
+        ));
+    }
+    result
+}
+
+fn read_opened(
+    request: &LogsRequest,
+    path: &std::path::Path,
+    opened: input::Opened,
+    builder: &mut SummaryBuilder,
+    report: &mut FileReport,
+    control: &mut Control<'_>,
+) -> Result<(), FileError> {
+    let shown = path.display().to_string();
     let mut reader = opened.reader;
     let mut sample = Vec::with_capacity(SAMPLE_BYTES);
     (&mut reader)

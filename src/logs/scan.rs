@@ -41,6 +41,9 @@ pub struct FileReport {
     /// Why the file could not be read, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What was read only in part (a gzip file cut short), when something was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Stops a scan when asked (the TUI's Esc).

@@ -9,6 +9,9 @@ pub enum DetectError {
     Qshape,
     #[error("it does not look like a mail queue listing ({})", Format::listings())]
     Unknown,
+    /// `--format` named one listing and the text is another (or none).
+    #[error("it is not a {} listing{}", .given.name(), .detected.map(|d| format!(" (it looks like {}: give --format {} or leave --format out)", d.name(), d.name())).unwrap_or_default())]
+    Mismatch { given: Format, detected: Option<Format> },
 }
 
 /// Tells the format from the first part of a listing (a few KiB are enough). An empty listing

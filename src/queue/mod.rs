@@ -51,12 +51,20 @@ pub fn parse_reader<R: BufRead>(
     // A read error here leaves a shorter sample; the parser meets it again and stops there.
     let _ = (&mut reader).take(SAMPLE_BYTES as u64).read_to_end(&mut head);
     let sample = String::from_utf8_lossy(&head).into_owned();
-    let format = match format {
-        Some(format) => format,
-        None => detect::detect(&sample)?,
+    let (format, given) = match format {
+        Some(format) => (format, true),
+        None => (detect::detect(&sample)?, false),
     };
     let mut reader = Cursor::new(head).chain(reader);
-    Ok((format.spec().parse)(&mut reader, &sample, now))
+    let parsed = (format.spec().parse)(&mut reader, &sample, now);
+    // A named format that reads nothing of a listing that is not empty is the wrong one.
+    if given && parsed.entries.is_empty() && !sample.trim().is_empty() {
+        let detected = detect::detect(&sample).ok().filter(|d| *d != format);
+        if parsed.skipped.count > 0 || detected.is_some() {
+            return Err(DetectError::Mismatch { given: format, detected });
+        }
+    }
+    Ok(parsed)
 }
 
 /// A loaded queue, grouped, with its findings: what the CLI prints and step 1 shows.

@@ -73,12 +73,18 @@ const EXIM_MAINLOGS: &[&str] =
 const MAX_MSGLOGS: usize = 50;
 
 /// Loads the queue `request` names; with no file, `config.queue.file`, else the local MTA's
-/// listing (`postqueue -j`, else `exim -bp`, else `mailq`).
+/// listing (`postqueue -j`, else `exim -bp`, else `mailq`; never in the demo).
 pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> Result<Loaded, SourceError> {
     let config_lifetime = Lifetime::from_config(ctx.config.queue.lifetime_days);
     if let Some(path) = request.file.clone().or_else(|| ctx.config.queue.file.clone()) {
         let (parsed, notes) = load_file(&path, request.format, now).await?;
         return Ok(Loaded { parsed, source: path.display().to_string(), lifetime: config_lifetime, notes });
+    }
+    if ctx.demo {
+        // The demo never runs the host's MTA, not even to read its queue.
+        return Err(SourceError::Input(
+            "the demo world has no queue listing, and the demo never runs this machine's MTA commands".into(),
+        ));
     }
     if request.format == Some(Format::Exchange) {
         return Err(SourceError::Input(
@@ -125,7 +131,9 @@ async fn load_file(
     if file.metadata().is_ok_and(|m| m.is_dir()) {
         return Err(SourceError::Input(format!("the queue file {shown} is a directory")));
     }
+    let size_before = file.metadata().map(|m| m.len()).unwrap_or(0);
     let (capped, cut) = input_file::Capped::new(file, MAX_QUEUE_FILE);
+    let read = capped.count();
     let parsed =
         tokio::task::spawn_blocking(move || parse_reader(BufReader::with_capacity(256 * 1024, capped), format, now))
             .await
@@ -138,8 +146,13 @@ async fn load_file(
         return Err(SourceError::Input(note));
     }
     let mut notes = Vec::new();
+    let read = read.load(std::sync::atomic::Ordering::Relaxed);
     if cut.load(std::sync::atomic::Ordering::Relaxed) {
         notes.push(format!("only the first {} MiB of {shown} were read; the rest was left", MAX_QUEUE_FILE >> 20));
+    } else if read < size_before.min(MAX_QUEUE_FILE) {
+        notes.push(format!(
+            "{shown} shrank while it was read ({read} of its {size_before} bytes came): the listing may be partial; read it again"
+        ));
     }
     Ok((parsed, notes))
 }

@@ -208,6 +208,18 @@ pub const CATALOGUE: &[Entry] = &[
         "The via command failed on its own side (login, forwarding not allowed, a name the jump host cannot resolve); run it by hand to see why. This says nothing about the receiver.",
     ),
     e(
+        "smtp.not_smtp",
+        Fail,
+        "{host} ({addr}) does not speak SMTP on port {port}: {error}",
+        "Something other than a mail server answers there (a web server, a TLS-only port, a proxy). Nothing of ours (address, PTR, HELO) is judged by it: check the MX records point at the mail server and tell the receiver's postmaster.",
+    ),
+    e(
+        "smtp.protocol_error",
+        Fail,
+        "{host} ({addr}) broke the SMTP protocol: {error}",
+        "The receiver, or a proxy or firewall inspecting SMTP in front of it, sends replies SMTP does not allow; nothing of ours causes that. Tell the receiver's postmaster, with the transcript.",
+    ),
+    e(
         "smtp.line_too_long",
         Fail,
         "{host} ({addr}) sent a line too long to be an SMTP reply: {error}",

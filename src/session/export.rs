@@ -126,24 +126,43 @@ impl SessionFacts {
 /// a finding recorded again with the same id and summary (a step re-run) replaces the earlier
 /// one, notes are all kept.
 pub fn findings(events: &[Event]) -> Vec<Finding> {
-    let state = events.iter().rposition(|e| e.kind == EventKind::Info && e.data.get("findings").is_some());
-    let (mut out, rest): (Vec<Finding>, &[Event]) = match state {
-        Some(i) => {
-            let held = serde_json::from_value(events[i].data["findings"].clone()).unwrap_or_default();
-            (held, &events[i + 1..])
-        }
-        None => (Vec::new(), events),
-    };
-    for finding in rest.iter().filter_map(Event::finding) {
-        if finding.severity != Severity::Note
-            && let Some(pos) = out.iter().position(|f| f.id == finding.id && f.summary == finding.summary)
-        {
-            out.remove(pos);
-        }
-        out.push(finding);
+    let mut fold = FindingsFold::default();
+    for event in events {
+        fold.push(event);
     }
-    out.sort_by_key(|f| f.severity);
-    out
+    fold.finish()
+}
+
+/// [`findings`] event by event, so a journal can be read without holding its events: only the
+/// findings are kept.
+#[derive(Debug, Default)]
+pub struct FindingsFold {
+    held: Vec<Finding>,
+}
+
+impl FindingsFold {
+    /// Takes the next event: a state event replaces what is held, a finding joins it.
+    pub fn push(&mut self, event: &Event) {
+        if event.kind == EventKind::Info
+            && let Some(list) = event.data.get("findings")
+        {
+            self.held = serde_json::from_value(list.clone()).unwrap_or_default();
+            return;
+        }
+        let Some(finding) = event.finding() else { return };
+        if finding.severity != Severity::Note
+            && let Some(pos) = self.held.iter().position(|f| f.id == finding.id && f.summary == finding.summary)
+        {
+            self.held.remove(pos);
+        }
+        self.held.push(finding);
+    }
+
+    /// The findings, most severe first.
+    pub fn finish(mut self) -> Vec<Finding> {
+        self.held.sort_by_key(|f| f.severity);
+        self.held
+    }
 }
 
 /// A code fence longer than any backtick run in `content`, so the content cannot close it.
@@ -392,13 +411,65 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), SaveError> {
     write_atomic_with(path, |file| file.write_all(contents))
 }
 
+/// Refuses a save to `path` when something other than a regular file is there: the rename of a
+/// save would replace a device, a FIFO, a socket, a directory or a symbolic link with a file.
+/// A path where nothing is yet is fine.
+pub fn check_save_target(path: &Path) -> Result<(), SaveError> {
+    let refuse = |what: &str| SaveError {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!(
+            "it is {what}, not a regular file, and mailwiz saves only to regular files"
+        )),
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => match file_kind(meta.file_type()) {
+            None => Ok(()),
+            Some(what) => Err(refuse(what)),
+        },
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(SaveError { path: path.to_path_buf(), source }),
+    }
+}
+
+/// What a file type is in words, or `None` for a regular file.
+fn file_kind(kind: std::fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_symlink() {
+        return Some("a symbolic link");
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() {
+            return Some("a character device");
+        }
+        if kind.is_block_device() {
+            return Some("a block device");
+        }
+        if kind.is_fifo() {
+            return Some("a named pipe (FIFO)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("a special file")
+}
+
 /// Like [`write_atomic`], with `write` producing the contents into the temporary file; when it
-/// fails, the temporary file is removed and `path` is left as it was.
+/// fails, the temporary file is removed and `path` is left as it was. Only a regular file is
+/// replaced (see [`check_save_target`]).
 pub fn write_atomic_with<F>(path: &Path, write: F) -> Result<(), SaveError>
 where
     F: FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 {
     let err = |source| SaveError { path: path.to_path_buf(), source };
+    check_save_target(path)?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

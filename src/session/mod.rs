@@ -88,17 +88,6 @@ pub struct Earlier {
     pub findings: Vec<Finding>,
 }
 
-impl Earlier {
-    /// Reads the journal at `path`: the findings its session held at its end.
-    pub fn read(path: &std::path::Path) -> Result<Earlier, String> {
-        let events = journal::read(path).map_err(|err| err.to_string())?;
-        if events.is_empty() {
-            return Err(format!("{} holds no journal events", path.display()));
-        }
-        Ok(Earlier { label: path.display().to_string(), findings: export::findings(&events) })
-    }
-}
-
 impl Session {
     /// A new session writing to `journal`.
     pub fn new(journal: Journal) -> Session {

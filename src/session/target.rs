@@ -23,7 +23,11 @@ impl Target {
     pub fn parse(input: &str) -> Result<Target, TargetError> {
         let trimmed = input.trim();
         let (address, domain_part) = match trimmed.rsplit_once('@') {
-            Some((local, domain)) if !local.is_empty() => (Some(trimmed.to_string()), domain),
+            Some((local, domain)) if !local.is_empty() => {
+                crate::smtp::envelope::check_address("the address", trimmed, false)
+                    .map_err(|err| TargetError(err.to_string()))?;
+                (Some(trimmed.to_string()), domain)
+            }
             Some(_) => return Err(TargetError(format!("\"{trimmed}\" has no local part before the @"))),
             None => (None, trimmed),
         };

@@ -16,6 +16,8 @@ pub const CONNECTION_OUTCOMES: &[&str] = &[
     "smtp.no_banner",
     "smtp.line_too_long",
     "smtp.via_failed",
+    "smtp.not_smtp",
+    "smtp.protocol_error",
     "smtp.ok",
 ];
 

@@ -11,6 +11,7 @@ use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
 
 use super::classify::{Classification, Classifier, ReplyStage};
+use super::reply::ProtocolProblem;
 use super::reply::{LineReader, LineTooLong, Reply, ReplyAssembler, ReplyLine};
 use super::stream::SmtpStream;
 use super::tls::{self, TlsInfo};
@@ -38,12 +39,17 @@ pub enum Outcome {
     /// The via command (the second vantage point) failed on its own side: it could not log in,
     /// forward, or resolve; nothing is known of the receiver.
     ViaFailed,
+    /// The peer's first line is not an SMTP reply (HTTP, TLS bytes, SSH, anything else).
+    NotSmtp,
+    /// The peer started an SMTP reply and broke the protocol: continuation lines without a last
+    /// line, lines without a code or with another code than the first.
+    ProtocolError,
     Ok,
 }
 
 impl Outcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 12] = [
+    pub const ALL: [Outcome; 14] = [
         Outcome::Refused,
         Outcome::Timeout,
         Outcome::Unreachable,
@@ -55,6 +61,8 @@ impl Outcome {
         Outcome::NoBanner,
         Outcome::LineTooLong,
         Outcome::ViaFailed,
+        Outcome::NotSmtp,
+        Outcome::ProtocolError,
         Outcome::Ok,
     ];
 
@@ -72,6 +80,8 @@ impl Outcome {
             Outcome::NoBanner => "smtp.no_banner",
             Outcome::LineTooLong => "smtp.line_too_long",
             Outcome::ViaFailed => "smtp.via_failed",
+            Outcome::NotSmtp => "smtp.not_smtp",
+            Outcome::ProtocolError => "smtp.protocol_error",
             Outcome::Ok => "smtp.ok",
         }
     }
@@ -90,6 +100,8 @@ impl Outcome {
             Outcome::NoBanner => "no_banner",
             Outcome::LineTooLong => "line_too_long",
             Outcome::ViaFailed => "via_failed",
+            Outcome::NotSmtp => "not_smtp",
+            Outcome::ProtocolError => "protocol_error",
             Outcome::Ok => "ok",
         }
     }
@@ -538,18 +550,26 @@ fn classify_banner(report: &mut ConnectReport, banner: Result<Reply, ReplyError>
         Err(ReplyError { error, partial }) => (partial, Some(error)),
     };
     report.banner = reply.as_ref().map(Reply::display_lines).unwrap_or_default();
-    report.outcome = match (&reply, &error) {
-        (Some(reply), _) if reply.is_transient() => Outcome::Banner4xx,
-        (Some(reply), _) if reply.is_permanent() => Outcome::Banner5xx,
-        (Some(_), None) => Outcome::Ok,
+    let broken = reply.as_ref().and_then(|r| r.protocol_problem(error.is_some()));
+    report.outcome = match (&reply, &error, &broken) {
+        (_, _, Some(ProtocolProblem::NotSmtp(_))) => Outcome::NotSmtp,
+        (Some(reply), _, _) if reply.is_transient() => Outcome::Banner4xx,
+        (Some(reply), _, _) if reply.is_permanent() => Outcome::Banner5xx,
         // A peer dripping lines is slow, not closed: the deadline bounds the whole banner.
-        (_, Some(ReadError::Timeout(_))) => Outcome::NoBanner,
-        (_, Some(ReadError::LineTooLong(_))) => Outcome::LineTooLong,
-        (Some(_), Some(_)) => Outcome::ClosedAfterBanner,
-        (None, Some(ReadError::Reset)) => Outcome::ResetBeforeBanner,
-        (None, _) => Outcome::ClosedBeforeBanner,
+        (_, Some(ReadError::Timeout(_)), _) => Outcome::NoBanner,
+        (_, Some(ReadError::LineTooLong(_)), _) => Outcome::LineTooLong,
+        (_, _, Some(_)) => Outcome::ProtocolError,
+        (Some(_), None, None) => Outcome::Ok,
+        (Some(_), Some(_), None) => Outcome::ClosedAfterBanner,
+        (None, Some(ReadError::Reset), _) => Outcome::ResetBeforeBanner,
+        (None, _, _) => Outcome::ClosedBeforeBanner,
     };
     let lines = reply.as_ref().map_or(0, |r| r.lines.len());
+    if matches!(report.outcome, Outcome::NotSmtp | Outcome::ProtocolError) {
+        report.error = broken.map(|b| b.to_string());
+        report.banner_reply = reply;
+        return;
+    }
     report.error = error.map(|e| match e {
         ReadError::Timeout(secs) if lines > 0 => {
             format!("connected, but the banner was still incomplete after {secs:.1} s ({lines} line(s) came)")
@@ -605,7 +625,14 @@ mod tests {
         assert_eq!(report.outcome, Outcome::ResetBeforeBanner);
         let partial = Some(Reply::parse("220-mx.test"));
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Closed, partial }));
-        assert_eq!(report.outcome, Outcome::ClosedAfterBanner);
+        assert_eq!(report.outcome, Outcome::ProtocolError);
+        assert!(report.error.as_deref().unwrap().contains("ended without its last line"));
+        classify_banner(&mut report, Ok(Reply::parse("HTTP/1.1 400 Bad Request")));
+        assert_eq!(report.outcome, Outcome::NotSmtp);
+        assert_eq!(report.finding().id, "smtp.not_smtp");
+        assert!(report.error.as_deref().unwrap().starts_with("a web server answered (HTTP/1.1 400"));
+        classify_banner(&mut report, Ok(Reply::parse("220-mx.test\n250 ok")));
+        assert_eq!(report.outcome, Outcome::ProtocolError);
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial: None }));
         assert_eq!(report.outcome, Outcome::NoBanner);
         assert_eq!(report.finding().id, "smtp.no_banner");

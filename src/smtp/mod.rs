@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
+pub mod envelope;
 pub mod explain;
 pub mod marks;
 pub mod probe;

@@ -47,6 +47,19 @@ pub struct ProbeRequest {
     pub implicit_tls: bool,
 }
 
+impl ProbeRequest {
+    /// Refuses an EHLO name or address that would change the dialogue or break RFC 5321's
+    /// limits (see [`super::envelope`]).
+    pub fn check(&self) -> Result<(), super::envelope::EnvelopeError> {
+        super::envelope::check_ehlo("the EHLO name", &self.ehlo)?;
+        super::envelope::check_address("the envelope sender", &self.from, true)?;
+        if let Some(to) = &self.to {
+            super::envelope::check_address("the envelope recipient", to, false)?;
+        }
+        Ok(())
+    }
+}
+
 /// One command of the probe and its reply.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageResult {
@@ -180,6 +193,19 @@ impl Run<'_> {
 
     async fn dialogue(&mut self, conn: Connection) {
         let mut conn = conn;
+        if let Err(err) = self.request.check() {
+            // The front ends refuse such input; the engine never sends it either.
+            self.record(StageResult {
+                stage: "ehlo".into(),
+                command: "(not sent)".into(),
+                code: None,
+                reply: Vec::new(),
+                error: Some(err.to_string()),
+                ms: 0,
+                explanation: None,
+            });
+            return self.quit(conn).await;
+        }
         if self.stops_after(Stage::Banner) {
             if self.request.quit_after != Some(Stage::Connect) {
                 self.step(&mut conn, "quit", "QUIT").await;
@@ -329,9 +355,11 @@ impl Run<'_> {
             Err(ReplyError { error, partial }) => (partial, Some(error)),
         };
         let reply_stage = ReplyStage::of_command(command).unwrap_or(ReplyStage::Unknown);
-        let explanation =
-            reply.as_ref().filter(|r| !r.is_positive()).map(|r| Explainer::global().explain(r, reply_stage));
-        if let Some(finding) = reply.as_ref().and_then(|r| Explainer::global().finding(r, reply_stage)) {
+        // A reply SMTP does not allow is not explained as a refusal.
+        let problem = reply.as_ref().filter(|_| error.is_none()).and_then(|r| r.protocol_problem(false));
+        let explained = reply.as_ref().filter(|r| !r.is_positive() && problem.is_none());
+        let explanation = explained.map(|r| Explainer::global().explain(r, reply_stage));
+        if let Some(finding) = explained.and_then(|r| Explainer::global().finding(r, reply_stage)) {
             self.result.findings.push(finding);
         }
         self.record(StageResult {
@@ -345,6 +373,16 @@ impl Run<'_> {
         });
         if let Some(error) = error {
             self.no_reply(conn, command, stage, &error, reply.as_ref());
+            return None;
+        }
+        if let Some(problem) = problem {
+            // A reply SMTP does not allow: nothing more can be read from this session.
+            let connect = &self.result.connect;
+            let (addr, port) = (connect.addr.ip().to_string(), connect.addr.port().to_string());
+            let args = [("host", self.host()), ("addr", addr), ("port", port), ("error", problem.to_string())];
+            let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let lines = reply.as_ref().map(Reply::display_lines).unwrap_or_default();
+            self.result.findings.push(Finding::new("smtp.protocol_error", &args).with_evidence(lines));
             return None;
         }
         reply

@@ -279,6 +279,63 @@ impl Reply {
     }
 }
 
+/// How a reply shows that the peer does not speak SMTP, or breaks it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolProblem {
+    /// The first line is not a reply line: what it looks like instead.
+    #[error("{0}")]
+    NotSmtp(String),
+    /// An SMTP reply that breaks the protocol.
+    #[error("{0}")]
+    Broken(String),
+}
+
+impl Reply {
+    /// Why this reply is no SMTP reply, or breaks SMTP; `ended` says the read ended (close,
+    /// reset) before the reply did. `None` for a well-formed reply.
+    pub fn protocol_problem(&self, ended: bool) -> Option<ProtocolProblem> {
+        let first = self.lines.first()?;
+        let Some(code) = first.code() else {
+            return Some(ProtocolProblem::NotSmtp(not_smtp(&first.raw, &first.display())));
+        };
+        if let Some(line) = self.lines.iter().find(|l| l.code() != Some(code)) {
+            return Some(ProtocolProblem::Broken(format!(
+                "a line of a {code} reply does not start with {code}: {}",
+                short(&line.display())
+            )));
+        }
+        if ended && self.lines.last().is_some_and(ReplyLine::is_continuation) {
+            return Some(ProtocolProblem::Broken(format!(
+                "{} continuation line(s) of a {code} reply, then the connection ended without its last line",
+                self.lines.len()
+            )));
+        }
+        None
+    }
+}
+
+/// At most the first 80 characters of a line shown in a sentence.
+fn short(shown: &str) -> String {
+    match shown.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &shown[..end]),
+        None => shown.to_string(),
+    }
+}
+
+/// What a first line that is no SMTP reply looks like.
+fn not_smtp(raw: &[u8], shown: &str) -> String {
+    let short = short(shown);
+    if raw.starts_with(b"HTTP/") || raw.starts_with(b"<") {
+        format!("a web server answered ({short})")
+    } else if matches!(raw, [0x14..=0x17, 0x03, ..]) {
+        "TLS bytes came instead of a banner: the port expects TLS from the first byte".into()
+    } else if raw.starts_with(b"SSH-") {
+        format!("an SSH server answered ({short})")
+    } else {
+        format!("its first line is not an SMTP reply: {short}")
+    }
+}
+
 /// Gathers lines into replies, line by line, so a console can show lines as they arrive.
 #[derive(Debug, Default)]
 pub struct ReplyAssembler {

@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::context::Context;
 use crate::dns::resolver::Resolver;
+use crate::session::escape::escape_str;
 
 /// A host and port as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,27 +16,36 @@ pub struct HostPort {
 /// Reads `HOST`, `HOST:PORT`, `IP`, `IPv4:PORT`, `[IPv6]:PORT` or a bare IPv6 address.
 pub fn parse_host_port(text: &str, default_port: u16) -> Result<HostPort, String> {
     let text = text.trim();
-    let bad = || format!("\"{text}\" is not a host, HOST:PORT or [IPv6]:PORT");
+    let bad = || format!("\"{}\" is not a host, HOST:PORT or [IPv6]:PORT", escape_str(text));
     if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad());
     }
+    let target = host_port(text, default_port).ok_or_else(bad)??;
+    if target.port == 0 {
+        return Err("port 0 is not a port to connect to".into());
+    }
+    Ok(target)
+}
+
+/// `None` when `text` is no host; `Some(Err)` when its port is not a number.
+fn host_port(text: &str, default_port: u16) -> Option<Result<HostPort, String>> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(HostPort { host: addr.ip().to_string(), port: addr.port() });
+        return Some(Ok(HostPort { host: addr.ip().to_string(), port: addr.port() }));
     }
     if let Ok(ip) = text.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-        return Ok(HostPort { host: ip.to_string(), port: default_port });
+        return Some(Ok(HostPort { host: ip.to_string(), port: default_port }));
     }
     let (host, port) = match text.rsplit_once(':') {
-        Some((host, port)) => (host, port.parse::<u16>().map_err(|_| format!("\"{port}\" is not a port number"))?),
+        Some((host, port)) => match port.parse::<u16>() {
+            Ok(port) => (host, port),
+            Err(_) => return Some(Err(format!("\"{}\" is not a port number", escape_str(port)))),
+        },
         None => (text, default_port),
     };
     let valid = host.split('.').all(|label| {
         !label.is_empty() && label.len() <= 63 && label.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_')
     });
-    if !valid || host.len() > 253 {
-        return Err(bad());
-    }
-    Ok(HostPort { host: host.to_string(), port })
+    (valid && host.len() <= 253).then(|| Ok(HostPort { host: host.to_string(), port }))
 }
 
 /// The addresses of `host` (itself when it is an IP), IPv4 first; each is tried separately.

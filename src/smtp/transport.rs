@@ -32,10 +32,14 @@ pub enum Transport {
 }
 
 /// A running via command: what it prints is the server's side, what we write goes to the server.
+/// It runs in its own process group, killed whole when the stream is dropped.
 #[derive(Debug)]
 pub struct ViaStream {
     /// Killed when the stream is dropped.
     child: Child,
+    /// The command's process group, killed whole when the stream is dropped: what it started
+    /// (`sh -c "ssh …"`) goes with it.
+    _group: crate::process_group::Group,
     stdin: ChildStdin,
     stdout: ChildStdout,
     stderr: Option<ChildStderr>,
@@ -92,19 +96,21 @@ impl ViaStream {
     /// Starts the via command for `addr`.
     pub fn spawn(template: &str, addr: SocketAddr) -> Result<ViaStream, ViaError> {
         let words = via_command(template, addr)?;
-        let mut child = Command::new(&words[0])
+        let mut command = Command::new(&words[0]);
+        command
             .args(&words[1..])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| ViaError::Spawn { program: words[0].clone(), source })?;
+            .kill_on_drop(true);
+        crate::process_group::isolate(&mut command);
+        let mut child = command.spawn().map_err(|source| ViaError::Spawn { program: words[0].clone(), source })?;
+        let group = crate::process_group::Group::new(child.id());
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(ViaError::Spawn { program: words[0].clone(), source: io::Error::other("no pipes") });
         };
         let stderr = child.stderr.take();
-        Ok(ViaStream { child, stdin, stdout, stderr })
+        Ok(ViaStream { child, _group: group, stdin, stdout, stderr })
     }
 
     /// How the command ended, once its stdout has: what it said on stderr (up to a few KiB;

@@ -328,11 +328,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             {
                 return Vec::new();
             }
-            // One line only: a pasted newline must not send half a command.
-            let line = text.lines().next().unwrap_or_default();
-            for c in line.chars().filter(|c| !c.is_control()) {
-                app.input.handle(tui_input::InputRequest::InsertChar(c));
-            }
+            // One line only, in one pass, within the cap of a console line.
+            app.input = super::paste::paste(&app.input, &text);
             Vec::new()
         }
         Msg::Job(event) => on_job_event(app, event),
@@ -603,6 +600,8 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
             browse_history(app, key.code == KeyCode::Up);
             Vec::new()
         }
+        // The line keeps within the cap of a console line.
+        KeyCode::Char(c) if super::paste::full(&app.input, c) => Vec::new(),
         _ => {
             app.input.handle_event(&crossterm::event::Event::Key(key));
             Vec::new()

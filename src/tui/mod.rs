@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod keys;
+pub mod paste;
 pub mod runtime;
 pub mod search;
 pub mod theme;

@@ -369,6 +369,9 @@ fn file_rows(summary: &LogSummary) -> Vec<Row> {
                 )));
             }
         }
+        if let Some(note) = &file.note {
+            rows.push(Row::wrapped(Tone::Warn, format!("    {}", escape_str(note)), 4));
+        }
     }
     rows
 }

@@ -57,6 +57,8 @@ pub struct QueueStep {
     act: Acting,
     /// A domain to retry once the queue is read (asked for by the diagnosis).
     retry_after_load: Option<String>,
+    /// Running against the demo world: actions are dry runs.
+    demo: bool,
 }
 
 /// The keys that act on the selection, and what they do.
@@ -189,15 +191,16 @@ impl QueueStep {
     }
 
     /// Plans `action` on `selection` and asks to confirm it (Exchange lines are only printed,
-    /// so they need no confirmation).
+    /// and the demo runs nothing, so they need no confirmation).
     fn propose(&mut self, action: Action, selection: &Selection, watch: Option<String>) -> Vec<Effect> {
         let Some(report) = self.report() else { return Vec::new() };
-        match queue_act::plan(report, action, selection) {
+        match queue_act::plan(report, action, selection, self.demo) {
             Err(text) => {
                 self.act.note = Some((Tone::Warn, text));
                 Vec::new()
             }
-            Ok(plan) if plan.commands.iter().all(|c| c.print_only) => self.run_plan(plan, None),
+            // A dry run (the demo) changes nothing: no question, and nothing to watch.
+            Ok(plan) if self.demo || plan.commands.iter().all(|c| c.print_only) => self.run_plan(plan, None),
             Ok(plan) => {
                 let question = plan.question();
                 self.act.pending = Some((plan, watch));
@@ -299,7 +302,8 @@ impl Step for QueueStep {
         }
     }
 
-    fn run(&mut self, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        self.demo = ctx.demo;
         match (&self.job, &self.result) {
             (Some(_), _) => Vec::new(),
             (None, Some(Ok(report))) if report.grouping.messages > 0 => self.choose(session),

@@ -37,11 +37,12 @@ pub struct Acting {
 }
 
 /// The MTA whose commands act on the queue `report` was read from: the local MTA's live queue,
-/// or an Exchange listing (whose commands are only printed). A listing read from a file of
-/// another MTA is not acted on: the ids might not be this machine's.
-pub fn mta_of(report: &QueueReport) -> Result<Mta, String> {
+/// or an Exchange listing (whose commands are only printed), or in the demo the world's listing
+/// (a dry run). A listing read from a file of another MTA is not acted on: the ids might not be
+/// this machine's.
+pub fn mta_of(report: &QueueReport, demo: bool) -> Result<Mta, String> {
     let live = matches!(report.source.split_whitespace().next(), Some("postqueue" | "exim" | "exim4" | "mailq"));
-    match (report.format.spec().mta, live) {
+    match (report.format.spec().mta, live || demo) {
         (Mta::Exchange, _) => Ok(Mta::Exchange),
         (mta, true) => Ok(mta),
         (_, false) => Err("This queue was read from a file: mailwiz acts only on the local MTA's live queue.".into()),
@@ -49,8 +50,8 @@ pub fn mta_of(report: &QueueReport) -> Result<Mta, String> {
 }
 
 /// Plans `action` on `selection` of the loaded queue.
-pub fn plan(report: &QueueReport, action: Action, selection: &Selection) -> Result<Plan, String> {
-    let mta = mta_of(report)?;
+pub fn plan(report: &QueueReport, action: Action, selection: &Selection, demo: bool) -> Result<Plan, String> {
+    let mta = mta_of(report, demo)?;
     let plan = actions::plan(mta, action, selection, Some(&report.entries));
     if plan.commands.is_empty() {
         let why = plan.not_done.first().map_or_else(|| "no message is selected".to_string(), |n| n.reason.clone());
@@ -74,16 +75,26 @@ impl Acting {
         let mut rows = Vec::new();
         if let Some((plan, outcome)) = &self.last {
             let tone = if outcome.not_done.is_empty() { Tone::Ok } else { Tone::Warn };
-            rows.push(Row::new(
-                tone,
-                format!(
-                    "Last action: {} with {} — {} done, {} not done",
-                    plan.action.as_str(),
-                    plan.mta.name(),
-                    outcome.done.len(),
-                    outcome.not_done.len()
-                ),
-            ));
+            if outcome.dry_run {
+                rows.push(Row::new(
+                    tone,
+                    format!("Demo: {} with {} would run — nothing was run", plan.action.as_str(), plan.mta.name()),
+                ));
+                let mut lines: Vec<&str> = outcome.would_run.iter().map(|w| w.command.as_str()).collect();
+                lines.dedup();
+                rows.extend(lines.into_iter().map(|line| Row::new(Tone::Explain, format!("  $ {line}"))));
+            } else {
+                rows.push(Row::new(
+                    tone,
+                    format!(
+                        "Last action: {} with {} — {} done, {} not done",
+                        plan.action.as_str(),
+                        plan.mta.name(),
+                        outcome.done.len(),
+                        outcome.not_done.len()
+                    ),
+                ));
+            }
             for not in outcome.not_done.iter().take(5) {
                 rows.push(Row::wrapped(Tone::Warn, format!("  not done: {}: {}", not.id, not.reason), 4));
             }

@@ -154,16 +154,15 @@ fn the_demo_honours_helo_and_ip_from_flags_and_the_environment() {
 }
 
 #[test]
-fn a_helo_holding_escapes_reaches_no_output_raw() {
+fn a_helo_holding_escapes_is_refused_and_reaches_no_output_raw() {
     let helo = "mail\u{1b}]0;owned\u{7}.example\u{202e}";
     for format in [&["--json"][..], &[][..]] {
         let out = mailwiz(&[&["--demo", "check", "bank.example", "--helo", helo][..], format].concat());
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        assert!(stdout.contains("0;owned"), "{stdout}");
-        assert!(mailwiz::session::escape::is_clean(&stdout), "{stdout:?}");
-        if format.is_empty() {
-            assert!(stdout.contains("HELO name mail\\x1b]0;owned\\x07.example\\u{202e} is not"), "{stdout}");
-        }
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(mailwiz::session::escape::is_clean(&stderr), "{stderr:?}");
+        assert!(stderr.contains("\"mail\\x1b]0;owned\\x07.example\\u{202e}\" holds a control character"), "{stderr}");
     }
 }
 
@@ -322,4 +321,32 @@ fn ptr_and_check_propose_the_same_name() {
     };
     assert_eq!(helo_fix(&ptr), helo_fix(&check));
     assert!(helo_fix(&ptr).as_str().unwrap().contains("Announce mail.example.com in HELO"));
+}
+
+#[test]
+fn port_0_is_refused_as_a_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "port = 0\n").unwrap();
+    let config = config.to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--port", "0", "smtp", "192.0.2.10"], "--port (or MAILWIZ_PORT, or port in the config) is 0"),
+        (&["--dns-server", "127.0.0.1:0", "mx", "bank.example"], "\"127.0.0.1:0\" names port 0"),
+        (&["--config", config, "smtp", "192.0.2.10"], "port is 0; give a port from 1 to 65535"),
+        (&["smtp", "192.0.2.10:0"], "port 0 is not a port to connect to"),
+    ];
+    for (args, said) in cases {
+        let out = mailwiz(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["smtp", "192.0.2.10"])
+        .env("MAILWIZ_PORT", "0")
+        .env("XDG_CONFIG_HOME", "/nonexistent-mailwiz-config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -228,3 +228,61 @@ fn a_report_names_the_steps_not_run() {
     let md = String::from_utf8(md.stdout).unwrap();
     assert!(md.contains("Not checked: Queue, MX, Logs, SMTP, Block lists."), "{md}");
 }
+
+#[test]
+fn a_line_over_the_cap_is_skipped_and_counted_and_the_rest_is_read() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let old = journal_file(dir.path(), true);
+    let new = dir.path().join("new.jsonl");
+    std::fs::copy(&old, &new).unwrap();
+    {
+        // A line of 17 MiB in the middle, then the finding that comes after it.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&new).unwrap();
+        let mut long = vec![b'x'; 17 << 20];
+        long.push(b'\n');
+        file.write_all(&long).unwrap();
+        let listed = Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org")]);
+        let event = Event::new(EventKind::Finding, "").with_data(serde_json::to_value(&listed).unwrap());
+        writeln!(file, "{}", serde_json::to_string(&event).unwrap()).unwrap();
+    }
+    let new = new.to_str().unwrap();
+    let out = mailwiz(&["report", "--format", "json", new]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("line 6 of") && stderr.contains("is longer than 16 MiB; it was skipped"), "{stderr}");
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["skipped_lines"], 1);
+    let ids: Vec<&str> = value["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ptr.missing") && ids.contains(&"dnsbl.listed"), "{ids:?}");
+    // Compared with the session before: nothing is gone, the listing is new.
+    let out = mailwiz(&["report", "--diff", old.to_str().unwrap(), new, "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["gone"], serde_json::json!([]), "{value}");
+    assert_eq!(value["new"][0]["id"], "dnsbl.listed");
+}
+
+#[test]
+fn compare_reads_the_earlier_session_event_by_event() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = journal_file(dir.path(), true);
+    {
+        // A state event that no longer holds the PTR finding, a line over the cap, a finding.
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        let ok = Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]);
+        let state = Event::new(EventKind::Info, "session state").with_data(serde_json::json!({ "findings": [ok] }));
+        writeln!(file, "{}", serde_json::to_string(&state).unwrap()).unwrap();
+        file.write_all(&vec![b'{'; 17 << 20]).unwrap();
+        writeln!(file).unwrap();
+        let listed = Finding::new("dnsbl.listed", &[("ip", "203.0.113.5"), ("zone", "zen.spamhaus.org")]);
+        let event = Event::new(EventKind::Finding, "").with_data(serde_json::to_value(&listed).unwrap());
+        writeln!(file, "{}", serde_json::to_string(&event).unwrap()).unwrap();
+    }
+    let earlier = mailwiz::cli::report::read_earlier(&path).unwrap();
+    let ids: Vec<&str> = earlier.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["dnsbl.listed", "ptr.ok"]);
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    assert!(mailwiz::cli::report::read_earlier(&empty).unwrap_err().to_string().contains("holds no journal events"));
+}

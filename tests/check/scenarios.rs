@@ -1102,3 +1102,43 @@ async fn a_size_refusal_at_mail_from_in_the_log_outweighs_an_accepting_probe() {
     assert!(report.causes.iter().all(|c| c.id != "diagnosis.deliverable"));
     assert!(report.findings.iter().any(|f| f.severity == Severity::Fail), "exit 1");
 }
+
+/// A peer on `addr`'s route that writes `greeting` and closes.
+async fn raw_peer(greeting: &'static [u8]) -> std::net::SocketAddr {
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let _ = stream.write_all(greeting).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn an_mx_that_does_not_speak_smtp_blames_nothing_of_ours() {
+    let http = raw_peer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n").await;
+    let broken = raw_peer(b"220-mx2.bank.example ESMTP\r\n220-still greeting\r\n").await;
+    let mut config = Config { timeout: 2.0, ..Config::default() };
+    config.smtp.read_timeout = Some(2.0);
+    // No queue or log: the only word from the receiver is what its MX hosts sent.
+    let world = Variant::demo().no_files().0;
+    let mut ctx = attach_world(Context::new(config), world).await.expect("the world starts");
+    let routes = Arc::make_mut(&mut ctx.connect_map);
+    routes.insert(MX1.parse().unwrap(), http);
+    routes.insert(MX2.parse().unwrap(), broken);
+    let target = Target::parse("bank.example").unwrap();
+    let report = check::run(&ctx, &target, &CheckOptions::default()).await.expect("the check runs");
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"smtp.not_smtp") && ids.contains(&"smtp.protocol_error"), "{ids:?}");
+    assert!(!ids.contains(&"smtp.ok"), "{ids:?}");
+    let causes: Vec<&str> = report.causes.iter().map(|c| c.id.as_str()).collect();
+    eprintln!("causes: {causes:?}");
+    for ours in
+        ["diagnosis.missing_ptr", "diagnosis.helo_mismatch", "diagnosis.fcrdns_mismatch", "diagnosis.blocklisted"]
+    {
+        assert!(!causes.contains(&ours), "{ours} is blamed for a peer that does not speak SMTP: {causes:?}");
+    }
+    assert!(!causes.contains(&"diagnosis.deliverable"), "{causes:?}");
+}

@@ -220,6 +220,19 @@ pub fn smtp_reply(bytes: &[u8]) -> Result<(), TestCaseError> {
             clean(&line, "a reply line")?;
         }
         clean(&reply.one_line(), "a reply")?;
+        for ended in [false, true] {
+            match reply.protocol_problem(ended) {
+                Some(problem) => {
+                    let text = problem.to_string();
+                    clean(&text, "a protocol problem")?;
+                    check(text.len() < 1024, || format!("a protocol problem of {} bytes", text.len()))?;
+                }
+                // A reply said to be well formed has a code on every line, the same.
+                None => check(reply.code.is_some() && reply.lines.iter().all(|l| l.code() == reply.code), || {
+                    format!("{:?} passed as SMTP", reply.display_lines())
+                })?,
+            }
+        }
         for line in Explainer::global().explain(reply, mailwiz::smtp::classify::ReplyStage::Rcpt).lines() {
             clean(&line, "an explanation")?;
         }

@@ -102,3 +102,64 @@ pub fn relay_from(source: &str) -> Option<String> {
     }
     Some(format!("socat - TCP:%h:%p,bind={source}"))
 }
+
+/// Fake MTA programs (`postsuper`, `postqueue`, `postconf`, `exim`, `exim4`, `sendmail`,
+/// `mailq`) in a temporary directory put first on `PATH`: each appends its name and arguments
+/// to a log and answers as the real one does when it succeeds, so a test sees every MTA
+/// command mailwiz ran, and none of the host's.
+#[cfg(unix)]
+pub struct FakeMta {
+    dir: tempfile::TempDir,
+}
+
+#[cfg(unix)]
+impl FakeMta {
+    pub fn new() -> FakeMta {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let log = dir.path().join("calls.log");
+        for program in ["postsuper", "postqueue", "postconf", "exim", "exim4", "sendmail", "mailq"] {
+            let answer = match program {
+                "postsuper" => "echo 'postsuper: Requeued: 1 message' >&2",
+                "postqueue" => "[ \"$1\" = -j ] && exit 1; true",
+                _ => "true",
+            };
+            let script = format!("#!/bin/sh\necho \"{program} $*\" >> '{}'\n{answer}\n", log.display());
+            let path = bin.join(program);
+            std::fs::write(&path, script).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        FakeMta { dir }
+    }
+
+    /// `PATH` with the fake programs first.
+    pub fn path(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.dir.path().join("bin")];
+        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        std::env::join_paths(dirs).unwrap()
+    }
+
+    /// Every call made so far, one `program args` line each.
+    pub fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("calls.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `mailwiz ARGS` with the fake programs first on `PATH`.
+    pub fn mailwiz(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+            .args(args)
+            .env("PATH", self.path())
+            .env_remove("MAILWIZ_HELO")
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .env("XDG_STATE_HOME", self.dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("mailwiz runs")
+    }
+}

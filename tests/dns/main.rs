@@ -6,6 +6,7 @@ mod dnsbl;
 mod identity_ptr;
 mod identity_snapshots;
 mod identity_steps;
+mod matching;
 mod mx;
 mod resolver;
 mod wizard;

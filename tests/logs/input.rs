@@ -261,9 +261,111 @@ fn follow_prints_appended_lines_survives_rotation_and_says_new_reasons() {
     assert!(!lines.seen.iter().any(|l| l.contains("log.new_reason") && l.contains("421")), "{:?}", lines.seen);
 }
 
+/// `mailwiz logs PATH --follow --domain bank.example`, its output lines gathered.
+fn follow(path: &Path) -> (Child, Lines) {
+    let mut child = Child(
+        Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+            .args(["logs", path.to_str().unwrap(), "--follow", "--domain", "bank.example"])
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    for stream in [
+        Box::new(child.0.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.0.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    (child, Lines { rx, seen: Vec::new() })
+}
+
+/// Waits up to 10 s for `child` to end, and its exit code.
+fn ended(child: &mut Child) -> Option<i32> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            return status.code();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("mailwiz did not end within 10 s of Ctrl-C");
+}
+
+#[cfg(unix)]
+#[test]
+fn follow_refuses_a_fifo_put_in_the_logs_place_and_ctrl_c_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, LOG).unwrap();
+    let (mut child, mut lines) = follow(&path);
+    lines.wait("mailwiz: following");
+    // The log is replaced by a named pipe that no one writes to.
+    std::fs::remove_file(&path).unwrap();
+    assert!(Command::new("mkfifo").arg(&path).status().unwrap().success());
+    let said = lines.wait("is not a regular file");
+    assert!(said.contains("cannot read") && said.contains("trying again"), "{said}");
+    // A log again at the path is followed from its start.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, LOG.replace("1A2B3C4D5E", "8A2B3C4D5E")).unwrap();
+    lines.wait("8A2B3C4D5E");
+    assert!(Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap().success());
+    assert_eq!(ended(&mut child), Some(0));
+}
+
+#[test]
+fn follow_shows_the_line_after_a_burst_of_30_mib() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mail.log");
+    std::fs::write(&path, LOG).unwrap();
+    let (_child, mut lines) = follow(&path);
+    lines.wait("mailwiz: following");
+    // 30 MiB of other domains' lines, then one about the target: three polls' worth.
+    let other = "Jan 10 10:00:02 mail postfix/smtp[1]: 5A2B3C4D5E: to=<e@other.example>, relay=none, delay=1, delays=0/0/1/0, dsn=4.4.1, status=deferred (connect to x: Connection refused)\n";
+    let mut log = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    log.write_all(other.repeat((30 << 20) / other.len()).as_bytes()).unwrap();
+    writeln!(log, "Jan 10 10:00:03 mail postfix/smtp[1]: 9A2B3C4D5E: to=<h@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=4.7.0, status=deferred (host mx1.bank.example[192.0.2.10] said: 421 4.7.0 Try again later (in reply to MAIL FROM command))").unwrap();
+    lines.wait("9A2B3C4D5E");
+}
+
 #[test]
 fn follow_with_json_is_refused() {
     let out = mailwiz(&["logs", "/dev/null", "--follow", "--json"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--follow"));
+}
+
+#[test]
+fn a_gzip_log_cut_short_yields_its_records_up_to_the_cut_and_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = LOG.repeat(3000);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(whole.as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    let cut = write(dir.path(), "mail.log.2.gz", &bytes[..bytes.len() * 6 / 10]);
+    let output = mailwiz(&["logs", &cut, "--domain", "bank.example", "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let file = &json["files"][0];
+    assert!(file.get("error").is_none(), "{file}");
+    let note = file["note"].as_str().expect("a note");
+    assert!(note.contains("ends early or is damaged") && note.contains("line(s) before that were read"), "{note}");
+    let attempts = json["attempts"].as_u64().unwrap();
+    assert!(attempts > 1000 && attempts < 6000, "{attempts} of the 6000 attempts before the cut");
+    assert!(stderr(&output).contains("mailwiz: note: the gzip data of"), "{}", stderr(&output));
+    // The whole file has no note.
+    let whole = write(dir.path(), "mail.log.3.gz", &bytes);
+    let output = mailwiz(&["logs", &whole, "--domain", "bank.example", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["files"][0].get("note").is_none());
+    assert_eq!(json["attempts"], 6000);
 }

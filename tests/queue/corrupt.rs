@@ -57,13 +57,21 @@ fn binary_garbage_is_refused_or_counted() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains(&file) && stderr.contains("does not look like a mail queue listing"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1);
-    // Forced through a parser, every non-empty line is skipped, and the samples are escaped.
+    // Forced through a parser that reads none of it: not that listing.
+    let (code, json, stderr) = run(&["queue", "--json", "--format", "postfix-json", "--file", &file]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(json.is_none());
+    assert!(stderr.contains("it is not a postfix-json listing"), "{stderr}");
+    // One good line among the garbage: read, every other line skipped, the samples escaped.
+    let mut mixed = format!("{}\n", good()).into_bytes();
+    mixed.extend_from_slice(&garbage);
+    let file = write(&dir, "mixed.bin", &mixed);
     let (code, json, stderr) = run(&["queue", "--json", "--format", "postfix-json", "--file", &file]);
     assert_eq!(code, Some(0), "{stderr}");
     let json = json.expect("JSON");
     let lines = garbage.split(|b| *b == b'\n').filter(|l| !String::from_utf8_lossy(l).trim().is_empty()).count();
     assert_eq!(json["skipped"]["count"], lines);
-    assert_eq!(json["entries"].as_array().unwrap().len(), 0);
+    assert_eq!(json["entries"].as_array().unwrap().len(), 1);
     let samples = json["skipped"]["samples"].to_string();
     assert!(!samples.contains('\u{1b}'), "escape bytes are shown escaped");
 }
@@ -126,9 +134,12 @@ fn mutated_listings_never_panic() {
             }
         }
         for format in formats {
-            let parsed = parse_reader(&bytes[..], Some(format), Utc::now()).expect("a format was given");
-            let lines = bytes.split(|b| *b == b'\n').count();
-            assert!(parsed.skipped.count <= lines);
+            match parse_reader(&bytes[..], Some(format), Utc::now()) {
+                Ok(parsed) => assert!(parsed.skipped.count <= bytes.split(|b| *b == b'\n').count()),
+                // Nothing of it read as the format given: refused, naming it.
+                Err(mailwiz::queue::DetectError::Mismatch { given, .. }) => assert_eq!(given, format),
+                Err(other) => panic!("a format was given: {other}"),
+            }
         }
         let _ = parse_reader(&bytes[..], None, Utc::now());
     }
@@ -212,4 +223,89 @@ fn exchange_actions_are_printed_never_run() {
     );
     let (code, _, stderr) = run(&["queue", "delete", r"EX01\12'34", "--format", "exchange"]);
     assert_eq!(code, Some(2), "a quote never reaches a PowerShell line: {stderr}");
+}
+
+#[test]
+fn a_format_that_does_not_match_the_listing_is_refused_naming_the_one_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(&dir, "postqueue.jsonl", format!("{}\n", good()).as_bytes());
+    for format in ["sendmail", "exim", "postfix-text", "exchange"] {
+        let (code, json, stderr) = run(&["queue", "--json", "--file", &file, "--format", format]);
+        assert_eq!(code, Some(2), "{format}: {stderr}");
+        assert!(json.is_none(), "{format}: nothing on stdout");
+        assert!(
+            stderr.contains(&format!(
+                "is not a {format} listing (it looks like postfix-json: give --format postfix-json or leave --format out)"
+            )),
+            "{format}: {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+    let garbage = write(&dir, "garbage.txt", b"hello\nworld\n");
+    let (code, _, stderr) = run(&["queue", "--file", &garbage, "--format", "sendmail"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("is not a sendmail listing"), "{stderr}");
+    // The right format, or none, reads it.
+    let (code, json, stderr) = run(&["queue", "--json", "--file", &file, "--format", "postfix-json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json.unwrap()["messages"], 1);
+}
+
+/// The read position of `pid`'s descriptor open on `path`, once it has one.
+#[cfg(target_os = "linux")]
+fn read_position(pid: u32, path: &std::path::Path) -> Option<u64> {
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        if std::fs::read_link(fd.path()).ok().as_deref() == Some(path) {
+            let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_str()?)).ok()?;
+            return info.lines().find_map(|l| l.strip_prefix("pos:")).and_then(|p| p.trim().parse().ok());
+        }
+    }
+    None
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_queue_file_that_shrinks_while_read_gives_a_note() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("postqueue.jsonl");
+    let good = good();
+    {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for n in 0..100_000u32 {
+            writeln!(out, "{}", good.replace("6978FB4038", &format!("{n:010X}"))).unwrap();
+        }
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let child = Command::new(env!("CARGO_BIN_EXE_mailwiz"))
+        .args(["queue", "--json", "--file"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once mailwiz has begun to read (and has taken the size), the file is cut to nothing.
+    let started = std::time::Instant::now();
+    loop {
+        match read_position(child.id(), &path) {
+            Some(pos) if pos > 0 => {
+                assert!(pos < size, "read whole before it could shrink; make the file larger");
+                break;
+            }
+            _ => assert!(started.elapsed() < std::time::Duration::from_secs(20), "mailwiz never read the file"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(0).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let notes = json["notes"].to_string();
+    assert!(notes.contains("shrank while it was read") && notes.contains(&format!("of its {size} bytes")), "{notes}");
+    assert!(json["messages"].as_u64().unwrap() < 100_000);
+    // Read again whole, no note.
+    let (code, json, _) =
+        run(&["queue", "--json", "--file", &write(&dir, "again.jsonl", format!("{good}\n").as_bytes())]);
+    assert_eq!(code, Some(0));
+    assert_eq!(json.unwrap()["notes"], serde_json::json!([]));
 }

@@ -176,10 +176,39 @@ async fn unreadable_queue_fails_with_one_sentence() {
 }
 
 #[tokio::test]
-async fn a_listing_read_from_a_file_is_not_acted_on() {
+async fn in_the_demo_an_action_shows_what_it_would_run_and_runs_nothing() {
     let mut app = demo_app().await;
     let keys: Vec<char> = app.wizard.step(StepId::Queue).keys().iter().map(|k| k.key).collect();
     assert_eq!(keys, ['g', 'r', 't', 'h', 'u', 'D']);
+    let cmds = update(&mut app, key(KeyCode::Char('h')));
+    assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "a dry run asks nothing");
+    assert!(matches!(cmds.as_slice(), [Cmd::Spawn(_)]), "{cmds:?}");
+    for cmd in cmds {
+        if let Cmd::Spawn(job) = cmd {
+            for event in run_collect(job, app.ctx.clone()).await {
+                update(&mut app, Msg::Job(event));
+            }
+        }
+    }
+    let rows: Vec<String> =
+        app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
+    assert!(rows.iter().any(|r| r.contains("Demo: hold with Postfix would run — nothing was run")), "{rows:?}");
+    assert!(rows.iter().any(|r| r.contains("$ postsuper -h ")), "{rows:?}");
+    let journal = app.ctx.journal.events();
+    assert!(journal.iter().any(|e| e.text.contains("queue: would run (demo: nothing is run) postsuper -h ")));
+    assert!(!journal.iter().any(|e| e.text.contains("queue: running")));
+}
+
+#[tokio::test]
+async fn a_listing_read_from_a_file_is_not_acted_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_queue(dir.path(), 3);
+    let mut config = Config::default();
+    config.queue.file = Some(path);
+    let mut app = App::new(Context::new(config), Session::new(Journal::in_memory()));
+    update(&mut app, Msg::Resize(120, 40));
+    press(&mut app, key(KeyCode::Enter)).await;
+    assert_eq!(app.wizard.step(StepId::Queue).status(), StepStatus::Done);
     let cmds = update(&mut app, key(KeyCode::Char('h')));
     assert!(cmds.is_empty(), "nothing runs: {cmds:?}");
     assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "nothing to confirm");

@@ -241,6 +241,23 @@ fn paste_goes_to_the_input_line_as_one_line() {
 }
 
 #[test]
+fn a_paste_of_1_mib_is_kept_within_the_console_line_cap_and_esc_still_works() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    update(&mut app, Msg::Paste(format!("{}\nsecond line", "é".repeat(1 << 19))));
+    let kept = app.input.value().len();
+    assert!(kept <= mailwiz::tui::paste::MAX_INPUT && kept > mailwiz::tui::paste::MAX_INPUT - 2, "{kept}");
+    // Typing at the cap adds nothing; the keys still act.
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.input.value().len(), kept);
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.input.value().len(), kept - 2);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation);
+    assert_eq!(app.input.value(), "");
+}
+
+#[test]
 fn left_and_right_scroll_long_lines_sideways() {
     let mut app = app();
     press(&mut app, KeyCode::Right);

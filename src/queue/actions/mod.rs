@@ -152,7 +152,8 @@ fn capital(word: &str) -> String {
 }
 
 /// Plans `action` on `selection` for `mta`. `entries` is the parsed queue: a domain is turned
-/// into the ids of its messages from it, and ids are checked against it when it is given.
+/// into the ids of its messages from it, and ids are checked against it when it is given. An
+/// id named more than once is acted on once.
 /// Ids that do not fit the MTA's syntax are refused here, before any command line is built.
 pub fn plan(mta: Mta, action: Action, selection: &Selection, entries: Option<&[QueueEntry]>) -> Plan {
     let mut not_done = Vec::new();
@@ -170,6 +171,9 @@ pub fn plan(mta: Mta, action: Action, selection: &Selection, entries: Option<&[Q
             (ids.iter().map(|id| (id.clone(), queue_of(id))).collect(), None)
         }
     };
+    // The same id named twice is acted on once.
+    let mut seen = std::collections::HashSet::new();
+    let ids: Vec<(String, Option<QueueName>)> = ids.into_iter().filter(|(id, _)| seen.insert(id.clone())).collect();
     let mut checked = Vec::new();
     for (id, queue) in ids {
         match id::check(mta, &id) {
@@ -190,20 +194,22 @@ pub fn plan(mta: Mta, action: Action, selection: &Selection, entries: Option<&[Q
     Plan { action, mta, commands, not_done, messages: checked.len() }
 }
 
-/// Reads the queue listing `request` names (the local MTA's, or a file) when `mta` has one,
-/// and plans `action` on `selection` from it. Exchange needs no listing to plan.
+/// Reads the queue listing `request` names (the local MTA's, or a file) and plans `action` on
+/// `selection` from it, with the commands of the listing's MTA (an Exim listing gets Exim's
+/// commands, whatever is installed here). Exchange (`--format exchange` without a file) needs
+/// no listing to plan.
 pub async fn prepare(
     ctx: &Context,
-    mta: Mta,
     action: Action,
     selection: &Selection,
     request: &LoadRequest,
 ) -> Result<Plan, SourceError> {
     let now = chrono::Utc::now();
-    let loaded = match (mta, &request.file) {
-        (Mta::Exchange, None) => None,
+    let loaded = match (request.format, &request.file) {
+        (Some(super::Format::Exchange), None) if ctx.config.queue.file.is_none() => None,
         _ => Some(super::source::load(ctx, request, now).await?),
     };
+    let mta = loaded.as_ref().map_or(Mta::Exchange, |l| l.parsed.format.spec().mta);
     let entries = loaded.as_ref().map(|l| l.parsed.entries.as_slice());
     let mut plan = plan(mta, action, selection, entries);
     if let (Selection::Domain(domain), true) = (selection, plan.commands.is_empty() && plan.not_done.is_empty()) {

@@ -29,22 +29,28 @@ pub struct NotDone {
 }
 
 /// What running a plan did. Printed lines (Exchange) are in `to_run`, neither done nor failed.
+/// In a dry run (the demo) nothing runs: the commands are in `would_run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     pub done: Vec<Done>,
     pub not_done: Vec<NotDone>,
     pub to_run: Vec<String>,
+    pub dry_run: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_run: Vec<Done>,
 }
 
 /// Runs `plan` under the configured command timeout and journals every command line before it
-/// runs and every message done or not done after.
+/// runs and every message done or not done after. In the demo nothing runs (a dry run): the
+/// commands are only shown and journaled.
 pub async fn execute(ctx: &Context, plan: &Plan, shown: &mut (dyn FnMut(&str) + Send)) -> Outcome {
     let journal = ctx.journal.clone();
+    let verb = if ctx.demo { "would run (demo: nothing is run)" } else { "running" };
     let mut tell = |line: &str| {
-        journal.log(EventKind::Info, format!("queue: running {line}"));
+        journal.log(EventKind::Info, format!("queue: {verb} {line}"));
         shown(line);
     };
-    let outcome = run(plan, ctx.config.queue.command_timeout(), &mut tell).await;
+    let outcome = run(plan, ctx.config.queue.command_timeout(), ctx.demo, &mut tell).await;
     for done in &outcome.done {
         ctx.journal
             .log(EventKind::Info, format!("queue: {} {}: done ({})", plan.action.as_str(), done.id, done.command));
@@ -62,9 +68,10 @@ pub async fn execute(ctx: &Context, plan: &Plan, shown: &mut (dyn FnMut(&str) + 
 /// Bytes of a command's output kept to explain a failure.
 const OUTPUT_CAP: usize = 4096;
 
-/// Runs `plan`, telling `shown` each command line just before it runs.
-pub async fn run(plan: &Plan, timeout: Duration, shown: &mut (dyn FnMut(&str) + Send)) -> Outcome {
-    let mut outcome = Outcome { not_done: plan.not_done.clone(), ..Outcome::default() };
+/// Runs `plan`, telling `shown` each command line just before it runs; with `dry_run` only
+/// tells it, and runs nothing.
+pub async fn run(plan: &Plan, timeout: Duration, dry_run: bool, shown: &mut (dyn FnMut(&str) + Send)) -> Outcome {
+    let mut outcome = Outcome { not_done: plan.not_done.clone(), dry_run, ..Outcome::default() };
     for command in &plan.commands {
         let line = command.line();
         if command.print_only {
@@ -72,6 +79,10 @@ pub async fn run(plan: &Plan, timeout: Duration, shown: &mut (dyn FnMut(&str) + 
             continue;
         }
         shown(&line);
+        if dry_run {
+            outcome.would_run.extend(command.ids.iter().map(|id| Done { id: id.clone(), command: line.clone() }));
+            continue;
+        }
         match run_one(command, timeout).await {
             Ok(()) => outcome.done.extend(command.ids.iter().map(|id| Done { id: id.clone(), command: line.clone() })),
             Err(reason) => {
