@@ -77,9 +77,32 @@ pub fn tls_rpt_finding(report: &TlsRptReport) -> Finding {
             Finding::new("tls_rpt.ok", &[("domain", &domain), ("rua", &escape_str(&rua.join(", ")))])
         }
         TlsRptStatus::None => Finding::new("tls_rpt.none", &[("domain", &domain)]),
-        TlsRptStatus::Invalid { reason } | TlsRptStatus::Unknown { reason } => {
+        TlsRptStatus::Invalid { reason } => {
             Finding::new("tls_rpt.invalid", &[("domain", &domain), ("reason", &escape_str(reason))])
+        }
+        // A lookup that failed says nothing of the record.
+        TlsRptStatus::Unknown { reason } => {
+            Finding::new("tls_rpt.unknown", &[("domain", &domain), ("reason", &escape_str(reason))])
         }
     };
     finding.with_evidence(report.record.iter().map(|r| format!("TXT _smtp._tls.{domain}: \"{}\"", escape_str(r))))
+}
+
+#[cfg(test)]
+mod unknown_tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_lookup_is_unknown_never_invalid() {
+        let report = TlsRptReport {
+            domain: "old-partner.example".into(),
+            record: None,
+            status: TlsRptStatus::Unknown {
+                reason: "the TXT lookup of _smtp._tls.old-partner.example failed (SERVFAIL)".into(),
+            },
+        };
+        let finding = tls_rpt_finding(&report);
+        assert_eq!(finding.id, "tls_rpt.unknown");
+        assert!(finding.summary.contains("could not be checked"), "{}", finding.summary);
+    }
 }

@@ -502,6 +502,12 @@ pub const CATALOGUE: &[Entry] = &[
     e("tls_rpt.ok", Ok, "{domain} asks for TLS reports at {rua}", ""),
     e("tls_rpt.none", Info, "{domain} publishes no TLS-RPT record", ""),
     e(
+        "tls_rpt.unknown",
+        Info,
+        "TLS-RPT of {domain} could not be checked: {reason}",
+        "A DNS lookup failed, so whether {domain} asks for TLS reports is unknown; only reporting depends on it.",
+    ),
+    e(
         "tls_rpt.invalid",
         Info,
         "The TLS-RPT record of {domain} could not be used: {reason}",
