@@ -64,18 +64,12 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
 /// Refuses a HELO name or envelope address from flags, variables or the config file that would
 /// change the SMTP dialogue (a line break, a space, a bracket) or break RFC 5321's limits.
 fn check_envelope(config: &Config) -> Result<(), CliError> {
-    use crate::smtp::envelope::{check_address, check_ehlo};
-    let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
-    if let Some(helo) = &config.helo {
-        check_ehlo("the HELO name (--helo, MAILWIZ_HELO or helo in the config)", helo).map_err(input)?;
-    }
-    if let Some(from) = &config.from {
-        check_address("the envelope sender (from in the config)", from, true).map_err(input)?;
-    }
-    if let Some(to) = &config.to {
-        check_address("the envelope recipient (to in the config)", to, false).map_err(input)?;
-    }
-    Ok(())
+    crate::smtp::envelope::check_all(
+        config.helo.as_deref().map(|h| ("the HELO name (--helo, MAILWIZ_HELO or helo in the config)", h)),
+        config.from.as_deref().map(|f| ("the envelope sender (from in the config)", f)),
+        config.to.as_deref().map(|t| ("the envelope recipient (to in the config)", t)),
+    )
+    .map_err(|err| CliError::Input(err.to_string()))
 }
 
 /// The journal: `--journal FILE`, else in memory (the TUI picks its own default file).

@@ -47,18 +47,12 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
 
 /// Refuses `--ehlo`, `--from` or `--to` that would change the dialogue (exit 2).
 fn check_probe_args(args: &SmtpArgs) -> Result<(), CliError> {
-    use crate::smtp::envelope::{check_address, check_ehlo};
-    let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
-    if let Some(ehlo) = &args.ehlo {
-        check_ehlo("--ehlo", ehlo).map_err(input)?;
-    }
-    if let Some(from) = &args.from {
-        check_address("--from", from, true).map_err(input)?;
-    }
-    if let Some(to) = &args.to {
-        check_address("--to", to, false).map_err(input)?;
-    }
-    Ok(())
+    crate::smtp::envelope::check_all(
+        args.ehlo.as_deref().map(|e| ("--ehlo", e)),
+        args.from.as_deref().map(|f| ("--from", f)),
+        args.to.as_deref().map(|t| ("--to", t)),
+    )
+    .map_err(|err| CliError::Input(err.to_string()))
 }
 
 async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {

@@ -42,6 +42,25 @@ fn bad_char(value: &str) -> Option<&'static str> {
     })
 }
 
+/// Checks what is given of an EHLO name, an envelope sender and a recipient, each as
+/// `(what the user calls it, value)`.
+pub fn check_all(
+    ehlo: Option<(&str, &str)>,
+    from: Option<(&str, &str)>,
+    to: Option<(&str, &str)>,
+) -> Result<(), EnvelopeError> {
+    if let Some((what, name)) = ehlo {
+        check_ehlo(what, name)?;
+    }
+    if let Some((what, address)) = from {
+        check_address(what, address, true)?;
+    }
+    if let Some((what, address)) = to {
+        check_address(what, address, false)?;
+    }
+    Ok(())
+}
+
 /// Checks an EHLO/HELO name (`what` names where it came from, e.g. `--helo`).
 pub fn check_ehlo(what: &str, name: &str) -> Result<(), EnvelopeError> {
     if name.is_empty() {

@@ -624,6 +624,19 @@ mod tests {
         Context::new(config)
     }
 
+    /// Runs the console job until its input ends (the step holds the only sender: dropping it
+    /// ends the console after QUIT), and hands its events to the step.
+    async fn run_console(step: &mut SmtpStep, job: Job, ctx: &Context, session: &mut Session) {
+        let input = step.input.take();
+        let events = tokio::spawn(run_collect(job, ctx.clone()));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(input);
+        let events = tokio::time::timeout(std::time::Duration::from_secs(10), events).await.unwrap().unwrap();
+        for event in events {
+            step.on_event(event, session);
+        }
+    }
+
     fn spawned(effects: Vec<Effect>) -> Job {
         effects.into_iter().find_map(|e| if let Effect::Spawn(job) = e { Some(job) } else { None }).expect("a job")
     }
@@ -645,15 +658,7 @@ mod tests {
         for line in ["EHLO mail.sender.example", "MAIL FROM:<a@sender.example>", "RCPT TO:<b@bank.example>", "QUIT"] {
             assert!(step.submit(line, &mut session, &ctx).is_empty(), "one console job");
         }
-        // The step holds the only sender: dropping it lets the console end after QUIT.
-        let input = step.input.take();
-        let events = tokio::spawn(run_collect(job, ctx.clone()));
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        drop(input);
-        let events = tokio::time::timeout(std::time::Duration::from_secs(10), events).await.unwrap().unwrap();
-        for event in events {
-            step.on_event(event, &mut session);
-        }
+        run_console(&mut step, job, &ctx, &mut session).await;
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         assert!(text.iter().any(|l| l.starts_with("127.0.0.1 (127.0.0.1:") && l.contains(" ok ")), "{text:#?}");
         assert!(text.iter().any(|l| l == "-> RCPT TO:<b@bank.example>"));
@@ -689,14 +694,7 @@ mod tests {
         }];
         let mut step = SmtpStep::default();
         let job = spawned(step.submit(line, &mut session, &ctx));
-        let input = step.input.take();
-        let events = tokio::spawn(run_collect(job, ctx.clone()));
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        drop(input);
-        let events = tokio::time::timeout(std::time::Duration::from_secs(10), events).await.unwrap().unwrap();
-        for event in events {
-            step.on_event(event, &mut session);
-        }
+        run_console(&mut step, job, &ctx, &mut session).await;
         let text = step.view(&session).rows.iter().map(Row::text).collect();
         (session, text, ctx.journal.events())
     }
