@@ -19,6 +19,8 @@ pub struct DiagnosisStep {
     job: Option<JobId>,
     /// Run before the steps it needs had run: it asked them to run and waits for them.
     waiting: bool,
+    /// Run with no target chosen: nothing was diagnosed.
+    no_target: bool,
 }
 
 /// What the diagnosis job found: a name that resolves to our address, if any.
@@ -114,6 +116,17 @@ impl Step for DiagnosisStep {
     }
 
     fn view(&self, session: &Session) -> StepView {
+        if self.no_target && session.target.is_none() {
+            return StepView {
+                subtitle: "Enter: rank the likely causes for the target".into(),
+                rows: vec![Row::new(
+                    Tone::Warn,
+                    "No target yet: the diagnosis is about one domain. Choose one in step 1 (Enter on its row), \
+                     or start mailwiz with it (mailwiz bank.example).",
+                )],
+                ..StepView::default()
+            };
+        }
         let Some(causes) = &self.causes else {
             let count = session.findings.iter().filter(|f| f.family() != "diagnosis").count();
             return StepView {
@@ -202,6 +215,12 @@ impl Step for DiagnosisStep {
     }
 
     fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+        // The diagnosis is about one receiving domain: without one, every domain's findings
+        // would be read as one story.
+        self.no_target = session.target.is_none();
+        if self.no_target {
+            return Vec::new();
+        }
         if self.causes.is_none() && !self.waiting {
             let effects = self.run_missing_first(session);
             if !effects.is_empty() {
@@ -346,5 +365,17 @@ mod tests {
         session.target = Some(crate::session::Target::parse("bank.example").unwrap());
         let effects = format!("{:?}", step.key('t', &mut session, &ctx));
         assert_eq!(effects, "[Request(Logs Follow), Goto(Queue), Request(Queue RetryDomain(\"bank.example\"))]");
+    }
+
+    #[test]
+    fn without_a_target_nothing_is_diagnosed_and_it_says_why() {
+        let mut session = Session::new(Journal::in_memory());
+        session.findings = vec![Finding::new("ptr.missing", &[("ip", "203.0.113.5")])];
+        let mut step = DiagnosisStep::default();
+        let ctx = Context::new(crate::config::Config::default());
+        assert!(step.run(&mut session, &ctx).is_empty());
+        assert!(session.findings.iter().all(|f| f.family() != "diagnosis"));
+        let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
+        assert!(text[0].starts_with("No target yet"), "{text:?}");
     }
 }
