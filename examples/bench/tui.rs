@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mailwiz::context::Context;
-use mailwiz::session::{Event, EventKind, Finding, Journal, Session, export};
+use mailwiz::session::{Event, EventKind, Finding, Journal, Session, export, markdown};
 use mailwiz::tui::{App, Msg, render_to_string, update};
 
 pub fn run() {
@@ -52,7 +52,7 @@ pub fn run() {
     let events = journal.events();
     for (name, render) in [
         ("transcript", export::transcript as fn(&[Event]) -> String),
-        ("markdown", export::markdown),
+        ("markdown", markdown::markdown),
         ("jsonl", export::jsonl),
     ] {
         let start = Instant::now();

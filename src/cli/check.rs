@@ -11,7 +11,7 @@ use crate::check::{self, CheckOptions, CheckReport};
 use crate::context::Context;
 use crate::diagnosis::note::Note;
 use crate::session::{AlsoFix, Event, EventKind, Target};
-use crate::session::{catalogue, export};
+use crate::session::{catalogue, export, markdown};
 
 /// Runs `mailwiz check`.
 pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
@@ -40,8 +40,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
     let report = check::run(ctx, &target, &options).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
     ctx.journal.record(identity_event(&report));
     if let Some(path) = &args.report {
-        let markdown = export::markdown(&ctx.journal.events());
-        export::write_atomic(path, markdown.as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
+        let report = markdown::markdown(&ctx.journal.events());
+        export::write_atomic(path, report.as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
     }
     if let Some(path) = &args.note {
         let waiting: Vec<String> = report.queue.iter().flat_map(|q| q.entries.iter().map(|e| e.id.clone())).collect();

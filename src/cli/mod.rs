@@ -85,6 +85,7 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
     let config = load_config(global)?;
     let mut ctx = Context { config: Arc::new(config), journal, ..Context::default() };
     if demo {
+        refuse_outside_the_world(global)?;
         ctx = crate::demo::attach(ctx).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
         // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
         // rehearsed in the demo.
@@ -95,6 +96,27 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
         ctx.config = Arc::new(config);
     }
     Ok(ctx)
+}
+
+/// Refuses the flags that would take a demo run outside its world: another resolver, a command
+/// run on another host, a source address of this machine. The demo would otherwise ignore them
+/// or reach real hosts.
+fn refuse_outside_the_world(global: &GlobalArgs) -> Result<(), CliError> {
+    let given = [
+        (
+            !global.dns_servers.is_empty(),
+            "--dns-server (or MAILWIZ_DNS_SERVER)",
+            "the demo world answers every name itself",
+        ),
+        (global.via.is_some(), "--via (or MAILWIZ_VIA)", "it would run a command on a real host"),
+        (global.source.is_some(), "--source (or MAILWIZ_SOURCE)", "the demo's servers are reached from loopback"),
+    ];
+    match given.into_iter().find(|(set, ..)| *set) {
+        Some((_, flag, why)) => {
+            Err(CliError::Input(format!("{flag} cannot be used with --demo: {why}; drop it or leave out --demo")))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Runs a headless command and returns the process exit code.

@@ -12,33 +12,61 @@ use crate::input_file::{self, LineEnd};
 use crate::session::diff_report::{self, Sides};
 use crate::session::escape::{JsonSafe, escape_str};
 use crate::session::export::FindingsFold;
+use crate::session::json_report::JsonReport;
+use crate::session::markdown::MarkdownReport;
 use crate::session::{Earlier, Event, EventKind, Finding, Severity, export};
 
-/// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`.
+/// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`. The
+/// journal is read event by event and written as it is read: memory holds one event and the
+/// findings, whatever the journal's length.
 pub fn run(args: &ReportArgs, json: bool) -> CliResult {
     let format = if json { ReportFormat::Json } else { args.format };
     if let Some(files) = &args.diff {
         return diff(&files[0], &files[1], format);
     }
     let path = args.journal.as_deref().expect("clap requires a journal without --diff");
-    let (events, skipped) = read_events(path)?;
-    match format {
-        ReportFormat::Text => super::output::print_text(&export::transcript(&events)),
-        ReportFormat::Markdown => super::output::print_text(&export::markdown(&events)),
-        ReportFormat::Json => {
-            let mut out = JsonSafe(std::io::stdout().lock());
-            // A closed pipe (`mailwiz report j | head`) is not an error of the journal.
-            let mut report = export::json(&events);
-            if let Some(fields) = report.as_object_mut() {
-                fields.insert("skipped_lines".into(), Value::from(skipped));
-            }
-            let _ = serde_json::to_writer(&mut out, &report)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(out))
-                .and_then(|()| out.flush());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut fold = FindingsFold::default();
+    // A closed pipe (`mailwiz report j | head`) is not an error of the journal: the reading goes
+    // on for the exit code, the writing stops.
+    let mut written: std::io::Result<()> = Ok(());
+    let mut keep = |result: std::io::Result<()>| {
+        if written.is_ok() {
+            written = result;
         }
-    }
-    Ok(exit_for(&export::findings(&events)))
+    };
+    let skipped = match format {
+        ReportFormat::Text => {
+            let (_, skipped) = read_events(path, &mut |event| {
+                fold.push(&event);
+                keep(out.write_all(export::transcript(std::slice::from_ref(&event)).as_bytes()));
+            })?;
+            skipped
+        }
+        ReportFormat::Markdown => {
+            let mut report = MarkdownReport::default();
+            let (_, skipped) = read_events(path, &mut |event| {
+                fold.push(&event);
+                keep(report.push(&event));
+            })?;
+            keep(report.finish(&mut out));
+            skipped
+        }
+        ReportFormat::Json => {
+            let mut report = JsonReport::new(JsonSafe(&mut out));
+            let (_, skipped) = read_events(path, &mut |event| {
+                fold.push(&event);
+                keep(report.push(&event));
+            })?;
+            let mut extra = serde_json::Map::new();
+            extra.insert("skipped_lines".into(), Value::from(skipped));
+            keep(report.finish(extra).and_then(|mut json| writeln!(json)));
+            skipped
+        }
+    };
+    keep(out.flush());
+    say_skipped(path, skipped);
+    Ok(exit_for(&fold.finish()))
 }
 
 /// Longest journal line read; mailwiz writes far shorter ones (a reply keeps at most a few MiB).
@@ -54,7 +82,7 @@ pub const MAX_JOURNAL_EVENTS: usize = 1_000_000;
 pub fn read_findings(path: &Path) -> Result<(Vec<Finding>, Option<String>), CliError> {
     let mut fold = FindingsFold::default();
     let mut target = None;
-    let (events, skipped) = read_journal_each(path, &mut |event| {
+    let (_, skipped) = read_events(path, &mut |event| {
         if matches!(event.kind, EventKind::Start | EventKind::Info)
             && let Some(text) = event.data.get("target").and_then(Value::as_str)
         {
@@ -62,9 +90,6 @@ pub fn read_findings(path: &Path) -> Result<(Vec<Finding>, Option<String>), CliE
         }
         fold.push(&event);
     })?;
-    if events == 0 {
-        return Err(CliError::Input(format!("{} holds no journal events", path.display())));
-    }
     say_skipped(path, skipped);
     Ok((fold.finish(), target))
 }
@@ -75,13 +100,13 @@ pub fn read_earlier(path: &Path) -> Result<Earlier, CliError> {
     Ok(Earlier { label: path.display().to_string(), findings })
 }
 
-/// Reads a journal that must hold events, and how many lines were skipped (said on stderr).
-fn read_events(path: &Path) -> Result<(Vec<Event>, usize), CliError> {
-    let (events, skipped) = read_journal(path)?;
-    if events.is_empty() {
+/// Reads a journal that must hold events, handing each to `visit`; returns the events and the
+/// lines skipped.
+fn read_events(path: &Path, visit: &mut dyn FnMut(Event)) -> Result<(usize, usize), CliError> {
+    let (events, skipped) = read_journal_each(path, visit)?;
+    if events == 0 {
         return Err(CliError::Input(format!("{} holds no journal events", path.display())));
     }
-    say_skipped(path, skipped);
     Ok((events, skipped))
 }
 

@@ -26,7 +26,14 @@ pub fn event(also_fix: &[AlsoFix], not_checked: &[String]) -> Event {
 
 /// The last such event's lists in `events`: (also fix, not checked).
 pub fn from_events(events: &[Event]) -> Option<(Vec<AlsoFix>, Vec<String>)> {
-    let event = events.iter().rev().find(|e| e.kind == EventKind::Info && e.data.get("also_fix").is_some())?;
+    events.iter().rev().find_map(of_event)
+}
+
+/// The lists of `event` when it is such an event: (also fix, not checked).
+pub fn of_event(event: &Event) -> Option<(Vec<AlsoFix>, Vec<String>)> {
+    if event.kind != EventKind::Info || event.data.get("also_fix").is_none() {
+        return None;
+    }
     let also_fix = serde_json::from_value(event.data["also_fix"].clone()).unwrap_or_default();
     let not_checked = serde_json::from_value(event.data["not_checked"].clone()).unwrap_or_default();
     Some((also_fix, not_checked))

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::diff::{Change, Diff};
 use super::escape::escape_str;
-use super::export::md;
 use super::finding::Finding;
+use super::markdown::md;
 
 /// What the two sessions are, for the heading: a label (file name) and its target.
 #[derive(Debug, Clone, Default)]

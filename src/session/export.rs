@@ -9,9 +9,8 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::catalogue;
 use super::escape::escape_str;
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
@@ -32,7 +31,7 @@ pub fn marker(kind: EventKind, text: &str) -> &'static str {
     }
 }
 
-fn stamp(time: &DateTime<Utc>) -> String {
+pub(super) fn stamp(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
@@ -43,7 +42,7 @@ pub fn transcript(events: &[Event]) -> String {
 }
 
 /// The transcript lines of `events`; `whole` adds each finding's detail, evidence and fix.
-fn transcript_of<'a>(events: impl Iterator<Item = &'a Event>, whole: bool) -> String {
+pub(super) fn transcript_of<'a>(events: impl Iterator<Item = &'a Event>, whole: bool) -> String {
     let mut out = String::new();
     for event in events {
         let time = stamp(&event.time);
@@ -95,29 +94,35 @@ pub struct SessionFacts {
 impl SessionFacts {
     /// Collects the facts; later state events override earlier ones.
     pub fn from_events(events: &[Event]) -> SessionFacts {
-        let mut facts = SessionFacts {
-            started: events.first().map(|e| e.time),
-            ended: events.last().map(|e| e.time),
-            ..SessionFacts::default()
-        };
-        for event in events.iter().filter(|e| matches!(e.kind, EventKind::Start | EventKind::Info)) {
-            let text = |key: &str| event.data.get(key).and_then(Value::as_str).map(escape_str);
-            for (slot, key) in [
-                (&mut facts.target, "target"),
-                (&mut facts.ip, "ip"),
-                (&mut facts.helo, "helo"),
-                (&mut facts.observed_error, "observed_error"),
-                (&mut facts.version, "version"),
-            ] {
-                if let Some(value) = text(key) {
-                    *slot = Some(value);
-                }
-            }
-            if let Some(demo) = event.data.get("demo").and_then(Value::as_bool) {
-                facts.demo = demo;
-            }
+        let mut facts = SessionFacts::default();
+        for event in events {
+            facts.push(event);
         }
         facts
+    }
+
+    /// Takes the next event of the session.
+    pub fn push(&mut self, event: &Event) {
+        self.started.get_or_insert(event.time);
+        self.ended = Some(event.time);
+        if !matches!(event.kind, EventKind::Start | EventKind::Info) {
+            return;
+        }
+        let text = |key: &str| event.data.get(key).and_then(Value::as_str).map(escape_str);
+        for (slot, key) in [
+            (&mut self.target, "target"),
+            (&mut self.ip, "ip"),
+            (&mut self.helo, "helo"),
+            (&mut self.observed_error, "observed_error"),
+            (&mut self.version, "version"),
+        ] {
+            if let Some(value) = text(key) {
+                *slot = Some(value);
+            }
+        }
+        if let Some(demo) = event.data.get("demo").and_then(Value::as_bool) {
+            self.demo = demo;
+        }
     }
 }
 
@@ -163,228 +168,6 @@ impl FindingsFold {
         self.held.sort_by_key(|f| f.severity);
         self.held
     }
-}
-
-/// A code fence longer than any backtick run in `content`, so the content cannot close it.
-fn fence(content: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for c in content.chars() {
-        run = if c == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    "`".repeat((longest + 1).max(3))
-}
-
-/// Escapes what Markdown would interpret in running text, and no more: a reply such as
-/// `host mx[192.0.2.10] said` or a setting such as `smtp_helo_name` reads the same in a ticket
-/// system that shows Markdown as plain text.
-pub(crate) fn md(text: &str) -> String {
-    let text = escape_str(text);
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    for (i, &c) in chars.iter().enumerate() {
-        let before = i.checked_sub(1).map(|j| chars[j]);
-        let after = chars.get(i + 1).copied();
-        // Emphasis needs a closing `_`; escaping every one that could close it is enough.
-        let could_close = before.is_some_and(|b| !b.is_whitespace()) && after.is_none_or(|a| !a.is_alphanumeric());
-        let special = match c {
-            '\\' | '`' | '*' | '<' | '>' => true,
-            '_' => could_close,
-            // Only `](` and `][` make a link.
-            ']' => matches!(after, Some('(' | '[')),
-            '#' => i == 0,
-            _ => false,
-        };
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Evidence lines that are DNS answers (`MX bank.example @127.0.0.1:53: …`); the report keeps
-/// them in its appendix.
-fn is_dns_line(line: &str) -> bool {
-    let mut words = line.split_whitespace();
-    let qtype = words.next().unwrap_or("");
-    let _name = words.next();
-    let server = words.next().unwrap_or("");
-    matches!(qtype, "A" | "AAAA" | "MX" | "PTR" | "TXT" | "CNAME" | "NS" | "SOA" | "TLSA") && server.starts_with('@')
-}
-
-/// At most this many evidence lines per finding; the rest is in the transcript.
-const REPORT_EVIDENCE: usize = 3;
-
-/// One finding as a list item: mark, id and summary; for a failure or warning also its detail,
-/// a few lines of evidence (DNS answers are in the appendix) and the fix.
-fn md_finding(out: &mut String, finding: &Finding) {
-    let _ = writeln!(out, "- {} `{}` {}", finding.severity.mark(), finding.id, md(&finding.summary));
-    if finding.severity > Severity::Warn {
-        return;
-    }
-    if !finding.detail.is_empty() {
-        let lines: Vec<String> = finding.detail.lines().map(md).collect();
-        let _ = writeln!(out, "  {}", lines.join("; "));
-    }
-    let evidence: Vec<String> =
-        finding.evidence.iter().filter(|e| !is_dns_line(e)).take(REPORT_EVIDENCE).map(|e| escape_str(e)).collect();
-    if !evidence.is_empty() {
-        let body = evidence.join("\n  ");
-        let fence = fence(&body);
-        let _ = writeln!(out, "  {fence}text\n  {body}\n  {fence}");
-    }
-    if !finding.fix.is_empty() {
-        let _ = writeln!(out, "  **Fix:** {}", md(&finding.fix));
-    }
-}
-
-/// True when a finding is about `domain` or about no domain at all; the wizard's queue holds
-/// other domains, whose findings do not belong in this domain's report.
-fn about(finding: &Finding, domain: Option<&str>) -> bool {
-    let Some(domain) = domain else { return true };
-    let names_a_domain = matches!(finding.family(), "queue" | "log" | "mx") && finding.id != "queue.parse_skipped";
-    !names_a_domain || finding.summary.to_ascii_lowercase().contains(&domain.to_ascii_lowercase())
-}
-
-/// "Also fix before the retry" and the steps not checked, as the diagnosis left them.
-fn md_conclusion(out: &mut String, events: &[Event], findings: &[Finding]) {
-    let (also_fix, not_checked) = super::conclusion::from_events(events)
-        .unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(findings)));
-    if !also_fix.is_empty() {
-        let _ = writeln!(out, "## Also fix before the retry\n");
-        for item in &also_fix {
-            let _ = writeln!(out, "- **{}** (`{}`). {}", md(&item.summary), item.id, md(&item.why));
-            if !item.fix.is_empty() {
-                let _ = writeln!(out, "  Fix: {}", md(&item.fix));
-            }
-        }
-        out.push('\n');
-    }
-    if !not_checked.is_empty() {
-        let _ = writeln!(out, "Not checked: {}.\n", md(&not_checked.join(", ")));
-    }
-}
-
-/// The Markdown report, for a ticket: the verdict or the ranked causes with their next actions,
-/// each finding about the target once, by step; DNS answers and the transcript in appendices.
-pub fn markdown(events: &[Event]) -> String {
-    let facts = SessionFacts::from_events(events);
-    let target = facts.target.as_deref();
-    let all: Vec<Finding> = findings(events).into_iter().filter(|f| about(f, target)).collect();
-    let mut out = String::new();
-    let (causes, rest): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.family() == "diagnosis");
-    let (notes, rest): (Vec<&Finding>, Vec<&Finding>) = rest.into_iter().partition(|f| f.severity == Severity::Note);
-    let title = match target {
-        None => "mailwiz report".to_string(),
-        Some(domain) if causes.iter().any(|c| c.id == "diagnosis.deliverable") => {
-            format!("Mail to {} should flow now", md(domain))
-        }
-        Some(domain) if !causes.is_empty() => format!("Why mail to {} is stuck", md(domain)),
-        Some(domain) => format!("Mail to {}", md(domain)),
-    };
-    let _ = writeln!(out, "# {title}\n");
-    let mut about_us = vec![];
-    about_us.extend(facts.started.as_ref().map(|t| format!("checked {}", t.format("%Y-%m-%d %H:%M UTC"))));
-    about_us.extend(facts.ip.as_deref().map(|ip| format!("from {}", md(ip))));
-    about_us.extend(facts.helo.as_deref().map(|h| format!("HELO {}", md(h))));
-    about_us.extend(facts.version.as_deref().map(|v| format!("mailwiz {}", md(v))));
-    if facts.demo {
-        about_us.push("in the built-in demo world".into());
-    }
-    let _ = writeln!(out, "{}\n", about_us.join(" · "));
-    if let Some(error) = &facts.observed_error {
-        let _ = writeln!(out, "The queue said: {}\n", md(error));
-    }
-    if !causes.is_empty() {
-        let _ = writeln!(out, "## Diagnosis\n");
-        for (rank, cause) in causes.iter().enumerate() {
-            let _ = writeln!(out, "{}. **{}** (`{}`). {}\n", rank + 1, md(&cause.summary), cause.id, md(&cause.detail));
-            if !cause.fix.is_empty() {
-                let _ = writeln!(out, "   Next: {}\n", md(&cause.fix));
-            }
-            let cited: Vec<String> =
-                cause.evidence.iter().filter_map(|e| e.split_once(": ").map(|(id, _)| format!("`{id}`"))).collect();
-            if !cited.is_empty() {
-                let _ = writeln!(out, "   Based on {}.\n", cited.join(", "));
-            }
-        }
-    }
-    md_conclusion(&mut out, events, &all);
-    if !rest.is_empty() {
-        let count = |s: Severity| rest.iter().filter(|f| f.severity == s).count();
-        let _ = writeln!(
-            out,
-            "## Findings\n\n{} fail, {} warn, {} info, {} ok.\n",
-            count(Severity::Fail),
-            count(Severity::Warn),
-            count(Severity::Info),
-            count(Severity::Ok)
-        );
-        for (step, _) in catalogue::STEPS {
-            let of_step: Vec<&Finding> =
-                rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == Some(step)).collect();
-            if !of_step.is_empty() {
-                let _ = writeln!(out, "### {step}\n");
-                for finding in of_step {
-                    md_finding(&mut out, finding);
-                }
-                out.push('\n');
-            }
-        }
-        let other: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id).is_none()).collect();
-        if !other.is_empty() {
-            let _ = writeln!(out, "### Other\n");
-            for finding in other {
-                md_finding(&mut out, finding);
-            }
-            out.push('\n');
-        }
-    }
-    if !notes.is_empty() {
-        let _ = writeln!(out, "## Notes\n");
-        let note_times = events.iter().filter(|e| e.kind == EventKind::Note);
-        for (note, event) in notes.iter().zip(note_times) {
-            let _ = writeln!(out, "- {} {}", stamp(&event.time), md(&note.summary));
-        }
-        out.push('\n');
-    }
-    let is_dns = |e: &&Event| matches!(e.kind, EventKind::DnsQuery | EventKind::DnsAnswer);
-    let dns = transcript_of(events.iter().filter(|e| is_dns(e) && e.kind == EventKind::DnsAnswer), false);
-    if !dns.is_empty() {
-        let fence = fence(&dns);
-        let _ = writeln!(out, "## Appendix: DNS answers\n\n{fence}text\n{dns}{fence}\n");
-    }
-    let text = transcript_of(events.iter().filter(|e| !is_dns(e)), false);
-    let fence = fence(&text);
-    let _ = writeln!(out, "## Appendix: transcript\n\n{fence}text\n{text}{fence}");
-    // The one rule also covers what the sections above took from findings and facts.
-    super::escape::escape_text(&out).into_owned()
-}
-
-/// The report as one JSON object in the shape every command prints (`schema`, `command`,
-/// `target`, `findings`), with the events.
-pub fn json(events: &[Event]) -> Value {
-    let facts = SessionFacts::from_events(events);
-    let findings = findings(events);
-    let (also_fix, not_checked) = super::conclusion::from_events(events)
-        .unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(&findings)));
-    json!({
-        "schema": crate::cli::output::SCHEMA,
-        "command": "report",
-        "target": facts.target,
-        "started": facts.started,
-        "ended": facts.ended,
-        "ip": facts.ip,
-        "helo": facts.helo,
-        "observed_error": facts.observed_error,
-        "demo": facts.demo,
-        "also_fix": also_fix,
-        "not_checked": not_checked,
-        "events": events,
-        "findings": findings,
-    })
 }
 
 /// The events as JSON Lines, as the journal file holds them.
@@ -500,7 +283,7 @@ pub fn save_with_note(base: &Path, events: &[Event], note: Option<&str>) -> Resu
     };
     let mut files = vec![
         (with_ext("txt"), transcript(events)),
-        (with_ext("md"), markdown(events)),
+        (with_ext("md"), super::markdown::markdown(events)),
         (with_ext("jsonl"), jsonl(events)),
     ];
     files.extend(note.map(|note| (with_ext("note.txt"), note.to_string())));
@@ -563,11 +346,5 @@ mod tests {
         ];
         let ids: Vec<String> = findings(&events).into_iter().map(|f| f.id).collect();
         assert_eq!(ids, ["dnsbl.listed", "ptr.ok"]);
-    }
-
-    #[test]
-    fn fences_outgrow_backticks_in_content() {
-        assert_eq!(fence("plain"), "```");
-        assert_eq!(fence("a ```` b"), "`````");
     }
 }

@@ -8,6 +8,8 @@ pub mod escape;
 pub mod export;
 pub mod finding;
 pub mod journal;
+pub mod json_report;
+pub mod markdown;
 pub mod target;
 pub mod vocabulary;
 

@@ -357,14 +357,14 @@ pub fn log_lines(bytes: &[u8], format: Option<mailwiz::logs::Format>) -> Result<
 
 /// A journal file through the report reader and every rendering.
 pub fn journal(bytes: &[u8]) -> Result<(), TestCaseError> {
-    use mailwiz::session::export;
+    use mailwiz::session::{export, json_report, markdown};
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     file.write_all(bytes).expect("written");
     let Ok((events, _skipped)) = mailwiz::cli::report::read_journal(file.path()) else { return Ok(()) };
     clean(&export::transcript(&events), "the transcript")?;
-    clean(&export::markdown(&events), "the Markdown report")?;
+    clean(&markdown::markdown(&events), "the Markdown report")?;
     let mut json = mailwiz::session::escape::JsonSafe(Vec::new());
-    serde_json::to_writer(&mut json, &export::json(&events)).expect("JSON");
+    serde_json::to_writer(&mut json, &json_report::json(&events)).expect("JSON");
     clean(&String::from_utf8(json.0).expect("UTF-8"), "the JSON report")
 }
 

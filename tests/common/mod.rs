@@ -120,7 +120,7 @@ impl FakeMta {
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();
         let log = dir.path().join("calls.log");
-        for program in ["postsuper", "postqueue", "postconf", "exim", "exim4", "sendmail", "mailq"] {
+        for program in ["postsuper", "postqueue", "postconf", "exim", "exim4", "sendmail", "mailq", "ssh"] {
             let answer = match program {
                 "postsuper" => "echo 'postsuper: Requeued: 1 message' >&2",
                 "postqueue" => "[ \"$1\" = -j ] && exit 1; true",
@@ -148,6 +148,11 @@ impl FakeMta {
             .lines()
             .map(str::to_string)
             .collect()
+    }
+
+    /// The directory `mailwiz ARGS` reads its configuration from (`XDG_CONFIG_HOME`).
+    pub fn config_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// `mailwiz ARGS` with the fake programs first on `PATH`.

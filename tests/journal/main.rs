@@ -5,3 +5,4 @@ mod common;
 
 mod roundtrip;
 mod save;
+mod streaming;

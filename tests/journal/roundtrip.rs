@@ -1,7 +1,7 @@
 //! A journal written to disk, read back, and exported as transcript, Markdown and JSON.
 
 use mailwiz::session::journal::{self, Event, EventKind, Journal};
-use mailwiz::session::{Finding, export};
+use mailwiz::session::{Finding, export, json_report, markdown};
 use serde_json::json;
 
 fn write_session(journal: &Journal) -> Finding {
@@ -53,7 +53,7 @@ fn journal_round_trip_and_exports() {
     assert!(text.contains("%%% bank support says: 'we reject hosts without PTR'"));
     assert!(text.lines().all(|l| chrono::DateTime::parse_from_rfc3339(l.split(' ').next().unwrap()).is_ok()));
 
-    let md = export::markdown(&events);
+    let md = markdown::markdown(&events);
     assert!(md.starts_with("# Mail to bank.example\n"), "{md}");
     assert!(md.contains("from 203.0.113.5"), "{md}");
     assert!(md.contains("1 fail, 0 warn, 0 info, 0 ok."), "{md}");
@@ -63,7 +63,7 @@ fn journal_round_trip_and_exports() {
     assert!(md.contains("bank support says: 'we reject hosts without PTR'"));
     assert!(md.contains("## Appendix: transcript\n\n```text\n"), "{md}");
 
-    let value = export::json(&events);
+    let value = json_report::json(&events);
     assert_eq!(value["command"], "report");
     assert_eq!(value["target"], "bank.example");
     assert_eq!(value["events"].as_array().unwrap().len(), 10);
@@ -87,7 +87,7 @@ fn save_writes_three_files_that_match_the_exports() {
     let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into()).collect();
     assert_eq!(names, ["report.txt", "report.md", "report.jsonl"]);
     assert_eq!(std::fs::read_to_string(&written[0]).unwrap(), export::transcript(&events));
-    assert_eq!(std::fs::read_to_string(&written[1]).unwrap(), export::markdown(&events));
+    assert_eq!(std::fs::read_to_string(&written[1]).unwrap(), markdown::markdown(&events));
     assert_eq!(journal::read(&written[2]).unwrap(), events);
     let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("new/dir")).unwrap().collect();
     assert_eq!(leftovers.len(), 3, "no temporary file is left behind");

@@ -67,6 +67,35 @@ fn demo_queue_actions_say_what_they_would_run_and_run_nothing() {
 }
 
 #[test]
+fn the_demo_refuses_flags_that_leave_its_world_and_ignores_a_configured_via() {
+    let mta = FakeMta::new();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--via", "ssh relay.example mailwiz"], "--via (or MAILWIZ_VIA) cannot be used with --demo"),
+        (&["--dns-server", "9.9.9.9"], "--dns-server (or MAILWIZ_DNS_SERVER) cannot be used with --demo"),
+        (&["--source", "192.0.2.1"], "--source (or MAILWIZ_SOURCE) cannot be used with --demo"),
+    ];
+    for (flags, sentence) in cases {
+        let mut args = vec!["--demo"];
+        args.extend_from_slice(flags);
+        args.extend(["smtp", "bank.example"]);
+        let output = mta.mailwiz(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(sentence), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one sentence: {stderr}");
+    }
+    // The user's own config names a vantage point; the demo world has none and runs no ssh.
+    let config = mta.config_dir().join("mailwiz");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "[smtp]\nvia = \"ssh relay.example mailwiz\"\n").unwrap();
+    let output = mta.mailwiz(&["--demo", "--json", "smtp", "bank.example"]);
+    let json = json(&output);
+    assert_eq!(json["command"], "smtp", "{json}");
+    assert!(!json.to_string().contains("via_failed"), "{json}");
+    assert_eq!(mta.calls(), Vec::<String>::new(), "nothing outside the demo world may run");
+}
+
+#[test]
 fn the_fake_mta_records_what_a_real_run_does() {
     // The same action without --demo runs the (fake) postsuper: the recorder above can fail.
     let mta = FakeMta::new();
