@@ -36,9 +36,22 @@ pub type CliResult = Result<u8, CliError>;
 /// The exit code of a command that ran but got no answer to its question (could not run).
 pub const NO_ANSWER: u8 = 3;
 
-/// 1 when any finding fails, else 0.
+/// The one exit rule of every command: 1 when a finding fails; 3 when every finding says a
+/// check could not be made (or is a note), for then nothing was looked at; else 0.
 pub fn exit_for(findings: &[Finding]) -> u8 {
-    u8::from(findings.iter().any(|f| f.severity == Severity::Fail))
+    if findings.iter().any(|f| f.severity == Severity::Fail) {
+        1
+    } else if !findings.is_empty() && findings.iter().all(|f| f.is_unknown() || f.severity == Severity::Note) {
+        NO_ANSWER
+    } else {
+        0
+    }
+}
+
+/// The exit code of a saved session: [`exit_for`] its findings, and [`NO_ANSWER`] when it holds
+/// none, for then nothing can be said to have passed.
+pub fn exit_for_session(findings: &[Finding]) -> u8 {
+    if findings.is_empty() { NO_ANSWER } else { exit_for(findings) }
 }
 
 /// The version of the JSON shape every command prints (`"schema"`); it changes when a field is

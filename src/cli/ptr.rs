@@ -30,7 +30,7 @@ pub async fn run(args: PtrArgs, ctx: &Context, json: bool) -> CliResult {
         print_text(&format!("{}\n{}", render(&report, helo_report.as_ref()), findings_text(&findings)));
     }
     // No answer about the PTR at all: the check could not run (exit 3), as for `dns` and `mx`.
-    Ok(if report.answered() { exit_for(&findings) } else { 3 })
+    Ok(if report.answered() { exit_for(&findings) } else { super::output::NO_ANSWER })
 }
 
 /// The readable answer: step 5's rows for the reverse DNS and the HELO name, as text.

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::args::{ReportArgs, ReportFormat};
-use super::output::{exit_for, print_json, print_text};
+use super::output::{exit_for_session, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::input_file::{self, LineEnd};
 use crate::session::diff_report::{self, Sides};
@@ -14,7 +14,7 @@ use crate::session::escape::{JsonSafe, escape_str};
 use crate::session::export::FindingsFold;
 use crate::session::json_report::JsonReport;
 use crate::session::markdown::MarkdownReport;
-use crate::session::{Earlier, Event, EventKind, Finding, Severity, export};
+use crate::session::{Earlier, Event, EventKind, Finding, export};
 
 /// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`. The
 /// journal is read event by event and written as it is read: memory holds one event and the
@@ -66,7 +66,7 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
     };
     keep(out.flush());
     say_skipped(path, skipped);
-    Ok(exit_for(&fold.finish()))
+    Ok(exit_for_session(&fold.finish()))
 }
 
 /// Longest journal line read; mailwiz writes far shorter ones (a reply keeps at most a few MiB).
@@ -145,10 +145,7 @@ fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
         }
     }
     // A later session that looked at nothing cannot say anything cleared: could not look.
-    if after.iter().all(|f| f.severity == Severity::Note) {
-        return Ok(3);
-    }
-    Ok(exit_for(&after))
+    Ok(exit_for_session(&after))
 }
 
 /// Reads a journal, counting and skipping lines that are not events (a line cut short by a crash

@@ -68,7 +68,8 @@ async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
 
 async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, json: bool) -> CliResult {
     // A domain goes to its MX hosts, as swaks does.
-    let routes = target::route(ctx, target).await.map_err(CliError::Input)?;
+    // A name that does not resolve leaves nothing to probe: could not look.
+    let routes = target::route(ctx, target).await.map_err(CliError::CannotRun)?;
     let concurrency = ctx.config.smtp.concurrency.max(1);
     let probes = futures::StreamExt::collect::<Vec<ProbeResult>>(futures::StreamExt::buffered(
         futures::stream::iter(routes.iter().map(|(host, addr)| probe::probe(ctx, host, *addr, request, None))),
@@ -195,9 +196,12 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
     });
     let mut findings = Vec::new();
     let mut transcript = Vec::new();
+    let mut attempted = false;
     while let Some(event) = event_rx.recv().await {
-        if let ConsoleEvent::Finding(f) = &event {
-            findings.push(f.clone());
+        match &event {
+            ConsoleEvent::Finding(f) => findings.push(f.clone()),
+            ConsoleEvent::Connected(_) => attempted = true,
+            _ => {}
         }
         let lines = event_text(&event);
         if json {
@@ -214,6 +218,10 @@ async fn run_console(target: HostPort, request: ProbeRequest, tls: bool, ctx: &C
     let _ = console.await;
     if json {
         print_json("smtp", json!(target.host), json!({ "port": target.port, "transcript": transcript }), &findings);
+    }
+    // No connection was even tried (the name did not resolve): nothing was looked at.
+    if !attempted && findings.is_empty() {
+        return Ok(super::output::NO_ANSWER);
     }
     Ok(exit_for(&findings))
 }

@@ -124,23 +124,28 @@ impl LogSummary {
     pub fn findings(&self, deferral_lines: &[String]) -> Vec<Finding> {
         let Some(domain) = &self.domain else { return Vec::new() };
         let mut findings = Vec::new();
+        let span = match (self.first_seen, self.last_seen) {
+            (Some(first), Some(last)) => format!(" ({first} to {last})"),
+            _ => String::new(),
+        };
+        let attempts = (self.attempts + self.not_attempted).to_string();
+        let counted = |id: &str, count: u64| {
+            Finding::new(
+                id,
+                &[("count", &count.to_string()), ("attempts", &attempts), ("domain", domain), ("span", &span)],
+            )
+        };
         let deferred = self.count(Status::Deferred);
         if deferred > 0 {
-            let span = match (self.first_seen, self.last_seen) {
-                (Some(first), Some(last)) => format!(" ({first} to {last})"),
-                _ => String::new(),
-            };
-            let finding = Finding::new(
-                "log.deferrals",
-                &[
-                    ("count", &deferred.to_string()),
-                    ("attempts", &(self.attempts + self.not_attempted).to_string()),
-                    ("domain", domain),
-                    ("span", &span),
-                ],
-            )
-            .with_evidence(deferral_lines.iter().map(|l| escape_str(l)));
-            findings.push(finding);
+            findings
+                .push(counted("log.deferrals", deferred).with_evidence(deferral_lines.iter().map(|l| escape_str(l))));
+        }
+        let bounced = self.count(Status::Bounced) + self.count(Status::Expired);
+        if bounced > 0 {
+            findings.push(counted("log.bounced", bounced));
+        }
+        if deferred + bounced > 0 && self.count(Status::Sent) == 0 {
+            findings.push(counted("log.undelivered", 0));
         }
         if let Some(top) = self.top_failure() {
             let (meaning, detail) = explain(&top.reply);
@@ -391,6 +396,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::Severity;
 
     fn record(status: Status, reply: &str, hour: u32) -> LogRecord {
         let mut r = LogRecord { status: Some(status), raw: format!("line {reply}"), ..LogRecord::default() };
@@ -422,6 +428,34 @@ mod tests {
         assert_eq!(findings[0].evidence.len(), 2);
         assert_eq!(findings[1].id, "log.reply_code");
         assert!(findings[1].summary.contains("421 4.7.0 Try again later"), "{}", findings[1].summary);
+    }
+
+    #[test]
+    fn attempts_none_of_which_was_delivered_are_a_failure() {
+        let ids = |records: &[(Status, &str)]| {
+            let mut builder = SummaryBuilder::new(Some("bank.example".into()));
+            for (status, reply) in records {
+                builder.add("f", &record(*status, reply, 8));
+            }
+            let lines = builder.deferral_lines();
+            let findings = builder.finish(Vec::new()).findings(&lines);
+            findings.into_iter().map(|f| (f.id, f.severity)).collect::<Vec<_>>()
+        };
+        let deferred = (Status::Deferred, "421 4.7.0 Try again later");
+        let bounced = (Status::Bounced, "550 5.1.1 No such user");
+        let sent = (Status::Sent, "250 2.0.0 Ok");
+        assert_eq!(
+            ids(&[deferred, deferred]),
+            [
+                ("log.deferrals".into(), Severity::Warn),
+                ("log.undelivered".into(), Severity::Fail),
+                ("log.reply_code".into(), Severity::Info)
+            ]
+        );
+        let with_bounce = ids(&[deferred, bounced, sent]);
+        assert!(with_bounce.contains(&("log.bounced".into(), Severity::Fail)), "{with_bounce:?}");
+        assert!(!with_bounce.iter().any(|(id, _)| id == "log.undelivered"), "{with_bounce:?}");
+        assert!(ids(&[sent, sent]).is_empty());
     }
 
     #[test]

@@ -138,6 +138,18 @@ pub const CATALOGUE: &[Entry] = &[
         "{count} of {attempts} logged attempt(s) to {domain} were deferred{span}",
         "The most frequent reply below says why; follow the matching step.",
     ),
+    e(
+        "log.bounced",
+        Fail,
+        "{count} of {attempts} logged attempt(s) to {domain} bounced or expired{span}",
+        "These are not retried: fix what the most frequent reply below names, then resend them.",
+    ),
+    e(
+        "log.undelivered",
+        Fail,
+        "None of the {attempts} logged attempt(s) to {domain} was delivered{span}",
+        "Mail to {domain} is not getting through; the most frequent reply below says why.",
+    ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
     e(
         "log.new_reason",

@@ -133,4 +133,32 @@ impl Finding {
     pub fn family(&self) -> &str {
         self.id.split('.').next().unwrap_or(&self.id)
     }
+
+    /// True when the finding says a check could not be made (no answer came, the lookup
+    /// failed): it tells nothing about the thing checked.
+    pub fn is_unknown(&self) -> bool {
+        COULD_NOT_CHECK.contains(&self.id.as_str())
+    }
 }
+
+/// The findings that say a check could not be made (no answer, or nothing to ask with), not
+/// what it found.
+const COULD_NOT_CHECK: &[&str] = &[
+    "dns.timeout",
+    "dns.refused",
+    "dns.unreachable",
+    "dns.resolver_silent",
+    "ip.unknown",
+    "ptr.unknown",
+    "helo.unknown",
+    "spf.temperror",
+    "dmarc.unknown",
+    "dkim.key_unknown",
+    "dkim.no_selector",
+    "mta_sts.unknown",
+    "tls_rpt.unknown",
+    "dane.unknown",
+    "dnsbl.query_refused",
+    "dnsbl.timeout",
+    "smtp.via_failed",
+];

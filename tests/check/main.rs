@@ -5,5 +5,6 @@ mod common;
 
 mod cli;
 mod demo_world;
+mod exit_codes;
 mod report_cli;
 mod scenarios;

@@ -17,6 +17,8 @@ fn journal_file(dir: &std::path::Path, with_fail: bool) -> std::path::PathBuf {
     journal.log(EventKind::Received, "421 4.0.0 Server error");
     if with_fail {
         journal.finding(&Finding::new("ptr.missing", &[("ip", "203.0.113.5"), ("helo", "mail.example.com")]));
+    } else {
+        journal.finding(&Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]));
     }
     journal.finding(&Finding::note("asked the bank"));
     path
@@ -68,6 +70,11 @@ fn a_clean_session_exits_0_and_a_cut_last_line_is_skipped() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("skipped 1 line of"), "{stderr}");
     assert!(String::from_utf8(out.stdout).unwrap().contains("%%% asked the bank"));
+    // A session of notes only checked nothing: could not look.
+    let notes = dir.path().join("notes.jsonl");
+    let journal = Journal::create(&notes).unwrap();
+    journal.finding(&Finding::note("asked the bank"));
+    assert_eq!(mailwiz(&["report", notes.to_str().unwrap()]).status.code(), Some(3));
 }
 
 #[test]

@@ -62,7 +62,7 @@ async fn reads_configured_logs_and_fills_the_session() {
     }
     assert_eq!(step.status(), StepStatus::Done);
     let ids: Vec<&str> = session.findings.iter().map(|f| f.id.as_str()).collect();
-    assert_eq!(ids, ["log.deferrals", "log.reply_code"]);
+    assert_eq!(ids, ["log.deferrals", "log.undelivered", "log.reply_code"]);
     assert!(session.findings[0].summary.starts_with("50 of 50 logged attempt(s) to bank.example were deferred"));
     assert_eq!(
         session.observed_error.as_deref(),
@@ -81,7 +81,7 @@ async fn reads_configured_logs_and_fills_the_session() {
     for event in run_collect(job, ctx.clone()).await {
         step.on_event(event, &mut session);
     }
-    assert_eq!(session.findings.len(), 2);
+    assert_eq!(session.findings.len(), 3);
     assert_eq!(session.observed_error.as_deref(), Some("from the queue"));
 }
 
