@@ -115,7 +115,7 @@ pub enum Command {
     Logs(LogsArgs),
     /// Does our mail authenticate? SPF for our IP, DMARC, DKIM keys; the receiver's MTA-STS and DANE.
     Auth(AuthArgs),
-    /// Render a saved session journal.
+    /// A saved session journal as a report (the diagnosis first), its transcript, Markdown or JSON.
     Report(ReportArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
@@ -289,7 +289,10 @@ pub struct LogsArgs {
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
+    /// The diagnosis first, then the findings by step and the notes.
     Text,
+    /// Every event of the session, timestamped and marked as swaks marks them.
+    Transcript,
     Markdown,
     Json,
 }

@@ -96,15 +96,5 @@ pub fn rows_text(rows: &[Row]) -> String {
 
 /// Renders findings as readable lines: mark, id, summary, then evidence and fix indented.
 pub fn findings_text(findings: &[Finding]) -> String {
-    let mut out = String::new();
-    for finding in findings {
-        out.push_str(&format!("{} {:<24} {}\n", finding.severity.mark(), finding.id, finding.summary));
-        for line in &finding.evidence {
-            out.push_str(&format!("      | {line}\n"));
-        }
-        if !finding.fix.is_empty() {
-            out.push_str(&format!("      → {}\n", finding.fix));
-        }
-    }
-    out
+    crate::session::text_report::findings_text(findings)
 }

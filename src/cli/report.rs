@@ -14,6 +14,8 @@ use crate::session::escape::{JsonSafe, escape_str};
 use crate::session::export::FindingsFold;
 use crate::session::json_report::JsonReport;
 use crate::session::markdown::MarkdownReport;
+use crate::session::summary::SummaryFold;
+use crate::session::text_report;
 use crate::session::{Earlier, Event, EventKind, Finding, export};
 
 /// Runs `mailwiz report`; `json` (the global `--json`) is the same as `--format json`. The
@@ -37,6 +39,17 @@ pub fn run(args: &ReportArgs, json: bool) -> CliResult {
     };
     let skipped = match format {
         ReportFormat::Text => {
+            let mut summary = SummaryFold::default();
+            let (_, skipped) = read_events(path, &mut |event| {
+                fold.push(&event);
+                summary.push(&event);
+            })?;
+            keep(out.write_all(text_report::text(&summary.finish()).as_bytes()));
+            let shown = escape_str(&path.display().to_string());
+            keep(writeln!(out, "The transcript: mailwiz report {shown} --format transcript"));
+            skipped
+        }
+        ReportFormat::Transcript => {
             let (_, skipped) = read_events(path, &mut |event| {
                 fold.push(&event);
                 keep(out.write_all(export::transcript(std::slice::from_ref(&event)).as_bytes()));
@@ -124,12 +137,18 @@ fn say_skipped(path: &Path, skipped: usize) {
 /// `mailwiz report --diff OLD NEW`: what cleared, appeared and changed; the exit code is that of
 /// the later session.
 fn diff(old: &Path, new: &Path, format: ReportFormat) -> CliResult {
+    if format == ReportFormat::Transcript {
+        return Err(CliError::Input(
+            "--diff compares the findings of two sessions and has no transcript; use --format text, markdown or json"
+                .into(),
+        ));
+    }
     let (before, _) = read_findings(old)?;
     let (after, target) = read_findings(new)?;
     let changes = crate::session::diff::diff(&before, &after);
     let sides = Sides { before: old.display().to_string(), after: new.display().to_string(), target: target.clone() };
     match format {
-        ReportFormat::Text => print_text(&diff_report::text(&changes, &sides)),
+        ReportFormat::Text | ReportFormat::Transcript => print_text(&diff_report::text(&changes, &sides)),
         ReportFormat::Markdown => print_text(&diff_report::markdown(&changes, &sides)),
         ReportFormat::Json => {
             let fields = serde_json::json!({

@@ -6,10 +6,8 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value};
 
-use super::catalogue;
-use super::conclusion::{self, AlsoFix};
-use super::export::{FindingsFold, SessionFacts};
 use super::journal::Event;
+use super::summary::SummaryFold;
 
 /// The JSON report of `events` as a value.
 pub fn json(events: &[Event]) -> Value {
@@ -26,33 +24,21 @@ pub fn json(events: &[Event]) -> Value {
 #[derive(Debug)]
 pub struct JsonReport<W: Write> {
     out: W,
-    facts: SessionFacts,
-    findings: FindingsFold,
-    conclusion: Option<(Vec<AlsoFix>, Vec<String>)>,
+    summary: SummaryFold,
     events: usize,
 }
 
 impl<W: Write> JsonReport<W> {
     /// A report that writes to `out`.
     pub fn new(out: W) -> JsonReport<W> {
-        JsonReport {
-            out,
-            facts: SessionFacts::default(),
-            findings: FindingsFold::default(),
-            conclusion: None,
-            events: 0,
-        }
+        JsonReport { out, summary: SummaryFold::default(), events: 0 }
     }
 
     /// Writes the next event and folds what the report says after the events.
     pub fn push(&mut self, event: &Event) -> io::Result<()> {
         self.separator()?;
         serde_json::to_writer(&mut self.out, event)?;
-        self.facts.push(event);
-        self.findings.push(event);
-        if let Some(lists) = conclusion::of_event(event) {
-            self.conclusion = Some(lists);
-        }
+        self.summary.push(event);
         Ok(())
     }
 
@@ -72,10 +58,8 @@ impl<W: Write> JsonReport<W> {
         if self.events == 0 {
             self.separator()?;
         }
-        let findings = self.findings.finish();
-        let (also_fix, not_checked) =
-            self.conclusion.unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(&findings)));
-        let facts = self.facts;
+        let summary = self.summary.finish();
+        let facts = summary.facts;
         let mut tail = Map::new();
         tail.insert("target".into(), facts.target.into());
         tail.insert("started".into(), serde_json::to_value(facts.started)?);
@@ -84,9 +68,9 @@ impl<W: Write> JsonReport<W> {
         tail.insert("helo".into(), facts.helo.into());
         tail.insert("observed_error".into(), facts.observed_error.into());
         tail.insert("demo".into(), facts.demo.into());
-        tail.insert("also_fix".into(), serde_json::to_value(also_fix)?);
-        tail.insert("not_checked".into(), not_checked.into());
-        tail.insert("findings".into(), serde_json::to_value(findings)?);
+        tail.insert("also_fix".into(), serde_json::to_value(summary.also_fix)?);
+        tail.insert("not_checked".into(), summary.not_checked.into());
+        tail.insert("findings".into(), serde_json::to_value(summary.findings)?);
         tail.extend(extra);
         self.out.write_all(b"]")?;
         for (key, value) in &tail {

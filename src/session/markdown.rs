@@ -5,15 +5,14 @@
 use std::fmt::Write as _;
 use std::io::{self, Seek as _, Write};
 
-use chrono::{DateTime, Utc};
 use tempfile::SpooledTempFile;
 
-use super::catalogue;
-use super::conclusion::{self, AlsoFix};
+use super::conclusion::AlsoFix;
 use super::escape::{escape_str, escape_text};
-use super::export::{FindingsFold, SessionFacts, stamp, transcript_of};
+use super::export::{stamp, transcript_of};
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
+use super::summary::{Summary, SummaryFold};
 
 /// An appendix is kept in memory up to this size, then in a temporary file.
 const SPOOL_IN_MEMORY: usize = 1 << 20;
@@ -33,57 +32,37 @@ pub fn markdown(events: &[Event]) -> String {
     String::from_utf8(out).expect("the report is UTF-8")
 }
 
-/// The report built from events one at a time: what needs the whole session (facts, findings,
-/// the conclusion) is folded, the appendices are spooled until [`MarkdownReport::finish`], so
-/// memory holds one event and the findings.
+/// The report built from events one at a time: what needs the whole session is folded, the
+/// appendices are spooled until [`MarkdownReport::finish`], so memory holds one event and the
+/// findings.
 #[derive(Debug)]
 pub struct MarkdownReport {
-    facts: SessionFacts,
-    findings: FindingsFold,
-    conclusion: Option<(Vec<AlsoFix>, Vec<String>)>,
-    note_times: Vec<DateTime<Utc>>,
+    summary: SummaryFold,
     dns: Appendix,
     transcript: Appendix,
 }
 
 impl Default for MarkdownReport {
     fn default() -> MarkdownReport {
-        MarkdownReport {
-            facts: SessionFacts::default(),
-            findings: FindingsFold::default(),
-            conclusion: None,
-            note_times: Vec::new(),
-            dns: Appendix::new(),
-            transcript: Appendix::new(),
-        }
+        MarkdownReport { summary: SummaryFold::default(), dns: Appendix::new(), transcript: Appendix::new() }
     }
 }
 
 impl MarkdownReport {
     /// Takes the next event; fails only when the spool of an appendix cannot be written.
     pub fn push(&mut self, event: &Event) -> io::Result<()> {
-        self.facts.push(event);
-        self.findings.push(event);
-        if let Some(lists) = conclusion::of_event(event) {
-            self.conclusion = Some(lists);
-        }
+        self.summary.push(event);
         match event.kind {
-            EventKind::Note => self.note_times.push(event.time),
-            EventKind::DnsAnswer => return self.dns.push(&transcript_of(std::iter::once(event), false)),
-            EventKind::DnsQuery => return Ok(()),
-            _ => {}
+            EventKind::DnsAnswer => self.dns.push(&transcript_of(std::iter::once(event), false)),
+            EventKind::DnsQuery => Ok(()),
+            _ => self.transcript.push(&transcript_of(std::iter::once(event), false)),
         }
-        self.transcript.push(&transcript_of(std::iter::once(event), false))
     }
 
     /// Writes the report to `out`.
     pub fn finish(self, out: &mut impl Write) -> io::Result<()> {
-        let target = self.facts.target.as_deref();
-        let all: Vec<Finding> = self.findings.finish().into_iter().filter(|f| about(f, target)).collect();
-        let (also_fix, not_checked) =
-            self.conclusion.unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(&all)));
         let mut head = String::new();
-        write_head(&mut head, &self.facts, &all, &self.note_times, (&also_fix, &not_checked));
+        write_head(&mut head, &self.summary.finish());
         // The one rule also covers what the sections above took from findings and facts.
         out.write_all(escape_text(&head).as_bytes())?;
         self.dns.write_to(out, "Appendix: DNS answers", false)?;
@@ -146,44 +125,21 @@ fn fence(content: &str) -> String {
 
 /// The title, who checked from where, the diagnosis, the conclusion, the findings by step and
 /// the notes.
-fn write_head(
-    out: &mut String,
-    facts: &SessionFacts,
-    all: &[Finding],
-    note_times: &[DateTime<Utc>],
-    (also_fix, not_checked): (&[AlsoFix], &[String]),
-) {
-    let target = facts.target.as_deref();
-    let (causes, rest): (Vec<&Finding>, Vec<&Finding>) = all.iter().partition(|f| f.family() == "diagnosis");
-    let (notes, rest): (Vec<&Finding>, Vec<&Finding>) = rest.into_iter().partition(|f| f.severity == Severity::Note);
-    let title = match target {
-        None => "mailwiz report".to_string(),
-        Some(domain) if causes.iter().any(|c| c.id == "diagnosis.deliverable") => {
-            format!("Mail to {} should flow now", md(domain))
-        }
-        Some(domain) if !causes.is_empty() => format!("Why mail to {} is stuck", md(domain)),
-        Some(domain) => format!("Mail to {}", md(domain)),
-    };
-    let _ = writeln!(out, "# {title}\n");
-    let mut about_us = vec![];
-    about_us.extend(facts.started.as_ref().map(|t| format!("checked {}", t.format("%Y-%m-%d %H:%M UTC"))));
-    about_us.extend(facts.ip.as_deref().map(|ip| format!("from {}", md(ip))));
-    about_us.extend(facts.helo.as_deref().map(|h| format!("HELO {}", md(h))));
-    about_us.extend(facts.version.as_deref().map(|v| format!("mailwiz {}", md(v))));
-    if facts.demo {
-        about_us.push("in the built-in demo world".into());
-    }
-    let _ = writeln!(out, "{}\n", about_us.join(" · "));
-    if let Some(error) = &facts.observed_error {
+fn write_head(out: &mut String, summary: &Summary) {
+    let parts = summary.parts();
+    let _ = writeln!(out, "# {}\n", md(&summary.title(&parts.causes)));
+    let _ = writeln!(out, "{}\n", md(&summary.about_us().join(" · ")));
+    if let Some(error) = &summary.facts.observed_error {
         let _ = writeln!(out, "The queue said: {}\n", md(error));
     }
-    write_causes(out, &causes);
-    write_conclusion(out, also_fix, not_checked);
-    write_findings(out, &rest);
-    if !notes.is_empty() {
+    write_causes(out, &parts.causes);
+    write_conclusion(out, &summary.also_fix, &summary.not_checked);
+    write_findings(out, &parts.rest);
+    if !parts.notes.is_empty() {
         let _ = writeln!(out, "## Notes\n");
-        for (note, time) in notes.iter().zip(note_times) {
-            let _ = writeln!(out, "- {} {}", stamp(time), md(&note.summary));
+        for (time, note) in &parts.notes {
+            let stamp = time.map(|t| format!("{} ", stamp(t))).unwrap_or_default();
+            let _ = writeln!(out, "- {stamp}{}", md(&note.summary));
         }
         out.push('\n');
     }
@@ -237,16 +193,12 @@ fn write_findings(out: &mut String, rest: &[&Finding]) {
         count(Severity::Info),
         count(Severity::Ok)
     );
-    let steps = catalogue::STEPS.iter().map(|(step, _)| Some(*step)).chain([None]);
-    for step in steps {
-        let of_step: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == step).collect();
-        if !of_step.is_empty() {
-            let _ = writeln!(out, "### {}\n", step.unwrap_or("Other"));
-            for finding in of_step {
-                write_finding(out, finding);
-            }
-            out.push('\n');
+    for (step, findings) in Summary::by_step(rest) {
+        let _ = writeln!(out, "### {step}\n");
+        for finding in findings {
+            write_finding(out, finding);
         }
+        out.push('\n');
     }
 }
 
@@ -283,13 +235,6 @@ fn is_dns_line(line: &str) -> bool {
     matches!(qtype, "A" | "AAAA" | "MX" | "PTR" | "TXT" | "CNAME" | "NS" | "SOA" | "TLSA") && server.starts_with('@')
 }
 
-/// True when a finding is about `domain` or about no domain at all; the wizard's queue holds
-/// other domains, whose findings do not belong in this domain's report.
-fn about(finding: &Finding, domain: Option<&str>) -> bool {
-    let Some(domain) = domain else { return true };
-    let names_a_domain = matches!(finding.family(), "queue" | "log" | "mx") && finding.id != "queue.parse_skipped";
-    !names_a_domain || finding.summary.to_ascii_lowercase().contains(&domain.to_ascii_lowercase())
-}
 /// Escapes what Markdown would interpret in running text, and no more: a reply such as
 /// `host mx[192.0.2.10] said` or a setting such as `smtp_helo_name` reads the same in a ticket
 /// system that shows Markdown as plain text.

@@ -10,7 +10,9 @@ pub mod finding;
 pub mod journal;
 pub mod json_report;
 pub mod markdown;
+pub mod summary;
 pub mod target;
+pub mod text_report;
 pub mod vocabulary;
 
 use std::net::IpAddr;

@@ -30,7 +30,17 @@ fn renders_text_markdown_and_json() {
     let path = journal_file(dir.path(), true);
     let path = path.to_str().unwrap();
 
-    let text = mailwiz(&["report", path]);
+    // The text report puts the verdict and the findings first; the transcript is its own format.
+    let report = mailwiz(&["report", path]);
+    assert_eq!(report.status.code(), Some(1), "a fail finding makes exit code 1");
+    let stdout = String::from_utf8(report.stdout).unwrap();
+    assert!(stdout.starts_with("Mail to bank.example\n"), "{stdout}");
+    let ptr = stdout.find("✗ ptr.missing").expect("the finding");
+    assert!(ptr < stdout.find("asked the bank").unwrap(), "findings before notes: {stdout}");
+    assert!(!stdout.contains("-> EHLO"), "no transcript in the report: {stdout}");
+    assert!(stdout.trim_end().ends_with("--format transcript"), "{stdout}");
+
+    let text = mailwiz(&["report", path, "--format", "transcript"]);
     assert_eq!(text.status.code(), Some(1), "a fail finding makes exit code 1");
     let stdout = String::from_utf8(text.stdout).unwrap();
     assert!(stdout.contains(" -> EHLO mail.example.com\n"));
@@ -65,7 +75,7 @@ fn a_clean_session_exits_0_and_a_cut_last_line_is_skipped() {
     let mut contents = std::fs::read(&path).unwrap();
     contents.extend_from_slice(br#"{"time":"2026-11-28T10:00:00Z","kind":"se"#);
     std::fs::write(&path, contents).unwrap();
-    let out = mailwiz(&["report", path.to_str().unwrap()]);
+    let out = mailwiz(&["report", path.to_str().unwrap(), "--format", "transcript"]);
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("skipped 1 line of"), "{stderr}");
