@@ -26,7 +26,7 @@ use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
-use crate::session::{AlsoFix, Finding, Identity, Target, conclusion};
+use crate::session::{AlsoFix, Finding, Identity, StepId, Target, conclusion};
 use crate::smtp::connection::Outcome;
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
@@ -120,13 +120,13 @@ fn steps_not_checked(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (step, missing) in [
-        ("Queue", queue.is_none()),
-        ("Logs", logs.is_none()),
-        ("Identity", identity.chosen.is_empty()),
-        ("Block lists", blocklists.is_none()),
+        (StepId::Queue, queue.is_none()),
+        (StepId::Logs, logs.is_none()),
+        (StepId::Identity, identity.chosen.is_empty()),
+        (StepId::Blocklists, blocklists.is_none()),
     ] {
         if missing {
-            out.push(step.to_string());
+            out.push(step.title().to_string());
         }
     }
     out

@@ -15,6 +15,7 @@ use super::catalogue;
 use super::escape::escape_str;
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
+use super::step::StepId;
 
 /// The transcript marker of an event (swaks' markers, [`crate::smtp::marks`]): an error reply is
 /// told from the others by its text.
@@ -322,18 +323,18 @@ pub fn markdown(events: &[Event]) -> String {
             count(Severity::Info),
             count(Severity::Ok)
         );
-        for (step, _) in catalogue::STEPS {
+        for step in StepId::ALL {
             let of_step: Vec<&Finding> =
-                rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == Some(step)).collect();
+                rest.iter().copied().filter(|f| StepId::of_finding(&f.id) == Some(step)).collect();
             if !of_step.is_empty() {
-                let _ = writeln!(out, "### {step}\n");
+                let _ = writeln!(out, "### {}\n", step.title());
                 for finding in of_step {
                     md_finding(&mut out, finding);
                 }
                 out.push('\n');
             }
         }
-        let other: Vec<&Finding> = rest.iter().copied().filter(|f| catalogue::step_of(&f.id).is_none()).collect();
+        let other: Vec<&Finding> = rest.iter().copied().filter(|f| StepId::of_finding(&f.id).is_none()).collect();
         if !other.is_empty() {
             let _ = writeln!(out, "### Other\n");
             for finding in other {

@@ -8,6 +8,7 @@ pub mod escape;
 pub mod export;
 pub mod finding;
 pub mod journal;
+pub mod step;
 pub mod target;
 pub mod vocabulary;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use conclusion::AlsoFix;
 pub use finding::{Finding, Severity};
 pub use journal::{Event, EventKind, Journal};
+pub use step::StepId;
 pub use target::Target;
 
 /// Where a candidate for our public IP came from.
@@ -109,6 +111,12 @@ impl Session {
     /// that produced the findings has done so.
     pub fn replace_findings(&mut self, families: &[&str], findings: Vec<Finding>) {
         self.findings.retain(|f| !families.iter().any(|family| f.id.starts_with(family)));
+        self.findings.extend(findings);
+    }
+
+    /// Replaces the findings of `step`'s families with `findings` (a step's new run).
+    pub fn replace_step_findings(&mut self, step: StepId, findings: Vec<Finding>) {
+        self.findings.retain(|f| StepId::of_finding(&f.id) != Some(step));
         self.findings.extend(findings);
     }
 

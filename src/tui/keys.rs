@@ -3,6 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::session::StepId;
+
 /// What a key does in navigation mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -250,10 +252,11 @@ fn chord_matches(chord: &Chord, key: &KeyEvent) -> bool {
 
 /// The navigation-mode action of `key`, if it has one.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    if let KeyCode::Char(c @ '1'..='7') = key.code
+    if let KeyCode::Char(c) = key.code
         && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
+        && let Some(step) = StepId::from_key(c)
     {
-        return Some(Action::GotoStep(c as usize - '1' as usize));
+        return Some(Action::GotoStep(step.index()));
     }
     NAVIGATION.iter().find(|b| b.chords.iter().any(|c| chord_matches(c, key))).map(|b| b.action)
 }
@@ -281,5 +284,13 @@ mod tests {
         assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(Action::Search));
         assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(Action::ViewFinding));
         assert_eq!(action_for(&k(KeyCode::Char('N'), KeyModifiers::SHIFT)), None);
+    }
+
+    #[test]
+    fn the_help_names_the_keys_of_the_first_and_last_step() {
+        let goto = binding(Action::GotoStep(0)).expect("listed");
+        let (first, last) = (StepId::ALL[0].info().key, StepId::ALL[StepId::ALL.len() - 1].info().key);
+        assert_eq!(goto.keys, format!("{first}-{last}"));
+        assert_eq!(goto.help, format!("go to step {first} to {last}"));
     }
 }

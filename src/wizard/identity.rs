@@ -305,3 +305,17 @@ pub fn helo_rows(helo: Option<&HeloReport>) -> Vec<Row> {
         None => vec![Row::new(Tone::Warn, "HELO name unknown: give it with --helo")],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_halves_are_the_identity_steps_families() {
+        let mut halves: Vec<&str> = FAMILIES.iter().chain(&AUTH_FAMILIES).map(|f| f.trim_end_matches('.')).collect();
+        let mut listed = StepId::Identity.info().families.to_vec();
+        halves.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(halves, listed);
+    }
+}

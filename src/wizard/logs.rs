@@ -212,7 +212,7 @@ impl Step for LogsStep {
                 self.result = Some(match outcome {
                     Ok(boxed) => {
                         let (analysis, findings) = *boxed;
-                        session.replace_findings(&["log."], findings);
+                        session.replace_step_findings(StepId::Logs, findings);
                         if session.observed_error.is_none() {
                             session.observed_error = observed_error(&analysis.summary);
                         }

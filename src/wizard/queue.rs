@@ -410,7 +410,7 @@ impl Step for QueueStep {
             Some(QueueEvent::Done(outcome)) => {
                 self.job = None;
                 if let Ok(report) = &outcome {
-                    session.replace_findings(&["queue."], report.findings.clone());
+                    session.replace_step_findings(StepId::Queue, report.findings.clone());
                 }
                 let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
                 let cursor = self.cursor;

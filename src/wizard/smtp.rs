@@ -195,7 +195,7 @@ impl SmtpStep {
                 self.findings.push(finding);
             }
         }
-        session.replace_findings(&["smtp."], self.findings.clone());
+        session.replace_step_findings(StepId::Smtp, self.findings.clone());
     }
 
     fn console_event(&mut self, event: ConsoleEvent, session: &mut Session) {
