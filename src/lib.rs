@@ -17,6 +17,7 @@ pub mod dns;
 pub mod format_registry;
 pub mod input_file;
 pub mod logs;
+pub mod mta_command;
 pub mod process_group;
 pub mod queue;
 pub mod session;

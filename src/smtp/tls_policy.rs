@@ -92,12 +92,12 @@ async fn read_policy(ctx: &Context) -> TlsPolicy {
 
 #[cfg(unix)]
 async fn read_local(timeout: std::time::Duration) -> Option<TlsPolicy> {
-    use crate::dns::mta_helo::run_mta_command;
-    if let Some(level) = run_mta_command("postconf", &["-h", "smtp_tls_security_level"], timeout).await {
+    use crate::mta_command::stdout_of;
+    if let Some(level) = stdout_of("postconf", &["-h", "smtp_tls_security_level"], timeout).await {
         return Some(TlsPolicy::from_postfix_level(&level));
     }
     for program in ["exim", "exim4"] {
-        if let Some(out) = run_mta_command(program, &["-bP", "transport", "remote_smtp"], timeout).await {
+        if let Some(out) = stdout_of(program, &["-bP", "transport", "remote_smtp"], timeout).await {
             return TlsPolicy::from_exim_transport(&out);
         }
     }
