@@ -22,8 +22,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
     };
     let target = Target::parse(domain).map_err(|err| CliError::Input(err.to_string()))?;
     {
-        use crate::smtp::envelope::check_address;
-        let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
+        use crate::session::envelope::check_address;
+        let input = |err: crate::session::envelope::EnvelopeError| CliError::Input(err.to_string());
         if let Some(from) = &args.from {
             check_address("--from", from, true).map_err(input)?;
         }

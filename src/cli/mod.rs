@@ -64,7 +64,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
 /// Refuses a HELO name or envelope address from flags, variables or the config file that would
 /// change the SMTP dialogue (a line break, a space, a bracket) or break RFC 5321's limits.
 fn check_envelope(config: &Config) -> Result<(), CliError> {
-    crate::smtp::envelope::check_all(
+    crate::session::envelope::check_all(
         config.helo.as_deref().map(|h| ("the HELO name (--helo, MAILWIZ_HELO or helo in the config)", h)),
         config.from.as_deref().map(|f| ("the envelope sender (from in the config)", f)),
         config.to.as_deref().map(|t| ("the envelope recipient (to in the config)", t)),

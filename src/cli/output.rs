@@ -41,9 +41,7 @@ pub fn exit_for(findings: &[Finding]) -> u8 {
     u8::from(findings.iter().any(|f| f.severity == Severity::Fail))
 }
 
-/// The version of the JSON shape every command prints (`"schema"`); it changes when a field is
-/// renamed or removed, not when one is added.
-pub const SCHEMA: u32 = 1;
+pub use crate::session::export::SCHEMA;
 
 /// Prints `{"schema", "command", "target", <fields>, "findings"}` as one line of JSON on stdout.
 /// `fields` is a JSON object or a struct; it is written as it is serialised, never held as a

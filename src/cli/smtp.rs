@@ -12,7 +12,7 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
-use crate::smtp::marks;
+use crate::session::marks;
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
@@ -47,7 +47,7 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
 
 /// Refuses `--ehlo`, `--from` or `--to` that would change the dialogue (exit 2).
 fn check_probe_args(args: &SmtpArgs) -> Result<(), CliError> {
-    crate::smtp::envelope::check_all(
+    crate::session::envelope::check_all(
         args.ehlo.as_deref().map(|e| ("--ehlo", e)),
         args.from.as_deref().map(|f| ("--from", f)),
         args.to.as_deref().map(|t| ("--to", t)),

@@ -4,12 +4,15 @@ pub mod catalogue;
 pub mod conclusion;
 pub mod diff;
 pub mod diff_report;
+pub mod envelope;
 pub mod escape;
 pub mod export;
 pub mod finding;
 pub mod journal;
+pub mod marks;
 pub mod step;
 pub mod target;
+pub mod tls_policy;
 pub mod vocabulary;
 
 use std::net::IpAddr;
@@ -22,6 +25,9 @@ pub use finding::{Finding, Severity};
 pub use journal::{Event, EventKind, Journal};
 pub use step::StepId;
 pub use target::Target;
+
+/// Longest line a user may type or paste into a console, in bytes (stdin and the wizard alike).
+pub const MAX_INPUT_LINE: usize = 64 * 1024;
 
 /// Where a candidate for our public IP came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,9 +4,7 @@
 pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
-pub mod envelope;
 pub mod explain;
-pub mod marks;
 pub mod pipeline;
 pub mod probe;
 pub mod reply;
