@@ -157,7 +157,7 @@ impl Step for IdentityStep {
             return Vec::new();
         }
         let done = event.done;
-        if event.payload.is::<AuthOutcome>() {
+        if matches!(event.payload, super::job::Payload::Auth(_)) {
             if let Some(outcome) = event.take::<AuthOutcome>() {
                 apply_auth(&outcome, session);
                 self.auth = Some(outcome);

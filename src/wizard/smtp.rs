@@ -27,7 +27,7 @@ const MAX_ROWS: usize = 5_000;
 
 /// The console job ended.
 #[derive(Debug)]
-struct ConsoleEnded;
+pub struct ConsoleEnded;
 
 /// State of the SMTP step.
 #[derive(Default)]
@@ -51,7 +51,7 @@ pub struct SmtpStep {
 /// What the probe job found: from here, and through the second vantage point when one is set,
 /// with where the two differ.
 #[derive(Debug, Default)]
-struct Probed {
+pub struct Probed {
     here: Vec<ProbeResult>,
     there: Option<Vec<ProbeResult>>,
     differs: Vec<Finding>,
