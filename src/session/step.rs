@@ -2,8 +2,12 @@
 //! that goes to it, the finding families it reports and the command that runs its automatic part
 //! headless. The wizard, the TUI's keys, the catalogue's grouping and `check` all read it.
 
+use strum::{EnumCount, VariantArray};
+
+use super::vocabulary::variant_array;
+
 /// A step of the walk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumCount, VariantArray)]
 pub enum StepId {
     Queue,
     Mx,
@@ -31,7 +35,7 @@ pub struct StepInfo {
 }
 
 /// Every step, in order.
-pub const STEPS: [StepInfo; 7] = [
+pub const STEPS: [StepInfo; StepId::COUNT] = [
     StepInfo { id: StepId::Queue, title: "Queue", label: "Queue", key: '1', families: &["queue"], command: "queue" },
     StepInfo { id: StepId::Mx, title: "MX", label: "MX", key: '2', families: &["mx", "dns"], command: "mx" },
     StepInfo { id: StepId::Logs, title: "Logs", label: "Logs", key: '3', families: &["log"], command: "logs" },
@@ -64,15 +68,7 @@ pub const STEPS: [StepInfo; 7] = [
 
 impl StepId {
     /// All steps in order.
-    pub const ALL: [StepId; 7] = [
-        StepId::Queue,
-        StepId::Mx,
-        StepId::Logs,
-        StepId::Smtp,
-        StepId::Identity,
-        StepId::Blocklists,
-        StepId::Diagnosis,
-    ];
+    pub const ALL: [StepId; StepId::COUNT] = variant_array!(StepId);
 
     /// The steps that look at something; the diagnosis reads what they found.
     pub fn looking() -> impl Iterator<Item = StepId> {

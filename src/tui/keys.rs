@@ -287,6 +287,27 @@ mod tests {
     }
 
     #[test]
+    fn no_key_is_bound_twice_or_shadowed_by_a_global_one() {
+        let mut seen: Vec<Chord> = Vec::new();
+        for binding in NAVIGATION {
+            for chord in binding.chords {
+                assert!(!seen.contains(chord), "{chord:?} is bound twice in the global table");
+                seen.push(*chord);
+            }
+        }
+        let wizard = crate::wizard::Wizard::new();
+        for step in StepId::ALL {
+            let keys = wizard.step(step).all_keys();
+            for (at, key) in keys.iter().enumerate() {
+                let press = KeyEvent::new(KeyCode::Char(key.key), KeyModifiers::NONE);
+                let global = action_for(&press);
+                assert_eq!(global, None, "{step:?}'s {:?} ({}) is shadowed by {global:?}", key.key, key.hint);
+                assert!(keys[..at].iter().all(|k| k.key != key.key), "{step:?} binds {:?} twice", key.key);
+            }
+        }
+    }
+
+    #[test]
     fn the_help_names_the_keys_of_the_first_and_last_step() {
         let goto = binding(Action::GotoStep(0)).expect("listed");
         let (first, last) = (StepId::ALL[0].info().key, StepId::ALL[StepId::ALL.len() - 1].info().key);

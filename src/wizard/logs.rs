@@ -175,6 +175,10 @@ impl Step for LogsStep {
         self.start(session, ctx)
     }
 
+    fn all_keys(&self) -> Vec<StepKey> {
+        vec![StepKey { key: 'f', hint: "follow (tail -f)" }]
+    }
+
     fn keys(&self) -> Vec<StepKey> {
         // Esc stops a follow, like any job.
         if self.follow.job.is_some() { Vec::new() } else { vec![StepKey { key: 'f', hint: "follow (tail -f)" }] }

@@ -134,6 +134,12 @@ pub trait Step: Send {
         Vec::new()
     }
 
+    /// Every key the step may bind in any state (its [`Step::keys`] at one time are some of
+    /// them): what the check for keys shadowed by the global ones reads.
+    fn all_keys(&self) -> Vec<StepKey> {
+        self.keys()
+    }
+
     /// Moves the selection (rows of a list) by `delta`; returns false when the step has no list.
     fn select(&mut self, _delta: isize) -> bool {
         false

@@ -364,6 +364,12 @@ impl Step for QueueStep {
         keys
     }
 
+    fn all_keys(&self) -> Vec<StepKey> {
+        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
+        keys
+    }
+
     fn select(&mut self, delta: isize) -> bool {
         if self.report().is_none() {
             return false;
