@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::session::Journal;
-use crate::smtp::tls_policy::TlsPolicy;
+use crate::session::tls_policy::TlsPolicy;
 
 /// Redirects connections: in the demo world, `192.0.2.10:25` is served on `127.0.0.1:40123`.
 #[derive(Debug, Clone, Default)]

@@ -16,7 +16,10 @@ pub mod diagnosis;
 pub mod dns;
 pub mod format_registry;
 pub mod input_file;
+#[cfg(test)]
+mod layers;
 pub mod logs;
+pub mod mta_command;
 pub mod process_group;
 pub mod queue;
 pub mod session;

@@ -7,7 +7,6 @@
 //! longer chain, not the sum of all round trips.
 
 mod timings;
-pub mod vantage;
 
 use std::time::Instant;
 
@@ -27,16 +26,24 @@ use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
-use crate::session::{AlsoFix, Finding, Identity, Target, conclusion};
+use crate::session::{AlsoFix, Finding, Identity, StepId, Target, conclusion};
 use crate::smtp::connection::Outcome;
-use crate::smtp::ehlo_name::ehlo_name;
+use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
+use crate::smtp::vantage;
 
 /// The envelope of the SMTP probes.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     pub from: Option<String>,
     pub to: Option<String>,
+}
+
+impl CheckOptions {
+    /// The probe's envelope: the EHLO name is left to the config or the local MTA.
+    fn envelope(&self) -> Envelope {
+        Envelope { ehlo: None, from: self.from.clone(), to: self.to.clone() }
+    }
 }
 
 /// Everything a check found.
@@ -113,13 +120,13 @@ fn steps_not_checked(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (step, missing) in [
-        ("Queue", queue.is_none()),
-        ("Logs", logs.is_none()),
-        ("Identity", identity.chosen.is_empty()),
-        ("Block lists", blocklists.is_none()),
+        (StepId::Queue, queue.is_none()),
+        (StepId::Logs, logs.is_none()),
+        (StepId::Identity, identity.chosen.is_empty()),
+        (StepId::Blocklists, blocklists.is_none()),
     ] {
         if missing {
-            out.push(step.to_string());
+            out.push(step.title().to_string());
         }
     }
     out
@@ -162,11 +169,11 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             tokio::join!(timed(mx::analyse(ctx, &resolver, target, None)), timed(read_queue(ctx, target)));
         let targets = mx.targets();
         let queued = queue.0.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
-        let request = probe_request(ctx, target, options, queued.map(str::to_string)).await;
-        let probes = timed(probe::probe_mx(ctx, &targets, ctx.config.port, &request));
+        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
+        let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
-        let there = vantage::probe_there(ctx, &targets, &request);
-        let ((mut smtp, mut smtp_ms), (logs, logs_ms), smtp_there) = tokio::join!(probes, logs, there);
+        let ((probed, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        let (mut smtp, smtp_there) = probed;
         if let Some(egress) = egress_check(ctx, &smtp, &request).await {
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
@@ -271,32 +278,6 @@ async fn egress_check(ctx: &Context, probes: &[ProbeResult], request: &ProbeRequ
     let addr = *crate::smtp::target::addresses(ctx, &target).await.ok()?.first()?;
     let request = ProbeRequest { quit_after: Some(probe::Stage::Banner), ..request.clone() };
     Some(probe::probe(ctx, &target.host, addr, &request, None).await)
-}
-
-/// EHLO name: see [`ehlo_name`]; envelope: the options, the config, else the null sender;
-/// the recipient: `--to`, the target's address, the queue's oldest recipient for the target
-/// (`queued`), the configured one, else its postmaster (which RFC 5321 requires to exist).
-async fn probe_request(ctx: &Context, target: &Target, options: &CheckOptions, queued: Option<String>) -> ProbeRequest {
-    let ehlo = ehlo_name(ctx, None).await;
-    // A configured recipient of another domain would probe the wrong receiver's policy.
-    let in_target = |address: &String| {
-        address.rsplit_once('@').is_some_and(|(_, domain)| domain.eq_ignore_ascii_case(&target.domain))
-    };
-    let to = options
-        .to
-        .clone()
-        .or_else(|| target.address.clone())
-        .or(queued)
-        .or_else(|| ctx.config.to.clone().filter(in_target))
-        .unwrap_or_else(|| format!("postmaster@{}", target.domain));
-    ProbeRequest {
-        ehlo,
-        from: options.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
-        to: Some(to),
-        starttls: true,
-        quit_after: None,
-        implicit_tls: false,
-    }
 }
 
 /// `dns.resolver_silent` when our resolver answered nothing at all.

@@ -348,3 +348,19 @@ impl<F: ValueEnum + Clone + Send + Sync + 'static> TypedValueParser for FormatPa
         Some(Box::new(std::iter::once(PossibleValue::new("auto")).chain(formats)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+    use crate::session::step::STEPS;
+
+    #[test]
+    fn every_step_names_a_command_that_runs_it_headless() {
+        let cli = Cli::command();
+        for step in &STEPS {
+            assert!(cli.find_subcommand(step.command).is_some(), "{:?}: no command {}", step.id, step.command);
+        }
+    }
+}

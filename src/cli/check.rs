@@ -10,8 +10,8 @@ use super::{CliError, CliResult};
 use crate::check::{self, CheckOptions, CheckReport};
 use crate::context::Context;
 use crate::diagnosis::note::Note;
-use crate::session::{AlsoFix, Event, EventKind, Target};
-use crate::session::{catalogue, export, markdown};
+use crate::session::{AlsoFix, Event, EventKind, StepId, Target};
+use crate::session::{export, markdown};
 
 /// Runs `mailwiz check`.
 pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
@@ -22,8 +22,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
     };
     let target = Target::parse(domain).map_err(|err| CliError::Input(err.to_string()))?;
     {
-        use crate::smtp::envelope::check_address;
-        let input = |err: crate::smtp::envelope::EnvelopeError| CliError::Input(err.to_string());
+        use crate::session::envelope::check_address;
+        let input = |err: crate::session::envelope::EnvelopeError| CliError::Input(err.to_string());
         if let Some(from) = &args.from {
             check_address("--from", from, true).map_err(input)?;
         }
@@ -111,16 +111,16 @@ pub fn text(report: &CheckReport) -> String {
         "{}\n",
         crate::diagnosis::headline(&report.causes, &report.findings, &title, &report.not_checked)
     );
-    for (step, _) in catalogue::STEPS.iter().filter(|(step, _)| *step != "Diagnosis") {
+    for step in StepId::looking() {
         let findings: Vec<_> =
-            report.findings.iter().filter(|f| catalogue::step_of(&f.id) == Some(step)).cloned().collect();
+            report.findings.iter().filter(|f| StepId::of_finding(&f.id) == Some(step)).cloned().collect();
         if !findings.is_empty() {
-            let _ = writeln!(out, "== {step}");
+            let _ = writeln!(out, "== {}", step.title());
             out.push_str(&findings_text(&findings));
             out.push('\n');
         }
     }
-    let _ = writeln!(out, "== Diagnosis");
+    let _ = writeln!(out, "== {}", StepId::Diagnosis.title());
     if report.causes.is_empty() {
         let _ = writeln!(out, "No known cause: the findings point to no problem mailwiz recognises.");
     }

@@ -40,31 +40,41 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     }
     .map_err(|err| CliError::Input(err.to_string()))?;
     let mut config = from_file.unwrap_or_default();
-    if !global.dns_servers.is_empty() {
-        config.dns_servers.clone_from(&global.dns_servers);
-    }
-    if let Some(timeout) = global.timeout {
-        config::check_seconds("--timeout (or MAILWIZ_TIMEOUT)", Some(timeout))
-            .map_err(|err| CliError::Input(err.to_string()))?;
-        config.timeout = timeout;
-        config.timeout_is_cap = true;
-    }
-    config.source = global.source.or(config.source);
-    config.ip = global.ip.or(config.ip);
-    config.helo = global.helo.clone().or(config.helo);
-    config.port = global.port.unwrap_or(config.port);
+    config::check_seconds("--timeout (or MAILWIZ_TIMEOUT)", global.timeout)
+        .map_err(|err| CliError::Input(err.to_string()))?;
+    layer(&mut config.dns_servers, Some(global.dns_servers.clone()).filter(|servers| !servers.is_empty()));
+    layer(&mut config.timeout, global.timeout);
+    // A timeout given for this run also bounds the deadlines the config's sections set.
+    config.timeout_is_cap |= global.timeout.is_some();
+    layer(&mut config.source, global.source.map(Some));
+    layer_identity(&mut config, global);
+    layer(&mut config.port, global.port);
+    layer(&mut config.smtp.via, global.via.clone().map(Some));
     config::check_port("--port (or MAILWIZ_PORT, or port in the config)", config.port)
         .map_err(|err| CliError::Input(err.to_string()))?;
-    config.smtp.via = global.via.clone().or(config.smtp.via);
     check_envelope(&config)?;
     config.dns_server_addrs().map_err(|err| CliError::Input(err.to_string()))?;
     Ok(config)
 }
 
+/// Lays a flag's value (or its `MAILWIZ_*` variable's: clap reads both into the flag) over the
+/// setting from the config file or the default, when it is given.
+fn layer<T>(setting: &mut T, flag: Option<T>) {
+    if let Some(value) = flag {
+        *setting = value;
+    }
+}
+
+/// The flags that say who we are; they win over the demo world's identity too.
+fn layer_identity(config: &mut Config, global: &GlobalArgs) {
+    layer(&mut config.ip, global.ip.map(Some));
+    layer(&mut config.helo, global.helo.clone().map(Some));
+}
+
 /// Refuses a HELO name or envelope address from flags, variables or the config file that would
 /// change the SMTP dialogue (a line break, a space, a bracket) or break RFC 5321's limits.
 fn check_envelope(config: &Config) -> Result<(), CliError> {
-    crate::smtp::envelope::check_all(
+    crate::session::envelope::check_all(
         config.helo.as_deref().map(|h| ("the HELO name (--helo, MAILWIZ_HELO or helo in the config)", h)),
         config.from.as_deref().map(|f| ("the envelope sender (from in the config)", f)),
         config.to.as_deref().map(|t| ("the envelope recipient (to in the config)", t)),
@@ -90,9 +100,10 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
         // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
         // rehearsed in the demo.
         let mut config = (*ctx.config).clone();
-        config.helo = global.helo.clone().or(config.helo);
-        config.ip = global.ip.or(config.ip);
+        layer_identity(&mut config, global);
         check_envelope(&config)?;
+        // A vantage point from the config file is a real host: the demo runs nothing there.
+        config.smtp.via = None;
         ctx.config = Arc::new(config);
     }
     Ok(ctx)

@@ -54,9 +54,7 @@ pub fn exit_for_session(findings: &[Finding]) -> u8 {
     if findings.is_empty() { NO_ANSWER } else { exit_for(findings) }
 }
 
-/// The version of the JSON shape every command prints (`"schema"`); it changes when a field is
-/// renamed or removed, not when one is added.
-pub const SCHEMA: u32 = 1;
+pub use crate::session::export::SCHEMA;
 
 /// Prints `{"schema", "command", "target", <fields>, "findings"}` as one line of JSON on stdout.
 /// `fields` is a JSON object or a struct; it is written as it is serialised, never held as a

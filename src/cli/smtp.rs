@@ -12,8 +12,8 @@ use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
-use crate::smtp::ehlo_name::ehlo_name;
-use crate::smtp::marks;
+use crate::session::marks;
+use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::session::{self, ConsoleEvent, ConsoleOptions};
 use crate::smtp::swaks;
@@ -47,7 +47,7 @@ pub async fn run(args: SmtpArgs, ctx: &Context, json: bool) -> CliResult {
 
 /// Refuses `--ehlo`, `--from` or `--to` that would change the dialogue (exit 2).
 fn check_probe_args(args: &SmtpArgs) -> Result<(), CliError> {
-    crate::smtp::envelope::check_all(
+    crate::session::envelope::check_all(
         args.ehlo.as_deref().map(|e| ("--ehlo", e)),
         args.from.as_deref().map(|f| ("--from", f)),
         args.to.as_deref().map(|t| ("--to", t)),
@@ -56,26 +56,18 @@ fn check_probe_args(args: &SmtpArgs) -> Result<(), CliError> {
 }
 
 async fn probe_request(args: &SmtpArgs, ctx: &Context) -> ProbeRequest {
-    ProbeRequest {
-        ehlo: ehlo_name(ctx, args.ehlo.as_deref()).await,
-        from: args.from.clone().or_else(|| ctx.config.from.clone()).unwrap_or_default(),
-        to: args.to.clone().or_else(|| ctx.config.to.clone()),
-        starttls: args.starttls,
-        quit_after: args.quit_after,
-        implicit_tls: args.tls,
-    }
+    // No target domain here: a configured recipient is taken as it stands.
+    let to = args.to.clone().or_else(|| ctx.config.to.clone());
+    let envelope = Envelope { ehlo: args.ehlo.clone(), from: args.from.clone(), to };
+    let request = pipeline::request(ctx, None, None, envelope).await;
+    ProbeRequest { starttls: args.starttls, quit_after: args.quit_after, implicit_tls: args.tls, ..request }
 }
 
 async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, json: bool) -> CliResult {
     // A domain goes to its MX hosts, as swaks does.
     // A name that does not resolve leaves nothing to probe: could not look.
-    let routes = target::route(ctx, target).await.map_err(CliError::CannotRun)?;
-    let concurrency = ctx.config.smtp.concurrency.max(1);
-    let probes = futures::StreamExt::collect::<Vec<ProbeResult>>(futures::StreamExt::buffered(
-        futures::stream::iter(routes.iter().map(|(host, addr)| probe::probe(ctx, host, *addr, request, None))),
-        concurrency,
-    ));
-    let results = probes.await;
+    let mx = pipeline::exchangers(ctx, target).await.map_err(CliError::CannotRun)?;
+    let results = probe::probe_mx(ctx, &mx, target.port, request).await;
     let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.iter().cloned()).collect();
     if json {
         print_json("smtp", json!(target.host), json!({ "port": target.port, "attempts": results }), &findings);
@@ -93,17 +85,7 @@ async fn run_probe(target: &HostPort, request: &ProbeRequest, ctx: &Context, jso
 /// One probe as a readable transcript.
 pub fn probe_text(result: &ProbeResult) -> String {
     let c = &result.connect;
-    let mut out = format!("{} {} ({}): {}", marks::INFO, c.host, c.addr, c.outcome);
-    if let Some(ms) = c.connect_ms {
-        out.push_str(&format!(", connected in {ms} ms"));
-    }
-    if let Some(ms) = c.banner_ms.filter(|_| !c.banner.is_empty()) {
-        out.push_str(&format!(", banner after {ms} ms"));
-    }
-    if let Some(error) = &c.error {
-        out.push_str(&format!(" ({error})"));
-    }
-    out.push('\n');
+    let mut out = format!("{} {}\n", marks::INFO, pipeline::outcome_line(c));
     for line in &c.banner {
         out.push_str(&format!("{} {line}\n", marks::received(c.tls.is_some(), line)));
     }
@@ -137,16 +119,7 @@ pub fn probe_text(result: &ProbeResult) -> String {
 pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
     match event {
         ConsoleEvent::Info(text) => vec![format!("{} {}", marks::INFO, escape_str(text))],
-        ConsoleEvent::Connected(report) => {
-            let mut line = format!("{} {} ({}): {}", marks::INFO, report.host, report.addr, report.outcome);
-            if let Some(ms) = report.connect_ms {
-                line.push_str(&format!(", connected in {ms} ms"));
-            }
-            if let Some(error) = &report.error {
-                line.push_str(&format!(" ({})", escape_str(error)));
-            }
-            vec![line]
-        }
+        ConsoleEvent::Connected(report) => vec![format!("{} {}", marks::INFO, pipeline::outcome_line(report))],
         ConsoleEvent::Sent(text, tls) => vec![format!("{} {}", marks::sent(*tls), escape_str(text))],
         ConsoleEvent::Received(text, tls) => vec![format!("{} {text}", marks::received(*tls, text))],
         ConsoleEvent::Reply { code, explanation } => {

@@ -5,8 +5,7 @@ use tokio::io::{BufReader, Stdin};
 
 use crate::smtp::reply::LineReader;
 
-/// Longest line taken from stdin, in bytes.
-pub const MAX_INPUT_LINE: usize = 64 * 1024;
+pub use crate::session::MAX_INPUT_LINE;
 
 /// The lines of stdin.
 pub struct StdinLines {

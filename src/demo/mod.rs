@@ -102,7 +102,6 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     config.identity.ask_mta = false;
     config.identity.known_good_host = None;
     config.dns.compare_with = None;
-    config.smtp.via = None;
     config.logs.paths.clear();
     config.auth.selectors.clone_from(&world.identity.dkim_selectors);
     config.auth.signer_configs = Some(Vec::new());

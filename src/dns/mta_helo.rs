@@ -38,36 +38,11 @@ pub async fn mta_helo(_timeout: Duration) -> Option<MtaHelo> {
 
 #[cfg(unix)]
 async fn run_for_line(program: &str, args: &[&str], timeout: Duration) -> Option<String> {
-    let text = run_mta_command(program, args, timeout).await?;
+    let text = crate::mta_command::stdout_of(program, args, timeout).await?;
     let line = text.lines().next()?.trim();
     // An unexpanded `$myhostname` (old Postfix without -x) is not a name.
     let usable = !line.is_empty() && !line.contains('$') && !line.contains(char::is_whitespace);
     usable.then(|| line.to_string())
-}
-
-/// Runs one of the MTA's own programs (no shell, sbin on the PATH, at most `timeout`) and
-/// returns what it printed; `None` when it is missing, fails or takes too long.
-#[cfg(unix)]
-pub async fn run_mta_command(program: &str, args: &[&str], timeout: Duration) -> Option<String> {
-    let mut command = tokio::process::Command::new(program);
-    command.args(args).stdin(std::process::Stdio::null()).stderr(std::process::Stdio::null()).kill_on_drop(true);
-    // Postfix and Exim live in sbin, which is not on every user's PATH.
-    if let Some(path) = std::env::var_os("PATH") {
-        let mut dirs: Vec<std::path::PathBuf> = std::env::split_paths(&path).collect();
-        for extra in ["/usr/sbin", "/usr/local/sbin", "/sbin"] {
-            if !dirs.iter().any(|d| d == std::path::Path::new(extra)) {
-                dirs.push(extra.into());
-            }
-        }
-        command.env("PATH", std::env::join_paths(dirs).ok()?);
-    }
-    let output = tokio::time::timeout(timeout, command.output()).await.ok()?.ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    // The settings asked for are short; more than this is not an answer.
-    let text = String::from_utf8_lossy(&output.stdout[..output.stdout.len().min(64 * 1024)]);
-    Some(text.into_owned())
 }
 
 #[cfg(all(test, unix))]

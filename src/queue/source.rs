@@ -3,12 +3,10 @@
 
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::io::AsyncReadExt;
-use tokio::process::Command;
 use tokio_util::io::SyncIoBridge;
 
 use super::actions::Mta;
@@ -19,7 +17,7 @@ use super::parse_reader;
 use super::parsed::Parsed;
 use super::time::parse_duration;
 use crate::context::Context;
-use crate::input_file;
+use crate::{input_file, mta_command};
 
 /// What to load: a file (with its format, or detected), else the local MTA's queue.
 #[derive(Debug, Clone, Default)]
@@ -72,6 +70,9 @@ const EXIM_MAINLOGS: &[&str] =
 /// At most this many `exim -Mvl` runs when no mainlog is readable.
 const MAX_MSGLOGS: usize = 50;
 
+/// Most bytes read of one message's log (`exim -Mvl`).
+const MAX_MSGLOG: usize = 1 << 20;
+
 /// Loads the queue `request` names; with no file, `config.queue.file`, else the local MTA's
 /// listing (`postqueue -j`, else `exim -bp`, else `mailq`; never in the demo).
 pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> Result<Loaded, SourceError> {
@@ -93,17 +94,17 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
     }
     let timeout = ctx.config.queue.command_timeout();
     for (program, args, format) in commands_for(request.format) {
-        let Some(path) = find_program(program) else { continue };
+        let Some(path) = mta_command::find(program) else { continue };
         let (mut parsed, mut notes) = run_listing(&path, args, format, timeout, now, MAX_LISTING_OUTPUT).await?;
         let source = std::iter::once(program).chain(args.iter().copied()).collect::<Vec<_>>().join(" ");
         let mut lifetime = config_lifetime.clone();
         if parsed.format.spec().mta == Mta::Postfix
-            && let Some(from_postfix) = postfix_lifetime().await
+            && let Some(from_postfix) = postfix_lifetime(ctx.config.timeout()).await
         {
             lifetime = from_postfix;
         }
         if parsed.format.spec().mta == Mta::Exim {
-            notes.extend(exim_reasons(&path, &mut parsed).await);
+            notes.extend(exim_reasons(&path, &mut parsed, ctx.config.timeout()).await);
         }
         return Ok(Loaded { parsed, source, lifetime, notes });
     }
@@ -165,27 +166,6 @@ fn file_error(shown: &str, err: &std::io::Error) -> String {
     }
 }
 
-/// Finds `name` in `PATH` and in the sbin directories, which a normal user's `PATH` often lacks.
-pub fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let extra = ["/usr/sbin", "/usr/local/sbin", "/sbin", "/usr/bin", "/usr/lib/sendmail"];
-    std::env::split_paths(&path)
-        .chain(extra.iter().map(PathBuf::from))
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
-}
-
 /// Runs `program args`, parsing its output as it streams in, at most `cap` bytes of it (then the
 /// program is stopped, and a note says so); fails on a non-zero exit with the first line the
 /// program wrote to stderr.
@@ -201,19 +181,12 @@ async fn run_listing(
         .chain(args.iter().map(ToString::to_string))
         .collect::<Vec<_>>()
         .join(" ");
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|err| match err.kind() {
-            std::io::ErrorKind::PermissionDenied => {
-                SourceError::CannotRun(format!("cannot run {}: permission denied", program.display()))
-            }
-            _ => SourceError::CannotRun(format!("cannot run {}: {err}", program.display())),
-        })?;
+    let mut child = mta_command::command(program, args).spawn().map_err(|err| match err.kind() {
+        std::io::ErrorKind::PermissionDenied => {
+            SourceError::CannotRun(format!("cannot run {}: permission denied", program.display()))
+        }
+        _ => SourceError::CannotRun(format!("cannot run {}: {err}", program.display())),
+    })?;
     let stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
     let work = async move {
@@ -267,27 +240,16 @@ async fn run_listing(
     Ok((parsed, notes))
 }
 
-/// Postfix's `maximal_queue_lifetime`, when `postconf` answers.
-async fn postfix_lifetime() -> Option<Lifetime> {
-    let postconf = find_program("postconf")?;
-    let output = tokio::time::timeout(
-        Duration::from_secs(5),
-        Command::new(postconf).args(["-h", "maximal_queue_lifetime"]).stdin(Stdio::null()).kill_on_drop(true).output(),
-    )
-    .await
-    .ok()?
-    .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let value = String::from_utf8_lossy(&output.stdout);
+/// Postfix's `maximal_queue_lifetime`, when `postconf` answers within `timeout`.
+async fn postfix_lifetime(timeout: Duration) -> Option<Lifetime> {
+    let value = mta_command::stdout_of("postconf", &["-h", "maximal_queue_lifetime"], timeout).await?;
     let duration = parse_duration(value.trim(), 'd').filter(|d| *d > chrono::Duration::zero())?;
     Some(Lifetime { duration, source: "postconf maximal_queue_lifetime".into() })
 }
 
 /// Adds Exim delay reasons from the mainlog, or from `exim -Mvl` for the first messages when no
 /// mainlog is readable. Returns notes on what could not be done.
-async fn exim_reasons(exim: &Path, parsed: &mut Parsed) -> Vec<String> {
+async fn exim_reasons(exim: &Path, parsed: &mut Parsed, timeout: Duration) -> Vec<String> {
     let needing: Vec<String> =
         parsed.entries.iter().filter(|e| e.pending().any(|r| r.reason.is_none())).map(|e| e.id.clone()).collect();
     if needing.is_empty() {
@@ -310,11 +272,10 @@ async fn exim_reasons(exim: &Path, parsed: &mut Parsed) -> Vec<String> {
     }
     let mut reasons = DelayReasons::default();
     for id in needing.iter().take(MAX_MSGLOGS) {
-        let run = Command::new(exim).args(["-Mvl", id]).stdin(Stdio::null()).kill_on_drop(true).output();
-        if let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(5), run).await
-            && output.status.success()
+        if let Ok(ran) = mta_command::run(exim, &["-Mvl", id], timeout, MAX_MSGLOG).await
+            && ran.status.success()
         {
-            reasons.read(&output.stdout[..], Some(id));
+            reasons.read(&ran.stdout[..], Some(id));
         }
     }
     join_reasons(parsed, &reasons);
@@ -331,7 +292,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_listing_command_that_never_stops_is_cut_and_stopped() {
-        let yes = find_program("yes").expect("coreutils yes is on every Unix");
+        let yes = mta_command::find("yes").expect("coreutils yes is on every Unix");
         let line = r#"{"queue_name": "deferred", "queue_id": "A1", "arrival_time": 1700000000, "message_size": 10, "sender": "a@b.example", "recipients": [{"address": "c@d.example", "delay_reason": "421 try later"}]}"#;
         let started = std::time::Instant::now();
         let (parsed, notes) =

@@ -6,6 +6,7 @@
 //! report all take their wording from here, so they agree.
 
 use super::finding::Severity;
+use super::step::StepId;
 
 /// One catalogue entry.
 #[derive(Debug, Clone, Copy)]
@@ -606,31 +607,12 @@ pub const CATALOGUE: &[Entry] = &[
     cause("diagnosis.deliverable", Ok, "{domain} accepts us now{recipient_scope}: mail to {domain} should flow"),
 ];
 
-/// The wizard steps that report findings, in order, with the id families each reports.
-pub const STEPS: &[(&str, &[&str])] = &[
-    ("Queue", &["queue"]),
-    ("MX", &["mx", "dns"]),
-    ("Logs", &["log"]),
-    ("SMTP", &["smtp"]),
-    ("Identity", &["ip", "ptr", "helo", "spf", "dmarc", "dkim", "mta_sts", "tls_rpt", "dane"]),
-    ("Block lists", &["dnsbl"]),
-    ("Diagnosis", &["diagnosis"]),
-];
-
-/// The title of the step that reports findings of `id`'s family, or `None` (notes).
-pub fn step_of(id: &str) -> Option<&'static str> {
-    let family = id.split('.').next().unwrap_or(id);
-    STEPS.iter().find(|(_, families)| families.contains(&family)).map(|(title, _)| *title)
-}
-
 /// The steps (by title, the diagnosis left out) none of whose findings is among `findings`:
 /// they have not run, so nothing is known of what they check.
 pub fn steps_without_findings(findings: &[super::Finding]) -> Vec<String> {
-    STEPS
-        .iter()
-        .filter(|(title, _)| *title != "Diagnosis")
-        .filter(|(title, _)| !findings.iter().any(|f| step_of(&f.id) == Some(*title)))
-        .map(|(title, _)| (*title).to_string())
+    StepId::looking()
+        .filter(|step| !findings.iter().any(|f| StepId::of_finding(&f.id) == Some(*step)))
+        .map(|step| step.title().to_string())
         .collect()
 }
 

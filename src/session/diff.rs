@@ -10,8 +10,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::catalogue;
 use super::finding::{Finding, Severity};
+use super::step::StepId;
 
 /// One finding as it was and as it is.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,8 +98,8 @@ pub fn diff(before: &[Finding], after: &[Finding]) -> Diff {
     }
     // A finding is cleared only when its step ran again; a cause only when a diagnosis did.
     let ran = |finding: &Finding| {
-        let step = catalogue::step_of(&finding.id);
-        step.is_some() && after.iter().any(|f| f.severity != Severity::Note && catalogue::step_of(&f.id) == step)
+        let step = StepId::of_finding(&finding.id);
+        step.is_some() && after.iter().any(|f| f.severity != Severity::Note && StepId::of_finding(&f.id) == step)
     };
     let (gone, unchecked): (Vec<&Finding>, Vec<&Finding>) = old.into_iter().flatten().partition(|f| ran(f));
     out.gone = gone.into_iter().cloned().collect();

@@ -15,10 +15,14 @@ use super::escape::escape_str;
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
 
-/// The transcript marker of an event (swaks' markers, [`crate::smtp::marks`]): an error reply is
+/// The version of the JSON shape every command prints (`"schema"`); it changes when a field is
+/// renamed or removed, not when one is added.
+pub const SCHEMA: u32 = 1;
+
+/// The transcript marker of an event (swaks' markers, [`super::marks`]): an error reply is
 /// told from the others by its text.
 pub fn marker(kind: EventKind, text: &str) -> &'static str {
-    use crate::smtp::marks;
+    use super::marks;
     match kind {
         EventKind::Sent => marks::sent(false),
         EventKind::Received => marks::received(false, text),

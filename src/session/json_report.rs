@@ -48,7 +48,7 @@ impl<W: Write> JsonReport<W> {
         if self.events > 1 {
             return self.out.write_all(b",");
         }
-        let schema = crate::cli::output::SCHEMA;
+        let schema = super::export::SCHEMA;
         write!(self.out, r#"{{"schema":{schema},"command":"report","events":["#)
     }
 

@@ -4,15 +4,19 @@ pub mod catalogue;
 pub mod conclusion;
 pub mod diff;
 pub mod diff_report;
+pub mod envelope;
 pub mod escape;
 pub mod export;
 pub mod finding;
 pub mod journal;
 pub mod json_report;
 pub mod markdown;
+pub mod marks;
+pub mod step;
 pub mod summary;
 pub mod target;
 pub mod text_report;
+pub mod tls_policy;
 pub mod vocabulary;
 
 use std::net::IpAddr;
@@ -23,7 +27,11 @@ use serde::{Deserialize, Serialize};
 pub use conclusion::AlsoFix;
 pub use finding::{Finding, Severity};
 pub use journal::{Event, EventKind, Journal};
+pub use step::StepId;
 pub use target::Target;
+
+/// Longest line a user may type or paste into a console, in bytes (stdin and the wizard alike).
+pub const MAX_INPUT_LINE: usize = 64 * 1024;
 
 /// Where a candidate for our public IP came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +121,12 @@ impl Session {
     /// that produced the findings has done so.
     pub fn replace_findings(&mut self, families: &[&str], findings: Vec<Finding>) {
         self.findings.retain(|f| !families.iter().any(|family| f.id.starts_with(family)));
+        self.findings.extend(findings);
+    }
+
+    /// Replaces the findings of `step`'s families with `findings` (a step's new run).
+    pub fn replace_step_findings(&mut self, step: StepId, findings: Vec<Finding>) {
+        self.findings.retain(|f| StepId::of_finding(&f.id) != Some(step));
         self.findings.extend(findings);
     }
 

@@ -9,6 +9,7 @@ use super::conclusion::{self, AlsoFix};
 use super::export::{FindingsFold, SessionFacts};
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
+use super::step::StepId;
 
 /// The fold: give it every event with [`SummaryFold::push`], then [`SummaryFold::finish`].
 #[derive(Debug, Default)]
@@ -107,12 +108,12 @@ impl Summary {
 
     /// The findings of `rest` grouped by step, in the steps' order; "Other" last.
     pub fn by_step<'a>(rest: &[&'a Finding]) -> Vec<(&'static str, Vec<&'a Finding>)> {
-        let steps = catalogue::STEPS.iter().map(|(step, _)| Some(*step)).chain([None]);
+        let steps = StepId::ALL.into_iter().map(Some).chain([None]);
         steps
             .filter_map(|step| {
                 let of_step: Vec<&Finding> =
-                    rest.iter().copied().filter(|f| catalogue::step_of(&f.id) == step).collect();
-                (!of_step.is_empty()).then(|| (step.unwrap_or("Other"), of_step))
+                    rest.iter().copied().filter(|f| StepId::of_finding(&f.id) == step).collect();
+                (!of_step.is_empty()).then(|| (step.map_or("Other", StepId::title), of_step))
             })
             .collect()
     }

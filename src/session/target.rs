@@ -24,7 +24,7 @@ impl Target {
         let trimmed = input.trim();
         let (address, domain_part) = match trimmed.rsplit_once('@') {
             Some((local, domain)) if !local.is_empty() => {
-                crate::smtp::envelope::check_address("the address", trimmed, false)
+                crate::session::envelope::check_address("the address", trimmed, false)
                     .map_err(|err| TargetError(err.to_string()))?;
                 (Some(trimmed.to_string()), domain)
             }

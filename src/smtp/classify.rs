@@ -14,55 +14,11 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use super::reply::{EnhancedCode, Reply};
+pub use crate::session::vocabulary::{ReasonClass, ReplyStage};
 
 const BUNDLED: &str = include_str!("../../assets/reply-classes.toml");
 
-/// The point of the SMTP dialogue a reply answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReplyStage {
-    Greeting,
-    Ehlo,
-    Starttls,
-    Mail,
-    Rcpt,
-    Data,
-    EndOfData,
-    Unknown,
-}
-
 impl ReplyStage {
-    /// Every stage, in dialogue order.
-    pub const ALL: [ReplyStage; 8] = [
-        ReplyStage::Greeting,
-        ReplyStage::Ehlo,
-        ReplyStage::Starttls,
-        ReplyStage::Mail,
-        ReplyStage::Rcpt,
-        ReplyStage::Data,
-        ReplyStage::EndOfData,
-        ReplyStage::Unknown,
-    ];
-
-    /// The snake-case name used in findings and rules.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReplyStage::Greeting => "greeting",
-            ReplyStage::Ehlo => "ehlo",
-            ReplyStage::Starttls => "starttls",
-            ReplyStage::Mail => "mail",
-            ReplyStage::Rcpt => "rcpt",
-            ReplyStage::Data => "data",
-            ReplyStage::EndOfData => "end_of_data",
-            ReplyStage::Unknown => "unknown",
-        }
-    }
-
-    /// The stage named `name` (as [`ReplyStage::as_str`] writes it).
-    pub fn from_name(name: &str) -> Option<ReplyStage> {
-        ReplyStage::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-
     /// The stage a command line typed or sent starts (`RCPT TO:<a@b>` → RCPT). A line of
     /// message text is not a command; `.` ends the data.
     pub fn of_command(line: &str) -> Option<ReplyStage> {
@@ -126,94 +82,7 @@ impl fmt::Display for ReplyStage {
     }
 }
 
-/// Why the receiver refused or deferred us, as far as its reply tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonClass {
-    RecipientUnknown,
-    RecipientDisabled,
-    MailboxFull,
-    ReceiverFull,
-    OurPtr,
-    OurFcrdns,
-    OurHelo,
-    PublicBlocklist,
-    ReceiverBlocklist,
-    RateLimited,
-    Greylisted,
-    Authentication,
-    TlsRequired,
-    DynamicIp,
-    RelayDenied,
-    MessageTooBig,
-    SenderRejected,
-    Content,
-    OtherPolicy,
-    ReceiverTrouble,
-    NotReached,
-    Unknown,
-}
-
 impl ReasonClass {
-    /// Every class.
-    pub const ALL: [ReasonClass; 22] = [
-        ReasonClass::RecipientUnknown,
-        ReasonClass::RecipientDisabled,
-        ReasonClass::MailboxFull,
-        ReasonClass::ReceiverFull,
-        ReasonClass::OurPtr,
-        ReasonClass::OurFcrdns,
-        ReasonClass::OurHelo,
-        ReasonClass::PublicBlocklist,
-        ReasonClass::ReceiverBlocklist,
-        ReasonClass::RateLimited,
-        ReasonClass::Greylisted,
-        ReasonClass::Authentication,
-        ReasonClass::TlsRequired,
-        ReasonClass::DynamicIp,
-        ReasonClass::RelayDenied,
-        ReasonClass::MessageTooBig,
-        ReasonClass::SenderRejected,
-        ReasonClass::Content,
-        ReasonClass::OtherPolicy,
-        ReasonClass::ReceiverTrouble,
-        ReasonClass::NotReached,
-        ReasonClass::Unknown,
-    ];
-
-    /// The snake-case name used in findings and rules.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonClass::RecipientUnknown => "recipient_unknown",
-            ReasonClass::RecipientDisabled => "recipient_disabled",
-            ReasonClass::MailboxFull => "mailbox_full",
-            ReasonClass::ReceiverFull => "receiver_full",
-            ReasonClass::OurPtr => "our_ptr",
-            ReasonClass::OurFcrdns => "our_fcrdns",
-            ReasonClass::OurHelo => "our_helo",
-            ReasonClass::PublicBlocklist => "public_blocklist",
-            ReasonClass::ReceiverBlocklist => "receiver_blocklist",
-            ReasonClass::RateLimited => "rate_limited",
-            ReasonClass::Greylisted => "greylisted",
-            ReasonClass::Authentication => "authentication",
-            ReasonClass::TlsRequired => "tls_required",
-            ReasonClass::DynamicIp => "dynamic_ip",
-            ReasonClass::RelayDenied => "relay_denied",
-            ReasonClass::MessageTooBig => "message_too_big",
-            ReasonClass::SenderRejected => "sender_rejected",
-            ReasonClass::Content => "content",
-            ReasonClass::OtherPolicy => "other_policy",
-            ReasonClass::ReceiverTrouble => "receiver_trouble",
-            ReasonClass::NotReached => "not_reached",
-            ReasonClass::Unknown => "unknown",
-        }
-    }
-
-    /// The class named `name`.
-    pub fn from_name(name: &str) -> Option<ReasonClass> {
-        ReasonClass::ALL.into_iter().find(|c| c.as_str() == name)
-    }
-
     /// The class in a few words, for people.
     pub fn describe(self) -> &'static str {
         match self {
@@ -244,12 +113,6 @@ impl ReasonClass {
             }
             ReasonClass::Unknown => "the reply does not say why",
         }
-    }
-}
-
-impl fmt::Display for ReasonClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -4,9 +4,8 @@
 pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
-pub mod envelope;
 pub mod explain;
-pub mod marks;
+pub mod pipeline;
 pub mod probe;
 pub mod reply;
 pub mod session;
@@ -16,3 +15,4 @@ pub mod target;
 pub mod tls;
 pub mod tls_policy;
 pub mod transport;
+pub mod vantage;

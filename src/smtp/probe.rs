@@ -50,11 +50,11 @@ pub struct ProbeRequest {
 impl ProbeRequest {
     /// Refuses an EHLO name or address that would change the dialogue or break RFC 5321's
     /// limits (see [`super::envelope`]).
-    pub fn check(&self) -> Result<(), super::envelope::EnvelopeError> {
-        super::envelope::check_ehlo("the EHLO name", &self.ehlo)?;
-        super::envelope::check_address("the envelope sender", &self.from, true)?;
+    pub fn check(&self) -> Result<(), crate::session::envelope::EnvelopeError> {
+        crate::session::envelope::check_ehlo("the EHLO name", &self.ehlo)?;
+        crate::session::envelope::check_address("the envelope sender", &self.from, true)?;
         if let Some(to) = &self.to {
-            super::envelope::check_address("the envelope recipient", to, false)?;
+            crate::session::envelope::check_address("the envelope recipient", to, false)?;
         }
         Ok(())
     }

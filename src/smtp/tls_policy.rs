@@ -5,50 +5,9 @@
 //! text: a warning. Only when our MTA insists on TLS, or the receiver demands it (`530 5.7.0 Must
 //! issue a STARTTLS command first`), does it stop the mail.
 
-use serde::Serialize;
-
 use crate::context::Context;
+pub use crate::session::tls_policy::TlsPolicy;
 use crate::session::{Finding, Severity};
-
-/// Whether our MTA insists on TLS, and where that was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsPolicy {
-    /// `None` when it could not be read.
-    pub required: Option<bool>,
-    /// Whether it holds receivers to their DNSSEC-validated TLSA records (DANE); `None` when
-    /// not known.
-    pub dane: Option<bool>,
-    /// `config smtp.require_tls`, `postconf smtp_tls_security_level`, `exim hosts_require_tls`.
-    pub source: String,
-}
-
-impl TlsPolicy {
-    /// The policy Postfix's `smtp_tls_security_level` value means.
-    pub fn from_postfix_level(level: &str) -> TlsPolicy {
-        let level = level.trim();
-        let required = matches!(level, "encrypt" | "dane-only" | "fingerprint" | "verify" | "secure");
-        TlsPolicy {
-            required: Some(required),
-            dane: Some(matches!(level, "dane" | "dane-only")),
-            source: format!("postconf smtp_tls_security_level = {level}"),
-        }
-    }
-
-    /// The policy `exim -bP transport remote_smtp` output means: a non-empty `hosts_require_tls`,
-    /// and a non-empty `hosts_require_dane` for DANE.
-    pub fn from_exim_transport(output: &str) -> Option<TlsPolicy> {
-        let option = |name: &str| {
-            let value = output.lines().find_map(|l| l.trim().strip_prefix(name))?;
-            let value = value.trim_start().strip_prefix('=').unwrap_or(value).trim();
-            Some(!value.is_empty())
-        };
-        Some(TlsPolicy {
-            required: Some(option("hosts_require_tls")?),
-            dane: Some(option("hosts_require_dane").unwrap_or(false)),
-            source: "exim hosts_require_tls".into(),
-        })
-    }
-}
 
 /// Our policy: the config's `[smtp] require_tls`, else the local MTA's own setting (not in the
 /// demo, whose MTA is not this machine's). The MTA is asked once per context, not per probe.
@@ -92,12 +51,12 @@ async fn read_policy(ctx: &Context) -> TlsPolicy {
 
 #[cfg(unix)]
 async fn read_local(timeout: std::time::Duration) -> Option<TlsPolicy> {
-    use crate::dns::mta_helo::run_mta_command;
-    if let Some(level) = run_mta_command("postconf", &["-h", "smtp_tls_security_level"], timeout).await {
+    use crate::mta_command::stdout_of;
+    if let Some(level) = stdout_of("postconf", &["-h", "smtp_tls_security_level"], timeout).await {
         return Some(TlsPolicy::from_postfix_level(&level));
     }
     for program in ["exim", "exim4"] {
-        if let Some(out) = run_mta_command(program, &["-bP", "transport", "remote_smtp"], timeout).await {
+        if let Some(out) = stdout_of(program, &["-bP", "transport", "remote_smtp"], timeout).await {
             return TlsPolicy::from_exim_transport(&out);
         }
     }

@@ -517,7 +517,7 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         }
         Action::Type | Action::Command => {
             if app.wizard.step(app.current).prompt().is_none() {
-                app.set_message(Tone::Dim, format!("the {} step has no console", app.current.title()));
+                app.set_message(Tone::Dim, format!("the {} step has no console", app.current.label()));
                 return Vec::new();
             }
             let prefill = if action == Action::Command { ":" } else { "" };
@@ -725,7 +725,7 @@ fn add_note(app: &mut App, text: &str) -> Vec<Cmd> {
     }
     let mut note = Finding::note(&text);
     if let Some(target) = &app.session.target {
-        note = note.with_detail(format!("while looking at {} ({} step)", target.display, app.current.title()));
+        note = note.with_detail(format!("while looking at {} ({} step)", target.display, app.current.label()));
     }
     let event = Event::of_finding(&note);
     app.session.push_finding(note);

@@ -3,6 +3,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::session::StepId;
+
 /// What a key does in navigation mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -250,10 +252,11 @@ fn chord_matches(chord: &Chord, key: &KeyEvent) -> bool {
 
 /// The navigation-mode action of `key`, if it has one.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    if let KeyCode::Char(c @ '1'..='7') = key.code
+    if let KeyCode::Char(c) = key.code
         && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
+        && let Some(step) = StepId::from_key(c)
     {
-        return Some(Action::GotoStep(c as usize - '1' as usize));
+        return Some(Action::GotoStep(step.index()));
     }
     NAVIGATION.iter().find(|b| b.chords.iter().any(|c| chord_matches(c, key))).map(|b| b.action)
 }
@@ -281,5 +284,34 @@ mod tests {
         assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(Action::Search));
         assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(Action::ViewFinding));
         assert_eq!(action_for(&k(KeyCode::Char('N'), KeyModifiers::SHIFT)), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_or_shadowed_by_a_global_one() {
+        let mut seen: Vec<Chord> = Vec::new();
+        for binding in NAVIGATION {
+            for chord in binding.chords {
+                assert!(!seen.contains(chord), "{chord:?} is bound twice in the global table");
+                seen.push(*chord);
+            }
+        }
+        let wizard = crate::wizard::Wizard::new();
+        for step in StepId::ALL {
+            let keys = wizard.step(step).all_keys();
+            for (at, key) in keys.iter().enumerate() {
+                let press = KeyEvent::new(KeyCode::Char(key.key), KeyModifiers::NONE);
+                let global = action_for(&press);
+                assert_eq!(global, None, "{step:?}'s {:?} ({}) is shadowed by {global:?}", key.key, key.hint);
+                assert!(keys[..at].iter().all(|k| k.key != key.key), "{step:?} binds {:?} twice", key.key);
+            }
+        }
+    }
+
+    #[test]
+    fn the_help_names_the_keys_of_the_first_and_last_step() {
+        let goto = binding(Action::GotoStep(0)).expect("listed");
+        let (first, last) = (StepId::ALL[0].info().key, StepId::ALL[StepId::ALL.len() - 1].info().key);
+        assert_eq!(goto.keys, format!("{first}-{last}"));
+        assert_eq!(goto.help, format!("go to step {first} to {last}"));
     }
 }

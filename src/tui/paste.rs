@@ -5,7 +5,7 @@
 use tui_input::Input;
 
 /// Longest input line, in bytes: the cap of a console line on stdin.
-pub const MAX_INPUT: usize = crate::cli::stdin::MAX_INPUT_LINE;
+pub const MAX_INPUT: usize = crate::session::MAX_INPUT_LINE;
 
 /// `input` with `text` inserted at its cursor: its first line only (a pasted newline must not
 /// send half a command), control characters dropped, cut to keep the line within

@@ -104,7 +104,7 @@ impl Step for BlocklistsStep {
                 Ok((report, findings)) => {
                     let (own, other): (Vec<Finding>, Vec<Finding>) =
                         findings.into_iter().partition(|f| f.id.starts_with("dnsbl."));
-                    session.replace_findings(&["dnsbl."], own);
+                    session.replace_step_findings(StepId::Blocklists, own);
                     for finding in other {
                         if !session.findings.iter().any(|f| f.id == finding.id && f.summary == finding.summary) {
                             session.push_finding(finding);

@@ -57,9 +57,7 @@ impl DiagnosisStep {
             return Vec::new();
         }
         self.waiting = true;
-        StepId::ALL
-            .into_iter()
-            .filter(|step| *step != StepId::Diagnosis)
+        StepId::looking()
             .map(|step| Effect::Request(step, Request::RunIfIdle))
             .chain([Effect::Request(StepId::Diagnosis, Request::Settled)])
             .collect()
@@ -93,7 +91,7 @@ impl DiagnosisStep {
         let cause_findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
         let mut effects: Vec<Effect> = cause_findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();
         effects.push(Effect::Record(conclusion::event(&self.also_fix, &self.not_checked)));
-        session.replace_findings(&["diagnosis."], cause_findings);
+        session.replace_step_findings(StepId::Diagnosis, cause_findings);
         self.selected = 0;
         self.causes = Some(causes);
         effects

@@ -157,7 +157,7 @@ impl Step for IdentityStep {
             return Vec::new();
         }
         let done = event.done;
-        if event.payload.is::<AuthOutcome>() {
+        if matches!(event.payload, super::job::Payload::Auth(_)) {
             if let Some(outcome) = event.take::<AuthOutcome>() {
                 apply_auth(&outcome, session);
                 self.auth = Some(outcome);
@@ -303,5 +303,19 @@ pub fn helo_rows(helo: Option<&HeloReport>) -> Vec<Row> {
             Row::new(Tone::Dim, format!("    from {}", escape_str(&helo.source))),
         ],
         None => vec![Row::new(Tone::Warn, "HELO name unknown: give it with --helo")],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_halves_are_the_identity_steps_families() {
+        let mut halves: Vec<&str> = FAMILIES.iter().chain(&AUTH_FAMILIES).map(|f| f.trim_end_matches('.')).collect();
+        let mut listed = StepId::Identity.info().families.to_vec();
+        halves.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(halves, listed);
     }
 }

@@ -1,6 +1,5 @@
 //! Jobs: engine work a step asks for, run by the front end's runtime, reporting back as events.
 
-use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,8 +22,85 @@ impl JobId {
     }
 }
 
-/// A payload a job sends to its step; the step downcasts it to the type its job sends.
-pub type Payload = Box<dyn Any + Send>;
+/// What a job may send its step. A type is a job message when it is listed here: a job can send
+/// nothing else, and a step takes back only what some job sends.
+pub trait Message: Send + Sized + 'static {
+    /// `self` as a payload.
+    fn wrap(self) -> Payload;
+    /// The message in `payload`, if it holds one of this type.
+    fn unwrap(payload: Payload) -> Option<Self>;
+}
+
+/// Declares [`Payload`] with one variant per message type, and each type's [`Message`] impl.
+macro_rules! payloads {
+    ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
+        /// A message from a job to its step, typed (boxed: the messages differ much in size).
+        pub enum Payload {
+            /// Nothing more to say (a job that only ends).
+            Empty,
+            $($(#[$doc])* $variant(Box<$ty>),)*
+        }
+
+        impl std::fmt::Debug for Payload {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self {
+                    Payload::Empty => f.write_str("Empty"),
+                    $(Payload::$variant(_) => f.write_str(stringify!($variant)),)*
+                }
+            }
+        }
+
+        impl Message for () {
+            fn wrap(self) -> Payload {
+                Payload::Empty
+            }
+            fn unwrap(payload: Payload) -> Option<()> {
+                matches!(payload, Payload::Empty).then_some(())
+            }
+        }
+
+        $(impl Message for $ty {
+            fn wrap(self) -> Payload {
+                Payload::$variant(Box::new(self))
+            }
+            fn unwrap(payload: Payload) -> Option<$ty> {
+                match payload {
+                    Payload::$variant(message) => Some(*message),
+                    _ => None,
+                }
+            }
+        })*
+    };
+}
+
+payloads! {
+    /// Step 1: the queue read.
+    Queue(super::queue::QueueEvent),
+    /// Step 1: a queue action done.
+    QueueActed(super::queue_act::Acted),
+    /// Step 2: the MX analysis.
+    MxAnalysis(super::mx::AnalysisDone),
+    /// Step 2: a console lookup.
+    MxConsole(super::mx::ConsoleDone),
+    /// Step 3: progress and the logs read.
+    Logs(super::logs::LogsEvent),
+    /// Step 3: what following the logs saw since the last poll.
+    LogsFollowed(super::logs_follow::Followed),
+    /// Step 4: a line or event of the console.
+    SmtpConsole(crate::smtp::session::ConsoleEvent),
+    /// Step 4: the console ended.
+    SmtpConsoleEnded(super::smtp::ConsoleEnded),
+    /// Step 4: the probes.
+    SmtpProbed(super::smtp::Probed),
+    /// Step 5: who we are.
+    Identity(super::identity::IdentityOutcome),
+    /// Step 5: whether our mail authenticates.
+    Auth(super::identity::AuthOutcome),
+    /// Step 6: the block lists.
+    Blocklists(super::blocklists::BlocklistOutcome),
+    /// Step 7: a name that resolves to our address.
+    MailName(super::diagnosis::MailName),
+}
 
 /// One message from a job to its step.
 #[derive(Debug)]
@@ -38,8 +114,8 @@ pub struct JobEvent {
 
 impl JobEvent {
     /// The payload as `T`, if it is one.
-    pub fn take<T: 'static>(self) -> Option<T> {
-        self.payload.downcast::<T>().ok().map(|b| *b)
+    pub fn take<T: Message>(self) -> Option<T> {
+        T::unwrap(self.payload)
     }
 }
 
@@ -66,13 +142,13 @@ impl JobCtx {
     }
 
     /// Sends an intermediate event (a reply line, a progress figure).
-    pub fn emit<T: Any + Send>(&self, payload: T) {
-        self.send(Box::new(payload), false);
+    pub fn emit<T: Message>(&self, payload: T) {
+        self.send(payload.wrap(), false);
     }
 
     /// Sends the job's final event.
-    pub fn finish<T: Any + Send>(&self, payload: T) {
-        self.send(Box::new(payload), true);
+    pub fn finish<T: Message>(&self, payload: T) {
+        self.send(payload.wrap(), true);
     }
 
     fn send(&self, payload: Payload, done: bool) {
@@ -115,4 +191,25 @@ pub async fn run_collect(job: Job, ctx: Context) -> Vec<JobEvent> {
         events.push(event);
     }
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wizard::diagnosis::MailName;
+    use crate::wizard::logs_follow::Followed;
+
+    #[tokio::test]
+    async fn a_step_takes_back_the_type_its_job_sent_and_nothing_else() {
+        let job = Job::new(StepId::Diagnosis, "name", |jc| async move {
+            jc.emit(Followed(Vec::new()));
+            jc.finish(MailName(Some("mail.example.com".into())));
+        });
+        let ctx = Context::new(crate::config::Config::default());
+        let mut events = run_collect(job, ctx).await.into_iter();
+        let (first, last) = (events.next().unwrap(), events.next().unwrap());
+        assert!(!first.done && last.done);
+        assert!(first.take::<MailName>().is_none(), "another type's message is not taken");
+        assert_eq!(last.take::<MailName>().and_then(|m| m.0).as_deref(), Some("mail.example.com"));
+    }
 }

@@ -175,6 +175,10 @@ impl Step for LogsStep {
         self.start(session, ctx)
     }
 
+    fn all_keys(&self) -> Vec<StepKey> {
+        vec![StepKey { key: 'f', hint: "follow (tail -f)" }]
+    }
+
     fn keys(&self) -> Vec<StepKey> {
         // Esc stops a follow, like any job.
         if self.follow.job.is_some() { Vec::new() } else { vec![StepKey { key: 'f', hint: "follow (tail -f)" }] }
@@ -212,7 +216,7 @@ impl Step for LogsStep {
                 self.result = Some(match outcome {
                     Ok(boxed) => {
                         let (analysis, findings) = *boxed;
-                        session.replace_findings(&["log."], findings);
+                        session.replace_step_findings(StepId::Logs, findings);
                         if session.observed_error.is_none() {
                             session.observed_error = observed_error(&analysis.summary);
                         }

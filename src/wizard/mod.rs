@@ -17,61 +17,9 @@ pub mod view;
 use crate::context::Context;
 use crate::session::{Event, Session};
 
+pub use crate::session::StepId;
 pub use job::{Job, JobCtx, JobEvent, JobId};
 pub use view::{Row, StepView, Tone};
-
-/// The steps, in the order an admin works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StepId {
-    Queue,
-    Mx,
-    Logs,
-    Smtp,
-    Identity,
-    Blocklists,
-    Diagnosis,
-}
-
-impl StepId {
-    /// All steps in order.
-    pub const ALL: [StepId; 7] = [
-        StepId::Queue,
-        StepId::Mx,
-        StepId::Logs,
-        StepId::Smtp,
-        StepId::Identity,
-        StepId::Blocklists,
-        StepId::Diagnosis,
-    ];
-
-    /// Position in [`StepId::ALL`].
-    pub fn index(self) -> usize {
-        StepId::ALL.iter().position(|s| *s == self).expect("every step is listed")
-    }
-
-    /// The step after this one, wrapping around.
-    pub fn next(self) -> StepId {
-        StepId::ALL[(self.index() + 1) % StepId::ALL.len()]
-    }
-
-    /// The step before this one, wrapping around.
-    pub fn prev(self) -> StepId {
-        StepId::ALL[(self.index() + StepId::ALL.len() - 1) % StepId::ALL.len()]
-    }
-
-    /// The name in the step list.
-    pub fn title(self) -> &'static str {
-        match self {
-            StepId::Queue => "Queue",
-            StepId::Mx => "MX",
-            StepId::Logs => "Logs",
-            StepId::Smtp => "SMTP",
-            StepId::Identity => "Identity",
-            StepId::Blocklists => "Blocklists",
-            StepId::Diagnosis => "Diagnosis",
-        }
-    }
-}
 
 /// Where a step stands; shown in the step list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +132,12 @@ pub trait Step: Send {
     /// The step's own keys, for the status bar and help.
     fn keys(&self) -> Vec<StepKey> {
         Vec::new()
+    }
+
+    /// Every key the step may bind in any state (its [`Step::keys`] at one time are some of
+    /// them): what the check for keys shadowed by the global ones reads.
+    fn all_keys(&self) -> Vec<StepKey> {
+        self.keys()
     }
 
     /// Moves the selection (rows of a list) by `delta`; returns false when the step has no list.

@@ -249,7 +249,7 @@ impl Step for MxStep {
             match event.take::<AnalysisDone>() {
                 Some(AnalysisDone(Ok(analysis))) => {
                     session.mx = analysis.targets();
-                    session.replace_findings(&["mx.", "dns."], analysis.findings.clone());
+                    session.replace_step_findings(StepId::Mx, analysis.findings.clone());
                     // ✓ only when every lookup was answered: after a timeout the result is partial.
                     let unanswered: Vec<&str> =
                         analysis.findings.iter().map(|f| f.id.as_str()).filter(|id| UNANSWERED.contains(id)).collect();

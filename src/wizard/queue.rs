@@ -364,6 +364,12 @@ impl Step for QueueStep {
         keys
     }
 
+    fn all_keys(&self) -> Vec<StepKey> {
+        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
+        keys
+    }
+
     fn select(&mut self, delta: isize) -> bool {
         if self.report().is_none() {
             return false;
@@ -410,7 +416,7 @@ impl Step for QueueStep {
             Some(QueueEvent::Done(outcome)) => {
                 self.job = None;
                 if let Ok(report) = &outcome {
-                    session.replace_findings(&["queue."], report.findings.clone());
+                    session.replace_step_findings(StepId::Queue, report.findings.clone());
                 }
                 let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
                 let cursor = self.cursor;

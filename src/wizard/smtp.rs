@@ -9,25 +9,25 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
-use crate::check::vantage;
 use crate::context::Context;
 use crate::session::escape::escape_str;
-use crate::session::{Event, EventKind, Finding, MxTarget, Session, Severity};
+use crate::session::marks;
+use crate::session::{Event, EventKind, Finding, Session, Severity, Target};
 use crate::smtp::connection::{ConnectReport, Outcome};
-use crate::smtp::ehlo_name::ehlo_name;
-use crate::smtp::marks;
-use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
+use crate::smtp::pipeline::{self, Envelope};
+use crate::smtp::probe::ProbeResult;
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Scope, Start};
 use crate::smtp::swaks;
 use crate::smtp::target::HostPort;
 use crate::smtp::tls::TlsInfo;
+use crate::smtp::vantage;
 
 /// Rows of transcript kept; older ones scroll away (the journal keeps everything).
 const MAX_ROWS: usize = 5_000;
 
 /// The console job ended.
 #[derive(Debug)]
-struct ConsoleEnded;
+pub struct ConsoleEnded;
 
 /// State of the SMTP step.
 #[derive(Default)]
@@ -51,7 +51,7 @@ pub struct SmtpStep {
 /// What the probe job found: from here, and through the second vantage point when one is set,
 /// with where the two differ.
 #[derive(Debug, Default)]
-struct Probed {
+pub struct Probed {
     here: Vec<ProbeResult>,
     there: Option<Vec<ProbeResult>>,
     differs: Vec<Finding>,
@@ -79,33 +79,13 @@ impl SmtpStep {
         self.push(Row::new(Tone::Dim, format!("{} {}", marks::INFO, text.into())));
     }
 
-    /// The probe's request; its EHLO name is left for [`SmtpStep::with_ehlo_name`] to find in
-    /// the job, since finding it may ask the local MTA.
-    fn probe_request(session: &Session, ctx: &Context) -> ProbeRequest {
-        // A configured recipient of another domain would probe the wrong receiver's policy.
-        let to = session.target.as_ref().map(|target| {
-            let in_target =
-                |a: &String| a.rsplit_once('@').is_some_and(|(_, d)| d.eq_ignore_ascii_case(&target.domain));
-            target
-                .address
-                .clone()
-                .or_else(|| session.queued_recipient.clone().filter(in_target))
-                .or_else(|| ctx.config.to.clone().filter(in_target))
-                .unwrap_or_else(|| format!("postmaster@{}", target.domain))
-        });
-        ProbeRequest {
-            ehlo: String::new(),
-            from: ctx.config.from.clone().unwrap_or_default(),
-            to,
-            starttls: true,
-            quit_after: None,
-            implicit_tls: false,
-        }
-    }
-
-    /// `request` with the EHLO name: the session's HELO name, else [`ehlo_name`]'s choice.
-    async fn with_ehlo_name(ctx: &Context, chosen: Option<String>, request: ProbeRequest) -> ProbeRequest {
-        ProbeRequest { ehlo: ehlo_name(ctx, chosen.as_deref()).await, ..request }
+    /// What the probe asks with, from the session: its HELO name, target and queued recipient.
+    fn envelope(session: &Session) -> (Option<Target>, Option<String>, Envelope) {
+        let target = session.target.clone();
+        let queued = target
+            .as_ref()
+            .and_then(|t| session.queued_recipient.clone().filter(|to| pipeline::in_domain(to, &t.domain)));
+        (target, queued, Envelope { ehlo: session.identity.helo.clone(), ..Envelope::default() })
     }
 
     /// Starts the console job if none runs; returns its spawn effect.
@@ -118,25 +98,21 @@ impl SmtpStep {
             drop(tx);
         }
         let (tx, rx) = mpsc::channel(64);
-        let chosen = session.identity.helo.clone();
+        let (target, queued, envelope) = SmtpStep::envelope(session);
         let scope = session.target.as_ref().map(|target| Scope {
             domain: target.domain.clone(),
             mx: session.mx.clone(),
             port: ctx.config.port,
         });
-        let mut options = ConsoleOptions {
-            port: ctx.config.port,
-            probe: SmtpStep::probe_request(session, ctx),
-            mx: session.mx.clone(),
-            lockstep: false,
-            scope,
-        };
+        let mx = session.mx.clone();
+        let port = ctx.config.port;
         let label = match &start {
             Some(start) => format!("SMTP session with {}", start.target.host),
             None => "SMTP console".to_string(),
         };
         let job = Job::new(StepId::Smtp, label, move |jc| async move {
-            options.probe = SmtpStep::with_ehlo_name(&jc.ctx, chosen, options.probe).await;
+            let probe = pipeline::request(&jc.ctx, target.as_ref(), queued, envelope).await;
+            let options = ConsoleOptions { port, probe, mx, lockstep: false, scope };
             let (events_tx, mut events_rx) = mpsc::unbounded_channel();
             let run = console::run(jc.ctx.clone(), options, start, rx, events_tx, jc.cancel.clone());
             let forward = async {
@@ -174,7 +150,7 @@ impl SmtpStep {
     }
 
     fn start_probe(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
-        let request = SmtpStep::probe_request(session, ctx);
+        let (target, queued, envelope) = SmtpStep::envelope(session);
         let mx = session.mx.clone();
         let domain = session.target.as_ref().map(|t| t.domain.clone()).unwrap_or_default();
         if mx.is_empty() && domain.is_empty() {
@@ -185,8 +161,8 @@ impl SmtpStep {
         self.transcript.clear();
         self.probed = None;
         self.findings.clear();
-        let chosen = session.identity.helo.clone();
-        let shown = chosen.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
+        let shown =
+            envelope.ehlo.clone().or_else(|| ctx.config.helo.clone()).unwrap_or_else(|| "(our MTA's name)".into());
         if mx.is_empty() {
             // Run before the MX step: look the exchangers up here, as an MTA would.
             self.note(format!("looking up the MX of {domain}, then probing: EHLO {shown} → STARTTLS → MAIL → RCPT"));
@@ -197,18 +173,9 @@ impl SmtpStep {
         let port = ctx.config.port;
         self.via.clone_from(&ctx.config.smtp.via);
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
-            let request = SmtpStep::with_ehlo_name(&jc.ctx, chosen, request).await;
-            let mx = if mx.is_empty() {
-                exchangers(&jc.ctx, &domain, port).await
-            } else {
-                resolve_missing(&jc.ctx, mx, port).await
-            };
-            let probes = async {
-                tokio::join!(
-                    probe::probe_mx(&jc.ctx, &mx, port, &request),
-                    vantage::probe_there(&jc.ctx, &mx, &request)
-                )
-            };
+            let request = pipeline::request(&jc.ctx, target.as_ref(), queued, envelope).await;
+            let mx = pipeline::routes(&jc.ctx, mx, &domain, port).await;
+            let probes = pipeline::probe_both(&jc.ctx, &mx, port, &request);
             let probed = tokio::select! {
                 () = jc.cancel.cancelled() => Probed::default(),
                 (here, there) = probes => {
@@ -228,7 +195,7 @@ impl SmtpStep {
                 self.findings.push(finding);
             }
         }
-        session.replace_findings(&["smtp."], self.findings.clone());
+        session.replace_step_findings(StepId::Smtp, self.findings.clone());
     }
 
     fn console_event(&mut self, event: ConsoleEvent, session: &mut Session) {
@@ -417,63 +384,13 @@ impl SmtpStep {
     }
 }
 
-/// The target's mail exchangers and their addresses, looked up as an MTA would (MX, else the
-/// domain's own address); none, said in the journal, when the lookup fails.
-async fn exchangers(ctx: &Context, domain: &str, port: u16) -> Vec<MxTarget> {
-    let routes = match crate::smtp::target::route(ctx, &HostPort { host: domain.to_string(), port }).await {
-        Ok(routes) => routes,
-        Err(err) => {
-            ctx.journal.log(crate::session::EventKind::Error, err);
-            return Vec::new();
-        }
-    };
-    let mut out: Vec<MxTarget> = Vec::new();
-    for (host, addr) in routes {
-        match out.iter_mut().find(|m| m.exchange == host) {
-            Some(known) => known.addresses.push(addr.ip()),
-            None => out.push(MxTarget {
-                preference: u16::try_from(out.len()).unwrap_or(u16::MAX),
-                exchange: host,
-                addresses: vec![addr.ip()],
-            }),
-        }
-    }
-    out
-}
-
-/// Fills in addresses for MX entries that have none (the target domain as implicit MX).
-async fn resolve_missing(ctx: &Context, mx: Vec<MxTarget>, port: u16) -> Vec<MxTarget> {
-    let mut out = Vec::with_capacity(mx.len());
-    for mut m in mx {
-        if m.addresses.is_empty() {
-            let target = HostPort { host: m.exchange.clone(), port };
-            match crate::smtp::target::addresses(ctx, &target).await {
-                Ok(addrs) => m.addresses = addrs.into_iter().map(|a| a.ip()).collect(),
-                Err(err) => ctx.journal.log(crate::session::EventKind::Error, err),
-            }
-        }
-        out.push(m);
-    }
-    out
-}
-
 fn outcome_row(report: &ConnectReport) -> Row {
     let tone = match report.outcome {
         Outcome::Ok => Tone::Ok,
         Outcome::ClosedAfterBanner | Outcome::ViaFailed => Tone::Warn,
         _ => Tone::Fail,
     };
-    let mut text = format!("{} ({}) {}", report.host, report.addr, report.outcome);
-    if let Some(ms) = report.connect_ms {
-        text.push_str(&format!(" · connect {ms} ms"));
-    }
-    if let Some(ms) = report.banner_ms.filter(|_| !report.banner.is_empty()) {
-        text.push_str(&format!(" · banner {ms} ms"));
-    }
-    if let Some(error) = &report.error {
-        text.push_str(&format!(" · {}", crate::session::escape::escape_str(error)));
-    }
-    Row::new(tone, text)
+    Row::new(tone, pipeline::outcome_line(report))
 }
 
 impl Step for SmtpStep {
@@ -614,6 +531,7 @@ mod tests {
     use super::*;
     use crate::demo::smtp_server::{self, Reply, ServerScript};
     use crate::session::Journal;
+    use crate::session::MxTarget;
     use crate::wizard::job::run_collect;
 
     fn test_ctx() -> Context {

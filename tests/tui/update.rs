@@ -183,6 +183,7 @@ fn redraw_follows_changes_only() {
 #[test]
 fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::job::Payload;
     use mailwiz::wizard::{JobEvent, JobId};
     let mut app = app();
     let (a, b) = (JobId::fresh(), JobId::fresh());
@@ -206,7 +207,7 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into(), started: Duration::default() });
     update(&mut app, Msg::Tick);
     assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
-    update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Box::new(()), done: true }));
+    update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Payload::Empty, done: true }));
     assert!(!app.busy());
 }
 

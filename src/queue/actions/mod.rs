@@ -13,8 +13,9 @@ pub mod sendmail;
 use serde::Serialize;
 
 use super::entry::{QueueEntry, QueueName};
-use super::source::{LoadRequest, SourceError, find_program};
+use super::source::{LoadRequest, SourceError};
 use crate::context::Context;
+use crate::mta_command;
 use crate::session::escape::escape_str;
 
 pub use id::BadId;
@@ -70,11 +71,11 @@ impl Mta {
     /// The MTA installed here, told by its programs: `postqueue` (Postfix), `exim`/`exim4`,
     /// else `sendmail` (Sendmail).
     pub fn local() -> Option<Mta> {
-        if find_program("postqueue").is_some() {
+        if mta_command::find("postqueue").is_some() {
             Some(Mta::Postfix)
-        } else if find_program("exim").is_some() || find_program("exim4").is_some() {
+        } else if mta_command::find("exim").is_some() || mta_command::find("exim4").is_some() {
             Some(Mta::Exim)
-        } else if find_program("sendmail").is_some() {
+        } else if mta_command::find("sendmail").is_some() {
             Some(Mta::Sendmail)
         } else {
             None

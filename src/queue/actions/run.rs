@@ -1,16 +1,13 @@
 //! Runs a plan's commands one by one: argv without a shell, stdin closed, each under the
 //! timeout; says per id what was done and what was not, and why.
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::process::Command as Process;
 
 use super::{Command, Plan};
 use crate::context::Context;
-use crate::queue::source::find_program;
+use crate::mta_command::{self, RunError};
 use crate::session::EventKind;
 use crate::session::escape::escape_str;
 
@@ -99,21 +96,17 @@ pub async fn run(plan: &Plan, timeout: Duration, dry_run: bool, shown: &mut (dyn
 async fn run_one(command: &Command, timeout: Duration) -> Result<(), String> {
     let line = command.line();
     let Some((program, args)) = command.argv.split_first() else { return Err("an empty command".into()) };
-    let path = find_program(program).ok_or_else(|| format!("{program} was not found, so {line} did not run"))?;
-    let child = Process::new(&path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .output();
-    let output = match tokio::time::timeout(timeout, child).await {
-        Err(_) => return Err(format!("{line} did not finish within {} seconds", timeout.as_secs_f64())),
-        Ok(Err(err)) => return Err(format!("cannot run {}: {err}", Path::new(&path).display())),
-        Ok(Ok(output)) => output,
+    let path = mta_command::find(program).ok_or_else(|| format!("{program} was not found, so {line} did not run"))?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let output = match mta_command::run(&path, &args, timeout, OUTPUT_CAP).await {
+        Err(RunError::TimedOut) => {
+            return Err(format!("{line} did not finish within {} seconds", timeout.as_secs_f64()));
+        }
+        Err(RunError::Start(err)) => return Err(format!("cannot run {}: {err}", path.display())),
+        Ok(output) => output,
     };
-    let mut said = String::from_utf8_lossy(&output.stderr[..output.stderr.len().min(OUTPUT_CAP)]).into_owned();
-    said.push_str(&String::from_utf8_lossy(&output.stdout[..output.stdout.len().min(OUTPUT_CAP)]));
+    let mut said = String::from_utf8_lossy(&output.stderr).into_owned();
+    said.push_str(&String::from_utf8_lossy(&output.stdout));
     let first = said.lines().map(str::trim).find(|l| !l.is_empty()).map(escape_str).unwrap_or_default();
     if !output.status.success() {
         let code = output.status.code().map_or_else(|| "a signal".to_string(), |c| format!("exit status {c}"));

@@ -20,7 +20,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let step_keys = app.wizard.step(app.current).keys();
     if !step_keys.is_empty() {
-        lines.push(heading(format!("{} step", app.current.title())));
+        lines.push(heading(format!("{} step", app.current.label())));
         lines.extend(step_keys.iter().map(|k| entry(&k.key.to_string(), k.hint)));
         lines.push(Line::default());
     }

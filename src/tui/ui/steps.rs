@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
                 Span::raw(format!("{} ", i + 1)),
                 Span::styled(mark, mark_style),
                 Span::raw(" "),
-                Span::styled(step.title(), name_style),
+                Span::styled(step.label(), name_style),
             ])
         })
         .collect();

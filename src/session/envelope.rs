@@ -2,7 +2,7 @@
 //! checked before anything is sent, so no input can end a command early or add one (CR, LF,
 //! NUL and other control bytes, spaces, angle brackets), and RFC 5321's size limits hold.
 
-use crate::session::escape::escape_str;
+use super::escape::escape_str;
 
 /// Longest EHLO name (a domain, RFC 5321 4.5.3.1.2).
 pub const MAX_EHLO: usize = 255;

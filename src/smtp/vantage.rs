@@ -3,10 +3,10 @@
 //! but accepted from there means the receiver filters our address, not our software or the
 //! message: the probe, its HELO name and envelope are the same.
 
+use super::connection::Outcome;
+use super::probe::{self, ProbeRequest, ProbeResult};
 use crate::context::Context;
 use crate::session::{Finding, MxTarget, Severity};
-use crate::smtp::connection::Outcome;
-use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 
 /// The probes through `[smtp] via`; `None` when no second vantage point is set.
 pub async fn probe_there(ctx: &Context, targets: &[MxTarget], request: &ProbeRequest) -> Option<Vec<ProbeResult>> {
