@@ -568,7 +568,7 @@ async fn an_unauthenticated_rejection_with_a_failing_spf_points_at_the_spf_recor
     config.smtp.read_timeout = Some(2.0);
     let ctx = mailwiz::demo::attach_world(Context::new(config), world).await.expect("the world starts");
     let target = mailwiz::session::Target::parse("bank.example").unwrap();
-    let options = mailwiz::check::CheckOptions { from: Some("billing@example.com".into()), to: None };
+    let options = mailwiz::check::CheckOptions { from: Some("billing@example.com".into()), ..Default::default() };
     let report = tokio::time::timeout(Duration::from_secs(30), mailwiz::check::run(&ctx, &target, &options))
         .await
         .expect("the check ends")

@@ -32,11 +32,14 @@ use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::vantage;
 
-/// The envelope of the SMTP probes.
+/// The envelope of the SMTP probes, and evidence from outside the steps.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Findings the caller brings (a bounce's replies): weighed by the diagnosis with the
+    /// steps' own, already journaled by the caller.
+    pub evidence: Vec<Finding>,
 }
 
 impl CheckOptions {
@@ -232,7 +235,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     for finding in &resolver_findings {
         ctx.journal.finding(finding);
     }
-    let mut findings = resolver_findings;
+    let mut findings: Vec<Finding> = options.evidence.iter().cloned().chain(resolver_findings).collect();
     findings.extend(queue_findings);
     findings.extend(mx.findings.iter().cloned());
     findings.extend(log_findings);

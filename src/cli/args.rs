@@ -113,6 +113,9 @@ pub enum Command {
     Queue(QueueArgs),
     /// MTA logs summarised for a domain.
     Logs(LogsArgs),
+    /// Read a bounce (RFC 3464 report, Exchange NDR, MTA text): recipients, the receiver's reply
+    /// and stage, then the diagnosis for the recipient's domain.
+    Bounce(BounceArgs),
     /// Does our mail authenticate? SPF for our IP, DMARC, DKIM keys; the receiver's MTA-STS and DANE.
     Auth(AuthArgs),
     /// A saved session journal as a report (the diagnosis first), its transcript, Markdown or JSON.
@@ -148,6 +151,16 @@ pub struct CheckArgs {
     /// Also write a short plain-text note for the receiver's postmaster to this file.
     #[arg(long, value_name = "FILE")]
     pub note: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BounceArgs {
+    /// The bounce: an .eml or mbox file, a text file, or `-` for stdin.
+    #[arg(value_name = "FILE|-")]
+    pub file: String,
+    /// Read the bounce only: no lookups, no probe, no diagnosis.
+    #[arg(long)]
+    pub no_check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,7 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
         export::check_save_target(path).map_err(|err| CliError::Input(err.to_string()))?;
     }
     ctx.journal.record(start_event(ctx, &target));
-    let options = CheckOptions { from: args.from, to: args.to };
+    let options = CheckOptions { from: args.from, to: args.to, evidence: Vec::new() };
     let report = check::run(ctx, &target, &options).await.map_err(|err| CliError::CannotRun(err.to_string()))?;
     ctx.journal.record(identity_event(&report));
     if let Some(path) = &args.report {

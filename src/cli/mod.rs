@@ -3,6 +3,7 @@
 pub mod args;
 pub mod auth;
 pub mod blocklist;
+pub mod bounce;
 pub mod check;
 pub mod dns;
 pub mod logs;
@@ -187,6 +188,7 @@ async fn run_command(command: Command, ctx: &Context, json: bool) -> CliResult {
     match command {
         Command::Auth(args) => auth::run(args, ctx, json).await,
         Command::Check(args) => check::run(args, ctx, json).await,
+        Command::Bounce(args) => bounce::run(args, ctx, json).await,
         Command::Mx(args) => mx::run(args, ctx, json).await,
         Command::Dns(args) => dns::run(args, ctx, json).await,
         Command::Smtp(args) => smtp::run(args, ctx, json).await,

@@ -50,6 +50,32 @@ pub const CATALOGUE: &[Entry] = &[
         "{count} queue line(s) could not be read and were skipped",
         "Check that the queue listing is complete and in a supported format.",
     ),
+    // bounce
+    e(
+        "bounce.refused",
+        Fail,
+        "{address}: {host} refused it: {reply}",
+        "{reason}. Follow the steps for {domain}: the diagnosis weighs this reply with what mailwiz sees now.",
+    ),
+    e(
+        "bounce.not_delivered",
+        Fail,
+        "{address}: not delivered, the receiver gave no reply; our MTA wrote: {reply}",
+        "Our MTA could not reach or find {domain}'s mail servers: check the MX (step 2) and port 25 (step 4) from this host.",
+    ),
+    e(
+        "bounce.delayed",
+        Warn,
+        "{address}: delayed, still being retried: {reply}",
+        "{reason}. The MTA keeps trying; follow the steps for {domain} to see whether it will get through.",
+    ),
+    e("bounce.delivered", Info, "{address}: the report says it was delivered or passed on", ""),
+    e(
+        "bounce.truncated",
+        Info,
+        "The bounce was read only in part: text past the caps was cut and {dropped} recipient(s) were left out",
+        "Read the rest of the bounce by eye; what was cut is not in the findings.",
+    ),
     // dns
     e(
         "dns.nxdomain",

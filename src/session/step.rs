@@ -36,7 +36,14 @@ pub struct StepInfo {
 
 /// Every step, in order.
 pub const STEPS: [StepInfo; StepId::COUNT] = [
-    StepInfo { id: StepId::Queue, title: "Queue", label: "Queue", key: '1', families: &["queue"], command: "queue" },
+    StepInfo {
+        id: StepId::Queue,
+        title: "Queue",
+        label: "Queue",
+        key: '1',
+        families: &["queue", "bounce"],
+        command: "queue",
+    },
     StepInfo { id: StepId::Mx, title: "MX", label: "MX", key: '2', families: &["mx", "dns"], command: "mx" },
     StepInfo { id: StepId::Logs, title: "Logs", label: "Logs", key: '3', families: &["log"], command: "logs" },
     StepInfo { id: StepId::Smtp, title: "SMTP", label: "SMTP", key: '4', families: &["smtp"], command: "smtp" },

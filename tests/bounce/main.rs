@@ -1,0 +1,9 @@
+//! Bounces: real ones read into recipients, replies, stages and classes; the parser under
+//! hostile input; `mailwiz bounce` from the command line.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli;
+mod properties;
+mod real;
