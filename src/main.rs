@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare).await,
             Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare).await,
+            Some(Command::Man) => cli::man::print(&mailwiz::tui::keys::manual()),
             // `logs --follow` ends on Ctrl-C itself, with its summary.
             Some(command) if matches!(&command, Command::Logs(args) if args.follow) => {
                 Box::pin(cli::run(command, cli.global)).await

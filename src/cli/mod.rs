@@ -8,6 +8,7 @@ pub mod check;
 pub mod dns;
 pub mod logs;
 pub mod logs_follow;
+pub mod man;
 pub mod mx;
 pub mod output;
 pub mod ptr;
@@ -146,14 +147,6 @@ async fn dispatch(command: Command, global: &GlobalArgs) -> CliResult {
     match &command {
         Command::Completions(args) => {
             clap_complete::generate(args.shell, &mut Cli::command(), "mailwiz", &mut std::io::stdout());
-            return Ok(0);
-        }
-        Command::Man => {
-            let mut page = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut page)
-                .map_err(|err| CliError::CannotRun(format!("cannot render the man page: {err}")))?;
-            output::print_text(&String::from_utf8_lossy(&page));
             return Ok(0);
         }
         Command::Config(args) => {

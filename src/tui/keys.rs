@@ -236,6 +236,27 @@ pub const FINDING_VIEW: &[(&str, &str)] = &[
 pub const INPUT: &[(&str, &str)] =
     &[("Enter", "send the line"), ("↑/↓", "history"), ("Esc", "leave the input line"), ("Ctrl-C", "quit")];
 
+/// Every key table as plain rows, for the manual page: navigation, the input line, the finding
+/// view, then each step's own keys.
+pub fn manual() -> Vec<(String, Vec<(String, String)>)> {
+    let rows = |table: &[(&str, &str)]| table.iter().map(|(k, h)| ((*k).to_string(), (*h).to_string())).collect();
+    let mut sections = vec![
+        ("Navigation".to_string(), NAVIGATION.iter().map(|b| (b.keys.to_string(), b.help.to_string())).collect()),
+        ("The input line".to_string(), rows(INPUT)),
+        ("The finding view (v)".to_string(), rows(FINDING_VIEW)),
+    ];
+    let wizard = crate::wizard::Wizard::new();
+    for step in StepId::ALL {
+        let keys = wizard.step(step).all_keys();
+        if !keys.is_empty() {
+            let info = step.info();
+            let title = format!("Step {} ({})", info.key, info.title);
+            sections.push((title, keys.iter().map(|k| (k.key.to_string(), k.hint.to_string())).collect()));
+        }
+    }
+    sections
+}
+
 /// True for key presses (and repeats); releases are ignored everywhere.
 pub fn is_press(key: &KeyEvent) -> bool {
     matches!(key.kind, KeyEventKind::Press | KeyEventKind::Repeat)
