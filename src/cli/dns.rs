@@ -64,6 +64,7 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
 async fn interactive(ctx: &Context) -> CliResult {
     let prompt = std::io::stdin().is_terminal();
     let mut console = Console::default();
+    console.confine(ctx.demo.then(|| crate::dns::console::DEMO_CONFINED.to_string()));
     let mut lines = super::stdin::StdinLines::default();
     loop {
         if prompt {

@@ -101,8 +101,16 @@ pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Caus
 /// False when the receiver cannot have judged us: its MX could not be looked up, or every
 /// connection to it failed before a byte came back. Then no defect of ours is a cause.
 fn receiver_reached(findings: &[Finding]) -> bool {
-    const NO_LOOKUP: [&str; 7] =
-        ["dns.nxdomain", "dns.servfail", "dns.timeout", "dns.refused", "dns.unreachable", "mx.null", "mx.unresolvable"];
+    const NO_LOOKUP: [&str; 8] = [
+        "dns.nxdomain",
+        "dns.servfail",
+        "dns.timeout",
+        "dns.refused",
+        "dns.outside_demo",
+        "dns.unreachable",
+        "mx.null",
+        "mx.unresolvable",
+    ];
     const NO_CONNECTION: [&str; 3] = ["smtp.timeout", "smtp.refused", "smtp.unreachable"];
     if findings.iter().any(|f| NO_LOOKUP.contains(&f.id.as_str()) || f.id == "dns.resolver_silent") {
         return false;

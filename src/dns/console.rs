@@ -61,6 +61,8 @@ pub enum Command {
     Server(IpAddr, Option<u16>),
     /// `server` alone.
     ShowServer,
+    /// `server default`: back to the run's own resolver.
+    DefaultServer,
     /// A name to look up with the current type, or `TYPE NAME`, optionally `NAME SERVER`.
     Query {
         name: String,
@@ -84,6 +86,10 @@ pub struct ConsoleError(pub String);
 fn err<T>(text: impl Into<String>) -> Result<T, ConsoleError> {
     Err(ConsoleError(text.into()))
 }
+
+/// Why the demo's console asks no other server: its world answers every name itself.
+pub const DEMO_CONFINED: &str =
+    "is outside the demo world, whose own resolver answers every name of its story (leave --demo to ask real servers)";
 
 /// Longest deadline `set timeout` accepts, in seconds.
 const MAX_TIMEOUT_SECS: f64 = 300.0;
@@ -136,6 +142,9 @@ fn parse_set(arg: &str) -> Result<Command, ConsoleError> {
 }
 
 fn parse_server_word(word: &str) -> Result<Command, ConsoleError> {
+    if word.eq_ignore_ascii_case("default") {
+        return Ok(Command::DefaultServer);
+    }
     if let Ok(ip) = word.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
         return Ok(Command::Server(ip, None));
     }
@@ -222,11 +231,14 @@ pub struct Console {
     server: Option<IpAddr>,
     port: Option<u16>,
     timeout: Option<Duration>,
+    /// Why `server` may not switch to another address (the demo world answers every name
+    /// itself), or `None` when it may.
+    confined: Option<String>,
 }
 
 impl Default for Console {
     fn default() -> Console {
-        Console { qtype: QueryType::A, server: None, port: None, timeout: None }
+        Console { qtype: QueryType::A, server: None, port: None, timeout: None, confined: None }
     }
 }
 
@@ -234,6 +246,12 @@ impl Console {
     /// A console asking for `qtype` by default (nslookup starts with A; step 2 with MX).
     pub fn with_type(qtype: QueryType) -> Console {
         Console { qtype, ..Console::default() }
+    }
+
+    /// Keeps `server` with the run's resolver, saying `why` when asked to switch (`None` lets
+    /// it switch).
+    pub fn confine(&mut self, why: Option<String>) {
+        self.confined = why;
     }
 
     /// The current record type.
@@ -267,6 +285,25 @@ impl Console {
                 info(format!("timeout is now {} s per try", secs(timeout)))
             }
             Command::ShowSettings => Action::Print(self.settings()),
+            Command::Query { server: Some(addr), .. } | Command::Reverse { server: Some(addr), .. }
+                if self.confined.is_some() =>
+            {
+                let why = self.confined.as_deref().unwrap_or_default();
+                let text = format!("error: {} {why}; nothing was asked of it", addr.ip());
+                Action::Print(vec![ConsoleLine::new(LineKind::Error, text)])
+            }
+            Command::Server(ip, _) if self.confined.is_some() => {
+                let why = self.confined.as_deref().unwrap_or_default();
+                Action::Print(vec![ConsoleLine::new(
+                    LineKind::Error,
+                    format!("error: {ip} {why}; the server stays as it is"),
+                )])
+            }
+            Command::DefaultServer => {
+                self.server = None;
+                self.port = None;
+                info("server is the run's own resolver again".into())
+            }
             Command::Server(ip, port) => {
                 self.server = Some(ip);
                 if port.is_some() {
@@ -330,6 +367,7 @@ pub fn help() -> Vec<ConsoleLine> {
         "set                  show the settings",
         "server IP[:PORT]     ask this server from now on",
         "server               show the server(s) in use",
+        "server default       back to the run's own resolver",
         "help                 this text",
         "exit                 leave the console",
     ]
@@ -524,5 +562,23 @@ mod tests {
         assert_eq!(lines[0].kind, LineKind::Error);
         assert_eq!(console.qtype(), QueryType::Mx, "a bad command changes nothing");
         assert_eq!(console.submit("exit"), Action::Exit);
+        let Action::Print(lines) = console.submit("server default") else { panic!("prints") };
+        assert_eq!(lines[0].kind, LineKind::Info);
+        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        assert_eq!(lookup.server, ServerChoice::Default { port: None }, "server default forgets the port too");
+    }
+
+    #[test]
+    fn a_confined_console_asks_no_other_server() {
+        let mut console = Console::default();
+        console.confine(Some(DEMO_CONFINED.into()));
+        for line in ["server 9.9.9.9", "bank.example 9.9.9.9", "192.0.2.10 9.9.9.9"] {
+            let Action::Print(lines) = console.submit(line) else { panic!("{line}: nothing may run") };
+            assert_eq!(lines[0].kind, LineKind::Error, "{line}");
+            assert!(lines[0].text.contains("9.9.9.9 is outside the demo world"), "{}", lines[0].text);
+        }
+        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        assert_eq!(lookup.server, ServerChoice::Default { port: None });
+        assert!(matches!(console.submit("server"), Action::Run(Lookup { question: Question::Servers, .. })));
     }
 }

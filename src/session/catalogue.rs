@@ -102,6 +102,12 @@ pub const CATALOGUE: &[Entry] = &[
         "This resolver does not serve this host (an access list, or no recursion); use one that does with --dns-server. Nothing is known yet about {name}.",
     ),
     e(
+        "dns.outside_demo",
+        Warn,
+        "{name} is not in the demo world",
+        "The demo world holds only the names of its story; leave --demo to look at {name}.",
+    ),
+    e(
         "dns.unreachable",
         Warn,
         "The resolver {server} could not be asked about {name}: {error}",

@@ -146,6 +146,7 @@ impl Finding {
 const COULD_NOT_CHECK: &[&str] = &[
     "dns.timeout",
     "dns.refused",
+    "dns.outside_demo",
     "dns.unreachable",
     "dns.resolver_silent",
     "ip.unknown",

@@ -773,6 +773,10 @@ fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
                 cmds.push(Cmd::Record(event));
             }
             Effect::Goto(step) => app.goto(step),
+            Effect::LeaveInput => {
+                app.mode = Mode::Navigation;
+                app.input = Input::default();
+            }
             Effect::Confirm { step, question } => {
                 app.question = Some(question);
                 app.input = Input::default();

@@ -60,6 +60,8 @@ pub enum Effect {
     Confirm { step: StepId, question: String },
     /// Ask another step to do something (step 7 asks step 1 to retry and step 3 to follow).
     Request(StepId, Request),
+    /// Leave the input line for navigation (a console's `exit`).
+    LeaveInput,
 }
 
 /// What one step may ask of another.
@@ -84,6 +86,7 @@ impl std::fmt::Debug for Effect {
             Effect::Goto(step) => write!(f, "Goto({step:?})"),
             Effect::Confirm { step, question } => write!(f, "Confirm({step:?} {question})"),
             Effect::Request(step, request) => write!(f, "Request({step:?} {request:?})"),
+            Effect::LeaveInput => write!(f, "LeaveInput"),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::session::{Session, Severity, Target};
 const PROMPT: &str = "dns> ";
 
 /// Findings that say a lookup got no usable answer; the step is not done after one of them.
-const UNANSWERED: [&str; 4] = ["dns.timeout", "dns.servfail", "dns.refused", "dns.unreachable"];
+const UNANSWERED: [&str; 5] = ["dns.timeout", "dns.servfail", "dns.refused", "dns.outside_demo", "dns.unreachable"];
 
 /// What the analysis job reports.
 #[derive(Debug)]
@@ -221,8 +221,9 @@ impl Step for MxStep {
         vec![Effect::Spawn(job)]
     }
 
-    fn submit(&mut self, line: &str, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn submit(&mut self, line: &str, _session: &mut Session, ctx: &Context) -> Vec<Effect> {
         self.transcript.push(ConsoleLine { kind: LineKind::Input, text: format!("{PROMPT}{}", line.trim()) });
+        self.console.confine(ctx.demo.then(|| crate::dns::console::DEMO_CONFINED.to_string()));
         match self.console.submit(line) {
             Action::Print(lines) => {
                 self.transcript.extend(lines);
@@ -233,13 +234,7 @@ impl Step for MxStep {
                 self.console_jobs.push(job.id);
                 vec![Effect::Spawn(job)]
             }
-            Action::Exit => {
-                self.transcript.push(ConsoleLine {
-                    kind: LineKind::Info,
-                    text: "exit does nothing here: this console belongs to the MX step.".into(),
-                });
-                Vec::new()
-            }
+            Action::Exit => vec![Effect::LeaveInput],
         }
     }
 

@@ -94,3 +94,13 @@ fn every_command_follows_the_one_exit_rule() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     assert_eq!(mta.calls(), Vec::<String>::new(), "no MTA program runs for these");
 }
+
+#[test]
+fn a_name_outside_the_demo_world_is_said_to_be_outside_it() {
+    let mta = FakeMta::new();
+    let output = mta.mailwiz(&["--demo", "--json", "mx", "nosuch.example"]);
+    assert_eq!(output.status.code(), Some(3), "could not look");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["findings"][0]["id"], "dns.outside_demo", "{json}");
+    assert!(!json.to_string().contains("--dns-server"), "no advice the demo refuses: {json}");
+}

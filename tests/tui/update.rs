@@ -436,3 +436,14 @@ fn a_running_job_shows_its_elapsed_seconds() {
     update(&mut app, Msg::JobFailed { job: id, step: StepId::Queue, error: "x".into() });
     assert!(!mailwiz::tui::render_to_string(&app, 120, 40).contains("Esc cancels"), "the spinner stops with the job");
 }
+
+#[test]
+fn exit_in_the_nslookup_console_leaves_the_input_line() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('i'));
+    assert_eq!(app.mode, Mode::Input(Purpose::Console));
+    type_text(&mut app, "exit");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode, Mode::Navigation, "exit leaves, as nslookup's does");
+}
