@@ -253,7 +253,9 @@ impl Console {
             return self.meta(line).await;
         }
         let Some(conn) = self.conn.as_mut() else {
-            return self.info("not connected: use :connect HOST [PORT] (or :help)");
+            // The line is shown with why it went nowhere, so a pasted session can be followed.
+            let shown = crate::session::escape::escape_str(line);
+            return self.info(format!("not sent, no connection is open: {shown} (use :connect HOST [PORT], or :help)"));
         };
         let (wire, shown) = if self.data_mode {
             data_line(line)
@@ -398,7 +400,7 @@ impl Console {
             ["connect" | "c", host, port] => self.connect_typed(host, Some(port), false).await,
             ["tls"] => match self.conn.as_ref().map(|c| c.host.clone()) {
                 Some(host) => self.connect_typed(&host, Some(&IMPLICIT_TLS_PORT.to_string()), true).await,
-                None => self.info("usage: :tls HOST [PORT] (implicit TLS, port 465 by default)"),
+                None => self.info("usage: :tls [HOST] [PORT] (implicit TLS, port 465 by default; HOST may be left out only while connected)"),
             },
             ["tls", host] => self.connect_typed(host, Some(&IMPLICIT_TLS_PORT.to_string()), true).await,
             ["tls", host, port] => self.connect_typed(host, Some(port), true).await,
