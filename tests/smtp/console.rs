@@ -80,7 +80,7 @@ async fn meta_commands() {
     let shown = texts(&events);
     assert!(shown.iter().any(|l| l.contains(":connect HOST")), "{shown:#?}");
     assert!(shown.iter().any(|l| l.contains("closed by you")));
-    assert!(shown.iter().any(|l| l.contains("not connected")));
+    assert!(shown.iter().any(|l| l.contains("not sent, no connection is open: NOOP")), "{shown:#?}");
     assert!(shown.iter().any(|l| l == "<- 220 second.test ESMTP"), "{shown:#?}");
     assert!(
         events.iter().any(|e| matches!(e, ConsoleEvent::Probe(r) if r[0].stages.iter().any(|s| s.stage == "rcpt")))
