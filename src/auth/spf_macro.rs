@@ -98,8 +98,8 @@ impl MacroString {
 /// Parses a macro string; also says whether it ends in a macro-expand (`%{…}`, `%%`, `%_`, `%-`).
 fn parse_marking_end(text: &str, context: Context) -> Result<(MacroString, bool), String> {
     let bytes = text.as_bytes();
-    // Errors quote the text escaped: it may come from a TXT record.
-    let shown = text.escape_debug();
+    // Errors quote the text escaped and bounded: it may come from a TXT record.
+    let shown = quoted(text);
     let mut parts = Vec::new();
     let mut literal = String::new();
     let mut at = 0;
@@ -115,7 +115,7 @@ fn parse_marking_end(text: &str, context: Context) -> Result<(MacroString, bool)
                 Some(b'{') => {
                     let close = text[at..].find('}').ok_or_else(|| format!("\"{shown}\" has a %{{ without its }}"))?;
                     let expand = parse_expand(&text[at + 2..at + close], context)
-                        .map_err(|why| format!("\"{}\" in \"{shown}\" {why}", text[at..=at + close].escape_debug()))?;
+                        .map_err(|why| format!("\"{}\" in \"{shown}\" {why}", quoted(&text[at..=at + close])))?;
                     if !literal.is_empty() {
                         parts.push(Part::Literal(std::mem::take(&mut literal)));
                     }
@@ -249,6 +249,18 @@ fn url_escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// At most this many characters of a record are quoted in an error.
+const QUOTED: usize = 120;
+
+/// `text` escaped for an error message, cut after [`QUOTED`] characters.
+fn quoted(text: &str) -> String {
+    let mut shown: String = text.escape_debug().take(QUOTED).collect();
+    if text.escape_debug().nth(QUOTED).is_some() {
+        shown.push('…');
+    }
+    shown
 }
 
 #[cfg(test)]

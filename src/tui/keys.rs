@@ -177,7 +177,7 @@ pub const NAVIGATION: &[Binding] = &[
         action: Action::Zoom,
         keys: "z",
         help: "zoom the main pane to the full width and back",
-        hint: None,
+        hint: Some("zoom"),
     },
     Binding {
         chords: &[key(KeyCode::Char('/'))],

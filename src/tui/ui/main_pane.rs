@@ -31,8 +31,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
     let width = usize::from(inner.width);
-    let mut lines = vec![Line::styled(super::safe(&view.subtitle), theme.tone(Tone::Dim))];
     let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
+    // The subtitle ends in `…` rather than mid-word; scrolled sideways, it is read whole.
+    let subtitle = super::safe(&view.subtitle);
+    let subtitle = if scroll.column == 0 { super::cut(&subtitle, width) } else { subtitle.into_owned() };
+    let mut lines = vec![Line::styled(subtitle, theme.tone(Tone::Dim))];
     let first = first_visible(&view, scroll, height, width);
     // A console's tail ends at the bottom: the row above it shows its last lines when it does
     // not fit whole.
@@ -95,11 +98,17 @@ fn tail_start(view: &StepView, height: usize, width: usize) -> usize {
     start
 }
 
-/// `row` as the lines it takes in a pane `width` columns wide: itself, or for a wrapping row
-/// its text cut at spaces after the first `hang` columns, later lines indented by `hang`.
+/// `row` as the lines it takes in a pane `width` columns wide: itself when it fits, else its
+/// text cut at spaces after the first `hang` columns (its own, or its indentation), later lines
+/// indented by as much; a word longer than a line stays whole (←/→ scroll to its end).
 fn wrap_row(row: &Row, width: usize) -> Vec<Row> {
-    let Some(hang) = row.hang else { return vec![row.clone()] };
     let text = row.text();
+    // A row that fits keeps its spans; a longer one wraps under its own indentation.
+    let hang = match row.hang {
+        Some(hang) => hang,
+        None if unicode_width::UnicodeWidthStr::width(text.as_str()) <= width => return vec![row.clone()],
+        None => text.chars().take_while(|c| *c == ' ').count(),
+    };
     let tone = row.spans.first().map_or(Tone::Normal, |(tone, _)| *tone);
     let split = text.char_indices().nth(hang).map_or(text.len(), |(i, _)| i);
     let (head, body) = text.split_at(split);
@@ -150,8 +159,10 @@ mod tests {
         );
         // Too narrow to wrap usefully: one line, cut at the edge like any other.
         assert_eq!(wrap_row(&row, 20).len(), 1);
-        let plain = Row::plain("a row that is much longer than the pane is wide, and stays one line");
-        assert_eq!(texts(&wrap_row(&plain, 20)), [plain.text()]);
+        // A plain row wraps at spaces under its own indentation; one that fits stays as it is.
+        let plain = Row::plain("  a row that is much longer than the pane is wide");
+        assert_eq!(texts(&wrap_row(&plain, 24)), ["  a row that is much", "  longer than the pane", "  is wide"]);
+        assert_eq!(texts(&wrap_row(&Row::plain("short"), 24)), ["short"]);
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! ```
 //!
 //! The step list is `STEPS_WIDTH` columns, the findings panel a third of the width
-//! ([`findings_width`]); `z` gives the main pane all of it. `help.rs` and `finding_view.rs` draw
+//! ([`findings_width`]); below `NARROW_BELOW` columns the step list shows numbers and marks only
+//! and the findings panel narrows, so the main pane keeps 50 columns at 80x24. `z` gives the main
+//! pane all of it. `help.rs` and `finding_view.rs` draw
 //! over the whole screen.
 
 mod finding_view;
@@ -34,6 +36,13 @@ use super::app::App;
 
 /// Width of the step list.
 const STEPS_WIDTH: u16 = 17;
+/// Width of the step list collapsed to numbers and marks.
+const STEPS_NARROW: u16 = 7;
+/// Below this many columns the step list collapses and the findings panel narrows, so the main
+/// pane keeps [`MAIN_AT_LEAST`] columns (an 80-column ssh session or console).
+const NARROW_BELOW: u16 = 100;
+/// The main pane's width the narrow layout keeps.
+const MAIN_AT_LEAST: u16 = 50;
 
 /// The screen's regions for a terminal of `area`.
 #[derive(Debug, Clone, Copy)]
@@ -49,7 +58,15 @@ pub struct Regions {
 /// The findings panel's width on a terminal `width` columns wide: a third of it, so findings
 /// read better as the terminal grows, within bounds that keep the main pane usable.
 pub fn findings_width(width: u16) -> u16 {
+    if width < NARROW_BELOW {
+        return width.saturating_sub(STEPS_NARROW + MAIN_AT_LEAST).clamp(20, 28);
+    }
     (width / 3).clamp(28, 72)
+}
+
+/// The step list's width on a terminal `width` columns wide.
+pub fn steps_width(width: u16) -> u16 {
+    if width < NARROW_BELOW { STEPS_NARROW } else { STEPS_WIDTH }
 }
 
 /// Splits `area` into the regions; `zoom` gives the main pane the whole width (the step list
@@ -58,7 +75,8 @@ pub fn regions(area: Rect, zoom: bool) -> Regions {
     let [header, body, input, status] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
             .areas(area);
-    let (steps_width, findings_width) = if zoom { (0, 0) } else { (STEPS_WIDTH, findings_width(area.width)) };
+    let (steps_width, findings_width) =
+        if zoom { (0, 0) } else { (steps_width(area.width), findings_width(area.width)) };
     let [steps, main, findings] =
         Layout::horizontal([Constraint::Length(steps_width), Constraint::Min(10), Constraint::Length(findings_width)])
             .areas(body);
@@ -258,10 +276,15 @@ mod tests {
 
     #[test]
     fn findings_panel_grows_with_the_terminal() {
-        assert_eq!(findings_width(80), 28);
+        assert_eq!(findings_width(80), 23);
+        assert_eq!(findings_width(99), 28);
         assert_eq!(findings_width(120), 40);
         assert_eq!(findings_width(200), 66);
         assert_eq!(findings_width(400), 72);
+        // At 80x24 and up to 100 columns the main pane keeps 50 columns.
+        for width in [80, 90, 99, 100, 120] {
+            assert!(regions(Rect::new(0, 0, width, 24), false).main.width >= 50, "{width}");
+        }
         let zoomed = regions(Rect::new(0, 0, 80, 24), true);
         assert_eq!((zoomed.main.width, zoomed.findings.width, zoomed.steps.width), (80, 0, 0));
     }

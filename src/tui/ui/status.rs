@@ -60,9 +60,10 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
                 hints.extend(bound(&[Action::Note]));
             }
             hints.extend(bound(&[
-                Action::NextFinding,
                 Action::ViewFinding,
+                Action::Zoom,
                 Action::Search,
+                Action::NextFinding,
                 Action::Save,
                 Action::Help,
                 Action::Quit,
@@ -81,8 +82,9 @@ fn bound(actions: &[Action]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Drops hints from the end until the rest fits in `width` columns, keeping the help hint, which
-/// leads to all the others, and the quit hint, the way out.
+/// Makes the hints fit in `width` columns: first a key named twice is shortened to its first
+/// name (`q/Ctrl-C` to `q`), then each hint to its first word, and only then are hints dropped from
+/// the end, keeping the help hint, which leads to all the others, and the quit hint, the way out.
 fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> {
     let kept: Vec<&str> =
         [Action::Help, Action::Quit].iter().filter_map(|&a| keys::binding(a)).map(|b| b.keys).collect();
@@ -90,8 +92,35 @@ fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> 
         hints.iter().map(|(k, h)| k.chars().count() + 1 + h.chars().count()).sum::<usize>()
             + 3 * hints.len().saturating_sub(1)
     };
+    let shorten: [fn(&mut (String, String)); 2] = [
+        // `q/Ctrl-C` and `?/F1` name one action twice; `↑/↓` and `PgUp/PgDn` name two.
+        |(key, _)| {
+            if let Some((first, rest)) = key.split_once('/')
+                && first.chars().count() == 1
+                && rest.split('/').all(|other| other.chars().count() > 1)
+            {
+                *key = first.to_string();
+            }
+        },
+        |(_, hint)| {
+            if let Some((first, _)) = hint.split_once(' ') {
+                *hint = first.to_string();
+            }
+        },
+    ];
+    for step in shorten {
+        if len(&hints) <= width {
+            return hints;
+        }
+        let mut short = hints.clone();
+        short.iter_mut().for_each(step);
+        hints = short;
+    }
     while len(&hints) > width {
-        match hints.iter().rposition(|(k, _)| !kept.contains(&k.as_str())) {
+        let droppable = hints
+            .iter()
+            .rposition(|(k, _)| !kept.iter().any(|kept| kept == k || kept.split('/').next() == Some(k.as_str())));
+        match droppable {
             Some(i) => {
                 hints.remove(i);
             }
@@ -117,7 +146,11 @@ mod tests {
         let keys = |width| fit(hints.clone(), width).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
         // "Tab next step · n note · ?/F1 help · q/Ctrl-C quit" is 50 columns.
         assert_eq!(keys(50), ["Tab", "n", "?/F1", "q/Ctrl-C"]);
-        assert_eq!(keys(49), ["Tab", "?/F1", "q/Ctrl-C"]);
-        assert_eq!(keys(3), ["?/F1", "q/Ctrl-C"]);
+        // Shortened before dropped: "Tab next step · n note · ? help · q quit" (40).
+        assert_eq!(keys(49), ["Tab", "n", "?", "q"]);
+        // Then "Tab next · n note · ? help · q quit" (35).
+        assert_eq!(fit(hints.clone(), 35)[0], ("Tab".to_string(), "next".to_string()));
+        assert_eq!(keys(34), ["Tab", "?", "q"]);
+        assert_eq!(keys(3), ["?", "q"]);
     }
 }

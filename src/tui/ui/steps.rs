@@ -12,6 +12,8 @@ use crate::wizard::{StepId, StepStatus, Tone};
 /// Draws the step list into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
+    // Too narrow for names: numbers and marks, the current step's name in the main pane's title.
+    let names = area.width >= 12;
     let lines: Vec<Line> = StepId::ALL
         .iter()
         .enumerate()
@@ -25,15 +27,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             let current = step == app.current;
             let name_style =
                 if current { Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED) } else { Style::new() };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(if current { "▶" } else { " " }, theme.focus()),
                 Span::raw(format!("{} ", i + 1)),
                 Span::styled(mark, mark_style),
-                Span::raw(" "),
-                Span::styled(step.label(), name_style),
-            ])
+            ];
+            if names {
+                spans.extend([Span::raw(" "), Span::styled(step.label(), name_style)]);
+            }
+            Line::from(spans)
         })
         .collect();
-    let block = Block::bordered().title(" Steps ").border_style(theme.chrome());
+    let block = Block::bordered().title(if names { " Steps " } else { "" }).border_style(theme.chrome());
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
