@@ -17,6 +17,7 @@ pub mod demo;
 pub mod diagnosis;
 pub mod dns;
 pub mod format_registry;
+pub mod helo;
 pub mod input_file;
 #[cfg(test)]
 mod layers;
