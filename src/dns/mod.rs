@@ -18,4 +18,4 @@ pub mod refusal;
 pub mod resolver;
 pub mod reverse;
 
-pub use resolver::{Answer, Outcome, QueryType, RecordData, Reply, Resolver};
+pub use resolver::{Answer, DnsOutcome, DnsReply, QueryType, RecordData, Resolver};

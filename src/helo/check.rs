@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::syntax::{HeloForm, helo_form};
 use crate::dns::ptr::{PtrReport, describe_failure, evidence_of};
-use crate::dns::resolver::{Reply, Resolver};
+use crate::dns::resolver::{DnsReply, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -19,7 +19,7 @@ pub struct HeloReport {
     /// `--helo/config`, `postconf smtp_helo_name`, ...
     pub source: String,
     /// A and AAAA answers when the HELO is a host name.
-    pub forward: Vec<Reply>,
+    pub forward: Vec<DnsReply>,
     /// The addresses the name resolves to.
     pub addresses: Vec<IpAddr>,
 }
@@ -33,7 +33,7 @@ pub async fn check_helo(resolver: &Resolver, helo: &str, source: &str) -> HeloRe
         },
         _ => Vec::new(),
     };
-    let addresses = forward.iter().flat_map(Reply::addresses).map(|a| a.to_canonical()).collect();
+    let addresses = forward.iter().flat_map(DnsReply::addresses).map(|a| a.to_canonical()).collect();
     HeloReport { helo: helo.trim().to_string(), source: source.to_string(), forward, addresses }
 }
 

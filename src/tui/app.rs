@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
-use super::keys::{self, Action};
+use super::keys::{self, KeyAction};
 use super::search::{self, Hit, Search};
 use super::theme::Theme;
 use crate::context::Context;
@@ -395,12 +395,12 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 fn on_help_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
     let page = super::ui::help_rows(app).cast_signed();
     match keys::action_for(&key) {
-        Some(Action::ScrollUp) => scroll_help(app, -1),
-        Some(Action::ScrollDown) => scroll_help(app, 1),
-        Some(Action::PageUp) => scroll_help(app, -page),
-        Some(Action::PageDown) => scroll_help(app, page),
-        Some(Action::Top) => app.help_scroll = 0,
-        Some(Action::Bottom) => scroll_help(app, isize::MAX / 2),
+        Some(KeyAction::ScrollUp) => scroll_help(app, -1),
+        Some(KeyAction::ScrollDown) => scroll_help(app, 1),
+        Some(KeyAction::PageUp) => scroll_help(app, -page),
+        Some(KeyAction::PageDown) => scroll_help(app, page),
+        Some(KeyAction::Top) => app.help_scroll = 0,
+        Some(KeyAction::Bottom) => scroll_help(app, isize::MAX / 2),
         _ => {
             app.show_help = false;
             app.help_scroll = 0;
@@ -421,29 +421,29 @@ fn scroll_help(app: &mut App, delta: isize) {
 fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
     let page = super::ui::page_rows(app.size).cast_signed();
     match keys::action_for(&key) {
-        Some(Action::ScrollUp) => scroll_finding_view(app, -1),
-        Some(Action::ScrollDown) => scroll_finding_view(app, 1),
-        Some(Action::PageUp) => scroll_finding_view(app, -page),
-        Some(Action::PageDown) => scroll_finding_view(app, page),
-        Some(Action::Top) => scroll_finding_view(app, isize::MIN / 2),
-        Some(Action::Bottom) => scroll_finding_view(app, isize::MAX / 2),
-        Some(action @ (Action::ScrollLeft | Action::ScrollRight)) => {
+        Some(KeyAction::ScrollUp) => scroll_finding_view(app, -1),
+        Some(KeyAction::ScrollDown) => scroll_finding_view(app, 1),
+        Some(KeyAction::PageUp) => scroll_finding_view(app, -page),
+        Some(KeyAction::PageDown) => scroll_finding_view(app, page),
+        Some(KeyAction::Top) => scroll_finding_view(app, isize::MIN / 2),
+        Some(KeyAction::Bottom) => scroll_finding_view(app, isize::MAX / 2),
+        Some(action @ (KeyAction::ScrollLeft | KeyAction::ScrollRight)) => {
             let (_, wider) = super::ui::finding_view_extent(app);
             if let Some(view) = &mut app.finding_view {
-                view.column = if action == Action::ScrollLeft {
+                view.column = if action == KeyAction::ScrollLeft {
                     view.column.saturating_sub(HSCROLL_STEP)
                 } else {
                     view.column.saturating_add(HSCROLL_STEP).min(wider)
                 };
             }
         }
-        Some(action @ (Action::PrevFinding | Action::NextFinding)) => {
-            select_finding(app, if action == Action::PrevFinding { -1 } else { 1 });
+        Some(action @ (KeyAction::PrevFinding | KeyAction::NextFinding)) => {
+            select_finding(app, if action == KeyAction::PrevFinding { -1 } else { 1 });
             app.finding_view = app.selected_finding.map(|index| FindingView { index, offset: 0, column: 0 });
         }
-        Some(Action::Help) => app.show_help = true,
-        Some(Action::Quit) if is_ctrl_c(&key) => return request_quit(app),
-        Some(Action::Cancel | Action::ViewFinding | Action::Quit) => app.finding_view = None,
+        Some(KeyAction::Help) => app.show_help = true,
+        Some(KeyAction::Quit) if is_ctrl_c(&key) => return request_quit(app),
+        Some(KeyAction::Cancel | KeyAction::ViewFinding | KeyAction::Quit) => app.finding_view = None,
         _ => {}
     }
     Vec::new()
@@ -493,44 +493,44 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         return Vec::new();
     };
     match action {
-        Action::NextStep => app.goto(app.current.next()),
-        Action::PrevStep => app.goto(app.current.prev()),
-        Action::GotoStep(n) => app.goto(StepId::ALL[n]),
-        Action::ScrollUp => return move_or_scroll(app, -1),
-        Action::ScrollDown => return move_or_scroll(app, 1),
-        Action::PageUp => return move_or_scroll(app, -app.page_rows().max(1).cast_signed()),
-        Action::PageDown => return move_or_scroll(app, app.page_rows().max(1).cast_signed()),
-        Action::ScrollLeft | Action::ScrollRight => {
+        KeyAction::NextStep => app.goto(app.current.next()),
+        KeyAction::PrevStep => app.goto(app.current.prev()),
+        KeyAction::GotoStep(n) => app.goto(StepId::ALL[n]),
+        KeyAction::ScrollUp => return move_or_scroll(app, -1),
+        KeyAction::ScrollDown => return move_or_scroll(app, 1),
+        KeyAction::PageUp => return move_or_scroll(app, -app.page_rows().max(1).cast_signed()),
+        KeyAction::PageDown => return move_or_scroll(app, app.page_rows().max(1).cast_signed()),
+        KeyAction::ScrollLeft | KeyAction::ScrollRight => {
             let scroll = app.scroll.entry(app.current).or_default();
-            scroll.column = if action == Action::ScrollLeft {
+            scroll.column = if action == KeyAction::ScrollLeft {
                 scroll.column.saturating_sub(HSCROLL_STEP)
             } else {
                 scroll.column.saturating_add(HSCROLL_STEP).min(MAX_HSCROLL)
             };
         }
-        Action::Top => return scroll_by(app, isize::MIN / 2),
-        Action::Bottom => return scroll_by(app, isize::MAX / 2),
-        Action::Run => {
+        KeyAction::Top => return scroll_by(app, isize::MIN / 2),
+        KeyAction::Bottom => return scroll_by(app, isize::MAX / 2),
+        KeyAction::Run => {
             app.message = None;
             let effects = app.wizard.step_mut(app.current).run(&mut app.session, &app.ctx);
             return apply_effects(app, effects);
         }
-        Action::Type | Action::Command => {
+        KeyAction::Type | KeyAction::Command => {
             if app.wizard.step(app.current).prompt().is_none() {
                 app.set_message(Tone::Dim, format!("the {} step has no console", app.current.label()));
                 return Vec::new();
             }
-            let prefill = if action == Action::Command { ":" } else { "" };
+            let prefill = if action == KeyAction::Command { ":" } else { "" };
             app.input = Input::new(prefill.to_string());
             app.mode = Mode::Input(Purpose::Console);
         }
-        Action::Note => {
+        KeyAction::Note => {
             app.input = Input::default();
             app.mode = Mode::Input(Purpose::Note);
         }
-        Action::PrevFinding => select_finding(app, -1),
-        Action::NextFinding => select_finding(app, 1),
-        Action::ViewFinding => {
+        KeyAction::PrevFinding => select_finding(app, -1),
+        KeyAction::NextFinding => select_finding(app, 1),
+        KeyAction::ViewFinding => {
             if app.selected_finding.is_none() {
                 select_finding(app, 1);
             }
@@ -539,20 +539,20 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
                 None => app.set_message(Tone::Dim, "no finding to read yet"),
             }
         }
-        Action::Zoom => app.zoom = !app.zoom,
-        Action::Search => {
+        KeyAction::Zoom => app.zoom = !app.zoom,
+        KeyAction::Search => {
             app.input = Input::default();
             app.mode = Mode::Input(Purpose::Search);
         }
         // Bound only while searching, above.
-        Action::SearchNext => {}
-        Action::Help => app.show_help = true,
-        Action::Save => {
+        KeyAction::SearchNext => {}
+        KeyAction::Help => app.show_help = true,
+        KeyAction::Save => {
             app.input = Input::new(app.default_save_base().display().to_string());
             app.mode = Mode::Input(Purpose::SavePath);
         }
-        Action::Cancel => return cancel_jobs(app),
-        Action::Quit => return request_quit(app),
+        KeyAction::Cancel => return cancel_jobs(app),
+        KeyAction::Quit => return request_quit(app),
     }
     Vec::new()
 }

@@ -328,7 +328,7 @@ pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Opti
 /// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A job
 /// that waits for more input (an open console session) would keep this waiting: drive those
 /// through `update` and the runtime instead.
-pub async fn settle(app: &mut App, cmds: Vec<Cmd>) {
+pub async fn run_to_idle(app: &mut App, cmds: Vec<Cmd>) {
     let mut queue: VecDeque<Cmd> = cmds.into();
     while let Some(cmd) = queue.pop_front() {
         let msgs = match cmd {

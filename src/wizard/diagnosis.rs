@@ -85,7 +85,7 @@ impl DiagnosisStep {
         let facts = Facts { mail_name, ..Facts::from_session(session) };
         let causes = diagnosis::diagnose(&diagnosis::rule::bundled(), &findings, &facts);
         if let Some(domain) = &domain {
-            diagnosis::settle(&mut session.findings, &causes, domain);
+            diagnosis::soften_when_deliverable(&mut session.findings, &causes, domain);
         }
         self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes);
         self.not_checked = crate::session::catalogue::steps_without_findings(&findings);
