@@ -59,7 +59,7 @@ pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyh
     install_panic_hook();
     let result = event_loop(&mut terminal, &mut app).await;
     restore();
-    ctx.journal.record(super::app::state_event(&app.session));
+    ctx.journal.record(crate::session::state::state_event(&app.session));
     ctx.journal.log(EventKind::Info, "session ended");
     if let Some(path) = ctx.journal.path() {
         eprintln!("mailwiz: the session journal is {}", path.display());
