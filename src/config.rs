@@ -8,15 +8,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+use smart_default::SmartDefault;
 
 /// The whole configuration. Sections belong to the engine named.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Resolvers to use instead of the system's (`IP` or `IP:PORT`).
     pub dns_servers: Vec<String>,
     /// Deadline of one network operation, in seconds: every SMTP read and connect and every DNS
     /// query with its tries, unless a section sets its own.
+    #[default(5.0)]
     pub timeout: f64,
     /// The generic timeout came from `--timeout` or `MAILWIZ_TIMEOUT`: it then also bounds the
     /// deadlines a section sets.
@@ -29,6 +31,7 @@ pub struct Config {
     /// The HELO/EHLO name we announce.
     pub helo: Option<String>,
     /// SMTP port of the receivers (25; another for lab setups).
+    #[default(25)]
     pub port: u16,
     /// Envelope sender and recipient for probes.
     pub from: Option<String>,
@@ -42,47 +45,19 @@ pub struct Config {
     pub auth: AuthConfig,
 }
 
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            dns_servers: Vec::new(),
-            timeout: 5.0,
-            timeout_is_cap: false,
-            source: None,
-            ip: None,
-            helo: None,
-            port: 25,
-            from: None,
-            to: None,
-            dns: DnsConfig::default(),
-            smtp: SmtpConfig::default(),
-            identity: IdentityConfig::default(),
-            blocklist: BlocklistConfig::default(),
-            queue: QueueConfig::default(),
-            logs: LogsConfig::default(),
-            auth: AuthConfig::default(),
-        }
-    }
-}
-
 /// DNS settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct DnsConfig {
     /// Tries per query.
+    #[default(2)]
     pub attempts: usize,
     /// A public resolver to compare answers with (`IP[:PORT]`); none by default.
     pub compare_with: Option<String>,
 }
 
-impl Default for DnsConfig {
-    fn default() -> DnsConfig {
-        DnsConfig { attempts: 2, compare_with: None }
-    }
-}
-
 /// SMTP settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpConfig {
     /// Seconds to wait for the TCP handshake; the generic timeout when unset.
@@ -90,15 +65,19 @@ pub struct SmtpConfig {
     /// Seconds to wait for each whole reply (the banner included); the generic timeout when unset.
     pub read_timeout: Option<f64>,
     /// A banner slower than this many milliseconds is reported.
+    #[default(5_000)]
     pub slow_banner_ms: u64,
     /// How many connections a probe of many MX addresses opens at once.
+    #[default(8)]
     pub concurrency: usize,
     /// Most addresses of the MX set probed, in preference order (Postfix
     /// `smtp_mx_address_limit`).
+    #[default(5)]
     pub mx_address_limit: usize,
     /// A PEM file of extra trusted CA certificates for verifying receivers' certificates.
     pub ca_file: Option<PathBuf>,
     /// Trust the system's certificates besides the bundled webpki roots.
+    #[default(true)]
     pub native_roots: bool,
     /// Whether our MTA insists on TLS (Postfix `smtp_tls_security_level = encrypt`); unset, it
     /// is read from the local MTA, and a refused STARTTLS is judged by it.
@@ -109,23 +88,6 @@ pub struct SmtpConfig {
     pub dane: Option<bool>,
     /// A second vantage point: a command carrying the SMTP session (`ssh -W %h:%p box2`).
     pub via: Option<String>,
-}
-
-impl Default for SmtpConfig {
-    fn default() -> SmtpConfig {
-        SmtpConfig {
-            connect_timeout: None,
-            read_timeout: None,
-            slow_banner_ms: 5_000,
-            concurrency: 8,
-            mx_address_limit: 5,
-            ca_file: None,
-            native_roots: true,
-            require_tls: None,
-            dane: None,
-            via: None,
-        }
-    }
 }
 
 /// One "what is my IP" DNS query.
@@ -141,7 +103,7 @@ pub struct MyIpQuery {
 }
 
 /// Identity settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, SmartDefault)]
 #[serde(default, deny_unknown_fields)]
 pub struct IdentityConfig {
     /// DNS queries that answer with our public address. `None` means the built-in public ones
@@ -149,15 +111,10 @@ pub struct IdentityConfig {
     /// given in the config (even an empty one) is used as given, also with `--dns-server`.
     pub myip: Option<Vec<MyIpQuery>>,
     /// Ask the local MTA for its HELO name (`postconf`, `exim -bP`) when none is given.
+    #[default(true)]
     pub ask_mta: bool,
     /// A mail host known to accept connections, to tell our egress firewall from the receiver's.
     pub known_good_host: Option<String>,
-}
-
-impl Default for IdentityConfig {
-    fn default() -> IdentityConfig {
-        IdentityConfig { myip: None, ask_mta: true, known_good_host: None }
-    }
 }
 
 impl IdentityConfig {

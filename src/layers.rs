@@ -6,7 +6,7 @@
 const LAYERS: &[&[&str]] = &[
     &["session", "config", "input_file", "process_group", "format_registry", "mta_command"],
     &["context"],
-    &["dns", "smtp", "auth", "queue", "logs", "bounce", "diagnosis", "demo"],
+    &["dns", "helo", "smtp", "auth", "queue", "logs", "bounce", "diagnosis", "demo"],
     &["check", "wizard"],
     &["tui", "cli"],
 ];

@@ -7,7 +7,7 @@ use serde::Serialize;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::prelude::FromDer;
 
-use crate::dns::{Outcome, QueryType, RecordData, Resolver};
+use crate::dns::{DnsOutcome, QueryType, RecordData, Resolver};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
 use crate::smtp::tls_policy::TlsPolicy;
@@ -143,7 +143,7 @@ pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]
         }
     };
     match &reply.outcome {
-        Outcome::Records(answers) => {
+        DnsOutcome::Records(answers) => {
             report.records = answers
                 .iter()
                 .filter_map(|a| match &a.data {
@@ -152,7 +152,7 @@ pub async fn check(resolver: &Resolver, host: &str, port: u16, chain: &[Vec<u8>]
                 })
                 .collect();
         }
-        Outcome::NoData | Outcome::NxDomain => return report,
+        DnsOutcome::NoData | DnsOutcome::NxDomain => return report,
         other => {
             report.status =
                 DaneStatus::Unknown { reason: format!("the TLSA lookup of {name} failed ({})", other.label()) };

@@ -8,7 +8,7 @@ use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::tags;
-use crate::dns::{Outcome, Resolver};
+use crate::dns::{DnsOutcome, Resolver};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
 
@@ -70,7 +70,7 @@ pub async fn check_key(resolver: &Resolver, domain: &str, selector: &Selector) -
         }
     };
     report.status = match &reply.outcome {
-        Outcome::Records(_) => {
+        DnsOutcome::Records(_) => {
             let records = reply.txt_strings();
             report.record = records.first().cloned();
             match records.as_slice() {
@@ -78,7 +78,7 @@ pub async fn check_key(resolver: &Resolver, domain: &str, selector: &Selector) -
                 many => KeyStatus::Invalid { reason: format!("{} TXT records; a key name must have one", many.len()) },
             }
         }
-        Outcome::NoData | Outcome::NxDomain => KeyStatus::Missing { outcome: reply.outcome.label() },
+        DnsOutcome::NoData | DnsOutcome::NxDomain => KeyStatus::Missing { outcome: reply.outcome.label() },
         other => KeyStatus::Unknown { reason: format!("the TXT lookup failed ({})", other.label()) },
     };
     report

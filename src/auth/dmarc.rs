@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::spf::SpfResult;
 use super::tags;
-use crate::dns::{Outcome, Resolver};
+use crate::dns::{DnsOutcome, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -94,7 +94,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> DmarcReport {
                 return report;
             }
         };
-        if !matches!(reply.outcome, Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain) {
+        if !matches!(reply.outcome, DnsOutcome::Records(_) | DnsOutcome::NoData | DnsOutcome::NxDomain) {
             report.status = DmarcStatus::Unknown;
             report.reason = format!("the TXT lookup of {name} failed ({})", reply.outcome.label());
             return report;

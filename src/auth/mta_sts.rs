@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::https;
 use crate::context::Context;
-use crate::dns::{Outcome, Resolver};
+use crate::dns::{DnsOutcome, Resolver};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
 
@@ -169,7 +169,7 @@ pub async fn check(
         }
     };
     match &reply.outcome {
-        Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain => {}
+        DnsOutcome::Records(_) | DnsOutcome::NoData | DnsOutcome::NxDomain => {}
         other => {
             report.status =
                 MtaStsStatus::Unknown { reason: format!("the TXT lookup of {name} failed ({})", other.label()) };

@@ -14,7 +14,7 @@ use super::spf_macro::{Context, MacroString, Values};
 pub use super::spf_record::is_spf;
 use super::spf_record::{Cidr, Mechanism, Qualifier, Record};
 
-use crate::dns::{Outcome, QueryType, Reply, Resolver};
+use crate::dns::{DnsOutcome, DnsReply, QueryType, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -370,9 +370,9 @@ impl Walk<'_> {
             return Err(Verdict::new(SpfResult::None, format!("\"{domain}\" is not a domain name")));
         };
         match &reply.outcome {
-            Outcome::Records(_) => {}
-            Outcome::NoData => return Err(Verdict::new(SpfResult::None, format!("{domain} has no TXT record"))),
-            Outcome::NxDomain => return Err(Verdict::new(SpfResult::None, format!("{domain} does not exist"))),
+            DnsOutcome::Records(_) => {}
+            DnsOutcome::NoData => return Err(Verdict::new(SpfResult::None, format!("{domain} has no TXT record"))),
+            DnsOutcome::NxDomain => return Err(Verdict::new(SpfResult::None, format!("{domain} does not exist"))),
             other => return Err(Verdict::temp(format!("the TXT lookup of {domain} failed ({})", other.label()))),
         }
         let records: Vec<String> = reply.txt_strings().into_iter().filter(|t| is_spf(t)).collect();
@@ -550,16 +550,16 @@ impl Walk<'_> {
 
     /// Asks for `name`; a name no query can be made for (an empty or over-long label from a
     /// macro) is treated as one that does not exist (RFC 7208 §4.3), so `None`.
-    async fn query(&self, name: &str, qtype: QueryType) -> Option<Reply> {
+    async fn query(&self, name: &str, qtype: QueryType) -> Option<DnsReply> {
         self.resolver.query_exact(name, qtype).await.ok()
     }
 
     /// `Ok` when the reply has records; `Err(None)` for a void lookup within the limit;
     /// `Err(Some(verdict))` for an error that ends the walk.
-    fn answered(&mut self, reply: &Reply, term: &str) -> Result<(), Option<Verdict>> {
+    fn answered(&mut self, reply: &DnsReply, term: &str) -> Result<(), Option<Verdict>> {
         match &reply.outcome {
-            Outcome::Records(_) => Ok(()),
-            Outcome::NoData | Outcome::NxDomain => {
+            DnsOutcome::Records(_) => Ok(()),
+            DnsOutcome::NoData | DnsOutcome::NxDomain => {
                 self.voids += 1;
                 if self.voids > VOID_LIMIT {
                     return Err(Some(Verdict::perm(format!(

@@ -4,7 +4,7 @@ use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::mta_sts::{ReportUri, TlsRpt};
 use serde::Serialize;
 
-use crate::dns::{Outcome, Resolver};
+use crate::dns::{DnsOutcome, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -39,7 +39,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> TlsRptReport {
             return report;
         }
     };
-    if !matches!(reply.outcome, Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain) {
+    if !matches!(reply.outcome, DnsOutcome::Records(_) | DnsOutcome::NoData | DnsOutcome::NxDomain) {
         report.status =
             TlsRptStatus::Unknown { reason: format!("the TXT lookup of {name} failed ({})", reply.outcome.label()) };
         return report;

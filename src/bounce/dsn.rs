@@ -6,7 +6,7 @@
 
 use mail_parser::MessageParser;
 
-use super::{Action, MAX_DIAGNOSTIC, MAX_LINE, MAX_RECIPIENTS, Recipient, clean, cut_at, reply};
+use super::{DsnAction, MAX_DIAGNOSTIC, MAX_LINE, MAX_RECIPIENTS, Recipient, clean, cut_at, reply};
 
 /// The fields of one recipient group.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -76,12 +76,12 @@ impl DsnRecipient {
     pub fn read(&self) -> Recipient {
         let address = self.final_recipient.clone().or_else(|| self.original_recipient.clone()).unwrap_or_default();
         let status = self.status.as_deref().map(|s| s.split_whitespace().next().unwrap_or("").to_string());
-        let action = self.action.as_deref().and_then(Action::parse).unwrap_or_else(|| {
-            // Without an Action, the status class tells (RFC 3464 requires both).
+        let action = self.action.as_deref().and_then(DsnAction::parse).unwrap_or_else(|| {
+            // Without an Action field, the status class tells (RFC 3464 requires both).
             match status.as_deref().and_then(|s| s.chars().next()) {
-                Some('2') => Action::Delivered,
-                Some('4') => Action::Delayed,
-                _ => Action::Failed,
+                Some('2') => DsnAction::Delivered,
+                Some('4') => DsnAction::Delayed,
+                _ => DsnAction::Failed,
             }
         });
         let said = reply::read(self.diagnostic.as_deref().unwrap_or(""), None, status.as_deref());
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(report.reporting_mta.as_deref(), Some("mail.example.org"));
         let r = report.recipients[0].read();
         assert_eq!(r.address, "a@example.net");
-        assert_eq!(r.action, Action::Failed);
+        assert_eq!(r.action, DsnAction::Failed);
         assert_eq!(r.reply.as_deref(), Some("550 5.1.1 no such user (in reply to RCPT TO command)"));
         assert_eq!(r.reason.stage, ReplyStage::Rcpt);
         assert_eq!(r.reason.class, ReasonClass::RecipientUnknown);

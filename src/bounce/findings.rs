@@ -1,7 +1,7 @@
 //! The findings a bounce gives: one per recipient the message did not reach, carrying the
 //! reply's class and stage so the diagnosis weighs it like a log line at that stage.
 
-use super::{Action, Bounce, Recipient, Speaker};
+use super::{Bounce, DsnAction, Recipient, Speaker};
 use crate::session::Finding;
 
 /// `bounce.refused`, `bounce.not_delivered`, `bounce.delayed` and `bounce.delivered` per
@@ -16,9 +16,9 @@ pub fn findings(bounce: &Bounce) -> Vec<Finding> {
 
 fn recipient_finding(recipient: &Recipient) -> Finding {
     let id = match (recipient.action, recipient.said_by) {
-        (Action::Delayed, _) => "bounce.delayed",
-        (Action::Failed, Speaker::Receiver) => "bounce.refused",
-        (Action::Failed, _) => "bounce.not_delivered",
+        (DsnAction::Delayed, _) => "bounce.delayed",
+        (DsnAction::Failed, Speaker::Receiver) => "bounce.refused",
+        (DsnAction::Failed, _) => "bounce.not_delivered",
         _ => "bounce.delivered",
     };
     let domain = recipient.address.rsplit_once('@').map_or("", |(_, d)| d);

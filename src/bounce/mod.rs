@@ -47,7 +47,7 @@ pub enum BounceError {
 /// What the delivery report says happened to a recipient (RFC 3464 `Action`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum DsnAction {
     Failed,
     Delayed,
     Delivered,
@@ -55,22 +55,22 @@ pub enum Action {
     Expanded,
 }
 
-impl Action {
+impl DsnAction {
     /// The action named `word` (case-insensitive), if RFC 3464 knows it.
-    pub fn parse(word: &str) -> Option<Action> {
+    pub fn parse(word: &str) -> Option<DsnAction> {
         Some(match word.trim().to_ascii_lowercase().as_str() {
-            "failed" => Action::Failed,
-            "delayed" => Action::Delayed,
-            "delivered" => Action::Delivered,
-            "relayed" => Action::Relayed,
-            "expanded" => Action::Expanded,
+            "failed" => DsnAction::Failed,
+            "delayed" => DsnAction::Delayed,
+            "delivered" => DsnAction::Delivered,
+            "relayed" => DsnAction::Relayed,
+            "expanded" => DsnAction::Expanded,
             _ => return None,
         })
     }
 
     /// True when the message has not reached the recipient (failed or still delayed).
     pub fn is_trouble(self) -> bool {
-        matches!(self, Action::Failed | Action::Delayed)
+        matches!(self, DsnAction::Failed | DsnAction::Delayed)
     }
 }
 
@@ -78,7 +78,7 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recipient {
     pub address: String,
-    pub action: Action,
+    pub action: DsnAction,
     /// The enhanced status code the report gives (`5.1.1`).
     pub status: Option<String>,
     /// The receiving host, as the report names it (`mx.example.net [192.0.2.1]`).
@@ -141,7 +141,7 @@ impl Bounce {
     /// first delayed, else the first.
     pub fn main_recipient(&self) -> Option<&Recipient> {
         let first = |action| self.recipients.iter().find(|r| r.action == action);
-        first(Action::Failed).or_else(|| first(Action::Delayed)).or_else(|| self.recipients.first())
+        first(DsnAction::Failed).or_else(|| first(DsnAction::Delayed)).or_else(|| self.recipients.first())
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::{Action, MAX_DIAGNOSTIC, MAX_LINE, MAX_RECIPIENTS, Original, Recipient, Speaker, clean, cut_at, reply};
+use super::{DsnAction, MAX_DIAGNOSTIC, MAX_LINE, MAX_RECIPIENTS, Original, Recipient, Speaker, clean, cut_at, reply};
 use crate::smtp::classify::ReplyStage;
 
 /// Lines of one recipient's block, at most.
@@ -261,8 +261,11 @@ impl TextReport {
         let said = reply::read(&entry.words, entry.stage, None);
         let temporary = said.reason.code.is_some_and(|c| (400..500).contains(&c))
             || said.reason.enhanced.as_deref().is_some_and(|e| e.starts_with('4'));
-        let action =
-            if self.delayed && (temporary || said.reason.code.is_none()) { Action::Delayed } else { Action::Failed };
+        let action = if self.delayed && (temporary || said.reason.code.is_none()) {
+            DsnAction::Delayed
+        } else {
+            DsnAction::Failed
+        };
         Recipient {
             address: clean(&entry.address, MAX_LINE),
             action,

@@ -27,7 +27,7 @@ use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
 use crate::session::{AlsoFix, Finding, Identity, StepId, Target, conclusion};
-use crate::smtp::connection::Outcome;
+use crate::smtp::connection::ConnectOutcome;
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::vantage;
@@ -103,7 +103,7 @@ fn conclude(
         mail_name: identity.mail_name.clone(),
     };
     let causes = diagnose(&rule::bundled(), findings, &facts);
-    diagnosis::settle(findings, &causes, &target.domain);
+    diagnosis::soften_when_deliverable(findings, &causes, &target.domain);
     let also_fix = diagnosis::also_fix(rule::bundled_defects(), findings, &causes);
     for cause in &causes {
         let finding = cause.to_finding();
@@ -275,7 +275,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
 /// When every MX timed out, whether a known-good mail host answers tells our egress firewall from
 /// the receiver's: its outcome joins the probes, so the firewall rule sees it.
 async fn egress_check(ctx: &Context, probes: &[ProbeResult], request: &ProbeRequest) -> Option<ProbeResult> {
-    let all_timed_out = !probes.is_empty() && probes.iter().all(|p| p.connect.outcome == Outcome::Timeout);
+    let all_timed_out = !probes.is_empty() && probes.iter().all(|p| p.connect.outcome == ConnectOutcome::Timeout);
     let host = ctx.config.identity.known_good_host.as_deref().filter(|_| all_timed_out)?;
     let target = crate::smtp::target::parse_host_port(host, ctx.config.port).ok()?;
     let addr = *crate::smtp::target::addresses(ctx, &target).await.ok()?.first()?;

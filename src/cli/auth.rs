@@ -9,9 +9,9 @@ use super::{CliError, CliResult};
 use crate::auth::{self, SenderRequest, signer_config, spf};
 use crate::context::Context;
 use crate::dns::Resolver;
+use crate::helo::choose::ehlo_name;
 use crate::session::Target;
 use crate::session::escape::escape_str;
-use crate::smtp::ehlo_name::ehlo_name;
 
 /// Runs `mailwiz auth`.
 pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {

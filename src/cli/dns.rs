@@ -10,7 +10,7 @@ use super::output::{exit_for, print_json};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::console::{self, Action, Command, Console, ConsoleLine, Question};
+use crate::dns::console::{self, Console, ConsoleAction, ConsoleCommand, ConsoleLine, Question};
 use crate::dns::resolver::QueryType;
 
 /// Runs `mailwiz dns`.
@@ -37,10 +37,10 @@ async fn one_query(words: &[String], ctx: &Context, json: bool) -> CliResult {
         .map_err(|err| CliError::Input(err.to_string()))?
         .ok_or_else(|| CliError::Input("the name to look up is empty".into()))?;
     let (question, asked_as) = match command {
-        Command::Query { name, qtype, server: None } => {
+        ConsoleCommand::Query { name, qtype, server: None } => {
             (Question::Name { name, qtype: qtype.unwrap_or(QueryType::A) }, None)
         }
-        Command::Reverse { ip, server: None } => (Question::Reverse(ip), Some(ip.to_string())),
+        ConsoleCommand::Reverse { ip, server: None } => (Question::Reverse(ip), Some(ip.to_string())),
         _ => return Err(CliError::Input(format!("\"{}\" is not [TYPE] NAME", words.join(" ")))),
     };
     let resolver = Resolver::from_context(ctx).map_err(|err| CliError::CannotRun(err.to_string()))?;
@@ -80,12 +80,12 @@ async fn interactive(ctx: &Context) -> CliResult {
             None => break,
         };
         match console.submit(&line) {
-            Action::Print(out) => print_lines(&out),
-            Action::Run(lookup) => {
+            ConsoleAction::Print(out) => print_lines(&out),
+            ConsoleAction::Run(lookup) => {
                 print_lines(&lookup.run(ctx).await);
                 super::output::print_text("\n");
             }
-            Action::Exit => break,
+            ConsoleAction::Exit => break,
         }
     }
     Ok(0)

@@ -9,9 +9,9 @@ use super::output::{exit_for, findings_text, print_json, print_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::helo::HeloReport;
 use crate::dns::identity::check_address;
 use crate::dns::ptr::PtrReport;
+use crate::helo::check::HeloReport;
 use crate::session::escape::escape_str;
 
 /// Runs `mailwiz ptr`.

@@ -11,7 +11,7 @@ use super::args::{QueueAction, QueueActionArgs};
 use super::output::print_json;
 use super::{CliError, CliResult};
 use crate::context::Context;
-use crate::queue::actions::{self, Action, Mta, Outcome, Plan, Selection};
+use crate::queue::actions::{self, Mta, Plan, QueueOp, RunReport, Selection};
 use crate::queue::{Format, LoadRequest, SourceError};
 use crate::session::Target;
 use crate::session::escape::escape_str;
@@ -25,10 +25,10 @@ pub async fn run(
     json: bool,
 ) -> CliResult {
     let (action, args) = match action {
-        QueueAction::Retry(args) => (Action::Retry, args),
-        QueueAction::Hold(args) => (Action::Hold, args),
-        QueueAction::Release(args) => (Action::Release, args),
-        QueueAction::Delete(args) => (Action::Delete, args),
+        QueueAction::Retry(args) => (QueueOp::Retry, args),
+        QueueAction::Hold(args) => (QueueOp::Hold, args),
+        QueueAction::Release(args) => (QueueOp::Release, args),
+        QueueAction::Delete(args) => (QueueOp::Delete, args),
     };
     let selection = selection(action, &args)?;
     if let (Selection::Ids(ids), Some(format)) = (&selection, format) {
@@ -76,23 +76,23 @@ pub async fn run(
 
 #[derive(Serialize)]
 struct Fields<'a> {
-    action: Action,
+    action: QueueOp,
     mta: Mta,
     #[serde(flatten)]
-    outcome: &'a Outcome,
+    outcome: &'a RunReport,
 }
 
 /// A domain (retry only) or queue ids; ids are checked against the MTA's syntax when planned.
-fn selection(action: Action, args: &QueueActionArgs) -> Result<Selection, CliError> {
+fn selection(action: QueueOp, args: &QueueActionArgs) -> Result<Selection, CliError> {
     let domains: Vec<&String> = args.targets.iter().filter(|t| t.contains('.') && !t.contains('\\')).collect();
     match (domains.as_slice(), action) {
         ([], _) => Ok(Selection::Ids(args.targets.clone())),
-        ([domain], Action::Retry) if args.targets.len() == 1 => {
+        ([domain], QueueOp::Retry) if args.targets.len() == 1 => {
             let target =
                 Target::parse(domain).map_err(|err| CliError::Input(format!("{}: {err}", escape_str(domain))))?;
             Ok(Selection::Domain(target.domain))
         }
-        (_, Action::Retry) => {
+        (_, QueueOp::Retry) => {
             Err(CliError::Input("queue retry takes one domain or queue ids, not several domains or both".into()))
         }
         ([domain, ..], _) => Err(CliError::Input(format!(
@@ -133,7 +133,7 @@ fn confirm(plan: &Plan) -> Result<(), CliError> {
     }
 }
 
-fn readable(plan: &Plan, outcome: &Outcome) -> String {
+fn readable(plan: &Plan, outcome: &RunReport) -> String {
     let mut out = String::new();
     let verb = plan.action.as_str();
     for done in &outcome.done {

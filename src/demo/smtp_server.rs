@@ -29,7 +29,7 @@ const MAX_COMMAND: usize = 64 * 1024;
 /// `"550 5.7.1 Blocked"` (code, space, text; `\n` separates the lines of a multi-line reply).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "ReplySpec")]
-pub struct Reply {
+pub struct ScriptedReply {
     pub code: u16,
     pub lines: Vec<String>,
 }
@@ -41,36 +41,36 @@ enum ReplySpec {
     Table { code: u16, lines: Vec<String> },
 }
 
-impl TryFrom<ReplySpec> for Reply {
+impl TryFrom<ReplySpec> for ScriptedReply {
     type Error = String;
 
-    fn try_from(spec: ReplySpec) -> Result<Reply, String> {
+    fn try_from(spec: ReplySpec) -> Result<ScriptedReply, String> {
         match spec {
-            ReplySpec::Table { code, lines } => Ok(Reply { code, lines }),
-            ReplySpec::Text(text) => Reply::parse(&text),
+            ReplySpec::Table { code, lines } => Ok(ScriptedReply { code, lines }),
+            ReplySpec::Text(text) => ScriptedReply::parse(&text),
         }
     }
 }
 
-impl Reply {
+impl ScriptedReply {
     /// A reply of one or more lines.
-    pub fn new<S: Into<String>>(code: u16, lines: impl IntoIterator<Item = S>) -> Reply {
+    pub fn new<S: Into<String>>(code: u16, lines: impl IntoIterator<Item = S>) -> ScriptedReply {
         let mut lines: Vec<String> = lines.into_iter().map(Into::into).collect();
         if lines.is_empty() {
             lines.push(String::new());
         }
-        Reply { code, lines }
+        ScriptedReply { code, lines }
     }
 
     /// Parses `"550 5.7.1 Blocked"`; `\n` separates the lines of a multi-line reply.
-    pub fn parse(text: &str) -> Result<Reply, String> {
+    pub fn parse(text: &str) -> Result<ScriptedReply, String> {
         let code = text
             .get(..3)
             .and_then(|c| c.parse::<u16>().ok())
             .filter(|c| (200..600).contains(c))
             .ok_or_else(|| format!("\"{text}\" does not start with a three-digit reply code"))?;
         let rest = text[3..].strip_prefix(' ').unwrap_or(&text[3..]);
-        Ok(Reply::new(code, rest.split('\n')))
+        Ok(ScriptedReply::new(code, rest.split('\n')))
     }
 
     /// The reply on the wire, placeholders filled.
@@ -85,7 +85,7 @@ impl Reply {
     }
 }
 
-impl fmt::Display for Reply {
+impl fmt::Display for ScriptedReply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.code, self.lines.join(" / "))
     }
@@ -132,36 +132,36 @@ pub struct ServerScript {
     /// Milliseconds to wait before the banner.
     pub banner_delay_ms: u64,
     /// The greeting; `None` uses `220 {hostname} ESMTP`.
-    pub banner: Option<Reply>,
+    pub banner: Option<ScriptedReply>,
     /// The address echoed as `{client}`, instead of the real peer (the demo world shows a public one).
     pub client_ip: Option<IpAddr>,
     /// The whole EHLO reply; `None` builds `250-{hostname} Hello [{client}]` plus `extensions`.
-    pub ehlo: Option<Reply>,
+    pub ehlo: Option<ScriptedReply>,
     /// EHLO keywords after the greeting line; STARTTLS is added when TLS is configured.
     pub extensions: Vec<String>,
     /// Advertise STARTTLS in EHLO when `tls` is set.
     pub advertise_starttls: bool,
-    pub helo: Option<Reply>,
+    pub helo: Option<ScriptedReply>,
     /// The reply to STARTTLS; with `tls` set and a 220 here, the connection is upgraded.
-    pub starttls: Option<Reply>,
-    pub mail: Reply,
+    pub starttls: Option<ScriptedReply>,
+    pub mail: ScriptedReply,
     /// The reply to RCPT TO, unless `rcpt_by_domain` has the recipient's domain.
-    pub rcpt: Reply,
+    pub rcpt: ScriptedReply,
     /// Replies to RCPT TO by the recipient's domain (lowercase).
-    pub rcpt_by_domain: BTreeMap<String, Reply>,
+    pub rcpt_by_domain: BTreeMap<String, ScriptedReply>,
     /// The greeting for connections from these peer addresses, instead of `banner`: a receiver
     /// that filters by address (a 4xx/5xx here ends the session).
-    pub banner_by_client: BTreeMap<IpAddr, Reply>,
-    pub data: Reply,
+    pub banner_by_client: BTreeMap<IpAddr, ScriptedReply>,
+    pub data: ScriptedReply,
     /// The reply after the message's final `.`.
-    pub message: Reply,
-    pub rset: Reply,
-    pub noop: Reply,
-    pub quit: Reply,
+    pub message: ScriptedReply,
+    pub rset: ScriptedReply,
+    pub noop: ScriptedReply,
+    pub quit: ScriptedReply,
     /// The reply to AUTH.
-    pub auth: Reply,
+    pub auth: ScriptedReply,
     /// The reply to anything else.
-    pub unknown: Reply,
+    pub unknown: ScriptedReply,
     /// Hang up (FIN) after replying at this stage.
     pub close_after: Option<Stage>,
     /// Milliseconds to wait before every reply after the banner.
@@ -187,7 +187,7 @@ impl fmt::Debug for ServerScript {
 
 impl Default for ServerScript {
     fn default() -> ServerScript {
-        let ok = |text: &str| Reply::new(250, [text]);
+        let ok = |text: &str| ScriptedReply::new(250, [text]);
         ServerScript {
             hostname: "mx.test".into(),
             before_banner: BeforeBanner::Nothing,
@@ -208,13 +208,13 @@ impl Default for ServerScript {
             rcpt: ok("2.1.5 Ok"),
             rcpt_by_domain: BTreeMap::new(),
             banner_by_client: BTreeMap::new(),
-            data: Reply::new(354, ["End data with <CR><LF>.<CR><LF>"]),
+            data: ScriptedReply::new(354, ["End data with <CR><LF>.<CR><LF>"]),
             message: ok("2.0.0 Ok: queued as 4ABCDEF"),
             rset: ok("2.0.0 Ok"),
             noop: ok("2.0.0 Ok"),
-            quit: Reply::new(221, ["2.0.0 Bye"]),
-            auth: Reply::new(535, ["5.7.8 Error: authentication failed"]),
-            unknown: Reply::new(502, ["5.5.2 Error: command not recognized"]),
+            quit: ScriptedReply::new(221, ["2.0.0 Bye"]),
+            auth: ScriptedReply::new(535, ["5.7.8 Error: authentication failed"]),
+            unknown: ScriptedReply::new(502, ["5.5.2 Error: command not recognized"]),
             close_after: None,
             reply_delay_ms: 0,
             implicit_tls: false,
@@ -360,7 +360,7 @@ async fn greet<S: AsyncWrite + Unpin>(
         .get(&peer)
         .or(script.banner.as_ref())
         .cloned()
-        .unwrap_or_else(|| Reply::new(220, ["{hostname} ESMTP"]));
+        .unwrap_or_else(|| ScriptedReply::new(220, ["{hostname} ESMTP"]));
     io.write_all(&banner.render(vars)).await?;
     Ok(banner.code < 400 && script.close_after != Some(Stage::Banner))
 }
@@ -385,7 +385,7 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
             }
             "HELO" => {
                 vars.helo = line[4..].trim().to_string();
-                (script.helo.clone().unwrap_or_else(|| Reply::new(250, ["{hostname}"])), Some(Stage::Helo))
+                (script.helo.clone().unwrap_or_else(|| ScriptedReply::new(250, ["{hostname}"])), Some(Stage::Helo))
             }
             "STARTTLS" => (starttls_reply(script, tls_active), Some(Stage::Starttls)),
             "MAIL" => (script.mail.clone(), Some(Stage::Mail)),
@@ -419,7 +419,7 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-fn ehlo_reply(script: &ServerScript, tls_active: bool) -> Reply {
+fn ehlo_reply(script: &ServerScript, tls_active: bool) -> ScriptedReply {
     if let Some(reply) = &script.ehlo {
         return reply.clone();
     }
@@ -428,19 +428,19 @@ fn ehlo_reply(script: &ServerScript, tls_active: bool) -> Reply {
     if script.tls.is_some() && script.advertise_starttls && !tls_active {
         lines.push("STARTTLS".into());
     }
-    Reply::new(250, lines)
+    ScriptedReply::new(250, lines)
 }
 
-fn starttls_reply(script: &ServerScript, tls_active: bool) -> Reply {
+fn starttls_reply(script: &ServerScript, tls_active: bool) -> ScriptedReply {
     match (&script.starttls, &script.tls) {
-        _ if tls_active => Reply::new(554, ["5.5.1 Error: TLS already active"]),
+        _ if tls_active => ScriptedReply::new(554, ["5.5.1 Error: TLS already active"]),
         (Some(reply), _) => reply.clone(),
-        (None, Some(_)) => Reply::new(220, ["2.0.0 Ready to start TLS"]),
+        (None, Some(_)) => ScriptedReply::new(220, ["2.0.0 Ready to start TLS"]),
         (None, None) => script.unknown.clone(),
     }
 }
 
-fn rcpt_reply(script: &ServerScript, line: &str) -> Reply {
+fn rcpt_reply(script: &ServerScript, line: &str) -> ScriptedReply {
     let domain = line
         .rsplit_once('@')
         .map(|(_, d)| d.trim_end_matches(|c: char| c == '>' || c.is_whitespace()).to_ascii_lowercase());
@@ -510,7 +510,7 @@ mod tests {
              close_after = \"rcpt\"\n[rcpt_by_domain]\n\"bank.example\" = { code = 550, lines = [\"5.1.1 No\", \"such user\"] }\n",
         )
         .unwrap();
-        assert_eq!(script.banner, Some(Reply::new(554, ["5.7.1 Go away"])));
+        assert_eq!(script.banner, Some(ScriptedReply::new(554, ["5.7.1 Go away"])));
         assert_eq!(script.close_after, Some(Stage::Rcpt));
         assert_eq!(script.rcpt_by_domain["bank.example"].lines.len(), 2);
         assert!(ServerScript::from_toml("banner = \"hello\"").is_err());
@@ -520,7 +520,7 @@ mod tests {
     #[tokio::test]
     async fn serves_a_scripted_dialogue() {
         let mut script = ServerScript { client_ip: Some("203.0.113.5".parse().unwrap()), ..ServerScript::default() };
-        script.rcpt_by_domain.insert("bank.example".into(), Reply::new(450, ["4.7.1 Try later", "really"]));
+        script.rcpt_by_domain.insert("bank.example".into(), ScriptedReply::new(450, ["4.7.1 Try later", "really"]));
         script.close_after = Some(Stage::Rcpt);
         let server = start(script).await.unwrap();
         let text = converse(
@@ -536,9 +536,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_421_banner_hangs_up() {
-        let server = start(ServerScript { banner: Some(Reply::new(421, ["4.3.2 Busy"])), ..ServerScript::default() })
-            .await
-            .unwrap();
+        let server =
+            start(ServerScript { banner: Some(ScriptedReply::new(421, ["4.3.2 Busy"])), ..ServerScript::default() })
+                .await
+                .unwrap();
         let mut stream = TcpStream::connect(server.addr()).await.unwrap();
         let mut text = String::new();
         tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut text).await.unwrap();

@@ -144,7 +144,7 @@ pub fn headline(causes: &[Cause], findings: &[Finding], domain: &str, not_checke
 /// When the verdict is that mail flows, a failure found on the way (our missing PTR, an MX that
 /// refused while another accepted) does not stop mail to `domain` now: it is kept as a warning
 /// that says so, and the exit code tells the truth.
-pub fn settle(findings: &mut [Finding], causes: &[Cause], domain: &str) {
+pub fn soften_when_deliverable(findings: &mut [Finding], causes: &[Cause], domain: &str) {
     if !causes.iter().any(|c| c.id == DELIVERABLE) {
         return;
     }

@@ -14,7 +14,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::resolver::{Limits, Outcome, QueryType, Reply, Resolver};
+use super::resolver::{DnsOutcome, DnsReply, Limits, QueryType, Resolver};
 use crate::config::parse_server;
 use crate::context::Context;
 use crate::session::Finding;
@@ -51,7 +51,7 @@ impl ConsoleLine {
 
 /// One console command.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Command {
+pub enum ConsoleCommand {
     SetType(QueryType),
     SetPort(u16),
     SetTimeout(Duration),
@@ -95,7 +95,7 @@ pub const DEMO_CONFINED: &str =
 const MAX_TIMEOUT_SECS: f64 = 300.0;
 
 /// Parses one line; `Ok(None)` for a blank line or a `#` comment.
-pub fn parse(line: &str) -> Result<Option<Command>, ConsoleError> {
+pub fn parse(line: &str) -> Result<Option<ConsoleCommand>, ConsoleError> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
@@ -103,12 +103,12 @@ pub fn parse(line: &str) -> Result<Option<Command>, ConsoleError> {
     let words: Vec<&str> = line.split_whitespace().collect();
     let keyword = words[0].to_ascii_lowercase();
     let command = match (keyword.as_str(), words.len()) {
-        ("help" | "?", 1) => Command::Help,
-        ("exit" | "quit", 1) => Command::Exit,
-        ("set", 1) => Command::ShowSettings,
+        ("help" | "?", 1) => ConsoleCommand::Help,
+        ("exit" | "quit", 1) => ConsoleCommand::Exit,
+        ("set", 1) => ConsoleCommand::ShowSettings,
         ("set", 2) => parse_set(words[1])?,
         ("set", _) => return err("set takes one setting, e.g. \"set type=mx\""),
-        ("server" | "lserver", 1) => Command::ShowServer,
+        ("server" | "lserver", 1) => ConsoleCommand::ShowServer,
         ("server" | "lserver", 2) => parse_server_word(words[1])?,
         ("server" | "lserver", _) => return err("server takes one address, e.g. \"server 192.0.2.53\""),
         _ => parse_query(&words)?,
@@ -116,24 +116,24 @@ pub fn parse(line: &str) -> Result<Option<Command>, ConsoleError> {
     Ok(Some(command))
 }
 
-fn parse_set(arg: &str) -> Result<Command, ConsoleError> {
+fn parse_set(arg: &str) -> Result<ConsoleCommand, ConsoleError> {
     if arg.eq_ignore_ascii_case("all") {
-        return Ok(Command::ShowSettings);
+        return Ok(ConsoleCommand::ShowSettings);
     }
     let Some((key, value)) = arg.split_once('=') else {
         return err(format!("\"set {arg}\" needs a value, e.g. \"set type=mx\""));
     };
     match key.to_ascii_lowercase().as_str() {
         "type" | "querytype" | "q" | "ty" => {
-            value.parse().map(Command::SetType).map_err(|e| ConsoleError(e.to_string()))
+            value.parse().map(ConsoleCommand::SetType).map_err(|e| ConsoleError(e.to_string()))
         }
         "port" => match value.parse::<u16>() {
-            Ok(port) if port > 0 => Ok(Command::SetPort(port)),
+            Ok(port) if port > 0 => Ok(ConsoleCommand::SetPort(port)),
             _ => err(format!("\"{value}\" is not a port; set port needs a number from 1 to 65535")),
         },
         "timeout" => match value.parse::<f64>() {
             Ok(secs) if secs > 0.0 && secs <= MAX_TIMEOUT_SECS => {
-                Ok(Command::SetTimeout(Duration::from_secs_f64(secs)))
+                Ok(ConsoleCommand::SetTimeout(Duration::from_secs_f64(secs)))
             }
             _ => err(format!("\"{value}\" is not a timeout; set timeout needs seconds, more than 0 and at most 300")),
         },
@@ -141,20 +141,20 @@ fn parse_set(arg: &str) -> Result<Command, ConsoleError> {
     }
 }
 
-fn parse_server_word(word: &str) -> Result<Command, ConsoleError> {
+fn parse_server_word(word: &str) -> Result<ConsoleCommand, ConsoleError> {
     if word.eq_ignore_ascii_case("default") {
-        return Ok(Command::DefaultServer);
+        return Ok(ConsoleCommand::DefaultServer);
     }
     if let Ok(ip) = word.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
-        return Ok(Command::Server(ip, None));
+        return Ok(ConsoleCommand::Server(ip, None));
     }
     match parse_server(word) {
-        Ok(addr) => Ok(Command::Server(addr.ip(), Some(addr.port()))),
+        Ok(addr) => Ok(ConsoleCommand::Server(addr.ip(), Some(addr.port()))),
         Err(_) => err(format!("\"{word}\" is not a server address; use IP or IP:PORT")),
     }
 }
 
-fn parse_query(words: &[&str]) -> Result<Command, ConsoleError> {
+fn parse_query(words: &[&str]) -> Result<ConsoleCommand, ConsoleError> {
     let (qtype, rest) = match words {
         [first, rest @ ..] if !rest.is_empty() => match first.parse::<QueryType>() {
             Ok(t) => (Some(t), rest),
@@ -173,10 +173,10 @@ fn parse_query(words: &[&str]) -> Result<Command, ConsoleError> {
     if let Ok(ip) = target.parse::<IpAddr>()
         && (qtype.is_none() || qtype == Some(QueryType::Ptr))
     {
-        return Ok(Command::Reverse { ip, server });
+        return Ok(ConsoleCommand::Reverse { ip, server });
     }
     let name = to_ascii_domain(target).map_err(|e| ConsoleError(e.to_string()))?;
-    Ok(Command::Query {
+    Ok(ConsoleCommand::Query {
         name: if target.is_ascii() { target.trim_end_matches('.').to_string() } else { name },
         qtype,
         server,
@@ -185,7 +185,7 @@ fn parse_query(words: &[&str]) -> Result<Command, ConsoleError> {
 
 /// What the front end should do with a submitted line.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub enum ConsoleAction {
     /// Print these lines; nothing to run.
     Print(Vec<ConsoleLine>),
     /// Run this lookup (it may take up to its deadline) and print what it returns.
@@ -260,64 +260,64 @@ impl Console {
     }
 
     /// Parses and applies one line.
-    pub fn submit(&mut self, line: &str) -> Action {
+    pub fn submit(&mut self, line: &str) -> ConsoleAction {
         match parse(line) {
-            Ok(None) => Action::Print(Vec::new()),
+            Ok(None) => ConsoleAction::Print(Vec::new()),
             Ok(Some(command)) => self.apply(command),
-            Err(error) => Action::Print(vec![ConsoleLine::new(LineKind::Error, format!("error: {error}"))]),
+            Err(error) => ConsoleAction::Print(vec![ConsoleLine::new(LineKind::Error, format!("error: {error}"))]),
         }
     }
 
     /// Applies a parsed command.
-    pub fn apply(&mut self, command: Command) -> Action {
-        let info = |text: String| Action::Print(vec![ConsoleLine::new(LineKind::Info, text)]);
+    pub fn apply(&mut self, command: ConsoleCommand) -> ConsoleAction {
+        let info = |text: String| ConsoleAction::Print(vec![ConsoleLine::new(LineKind::Info, text)]);
         match command {
-            Command::SetType(qtype) => {
+            ConsoleCommand::SetType(qtype) => {
                 self.qtype = qtype;
                 info(format!("type is now {qtype}"))
             }
-            Command::SetPort(port) => {
+            ConsoleCommand::SetPort(port) => {
                 self.port = Some(port);
                 info(format!("port is now {port}"))
             }
-            Command::SetTimeout(timeout) => {
+            ConsoleCommand::SetTimeout(timeout) => {
                 self.timeout = Some(timeout);
                 info(format!("timeout is now {} s per try", secs(timeout)))
             }
-            Command::ShowSettings => Action::Print(self.settings()),
-            Command::Query { server: Some(addr), .. } | Command::Reverse { server: Some(addr), .. }
+            ConsoleCommand::ShowSettings => ConsoleAction::Print(self.settings()),
+            ConsoleCommand::Query { server: Some(addr), .. } | ConsoleCommand::Reverse { server: Some(addr), .. }
                 if self.confined.is_some() =>
             {
                 let why = self.confined.as_deref().unwrap_or_default();
                 let text = format!("error: {} {why}; nothing was asked of it", addr.ip());
-                Action::Print(vec![ConsoleLine::new(LineKind::Error, text)])
+                ConsoleAction::Print(vec![ConsoleLine::new(LineKind::Error, text)])
             }
-            Command::Server(ip, _) if self.confined.is_some() => {
+            ConsoleCommand::Server(ip, _) if self.confined.is_some() => {
                 let why = self.confined.as_deref().unwrap_or_default();
-                Action::Print(vec![ConsoleLine::new(
+                ConsoleAction::Print(vec![ConsoleLine::new(
                     LineKind::Error,
                     format!("error: {ip} {why}; the server stays as it is"),
                 )])
             }
-            Command::DefaultServer => {
+            ConsoleCommand::DefaultServer => {
                 self.server = None;
                 self.port = None;
                 info("server is the run's own resolver again".into())
             }
-            Command::Server(ip, port) => {
+            ConsoleCommand::Server(ip, port) => {
                 self.server = Some(ip);
                 if port.is_some() {
                     self.port = port;
                 }
                 info(format!("server is now {}", SocketAddr::new(ip, self.port.unwrap_or(53))))
             }
-            Command::ShowServer => Action::Run(self.lookup(Question::Servers, None)),
-            Command::Query { name, qtype, server } => {
-                Action::Run(self.lookup(Question::Name { name, qtype: qtype.unwrap_or(self.qtype) }, server))
+            ConsoleCommand::ShowServer => ConsoleAction::Run(self.lookup(Question::Servers, None)),
+            ConsoleCommand::Query { name, qtype, server } => {
+                ConsoleAction::Run(self.lookup(Question::Name { name, qtype: qtype.unwrap_or(self.qtype) }, server))
             }
-            Command::Reverse { ip, server } => Action::Run(self.lookup(Question::Reverse(ip), server)),
-            Command::Help => Action::Print(help()),
-            Command::Exit => Action::Exit,
+            ConsoleCommand::Reverse { ip, server } => ConsoleAction::Run(self.lookup(Question::Reverse(ip), server)),
+            ConsoleCommand::Help => ConsoleAction::Print(help()),
+            ConsoleCommand::Exit => ConsoleAction::Exit,
         }
     }
 
@@ -379,7 +379,7 @@ pub fn help() -> Vec<ConsoleLine> {
 impl Question {
     /// Asks a name or reverse question of `resolver`, as `mailwiz dns` does, with the `dns.*`
     /// finding of a reply that is no answer (NODATA is one), journaled; `server` asks nothing.
-    pub async fn ask(&self, ctx: &Context, resolver: &Resolver) -> Result<(Reply, Vec<Finding>), String> {
+    pub async fn ask(&self, ctx: &Context, resolver: &Resolver) -> Result<(DnsReply, Vec<Finding>), String> {
         let reply = match self {
             Question::Name { name, qtype } => resolver.query(name, *qtype).await.map_err(|err| err.to_string())?,
             Question::Reverse(ip) => resolver.lookup_ptr(*ip).await,
@@ -461,7 +461,7 @@ fn describe_servers(resolver: &Resolver, choice: &ServerChoice) -> Vec<ConsoleLi
 
 /// Renders a reply the way the console and `mailwiz dns` print it: the question, the server,
 /// the answers with TTLs or what went wrong in words, and the time taken.
-pub fn render(reply: &Reply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
+pub fn render(reply: &DnsReply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
     let mut lines = Vec::new();
     let (unicode, _) = idna::domain_to_unicode(&reply.name);
     let shown = match asked_as {
@@ -476,22 +476,22 @@ pub fn render(reply: &Reply, asked_as: Option<&str>) -> Vec<ConsoleLine> {
     let name = escape_str(&reply.name);
     let problem = |text: String| ConsoleLine::new(LineKind::Problem, text);
     let (line, time) = match &reply.outcome {
-        Outcome::Records(records) => {
+        DnsOutcome::Records(records) => {
             for record in records {
                 lines.push(ConsoleLine::new(LineKind::Answer, record.to_string()));
             }
             lines.push(ConsoleLine::new(LineKind::Info, format!("{} answer(s) in {ms} ms", records.len())));
             return lines;
         }
-        Outcome::NoData => {
+        DnsOutcome::NoData => {
             (problem(format!("** {name}: no {} record (NODATA, the name exists)", reply.qtype)), "answered in")
         }
-        Outcome::NxDomain => (problem(format!("** {name}: NXDOMAIN, no such name")), "answered in"),
-        Outcome::ServFail => (problem(format!("** {name}: SERVFAIL, the server failed to answer")), "answered in"),
-        Outcome::Refused => (problem(format!("** {name}: REFUSED, the server will not answer")), "answered in"),
-        Outcome::Rcode(code) => (problem(format!("** {name}: {code}, an error answer")), "answered in"),
-        Outcome::Timeout => (problem(format!(";; no answer from {} (timeout)", reply.server)), "gave up after"),
-        Outcome::Failed(why) => {
+        DnsOutcome::NxDomain => (problem(format!("** {name}: NXDOMAIN, no such name")), "answered in"),
+        DnsOutcome::ServFail => (problem(format!("** {name}: SERVFAIL, the server failed to answer")), "answered in"),
+        DnsOutcome::Refused => (problem(format!("** {name}: REFUSED, the server will not answer")), "answered in"),
+        DnsOutcome::Rcode(code) => (problem(format!("** {name}: {code}, an error answer")), "answered in"),
+        DnsOutcome::Timeout => (problem(format!(";; no answer from {} (timeout)", reply.server)), "gave up after"),
+        DnsOutcome::Failed(why) => {
             (problem(format!(";; query to {} failed: {}", reply.server, escape_str(why))), "gave up after")
         }
     };
@@ -506,28 +506,31 @@ mod tests {
 
     #[test]
     fn parses_the_nslookup_vocabulary() {
-        assert_eq!(parse("set type=MX").unwrap(), Some(Command::SetType(QueryType::Mx)));
-        assert_eq!(parse("set q=aaaa").unwrap(), Some(Command::SetType(QueryType::Aaaa)));
-        assert_eq!(parse("set port=5353").unwrap(), Some(Command::SetPort(5353)));
-        assert_eq!(parse("set timeout=2.5").unwrap(), Some(Command::SetTimeout(Duration::from_millis(2500))));
-        assert_eq!(parse("server 192.0.2.53").unwrap(), Some(Command::Server("192.0.2.53".parse().unwrap(), None)));
+        assert_eq!(parse("set type=MX").unwrap(), Some(ConsoleCommand::SetType(QueryType::Mx)));
+        assert_eq!(parse("set q=aaaa").unwrap(), Some(ConsoleCommand::SetType(QueryType::Aaaa)));
+        assert_eq!(parse("set port=5353").unwrap(), Some(ConsoleCommand::SetPort(5353)));
+        assert_eq!(parse("set timeout=2.5").unwrap(), Some(ConsoleCommand::SetTimeout(Duration::from_millis(2500))));
+        assert_eq!(
+            parse("server 192.0.2.53").unwrap(),
+            Some(ConsoleCommand::Server("192.0.2.53".parse().unwrap(), None))
+        );
         assert_eq!(
             parse("server 192.0.2.53:5353").unwrap(),
-            Some(Command::Server("192.0.2.53".parse().unwrap(), Some(5353)))
+            Some(ConsoleCommand::Server("192.0.2.53".parse().unwrap(), Some(5353)))
         );
-        assert_eq!(parse("server").unwrap(), Some(Command::ShowServer));
+        assert_eq!(parse("server").unwrap(), Some(ConsoleCommand::ShowServer));
         assert_eq!(parse("  ").unwrap(), None);
         assert_eq!(
             parse("198.51.100.7").unwrap(),
-            Some(Command::Reverse { ip: "198.51.100.7".parse().unwrap(), server: None })
+            Some(ConsoleCommand::Reverse { ip: "198.51.100.7".parse().unwrap(), server: None })
         );
         assert_eq!(
             parse("mx bank.example").unwrap(),
-            Some(Command::Query { name: "bank.example".into(), qtype: Some(QueryType::Mx), server: None })
+            Some(ConsoleCommand::Query { name: "bank.example".into(), qtype: Some(QueryType::Mx), server: None })
         );
         assert_eq!(
             parse("bücher.example").unwrap(),
-            Some(Command::Query { name: "xn--bcher-kva.example".into(), qtype: None, server: None })
+            Some(ConsoleCommand::Query { name: "xn--bcher-kva.example".into(), qtype: None, server: None })
         );
     }
 
@@ -555,16 +558,16 @@ mod tests {
         console.submit("set type=mx");
         console.submit("set port=5353");
         console.submit("server 192.0.2.53");
-        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        let ConsoleAction::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
         assert_eq!(lookup.question, Question::Name { name: "bank.example".into(), qtype: QueryType::Mx });
         assert_eq!(lookup.server, ServerChoice::Explicit("192.0.2.53:5353".parse().unwrap()));
-        let Action::Print(lines) = console.submit("set type=bogus") else { panic!("an error prints") };
+        let ConsoleAction::Print(lines) = console.submit("set type=bogus") else { panic!("an error prints") };
         assert_eq!(lines[0].kind, LineKind::Error);
         assert_eq!(console.qtype(), QueryType::Mx, "a bad command changes nothing");
-        assert_eq!(console.submit("exit"), Action::Exit);
-        let Action::Print(lines) = console.submit("server default") else { panic!("prints") };
+        assert_eq!(console.submit("exit"), ConsoleAction::Exit);
+        let ConsoleAction::Print(lines) = console.submit("server default") else { panic!("prints") };
         assert_eq!(lines[0].kind, LineKind::Info);
-        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        let ConsoleAction::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
         assert_eq!(lookup.server, ServerChoice::Default { port: None }, "server default forgets the port too");
     }
 
@@ -573,12 +576,12 @@ mod tests {
         let mut console = Console::default();
         console.confine(Some(DEMO_CONFINED.into()));
         for line in ["server 9.9.9.9", "bank.example 9.9.9.9", "192.0.2.10 9.9.9.9"] {
-            let Action::Print(lines) = console.submit(line) else { panic!("{line}: nothing may run") };
+            let ConsoleAction::Print(lines) = console.submit(line) else { panic!("{line}: nothing may run") };
             assert_eq!(lines[0].kind, LineKind::Error, "{line}");
             assert!(lines[0].text.contains("9.9.9.9 is outside the demo world"), "{}", lines[0].text);
         }
-        let Action::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
+        let ConsoleAction::Run(lookup) = console.submit("bank.example") else { panic!("a query runs") };
         assert_eq!(lookup.server, ServerChoice::Default { port: None });
-        assert!(matches!(console.submit("server"), Action::Run(Lookup { question: Question::Servers, .. })));
+        assert!(matches!(console.submit("server"), ConsoleAction::Run(Lookup { question: Question::Servers, .. })));
     }
 }

@@ -11,7 +11,7 @@ use super::address_class::AddressClass;
 use super::dnsbl_answer::{ListingCode, Verdict, decode};
 use super::dnsbl_zones::{Zone, ZoneKind, ZoneList};
 use super::ptr::evidence_of;
-use super::resolver::{Outcome, QueryType, Reply, Resolver};
+use super::resolver::{DnsOutcome, DnsReply, QueryType, Resolver};
 use super::reverse::reversed_labels;
 use crate::context::Context;
 use crate::session::escape::escape_str;
@@ -288,9 +288,9 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
     result
 }
 
-fn status_of(zone: &Zone, reply: &Reply) -> ZoneStatus {
+fn status_of(zone: &Zone, reply: &DnsReply) -> ZoneStatus {
     match &reply.outcome {
-        Outcome::Records(_) => {
+        DnsOutcome::Records(_) => {
             let answers: Vec<std::net::Ipv4Addr> = reply
                 .addresses()
                 .into_iter()
@@ -307,14 +307,14 @@ fn status_of(zone: &Zone, reply: &Reply) -> ZoneStatus {
                 Verdict::Refused { code, reason } => ZoneStatus::Refused { code: code.to_string(), reason },
             }
         }
-        Outcome::NoData | Outcome::NxDomain => ZoneStatus::Clean,
-        Outcome::Timeout => ZoneStatus::Timeout,
-        Outcome::ServFail => ZoneStatus::Refused {
+        DnsOutcome::NoData | DnsOutcome::NxDomain => ZoneStatus::Clean,
+        DnsOutcome::Timeout => ZoneStatus::Timeout,
+        DnsOutcome::ServFail => ZoneStatus::Refused {
             code: "SERVFAIL".into(),
             reason: "the resolver could not get an answer from the list (the list is down, or refuses your resolver)"
                 .into(),
         },
-        Outcome::Refused => ZoneStatus::Refused {
+        DnsOutcome::Refused => ZoneStatus::Refused {
             code: "REFUSED".into(),
             reason: "the resolver refused the query (it does not recurse for you)".into(),
         },

@@ -6,14 +6,14 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use super::address_class::AddressClass;
-use super::helo::{HeloReport, check_helo, helo_finding, with_proposal};
-use super::helo_name::{HeloForm, helo_form};
-use super::mail_name;
-use super::mta_helo::mta_helo;
 use super::myip::{self, MyIpAnswer};
 use super::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
 use super::resolver::Resolver;
 use crate::context::Context;
+use crate::helo::check::{HeloReport, check_helo, helo_finding, with_proposal};
+use crate::helo::from_mta::mta_helo;
+use crate::helo::propose;
+use crate::helo::syntax::{HeloForm, helo_form};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Identity, IpCandidate};
 
@@ -34,7 +34,7 @@ pub struct IdentityReport {
     pub myip: Vec<MyIpAnswer>,
     pub ptr: Vec<PtrReport>,
     pub helo: Option<HeloReport>,
-    /// The one name proposed for our PTR and HELO (see [`mail_name::proposal`]).
+    /// The one name proposed for our PTR and HELO (see [`propose::proposal`]).
     pub mail_name: Option<String>,
     pub findings: Vec<Finding>,
 }
@@ -137,7 +137,7 @@ pub async fn check_address(
     (report, helo_report, findings)
 }
 
-/// The one name proposed for our PTR and HELO (see [`mail_name::proposal`]); its lookups run
+/// The one name proposed for our PTR and HELO (see [`propose::proposal`]); its lookups run
 /// one after another, so one deadline bounds them all.
 async fn propose_name(
     ctx: &Context,
@@ -146,9 +146,9 @@ async fn propose_name(
     helo: Option<&str>,
     sender_domain: Option<&str>,
 ) -> String {
-    let suggestion = mail_name::suggest(resolver, ip, helo, sender_domain);
+    let suggestion = propose::suggest(resolver, ip, helo, sender_domain);
     let found = tokio::time::timeout(ctx.config.timeout(), suggestion).await.ok().flatten();
-    mail_name::proposal(found.as_deref(), ip, helo, sender_domain)
+    propose::proposal(found.as_deref(), ip, helo, sender_domain)
 }
 
 fn usable(ip: IpAddr, lab: bool) -> bool {

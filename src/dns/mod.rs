@@ -10,11 +10,7 @@ pub mod dnsbl_zones;
 pub mod empty_txt;
 pub mod exchange;
 pub mod generic_ptr;
-pub mod helo;
-pub mod helo_name;
 pub mod identity;
-pub mod mail_name;
-pub mod mta_helo;
 pub mod mx;
 pub mod myip;
 pub mod ptr;
@@ -22,4 +18,4 @@ pub mod refusal;
 pub mod resolver;
 pub mod reverse;
 
-pub use resolver::{Answer, Outcome, QueryType, RecordData, Reply, Resolver};
+pub use resolver::{Answer, DnsOutcome, DnsReply, QueryType, RecordData, Resolver};

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use serde::Serialize;
 
-use super::resolver::{Outcome, QueryType, Reply, Resolver};
+use super::resolver::{DnsOutcome, DnsReply, QueryType, Resolver};
 use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, MxTarget, Target};
@@ -82,7 +82,7 @@ pub struct MxAnalysis {
     pub findings: Vec<Finding>,
     /// Every query made, in order of completion of each stage.
     #[serde(skip)]
-    pub replies: Vec<Reply>,
+    pub replies: Vec<DnsReply>,
     /// Wall time of the whole analysis.
     #[serde(skip)]
     pub elapsed: Duration,
@@ -163,13 +163,13 @@ pub async fn analyse(
 /// What one resolver says about the domain, before judging it.
 #[derive(Debug, Clone)]
 struct Examination {
-    mx_reply: Reply,
+    mx_reply: DnsReply,
     hosts: Vec<MxHost>,
     /// The A/AAAA replies per host, in host order.
-    host_replies: Vec<(Reply, Reply)>,
+    host_replies: Vec<(DnsReply, DnsReply)>,
     implicit: bool,
     null_mx: bool,
-    replies: Vec<Reply>,
+    replies: Vec<DnsReply>,
 }
 
 async fn examine(resolver: &Resolver, domain: &str) -> Examination {
@@ -180,8 +180,8 @@ async fn examine(resolver: &Resolver, domain: &str) -> Examination {
     records.dedup_by(|a, b| a.0 == b.0 && a.1.eq_ignore_ascii_case(&b.1));
 
     let null_mx = !records.is_empty() && records.iter().all(|(_, exchange)| exchange == ".");
-    let implicit = matches!(mx_reply.outcome, Outcome::NoData)
-        || (matches!(mx_reply.outcome, Outcome::Records(_)) && records.is_empty());
+    let implicit = matches!(mx_reply.outcome, DnsOutcome::NoData)
+        || (matches!(mx_reply.outcome, DnsOutcome::Records(_)) && records.is_empty());
     let candidates: Vec<(u16, String)> = if implicit {
         vec![(0, domain.trim_end_matches('.').to_string())]
     } else if null_mx {
@@ -193,13 +193,18 @@ async fn examine(resolver: &Resolver, domain: &str) -> Examination {
     let server = mx_reply.server;
     let lookups = candidates.iter().map(|(_, exchange)| async move {
         if exchange == "." {
-            let empty =
-                |qtype| Reply { name: ".".into(), qtype, server, elapsed: Duration::ZERO, outcome: Outcome::NoData };
+            let empty = |qtype| DnsReply {
+                name: ".".into(),
+                qtype,
+                server,
+                elapsed: Duration::ZERO,
+                outcome: DnsOutcome::NoData,
+            };
             return (empty(QueryType::A), empty(QueryType::Aaaa));
         }
         tokio::join!(query(resolver, exchange, QueryType::A), query(resolver, exchange, QueryType::Aaaa))
     });
-    let host_replies: Vec<(Reply, Reply)> = join_all(lookups).await;
+    let host_replies: Vec<(DnsReply, DnsReply)> = join_all(lookups).await;
     let hosts = candidates
         .iter()
         .zip(&host_replies)
@@ -214,21 +219,21 @@ async fn examine(resolver: &Resolver, domain: &str) -> Examination {
     Examination { mx_reply, hosts, host_replies, implicit, null_mx, replies }
 }
 
-async fn query(resolver: &Resolver, name: &str, qtype: QueryType) -> Reply {
+async fn query(resolver: &Resolver, name: &str, qtype: QueryType) -> DnsReply {
     match resolver.query(name, qtype).await {
         Ok(reply) => reply,
         // A name from the network that cannot even be asked for (e.g. an empty label).
-        Err(bad) => Reply {
+        Err(bad) => DnsReply {
             name: name.to_string(),
             qtype,
             server: resolver.servers().first().copied().unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 53))),
             elapsed: Duration::ZERO,
-            outcome: Outcome::Failed(bad.to_string()),
+            outcome: DnsOutcome::Failed(bad.to_string()),
         },
     }
 }
 
-fn host(preference: u16, exchange: &str, v4: &Reply, v6: &Reply) -> MxHost {
+fn host(preference: u16, exchange: &str, v4: &DnsReply, v6: &DnsReply) -> MxHost {
     let mut problems = Vec::new();
     if exchange == "." {
         problems.push(problem::NULL_MIXED.to_string());
@@ -252,13 +257,15 @@ fn host(preference: u16, exchange: &str, v4: &Reply, v6: &Reply) -> MxHost {
     // An IP literal is reported as such; that its name has no address follows from it.
     if addresses.is_empty() && exchange != "." && !is_ip_literal(exchange) {
         let lookup_problem = [&v4.outcome, &v6.outcome].into_iter().find_map(|o| match o {
-            Outcome::Timeout => Some(problem::TIMEOUT),
-            Outcome::ServFail | Outcome::Refused | Outcome::Rcode(_) | Outcome::Failed(_) => Some(problem::SERVFAIL),
+            DnsOutcome::Timeout => Some(problem::TIMEOUT),
+            DnsOutcome::ServFail | DnsOutcome::Refused | DnsOutcome::Rcode(_) | DnsOutcome::Failed(_) => {
+                Some(problem::SERVFAIL)
+            }
             _ => None,
         });
         let problem = match lookup_problem {
             Some(p) => p,
-            None if v4.outcome == Outcome::NxDomain => problem::NXDOMAIN,
+            None if v4.outcome == DnsOutcome::NxDomain => problem::NXDOMAIN,
             None => problem::NO_ADDRESS,
         };
         problems.push(problem.to_string());
@@ -321,7 +328,7 @@ fn judge(target: &Target, resolver: &Resolver, ex: &Examination) -> Vec<Finding>
     findings
 }
 
-fn host_findings(domain: &str, host: &MxHost, v4: &Reply, v6: &Reply, resolver: &Resolver) -> Vec<Finding> {
+fn host_findings(domain: &str, host: &MxHost, v4: &DnsReply, v6: &DnsReply, resolver: &Resolver) -> Vec<Finding> {
     let name = both_ways(&host.exchange, &host.display);
     let evidence: Vec<String> = [v4, v6]
         .into_iter()
@@ -361,18 +368,18 @@ fn host_findings(domain: &str, host: &MxHost, v4: &Reply, v6: &Reply, resolver: 
 
 /// The dns.* finding for a reply that is not an answer; None for records and NODATA. REFUSED
 /// and a resolver that cannot be reached are about our resolver, not about the name.
-pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option<Finding> {
+pub fn failure_finding(reply: &DnsReply, name: &str, resolver: &Resolver) -> Option<Finding> {
     let server = reply.server.to_string();
     match &reply.outcome {
-        Outcome::Records(_) | Outcome::NoData => None,
-        Outcome::NxDomain => Some(Finding::new("dns.nxdomain", &[("name", name)])),
-        Outcome::ServFail => Some(Finding::new("dns.servfail", &[("name", name)])),
-        Outcome::Refused | Outcome::Failed(_) => resolver_failure(reply, name),
-        Outcome::Rcode(_) => Some(
+        DnsOutcome::Records(_) | DnsOutcome::NoData => None,
+        DnsOutcome::NxDomain => Some(Finding::new("dns.nxdomain", &[("name", name)])),
+        DnsOutcome::ServFail => Some(Finding::new("dns.servfail", &[("name", name)])),
+        DnsOutcome::Refused | DnsOutcome::Failed(_) => resolver_failure(reply, name),
+        DnsOutcome::Rcode(_) => Some(
             Finding::new("dns.servfail", &[("name", name)])
                 .with_detail(format!("The resolver {server} answered {} instead.", reply.outcome.label())),
         ),
-        Outcome::Timeout => {
+        DnsOutcome::Timeout => {
             let limits = resolver.limits();
             let total = limits.total();
             let timeout = format!("{} s ({} tries)", trim_secs(total), limits.attempts.max(1));
@@ -383,11 +390,11 @@ pub fn failure_finding(reply: &Reply, name: &str, resolver: &Resolver) -> Option
 
 /// `dns.refused` or `dns.unreachable` when our resolver refused the question about `name` or
 /// could not be asked: about the resolver, not the name; `None` for other outcomes.
-pub fn resolver_failure(reply: &Reply, name: &str) -> Option<Finding> {
+pub fn resolver_failure(reply: &DnsReply, name: &str) -> Option<Finding> {
     let server = reply.server.to_string();
     match &reply.outcome {
-        Outcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
-        Outcome::Failed(why) => {
+        DnsOutcome::Refused => Some(Finding::new("dns.refused", &[("name", name), ("server", &server)])),
+        DnsOutcome::Failed(why) => {
             Some(Finding::new("dns.unreachable", &[("name", name), ("server", &server), ("error", &escape_str(why))]))
         }
         _ => None,
@@ -410,7 +417,7 @@ fn join_ips(ips: &[IpAddr]) -> String {
 fn digest(ex: &Examination) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mx = match &ex.mx_reply.outcome {
-        Outcome::Records(_) | Outcome::NoData => {
+        DnsOutcome::Records(_) | DnsOutcome::NoData => {
             let mut set: Vec<String> = ex.mx_reply.mx_records().iter().map(|(p, e)| format!("{p} {e}")).collect();
             set.sort();
             if set.is_empty() { "no MX".to_string() } else { set.join(", ") }

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::resolver::{QueryType, Reply, Resolver};
+use super::resolver::{DnsReply, QueryType, Resolver};
 use crate::config::{IdentityConfig, MyIpQuery, parse_server};
 use crate::context::Context;
 
@@ -17,7 +17,7 @@ pub struct MyIpAnswer {
     pub name: String,
     pub record: String,
     pub server: String,
-    pub reply: Option<Reply>,
+    pub reply: Option<DnsReply>,
     /// The address the server saw.
     pub ip: Option<IpAddr>,
     /// Why no address came back.
@@ -91,7 +91,7 @@ pub async fn ask(ctx: &Context, query: MyIpQuery) -> MyIpAnswer {
 
 /// The first address in an A/AAAA answer or in a TXT string that is an address (Google adds a
 /// second string `edns0-client-subnet …` when the query carried one).
-fn address_in(reply: &Reply) -> Option<IpAddr> {
+fn address_in(reply: &DnsReply) -> Option<IpAddr> {
     reply
         .addresses()
         .into_iter()

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::address_class::AddressClass;
 use super::generic_ptr::generic_reason;
-use super::resolver::{Outcome, QueryType, Reply, Resolver};
+use super::resolver::{DnsOutcome, DnsReply, QueryType, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -17,7 +17,7 @@ pub struct PtrName {
     /// The name, ASCII, without the trailing dot.
     pub name: String,
     /// The A and AAAA answers for the name.
-    pub forward: Vec<Reply>,
+    pub forward: Vec<DnsReply>,
     /// Every address the name resolves to.
     pub addresses: Vec<IpAddr>,
     /// True when `addresses` contains the address looked up.
@@ -31,7 +31,7 @@ pub struct PtrName {
 pub struct PtrReport {
     pub ip: IpAddr,
     /// The PTR query and its outcome.
-    pub reply: Reply,
+    pub reply: DnsReply,
     /// The PTR names, each with its forward lookup.
     pub names: Vec<PtrName>,
 }
@@ -53,7 +53,7 @@ impl PtrReport {
 pub const MAX_PTR_NAMES: usize = 10;
 
 /// True when `reply` is the forward lookup that can show `ip`: A for IPv4, AAAA for IPv6.
-pub fn decides_for(reply: &Reply, ip: IpAddr) -> bool {
+pub fn decides_for(reply: &DnsReply, ip: IpAddr) -> bool {
     matches!((ip.to_canonical(), reply.qtype), (IpAddr::V4(_), QueryType::A) | (IpAddr::V6(_), QueryType::Aaaa))
 }
 
@@ -75,7 +75,7 @@ pub async fn check_ptr(resolver: &Resolver, ip: IpAddr) -> PtrReport {
             // A PTR target that is not a valid name cannot resolve back.
             Err(_) => Vec::new(),
         };
-        let addresses: Vec<IpAddr> = forward.iter().flat_map(Reply::addresses).map(|a| a.to_canonical()).collect();
+        let addresses: Vec<IpAddr> = forward.iter().flat_map(DnsReply::addresses).map(|a| a.to_canonical()).collect();
         let confirmed = addresses.contains(&ip);
         let generic = generic_reason(ip, &name);
         PtrName { name, forward, addresses, confirmed, generic }
@@ -93,8 +93,8 @@ pub fn ptr_findings(report: &PtrReport, helo: Option<&str>) -> Vec<Finding> {
     let ptr_evidence = evidence_of(&report.reply);
     let mut findings = Vec::new();
     match &report.reply.outcome {
-        Outcome::Records(_) if !report.names.is_empty() => {}
-        Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain => {
+        DnsOutcome::Records(_) if !report.names.is_empty() => {}
+        DnsOutcome::Records(_) | DnsOutcome::NoData | DnsOutcome::NxDomain => {
             findings.push(
                 Finding::new("ptr.missing", &[("ip", &ip), ("helo", helo)])
                     .with_detail(format!(
@@ -204,16 +204,16 @@ fn several_detail(report: &PtrReport) -> String {
 }
 
 /// Why a query gave no answer about the name, in words: `no answer within 2.0 s`, `SERVFAIL`.
-pub fn describe_failure(outcome: &Outcome, elapsed: std::time::Duration) -> String {
+pub fn describe_failure(outcome: &DnsOutcome, elapsed: std::time::Duration) -> String {
     match outcome {
-        Outcome::Timeout => format!("no answer within {:.1} s", elapsed.as_secs_f64()),
-        Outcome::Failed(reason) => escape_str(reason),
+        DnsOutcome::Timeout => format!("no answer within {:.1} s", elapsed.as_secs_f64()),
+        DnsOutcome::Failed(reason) => escape_str(reason),
         other => format!("the resolver answered {}", other.label()),
     }
 }
 
 /// `203.0.113.5, 2001:db8::5`, or why there is none (`no address (NXDOMAIN)`).
-pub fn describe_addresses(addresses: &[IpAddr], forward: &[Reply]) -> String {
+pub fn describe_addresses(addresses: &[IpAddr], forward: &[DnsReply]) -> String {
     if addresses.is_empty() {
         let outcome = forward.first().map(|r| format!(" ({})", r.outcome.label())).unwrap_or_default();
         return format!("no address{outcome}");
@@ -223,10 +223,10 @@ pub fn describe_addresses(addresses: &[IpAddr], forward: &[Reply]) -> String {
 
 /// The reply as evidence lines: the query and each record (at most [`MAX_PTR_NAMES`], then how
 /// many more), or its outcome.
-pub fn evidence_of(reply: &Reply) -> Vec<String> {
+pub fn evidence_of(reply: &DnsReply) -> Vec<String> {
     let head = format!("{} {} @{}", reply.qtype, escape_str(&reply.name), reply.server);
     match &reply.outcome {
-        Outcome::Records(records) => {
+        DnsOutcome::Records(records) => {
             let mut lines: Vec<String> =
                 records.iter().take(MAX_PTR_NAMES).map(|r| format!("{head}: {}", r.data)).collect();
             if records.len() > MAX_PTR_NAMES {

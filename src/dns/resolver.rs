@@ -237,7 +237,7 @@ impl fmt::Display for Answer {
 /// How a query ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", content = "detail", rename_all = "snake_case")]
-pub enum Outcome {
+pub enum DnsOutcome {
     /// The server answered with records (possibly only a CNAME chain).
     Records(Vec<Answer>),
     /// The name exists but has no record of the type asked (NOERROR, empty answer).
@@ -256,38 +256,38 @@ pub enum Outcome {
     Failed(String),
 }
 
-impl Outcome {
+impl DnsOutcome {
     /// True when the server gave an answer about the name (records, NODATA or NXDOMAIN), as
     /// opposed to an error or silence; another server would say the same.
     pub fn is_definitive(&self) -> bool {
-        matches!(self, Outcome::Records(_) | Outcome::NoData | Outcome::NxDomain)
+        matches!(self, DnsOutcome::Records(_) | DnsOutcome::NoData | DnsOutcome::NxDomain)
     }
 
     /// True when no answer came: silence, a resolver that could not be reached or that refused
     /// us. The question is then still open ("could not run"), not answered badly.
     pub fn is_no_answer(&self) -> bool {
-        matches!(self, Outcome::Timeout | Outcome::Failed(_) | Outcome::Refused)
+        matches!(self, DnsOutcome::Timeout | DnsOutcome::Failed(_) | DnsOutcome::Refused)
     }
 
     /// A short word for the outcome: `NOERROR`, `NODATA`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`,
     /// `timeout`, ...
     pub fn label(&self) -> String {
         match self {
-            Outcome::Records(_) => "NOERROR".into(),
-            Outcome::NoData => "NODATA".into(),
-            Outcome::NxDomain => "NXDOMAIN".into(),
-            Outcome::ServFail => "SERVFAIL".into(),
-            Outcome::Refused => "REFUSED".into(),
-            Outcome::Rcode(code) => code.clone(),
-            Outcome::Timeout => "timeout".into(),
-            Outcome::Failed(_) => "error".into(),
+            DnsOutcome::Records(_) => "NOERROR".into(),
+            DnsOutcome::NoData => "NODATA".into(),
+            DnsOutcome::NxDomain => "NXDOMAIN".into(),
+            DnsOutcome::ServFail => "SERVFAIL".into(),
+            DnsOutcome::Refused => "REFUSED".into(),
+            DnsOutcome::Rcode(code) => code.clone(),
+            DnsOutcome::Timeout => "timeout".into(),
+            DnsOutcome::Failed(_) => "error".into(),
         }
     }
 }
 
 /// The result of one query.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reply {
+pub struct DnsReply {
     /// The name asked for, ASCII, without the trailing dot.
     pub name: String,
     pub qtype: QueryType,
@@ -296,14 +296,14 @@ pub struct Reply {
     /// Time from sending the query to this outcome, across every server tried.
     #[serde(with = "millis")]
     pub elapsed: Duration,
-    pub outcome: Outcome,
+    pub outcome: DnsOutcome,
 }
 
-impl Reply {
-    /// The answer records; empty unless the outcome is [`Outcome::Records`].
+impl DnsReply {
+    /// The answer records; empty unless the outcome is [`DnsOutcome::Records`].
     pub fn records(&self) -> &[Answer] {
         match &self.outcome {
-            Outcome::Records(records) => records,
+            DnsOutcome::Records(records) => records,
             _ => &[],
         }
     }
@@ -360,14 +360,14 @@ impl Reply {
     /// One readable line: `MX bank.example @127.0.0.1:53: NOERROR, 2 record(s) in 12 ms`.
     pub fn summary(&self) -> String {
         let what = match &self.outcome {
-            Outcome::Records(records) => format!("NOERROR, {} record(s)", records.len()),
-            Outcome::NoData => "NOERROR, no records of that type (NODATA)".into(),
-            Outcome::NxDomain => "NXDOMAIN, the name does not exist".into(),
-            Outcome::ServFail => "SERVFAIL, the server could not answer".into(),
-            Outcome::Refused => "REFUSED, the server would not answer".into(),
-            Outcome::Rcode(code) => format!("{code}, an error answer"),
-            Outcome::Timeout => "no answer (timeout)".into(),
-            Outcome::Failed(why) => format!("failed: {}", escape_str(why)),
+            DnsOutcome::Records(records) => format!("NOERROR, {} record(s)", records.len()),
+            DnsOutcome::NoData => "NOERROR, no records of that type (NODATA)".into(),
+            DnsOutcome::NxDomain => "NXDOMAIN, the name does not exist".into(),
+            DnsOutcome::ServFail => "SERVFAIL, the server could not answer".into(),
+            DnsOutcome::Refused => "REFUSED, the server would not answer".into(),
+            DnsOutcome::Rcode(code) => format!("{code}, an error answer"),
+            DnsOutcome::Timeout => "no answer (timeout)".into(),
+            DnsOutcome::Failed(why) => format!("failed: {}", escape_str(why)),
         };
         format!("{} {} @{}: {what} in {} ms", self.qtype, escape_str(&self.name), self.server, self.elapsed.as_millis())
     }
@@ -525,8 +525,8 @@ impl Resolver {
     }
 
     /// Asks for `qtype` records of `name` (ASCII or Unicode; a trailing dot is optional; no
-    /// search domains are appended). Never fails: every way a query can end is an [`Outcome`].
-    pub async fn query(&self, name: &str, qtype: QueryType) -> Result<Reply, BadName> {
+    /// search domains are appended). Never fails: every way a query can end is a [`DnsOutcome`].
+    pub async fn query(&self, name: &str, qtype: QueryType) -> Result<DnsReply, BadName> {
         let fqdn = fqdn(name)?;
         Ok(self.query_name(fqdn, qtype).await)
     }
@@ -534,7 +534,7 @@ impl Resolver {
     /// Asks for `qtype` records of `name` byte for byte: labels split at dots, no IDNA, any
     /// printable byte allowed (SPF macros expand to names holding spaces or `%`). Fails only
     /// for an empty or over-long label.
-    pub async fn query_exact(&self, name: &str, qtype: QueryType) -> Result<Reply, BadName> {
+    pub async fn query_exact(&self, name: &str, qtype: QueryType) -> Result<DnsReply, BadName> {
         let trimmed = name.strip_suffix('.').unwrap_or(name);
         let mut parsed = Name::from_labels(trimmed.split('.').map(str::as_bytes))
             .ok()
@@ -545,36 +545,36 @@ impl Resolver {
     }
 
     /// A and AAAA of `name`, asked at the same time.
-    pub async fn lookup_ip(&self, name: &str) -> Result<(Reply, Reply), BadName> {
+    pub async fn lookup_ip(&self, name: &str) -> Result<(DnsReply, DnsReply), BadName> {
         let fqdn = fqdn(name)?;
         Ok(tokio::join!(self.query_name(fqdn.clone(), QueryType::A), self.query_name(fqdn, QueryType::Aaaa)))
     }
 
     /// MX records of `domain`.
-    pub async fn lookup_mx(&self, domain: &str) -> Result<Reply, BadName> {
+    pub async fn lookup_mx(&self, domain: &str) -> Result<DnsReply, BadName> {
         self.query(domain, QueryType::Mx).await
     }
 
     /// TXT records of `name`.
-    pub async fn lookup_txt(&self, name: &str) -> Result<Reply, BadName> {
+    pub async fn lookup_txt(&self, name: &str) -> Result<DnsReply, BadName> {
         self.query(name, QueryType::Txt).await
     }
 
     /// The PTR records of `ip` (the reverse name under in-addr.arpa or ip6.arpa).
-    pub async fn lookup_ptr(&self, ip: IpAddr) -> Reply {
+    pub async fn lookup_ptr(&self, ip: IpAddr) -> DnsReply {
         self.query_name(Name::from(ip), QueryType::Ptr).await
     }
 
-    async fn query_name(&self, name: Name, qtype: QueryType) -> Reply {
+    async fn query_name(&self, name: Name, qtype: QueryType) -> DnsReply {
         let started = Instant::now();
         let shown = name_text(&name);
         if self.is_silent() {
-            let outcome = Outcome::Failed(format!(
+            let outcome = DnsOutcome::Failed(format!(
                 "not asked: the resolver answered none of {} queries before",
                 self.silent_queries()
             ));
             let server = self.servers.first().map_or(SocketAddr::from(([0, 0, 0, 0], 53)), |s| s.addr);
-            let reply = Reply { name: shown, qtype, server, elapsed: started.elapsed(), outcome };
+            let reply = DnsReply { name: shown, qtype, server, elapsed: started.elapsed(), outcome };
             self.journal.record(
                 Event::new(EventKind::DnsAnswer, reply.summary())
                     .with_data(serde_json::to_value(&reply).expect("replies serialise")),
@@ -585,12 +585,13 @@ impl Resolver {
         for server in self.servers.iter() {
             let outcome = self.ask(server, &name, &shown, qtype).await;
             match outcome {
-                Outcome::Timeout | Outcome::Failed(_) => {
+                DnsOutcome::Timeout | DnsOutcome::Failed(_) => {
                     self.health.silent.fetch_add(1, Ordering::Relaxed);
                 }
                 _ => self.health.answered.store(true, Ordering::Relaxed),
             }
-            let reply = Reply { name: shown.clone(), qtype, server: server.addr, elapsed: started.elapsed(), outcome };
+            let reply =
+                DnsReply { name: shown.clone(), qtype, server: server.addr, elapsed: started.elapsed(), outcome };
             self.journal.record(
                 Event::new(EventKind::DnsAnswer, reply.summary())
                     .with_data(serde_json::to_value(&reply).expect("replies serialise")),
@@ -600,16 +601,16 @@ impl Resolver {
             }
             last = Some(reply);
         }
-        last.unwrap_or_else(|| Reply {
+        last.unwrap_or_else(|| DnsReply {
             name: shown,
             qtype,
             server: SocketAddr::from(([0, 0, 0, 0], 53)),
             elapsed: started.elapsed(),
-            outcome: Outcome::Failed("no name server is configured".into()),
+            outcome: DnsOutcome::Failed("no name server is configured".into()),
         })
     }
 
-    async fn ask(&self, server: &Server, name: &Name, shown: &str, qtype: QueryType) -> Outcome {
+    async fn ask(&self, server: &Server, name: &Name, shown: &str, qtype: QueryType) -> DnsOutcome {
         self.journal.record(
             Event::new(EventKind::DnsQuery, format!("{qtype} {} @{}", escape_str(shown), server.addr))
                 .with_data(serde_json::json!({"name": shown, "type": qtype, "server": server.addr.to_string()})),
@@ -632,14 +633,14 @@ impl Resolver {
         };
         let result = tokio::select! {
             result = exchange => result,
-            why = watch => return Outcome::Failed(why),
+            why = watch => return DnsOutcome::Failed(why),
         };
         if !matches!(result, Err(_) | Ok(Err(Failure::Timeout))) {
             server.answered.store(true, Ordering::Relaxed);
         }
         match result {
-            Err(_) | Ok(Err(Failure::Timeout)) => Outcome::Timeout,
-            Ok(Err(Failure::Failed(why))) => Outcome::Failed(why),
+            Err(_) | Ok(Err(Failure::Timeout)) => DnsOutcome::Timeout,
+            Ok(Err(Failure::Failed(why))) => DnsOutcome::Failed(why),
             Ok(Ok(reply)) => outcome_of_reply(&reply),
         }
     }
@@ -677,16 +678,16 @@ impl Limits {
 }
 
 /// What a reply to our question says.
-fn outcome_of_reply(reply: &Message) -> Outcome {
+fn outcome_of_reply(reply: &Message) -> DnsOutcome {
     match reply.metadata.response_code {
         ResponseCode::NoError => {
             let records: Vec<Answer> = reply.answers.iter().map(answer).collect();
-            if records.is_empty() { Outcome::NoData } else { Outcome::Records(records) }
+            if records.is_empty() { DnsOutcome::NoData } else { DnsOutcome::Records(records) }
         }
-        ResponseCode::NXDomain => Outcome::NxDomain,
-        ResponseCode::ServFail => Outcome::ServFail,
-        ResponseCode::Refused => Outcome::Refused,
-        code => Outcome::Rcode(code.to_str().to_uppercase()),
+        ResponseCode::NXDomain => DnsOutcome::NxDomain,
+        ResponseCode::ServFail => DnsOutcome::ServFail,
+        ResponseCode::Refused => DnsOutcome::Refused,
+        code => DnsOutcome::Rcode(code.to_str().to_uppercase()),
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::dialogue::{Dialogue, address};
 use super::exchange_msgtrk::csv_fields;
 use super::format::Spec;
-use super::iis_session::settle;
+use super::iis_session::push_settled;
 use super::parser::{LineKind, LogParser};
 use super::record::{Direction, LogRecord, Status};
 use super::time;
@@ -129,7 +129,7 @@ impl LogParser for SmtpLogParser {
             (Some(Side::Send), "<") => {
                 if let Some(code) = code {
                     let text = super::reply::flatten(data);
-                    settle(session.dialogue.reply(code), code, &text, base, out);
+                    push_settled(session.dialogue.reply(code), code, &text, base, out);
                 }
             }
             (Some(Side::Receive), "<") => {

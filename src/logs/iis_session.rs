@@ -62,7 +62,7 @@ impl IisSessions {
                     return;
                 }
                 let dialogue = self.outbound.entry(event.remote_ip.to_string()).or_default();
-                settle(dialogue.reply(code), code, &text, base, out);
+                push_settled(dialogue.reply(code), code, &text, base, out);
                 if dialogue.quitting() {
                     self.outbound.remove(event.remote_ip);
                 }
@@ -90,7 +90,7 @@ impl IisSessions {
 }
 
 /// Pushes one record per settled recipient.
-pub fn settle(settled: Settled, code: u16, text: &str, base: impl Fn() -> LogRecord, out: &mut Vec<LogRecord>) {
+pub fn push_settled(settled: Settled, code: u16, text: &str, base: impl Fn() -> LogRecord, out: &mut Vec<LogRecord>) {
     let status = match code {
         200..=399 => Status::Sent,
         400..=499 => Status::Deferred,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use strum::{Display, EnumCount, EnumString, IntoStaticStr, VariantArray, VariantNames};
 
-/// The findings that say how a connection attempt ended (`smtp::connection::Outcome`).
+/// The findings that say how a connection attempt ended (`smtp::connection::ConnectOutcome`).
 pub const CONNECTION_OUTCOMES: &[&str] = &[
     "smtp.refused",
     "smtp.timeout",

@@ -23,7 +23,7 @@ use crate::session::{Event, EventKind, Finding, Journal};
 /// How a connection attempt ended; which one decides the likely cause (a firewall times out, a
 /// connection filter closes or answers 421/554 at once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Outcome {
+pub enum ConnectOutcome {
     Refused,
     Timeout,
     Unreachable,
@@ -47,74 +47,74 @@ pub enum Outcome {
     Ok,
 }
 
-impl Outcome {
+impl ConnectOutcome {
     /// Every outcome.
-    pub const ALL: [Outcome; 14] = [
-        Outcome::Refused,
-        Outcome::Timeout,
-        Outcome::Unreachable,
-        Outcome::ClosedBeforeBanner,
-        Outcome::ResetBeforeBanner,
-        Outcome::Banner4xx,
-        Outcome::Banner5xx,
-        Outcome::ClosedAfterBanner,
-        Outcome::NoBanner,
-        Outcome::LineTooLong,
-        Outcome::ViaFailed,
-        Outcome::NotSmtp,
-        Outcome::ProtocolError,
-        Outcome::Ok,
+    pub const ALL: [ConnectOutcome; 14] = [
+        ConnectOutcome::Refused,
+        ConnectOutcome::Timeout,
+        ConnectOutcome::Unreachable,
+        ConnectOutcome::ClosedBeforeBanner,
+        ConnectOutcome::ResetBeforeBanner,
+        ConnectOutcome::Banner4xx,
+        ConnectOutcome::Banner5xx,
+        ConnectOutcome::ClosedAfterBanner,
+        ConnectOutcome::NoBanner,
+        ConnectOutcome::LineTooLong,
+        ConnectOutcome::ViaFailed,
+        ConnectOutcome::NotSmtp,
+        ConnectOutcome::ProtocolError,
+        ConnectOutcome::Ok,
     ];
 
     /// The finding that reports this outcome, spelled out so the catalogue's ids can be found.
     pub fn finding_id(self) -> &'static str {
         match self {
-            Outcome::Refused => "smtp.refused",
-            Outcome::Timeout => "smtp.timeout",
-            Outcome::Unreachable => "smtp.unreachable",
-            Outcome::ClosedBeforeBanner => "smtp.closed_before_banner",
-            Outcome::ResetBeforeBanner => "smtp.reset_before_banner",
-            Outcome::Banner4xx => "smtp.banner_4xx",
-            Outcome::Banner5xx => "smtp.banner_5xx",
-            Outcome::ClosedAfterBanner => "smtp.closed_after_banner",
-            Outcome::NoBanner => "smtp.no_banner",
-            Outcome::LineTooLong => "smtp.line_too_long",
-            Outcome::ViaFailed => "smtp.via_failed",
-            Outcome::NotSmtp => "smtp.not_smtp",
-            Outcome::ProtocolError => "smtp.protocol_error",
-            Outcome::Ok => "smtp.ok",
+            ConnectOutcome::Refused => "smtp.refused",
+            ConnectOutcome::Timeout => "smtp.timeout",
+            ConnectOutcome::Unreachable => "smtp.unreachable",
+            ConnectOutcome::ClosedBeforeBanner => "smtp.closed_before_banner",
+            ConnectOutcome::ResetBeforeBanner => "smtp.reset_before_banner",
+            ConnectOutcome::Banner4xx => "smtp.banner_4xx",
+            ConnectOutcome::Banner5xx => "smtp.banner_5xx",
+            ConnectOutcome::ClosedAfterBanner => "smtp.closed_after_banner",
+            ConnectOutcome::NoBanner => "smtp.no_banner",
+            ConnectOutcome::LineTooLong => "smtp.line_too_long",
+            ConnectOutcome::ViaFailed => "smtp.via_failed",
+            ConnectOutcome::NotSmtp => "smtp.not_smtp",
+            ConnectOutcome::ProtocolError => "smtp.protocol_error",
+            ConnectOutcome::Ok => "smtp.ok",
         }
     }
 
     /// The `snake_case` name, also the finding id's last part.
     pub fn as_str(self) -> &'static str {
         match self {
-            Outcome::Refused => "refused",
-            Outcome::Timeout => "timeout",
-            Outcome::Unreachable => "unreachable",
-            Outcome::ClosedBeforeBanner => "closed_before_banner",
-            Outcome::ResetBeforeBanner => "reset_before_banner",
-            Outcome::Banner4xx => "banner_4xx",
-            Outcome::Banner5xx => "banner_5xx",
-            Outcome::ClosedAfterBanner => "closed_after_banner",
-            Outcome::NoBanner => "no_banner",
-            Outcome::LineTooLong => "line_too_long",
-            Outcome::ViaFailed => "via_failed",
-            Outcome::NotSmtp => "not_smtp",
-            Outcome::ProtocolError => "protocol_error",
-            Outcome::Ok => "ok",
+            ConnectOutcome::Refused => "refused",
+            ConnectOutcome::Timeout => "timeout",
+            ConnectOutcome::Unreachable => "unreachable",
+            ConnectOutcome::ClosedBeforeBanner => "closed_before_banner",
+            ConnectOutcome::ResetBeforeBanner => "reset_before_banner",
+            ConnectOutcome::Banner4xx => "banner_4xx",
+            ConnectOutcome::Banner5xx => "banner_5xx",
+            ConnectOutcome::ClosedAfterBanner => "closed_after_banner",
+            ConnectOutcome::NoBanner => "no_banner",
+            ConnectOutcome::LineTooLong => "line_too_long",
+            ConnectOutcome::ViaFailed => "via_failed",
+            ConnectOutcome::NotSmtp => "not_smtp",
+            ConnectOutcome::ProtocolError => "protocol_error",
+            ConnectOutcome::Ok => "ok",
         }
     }
 }
 
-/// JSON spells an outcome as [`Outcome::as_str`] does: `banner_4xx`, not `banner4xx`.
-impl Serialize for Outcome {
+/// JSON spells an outcome as [`ConnectOutcome::as_str`] does: `banner_4xx`, not `banner4xx`.
+impl Serialize for ConnectOutcome {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
     }
 }
 
-impl fmt::Display for Outcome {
+impl fmt::Display for ConnectOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -133,7 +133,7 @@ pub struct ConnectReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
     pub source: Option<IpAddr>,
-    pub outcome: Outcome,
+    pub outcome: ConnectOutcome,
     pub connect_ms: Option<u64>,
     pub banner_ms: Option<u64>,
     /// The banner lines, escaped.
@@ -431,7 +431,7 @@ pub async fn open_with(
         routed_to: (routed != addr).then_some(routed),
         via: ctx.via.clone(),
         source,
-        outcome: Outcome::Ok,
+        outcome: ConnectOutcome::Ok,
         connect_ms: None,
         banner_ms: None,
         banner: Vec::new(),
@@ -441,7 +441,7 @@ pub async fn open_with(
         timeout,
     };
     if ctx.connect_map.blocked(addr) {
-        report.outcome = Outcome::Unreachable;
+        report.outcome = ConnectOutcome::Unreachable;
         report.error = Some(format!("{addr} is not part of the demo world, so no connection was made"));
         ctx.journal.log(EventKind::Error, format!("{host} ({addr}): {}", report.error.as_deref().unwrap_or("")));
         return (report, None);
@@ -471,7 +471,7 @@ pub async fn open_with(
                 SmtpStream::Tls(Box::new(tls_stream))
             }
             Err(err) => {
-                report.outcome = Outcome::ClosedBeforeBanner;
+                report.outcome = ConnectOutcome::ClosedBeforeBanner;
                 report.error = Some(err.to_string());
                 ctx.journal.log(EventKind::Error, err.to_string());
                 return (report, None);
@@ -492,18 +492,18 @@ pub async fn open_with(
         report.timeout = conn.read_timeout;
     }
     classify_banner(&mut report, banner);
-    if matches!(report.outcome, Outcome::ClosedBeforeBanner | Outcome::ResetBeforeBanner)
+    if matches!(report.outcome, ConnectOutcome::ClosedBeforeBanner | ConnectOutcome::ResetBeforeBanner)
         && let Some(end) = conn.via_end().await
     {
         // Nothing came through the via command: when it failed, the failure is its own (ssh
         // says "stdio forwarding failed", with the reason only at its default log level).
         if end.failed || end.said.is_some() {
             let said = end.said.as_deref().unwrap_or("nothing, and it failed");
-            report.outcome = end.said.as_deref().and_then(via_outcome).unwrap_or(Outcome::ViaFailed);
+            report.outcome = end.said.as_deref().and_then(via_outcome).unwrap_or(ConnectOutcome::ViaFailed);
             report.error = Some(format!("the via command said: {}", escape_str(said)));
         }
     }
-    (report.clone(), (report.outcome == Outcome::Ok).then_some(conn))
+    (report.clone(), (report.outcome == ConnectOutcome::Ok).then_some(conn))
 }
 
 /// TCP from here, or the via command's pipes.
@@ -512,25 +512,25 @@ async fn connect_transport(
     addr: SocketAddr,
     source: Option<IpAddr>,
     timeout: Duration,
-) -> Result<Transport, (Outcome, String)> {
+) -> Result<Transport, (ConnectOutcome, String)> {
     match via {
         Some(template) => ViaStream::spawn(template, addr)
             .map(|via| Transport::Via(Box::new(via)))
-            .map_err(|e| (Outcome::ViaFailed, e.to_string())),
+            .map_err(|e| (ConnectOutcome::ViaFailed, e.to_string())),
         None => tcp_connect(addr, source, timeout).await.map(Transport::Tcp),
     }
 }
 
 /// How the via command's own connection ended, from its words (`ssh -W`: "connect failed:
 /// Connection refused"; socat: "Connection timed out").
-fn via_outcome(complaint: &str) -> Option<Outcome> {
+fn via_outcome(complaint: &str) -> Option<ConnectOutcome> {
     let lower = complaint.to_ascii_lowercase();
     if lower.contains("refused") {
-        Some(Outcome::Refused)
+        Some(ConnectOutcome::Refused)
     } else if lower.contains("timed out") || lower.contains("timeout") {
-        Some(Outcome::Timeout)
+        Some(ConnectOutcome::Timeout)
     } else if lower.contains("unreachable") || lower.contains("no route") {
-        Some(Outcome::Unreachable)
+        Some(ConnectOutcome::Unreachable)
     } else {
         None
     }
@@ -552,20 +552,20 @@ fn classify_banner(report: &mut ConnectReport, banner: Result<Reply, ReplyError>
     report.banner = reply.as_ref().map(Reply::display_lines).unwrap_or_default();
     let broken = reply.as_ref().and_then(|r| r.protocol_problem(error.is_some()));
     report.outcome = match (&reply, &error, &broken) {
-        (_, _, Some(ProtocolProblem::NotSmtp(_))) => Outcome::NotSmtp,
-        (Some(reply), _, _) if reply.is_transient() => Outcome::Banner4xx,
-        (Some(reply), _, _) if reply.is_permanent() => Outcome::Banner5xx,
+        (_, _, Some(ProtocolProblem::NotSmtp(_))) => ConnectOutcome::NotSmtp,
+        (Some(reply), _, _) if reply.is_transient() => ConnectOutcome::Banner4xx,
+        (Some(reply), _, _) if reply.is_permanent() => ConnectOutcome::Banner5xx,
         // A peer dripping lines is slow, not closed: the deadline bounds the whole banner.
-        (_, Some(ReadError::Timeout(_)), _) => Outcome::NoBanner,
-        (_, Some(ReadError::LineTooLong(_)), _) => Outcome::LineTooLong,
-        (_, _, Some(_)) => Outcome::ProtocolError,
-        (Some(_), None, None) => Outcome::Ok,
-        (Some(_), Some(_), None) => Outcome::ClosedAfterBanner,
-        (None, Some(ReadError::Reset), _) => Outcome::ResetBeforeBanner,
-        (None, _, _) => Outcome::ClosedBeforeBanner,
+        (_, Some(ReadError::Timeout(_)), _) => ConnectOutcome::NoBanner,
+        (_, Some(ReadError::LineTooLong(_)), _) => ConnectOutcome::LineTooLong,
+        (_, _, Some(_)) => ConnectOutcome::ProtocolError,
+        (Some(_), None, None) => ConnectOutcome::Ok,
+        (Some(_), Some(_), None) => ConnectOutcome::ClosedAfterBanner,
+        (None, Some(ReadError::Reset), _) => ConnectOutcome::ResetBeforeBanner,
+        (None, _, _) => ConnectOutcome::ClosedBeforeBanner,
     };
     let lines = reply.as_ref().map_or(0, |r| r.lines.len());
-    if matches!(report.outcome, Outcome::NotSmtp | Outcome::ProtocolError) {
+    if matches!(report.outcome, ConnectOutcome::NotSmtp | ConnectOutcome::ProtocolError) {
         report.error = broken.map(|b| b.to_string());
         report.banner_reply = reply;
         return;
@@ -584,30 +584,33 @@ async fn tcp_connect(
     addr: SocketAddr,
     source: Option<IpAddr>,
     timeout: Duration,
-) -> Result<TcpStream, (Outcome, String)> {
+) -> Result<TcpStream, (ConnectOutcome, String)> {
     let socket = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
-    let socket = socket.map_err(|e| (Outcome::Unreachable, e.to_string()))?;
+    let socket = socket.map_err(|e| (ConnectOutcome::Unreachable, e.to_string()))?;
     if let Some(source) = source {
         if source.is_ipv4() != addr.is_ipv4() {
-            return Err((Outcome::Unreachable, format!("the source address {source} cannot reach {}", addr.ip())));
+            return Err((
+                ConnectOutcome::Unreachable,
+                format!("the source address {source} cannot reach {}", addr.ip()),
+            ));
         }
         socket
             .bind(SocketAddr::new(source, 0))
-            .map_err(|e| (Outcome::Unreachable, format!("cannot use the source address {source}: {e}")))?;
+            .map_err(|e| (ConnectOutcome::Unreachable, format!("cannot use the source address {source}: {e}")))?;
     }
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
-        Err(_) => Err((Outcome::Timeout, format!("no answer within {:.1} s", timeout.as_secs_f64()))),
+        Err(_) => Err((ConnectOutcome::Timeout, format!("no answer within {:.1} s", timeout.as_secs_f64()))),
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(err)) => Err((connect_outcome(&err), err.to_string())),
     }
 }
 
-fn connect_outcome(err: &io::Error) -> Outcome {
+fn connect_outcome(err: &io::Error) -> ConnectOutcome {
     match err.kind() {
-        io::ErrorKind::ConnectionRefused => Outcome::Refused,
-        io::ErrorKind::TimedOut => Outcome::Timeout,
-        io::ErrorKind::ConnectionReset => Outcome::ResetBeforeBanner,
-        _ => Outcome::Unreachable,
+        io::ErrorKind::ConnectionRefused => ConnectOutcome::Refused,
+        io::ErrorKind::TimedOut => ConnectOutcome::Timeout,
+        io::ErrorKind::ConnectionReset => ConnectOutcome::ResetBeforeBanner,
+        _ => ConnectOutcome::Unreachable,
     }
 }
 
@@ -620,25 +623,25 @@ mod tests {
     fn banner_classification() {
         let mut report = open_report();
         classify_banner(&mut report, Ok(Reply::parse("554 5.7.1 go away")));
-        assert_eq!(report.outcome, Outcome::Banner5xx);
+        assert_eq!(report.outcome, ConnectOutcome::Banner5xx);
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Reset, partial: None }));
-        assert_eq!(report.outcome, Outcome::ResetBeforeBanner);
+        assert_eq!(report.outcome, ConnectOutcome::ResetBeforeBanner);
         let partial = Some(Reply::parse("220-mx.test"));
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Closed, partial }));
-        assert_eq!(report.outcome, Outcome::ProtocolError);
+        assert_eq!(report.outcome, ConnectOutcome::ProtocolError);
         assert!(report.error.as_deref().unwrap().contains("ended without its last line"));
         classify_banner(&mut report, Ok(Reply::parse("HTTP/1.1 400 Bad Request")));
-        assert_eq!(report.outcome, Outcome::NotSmtp);
+        assert_eq!(report.outcome, ConnectOutcome::NotSmtp);
         assert_eq!(report.finding().id, "smtp.not_smtp");
         assert!(report.error.as_deref().unwrap().starts_with("a web server answered (HTTP/1.1 400"));
         classify_banner(&mut report, Ok(Reply::parse("220-mx.test\n250 ok")));
-        assert_eq!(report.outcome, Outcome::ProtocolError);
+        assert_eq!(report.outcome, ConnectOutcome::ProtocolError);
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial: None }));
-        assert_eq!(report.outcome, Outcome::NoBanner);
+        assert_eq!(report.outcome, ConnectOutcome::NoBanner);
         assert_eq!(report.finding().id, "smtp.no_banner");
         let partial = Some(Reply::parse("220-mx.test\n220-slowly"));
         classify_banner(&mut report, Err(ReplyError { error: ReadError::Timeout(1.0), partial }));
-        assert_eq!(report.outcome, Outcome::NoBanner);
+        assert_eq!(report.outcome, ConnectOutcome::NoBanner);
         assert!(report.error.as_deref().unwrap().contains("still incomplete"));
         classify_banner(&mut report, Err(ReplyError { error: ReadError::LineTooLong(LINE_LIMIT), partial: None }));
         assert_eq!(report.finding().id, "smtp.line_too_long");
@@ -646,21 +649,21 @@ mod tests {
 
     #[test]
     fn every_outcome_has_its_finding_in_the_catalogue() {
-        for outcome in Outcome::ALL {
+        for outcome in ConnectOutcome::ALL {
             assert!(crate::session::catalogue::entry(outcome.finding_id()).is_some(), "{outcome}");
             assert_eq!(outcome.finding_id().strip_prefix("smtp."), Some(outcome.as_str()));
         }
-        let ids: Vec<&str> = Outcome::ALL.iter().map(|o| o.finding_id()).collect();
+        let ids: Vec<&str> = ConnectOutcome::ALL.iter().map(|o| o.finding_id()).collect();
         assert_eq!(ids, crate::session::vocabulary::CONNECTION_OUTCOMES, "the diagnosis rules read that list");
     }
 
     #[test]
     fn json_spells_the_outcome_as_the_text_does() {
-        for outcome in Outcome::ALL {
+        for outcome in ConnectOutcome::ALL {
             assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
         }
         let mut report = open_report();
-        report.outcome = Outcome::Banner4xx;
+        report.outcome = ConnectOutcome::Banner4xx;
         assert_eq!(serde_json::to_value(&report).unwrap()["outcome"], "banner_4xx");
     }
 
@@ -671,7 +674,7 @@ mod tests {
             routed_to: None,
             via: None,
             source: None,
-            outcome: Outcome::Ok,
+            outcome: ConnectOutcome::Ok,
             connect_ms: Some(1),
             banner_ms: None,
             banner: Vec::new(),

@@ -3,7 +3,6 @@
 
 pub mod classify;
 pub mod connection;
-pub mod ehlo_name;
 pub mod explain;
 pub mod pipeline;
 pub mod probe;

@@ -3,11 +3,11 @@
 //! through the second vantage point, and the line that says how a connection ended.
 
 use super::connection::ConnectReport;
-use super::ehlo_name::ehlo_name;
 use super::probe::{self, ProbeRequest, ProbeResult};
 use super::target::{self, HostPort};
 use super::vantage;
 use crate::context::Context;
+use crate::helo::choose::ehlo_name;
 use crate::session::escape::escape_str;
 use crate::session::{EventKind, MxTarget, Target};
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::classify::{Classification, Classifier, ReplyStage};
-use super::connection::{self, ConnectReport, Connection, Outcome, ReadError, ReplyError};
+use super::connection::{self, ConnectOutcome, ConnectReport, Connection, ReadError, ReplyError};
 use super::explain::{Explainer, Explanation};
 use super::reply::Reply;
 use super::tls::TlsInfo;
@@ -417,7 +417,7 @@ impl Run<'_> {
 
     fn connection_dropped_after_banner(&mut self, error: &str) {
         let connect = &mut self.result.connect;
-        connect.outcome = Outcome::ClosedAfterBanner;
+        connect.outcome = ConnectOutcome::ClosedAfterBanner;
         connect.error = Some(error.to_string());
         let finding = connect.finding();
         self.result.findings.retain(|f| f.id != "smtp.ok");

@@ -3,7 +3,7 @@
 //! but accepted from there means the receiver filters our address, not our software or the
 //! message: the probe, its HELO name and envelope are the same.
 
-use super::connection::Outcome;
+use super::connection::ConnectOutcome;
 use super::probe::{self, ProbeRequest, ProbeResult};
 use crate::context::Context;
 use crate::session::{Finding, MxTarget, Severity};
@@ -22,7 +22,7 @@ pub fn progress(result: &ProbeResult) -> (u8, String) {
         let reply = accepted.arg("reply").unwrap_or("");
         return (3, format!("RCPT TO accepted ({reply})"));
     }
-    if result.connect.outcome != Outcome::Ok {
+    if result.connect.outcome != ConnectOutcome::Ok {
         let reply = result.connect.banner.first().map(|b| format!(" ({b})")).unwrap_or_default();
         return (0, format!("{}{reply}", result.connect.outcome));
     }
@@ -55,8 +55,9 @@ fn differences(here: &[ProbeResult], there: &[ProbeResult], via: &str) -> Vec<Fi
     let mut out = Vec::new();
     for ours in here {
         // A via command that failed on its own side saw nothing of the receiver to compare.
-        let Some(theirs) =
-            there.iter().find(|t| t.connect.addr == ours.connect.addr && t.connect.outcome != Outcome::ViaFailed)
+        let Some(theirs) = there
+            .iter()
+            .find(|t| t.connect.addr == ours.connect.addr && t.connect.outcome != ConnectOutcome::ViaFailed)
         else {
             continue;
         };

@@ -7,7 +7,7 @@ use crate::session::StepId;
 
 /// What a key does in navigation mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
+pub enum KeyAction {
     NextStep,
     PrevStep,
     /// Go to step number n (0-based).
@@ -59,7 +59,7 @@ const fn ctrl(c: char) -> Chord {
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
     pub chords: &'static [Chord],
-    pub action: Action,
+    pub action: KeyAction,
     /// Key names as shown ("Tab", "Ctrl-S").
     pub keys: &'static str,
     /// One line for the help overlay.
@@ -72,151 +72,151 @@ pub struct Binding {
 pub const NAVIGATION: &[Binding] = &[
     Binding {
         chords: &[key(KeyCode::Tab)],
-        action: Action::NextStep,
+        action: KeyAction::NextStep,
         keys: "Tab",
         help: "next step",
         hint: Some("next step"),
     },
     Binding {
         chords: &[key(KeyCode::BackTab), Chord { code: KeyCode::BackTab, mods: KeyModifiers::SHIFT }],
-        action: Action::PrevStep,
+        action: KeyAction::PrevStep,
         keys: "Shift-Tab",
         help: "previous step",
         hint: None,
     },
-    Binding { chords: &[], action: Action::GotoStep(0), keys: "1-7", help: "go to step 1 to 7", hint: None },
+    Binding { chords: &[], action: KeyAction::GotoStep(0), keys: "1-7", help: "go to step 1 to 7", hint: None },
     Binding {
         chords: &[key(KeyCode::Enter)],
-        action: Action::Run,
+        action: KeyAction::Run,
         keys: "Enter",
         help: "run the step / act on the selection",
         hint: Some("run"),
     },
     Binding {
         chords: &[key(KeyCode::Up), key(KeyCode::Char('k'))],
-        action: Action::ScrollUp,
+        action: KeyAction::ScrollUp,
         keys: "↑/k",
         help: "scroll up / select the row above",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Down), key(KeyCode::Char('j'))],
-        action: Action::ScrollDown,
+        action: KeyAction::ScrollDown,
         keys: "↓/j",
         help: "scroll down / select the row below",
         hint: None,
     },
-    Binding { chords: &[key(KeyCode::PageUp)], action: Action::PageUp, keys: "PgUp", help: "page up", hint: None },
+    Binding { chords: &[key(KeyCode::PageUp)], action: KeyAction::PageUp, keys: "PgUp", help: "page up", hint: None },
     Binding {
         chords: &[key(KeyCode::PageDown)],
-        action: Action::PageDown,
+        action: KeyAction::PageDown,
         keys: "PgDn",
         help: "page down",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Left)],
-        action: Action::ScrollLeft,
+        action: KeyAction::ScrollLeft,
         keys: "←/→",
         help: "scroll long lines sideways",
         hint: None,
     },
-    Binding { chords: &[key(KeyCode::Right)], action: Action::ScrollRight, keys: "", help: "", hint: None },
-    Binding { chords: &[key(KeyCode::Home)], action: Action::Top, keys: "Home", help: "to the top", hint: None },
+    Binding { chords: &[key(KeyCode::Right)], action: KeyAction::ScrollRight, keys: "", help: "", hint: None },
+    Binding { chords: &[key(KeyCode::Home)], action: KeyAction::Top, keys: "Home", help: "to the top", hint: None },
     Binding {
         chords: &[key(KeyCode::End)],
-        action: Action::Bottom,
+        action: KeyAction::Bottom,
         keys: "End",
         help: "to the end (follow new lines)",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char('i'))],
-        action: Action::Type,
+        action: KeyAction::Type,
         keys: "i",
         help: "type in the step's console",
         hint: Some("type"),
     },
     Binding {
         chords: &[key(KeyCode::Char(':'))],
-        action: Action::Command,
+        action: KeyAction::Command,
         keys: ":",
         help: "type a :command in the console",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char('n'))],
-        action: Action::Note,
+        action: KeyAction::Note,
         keys: "n",
         help: "add a note to the findings",
         hint: Some("note"),
     },
     Binding {
         chords: &[key(KeyCode::Char('['))],
-        action: Action::PrevFinding,
+        action: KeyAction::PrevFinding,
         keys: "[",
         help: "previous finding",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char(']'))],
-        action: Action::NextFinding,
+        action: KeyAction::NextFinding,
         keys: "]",
         help: "next finding, with evidence and fix",
         hint: Some("finding"),
     },
     Binding {
         chords: &[key(KeyCode::Char('v'))],
-        action: Action::ViewFinding,
+        action: KeyAction::ViewFinding,
         keys: "v",
         help: "read the selected finding whole",
         hint: Some("read"),
     },
     Binding {
         chords: &[key(KeyCode::Char('z'))],
-        action: Action::Zoom,
+        action: KeyAction::Zoom,
         keys: "z",
         help: "zoom the main pane to the full width and back",
         hint: Some("zoom"),
     },
     Binding {
         chords: &[key(KeyCode::Char('/'))],
-        action: Action::Search,
+        action: KeyAction::Search,
         keys: "/",
         help: "search the findings and the pane",
         hint: Some("search"),
     },
     Binding {
         chords: &[],
-        action: Action::SearchNext,
+        action: KeyAction::SearchNext,
         keys: "n/N",
         help: "next/previous match while searching",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char('?')), key(KeyCode::F(1))],
-        action: Action::Help,
+        action: KeyAction::Help,
         keys: "?/F1",
         help: "this help",
         hint: Some("help"),
     },
     Binding {
         chords: &[ctrl('s')],
-        action: Action::Save,
+        action: KeyAction::Save,
         keys: "Ctrl-S",
         help: "save transcript, report, journal",
         hint: Some("save"),
     },
     Binding {
         chords: &[key(KeyCode::Esc)],
-        action: Action::Cancel,
+        action: KeyAction::Cancel,
         keys: "Esc",
         help: "cancel the running job",
         hint: None,
     },
     Binding {
         chords: &[key(KeyCode::Char('q')), ctrl('c')],
-        action: Action::Quit,
+        action: KeyAction::Quit,
         keys: "q/Ctrl-C",
         help: "quit (asks if work is unsaved)",
         hint: Some("quit"),
@@ -272,18 +272,18 @@ fn chord_matches(chord: &Chord, key: &KeyEvent) -> bool {
 }
 
 /// The navigation-mode action of `key`, if it has one.
-pub fn action_for(key: &KeyEvent) -> Option<Action> {
+pub fn action_for(key: &KeyEvent) -> Option<KeyAction> {
     if let KeyCode::Char(c) = key.code
         && key.modifiers - KeyModifiers::SHIFT == KeyModifiers::NONE
         && let Some(step) = StepId::from_key(c)
     {
-        return Some(Action::GotoStep(step.index()));
+        return Some(KeyAction::GotoStep(step.index()));
     }
     NAVIGATION.iter().find(|b| b.chords.iter().any(|c| chord_matches(c, key))).map(|b| b.action)
 }
 
 /// The binding of `action`, for its key name.
-pub fn binding(action: Action) -> Option<&'static Binding> {
+pub fn binding(action: KeyAction) -> Option<&'static Binding> {
     NAVIGATION.iter().find(|b| b.action == action)
 }
 
@@ -294,16 +294,16 @@ mod tests {
     #[test]
     fn keys_map_to_actions() {
         let k = |code, mods| KeyEvent::new(code, mods);
-        assert_eq!(action_for(&k(KeyCode::Tab, KeyModifiers::NONE)), Some(Action::NextStep));
-        assert_eq!(action_for(&k(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(Action::PrevStep));
-        assert_eq!(action_for(&k(KeyCode::Char('3'), KeyModifiers::NONE)), Some(Action::GotoStep(2)));
-        assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(Action::Save));
-        assert_eq!(action_for(&k(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
-        assert_eq!(action_for(&k(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(action_for(&k(KeyCode::Tab, KeyModifiers::NONE)), Some(KeyAction::NextStep));
+        assert_eq!(action_for(&k(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(KeyAction::PrevStep));
+        assert_eq!(action_for(&k(KeyCode::Char('3'), KeyModifiers::NONE)), Some(KeyAction::GotoStep(2)));
+        assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::CONTROL)), Some(KeyAction::Save));
+        assert_eq!(action_for(&k(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(KeyAction::Help));
+        assert_eq!(action_for(&k(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(KeyAction::Quit));
         assert_eq!(action_for(&k(KeyCode::Char('8'), KeyModifiers::NONE)), None);
         assert_eq!(action_for(&k(KeyCode::Char('s'), KeyModifiers::NONE)), None);
-        assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(Action::Search));
-        assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(Action::ViewFinding));
+        assert_eq!(action_for(&k(KeyCode::Char('/'), KeyModifiers::NONE)), Some(KeyAction::Search));
+        assert_eq!(action_for(&k(KeyCode::Char('v'), KeyModifiers::NONE)), Some(KeyAction::ViewFinding));
         assert_eq!(action_for(&k(KeyCode::Char('N'), KeyModifiers::SHIFT)), None);
     }
 
@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn the_help_names_the_keys_of_the_first_and_last_step() {
-        let goto = binding(Action::GotoStep(0)).expect("listed");
+        let goto = binding(KeyAction::GotoStep(0)).expect("listed");
         let (first, last) = (StepId::ALL[0].info().key, StepId::ALL[StepId::ALL.len() - 1].info().key);
         assert_eq!(goto.keys, format!("{first}-{last}"));
         assert_eq!(goto.help, format!("go to step {first} to {last}"));

@@ -59,7 +59,7 @@ pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyh
     install_panic_hook();
     let result = event_loop(&mut terminal, &mut app).await;
     restore();
-    ctx.journal.record(super::app::state_event(&app.session));
+    ctx.journal.record(crate::session::state::state_event(&app.session));
     ctx.journal.log(EventKind::Info, "session ended");
     if let Some(path) = ctx.journal.path() {
         eprintln!("mailwiz: the session journal is {}", path.display());
@@ -328,7 +328,7 @@ pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Opti
 /// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A job
 /// that waits for more input (an open console session) would keep this waiting: drive those
 /// through `update` and the runtime instead.
-pub async fn settle(app: &mut App, cmds: Vec<Cmd>) {
+pub async fn run_to_idle(app: &mut App, cmds: Vec<Cmd>) {
     let mut queue: VecDeque<Cmd> = cmds.into();
     while let Some(cmd) = queue.pop_front() {
         let msgs = match cmd {

@@ -3,7 +3,8 @@
 use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts};
-use crate::dns::{Resolver, mail_name};
+use crate::dns::Resolver;
+use crate::helo::propose;
 use crate::session::{AlsoFix, Event, Session, conclusion};
 
 /// State of the diagnosis step.
@@ -37,10 +38,10 @@ fn mail_name_job(session: &Session, ctx: &Context) -> Job {
         let name = match (ip, Resolver::from_context(&jc.ctx)) {
             (Some(ip), Ok(resolver)) => {
                 let found = tokio::select! {
-                    name = mail_name::suggest(&resolver, ip, helo.as_deref(), sender.as_deref()) => name,
+                    name = propose::suggest(&resolver, ip, helo.as_deref(), sender.as_deref()) => name,
                     () = jc.cancel.cancelled() => None,
                 };
-                Some(mail_name::proposal(found.as_deref(), ip, helo.as_deref(), sender.as_deref()))
+                Some(propose::proposal(found.as_deref(), ip, helo.as_deref(), sender.as_deref()))
             }
             _ => None,
         };
@@ -84,7 +85,7 @@ impl DiagnosisStep {
         let facts = Facts { mail_name, ..Facts::from_session(session) };
         let causes = diagnosis::diagnose(&diagnosis::rule::bundled(), &findings, &facts);
         if let Some(domain) = &domain {
-            diagnosis::settle(&mut session.findings, &causes, domain);
+            diagnosis::soften_when_deliverable(&mut session.findings, &causes, domain);
         }
         self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes);
         self.not_checked = crate::session::catalogue::steps_without_findings(&findings);

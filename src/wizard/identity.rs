@@ -9,9 +9,9 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepVie
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::helo::HeloReport;
 use crate::dns::identity::{IdentityReport, check_identity};
 use crate::dns::ptr::{PtrReport, describe_addresses, describe_failure};
+use crate::helo::check::HeloReport;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 

@@ -9,6 +9,7 @@ pub mod job;
 pub mod logs;
 pub mod logs_follow;
 pub mod mx;
+pub mod postmaster_note;
 pub mod queue;
 pub mod queue_act;
 pub mod smtp;

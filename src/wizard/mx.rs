@@ -7,7 +7,7 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepVie
 use crate::config::parse_server;
 use crate::context::Context;
 use crate::dns::Resolver;
-use crate::dns::console::{Action, Console, ConsoleLine, LineKind, Lookup};
+use crate::dns::console::{Console, ConsoleAction, ConsoleLine, LineKind, Lookup};
 use crate::dns::mx::{MxAnalysis, analyse, both_ways, problem};
 use crate::dns::resolver::QueryType;
 use crate::session::{Session, Severity, Target};
@@ -225,16 +225,16 @@ impl Step for MxStep {
         self.transcript.push(ConsoleLine { kind: LineKind::Input, text: format!("{PROMPT}{}", line.trim()) });
         self.console.confine(ctx.demo.then(|| crate::dns::console::DEMO_CONFINED.to_string()));
         match self.console.submit(line) {
-            Action::Print(lines) => {
+            ConsoleAction::Print(lines) => {
                 self.transcript.extend(lines);
                 Vec::new()
             }
-            Action::Run(lookup) => {
+            ConsoleAction::Run(lookup) => {
                 let job = MxStep::console_job(lookup);
                 self.console_jobs.push(job.id);
                 vec![Effect::Spawn(job)]
             }
-            Action::Exit => vec![Effect::LeaveInput],
+            ConsoleAction::Exit => vec![Effect::LeaveInput],
         }
     }
 

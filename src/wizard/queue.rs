@@ -9,7 +9,7 @@ use chrono::{Duration, Utc};
 use super::queue_act::{self, Acted, Acting, WATCH_EVERY, WATCH_ROUNDS, Watching};
 use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
-use crate::queue::actions::{Action, Selection};
+use crate::queue::actions::{QueueOp, Selection};
 use crate::queue::time::format_age;
 use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport};
 use crate::session::escape::escape_str;
@@ -62,11 +62,11 @@ pub struct QueueStep {
 }
 
 /// The keys that act on the selection, and what they do.
-const ACTION_KEYS: [(char, Action, &str); 4] = [
-    ('t', Action::Retry, "retry now"),
-    ('h', Action::Hold, "hold"),
-    ('u', Action::Release, "release"),
-    ('D', Action::Delete, "delete"),
+const ACTION_KEYS: [(char, QueueOp, &str); 4] = [
+    ('t', QueueOp::Retry, "retry now"),
+    ('h', QueueOp::Hold, "hold"),
+    ('u', QueueOp::Release, "release"),
+    ('D', QueueOp::Delete, "delete"),
 ];
 
 impl QueueStep {
@@ -179,20 +179,20 @@ impl QueueStep {
 
     /// The selected message, or the selected group: a domain (retry takes it whole) or the
     /// group's messages.
-    fn selection(&self, action: Action) -> Option<(Selection, Option<String>)> {
+    fn selection(&self, action: QueueOp) -> Option<(Selection, Option<String>)> {
         let report = self.report()?;
         let group = self.groups().get(self.cursor.group)?;
         let ids = |indices: &[u32]| indices.iter().map(|&i| report.entries[i as usize].id.clone()).collect();
         Some(match (self.cursor.entry, self.group_by, action) {
             (Some(e), _, _) => (Selection::Ids(ids(&group.entries[e..=e])), None),
-            (None, GroupBy::Domain, Action::Retry) => (Selection::Domain(group.key.clone()), Some(group.key.clone())),
+            (None, GroupBy::Domain, QueueOp::Retry) => (Selection::Domain(group.key.clone()), Some(group.key.clone())),
             (None, _, _) => (Selection::Ids(ids(&group.entries)), None),
         })
     }
 
     /// Plans `action` on `selection` and asks to confirm it (Exchange lines are only printed,
     /// and the demo runs nothing, so they need no confirmation).
-    fn propose(&mut self, action: Action, selection: &Selection, watch: Option<String>) -> Vec<Effect> {
+    fn propose(&mut self, action: QueueOp, selection: &Selection, watch: Option<String>) -> Vec<Effect> {
         let Some(report) = self.report() else { return Vec::new() };
         match queue_act::plan(report, action, selection, self.demo) {
             Err(text) => {
@@ -346,7 +346,7 @@ impl Step for QueueStep {
     fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
         let Request::RetryDomain(domain) = request else { return self.run_if_idle(&request, session, ctx) };
         if self.job.is_none() && self.report().is_some() {
-            return self.propose(Action::Retry, &Selection::Domain(domain.clone()), Some(domain));
+            return self.propose(QueueOp::Retry, &Selection::Domain(domain.clone()), Some(domain));
         }
         self.retry_after_load = Some(domain);
         if self.job.is_none() { self.start() } else { Vec::new() }
@@ -433,7 +433,7 @@ impl Step for QueueStep {
                     self.select_target(session);
                 }
                 if let Some(domain) = self.retry_after_load.take() {
-                    return self.propose(Action::Retry, &Selection::Domain(domain.clone()), Some(domain));
+                    return self.propose(QueueOp::Retry, &Selection::Domain(domain.clone()), Some(domain));
                 }
                 return self.watch();
             }

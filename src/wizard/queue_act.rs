@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{Job, Row, StepId, Tone};
 use crate::queue::QueueReport;
-use crate::queue::actions::{self, Action, Mta, Outcome, Plan, Selection};
+use crate::queue::actions::{self, Mta, Plan, QueueOp, RunReport, Selection};
 use crate::session::escape::escape_str;
 
 /// Re-reads of the queue while watching a retry, at most.
@@ -16,7 +16,7 @@ pub const WATCH_EVERY: Duration = Duration::from_secs(2);
 
 /// What the action job reports.
 #[derive(Debug)]
-pub struct Acted(pub Plan, pub Outcome);
+pub struct Acted(pub Plan, pub RunReport);
 
 /// The domain whose messages are watched after a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub struct Watching {
 pub struct Acting {
     /// The plan waiting for its confirmation, and the domain to watch when it is a retry of one.
     pub pending: Option<(Plan, Option<String>)>,
-    pub last: Option<(Plan, Outcome)>,
+    pub last: Option<(Plan, RunReport)>,
     pub watching: Option<Watching>,
     /// How the last watch ended, or why an action could not be planned.
     pub note: Option<(Tone, String)>,
@@ -50,7 +50,7 @@ pub fn mta_of(report: &QueueReport, demo: bool) -> Result<Mta, String> {
 }
 
 /// Plans `action` on `selection` of the loaded queue.
-pub fn plan(report: &QueueReport, action: Action, selection: &Selection, demo: bool) -> Result<Plan, String> {
+pub fn plan(report: &QueueReport, action: QueueOp, selection: &Selection, demo: bool) -> Result<Plan, String> {
     let mta = mta_of(report, demo)?;
     let plan = actions::plan(mta, action, selection, Some(&report.entries));
     if plan.commands.is_empty() {

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::marks;
 use crate::session::{Event, EventKind, Finding, Session, Severity, Target};
-use crate::smtp::connection::{ConnectReport, Outcome};
+use crate::smtp::connection::{ConnectOutcome, ConnectReport};
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::ProbeResult;
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Scope, Start};
@@ -371,7 +371,7 @@ impl SmtpStep {
             );
         }
         if let Some(results) = &self.probed {
-            let ok = results.iter().filter(|r| r.connect.outcome == Outcome::Ok).count();
+            let ok = results.iter().filter(|r| r.connect.outcome == ConnectOutcome::Ok).count();
             let worst = results.iter().flat_map(|r| r.findings.iter()).map(|f| f.severity).min();
             let tone = match worst {
                 Some(Severity::Fail) => Tone::Fail,
@@ -386,8 +386,8 @@ impl SmtpStep {
 
 fn outcome_row(report: &ConnectReport) -> Row {
     let tone = match report.outcome {
-        Outcome::Ok => Tone::Ok,
-        Outcome::ClosedAfterBanner | Outcome::ViaFailed => Tone::Warn,
+        ConnectOutcome::Ok => Tone::Ok,
+        ConnectOutcome::ClosedAfterBanner | ConnectOutcome::ViaFailed => Tone::Warn,
         _ => Tone::Fail,
     };
     Row::new(tone, pipeline::outcome_line(report))
@@ -529,7 +529,7 @@ impl Step for SmtpStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::smtp_server::{self, Reply, ServerScript};
+    use crate::demo::smtp_server::{self, ScriptedReply, ServerScript};
     use crate::session::Journal;
     use crate::session::MxTarget;
     use crate::wizard::job::run_collect;
@@ -563,7 +563,7 @@ mod tests {
     async fn the_console_streams_replies_and_explains_them() {
         let server = smtp_server::start(ServerScript {
             client_ip: Some("203.0.113.5".parse().unwrap()),
-            rcpt: Reply::new(550, ["5.7.1 Client host [203.0.113.5] blocked using zen.spamhaus.org"]),
+            rcpt: ScriptedReply::new(550, ["5.7.1 Client host [203.0.113.5] blocked using zen.spamhaus.org"]),
             ..ServerScript::default()
         })
         .await
@@ -592,7 +592,7 @@ mod tests {
     /// greeting), with bank.example as the target, and returns the session and the view.
     async fn console_connect(line: &str) -> (Session, Vec<String>, Vec<crate::session::Event>) {
         let server = smtp_server::start(ServerScript {
-            banner: Some(Reply::new(554, ["5.7.1 not for you"])),
+            banner: Some(ScriptedReply::new(554, ["5.7.1 not for you"])),
             ..ServerScript::default()
         })
         .await

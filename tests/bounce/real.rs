@@ -1,7 +1,7 @@
 //! Real bounces (`data/`, provenance in `data/SOURCES.md`): each gives the recipients, who
 //! answered, the reply's class and stage a mail admin reads in it.
 
-use mailwiz::bounce::{self, Action, Shape, Speaker};
+use mailwiz::bounce::{self, DsnAction, Shape, Speaker};
 
 struct Case {
     file: &'static str,
@@ -9,10 +9,10 @@ struct Case {
     mta: &'static str,
     shape: Shape,
     /// address, action, class, stage, who said it, words the reply holds
-    recipients: &'static [(&'static str, Action, &'static str, &'static str, Speaker, &'static str)],
+    recipients: &'static [(&'static str, DsnAction, &'static str, &'static str, Speaker, &'static str)],
 }
 
-use Action::{Delayed, Failed};
+use DsnAction::{Delayed, Failed};
 use Speaker::{Receiver, ReportingMta, Unknown};
 
 const CASES: &[Case] = &[

@@ -7,7 +7,7 @@ use std::time::Duration;
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::{self, World};
-use mailwiz::dns::resolver::{Outcome, QueryType, Resolver};
+use mailwiz::dns::resolver::{DnsOutcome, QueryType, Resolver};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -80,9 +80,9 @@ async fn dns_tells_the_story() {
 
     // No PTR for our address; the HELO name resolves to nothing; the fix's name does.
     let ptr = dns.lookup_ptr("203.0.113.5".parse().unwrap()).await;
-    assert_eq!(ptr.outcome, Outcome::NxDomain);
+    assert_eq!(ptr.outcome, DnsOutcome::NxDomain);
     let (helo, _) = dns.lookup_ip("mta1.internal.example.com").await.unwrap();
-    assert_eq!(helo.outcome, Outcome::NxDomain);
+    assert_eq!(helo.outcome, DnsOutcome::NxDomain);
     let (mail, _) = dns.lookup_ip("mail.example.com").await.unwrap();
     assert_eq!(mail.addresses(), vec!["203.0.113.5".parse::<std::net::IpAddr>().unwrap()]);
 
@@ -92,12 +92,12 @@ async fn dns_tells_the_story() {
     let reason = dns.lookup_txt("5.113.0.203.zen.spamhaus.org").await.unwrap();
     assert!(reason.txt_strings()[0].contains("203.0.113.5"));
     let clean = dns.query("5.113.0.203.bl.spamcop.net", QueryType::A).await.unwrap();
-    assert_eq!(clean.outcome, Outcome::NxDomain);
+    assert_eq!(clean.outcome, DnsOutcome::NxDomain);
 
     let myip = dns.query("myip.opendns.com", QueryType::A).await.unwrap();
     assert_eq!(myip.addresses(), vec!["203.0.113.5".parse::<std::net::IpAddr>().unwrap()]);
     let broken = dns.lookup_mx("old-partner.example").await.unwrap();
-    assert_eq!(broken.outcome, Outcome::ServFail);
+    assert_eq!(broken.outcome, DnsOutcome::ServFail);
 }
 
 #[tokio::test]

@@ -942,7 +942,7 @@ async fn refused_from_here_accepted_from_the_other_vantage_point_is_our_address(
     let Some(via) = common::relay_from("127.0.0.99") else { return };
     let mut variant = Variant::demo().dns_state(Dns::PtrOk).no_files().bank_mx("");
     for server in variant.0.smtp.iter_mut().filter(|s| [MX1, MX2].contains(&s.address.to_string().as_str())) {
-        let refusal = mailwiz::demo::smtp_server::Reply::new(554, ["5.7.1 Service unavailable"]);
+        let refusal = mailwiz::demo::smtp_server::ScriptedReply::new(554, ["5.7.1 Service unavailable"]);
         server.script.banner_by_client.insert("127.0.0.1".parse().unwrap(), refusal);
     }
     let report = variant.check("alice@bank.example", |c| c.smtp.via = Some(via)).await;

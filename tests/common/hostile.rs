@@ -242,7 +242,7 @@ pub fn smtp_reply(bytes: &[u8]) -> Result<(), TestCaseError> {
 
 /// DNS-derived names and texts as shown: records, reply summaries, evidence.
 pub fn dns_texts(name: &str, texts: &[String]) -> Result<(), TestCaseError> {
-    use mailwiz::dns::resolver::{Answer, Outcome, QueryType, RecordData, Reply};
+    use mailwiz::dns::resolver::{Answer, DnsOutcome, DnsReply, QueryType, RecordData};
     let records: Vec<Answer> = texts
         .iter()
         .flat_map(|t| {
@@ -255,8 +255,8 @@ pub fn dns_texts(name: &str, texts: &[String]) -> Result<(), TestCaseError> {
         })
         .map(|data| Answer { name: name.to_string(), ttl: 300, data })
         .collect();
-    for outcome in [Outcome::Records(records.clone()), Outcome::Failed(name.to_string())] {
-        let reply = Reply {
+    for outcome in [DnsOutcome::Records(records.clone()), DnsOutcome::Failed(name.to_string())] {
+        let reply = DnsReply {
             name: name.to_string(),
             qtype: QueryType::Txt,
             server: "192.0.2.53:53".parse().expect("an address"),

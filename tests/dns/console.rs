@@ -6,7 +6,7 @@ use std::process::Stdio;
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::dns_server::DnsServer;
-use mailwiz::dns::console::{Action, Console, LineKind};
+use mailwiz::dns::console::{Console, ConsoleAction, LineKind};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
@@ -182,12 +182,12 @@ async fn the_console_language_drives_lookups_in_process() {
     let dns = server().await;
     let ctx = Context::new(Config { dns_servers: vec![dns.addr().to_string()], ..Config::default() });
     let mut console = Console::default();
-    let Action::Print(lines) = console.submit("set type=txt") else { panic!("a setting prints") };
+    let ConsoleAction::Print(lines) = console.submit("set type=txt") else { panic!("a setting prints") };
     assert_eq!(lines[0].kind, LineKind::Info);
-    let Action::Run(lookup) = console.submit("bank.example") else { panic!("a name runs a lookup") };
+    let ConsoleAction::Run(lookup) = console.submit("bank.example") else { panic!("a name runs a lookup") };
     let lines = lookup.run(&ctx).await;
     assert!(lines.iter().any(|l| l.kind == LineKind::Answer && l.text.contains("v=spf1 mx -all")), "{lines:?}");
-    let Action::Run(lookup) = console.submit("nothing.bank.example") else { panic!("a name runs a lookup") };
+    let ConsoleAction::Run(lookup) = console.submit("nothing.bank.example") else { panic!("a name runs a lookup") };
     let lines = lookup.run(&ctx).await;
     assert!(lines.iter().any(|l| l.kind == LineKind::Problem && l.text.contains("NXDOMAIN")), "{lines:?}");
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::dns_server::DnsServer;
-use mailwiz::dns::helo::{check_helo, helo_finding};
 use mailwiz::dns::ptr::{check_ptr, ptr_findings};
 use mailwiz::dns::resolver::{Limits, Resolver};
+use mailwiz::helo::check::{check_helo, helo_finding};
 use mailwiz::session::{EventKind, Finding, Journal, Severity};
 
 const FORWARD: &str = "\

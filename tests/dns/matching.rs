@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType, rdata};
-use mailwiz::dns::resolver::{Limits, Outcome, RecordData, Resolver};
+use mailwiz::dns::resolver::{DnsOutcome, Limits, RecordData, Resolver};
 use mailwiz::session::Journal;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -138,7 +138,7 @@ async fn only_wrong_answers_over_tcp_are_no_answer_never_no_data() {
     }))
     .await;
     let reply = resolver(addr).lookup_ptr("203.0.113.5".parse().unwrap()).await;
-    assert!(matches!(reply.outcome, Outcome::Failed(_) | Outcome::Timeout), "{:?}", reply.outcome);
+    assert!(matches!(reply.outcome, DnsOutcome::Failed(_) | DnsOutcome::Timeout), "{:?}", reply.outcome);
     // Through the binary: ptr.unknown, not ptr.missing; mx is not "implicit".
     let server = addr.to_string();
     let out = crate::mailwiz(&["--dns-server", &server, "--timeout", "2", "--json", "ptr", "203.0.113.5"]).await;
@@ -169,7 +169,7 @@ async fn servfail_for_aaaa_alone_leaves_the_a_verdict_standing() {
     .await;
     let (a, aaaa) = resolver(addr).lookup_ip("mail.example.com").await.unwrap();
     assert_eq!(a.records()[0].data, RecordData::A("203.0.113.5".parse().unwrap()));
-    assert_eq!(aaaa.outcome, Outcome::ServFail);
+    assert_eq!(aaaa.outcome, DnsOutcome::ServFail);
     let server = addr.to_string();
     let args =
         ["--dns-server", &server, "--timeout", "2", "--json", "ptr", "203.0.113.5", "--helo", "mail.example.com"];

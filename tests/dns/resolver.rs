@@ -6,7 +6,7 @@ use std::time::Duration;
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::demo::dns_server::DnsServer;
-use mailwiz::dns::resolver::{Limits, Outcome, QueryType, RecordData, Resolver};
+use mailwiz::dns::resolver::{DnsOutcome, Limits, QueryType, RecordData, Resolver};
 use mailwiz::session::{EventKind, Journal};
 
 const ZONE: &str = "\
@@ -71,7 +71,7 @@ async fn reverse_lookup_of_a_documentation_address() {
     assert_eq!(reply.name, "10.2.0.192.in-addr.arpa");
     assert_eq!(reply.ptr_names(), vec!["mx1.bank.example".to_string()]);
     let missing = resolver.lookup_ptr("192.0.2.99".parse().unwrap()).await;
-    assert_eq!(missing.outcome, Outcome::NxDomain);
+    assert_eq!(missing.outcome, DnsOutcome::NxDomain);
 }
 
 #[tokio::test]
@@ -79,15 +79,15 @@ async fn nxdomain_nodata_servfail_and_refused_are_told_apart() {
     let server = server().await;
     let resolver = Resolver::with_servers(&[server.addr()], limits(2000), Journal::in_memory());
     let nx = resolver.query("nope.bank.example", QueryType::A).await.unwrap();
-    assert_eq!(nx.outcome, Outcome::NxDomain);
+    assert_eq!(nx.outcome, DnsOutcome::NxDomain);
     let nodata = resolver.query("mx2.bank.example", QueryType::Aaaa).await.unwrap();
-    assert_eq!(nodata.outcome, Outcome::NoData);
+    assert_eq!(nodata.outcome, DnsOutcome::NoData);
     let servfail = resolver.query("broken.bank.example", QueryType::Mx).await.unwrap();
-    assert_eq!(servfail.outcome, Outcome::ServFail);
+    assert_eq!(servfail.outcome, DnsOutcome::ServFail);
     let refused = resolver.query("elsewhere.example", QueryType::Mx).await.unwrap();
-    assert_eq!(refused.outcome, Outcome::Refused, "not authoritative for it");
+    assert_eq!(refused.outcome, DnsOutcome::Refused, "not authoritative for it");
     let refused = resolver.query("x.private.bank.example", QueryType::A).await.unwrap();
-    assert_eq!(refused.outcome, Outcome::Refused, "names below a refused name are refused too");
+    assert_eq!(refused.outcome, DnsOutcome::Refused, "names below a refused name are refused too");
 }
 
 #[tokio::test]
@@ -96,7 +96,7 @@ async fn a_silent_server_ends_at_the_deadline() {
     let resolver = Resolver::with_servers(&[silent.addr()], limits(300), Journal::in_memory());
     let started = std::time::Instant::now();
     let reply = resolver.query("bank.example", QueryType::Mx).await.unwrap();
-    assert_eq!(reply.outcome, Outcome::Timeout);
+    assert_eq!(reply.outcome, DnsOutcome::Timeout);
     assert_eq!(reply.server, silent.addr());
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert!(silent.queries() >= 1);
@@ -120,7 +120,7 @@ async fn silent_servers_share_the_deadline_instead_of_each_taking_it_whole() {
     let started = std::time::Instant::now();
     let reply = resolver.query("mx1.bank.example", QueryType::A).await.unwrap();
     let took = started.elapsed();
-    assert!(matches!(reply.outcome, Outcome::Timeout), "{:?}", reply.outcome);
+    assert!(matches!(reply.outcome, DnsOutcome::Timeout), "{:?}", reply.outcome);
     assert!(first.queries() >= 1 && second.queries() >= 1, "both servers are asked");
     // Each has half of the second; before, each took the whole second (2 s in all).
     assert!(took < Duration::from_millis(1600), "took {took:?}");
@@ -197,7 +197,7 @@ async fn only_whole_queries_reach_the_server_never_empty_datagrams() {
         resolver.query("example.com", QueryType::Txt),
         datagrams_sent(&socket, Duration::from_millis(1500))
     );
-    assert_eq!(reply.unwrap().outcome, Outcome::Timeout);
+    assert_eq!(reply.unwrap().outcome, DnsOutcome::Timeout);
     assert!(seen.len() >= 2, "the query and the watch's copy: {seen:?}");
     for datagram in &seen {
         let message = hickory_proto::op::Message::from_vec(datagram).expect("every datagram is a DNS message");

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{CertKind, TestCa, converse, ctx_with, journal_is_clean};
 use mailwiz::demo::smtp_server::{self, ServerScript};
-use mailwiz::smtp::connection::Outcome;
+use mailwiz::smtp::connection::ConnectOutcome;
 use mailwiz::smtp::session::ConsoleEvent;
 
 /// `mailwiz ARGS` with its standard streams piped and no user config.
@@ -95,7 +95,7 @@ async fn via_sends_the_next_connection_through_the_second_vantage_point() {
     let mut script = ServerScript::default();
     script.banner_by_client.insert(
         "127.0.0.1".parse().unwrap(),
-        mailwiz::demo::smtp_server::Reply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]),
+        mailwiz::demo::smtp_server::ScriptedReply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]),
     );
     let server = smtp_server::start(script).await.unwrap();
     let mut ctx = ctx_with(None);
@@ -112,7 +112,7 @@ async fn via_sends_the_next_connection_through_the_second_vantage_point() {
         .collect();
     assert_eq!(
         attempts,
-        [(Outcome::Banner5xx, None), (Outcome::Ok, Some(via)), (Outcome::Banner5xx, None)],
+        [(ConnectOutcome::Banner5xx, None), (ConnectOutcome::Ok, Some(via)), (ConnectOutcome::Banner5xx, None)],
         "from here, through the relay, from here again"
     );
     let shown = texts(&events);
@@ -127,7 +127,7 @@ async fn via_sends_the_next_connection_through_the_second_vantage_point() {
 #[tokio::test]
 async fn replies_are_explained_inline() {
     let server = smtp_server::start(ServerScript {
-        rcpt: mailwiz::demo::smtp_server::Reply::new(
+        rcpt: mailwiz::demo::smtp_server::ScriptedReply::new(
             550,
             ["5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus"],
         ),
@@ -167,7 +167,7 @@ fn mailwiz_smtp_in_a_pipe() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
         .block_on(smtp_server::start(ServerScript {
-            banner: Some(mailwiz::demo::smtp_server::Reply::new(220, ["mx.test \u{1b}[2J ESMTP"])),
+            banner: Some(mailwiz::demo::smtp_server::ScriptedReply::new(220, ["mx.test \u{1b}[2J ESMTP"])),
             ..ServerScript::default()
         }))
         .unwrap();

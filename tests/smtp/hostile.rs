@@ -6,7 +6,7 @@ use crate::support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use mailwiz::smtp::connection::{self, Outcome};
+use mailwiz::smtp::connection::{self, ConnectOutcome};
 use mailwiz::smtp::probe::{self, ProbeRequest};
 use mailwiz::smtp::reply::{MAX_LINE, MAX_LINES};
 use mailwiz::smtp::session::ConsoleEvent;
@@ -78,7 +78,7 @@ async fn a_mebibyte_line_that_never_ends_and_then_stalls_is_no_banner() {
     .await;
     let ctx = ctx();
     let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::NoBanner);
+    assert_eq!(report.outcome, ConnectOutcome::NoBanner);
     assert!(conn.is_none());
 }
 
@@ -87,7 +87,7 @@ async fn endless_bytes_without_a_line_end_are_line_too_long() {
     let addr = raw_server(endless_line).await;
     let ctx = ctx();
     let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::LineTooLong);
+    assert_eq!(report.outcome, ConnectOutcome::LineTooLong);
     assert_eq!(report.finding().id, "smtp.line_too_long");
     assert!(conn.is_none());
 }
@@ -105,7 +105,7 @@ async fn one_byte_per_second_is_no_banner() {
     .await;
     let ctx = ctx();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::NoBanner);
+    assert_eq!(report.outcome, ConnectOutcome::NoBanner);
     assert_eq!(report.finding().id, "smtp.no_banner");
 }
 
@@ -114,7 +114,7 @@ async fn a_banner_dripping_a_line_a_second_is_not_closed() {
     let addr = raw_server(|s| drip(s, "220-")).await;
     let ctx = ctx();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::NoBanner, "{:?}", report.error);
+    assert_eq!(report.outcome, ConnectOutcome::NoBanner, "{:?}", report.error);
     assert!(report.error.as_deref().unwrap().contains("still incomplete"), "{:?}", report.error);
 }
 
@@ -129,7 +129,7 @@ async fn an_ehlo_reply_dripping_a_line_a_second_is_a_reply_timeout() {
     .await;
     let ctx = ctx();
     let result = within(10, probe::probe(&ctx, "mx.test", addr, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     let ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
     assert!(ids.contains(&"smtp.reply_timeout"), "{ids:?}");
     assert!(!ids.contains(&"smtp.closed_after_banner"), "{ids:?}");
@@ -232,7 +232,7 @@ async fn invalid_utf8_is_kept_raw_and_shown_escaped() {
     .await;
     let ctx = ctx();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!(report.outcome, ConnectOutcome::Ok);
     assert_eq!(report.banner[0], "220 mx.test \\xff\\xfe\\xc3 ESMTP");
     let event = ctx.journal.events().into_iter().find(|e| e.text.starts_with("220")).unwrap();
     assert_eq!(event.data["raw_hex"], "323230206d782e7465737420fffec3204553 4d5450".replace(' ', ""));
@@ -247,7 +247,7 @@ async fn a_close_in_the_middle_of_a_multi_line_reply() {
     let ctx = ctx();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
     // A greeting that never ends is no greeting: the peer broke SMTP.
-    assert_eq!(report.outcome, Outcome::ProtocolError);
+    assert_eq!(report.outcome, ConnectOutcome::ProtocolError);
     let banner = report.banner_reply.unwrap();
     assert!(banner.incomplete);
     assert_eq!(banner.lines.len(), 3);
@@ -260,7 +260,7 @@ async fn a_close_in_the_middle_of_a_multi_line_reply() {
     })
     .await;
     let result = within(10, probe::probe(&ctx, "mx.test", addr, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::ClosedAfterBanner);
+    assert_eq!(result.connect.outcome, ConnectOutcome::ClosedAfterBanner);
     assert_eq!(result.stages[0].reply.len(), 2);
 }
 

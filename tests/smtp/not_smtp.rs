@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::{ctx, request, within};
-use mailwiz::smtp::connection::{self, Outcome};
+use mailwiz::smtp::connection::{self, ConnectOutcome};
 use mailwiz::smtp::probe;
 
 /// A server that writes `greeting`, then answers every line it reads with `reply` (or closes
@@ -68,7 +68,7 @@ async fn greetings_that_are_not_smtp() {
         let addr = server(greeting, b"").await;
         let ctx = ctx();
         let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-        assert_eq!(report.outcome, Outcome::NotSmtp, "{greeting:?}");
+        assert_eq!(report.outcome, ConnectOutcome::NotSmtp, "{greeting:?}");
         assert!(conn.is_none());
         let finding = report.finding();
         assert_eq!(finding.id, "smtp.not_smtp");
@@ -84,13 +84,13 @@ async fn greetings_that_break_smtp() {
     // Continuation lines, then the connection ends: no last line.
     let addr = server(b"220-mx.test ESMTP\r\n220-second line\r\n", b"").await;
     let (report, _) = within(10, connection::open(&ctx(), "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::ProtocolError);
+    assert_eq!(report.outcome, ConnectOutcome::ProtocolError);
     assert!(report.error.as_deref().unwrap().contains("2 continuation line(s) of a 220 reply"), "{report:?}");
     assert_eq!(cli_probe(addr).await.0, 1, "a broken greeting is a failure, not exit 0");
     // A last line with another code.
     let addr = server(b"220-mx.test ESMTP\r\n250 ok\r\n", b"").await;
     let (report, _) = within(10, connection::open(&ctx(), "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::ProtocolError);
+    assert_eq!(report.outcome, ConnectOutcome::ProtocolError);
     assert!(report.error.as_deref().unwrap().contains("a line of a 220 reply does not start with 220: 250 ok"));
 }
 
@@ -98,7 +98,7 @@ async fn greetings_that_break_smtp() {
 async fn a_reply_without_a_code_after_the_banner_stops_the_probe() {
     let addr = server(b"220 mx.test ESMTP\r\n", b"HTTP/1.1 400 Bad Request\r\n").await;
     let result = within(15, probe::probe(&ctx(), "mx.test", addr, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     let ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["smtp.protocol_error", "smtp.ok"], "the greeting was fine: {:#?}", result.findings);
     assert!(

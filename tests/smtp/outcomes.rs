@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::support::{ctx, journal_is_clean, request, within};
-use mailwiz::demo::smtp_server::{self, BeforeBanner, Reply, ServerScript, Stage};
-use mailwiz::smtp::connection::{self, Outcome};
+use mailwiz::demo::smtp_server::{self, BeforeBanner, ScriptedReply, ServerScript, Stage};
+use mailwiz::smtp::connection::{self, ConnectOutcome};
 use mailwiz::smtp::probe;
 
-async fn outcome_of(script: ServerScript) -> (Outcome, connection::ConnectReport) {
+async fn outcome_of(script: ServerScript) -> (ConnectOutcome, connection::ConnectReport) {
     let server = smtp_server::start(script).await.unwrap();
     let ctx = ctx();
     let (report, _conn) = within(10, connection::open(&ctx, "mx.test", server.addr(), false)).await;
@@ -19,7 +19,7 @@ async fn outcome_of(script: ServerScript) -> (Outcome, connection::ConnectReport
 #[tokio::test]
 async fn ok_with_times_and_banner() {
     let (outcome, report) = outcome_of(ServerScript::default()).await;
-    assert_eq!(outcome, Outcome::Ok);
+    assert_eq!(outcome, ConnectOutcome::Ok);
     assert_eq!(report.banner, vec!["220 mx.test ESMTP".to_string()]);
     assert!(report.connect_ms.is_some() && report.banner_ms.is_some());
     assert_eq!(report.finding().id, "smtp.ok");
@@ -32,7 +32,7 @@ async fn refused_on_a_closed_port() {
     drop(listener);
     let ctx = ctx();
     let (report, conn) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::Refused);
+    assert_eq!(report.outcome, ConnectOutcome::Refused);
     assert!(conn.is_none());
     assert_eq!(report.finding().id, "smtp.refused");
 }
@@ -54,7 +54,7 @@ async fn timeout_when_the_accept_queue_is_full() {
     let mut ctx = ctx();
     std::sync::Arc::make_mut(&mut ctx.config).smtp.connect_timeout = Some(0.5);
     let (report, _) = within(10, connection::open(&ctx, "mx.test", addr, false)).await;
-    assert_eq!(report.outcome, Outcome::Timeout, "{report:?}");
+    assert_eq!(report.outcome, ConnectOutcome::Timeout, "{report:?}");
     assert!(report.finding().summary.contains("did not answer"));
     drop(listener);
 }
@@ -63,7 +63,7 @@ async fn timeout_when_the_accept_queue_is_full() {
 async fn a_silent_server_is_no_banner_not_a_firewall() {
     let (outcome, report) =
         outcome_of(ServerScript { before_banner: BeforeBanner::Silent, ..ServerScript::default() }).await;
-    assert_eq!(outcome, Outcome::NoBanner);
+    assert_eq!(outcome, ConnectOutcome::NoBanner);
     assert!(!report.finding().fix.contains("firewall drops"), "{}", report.finding().fix);
     assert!(report.error.unwrap().contains("no banner"));
     assert!(report.connect_ms.is_some());
@@ -74,7 +74,7 @@ async fn unreachable_when_the_source_cannot_reach_the_family() {
     let mut ctx = ctx();
     std::sync::Arc::make_mut(&mut ctx.config).source = Some("127.0.0.1".parse().unwrap());
     let (report, _) = within(10, connection::open(&ctx, "mx.test", "[::1]:25".parse().unwrap(), false)).await;
-    assert_eq!(report.outcome, Outcome::Unreachable);
+    assert_eq!(report.outcome, ConnectOutcome::Unreachable);
     assert_eq!(report.finding().id, "smtp.unreachable");
 }
 
@@ -84,36 +84,38 @@ async fn source_address_is_used() {
     let mut ctx = ctx();
     std::sync::Arc::make_mut(&mut ctx.config).source = Some("127.0.0.2".parse().unwrap());
     let result = within(10, probe::probe(&ctx, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     assert_eq!(result.echoed_ip, Some("127.0.0.2".parse().unwrap()), "the server saw our source address");
 }
 
 #[tokio::test]
 async fn closed_and_reset_before_banner() {
     let (outcome, _) = outcome_of(ServerScript { before_banner: BeforeBanner::Close, ..ServerScript::default() }).await;
-    assert_eq!(outcome, Outcome::ClosedBeforeBanner);
+    assert_eq!(outcome, ConnectOutcome::ClosedBeforeBanner);
     let (outcome, report) =
         outcome_of(ServerScript { before_banner: BeforeBanner::Reset, ..ServerScript::default() }).await;
-    assert_eq!(outcome, Outcome::ResetBeforeBanner);
+    assert_eq!(outcome, ConnectOutcome::ResetBeforeBanner);
     assert_eq!(report.finding().id, "smtp.reset_before_banner");
 }
 
 #[tokio::test]
 async fn banner_421_and_554() {
-    let script =
-        ServerScript { banner: Some(Reply::new(421, ["4.7.0 mx.test Try again later"])), ..ServerScript::default() };
+    let script = ServerScript {
+        banner: Some(ScriptedReply::new(421, ["4.7.0 mx.test Try again later"])),
+        ..ServerScript::default()
+    };
     let (outcome, report) = outcome_of(script).await;
-    assert_eq!(outcome, Outcome::Banner4xx);
+    assert_eq!(outcome, ConnectOutcome::Banner4xx);
     let finding = report.finding();
     assert_eq!(finding.id, "smtp.banner_4xx");
     assert_eq!(finding.evidence, vec!["421 4.7.0 mx.test Try again later".to_string()]);
 
     let script = ServerScript {
-        banner: Some(Reply::new(554, ["5.7.1 mx.test Client host [192.0.2.1] blocked using zen.spamhaus.org"])),
+        banner: Some(ScriptedReply::new(554, ["5.7.1 mx.test Client host [192.0.2.1] blocked using zen.spamhaus.org"])),
         ..ServerScript::default()
     };
     let (outcome, report) = outcome_of(script).await;
-    assert_eq!(outcome, Outcome::Banner5xx);
+    assert_eq!(outcome, ConnectOutcome::Banner5xx);
     assert!(report.finding().summary.contains("554 5.7.1"));
 }
 
@@ -123,7 +125,7 @@ async fn closed_after_banner_is_seen_by_the_probe() {
         smtp_server::start(ServerScript { close_after: Some(Stage::Banner), ..ServerScript::default() }).await.unwrap();
     let ctx = ctx();
     let result = within(10, probe::probe(&ctx, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::ClosedAfterBanner);
+    assert_eq!(result.connect.outcome, ConnectOutcome::ClosedAfterBanner);
     let ids: Vec<&str> = result.findings.iter().map(|f| f.id.as_str()).collect();
     assert!(ids.contains(&"smtp.closed_after_banner"), "{ids:?}");
     assert!(!ids.contains(&"smtp.ok"));
@@ -135,7 +137,7 @@ async fn slow_banner_is_reported() {
     let mut ctx = ctx();
     std::sync::Arc::make_mut(&mut ctx.config).smtp.slow_banner_ms = 100;
     let result = within(10, probe::probe(&ctx, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     assert!(result.connect.banner_ms.unwrap() >= 400);
     assert!(result.findings.iter().any(|f| f.id == "smtp.slow_banner"));
 }
@@ -149,7 +151,7 @@ async fn ipv6_is_its_own_attempt() {
     };
     let ctx = ctx();
     let (report, _) = within(10, connection::open(&ctx, "mx.test", server.addr(), false)).await;
-    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!(report.outcome, ConnectOutcome::Ok);
     assert!(report.addr.is_ipv6());
 }
 
@@ -162,7 +164,7 @@ async fn the_connect_map_routes_public_addresses() {
     map.insert(public, server.addr());
     ctx.connect_map = std::sync::Arc::new(map);
     let (report, _) = within(10, connection::open(&ctx, "mx.test", public, false)).await;
-    assert_eq!(report.outcome, Outcome::Ok);
+    assert_eq!(report.outcome, ConnectOutcome::Ok);
     assert_eq!(report.addr, public);
     assert_eq!(report.routed_to, Some(server.addr()));
 }

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{ctx, journal_is_clean, within};
 use mailwiz::session::Severity;
-use mailwiz::smtp::connection::Outcome;
+use mailwiz::smtp::connection::ConnectOutcome;
 use mailwiz::smtp::probe::{self, ProbeRequest, ProbeResult};
 
 fn request() -> ProbeRequest {
@@ -41,7 +41,7 @@ async fn smtpd_normal_session_with_starttls() {
         return;
     }
     let result = probe_port(2525).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     assert!(result.connect.banner[0].contains("ESMTP Postfix"), "{:?}", result.connect.banner);
     let stages: Vec<&str> = result.stages.iter().map(|s| s.stage.as_str()).collect();
     assert_eq!(stages, ["ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "rset", "quit"]);
@@ -59,7 +59,7 @@ async fn smtp_sink_421_at_connect() {
         return;
     }
     let result = probe_port(2526).await;
-    assert_eq!(result.connect.outcome, Outcome::Banner4xx);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Banner4xx);
     let banner = finding(&result, "smtp.banner_4xx");
     assert!(banner.evidence[0].starts_with("421"), "{:?}", banner.evidence);
     assert!(result.stages.is_empty());
@@ -71,7 +71,7 @@ async fn smtp_sink_421_and_450_at_rcpt() {
         return;
     }
     let result = probe_port(2527).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     let rejected = finding(&result, "smtp.rcpt_rejected");
     assert!(rejected.evidence[0].starts_with("421"), "{:?}", rejected.evidence);
     assert_eq!(rejected.severity, Severity::Warn);
@@ -86,7 +86,7 @@ async fn refused_port() {
     if !common::postfix_lab() {
         return;
     }
-    assert_eq!(probe_port(2529).await.connect.outcome, Outcome::Refused);
+    assert_eq!(probe_port(2529).await.connect.outcome, ConnectOutcome::Refused);
 }
 
 #[test]

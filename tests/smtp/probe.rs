@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::support::{CertKind, TestCa, ctx, ctx_with, journal_is_clean, request, within};
 use mailwiz::context::Context;
-use mailwiz::demo::smtp_server::{self, Reply, ServerScript};
+use mailwiz::demo::smtp_server::{self, ScriptedReply, ServerScript};
 use mailwiz::session::{MxTarget, Severity};
-use mailwiz::smtp::connection::Outcome;
+use mailwiz::smtp::connection::ConnectOutcome;
 use mailwiz::smtp::probe::{self, ProbeResult, Stage};
 
 fn ids(result: &ProbeResult) -> Vec<&str> {
@@ -36,7 +36,7 @@ async fn esmtp_with_starttls_and_a_valid_certificate() {
     };
     let ctx = ctx_with(Some(ca.pem_path.clone()));
     let (result, commands) = probe_script(script, &ctx).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     assert_eq!(stages(&result), ["ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "rset", "quit"]);
     let tls = result.tls.as_ref().unwrap();
     assert!(tls.verified, "{tls:?}");
@@ -115,7 +115,7 @@ async fn no_starttls_offered() {
 async fn starttls_refused_with_454() {
     let ca = TestCa::new();
     let script = ServerScript {
-        starttls: Some(Reply::new(454, ["4.7.0 TLS not available due to local problem"])),
+        starttls: Some(ScriptedReply::new(454, ["4.7.0 TLS not available due to local problem"])),
         ..ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid))
     };
     let (result, _) = probe_script(script, &ctx()).await;
@@ -128,7 +128,7 @@ async fn starttls_refused_with_454() {
 async fn a_refused_starttls_is_journaled_as_our_policy_judges_it() {
     let ca = TestCa::new();
     let script = ServerScript {
-        starttls: Some(Reply::new(454, ["4.7.0 TLS not available due to local problem"])),
+        starttls: Some(ScriptedReply::new(454, ["4.7.0 TLS not available due to local problem"])),
         ..ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid))
     };
     let mut ctx = ctx();
@@ -153,7 +153,7 @@ async fn rcpt_refusals_421_450_550() {
     let mut by_domain = BTreeMap::new();
     by_domain.insert(
         "bank.example".to_string(),
-        Reply::new(421, ["4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred"]),
+        ScriptedReply::new(421, ["4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred"]),
     );
     let (result, _) = probe_script(ServerScript { rcpt_by_domain: by_domain, ..ServerScript::default() }, &ctx()).await;
     let rejected = result.findings.iter().find(|f| f.id == "smtp.rcpt_rejected").unwrap();
@@ -163,7 +163,10 @@ async fn rcpt_refusals_421_450_550() {
     assert!(!stages(&result).contains(&"rset"), "a 421 ends the session");
 
     let (result, _) = probe_script(
-        ServerScript { rcpt: Reply::new(450, ["4.2.0 Greylisted, try again later"]), ..ServerScript::default() },
+        ServerScript {
+            rcpt: ScriptedReply::new(450, ["4.2.0 Greylisted, try again later"]),
+            ..ServerScript::default()
+        },
         &ctx(),
     )
     .await;
@@ -177,7 +180,7 @@ async fn rcpt_refusals_421_450_550() {
         "5.7.25 from IPs with missing PTR records. - gsmtp",
     ];
     let (result, _) =
-        probe_script(ServerScript { rcpt: Reply::new(550, lines), ..ServerScript::default() }, &ctx()).await;
+        probe_script(ServerScript { rcpt: ScriptedReply::new(550, lines), ..ServerScript::default() }, &ctx()).await;
     let rejected = result.findings.iter().find(|f| f.id == "smtp.rcpt_rejected").unwrap();
     assert_eq!(rejected.severity, Severity::Fail);
     assert_eq!(rejected.evidence.len(), 3, "every line of the multi-line reply is evidence");
@@ -191,7 +194,7 @@ async fn rcpt_refusals_421_450_550() {
 #[tokio::test]
 async fn ehlo_refused_falls_back_to_helo() {
     let script = ServerScript {
-        ehlo: Some(Reply::new(502, ["5.5.2 Error: command not recognized"])),
+        ehlo: Some(ScriptedReply::new(502, ["5.5.2 Error: command not recognized"])),
         ..ServerScript::default()
     };
     let (result, commands) = probe_script(script, &ctx()).await;
@@ -200,8 +203,8 @@ async fn ehlo_refused_falls_back_to_helo() {
     assert!(!ids(&result).contains(&"smtp.ehlo_rejected"));
 
     let script = ServerScript {
-        ehlo: Some(Reply::new(550, ["5.7.1 Helo command rejected: need fully-qualified hostname"])),
-        helo: Some(Reply::new(550, ["5.7.1 Helo command rejected: need fully-qualified hostname"])),
+        ehlo: Some(ScriptedReply::new(550, ["5.7.1 Helo command rejected: need fully-qualified hostname"])),
+        helo: Some(ScriptedReply::new(550, ["5.7.1 Helo command rejected: need fully-qualified hostname"])),
         ..ServerScript::default()
     };
     let (result, _) = probe_script(script, &ctx()).await;
@@ -212,7 +215,7 @@ async fn ehlo_refused_falls_back_to_helo() {
 #[tokio::test]
 async fn mail_from_rejected() {
     let script = ServerScript {
-        mail: Reply::new(553, ["5.1.8 Sender address rejected: Domain not found"]),
+        mail: ScriptedReply::new(553, ["5.1.8 Sender address rejected: Domain not found"]),
         ..ServerScript::default()
     };
     let (result, _) = probe_script(script, &ctx()).await;
@@ -246,7 +249,7 @@ async fn implicit_tls() {
     let mut req = request();
     req.implicit_tls = true;
     let result = within(10, probe::probe(&ctx, "mx.test", server.addr(), &req, None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok);
     assert!(result.tls.as_ref().unwrap().verified);
     assert!(!ids(&result).contains(&"smtp.starttls_missing"));
 }
@@ -273,8 +276,8 @@ async fn every_address_of_every_mx_in_preference_order() {
     let results = within(15, probe::probe_mx(&ctx, &mx, 25, &request())).await;
     assert_eq!(results.len(), 2);
     assert_eq!(results[0].connect.host, "mx1.bank.example");
-    assert_eq!(results[0].connect.outcome, Outcome::Refused);
-    assert_eq!(results[1].connect.outcome, Outcome::Ok);
+    assert_eq!(results[0].connect.outcome, ConnectOutcome::Refused);
+    assert_eq!(results[1].connect.outcome, ConnectOutcome::Ok);
     assert_eq!(results[1].connect.addr, "192.0.2.2:25".parse().unwrap());
 }
 
@@ -307,7 +310,7 @@ async fn a_real_ssh_jump_carries_the_probe_with_starttls_and_names_its_own_refus
         .unwrap();
     let there = Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
     let result = within(30, probe::probe(&there, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok, "{:#?}", result.connect);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok, "{:#?}", result.connect);
     assert_eq!(result.connect.via.as_deref(), Some(via.as_str()));
     assert!(result.tls.as_ref().is_some_and(|tls| tls.verified), "{:?}", result.tls);
     assert!(ids(&result).contains(&"smtp.rcpt_accepted"), "{:?}", ids(&result));
@@ -319,12 +322,12 @@ async fn a_real_ssh_jump_carries_the_probe_with_starttls_and_names_its_own_refus
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let talkative = Context { via: Some(via.replace(" -o LogLevel=ERROR", "")), ..there.clone() };
     let result = within(30, probe::probe(&talkative, "mx.test", closed, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Refused, "{:#?}", result.connect);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Refused, "{:#?}", result.connect);
     let error = result.connect.error.as_deref().unwrap_or("");
     assert!(error.contains("the via command said") && error.contains("Connection refused"), "{error}");
 
     let result = within(30, probe::probe(&there, "mx.test", closed, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::ViaFailed, "{:#?}", result.connect);
+    assert_eq!(result.connect.outcome, ConnectOutcome::ViaFailed, "{:#?}", result.connect);
     assert!(ids(&result).contains(&"smtp.via_failed"), "{:?}", ids(&result));
     let error = result.connect.error.as_deref().unwrap_or("");
     assert!(error.contains("stdio forwarding failed"), "{error}");
@@ -337,15 +340,15 @@ async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_thro
     let mut script = ServerScript::default().with_tls(ca.server_config("mx.test", CertKind::Valid));
     script
         .banner_by_client
-        .insert("127.0.0.1".parse().unwrap(), Reply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]));
+        .insert("127.0.0.1".parse().unwrap(), ScriptedReply::new(554, ["5.7.1 Client host [127.0.0.1] blocked"]));
     let server = smtp_server::start(script).await.unwrap();
     let here = ctx_with(Some(ca.pem_path.clone()));
     let result = within(15, probe::probe(&here, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Banner5xx, "refused from here");
+    assert_eq!(result.connect.outcome, ConnectOutcome::Banner5xx, "refused from here");
 
     let there = Context { via: Some(via.clone()), ..ctx_with(Some(ca.pem_path.clone())) };
     let result = within(15, probe::probe(&there, "mx.test", server.addr(), &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Ok, "{:#?}", result.connect);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Ok, "{:#?}", result.connect);
     assert_eq!(result.connect.via.as_deref(), Some(via.as_str()));
     let tls = result.tls.as_ref().expect("STARTTLS through the relay");
     assert!(tls.verified, "{tls:?}");
@@ -354,6 +357,6 @@ async fn a_second_vantage_point_reaches_what_refuses_us_here_and_speaks_tls_thro
     // A relay whose own connection is refused says so, and the outcome is named from its words.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let result = within(15, probe::probe(&there, "mx.test", closed, &request(), None)).await;
-    assert_eq!(result.connect.outcome, Outcome::Refused, "{:#?}", result.connect);
+    assert_eq!(result.connect.outcome, ConnectOutcome::Refused, "{:#?}", result.connect);
     assert!(result.connect.error.as_deref().unwrap_or("").contains("the via command said"), "{:?}", result.connect);
 }

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::session::{EventKind, Session};
-use mailwiz::tui::runtime::settle;
+use mailwiz::tui::runtime::run_to_idle;
 use mailwiz::tui::{App, Msg, render_to_string, update};
 
 fn key(c: char) -> Msg {
@@ -28,7 +28,7 @@ async fn identity_and_blocklists_fill_the_findings_panel() {
         let cmds = update(&mut app, enter());
         assert!(!cmds.is_empty(), "step {step} starts a job");
         assert!(app.busy());
-        settle(&mut app, cmds).await;
+        run_to_idle(&mut app, cmds).await;
         assert!(!app.busy(), "step {step}'s job ended");
     }
 
@@ -73,7 +73,7 @@ async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_fou
     let waiting = render_to_string(&app, 160, 60);
     assert!(!waiting.contains("Nothing found"), "{waiting}");
     assert!(cmds.len() > 1, "the other steps start their jobs: {cmds:?}");
-    settle(&mut app, cmds).await;
+    run_to_idle(&mut app, cmds).await;
     assert!(!app.busy());
     let ids: Vec<&str> = app.session.findings.iter().map(|f| f.id.as_str()).collect();
     for id in ["queue.stuck_domain", "mx.ok", "smtp.banner_4xx", "ptr.missing", "dnsbl.listed", "diagnosis.missing_ptr"]

@@ -19,12 +19,12 @@ use crate::mta_command;
 use crate::session::escape::escape_str;
 
 pub use id::BadId;
-pub use run::{Done, NotDone, Outcome, execute, run};
+pub use run::{Done, NotDone, RunReport, execute, run};
 
 /// What to do to the selected messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub enum QueueOp {
     /// Deliver now.
     Retry,
     /// Put aside: no delivery until released.
@@ -35,14 +35,14 @@ pub enum Action {
     Delete,
 }
 
-impl Action {
+impl QueueOp {
     /// The word used on the command line and in JSON.
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Retry => "retry",
-            Action::Hold => "hold",
-            Action::Release => "release",
-            Action::Delete => "delete",
+            QueueOp::Retry => "retry",
+            QueueOp::Hold => "hold",
+            QueueOp::Release => "release",
+            QueueOp::Delete => "delete",
         }
     }
 }
@@ -92,7 +92,7 @@ pub enum Selection {
 
 /// One command line of a plan and the queue ids it acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Command {
+pub struct QueueCommand {
     /// Program and arguments, run as they are (no shell).
     pub argv: Vec<String>,
     pub ids: Vec<String>,
@@ -101,9 +101,9 @@ pub struct Command {
     pub print_only: bool,
 }
 
-impl Command {
-    fn new(argv: &[&str], ids: &[&str]) -> Command {
-        Command {
+impl QueueCommand {
+    fn new(argv: &[&str], ids: &[&str]) -> QueueCommand {
+        QueueCommand {
             argv: argv.iter().map(ToString::to_string).collect(),
             ids: ids.iter().map(ToString::to_string).collect(),
             print_only: false,
@@ -120,9 +120,9 @@ impl Command {
 /// anything runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Plan {
-    pub action: Action,
+    pub action: QueueOp,
     pub mta: Mta,
-    pub commands: Vec<Command>,
+    pub commands: Vec<QueueCommand>,
     pub not_done: Vec<NotDone>,
     /// How many messages the commands touch (Exim's `-R` and Sendmail's `-qR`: those the listing
     /// shows for the domain).
@@ -156,7 +156,7 @@ fn capital(word: &str) -> String {
 /// into the ids of its messages from it, and ids are checked against it when it is given. An
 /// id named more than once is acted on once.
 /// Ids that do not fit the MTA's syntax are refused here, before any command line is built.
-pub fn plan(mta: Mta, action: Action, selection: &Selection, entries: Option<&[QueueEntry]>) -> Plan {
+pub fn plan(mta: Mta, action: QueueOp, selection: &Selection, entries: Option<&[QueueEntry]>) -> Plan {
     let mut not_done = Vec::new();
     let (ids, domain) = match selection {
         Selection::Domain(domain) => {
@@ -201,7 +201,7 @@ pub fn plan(mta: Mta, action: Action, selection: &Selection, entries: Option<&[Q
 /// no listing to plan.
 pub async fn prepare(
     ctx: &Context,
-    action: Action,
+    action: QueueOp,
     selection: &Selection,
     request: &LoadRequest,
 ) -> Result<Plan, SourceError> {
@@ -220,13 +220,13 @@ pub async fn prepare(
 }
 
 /// Why a message is left alone, from the queue it sits in (when the listing is known).
-fn skip_reason(action: Action, queue: Option<QueueName>, listed: bool) -> Option<&'static str> {
+fn skip_reason(action: QueueOp, queue: Option<QueueName>, listed: bool) -> Option<&'static str> {
     match (action, queue) {
         (_, None) if listed => Some("not in the queue (already delivered, deleted or bounced?)"),
-        (Action::Retry, Some(QueueName::Hold | QueueName::Frozen)) => Some("on hold: release it first, then retry"),
-        (Action::Retry, Some(QueueName::Active)) => Some("being delivered right now"),
-        (Action::Release, Some(q)) if !matches!(q, QueueName::Hold | QueueName::Frozen) => Some("not on hold"),
-        (Action::Hold, Some(QueueName::Hold | QueueName::Frozen)) => Some("already on hold"),
+        (QueueOp::Retry, Some(QueueName::Hold | QueueName::Frozen)) => Some("on hold: release it first, then retry"),
+        (QueueOp::Retry, Some(QueueName::Active)) => Some("being delivered right now"),
+        (QueueOp::Release, Some(q)) if !matches!(q, QueueName::Hold | QueueName::Frozen) => Some("not on hold"),
+        (QueueOp::Hold, Some(QueueName::Hold | QueueName::Frozen)) => Some("already on hold"),
         _ => None,
     }
 }
@@ -256,7 +256,7 @@ mod tests {
     }
 
     fn lines(plan: &Plan) -> Vec<String> {
-        plan.commands.iter().map(Command::line).collect()
+        plan.commands.iter().map(QueueCommand::line).collect()
     }
 
     #[test]
@@ -267,18 +267,18 @@ mod tests {
             entry("CCCC33333", QueueName::Deferred, "other.example"),
         ];
         let domain = Selection::Domain("bank.example".into());
-        let plan = plan(Mta::Postfix, Action::Retry, &domain, Some(&queue));
+        let plan = plan(Mta::Postfix, QueueOp::Retry, &domain, Some(&queue));
         assert_eq!(lines(&plan), ["postqueue -i AAAA11111"]);
         assert_eq!(plan.not_done[0].id, "BBBB22222");
         assert!(plan.not_done[0].reason.contains("on hold"));
         assert_eq!(plan.question(), "Retry: run postqueue -i AAAA11111 for 1 message(s)?");
         let exim_queue = [entry("1raAO5-0091Cv-IH", QueueName::Deferred, "bank.example")];
-        let exim = super::plan(Mta::Exim, Action::Retry, &domain, Some(&exim_queue));
+        let exim = super::plan(Mta::Exim, QueueOp::Retry, &domain, Some(&exim_queue));
         assert_eq!(lines(&exim), ["exim -R bank.example"]);
         assert_eq!(exim.messages, 1);
-        let sendmail = super::plan(Mta::Sendmail, Action::Retry, &domain, Some(&queue));
+        let sendmail = super::plan(Mta::Sendmail, QueueOp::Retry, &domain, Some(&queue));
         assert_eq!(lines(&sendmail), ["sendmail -qR@bank.example"]);
-        let exchange = super::plan(Mta::Exchange, Action::Retry, &domain, None);
+        let exchange = super::plan(Mta::Exchange, QueueOp::Retry, &domain, None);
         assert_eq!(
             lines(&exchange),
             ["Get-Queue | Where-Object { $_.NextHopDomain -eq 'bank.example' } | Retry-Queue"]
@@ -289,36 +289,36 @@ mod tests {
     #[test]
     fn each_action_uses_the_mtas_own_command_and_bad_ids_never_reach_one() {
         let ids = Selection::Ids(vec!["B9E43CC097".into(), "-d".into(), "ALL".into()]);
-        let hold = plan(Mta::Postfix, Action::Hold, &ids, None);
+        let hold = plan(Mta::Postfix, QueueOp::Hold, &ids, None);
         assert_eq!(lines(&hold), ["postsuper -h B9E43CC097"]);
         assert_eq!(hold.not_done.len(), 2);
         assert!(hold.not_done[0].reason.contains("is not a Postfix queue id"));
         let one = Selection::Ids(vec!["B9E43CC097".into()]);
-        assert_eq!(lines(&plan(Mta::Postfix, Action::Release, &one, None)), ["postsuper -H B9E43CC097"]);
-        assert_eq!(lines(&plan(Mta::Postfix, Action::Delete, &one, None)), ["postsuper -d B9E43CC097"]);
+        assert_eq!(lines(&plan(Mta::Postfix, QueueOp::Release, &one, None)), ["postsuper -H B9E43CC097"]);
+        assert_eq!(lines(&plan(Mta::Postfix, QueueOp::Delete, &one, None)), ["postsuper -d B9E43CC097"]);
         let exim = Selection::Ids(vec!["1raAO5-0091Cv-IH".into()]);
-        assert_eq!(lines(&plan(Mta::Exim, Action::Retry, &exim, None)), ["exim -M 1raAO5-0091Cv-IH"]);
-        assert_eq!(lines(&plan(Mta::Exim, Action::Hold, &exim, None)), ["exim -Mf 1raAO5-0091Cv-IH"]);
-        assert_eq!(lines(&plan(Mta::Exim, Action::Release, &exim, None)), ["exim -Mt 1raAO5-0091Cv-IH"]);
-        assert_eq!(lines(&plan(Mta::Exim, Action::Delete, &exim, None)), ["exim -Mrm 1raAO5-0091Cv-IH"]);
+        assert_eq!(lines(&plan(Mta::Exim, QueueOp::Retry, &exim, None)), ["exim -M 1raAO5-0091Cv-IH"]);
+        assert_eq!(lines(&plan(Mta::Exim, QueueOp::Hold, &exim, None)), ["exim -Mf 1raAO5-0091Cv-IH"]);
+        assert_eq!(lines(&plan(Mta::Exim, QueueOp::Release, &exim, None)), ["exim -Mt 1raAO5-0091Cv-IH"]);
+        assert_eq!(lines(&plan(Mta::Exim, QueueOp::Delete, &exim, None)), ["exim -Mrm 1raAO5-0091Cv-IH"]);
         let sm = Selection::Ids(vec!["t9P1AbcD012345".into()]);
-        assert_eq!(lines(&plan(Mta::Sendmail, Action::Retry, &sm, None)), ["sendmail -qIt9P1AbcD012345"]);
-        let deleted = plan(Mta::Sendmail, Action::Delete, &sm, None);
+        assert_eq!(lines(&plan(Mta::Sendmail, QueueOp::Retry, &sm, None)), ["sendmail -qIt9P1AbcD012345"]);
+        let deleted = plan(Mta::Sendmail, QueueOp::Delete, &sm, None);
         assert!(deleted.commands.is_empty());
         assert!(deleted.not_done[0].reason.contains("no command"));
         let ex = Selection::Ids(vec![r"EX01\1234\5678".into()]);
         assert_eq!(
-            lines(&plan(Mta::Exchange, Action::Delete, &ex, None)),
+            lines(&plan(Mta::Exchange, QueueOp::Delete, &ex, None)),
             [r"Remove-Message -Identity 'EX01\1234\5678' -WithNDR $false -Confirm:$false"]
         );
         assert_eq!(
-            lines(&plan(Mta::Exchange, Action::Hold, &ex, None)),
+            lines(&plan(Mta::Exchange, QueueOp::Hold, &ex, None)),
             [r"Suspend-Message -Identity 'EX01\1234\5678' -Confirm:$false"]
         );
         assert_eq!(
-            lines(&plan(Mta::Exchange, Action::Release, &ex, None)),
+            lines(&plan(Mta::Exchange, QueueOp::Release, &ex, None)),
             [r"Resume-Message -Identity 'EX01\1234\5678'"]
         );
-        assert_eq!(lines(&plan(Mta::Exchange, Action::Retry, &ex, None)), [r"Retry-Queue -Identity 'EX01\1234'"]);
+        assert_eq!(lines(&plan(Mta::Exchange, QueueOp::Retry, &ex, None)), [r"Retry-Queue -Identity 'EX01\1234'"]);
     }
 }

@@ -2,15 +2,15 @@
 //! `fast_flush_domains`, so a domain is retried message by message); `postsuper -h`, `-H`, `-d`
 //! hold, release and delete.
 
-use super::{Action, Command};
+use super::{QueueCommand, QueueOp};
 
 /// One command per id.
-pub fn commands(action: Action, ids: &[&str]) -> Vec<Command> {
+pub fn commands(action: QueueOp, ids: &[&str]) -> Vec<QueueCommand> {
     let (program, flag) = match action {
-        Action::Retry => ("postqueue", "-i"),
-        Action::Hold => ("postsuper", "-h"),
-        Action::Release => ("postsuper", "-H"),
-        Action::Delete => ("postsuper", "-d"),
+        QueueOp::Retry => ("postqueue", "-i"),
+        QueueOp::Hold => ("postsuper", "-h"),
+        QueueOp::Release => ("postsuper", "-H"),
+        QueueOp::Delete => ("postsuper", "-d"),
     };
-    ids.iter().map(|id| Command::new(&[program, flag, id], &[id])).collect()
+    ids.iter().map(|id| QueueCommand::new(&[program, flag, id], &[id])).collect()
 }

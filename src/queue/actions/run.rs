@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Command, Plan};
+use super::{Plan, QueueCommand};
 use crate::context::Context;
 use crate::mta_command::{self, RunError};
 use crate::session::EventKind;
@@ -28,7 +28,7 @@ pub struct NotDone {
 /// What running a plan did. Printed lines (Exchange) are in `to_run`, neither done nor failed.
 /// In a dry run (the demo) nothing runs: the commands are in `would_run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Outcome {
+pub struct RunReport {
     pub done: Vec<Done>,
     pub not_done: Vec<NotDone>,
     pub to_run: Vec<String>,
@@ -40,7 +40,7 @@ pub struct Outcome {
 /// Runs `plan` under the configured command timeout and journals every command line before it
 /// runs and every message done or not done after. In the demo nothing runs (a dry run): the
 /// commands are only shown and journaled.
-pub async fn execute(ctx: &Context, plan: &Plan, shown: &mut (dyn FnMut(&str) + Send)) -> Outcome {
+pub async fn execute(ctx: &Context, plan: &Plan, shown: &mut (dyn FnMut(&str) + Send)) -> RunReport {
     let journal = ctx.journal.clone();
     let verb = if ctx.demo { "would run (demo: nothing is run)" } else { "running" };
     let mut tell = |line: &str| {
@@ -67,8 +67,8 @@ const OUTPUT_CAP: usize = 4096;
 
 /// Runs `plan`, telling `shown` each command line just before it runs; with `dry_run` only
 /// tells it, and runs nothing.
-pub async fn run(plan: &Plan, timeout: Duration, dry_run: bool, shown: &mut (dyn FnMut(&str) + Send)) -> Outcome {
-    let mut outcome = Outcome { not_done: plan.not_done.clone(), dry_run, ..Outcome::default() };
+pub async fn run(plan: &Plan, timeout: Duration, dry_run: bool, shown: &mut (dyn FnMut(&str) + Send)) -> RunReport {
+    let mut outcome = RunReport { not_done: plan.not_done.clone(), dry_run, ..RunReport::default() };
     for command in &plan.commands {
         let line = command.line();
         if command.print_only {
@@ -93,7 +93,7 @@ pub async fn run(plan: &Plan, timeout: Duration, dry_run: bool, shown: &mut (dyn
 }
 
 /// Runs one command; the error is one sentence naming the command.
-async fn run_one(command: &Command, timeout: Duration) -> Result<(), String> {
+async fn run_one(command: &QueueCommand, timeout: Duration) -> Result<(), String> {
     let line = command.line();
     let Some((program, args)) = command.argv.split_first() else { return Err("an empty command".into()) };
     let path = mta_command::find(program).ok_or_else(|| format!("{program} was not found, so {line} did not run"))?;

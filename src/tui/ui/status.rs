@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::tui::app::{App, Mode, Purpose};
-use crate::tui::keys::{self, Action};
+use crate::tui::keys::{self, KeyAction};
 
 /// Draws the status bar into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
@@ -37,14 +37,14 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Navigation if app.finding_view.is_some() => {
             let mut hints: Vec<(String, String)> =
                 keys::FINDING_VIEW.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect();
-            hints.extend(bound(&[Action::Help]));
+            hints.extend(bound(&[KeyAction::Help]));
             hints
         }
         Mode::Navigation => {
             let step = app.wizard.step(app.current);
-            let mut hints = bound(&[Action::NextStep, Action::Run]);
+            let mut hints = bound(&[KeyAction::NextStep, KeyAction::Run]);
             if app.busy()
-                && let Some(cancel) = keys::binding(Action::Cancel)
+                && let Some(cancel) = keys::binding(KeyAction::Cancel)
             {
                 hints.push((cancel.keys.to_string(), "cancel".into()));
             }
@@ -54,19 +54,19 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             }
             hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
             if step.prompt().is_some() {
-                hints.extend(bound(&[Action::Type]));
+                hints.extend(bound(&[KeyAction::Type]));
             }
             if app.search.is_none() {
-                hints.extend(bound(&[Action::Note]));
+                hints.extend(bound(&[KeyAction::Note]));
             }
             hints.extend(bound(&[
-                Action::ViewFinding,
-                Action::Zoom,
-                Action::Search,
-                Action::NextFinding,
-                Action::Save,
-                Action::Help,
-                Action::Quit,
+                KeyAction::ViewFinding,
+                KeyAction::Zoom,
+                KeyAction::Search,
+                KeyAction::NextFinding,
+                KeyAction::Save,
+                KeyAction::Help,
+                KeyAction::Quit,
             ]));
             hints
         }
@@ -74,7 +74,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
 }
 
 /// The (keys, hint) of the bindings of `actions` that have a hint.
-fn bound(actions: &[Action]) -> Vec<(String, String)> {
+fn bound(actions: &[KeyAction]) -> Vec<(String, String)> {
     actions
         .iter()
         .filter_map(|&action| keys::binding(action))
@@ -87,7 +87,7 @@ fn bound(actions: &[Action]) -> Vec<(String, String)> {
 /// the end, keeping the help hint, which leads to all the others, and the quit hint, the way out.
 fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> {
     let kept: Vec<&str> =
-        [Action::Help, Action::Quit].iter().filter_map(|&a| keys::binding(a)).map(|b| b.keys).collect();
+        [KeyAction::Help, KeyAction::Quit].iter().filter_map(|&a| keys::binding(a)).map(|b| b.keys).collect();
     let len = |hints: &[(String, String)]| -> usize {
         hints.iter().map(|(k, h)| k.chars().count() + 1 + h.chars().count()).sum::<usize>()
             + 3 * hints.len().saturating_sub(1)

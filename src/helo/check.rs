@@ -5,9 +5,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use super::helo_name::{HeloForm, helo_form};
-use super::ptr::{PtrReport, describe_failure, evidence_of};
-use super::resolver::{Reply, Resolver};
+use super::syntax::{HeloForm, helo_form};
+use crate::dns::ptr::{PtrReport, describe_failure, evidence_of};
+use crate::dns::resolver::{DnsReply, Resolver};
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 
@@ -19,7 +19,7 @@ pub struct HeloReport {
     /// `--helo/config`, `postconf smtp_helo_name`, ...
     pub source: String,
     /// A and AAAA answers when the HELO is a host name.
-    pub forward: Vec<Reply>,
+    pub forward: Vec<DnsReply>,
     /// The addresses the name resolves to.
     pub addresses: Vec<IpAddr>,
 }
@@ -33,7 +33,7 @@ pub async fn check_helo(resolver: &Resolver, helo: &str, source: &str) -> HeloRe
         },
         _ => Vec::new(),
     };
-    let addresses = forward.iter().flat_map(Reply::addresses).map(|a| a.to_canonical()).collect();
+    let addresses = forward.iter().flat_map(DnsReply::addresses).map(|a| a.to_canonical()).collect();
     HeloReport { helo: helo.trim().to_string(), source: source.to_string(), forward, addresses }
 }
 
@@ -77,7 +77,7 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
             // A forward lookup without an answer says nothing about the name.
             // Only the lookup of our address's family decides; a failed AAAA says nothing of an IPv4.
             let unanswered =
-                report.forward.iter().find(|r| super::ptr::decides_for(r, ip) && !r.outcome.is_definitive());
+                report.forward.iter().find(|r| crate::dns::ptr::decides_for(r, ip) && !r.outcome.is_definitive());
             if !resolves_to_ip && let Some(unanswered) = unanswered {
                 let outcome = describe_failure(&unanswered.outcome, unanswered.elapsed);
                 return Finding::new("helo.unknown", &[args[0], args[1], ("outcome", &outcome)])
@@ -99,7 +99,7 @@ pub fn helo_finding(report: &HeloReport, ip: IpAddr, ptr: Option<&PtrReport>) ->
             };
             // A name that resolves to our address is the right HELO even while the PTR is
             // missing: that is the PTR's defect (`ptr.missing`), and the fix is this name.
-            let no_ptr = ptr.is_some_and(super::ptr::PtrReport::answered) && ptr_names.is_empty();
+            let no_ptr = ptr.is_some_and(crate::dns::ptr::PtrReport::answered) && ptr_names.is_empty();
             match reason {
                 None if no_ptr => {
                     Finding::new("helo.ok", &[args[0], args[1], ("ptr_match", "")]).with_evidence(evidence).with_detail(

@@ -6,7 +6,7 @@
 
 use std::net::IpAddr;
 
-use super::resolver::Resolver;
+use crate::dns::resolver::Resolver;
 
 /// The one name proposed for our PTR and HELO: a name that resolves to our address, or one to
 /// create, said so.

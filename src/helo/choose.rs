@@ -2,8 +2,8 @@
 //! receiver judges the probe as it judges our real mail; else this host's name when it is fully
 //! qualified; `localhost` only when there is nothing better.
 
+use super::from_mta::mta_helo;
 use crate::context::Context;
-use crate::dns::mta_helo::mta_helo;
 
 /// The EHLO name: `chosen` (the command line, the session), else `helo` from the config, else
 /// the local MTA's HELO name (when `[identity] ask_mta` allows asking), else the host name

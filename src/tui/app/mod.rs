@@ -1,0 +1,68 @@
+//! The terminal wizard's model and `update`, which turns messages into state changes and
+//! commands for the runtime. Nothing here performs I/O: journal writes, jobs and saves are
+//! [`Cmd`]s the runtime executes. The model is `model.rs`, keys and the mouse `key_handling.rs`,
+//! the bridge to the wizard's steps and jobs `bridge.rs`.
+
+mod bridge;
+mod key_handling;
+mod model;
+
+pub use model::{App, Cmd, FindingView, History, Message, Mode, Msg, Purpose, RunningJob, Scroll};
+
+use crate::wizard::Tone;
+
+/// Applies `msg` to `app` and returns what the runtime must do. No I/O.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    let cmds = match msg {
+        Msg::Tick => {
+            if !app.busy() {
+                return Vec::new();
+            }
+            app.spinner = app.spinner.wrapping_add(1);
+            Vec::new()
+        }
+        Msg::Resize(width, height) => {
+            app.size = (width, height);
+            Vec::new()
+        }
+        Msg::Key(key) if crate::tui::keys::is_press(&key) => key_handling::on_key(app, key),
+        Msg::Key(_) => return Vec::new(),
+        Msg::Mouse(mouse) => key_handling::on_mouse(app, mouse),
+        Msg::Paste(text) => {
+            if !matches!(app.mode, Mode::Input(Purpose::Console | Purpose::Note | Purpose::SavePath | Purpose::Search))
+            {
+                return Vec::new();
+            }
+            // One line only, in one pass, within the cap of a console line.
+            app.input = crate::tui::paste::paste(&app.input, &text);
+            Vec::new()
+        }
+        Msg::Job(event) => bridge::on_job_event(app, event),
+        Msg::JobFailed { job, step, error } => bridge::on_job_failed(app, job, step, &error),
+        Msg::Saved(Ok(paths)) => {
+            app.unsaved = false;
+            let text = match paths.split_first() {
+                Some((first, rest)) => {
+                    let others: Vec<String> = rest
+                        .iter()
+                        .filter_map(|p| p.extension().map(|e| format!(".{}", e.to_string_lossy())))
+                        .collect();
+                    format!("saved {} (and {})", first.display(), others.join(", "))
+                }
+                None => "saved".to_string(),
+            };
+            app.set_message(Tone::Ok, text);
+            Vec::new()
+        }
+        Msg::Saved(Err(err)) => {
+            app.set_message(Tone::Fail, format!("not saved: {err}"));
+            Vec::new()
+        }
+        Msg::Terminate => {
+            app.quit = true;
+            vec![Cmd::Quit]
+        }
+    };
+    app.redraw = true;
+    cmds
+}
