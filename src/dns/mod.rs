@@ -14,6 +14,7 @@ pub mod helo;
 pub mod helo_name;
 pub mod identity;
 pub mod mail_name;
+pub mod mta_bind;
 pub mod mta_helo;
 pub mod mx;
 pub mod myip;

@@ -5,6 +5,7 @@ pub mod classify;
 pub mod connection;
 pub mod ehlo_name;
 pub mod explain;
+pub mod family;
 pub mod pipeline;
 pub mod probe;
 pub mod reply;
