@@ -3,7 +3,7 @@
 //! Every public address mailwiz may contact on its own is a value here, so tests and the demo can
 //! point it elsewhere and nothing leaves the machine unless configured.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,8 +26,13 @@ pub struct Config {
     pub timeout_is_cap: bool,
     /// Source address for outgoing connections.
     pub source: Option<IpAddr>,
-    /// Our public IP, when known.
+    /// Our public IP, when known: the IPv4 one on a dual-stack host.
     pub ip: Option<IpAddr>,
+    /// Our public IPv6 address beside the IPv4 one in `ip` (a dual-stack host).
+    pub ip6: Option<Ipv6Addr>,
+    /// Only this address family for connections (`-4`/`-6`); both when unset.
+    #[serde(skip)]
+    pub family: Option<Family>,
     /// The HELO/EHLO name we announce.
     pub helo: Option<String>,
     /// SMTP port of the receivers (25; another for lab setups).
@@ -259,7 +264,76 @@ impl Config {
         check_count("[smtp] mx_address_limit", self.smtp.mx_address_limit, MAX_MX_ADDRESSES)?;
         check_count("[smtp] concurrency", self.smtp.concurrency, MAX_CONCURRENCY)?;
         check_port("port", self.port)?;
+        if self.ip.is_some_and(|ip| ip.is_ipv6()) && self.ip6.is_some() {
+            return Err(ConfigError::Value("ip and ip6 both hold an IPv6 address: set ip to our IPv4 address".into()));
+        }
         Ok(())
+    }
+
+    /// Our public addresses as given: the IPv4 one first, at most one per family.
+    pub fn our_ips(&self) -> Vec<IpAddr> {
+        let mut ips: Vec<IpAddr> =
+            self.ip.into_iter().chain(self.ip6.map(IpAddr::V6)).map(|ip| ip.to_canonical()).collect();
+        ips.sort_by_key(IpAddr::is_ipv6);
+        ips.dedup();
+        ips
+    }
+
+    /// Sets our address of `ip`'s family, keeping the other family's: `--ip` once per family.
+    pub fn set_our_ip(&mut self, ip: IpAddr) {
+        let ip = ip.to_canonical();
+        let v6 = |ip: Option<IpAddr>| match ip {
+            Some(IpAddr::V6(v6)) => Some(v6),
+            _ => None,
+        };
+        match ip {
+            IpAddr::V4(_) => {
+                self.ip6 = self.ip6.or(v6(self.ip));
+                self.ip = Some(ip);
+            }
+            IpAddr::V6(addr) => {
+                if let Some(IpAddr::V4(_)) = self.ip {
+                    self.ip6 = Some(addr);
+                } else {
+                    self.ip = Some(ip);
+                    self.ip6 = None;
+                }
+            }
+        }
+    }
+
+    /// Whether connections may go to `ip` under `-4`/`-6`.
+    pub fn family_allows(&self, ip: IpAddr) -> bool {
+        self.family.is_none_or(|family| family.contains(ip))
+    }
+}
+
+/// An address family, as `-4` and `-6` name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Family {
+    #[serde(rename = "ipv4")]
+    V4,
+    #[serde(rename = "ipv6")]
+    V6,
+}
+
+impl Family {
+    /// The family of `ip` (an IPv4-mapped IPv6 address is IPv4).
+    pub fn of(ip: IpAddr) -> Family {
+        if ip.to_canonical().is_ipv4() { Family::V4 } else { Family::V6 }
+    }
+
+    /// Whether `ip` is of this family.
+    pub fn contains(self, ip: IpAddr) -> bool {
+        Family::of(ip) == self
+    }
+
+    /// `IPv4` or `IPv6`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
     }
 }
 

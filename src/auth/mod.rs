@@ -51,8 +51,10 @@ pub struct SenderRequest {
     pub sender: Option<String>,
     /// The From header domain when it differs from the envelope domain (DMARC, DKIM).
     pub header_from: Option<String>,
-    /// Our public address; without it SPF is not evaluated.
+    /// Our public address (the IPv4 one on a dual-stack host); without it SPF is not evaluated.
     pub ip: Option<IpAddr>,
+    /// Our IPv6 address beside the IPv4 one in `ip`: SPF of MAIL FROM is judged for it too.
+    pub ip6: Option<IpAddr>,
     pub helo: Option<String>,
     pub selectors: Vec<Selector>,
 }
@@ -63,6 +65,9 @@ pub struct SenderReport {
     pub domain: String,
     pub from_domain: String,
     pub spf: Option<spf::SpfReport>,
+    /// SPF of MAIL FROM for our IPv6 address, on a dual-stack host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spf_ipv6: Option<spf::SpfReport>,
     /// SPF of the HELO name, when it is known.
     pub helo_spf: Option<spf::SpfReport>,
     pub dmarc: dmarc::DmarcReport,
@@ -90,24 +95,30 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
     let domain = request.domain.trim_end_matches('.').to_ascii_lowercase();
     let from_domain =
         request.header_from.as_deref().map_or_else(|| domain.clone(), |d| d.trim_end_matches('.').to_ascii_lowercase());
-    let spf = async {
-        let ip = request.ip?;
-        // The domain in its ASCII form (an IDN typed by the user is looked up as A-labels).
-        let local = request.sender.as_deref().and_then(|s| s.rsplit_once('@')).map_or("", |(local, _)| local);
-        let sender = format!("{local}@{domain}");
-        Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(&sender, request.helo.as_deref(), ip)).await)
+    // The domain in its ASCII form (an IDN typed by the user is looked up as A-labels).
+    let local = request.sender.as_deref().and_then(|s| s.rsplit_once('@')).map_or("", |(local, _)| local);
+    let sender = format!("{local}@{domain}");
+    let spf_for = |ip: Option<IpAddr>| {
+        let sender = sender.clone();
+        async move {
+            let ip = ip?;
+            Some(spf::evaluate(resolver, &spf::SpfRequest::mail_from(&sender, request.helo.as_deref(), ip)).await)
+        }
     };
+    let spf = spf_for(request.ip);
+    let spf_ipv6 = spf_for(request.ip6.filter(|ip6| request.ip.is_some_and(|ip| ip != *ip6)));
     // Receivers check the HELO name too (RFC 7208 §2.3), whatever MAIL FROM says.
     let helo_spf = async {
         let (ip, helo) = (request.ip?, request.helo.as_deref().map(str::trim).filter(|h| !h.is_empty())?);
         Some(spf::evaluate(resolver, &spf::SpfRequest::helo(helo, ip)).await)
     };
     let keys = futures::future::join_all(request.selectors.iter().map(|s| dkim::check_key(resolver, &from_domain, s)));
-    let (spf, helo_spf, mut dmarc, dkim) = tokio::join!(spf, helo_spf, dmarc::check(resolver, &from_domain), keys);
+    let (spf, spf_ipv6, helo_spf, mut dmarc, dkim) =
+        tokio::join!(spf, spf_ipv6, helo_spf, dmarc::check(resolver, &from_domain), keys);
     if let Some(spf) = &spf {
         dmarc::judge_alignment(&mut dmarc, &domain, spf.result);
     }
-    let mut findings: Vec<Finding> = spf.iter().map(spf::spf_finding).collect();
+    let mut findings: Vec<Finding> = spf.iter().chain(&spf_ipv6).map(spf::spf_finding).collect();
     // A HELO name without SPF is the common case and no defect: only its other results are
     // findings (RFC 7208 §2.3); `helo_spf` shows it whatever it is.
     findings.extend(helo_spf.iter().filter(|r| r.result != spf::SpfResult::None).map(spf::spf_finding));
@@ -118,7 +129,7 @@ pub async fn check_sender(resolver: &Resolver, request: &SenderRequest) -> Sende
         let (problem, fix) = (finding.summary.clone(), finding.fix.clone());
         finding.args.extend([("auth_problem".to_string(), problem), ("auth_fix".to_string(), fix)]);
     }
-    SenderReport { domain, from_domain, spf, helo_spf, dmarc, dkim, findings }
+    SenderReport { domain, from_domain, spf, spf_ipv6, helo_spf, dmarc, dkim, findings }
 }
 
 /// The selectors to check: `extra` (from `--selector`), then config `[auth] selectors`, then
@@ -378,20 +389,23 @@ impl ReceiverReport {
     }
 }
 
-/// SPF, DMARC and DKIM of the envelope domain of `from` (an address or a domain) for `ip`;
+/// SPF, DMARC and DKIM of the envelope domain of `from` (an address or a domain) for our
+/// addresses `ips` (SPF for each family);
 /// `None` when no sender is known. What `check --from` judges; its findings journaled.
 pub async fn check_envelope(
     ctx: &Context,
     resolver: &Resolver,
     from: Option<&str>,
-    ip: Option<IpAddr>,
+    ips: &[IpAddr],
     helo: Option<String>,
 ) -> Option<SenderReport> {
     let from = from.map(str::trim).filter(|f| !f.is_empty())?;
     let target = crate::session::Target::parse(from).ok()?;
     let selectors = selectors(ctx, &target.domain, &[]);
+    let ip = ips.iter().copied().find(IpAddr::is_ipv4).or_else(|| ips.first().copied());
+    let ip6 = ips.iter().copied().find(|other| other.is_ipv6() && Some(*other) != ip);
     let request =
-        SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, helo, selectors };
+        SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, ip6, helo, selectors };
     Some(check_our_mail(ctx, resolver, &request).await)
 }
 

@@ -28,6 +28,7 @@ use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
 use crate::session::{AlsoFix, Finding, Identity, StepId, Target, conclusion};
 use crate::smtp::connection::ConnectOutcome;
+use crate::smtp::family;
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{self, ProbeRequest, ProbeResult};
 use crate::smtp::vantage;
@@ -60,6 +61,8 @@ pub struct CheckReport {
     pub smtp_via: Option<Vec<ProbeResult>>,
     pub identity: IdentityReport,
     pub blocklists: Option<DnsblReport>,
+    /// The block lists asked about our IPv6 address, beside `blocklists` for the IPv4 one.
+    pub blocklists_ipv6: Option<DnsblReport>,
     /// SPF, DMARC and DKIM of the envelope sender's domain, when a sender is known.
     pub auth: Option<SenderReport>,
     /// MTA-STS, TLS-RPT and DANE of the target.
@@ -119,14 +122,14 @@ fn steps_not_checked(
     queue: Option<&QueueReport>,
     logs: Option<&LogSummary>,
     identity: &IdentityReport,
-    blocklists: Option<&DnsblReport>,
+    blocklists: bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
     for (step, missing) in [
         (StepId::Queue, queue.is_none()),
         (StepId::Logs, logs.is_none()),
         (StepId::Identity, identity.chosen.is_empty()),
-        (StepId::Blocklists, blocklists.is_none()),
+        (StepId::Blocklists, !blocklists),
     ] {
         if missing {
             out.push(step.title().to_string());
@@ -196,11 +199,12 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             return (identity, identity_ms, None, 0, None);
         }
         let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
-        (identity, identity_ms, blocklists, blocklists_ms, sender_auth)
+        (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
     };
     let (receiver, sender) = tokio::join!(receiver_chain, sender_chain);
     let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, (queue, queue_ms)) = receiver;
-    let (mut identity, mut identity_ms, mut blocklists, mut blocklists_ms, mut sender_auth) = sender;
+    let (mut identity, mut identity_ms, lists, mut blocklists_ms, mut sender_auth) = sender;
+    let (mut blocklists, mut blocklists_ipv6) = lists.unwrap_or_default();
 
     if identity.chosen.is_empty() {
         // With no address known in advance, what the receivers echoed in EHLO is the best we have.
@@ -208,26 +212,18 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             identity = again;
             identity_ms += ms;
         }
-        (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
+        ((blocklists, blocklists_ipv6), blocklists_ms, sender_auth) =
+            about_us(ctx, &resolver, &identity, options).await;
     }
 
     let queue = queue.map_err(|reason| skipped.push(reason)).ok();
-    let (logs, log_findings) = match logs {
-        Ok(Some((summary, findings))) => (Some(summary), findings),
-        Ok(None) => (None, Vec::new()),
-        Err(reason) => {
-            skipped.push(reason);
-            (None, Vec::new())
-        }
-    };
-    if resolver.is_silent() {
-        skipped.push("Block lists and further lookups: our resolver answers nothing, so none was asked.".into());
-    } else if blocklists.is_none() {
-        skipped.push("Block lists: our public IP is not known, so no list was asked.".into());
-    }
+    let (logs, log_findings) = logs.map_err(|reason| skipped.push(reason)).ok().flatten().unzip();
+    let log_findings = log_findings.unwrap_or_default();
+    skipped.extend(lists_skipped(&resolver, blocklists.is_some() || blocklists_ipv6.is_some()));
 
     let queue_findings: Vec<Finding> = queue.iter().flat_map(|q| q.findings.iter().cloned()).collect();
-    let list_findings = blocklists.as_ref().map(dnsbl::dnsbl_findings).unwrap_or_default();
+    let list_findings: Vec<Finding> =
+        blocklists.iter().chain(&blocklists_ipv6).flat_map(dnsbl::dnsbl_findings).collect();
     let resolver_findings: Vec<Finding> = silent_resolver(ctx, &resolver).into_iter().collect();
     let auth_findings: Vec<Finding> =
         sender_auth.iter().flat_map(|a| a.findings.iter()).chain(&receiver_auth.findings).cloned().collect();
@@ -243,11 +239,13 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     if let Some(there) = &smtp_there {
         findings.extend(vantage::compare(ctx, &smtp, there));
     }
+    findings.extend(compare_families(ctx, &smtp, &identity));
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
     findings.extend(auth_findings);
 
-    let not_checked = steps_not_checked(queue.as_ref(), logs.as_ref(), &identity, blocklists.as_ref());
+    let not_checked =
+        steps_not_checked(queue.as_ref(), logs.as_ref(), &identity, blocklists.is_some() || blocklists_ipv6.is_some());
     let (causes, also_fix) = conclude(ctx, target, &identity, &mut findings, &not_checked);
 
     let timings =
@@ -259,6 +257,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
         smtp_via: smtp_there,
         identity,
         blocklists,
+        blocklists_ipv6,
         auth: sender_auth,
         receiver_auth,
         queue,
@@ -270,6 +269,26 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
         causes,
         timings,
     })
+}
+
+/// Why no block list was asked, when none was.
+fn lists_skipped(resolver: &Resolver, asked: bool) -> Option<String> {
+    if resolver.is_silent() {
+        Some("Block lists and further lookups: our resolver answers nothing, so none was asked.".into())
+    } else if asked {
+        None
+    } else {
+        Some("Block lists: our public IP is not known, so no list was asked.".into())
+    }
+}
+
+/// `smtp.family_differs` for the MX hosts that answer IPv4 and IPv6 differently, journaled.
+fn compare_families(ctx: &Context, smtp: &[ProbeResult], identity: &IdentityReport) -> Vec<Finding> {
+    let findings = family::compare(smtp, &identity.chosen);
+    for finding in &findings {
+        ctx.journal.finding(finding);
+    }
+    findings
 }
 
 /// When every MX timed out, whether a known-good mail host answers tells our egress firewall from
@@ -306,14 +325,17 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
     )
 }
 
+/// The block lists' reports on our IPv4 and our IPv6 address.
+type ListReports = (Option<DnsblReport>, Option<DnsblReport>);
+
 /// Journals the findings of the identity report kept, then asks the block lists and SPF, DMARC
-/// and DKIM about the address it chose (each of them journals its own).
+/// and DKIM about the addresses it chose, one per family (each of them journals its own).
 async fn about_us(
     ctx: &Context,
     resolver: &Resolver,
     identity: &IdentityReport,
     options: &CheckOptions,
-) -> (Option<DnsblReport>, u64, Option<SenderReport>) {
+) -> (ListReports, u64, Option<SenderReport>) {
     for finding in &identity.findings {
         ctx.journal.finding(finding);
     }
@@ -331,15 +353,20 @@ async fn check_auth(
 ) -> Option<SenderReport> {
     let from = options.from.as_deref().or(ctx.config.from.as_deref());
     let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    auth::check_envelope(ctx, resolver, from, identity.chosen.first().copied(), helo).await
+    auth::check_envelope(ctx, resolver, from, &identity.chosen, helo).await
 }
 
-async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> Option<DnsblReport> {
+/// Our IPv4 address and our IPv6 address against the lists, at the same time; a list that
+/// lists IPv4 addresses only is skipped for the IPv6 one (`dnsbl.not_ipv6`).
+async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> ListReports {
     if resolver.is_silent() {
-        return None;
+        return (None, None);
     }
-    let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4()).or(identity.chosen.first())?;
-    dnsbl::check_configured(ctx, resolver, &Subject::Ip(ip)).await.ok()
+    let ask = |v4: bool| async move {
+        let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4() == v4)?;
+        dnsbl::check_configured(ctx, resolver, &Subject::Ip(ip)).await.ok()
+    };
+    tokio::join!(ask(true), ask(false))
 }
 
 /// The configured queue file, else the local MTA's queue; an `Err` says why none was read.

@@ -30,6 +30,7 @@ pub struct Cli {
 
 /// Options every command takes, before or after the command name.
 #[derive(Debug, Clone, Default, Args)]
+#[allow(clippy::struct_excessive_bools, reason = "each bool is one command-line switch")]
 pub struct GlobalArgs {
     /// Use this DNS server instead of the system resolver (IP or IP:PORT; repeatable).
     #[arg(
@@ -49,9 +50,17 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "IP", global = true, env = "MAILWIZ_SOURCE")]
     pub source: Option<IpAddr>,
 
-    /// Our public IP address.
-    #[arg(long, value_name = "IP", global = true, env = "MAILWIZ_IP")]
-    pub ip: Option<IpAddr>,
+    /// Our public IP address; once per family on a dual-stack host (IPv4 and IPv6).
+    #[arg(long, value_name = "IP", global = true, env = "MAILWIZ_IP", value_delimiter = ',')]
+    pub ip: Vec<IpAddr>,
+
+    /// Connect over IPv4 only.
+    #[arg(short = '4', global = true, conflicts_with = "ipv6_only")]
+    pub ipv4_only: bool,
+
+    /// Connect over IPv6 only.
+    #[arg(short = '6', global = true)]
+    pub ipv6_only: bool,
 
     /// The HELO/EHLO name we announce.
     #[arg(long, value_name = "NAME", global = true, env = "MAILWIZ_HELO")]

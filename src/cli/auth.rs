@@ -1,6 +1,8 @@
 //! `mailwiz auth DOMAIN|ADDRESS --ip IP [--selector S]...`: does our mail authenticate (SPF for
 //! our address, DMARC, DKIM keys), and with `--receiver`, the receiver's MTA-STS, TLS-RPT and DANE.
 
+use std::net::IpAddr;
+
 use serde_json::json;
 
 use super::args::AuthArgs;
@@ -45,6 +47,7 @@ pub async fn run(args: AuthArgs, ctx: &Context, json: bool) -> CliResult {
         sender: target.address.clone(),
         header_from,
         ip: Some(ip),
+        ip6: ctx.config.ip6.map(IpAddr::V6),
         helo: ctx.config.helo.clone(),
         selectors: auth::selectors(ctx, &from_domain, &args.selectors),
     };

@@ -55,6 +55,7 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
             "smtp": report.smtp,
             "identity": report.identity,
             "blocklists": report.blocklists,
+            "blocklists_ipv6": report.blocklists_ipv6,
             "auth": report.auth,
             "receiver_auth": report.receiver_auth,
             "queue": report.queue.as_ref().map(|q| json!({"source": q.source, "groups": q.grouping, "skipped": q.skipped})),

@@ -26,7 +26,7 @@ use clap::CommandFactory;
 pub use args::{Cli, Command, GlobalArgs};
 pub use output::{CliError, CliResult};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, Family};
 use crate::context::Context;
 use crate::session::Journal;
 
@@ -49,7 +49,7 @@ pub fn load_config(global: &GlobalArgs) -> Result<Config, CliError> {
     // A timeout given for this run also bounds the deadlines the config's sections set.
     config.timeout_is_cap |= global.timeout.is_some();
     layer(&mut config.source, global.source.map(Some));
-    layer_identity(&mut config, global);
+    layer_identity(&mut config, global)?;
     layer(&mut config.port, global.port);
     layer(&mut config.smtp.via, global.via.clone().map(Some));
     config::check_port("--port (or MAILWIZ_PORT, or port in the config)", config.port)
@@ -67,10 +67,28 @@ fn layer<T>(setting: &mut T, flag: Option<T>) {
     }
 }
 
-/// The flags that say who we are; they win over the demo world's identity too.
-fn layer_identity(config: &mut Config, global: &GlobalArgs) {
-    layer(&mut config.ip, global.ip.map(Some));
+/// The flags that say who we are; they win over the demo world's identity too. `--ip` sets the
+/// address of its family and keeps the other family's.
+fn layer_identity(config: &mut Config, global: &GlobalArgs) -> Result<(), CliError> {
+    let families: Vec<Family> = global.ip.iter().map(|ip| Family::of(*ip)).collect();
+    for family in [Family::V4, Family::V6] {
+        if families.iter().filter(|f| **f == family).count() > 1 {
+            return Err(CliError::Input(format!(
+                "--ip was given more than one {} address: give it once per family",
+                family.label()
+            )));
+        }
+    }
+    for ip in &global.ip {
+        config.set_our_ip(*ip);
+    }
     layer(&mut config.helo, global.helo.clone().map(Some));
+    config.family = match (global.ipv4_only, global.ipv6_only) {
+        (true, _) => Some(Family::V4),
+        (_, true) => Some(Family::V6),
+        _ => None,
+    };
+    Ok(())
 }
 
 /// Refuses a HELO name or envelope address from flags, variables or the config file that would
@@ -102,7 +120,7 @@ pub async fn build_context(global: &GlobalArgs, demo: bool, journal: Journal) ->
         // Flags and MAILWIZ_* variables still win over the world's identity, so a fix can be
         // rehearsed in the demo.
         let mut config = (*ctx.config).clone();
-        layer_identity(&mut config, global);
+        layer_identity(&mut config, global)?;
         check_envelope(&config)?;
         // A vantage point from the config file is a real host: the demo runs nothing there.
         config.smtp.via = None;

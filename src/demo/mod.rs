@@ -55,7 +55,13 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
             let tls = self_signed_tls(&script.hostname)?;
             script = script.with_tls(tls);
         }
-        let running = smtp_server::start(script)
+        // A receiver's IPv6 address is served on ::1, so that path really is IPv6.
+        let local: std::net::SocketAddr = if server.address.is_ipv6() {
+            (std::net::Ipv6Addr::LOCALHOST, 0).into()
+        } else {
+            ([127, 0, 0, 1], 0).into()
+        };
+        let running = smtp_server::start_on(local, script)
             .await
             .map_err(|err| DemoError(format!("cannot start the SMTP server for {}: {err}", server.address)))?;
         connect_map.insert(server.address, running.addr());
@@ -88,6 +94,7 @@ pub async fn attach_world(mut ctx: Context, world: World) -> Result<Context, Dem
     let mut config = (*ctx.config).clone();
     config.dns_servers = vec![dns.addr().to_string()];
     config.ip = Some(world.identity.ip);
+    config.ip6 = world.identity.ip6;
     config.helo = Some(world.identity.helo.clone());
     config.from = config.from.or(world.identity.from.clone());
     config.to = config.to.or(world.identity.to.clone());

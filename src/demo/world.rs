@@ -48,6 +48,9 @@ pub struct World {
 #[serde(deny_unknown_fields)]
 pub struct Identity {
     pub ip: IpAddr,
+    /// Our IPv6 address beside `ip` (a dual-stack host).
+    #[serde(default)]
+    pub ip6: Option<std::net::Ipv6Addr>,
     pub helo: String,
     pub from: Option<String>,
     pub to: Option<String>,

@@ -395,7 +395,30 @@ pub fn dnsbl_findings(report: &DnsblReport) -> Vec<Finding> {
         let count = clean.to_string();
         findings.push(Finding::new("dnsbl.clean", &[("ip", &subject), ("count", &count)]));
     }
+    findings.extend(not_ipv6(report));
     findings
+}
+
+/// `dnsbl.not_ipv6`: the lists of addresses skipped for an IPv6 subject because they list IPv4
+/// addresses only (they say nothing of it, so they are not counted as clean).
+fn not_ipv6(report: &DnsblReport) -> Option<Finding> {
+    if !report.subject.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6()) {
+        return None;
+    }
+    let zones: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| matches!(&r.status, ZoneStatus::Skipped { reason } if reason.ends_with("IPv4 addresses only")))
+        .map(|r| r.zone.as_str())
+        .collect();
+    if zones.is_empty() {
+        return None;
+    }
+    let subject = escape_str(&report.subject);
+    Some(Finding::new(
+        "dnsbl.not_ipv6",
+        &[("ip", &subject), ("count", &zones.len().to_string()), ("zones", &zones.join(", "))],
+    ))
 }
 
 /// One zone's self-test: its test entry must be listed and its clean entry must not.

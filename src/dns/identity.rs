@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::Serialize;
 
 use super::address_class::AddressClass;
+use super::mta_bind::mta_bind;
 use super::myip::{self, MyIpAnswer};
 use super::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
 use super::resolver::Resolver;
@@ -61,12 +62,19 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
         .map(|h| (h, "--helo/config".to_string()))
         .or_else(|| known.helo.clone().map(|h| (h, "session".to_string())));
     let ask_mta = helo_wanted.is_none() && ctx.config.identity.ask_mta;
-    let (myip, mta) = tokio::join!(myip::ask_all(ctx), async { if ask_mta { mta_helo(timeout).await } else { None } });
+    let ask_bind = ctx.config.identity.ask_mta && ctx.public_lookups_allowed();
+    let (myip, mta, binds) =
+        tokio::join!(myip::ask_all(ctx), async { if ask_mta { mta_helo(timeout).await } else { None } }, async {
+            if ask_bind { mta_bind(timeout).await } else { Vec::new() }
+        });
     let helo = helo_wanted.or_else(|| mta.map(|m| (m.name, m.source)));
 
     let mut identity = Identity::default();
-    if let Some(ip) = ctx.config.ip {
-        identity.add_candidate(ip.to_canonical(), SOURCE_CONFIG);
+    for ip in ctx.config.our_ips() {
+        identity.add_candidate(ip, SOURCE_CONFIG);
+    }
+    for bind in binds {
+        identity.add_candidate(bind.ip, bind.source);
     }
     for candidate in &known.ip_candidates {
         identity.add_candidate(candidate.ip.to_canonical(), candidate.source.clone());

@@ -11,6 +11,7 @@ pub mod empty_txt;
 pub mod exchange;
 pub mod generic_ptr;
 pub mod identity;
+pub mod mta_bind;
 pub mod mx;
 pub mod myip;
 pub mod ptr;

@@ -205,6 +205,18 @@ pub const CATALOGUE: &[Entry] = &[
         "A firewall drops the packets: often our own provider blocking outbound port 25; test a known-good host.",
     ),
     e(
+        "smtp.no_route",
+        Info,
+        "{host} ({addr}): not possible from here, this host has no route of that family",
+        "Test this path from a host that has it (--via), or give this host that family's connectivity.",
+    ),
+    e(
+        "smtp.family_differs",
+        Warn,
+        "{host} answers IPv4 and IPv6 differently: {v4} over IPv4 ({v4_addr}), {v6} over IPv6 ({v6_addr})",
+        "Our MTA uses either path (Postfix and Exim prefer IPv6 when both ends have it): make the failing family's identity right, or send over the working family only.",
+    ),
+    e(
         "smtp.unreachable",
         Fail,
         "{host} ({addr}) is unreachable: {error}",
@@ -593,8 +605,15 @@ pub const CATALOGUE: &[Entry] = &[
         "{zone} refused the query ({code}): {reason}",
         "Query the list through your own resolver, not a public one, or register for access.",
     ),
+    e(
+        "dnsbl.not_ipv6",
+        Info,
+        "{count} block list(s) list IPv4 addresses only and were not asked about {ip}: {zones}",
+        "Whether {ip} is listed there cannot be known from these lists; it is not \"clean\".",
+    ),
     e("dnsbl.timeout", Warn, "{zone} did not answer within {timeout}", "Try again later; the list may be down."),
     // diagnosis
+    cause("diagnosis.ipv6_refused", Fail, "{host} refuses us over IPv6 and accepts us over IPv4: our IPv6 path fails"),
     cause("diagnosis.missing_ptr", Fail, "The receiver refuses us because {ip} has no reverse DNS"),
     cause(
         "diagnosis.fcrdns_mismatch",

@@ -150,6 +150,7 @@ const COULD_NOT_CHECK: &[&str] = &[
     "dns.unreachable",
     "dns.resolver_silent",
     "ip.unknown",
+    "smtp.no_route",
     "ptr.unknown",
     "helo.unknown",
     "spf.temperror",

@@ -142,6 +142,10 @@ pub struct ConnectReport {
     pub banner_reply: Option<Reply>,
     /// The system's error or our reason, when the outcome is not `ok`.
     pub error: Option<String>,
+    /// No connection was tried: this host has no route of the address's family (IPv6), so
+    /// the path cannot be tested from here. Nothing is known of the receiver.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_route: bool,
     /// TLS details for implicit TLS.
     pub tls: Option<TlsInfo>,
     #[serde(skip)]
@@ -167,7 +171,8 @@ impl ConnectReport {
             .as_ref()
             .filter(|r| !r.is_positive() && r.code.is_some())
             .map(|r| Classifier::bundled().classify_reply(r, ReplyStage::Greeting));
-        let mut finding = Finding::new(self.outcome.finding_id(), &args)
+        let id = if self.no_route { "smtp.no_route" } else { self.outcome.finding_id() };
+        let mut finding = Finding::new(id, &args)
             .with_evidence(self.banner.clone())
             .with_args(class.iter().flat_map(Classification::args));
         if let Some(error) = &self.error {
@@ -437,9 +442,20 @@ pub async fn open_with(
         banner: Vec::new(),
         banner_reply: None,
         error: None,
+        no_route: false,
         tls: None,
         timeout,
     };
+    if ctx.via.is_none()
+        && source.is_none()
+        && let Some(why) = no_route_to(routed)
+    {
+        report.outcome = ConnectOutcome::Unreachable;
+        report.no_route = true;
+        report.error = Some(why);
+        ctx.journal.log(EventKind::Error, format!("{host} ({addr}): {}", report.error.as_deref().unwrap_or("")));
+        return (report, None);
+    }
     if ctx.connect_map.blocked(addr) {
         report.outcome = ConnectOutcome::Unreachable;
         report.error = Some(format!("{addr} is not part of the demo world, so no connection was made"));
@@ -580,6 +596,21 @@ fn classify_banner(report: &mut ConnectReport, banner: Result<Reply, ReplyError>
     report.banner_reply = reply;
 }
 
+/// Why this host cannot reach the IPv6 address `addr` at all (no IPv6 on this host, or no
+/// route to it), asked of the routing table: a UDP `connect` picks a route and sends nothing.
+/// `None` when a route exists, and always for IPv4.
+fn no_route_to(addr: SocketAddr) -> Option<String> {
+    if addr.is_ipv4() {
+        return None;
+    }
+    let socket = match std::net::UdpSocket::bind((std::net::Ipv6Addr::UNSPECIFIED, 0)) {
+        Ok(socket) => socket,
+        Err(err) => return Some(format!("this host has no IPv6 ({err}): not possible from here")),
+    };
+    let err = socket.connect(addr).err().filter(|err| err.kind() == io::ErrorKind::NetworkUnreachable)?;
+    Some(format!("this host has no IPv6 route to {} ({err}): not possible from here", addr.ip()))
+}
+
 async fn tcp_connect(
     addr: SocketAddr,
     source: Option<IpAddr>,
@@ -680,6 +711,7 @@ mod tests {
             banner: Vec::new(),
             banner_reply: None,
             error: None,
+            no_route: false,
             tls: None,
             timeout: Duration::from_secs(1),
         }

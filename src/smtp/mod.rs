@@ -4,6 +4,7 @@
 pub mod classify;
 pub mod connection;
 pub mod explain;
+pub mod family;
 pub mod pipeline;
 pub mod probe;
 pub mod reply;

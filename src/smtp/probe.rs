@@ -116,23 +116,30 @@ pub async fn probe(
     result
 }
 
-/// Probes the addresses of the MX set in preference order, at most `[smtp] mx_address_limit`
-/// of them as MTAs do (Postfix `smtp_mx_address_limit`), `ctx.config.smtp.concurrency` at a
-/// time; results come back in that order. When addresses were left out, the first result
-/// carries an `smtp.mx_address_limit` finding saying so.
+/// Probes the addresses of the MX set in preference order, A and AAAA alike, at most
+/// `[smtp] mx_address_limit` of them per family as MTAs do (Postfix `smtp_mx_address_limit`),
+/// only one family under `-4`/`-6`, `ctx.config.smtp.concurrency` at a time; results come back
+/// in that order. When addresses were left out, the first result carries an
+/// `smtp.mx_address_limit` finding saying so.
 pub async fn probe_mx(ctx: &Context, mx: &[MxTarget], port: u16, request: &ProbeRequest) -> Vec<ProbeResult> {
     let mut targets: Vec<(u16, String, SocketAddr)> = mx
         .iter()
         .flat_map(|m| m.addresses.iter().map(move |ip| (m.preference, m.exchange.clone(), SocketAddr::new(*ip, port))))
+        .filter(|(_, _, addr)| ctx.config.family_allows(addr.ip()))
         .collect();
     targets.sort_by_key(|(preference, _, _)| *preference);
     let total = targets.len();
     let limit = ctx.config.smtp.mx_address_limit.max(1);
-    targets.truncate(limit);
+    let mut kept = [0usize; 2];
+    targets.retain(|(_, _, addr)| {
+        let count = &mut kept[usize::from(addr.is_ipv6())];
+        *count += 1;
+        *count <= limit
+    });
     let probes: Vec<_> = targets.into_iter().map(|(_, host, addr)| probe_owned(ctx, host, addr, request)).collect();
     let mut results: Vec<ProbeResult> =
         futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await;
-    if let Some(first) = results.first_mut().filter(|_| total > limit) {
+    if let Some(first) = results.first_mut().filter(|_| total > kept.iter().map(|k| (*k).min(limit)).sum()) {
         let finding =
             Finding::new("smtp.mx_address_limit", &[("limit", &limit.to_string()), ("count", &total.to_string())]);
         ctx.journal.finding(&finding);

@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::config::Family;
 use crate::context::Context;
 use crate::dns::resolver::Resolver;
 use crate::session::escape::escape_str;
@@ -48,19 +49,35 @@ fn host_port(text: &str, default_port: u16) -> Option<Result<HostPort, String>> 
     (valid && host.len() <= 253).then(|| Ok(HostPort { host: host.to_string(), port }))
 }
 
-/// The addresses of `host` (itself when it is an IP), IPv4 first; each is tried separately.
+/// The addresses of `host` (itself when it is an IP), IPv4 first, only one family under
+/// `-4`/`-6`; each is tried separately.
 pub async fn addresses(ctx: &Context, host: &HostPort) -> Result<Vec<SocketAddr>, String> {
+    let family = ctx.config.family;
     if let Ok(ip) = host.host.parse::<IpAddr>() {
+        if let Some(family) = family.filter(|f| !f.contains(ip)) {
+            return Err(format!("{ip} is not an {} address (-{})", family.label(), family_flag(family)));
+        }
         return Ok(vec![SocketAddr::new(ip, host.port)]);
     }
     let found = lookup(ctx, &host.host).await?;
-    let mut addrs: Vec<SocketAddr> = found.into_iter().map(|ip| SocketAddr::new(ip, host.port)).collect();
+    let mut addrs: Vec<SocketAddr> =
+        found.into_iter().filter(|ip| ctx.config.family_allows(*ip)).map(|ip| SocketAddr::new(ip, host.port)).collect();
     addrs.sort_by_key(std::net::SocketAddr::is_ipv6);
     addrs.dedup();
     if addrs.is_empty() {
-        return Err(format!("{} has no A or AAAA record", host.host));
+        return Err(match family {
+            Some(family) => format!("{} has no {} address (-{})", host.host, family.label(), family_flag(family)),
+            None => format!("{} has no A or AAAA record", host.host),
+        });
     }
     Ok(addrs)
+}
+
+fn family_flag(family: Family) -> char {
+    match family {
+        Family::V4 => '4',
+        Family::V6 => '6',
+    }
 }
 
 /// Where a name leads for mail, as swaks goes: its MX hosts in preference order, each with its
@@ -89,7 +106,13 @@ pub async fn route(ctx: &Context, host: &HostPort) -> Result<Vec<(String, Socket
         // No MX (or none that resolves): the name itself, as RFC 5321 §5.1 and swaks do.
         return Ok(addresses(ctx, host).await?.into_iter().map(|addr| (host.host.clone(), addr)).collect());
     }
-    out.truncate(ctx.config.smtp.mx_address_limit.max(1));
+    let limit = ctx.config.smtp.mx_address_limit.max(1);
+    let mut kept = [0usize; 2];
+    out.retain(|(_, addr)| {
+        let count = &mut kept[usize::from(addr.is_ipv6())];
+        *count += 1;
+        *count <= limit
+    });
     Ok(out)
 }
 

@@ -59,10 +59,10 @@ pub fn identity_job(session: &Session) -> Job {
                 report = check_identity(&jc.ctx, &resolver, &known) => report,
                 () = jc.cancel.cancelled() => return jc.finish(IdentityOutcome::Err("cancelled".to_string())),
             };
-            let (ip, helo) = (report.chosen.first().copied(), report.helo.as_ref().map(|h| h.helo.clone()));
+            let (ips, helo) = (report.chosen.clone(), report.helo.as_ref().map(|h| h.helo.clone()));
             jc.emit(IdentityOutcome::Ok(report));
             let ctx = &jc.ctx;
-            let sender = auth::check_envelope(ctx, &resolver, ctx.config.from.as_deref(), ip, helo.clone());
+            let sender = auth::check_envelope(ctx, &resolver, ctx.config.from.as_deref(), &ips, helo.clone());
             let receiver = async {
                 let domain = receiver.as_deref()?;
                 let hosts = if mx.is_empty() { auth::mx_hosts(&resolver, domain).await } else { mx.clone() };

@@ -354,3 +354,24 @@ fn port_0_is_refused_as_a_setting() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn ip_is_given_once_per_family() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mailwiz")).args(args).env_remove("MAILWIZ_IP").output().unwrap()
+    };
+    let twice = run(&["--demo", "ptr", "203.0.113.5", "--ip", "203.0.113.5", "--ip", "198.51.100.7"]);
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("more than one IPv4 address"));
+    let both = run(&["--demo", "--json", "auth", "billing@example.com", "--ip", "203.0.113.5", "--ip", "2001:db8::25"]);
+    let json: serde_json::Value = serde_json::from_slice(&both.stdout).expect("JSON");
+    let spf: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"].as_str().is_some_and(|id| id.starts_with("spf.")))
+        .map(|f| (f["id"].as_str().unwrap(), f["summary"].as_str().unwrap()))
+        .collect();
+    assert!(spf.iter().any(|(id, s)| *id == "spf.pass" && s.contains("203.0.113.5")), "{spf:?}");
+    assert!(spf.iter().any(|(id, s)| *id == "spf.fail" && s.contains("2001:db8::25")), "{spf:?}");
+}

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod demo_world;
+mod dual_stack;
 mod exit_codes;
 mod report_cli;
 mod scenarios;

@@ -198,3 +198,31 @@ fn unreachable_in_an_empty_network_namespace() {
     assert_eq!(json["attempts"][0]["connect"]["outcome"], "unreachable", "{json}");
     assert_eq!(output.status.code(), Some(1));
 }
+
+/// With loopback up and no other route, an IPv6 address is "not possible from here": the probe
+/// says so as unknown (`smtp.no_route`, exit 3), never as a failure of the receiver.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_ipv6_route_is_not_possible_from_here() {
+    let available = std::process::Command::new("unshare")
+        .args(["-rn", "ip", "link", "set", "lo", "up"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        assert!(std::env::var_os("CI").is_none(), "unshare -rn and ip are needed under CI");
+        eprintln!("skipped: cannot create a network namespace");
+        return;
+    }
+    let script = format!(
+        "ip link set lo up && exec {} smtp '[2001:db8::60]:25' --ehlo x.example --json --timeout 2",
+        env!("CARGO_BIN_EXE_mailwiz")
+    );
+    let output = std::process::Command::new("unshare").args(["-rn", "sh", "-c", &script]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("not JSON: {stdout}"));
+    let connect = &json["attempts"][0]["connect"];
+    assert_eq!(connect["no_route"], true, "{json}");
+    let ids: Vec<&str> = json["findings"].as_array().unwrap().iter().filter_map(|f| f["id"].as_str()).collect();
+    assert_eq!(ids, ["smtp.no_route"], "{json}");
+    assert_eq!(output.status.code(), Some(3), "{json}");
+}
