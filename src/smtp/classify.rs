@@ -3,9 +3,10 @@
 //! code and the text give a [`ReasonClass`] — the reason the receiver refused or deferred us — and,
 //! where the text names it, the block list or reputation system and its delisting page.
 //!
-//! The rules are data (`assets/reply-classes.toml`). Order of evidence (RFC 3463): a specific
-//! enhanced code decides first (`5.1.1` is addressing, `5.7.25` reverse DNS), then the text, then
-//! the plain code and generic enhanced codes (`5.7.x` is some policy).
+//! The rules are data (`assets/reply-classes.toml`). Evidence is weighed in four passes: words
+//! that name their reason outright (a rate limit, a named block list), then a specific enhanced
+//! code (RFC 3463: `5.1.1` is addressing, `5.7.25` reverse DNS), then other words, then the plain
+//! code and generic enhanced codes (`5.7.x` is some policy).
 
 use std::borrow::Cow;
 use std::fmt;
