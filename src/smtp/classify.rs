@@ -117,7 +117,7 @@ impl ReplyStage {
             found.len() >= words.len() && found[found.len() - words.len()..].eq_ignore_ascii_case(words.as_bytes())
         };
         let named = STAGES.iter().find(|(words, _)| ends_with(words));
-        // `message body`.
+        // The one alternative not listed, `message body`, is the end of data.
         Some(named.map_or(ReplyStage::EndOfData, |&(_, stage)| stage))
     }
 }
