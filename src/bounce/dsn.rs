@@ -50,11 +50,11 @@ pub fn parse(text: &str) -> Report {
             let value = cut_at(value, MAX_DIAGNOSTIC);
             match name.to_ascii_lowercase().as_str() {
                 "reporting-mta" => report.reporting_mta = Some(untyped(value)),
-                "arrival-date" => report.arrival = Some(crate::logs::reply::flatten(value)),
+                "arrival-date" => report.arrival = Some(crate::logs::reply::flatten(value).into_owned()),
                 "final-recipient" => group.final_recipient = Some(address(value)),
                 "original-recipient" => group.original_recipient = Some(address(value)),
-                "action" => group.action = Some(crate::logs::reply::flatten(value)),
-                "status" => group.status = Some(crate::logs::reply::flatten(value)),
+                "action" => group.action = Some(crate::logs::reply::flatten(value).into_owned()),
+                "status" => group.status = Some(crate::logs::reply::flatten(value).into_owned()),
                 "remote-mta" => group.remote_mta = Some(untyped(value)),
                 "diagnostic-code" => group.diagnostic = Some(untyped(value)),
                 _ => {}
@@ -104,7 +104,7 @@ fn untyped(value: &str) -> String {
     let flat = crate::logs::reply::flatten(value);
     match flat.split_once(';') {
         Some((kind, rest)) if is_type(kind) => rest.trim().to_string(),
-        _ => flat,
+        _ => flat.into_owned(),
     }
 }
 

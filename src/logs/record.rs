@@ -175,7 +175,7 @@ impl LogRecord {
         if self.enhanced_code.is_none() {
             self.enhanced_code = enhanced;
         }
-        self.reply = Some(text);
+        self.reply = Some(text.into_owned());
     }
 
     /// `421 4.7.0` / `421` / `4.4.1` / empty: the codes as one label.

@@ -1,41 +1,81 @@
 //! SMTP replies inside log text: the reply code, the enhanced status code, one-line text.
 
+use std::borrow::Cow;
+
 /// Joins a multi-line reply into one line: line breaks (real or written as `\r`/`\n`) and runs of
-/// white space become one space.
-pub fn flatten(text: &str) -> String {
-    let text = text.replace("\\r\\n", " ").replace("\\n", " ").replace("\\r", " ");
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for ch in text.trim().chars() {
-        if ch.is_whitespace() {
-            space = true;
-        } else {
-            if space && !out.is_empty() {
-                out.push(' ');
-            }
-            space = false;
-            out.push(ch);
-        }
+/// white space become one space. Text already on one line is borrowed, not copied.
+pub fn flatten(text: &str) -> Cow<'_, str> {
+    if is_flat(text) {
+        return Cow::Borrowed(text);
     }
-    out
+    let unwritten;
+    let text = if has_written_break(text) {
+        unwritten = text.replace("\\r", " ").replace("\\n", " ");
+        unwritten.as_str()
+    } else {
+        text
+    };
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
+}
+
+/// True when [`flatten`] would change nothing: printable ASCII with single spaces between
+/// words. Other text takes the slow path, which gives the same.
+fn is_flat(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ')
+        && !bytes.windows(2).any(|pair| pair == b"  ")
+        && !has_written_break(text)
+}
+
+/// True when `text` holds a line break written out as `\r` or `\n`.
+fn has_written_break(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'\\', bytes).any(|at| matches!(bytes.get(at + 1), Some(b'r' | b'n')))
 }
 
 /// The reply code and enhanced status code of the first SMTP reply in `text`: at its start (after
 /// an optional `smtp;` prefix) or after a `": "` (`host mx said: 421 4.7.0 ...`,
 /// `SMTP error ... after RCPT TO:<a@b>: 450 ...`).
 pub fn codes(text: &str) -> (Option<u16>, Option<String>) {
-    server_words(text).and_then(reply_at).map(|(code, enhanced)| (Some(code), enhanced)).unwrap_or((None, None))
+    reply_in(text).map_or((None, None), |reply| (Some(reply.code), reply.enhanced.map(str::to_string)))
 }
 
 /// The server's reply inside `text`, from its code on (`421 4.7.0 … (in reply to MAIL FROM command)`
 /// out of `host mx[…] said: 421 4.7.0 …`); `None` when there is no reply code.
 pub fn server_words(text: &str) -> Option<&str> {
-    let mut candidates = std::iter::once(0).chain(text.match_indices(": ").map(|(i, _)| i + 2));
-    candidates.find(|&start| reply_at(&text[start..]).is_some()).map(|start| text[start..].trim_start())
+    reply_in(text).map(|reply| reply.words)
+}
+
+/// The first SMTP reply inside a line of log or queue text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyIn<'a> {
+    /// The server's words from the reply code on.
+    pub words: &'a str,
+    pub code: u16,
+    pub enhanced: Option<&'a str>,
+}
+
+/// The first SMTP reply in `text`, where [`codes`] and [`server_words`] find it.
+pub fn reply_in(text: &str) -> Option<ReplyIn<'_>> {
+    let bytes = text.as_bytes();
+    let after_colons = memchr::memchr_iter(b':', bytes).filter(|&i| bytes.get(i + 1) == Some(&b' ')).map(|i| i + 2);
+    std::iter::once(0).chain(after_colons).find_map(|start| {
+        let words = &text[start..];
+        reply_at(words).map(|(code, enhanced)| ReplyIn { words: words.trim_start(), code, enhanced })
+    })
 }
 
 /// A reply code (and enhanced code) at the start of `text`.
-fn reply_at(text: &str) -> Option<(u16, Option<String>)> {
+fn reply_at(text: &str) -> Option<(u16, Option<&str>)> {
     let text = text.trim_start();
     let text = text.strip_prefix("smtp;").map(str::trim_start).unwrap_or(text);
     let bytes = text.as_bytes();
@@ -48,14 +88,14 @@ fn reply_at(text: &str) -> Option<(u16, Option<String>)> {
     }
     let code: u16 = text[..3].parse().ok()?;
     let rest = text.get(4..).unwrap_or("");
-    let enhanced = enhanced_at(rest).filter(|e| e.as_bytes()[0] == bytes[0]);
+    let enhanced = enhanced_token(rest).filter(|e| e.as_bytes()[0] == bytes[0]);
     Some((code, enhanced))
 }
 
 /// An enhanced status code (`4.7.0`) at the start of `text`.
-pub fn enhanced_at(text: &str) -> Option<String> {
+fn enhanced_token(text: &str) -> Option<&str> {
     let token = text.split(|c: char| c.is_whitespace() || c == ',' || c == ';').next()?;
-    is_enhanced(token).then(|| token.to_string())
+    is_enhanced(token).then_some(token)
 }
 
 /// True for `class.subject.detail` with class 2, 4 or 5 (RFC 3463).
@@ -93,5 +133,23 @@ mod tests {
     fn flattens_multi_line_text() {
         assert_eq!(flatten("550-5.7.1 first\r\n550 5.7.1  second\n"), "550-5.7.1 first 550 5.7.1 second");
         assert_eq!(flatten("a\\r\\nb\\nc"), "a b c");
+        assert_eq!(flatten(" a\\\\nb "), "a\\ b");
+        assert!(matches!(flatten("421 4.7.0 one line"), Cow::Borrowed(_)));
+    }
+
+    proptest::proptest! {
+        /// Flattening is the same as replacing the written breaks and joining the words with
+        /// one space, and text already flat is borrowed.
+        #[test]
+        fn flatten_joins_the_words_with_one_space(text in "([a\\\\rn ]|\\s|\\PC){0,40}") {
+            let words = text.replace("\\r", " ").replace("\\n", " ");
+            let expected = words.split_whitespace().collect::<Vec<_>>().join(" ");
+            let got = flatten(&text);
+            proptest::prop_assert_eq!(&got, &expected);
+            let borrowed = matches!(got, Cow::Borrowed(_));
+            proptest::prop_assert!(!borrowed || expected == text);
+            let printable = text.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+            proptest::prop_assert!(borrowed || expected != text || !printable);
+        }
     }
 }

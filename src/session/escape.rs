@@ -17,6 +17,10 @@ pub fn needs_escape(ch: char) -> bool {
 
 /// True when `text` holds nothing [`needs_escape`] would change, line ends aside.
 pub fn is_clean(text: &str) -> bool {
+    // In ASCII only the C0 controls and DEL need escaping.
+    if text.is_ascii() {
+        return !text.bytes().any(|b| b != b'\n' && (b < b' ' || b == 0x7f));
+    }
     !text.chars().any(|c| c != '\n' && needs_escape(c))
 }
 
@@ -37,6 +41,9 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
 
 /// Like [`escape_bytes`] for text that is already UTF-8.
 pub fn escape_str(text: &str) -> String {
+    if !text.contains('\n') && is_clean(text) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     escape_into(&mut out, text, false);
     out
@@ -130,5 +137,19 @@ mod tests {
         let text = String::from_utf8(out.0).unwrap();
         assert_eq!(text, r#"{"s":"a\u202eb\u001b\u009b"}"#);
         assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap()["s"], "a\u{202e}b\u{1b}\u{9b}");
+    }
+
+    proptest::proptest! {
+        /// The ASCII shortcut agrees with the rule, and clean text is shown as it is.
+        #[test]
+        fn clean_text_is_shown_as_it_is(
+            text in "([ -~]|[\\x00-\\x1f\\x7f]|\\PC|[\\u{80}-\\u{9f}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}]){0,40}",
+        ) {
+            let clean = !text.chars().any(|c| c != '\n' && needs_escape(c));
+            proptest::prop_assert_eq!(is_clean(&text), clean);
+            let shown = escape_str(&text);
+            proptest::prop_assert!(!shown.chars().any(needs_escape));
+            proptest::prop_assert_eq!(shown == text, clean && !text.contains('\n'));
+        }
     }
 }

@@ -3,10 +3,12 @@
 //! code and the text give a [`ReasonClass`] — the reason the receiver refused or deferred us — and,
 //! where the text names it, the block list or reputation system and its delisting page.
 //!
-//! The rules are data (`assets/reply-classes.toml`). Order of evidence (RFC 3463): a specific
-//! enhanced code decides first (`5.1.1` is addressing, `5.7.25` reverse DNS), then the text, then
-//! the plain code and generic enhanced codes (`5.7.x` is some policy).
+//! The rules are data (`assets/reply-classes.toml`). Evidence is weighed in four passes: words
+//! that name their reason outright (a rate limit, a named block list), then a specific enhanced
+//! code (RFC 3463: `5.1.1` is addressing, `5.7.25` reverse DNS), then other words, then the plain
+//! code and generic enhanced codes (`5.7.x` is some policy).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -38,32 +40,41 @@ impl ReplyStage {
     /// `while receiving the initial server greeting`, Exim `SMTP error from remote mail server
     /// after RCPT TO:<…>`.
     pub fn from_mta_text(text: &str) -> Option<ReplyStage> {
+        // Every alternative of the pattern ends in the words that name the stage, so the end of
+        // the match tells which (the longer words first: `end of data` before `data`).
+        const STAGES: [(&str, ReplyStage); 14] = [
+            ("to me", ReplyStage::Greeting),
+            ("initial connection", ReplyStage::Greeting),
+            ("initial server greeting", ReplyStage::Greeting),
+            ("ehlo", ReplyStage::Ehlo),
+            ("helo", ReplyStage::Ehlo),
+            ("lhlo", ReplyStage::Ehlo),
+            ("xforward", ReplyStage::Ehlo),
+            ("xclient", ReplyStage::Ehlo),
+            ("starttls", ReplyStage::Starttls),
+            ("mail from", ReplyStage::Mail),
+            ("rcpt to", ReplyStage::Rcpt),
+            ("end of data", ReplyStage::EndOfData),
+            ("data", ReplyStage::Data),
+            ("data command", ReplyStage::Data),
+        ];
         static STAGE: OnceLock<Regex> = OnceLock::new();
         let re = STAGE.get_or_init(|| {
             Regex::new(concat!(
-                r"(?i)in reply to (?P<postfix>end of data|data|rcpt to|mail from|ehlo|helo|lhlo|starttls|xforward|xclient)\b",
-                r"|(?:after|in response to) (?P<exim>initial connection|end of data|pipelined data|data|rcpt to|mail from|ehlo|helo|starttls)\b",
-                r"|while (?:receiving|sending|performing) (?:the )?(?P<during>initial server greeting|ehlo|helo|mail from|rcpt to|data command|end of data|message body|starttls)",
-                r"|(?P<refused>refused to talk to me)",
+                r"(?i)in reply to (?:end of data|data|rcpt to|mail from|ehlo|helo|lhlo|starttls|xforward|xclient)\b",
+                r"|(?:after|in response to) (?:initial connection|end of data|pipelined data|data|rcpt to|mail from|ehlo|helo|starttls)\b",
+                r"|while (?:receiving|sending|performing) (?:the )?(?:initial server greeting|ehlo|helo|mail from|rcpt to|data command|end of data|message body|starttls)",
+                r"|refused to talk to me",
             ))
             .expect("the stage pattern is valid")
         });
-        // Finding the words is fast; their groups are read on the match alone.
-        let found = re.find(text)?;
-        let caps = re.captures(found.as_str())?;
-        if caps.name("refused").is_some() {
-            return Some(ReplyStage::Greeting);
-        }
-        let word = ["postfix", "exim", "during"].iter().find_map(|n| caps.name(n))?.as_str().to_ascii_lowercase();
-        Some(match word.as_str() {
-            "initial connection" | "initial server greeting" => ReplyStage::Greeting,
-            "ehlo" | "helo" | "lhlo" | "xforward" | "xclient" => ReplyStage::Ehlo,
-            "starttls" => ReplyStage::Starttls,
-            "mail from" => ReplyStage::Mail,
-            "rcpt to" => ReplyStage::Rcpt,
-            "data" | "pipelined data" | "data command" => ReplyStage::Data,
-            _ => ReplyStage::EndOfData,
-        })
+        let found = re.find(text)?.as_str().as_bytes();
+        let ends_with = |words: &str| {
+            found.len() >= words.len() && found[found.len() - words.len()..].eq_ignore_ascii_case(words.as_bytes())
+        };
+        let named = STAGES.iter().find(|(words, _)| ends_with(words));
+        // The one alternative not listed, `message body`, is the end of data.
+        Some(named.map_or(ReplyStage::EndOfData, |&(_, stage)| stage))
     }
 }
 
@@ -215,8 +226,7 @@ impl CodePattern {
     }
 
     fn matches(&self, code: u16) -> bool {
-        let code = code.to_string();
-        code.len() == 3 && self.0.bytes().zip(code.bytes()).all(|(p, c)| p == b'x' || p == c)
+        code_digits(code).is_some_and(|digits| self.0.bytes().zip(digits).all(|(p, c)| p == b'x' || p == c))
     }
 }
 
@@ -226,6 +236,8 @@ struct ClassRule {
     name: Option<String>,
     enhanced: Vec<EnhancedPattern>,
     text: Option<Regex>,
+    /// The number of the `list` group of `text`, which names a block list.
+    list: Option<usize>,
     codes: Vec<CodePattern>,
     stages: Vec<ReplyStage>,
     delist: Option<String>,
@@ -248,11 +260,19 @@ impl ClassRule {
         }
     }
 
-    /// What of `reply` decided this rule: the words its pattern matched, else the code.
-    fn evidence(&self, reply: &ReplyFacts<'_>) -> Option<String> {
-        if let Some(found) = self.text.as_ref().and_then(|re| re.find(reply.text)) {
-            let words: String = found.as_str().chars().take(80).collect();
-            return Some(format!("the words \"{words}\""));
+    /// The words of `text` the rule's pattern matched, and the block list they name.
+    fn words_in<'t>(&self, text: &'t str) -> Option<(regex::Match<'t>, Option<regex::Match<'t>>)> {
+        let re = self.text.as_ref()?;
+        let Some(list) = self.list else { return re.find(text).map(|m| (m, None)) };
+        let caps = re.captures(text)?;
+        Some((caps.get(0)?, caps.get(list)))
+    }
+
+    /// What of `reply` decided this rule: the `words` its pattern matched, else the code.
+    fn evidence(&self, reply: &ReplyFacts<'_>, words: Option<&str>) -> Option<String> {
+        if let Some(words) = words {
+            let shown = words.char_indices().nth(80).map_or(words, |(at, _)| &words[..at]);
+            return Some(["the words \"", shown, "\""].concat());
         }
         match (reply.enhanced.filter(|_| !self.enhanced.is_empty()), reply.code) {
             (Some(enhanced), _) => Some(format!("the enhanced code {enhanced}")),
@@ -264,12 +284,10 @@ impl ClassRule {
     /// True when the rule holds for `reply`; `text_matched` says whether its words matched
     /// (asked of all rules at once, in one pass over the text).
     fn matches(&self, reply: &ReplyFacts<'_>, text_matched: bool) -> bool {
-        let enhanced_ok =
-            self.enhanced.is_empty() || reply.enhanced.is_some_and(|e| self.enhanced.iter().any(|p| p.matches(e)));
-        let codes_ok = self.codes.is_empty() || reply.code.is_some_and(|c| self.codes.iter().any(|p| p.matches(c)));
-        let stages_ok = self.stages.is_empty() || self.stages.contains(&reply.stage);
-        let text_ok = self.text.is_none() || text_matched;
-        enhanced_ok && codes_ok && stages_ok && text_ok
+        (self.text.is_none() || text_matched)
+            && (self.enhanced.is_empty() || reply.enhanced.is_some_and(|e| self.enhanced.iter().any(|p| p.matches(e))))
+            && (self.codes.is_empty() || reply.code.is_some_and(|c| self.codes.iter().any(|p| p.matches(c))))
+            && (self.stages.is_empty() || self.stages.contains(&reply.stage))
     }
 }
 
@@ -361,10 +379,13 @@ impl Classifier {
     pub fn classify_text(&self, text: &str) -> Classification {
         let stage = ReplyStage::from_mta_text(text).unwrap_or(ReplyStage::Unknown);
         let flat = crate::logs::reply::flatten(text);
-        let words = crate::logs::reply::server_words(&flat).unwrap_or(&flat);
-        let (code, enhanced) = crate::logs::reply::codes(words);
-        let enhanced = enhanced.as_deref().and_then(EnhancedCode::parse_prefix);
-        self.classify(ReplyFacts { stage, code, enhanced, text: words })
+        let reply = crate::logs::reply::reply_in(&flat);
+        self.classify(ReplyFacts {
+            stage,
+            code: reply.map(|r| r.code),
+            enhanced: reply.and_then(|r| r.enhanced).and_then(EnhancedCode::parse_prefix),
+            text: reply.map_or(&flat, |r| r.words),
+        })
     }
 
     fn classify(&self, reply: ReplyFacts<'_>) -> Classification {
@@ -380,11 +401,8 @@ impl Classifier {
             .find(|(r, slot)| r.matches(&reply, slot.is_some_and(|i| matched.matched(i))))
             .map(|(r, _)| r);
         let class = rule.map_or(ReasonClass::Unknown, |r| r.class);
-        let named = rule
-            .and_then(|r| r.text.as_ref())
-            .filter(|re| re.capture_names().any(|n| n == Some("list")))
-            .and_then(|re| re.captures(reply.text))
-            .and_then(|caps| caps.name("list").map(|m| m.as_str().trim_end_matches(['.', ',', ';']).to_string()));
+        let (words, named) = rule.and_then(|r| r.words_in(reply.text)).unzip();
+        let named = named.flatten().map(|m| m.as_str().trim_end_matches(['.', ',', ';']).to_string());
         let system = named.or_else(|| rule.and_then(|r| r.name.clone()));
         let delist =
             matches!(class, ReasonClass::PublicBlocklist | ReasonClass::ReceiverBlocklist | ReasonClass::DynamicIp)
@@ -397,7 +415,9 @@ impl Classifier {
             enhanced: reply.enhanced.map(|e| e.to_string()),
             system: system.map(|s| crate::session::escape::escape_str(&s)),
             delist: delist.map(|d| crate::session::escape::escape_str(&d)),
-            decided_by: rule.and_then(|r| r.evidence(&reply)).map(|d| crate::session::escape::escape_str(&d)),
+            decided_by: rule
+                .and_then(|r| r.evidence(&reply, words.map(|m| m.as_str())))
+                .map(|d| crate::session::escape::escape_str(&d)),
         }
     }
 }
@@ -413,36 +433,78 @@ fn qmail_enhanced(text: &str) -> Option<EnhancedCode> {
 /// `text` with the code prefixes of a multi-line reply's later lines taken out (`… has
 /// detected 550-5.7.1 an unusual rate` → `… has detected an unusual rate`), so words split
 /// across lines read as they were meant.
-fn without_continuations(text: &str, code: Option<u16>, enhanced: Option<EnhancedCode>) -> std::borrow::Cow<'_, str> {
+fn without_continuations(text: &str, code: Option<u16>, enhanced: Option<EnhancedCode>) -> Cow<'_, str> {
     static PREFIX: OnceLock<Regex> = OnceLock::new();
     if code.is_none() && enhanced.is_none() {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
-    let re = PREFIX.get_or_init(|| {
-        Regex::new(r"\s(?:(?P<code>[245]\d\d)(?:-|\s))?(?:(?P<enhanced>[245]\.\d{1,3}\.\d{1,3})\s)?")
-            .expect("the prefix pattern is valid")
-    });
-    let code = code.map(|c| c.to_string());
-    let enhanced = enhanced.map(|e| e.to_string());
+    // Written on the stack: this runs for every reply.
+    let digits = code.and_then(code_digits);
+    let code = digits.as_ref().and_then(|d| std::str::from_utf8(d).ok());
+    let mut enhanced_buf = [0; 16];
+    let enhanced = enhanced.and_then(|e| written(&mut enhanced_buf, e));
     // The first line's own code and enhanced code stay.
     let mut first = text.find(char::is_whitespace).unwrap_or(text.len());
     let after = text[first..].trim_start();
-    if let Some(e) = enhanced.as_deref().filter(|e| after.starts_with(e)) {
+    if let Some(e) = enhanced.filter(|e| after.starts_with(e)) {
         first = text.len() - after.len() + e.len();
     }
     let (head, rest) = text.split_at(first);
     // Most replies are one line: nothing to take out, nothing to copy.
-    let repeated = |known: &Option<String>| known.as_deref().is_some_and(|k| rest.contains(k));
-    if !repeated(&code) && !repeated(&enhanced) {
-        return std::borrow::Cow::Borrowed(text);
+    let repeated = |known: Option<&str>| known.is_some_and(|k| rest.contains(k));
+    if !repeated(code) && !repeated(enhanced) {
+        return Cow::Borrowed(text);
     }
-    let rest = re.replace_all(rest, |caps: &regex::Captures<'_>| {
-        let same =
-            |name: &str, known: &Option<String>| caps.name(name).is_none_or(|m| known.as_deref() == Some(m.as_str()));
-        let prefix = caps.name("code").is_some() || caps.name("enhanced").is_some();
-        if prefix && same("code", &code) && same("enhanced", &enhanced) { " ".to_string() } else { caps[0].to_string() }
+    let re = PREFIX.get_or_init(|| {
+        Regex::new(r"\s(?:[245]\d\d(?:-|\s)(?:[245]\.\d{1,3}\.\d{1,3}\s)?|[245]\.\d{1,3}\.\d{1,3}\s)")
+            .expect("the prefix pattern is valid")
     });
-    std::borrow::Cow::Owned(format!("{head}{rest}"))
+    let mut out = String::with_capacity(text.len());
+    out.push_str(head);
+    let mut kept = 0;
+    for prefix in re.find_iter(rest).filter(|p| repeats(p.as_str(), code, enhanced)) {
+        out.push_str(&rest[kept..prefix.start()]);
+        out.push(' ');
+        kept = prefix.end();
+    }
+    if kept == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&rest[kept..]);
+    Cow::Owned(out)
+}
+
+/// True when `prefix`, a later line's ` 550-5.7.1 `, ` 550 ` or ` 5.7.1 `, repeats the
+/// reply's own `code` and `enhanced` code.
+fn repeats(prefix: &str, code: Option<&str>, enhanced: Option<&str>) -> bool {
+    let words = prefix.trim_start();
+    let (found_code, found_enhanced) = match words.get(..3) {
+        Some(digits) if !digits.contains('.') => {
+            // The dash or white space after the code.
+            let mut after = words[3..].chars();
+            after.next();
+            let e = after.as_str().trim_end();
+            (Some(digits), (!e.is_empty()).then_some(e))
+        }
+        _ => (None, Some(words.trim_end())),
+    };
+    found_code.is_none_or(|c| code == Some(c)) && found_enhanced.is_none_or(|e| enhanced == Some(e))
+}
+
+/// The three digits of a reply code; `None` for a number that is not one.
+fn code_digits(code: u16) -> Option<[u8; 3]> {
+    (100..1000)
+        .contains(&code)
+        .then(|| [code / 100, code / 10 % 10, code % 10].map(|d| b'0' + u8::try_from(d).unwrap_or(0)))
+}
+
+/// `value` as text in `buf`, without allocating; `None` when it does not fit.
+fn written(buf: &mut [u8], value: impl fmt::Display) -> Option<&str> {
+    let room = buf.len();
+    let mut cursor = &mut *buf;
+    std::io::Write::write_fmt(&mut cursor, format_args!("{value}")).ok()?;
+    let len = room - cursor.len();
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 fn compile(raw: RawRule) -> Result<ClassRule, String> {
@@ -454,11 +516,13 @@ fn compile(raw: RawRule) -> Result<ClassRule, String> {
         .iter()
         .map(|s| ReplyStage::from_name(s).ok_or_else(|| format!("{s:?} is not a stage")))
         .collect::<Result<_, _>>()?;
+    let list = text.as_ref().and_then(|re| re.capture_names().position(|n| n == Some("list")));
     let rule = ClassRule {
         class,
         name: raw.name,
         enhanced: raw.enhanced.iter().map(|e| EnhancedPattern::parse(e)).collect::<Result<_, _>>()?,
         text,
+        list,
         codes: raw.codes.iter().map(|c| CodePattern::parse(c)).collect::<Result<_, _>>()?,
         stages,
         delist: raw.delist,
@@ -679,6 +743,19 @@ mod tests {
         // A bare 5xx names no reason.
         assert_eq!(c.classify_text("554 Transaction failed").class, ReasonClass::Unknown);
         assert_eq!(c.classify_reply(&Reply::parse("550 go away"), ReplyStage::Greeting).class, ReasonClass::Unknown);
+    }
+
+    #[test]
+    fn only_prefixes_that_repeat_the_replys_codes_are_taken_out() {
+        let code = Some(550);
+        let enhanced = EnhancedCode::parse_prefix("5.7.1");
+        let cut = |text| without_continuations(text, code, enhanced).into_owned();
+        assert_eq!(cut("550-5.7.1 has detected\n550-5.7.1 an unusual rate"), "550-5.7.1 has detected an unusual rate");
+        assert_eq!(cut("550-5.7.1 a\n550 b 550 5.7.1 c"), "550-5.7.1 a b c");
+        // Another code is the receiver's words, and what it swallowed stays with it.
+        assert_eq!(cut("550 5.7.1 see 450 550 5.7.1 d"), "550 5.7.1 see 450 550 d");
+        assert_eq!(cut("550 5.7.1 limit 5.7.2 e"), "550 5.7.1 limit 5.7.2 e");
+        assert!(matches!(without_continuations("550 5.7.1 one line", code, enhanced), Cow::Borrowed(_)));
     }
 
     #[test]

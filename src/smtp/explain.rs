@@ -298,6 +298,10 @@ mod tests {
         let names: Vec<&str> = explained.providers.iter().map(|p| p.key.as_str()).collect();
         assert!(names.contains(&"Gmail: missing PTR"), "{names:?}");
         assert!(explained.fix().unwrap().contains("PTR"));
+        // A filtering service's own code is explained by the service's list of codes.
+        let explained = explainer.explain(&Reply::parse("550 5.7.1 XGEMAIL_0011 Command rejected"), ReplyStage::Rcpt);
+        let sophos = explained.providers.iter().find(|p| p.key == "Sophos Email").expect("Sophos named");
+        assert!(sophos.entry.meaning.contains("0011 an unknown recipient"), "{}", sophos.entry.meaning);
     }
 
     #[test]
