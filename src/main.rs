@@ -26,8 +26,8 @@ fn main() -> ExitCode {
     };
     let code = runtime.block_on(async move {
         match cli.command {
-            None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare).await,
-            Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare).await,
+            None => tui_main(cli.global.demo, cli.global, cli.target, cli.compare, cli.bounce).await,
+            Some(Command::Demo) => tui_main(true, cli.global, cli.target, cli.compare, cli.bounce).await,
             Some(Command::Man) => cli::man::print(&mailwiz::tui::keys::manual()),
             // `logs --follow` ends on Ctrl-C itself, with its summary.
             Some(command) if matches!(&command, Command::Logs(args) if args.follow) => {
@@ -75,12 +75,20 @@ async fn tui_main(
     global: cli::GlobalArgs,
     target: Option<String>,
     compare: Option<std::path::PathBuf>,
+    bounce: Option<String>,
 ) -> u8 {
     let earlier = match compare.as_deref().map(cli::report::read_earlier).transpose() {
         Ok(earlier) => earlier,
         Err(err) => {
             eprintln!("mailwiz: --compare: {}", mailwiz::session::escape::escape_str(&err.to_string()));
             return 2;
+        }
+    };
+    let bounce = match bounce.as_deref().map(cli::bounce::read_file).transpose() {
+        Ok(read) => read.map(|(_, bounce)| bounce),
+        Err(err) => {
+            mailwiz::cli::output::print_error(&format!("--bounce: {err}"));
+            return err.exit_code();
         }
     };
     let target = match target.as_deref().map(Target::parse).transpose() {
@@ -104,7 +112,7 @@ async fn tui_main(
             return err.exit_code();
         }
     };
-    let options = mailwiz::tui::Options { no_color: global.no_color, notice, earlier };
+    let options = mailwiz::tui::Options { no_color: global.no_color, notice, earlier, bounce };
     match mailwiz::tui::run(ctx, target, options).await {
         Ok(()) => 0,
         Err(err) => {

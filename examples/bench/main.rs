@@ -2,9 +2,10 @@
 //!
 //!     cargo run --release --example bench -- NAME [OPTIONS]
 //!
-//! NAME is `check`, `classify`, `mx`, `dnsbl`, `smtp`, `queue`, `logs` or `tui`; each module's comment gives
+//! NAME is `bounce`, `check`, `classify`, `mx`, `dnsbl`, `smtp`, `queue`, `logs` or `tui`; each module's comment gives
 //! its options.
 
+mod bounce;
 mod check;
 mod classify;
 mod dnsbl;
@@ -24,7 +25,7 @@ fn time_each(runs: u32, mut f: impl FnMut()) -> std::time::Duration {
 }
 
 const USAGE: &str =
-    "usage: cargo run --release --example bench -- check|classify|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
+    "usage: cargo run --release --example bench -- bounce|check|classify|mx|dnsbl|smtp|queue|logs|tui [OPTIONS]";
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +34,7 @@ fn main() -> std::io::Result<()> {
         std::process::exit(2);
     };
     match name.as_str() {
+        "bounce" => return bounce::run(rest),
         "check" => check::run(rest),
         "classify" => classify::run(rest),
         "mx" => mx::run(rest),

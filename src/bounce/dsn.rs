@@ -2,7 +2,11 @@
 //! `Arrival-Date`), then one per recipient (`Final-Recipient`, `Action`, `Status`,
 //! `Remote-MTA`, `Diagnostic-Code`), groups apart by blank lines. Each group is a header block
 //! read by `mail-parser` (folded lines included); typed values (`rfc822;`, `dns;`, `smtp;`,
-//! `X-Postfix;`) lose their type.
+//! `X-Postfix;`) lose their type. Exchange 2007 and later put the receiver's reply in
+//! `X-Supplementary-Info` (`<mx.example #5.1.1 smtp;550 5.1.1 …>`) and give no
+//! `Diagnostic-Code`; it is read in its place. The Courier mail server's early versions wrote
+//! the recipient field as `Final-Receipient` (its DSN documentation shows it); it is read as
+//! `Final-Recipient`.
 
 use mail_parser::MessageParser;
 
@@ -17,6 +21,8 @@ pub struct DsnRecipient {
     pub status: Option<String>,
     pub remote_mta: Option<String>,
     pub diagnostic: Option<String>,
+    /// Exchange's `X-Supplementary-Info`, read when there is no `Diagnostic-Code`.
+    pub supplementary: Option<String>,
 }
 
 /// A delivery-status part, read.
@@ -33,7 +39,7 @@ pub struct Report {
 pub fn has_fields(text: &str) -> bool {
     text.lines().any(|l| {
         let l = l.to_ascii_lowercase();
-        l.starts_with("final-recipient:") || l.starts_with("original-recipient:")
+        l.starts_with("final-recipient:") || l.starts_with("final-receipient:") || l.starts_with("original-recipient:")
     })
 }
 
@@ -51,12 +57,13 @@ pub fn parse(text: &str) -> Report {
             match name.to_ascii_lowercase().as_str() {
                 "reporting-mta" => report.reporting_mta = Some(untyped(value)),
                 "arrival-date" => report.arrival = Some(crate::logs::reply::flatten(value).into_owned()),
-                "final-recipient" => group.final_recipient = Some(address(value)),
+                "final-recipient" | "final-receipient" => group.final_recipient = Some(address(value)),
                 "original-recipient" => group.original_recipient = Some(address(value)),
                 "action" => group.action = Some(crate::logs::reply::flatten(value).into_owned()),
                 "status" => group.status = Some(crate::logs::reply::flatten(value).into_owned()),
                 "remote-mta" => group.remote_mta = Some(untyped(value)),
                 "diagnostic-code" => group.diagnostic = Some(untyped(value)),
+                "x-supplementary-info" => group.supplementary = Some(supplementary(value)),
                 _ => {}
             }
         }
@@ -84,7 +91,8 @@ impl DsnRecipient {
                 _ => DsnAction::Failed,
             }
         });
-        let said = reply::read(self.diagnostic.as_deref().unwrap_or(""), None, status.as_deref());
+        let words = self.diagnostic.as_deref().or(self.supplementary.as_deref()).unwrap_or("");
+        let said = reply::read(words, None, status.as_deref());
         Recipient {
             address: clean(&address, MAX_LINE),
             action,
@@ -106,6 +114,15 @@ fn untyped(value: &str) -> String {
         Some((kind, rest)) if is_type(kind) => rest.trim().to_string(),
         _ => flat.into_owned(),
     }
+}
+
+/// Exchange's `<mx.example #5.1.1 smtp;550 5.1.1 …>`: the words after `smtp;`, else the
+/// value without its brackets.
+fn supplementary(value: &str) -> String {
+    let flat = crate::logs::reply::flatten(value);
+    let inner = flat.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let lower = inner.to_ascii_lowercase();
+    lower.find("smtp;").map_or(inner, |i| inner[i + 5..].trim_start()).to_string()
 }
 
 /// An address field without its type and angle brackets.
@@ -139,5 +156,16 @@ mod tests {
         assert_eq!(r.reason.stage, ReplyStage::Rcpt);
         assert_eq!(r.reason.class, ReasonClass::RecipientUnknown);
         assert_eq!(r.remote_mta.as_deref(), Some("mx.example.net"));
+    }
+
+    #[test]
+    fn exchange_supplementary_info_gives_the_reply() {
+        let report = parse(
+            "Reporting-MTA: dns; ex.example.org\n\nFinal-recipient: RFC822;\n a@example.net\nAction: failed\n\
+             Status: 5.1.1\nRemote-MTA: dns; mx.example.net\nX-Supplementary-Info: <mx.example.net #5.1.1 smtp;550 5.1.1\n no such user>\n",
+        );
+        let r = report.recipients[0].read();
+        assert_eq!(r.reply.as_deref(), Some("550 5.1.1 no such user"));
+        assert_eq!(r.reason.class, ReasonClass::RecipientUnknown);
     }
 }

@@ -12,6 +12,7 @@ pub mod dsn;
 pub mod findings;
 pub mod original;
 pub mod reply;
+pub mod seed;
 pub mod text;
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};

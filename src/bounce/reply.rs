@@ -141,7 +141,8 @@ fn bracket_stage(flat: &str) -> Option<ReplyStage> {
 }
 
 /// The receiving host the words name: Postfix `host mx[192.0.2.1]`, Exim `host mx [192.0.2.1]`,
-/// Exchange `Remote Server at mx (192.0.2.1)`.
+/// Exchange `Remote Server at mx (192.0.2.1)`, Gmail `rejected by the server for the recipient
+/// domain example.net by mx.example.net. [192.0.2.1]`.
 pub fn remote_host(flat: &str) -> Option<String> {
     static HOST: OnceLock<Regex> = OnceLock::new();
     let re = HOST.get_or_init(|| {
@@ -149,12 +150,13 @@ pub fn remote_host(flat: &str) -> Option<String> {
             r"(?i)\bhost (?P<h>[a-z0-9][a-z0-9.-]*\.[a-z0-9-]+)\.? ?\[(?P<ip>[0-9a-f.:]+)\]",
             r"|remote server at (?P<h2>[a-z0-9][a-z0-9.-]*) \((?P<ip2>[0-9a-f.:]+)\)",
             r"|connect to (?P<h3>[a-z0-9][a-z0-9.-]*)\[(?P<ip3>[0-9a-f.:]+)\]",
+            r"|rejected by the server for the recipient domain \S+ by (?P<h4>[a-z0-9][a-z0-9.-]*[a-z0-9])\.? \[(?P<ip4>[0-9a-f.:]+)\]",
         ))
         .expect("the host pattern is valid")
     });
     let caps = re.captures(flat)?;
-    let host = caps.name("h").or(caps.name("h2")).or(caps.name("h3"))?.as_str();
-    let ip = caps.name("ip").or(caps.name("ip2")).or(caps.name("ip3"))?.as_str();
+    let host = caps.name("h").or(caps.name("h2")).or(caps.name("h3")).or(caps.name("h4"))?.as_str();
+    let ip = caps.name("ip").or(caps.name("ip2")).or(caps.name("ip3")).or(caps.name("ip4"))?.as_str();
     Some(clean(&format!("{host} [{ip}]"), 300))
 }
 

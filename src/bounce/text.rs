@@ -143,6 +143,11 @@ fn blocks(lines: &[&str], report: &mut TextReport) {
             continue;
         }
         let Some((_, words)) = current.as_mut() else { continue };
+        // A rule line (Courier's `-----…`) closes the section the block is in.
+        if trimmed.len() >= 10 && trimmed.bytes().all(|b| matches!(b, b'-' | b'=' | b'_')) {
+            finish(&mut current, report);
+            continue;
+        }
         if trimmed.is_empty() {
             blank_run += 1;
             // A block ends at a blank line once it says why, or at a second blank line.

@@ -26,6 +26,11 @@ pub struct Cli {
     /// Show in the wizard what changed since this earlier session (its journal).
     #[arg(long, value_name = "OLD.jsonl")]
     pub compare: Option<PathBuf>,
+
+    /// Start the wizard from this bounce (a file, or - for stdin): its failed recipient's domain
+    /// is the target, that recipient the probe's RCPT TO, its findings part of the session.
+    #[arg(long, value_name = "FILE")]
+    pub bounce: Option<String>,
 }
 
 /// Options every command takes, before or after the command name.

@@ -18,8 +18,7 @@ use crate::session::{Event, EventKind, Finding, Target};
 
 /// Runs `mailwiz bounce`.
 pub async fn run(args: BounceArgs, ctx: &Context, json: bool) -> CliResult {
-    let (name, bytes) = read_input(&args.file)?;
-    let bounce = bounce::read(&bytes).map_err(|err| CliError::Input(format!("{name} {err}.")))?;
+    let (name, bounce) = read_file(&args.file)?;
     let findings = bounce::findings::findings(&bounce);
     ctx.journal.record(
         Event::new(EventKind::Start, format!("mailwiz {} bounce {name}", env!("CARGO_PKG_VERSION")))
@@ -49,6 +48,14 @@ pub async fn run(args: BounceArgs, ctx: &Context, json: bool) -> CliResult {
         print_text(&text(&bounce, report.as_ref(), &findings, target.is_some()));
     }
     Ok(exit_for(all))
+}
+
+/// Reads the bounce in `file` (`-` for stdin): the name to call it by, and the bounce; an
+/// input error in one sentence when it cannot be read or is no bounce.
+pub fn read_file(file: &str) -> Result<(String, Bounce), CliError> {
+    let (name, bytes) = read_input(file)?;
+    let bounce = bounce::read(&bytes).map_err(|err| CliError::Input(format!("{name} {err}.")))?;
+    Ok((name, bounce))
 }
 
 /// The bounce's bytes and the name to call it by: a file, or stdin for `-`; at most

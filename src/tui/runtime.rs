@@ -37,6 +37,8 @@ pub struct Options {
     pub notice: Option<String>,
     /// An earlier session to compare with (`--compare`).
     pub earlier: Option<crate::session::Earlier>,
+    /// The bounce the session starts from (`--bounce`).
+    pub bounce: Option<crate::bounce::Bounce>,
 }
 
 /// Names the key that panics on purpose, so tests can prove the terminal is restored and the
@@ -48,6 +50,9 @@ pub async fn run(ctx: Context, target: Option<Target>, options: Options) -> anyh
     let mut session = Session::new(ctx.journal.clone());
     session.target = target;
     session.earlier = options.earlier;
+    if let Some(bounce) = &options.bounce {
+        crate::bounce::seed::seed(&mut session, bounce);
+    }
     let mut app = App::new(ctx.clone(), session);
     app.theme = Theme::from_env(options.no_color);
     if let Some(notice) = options.notice {

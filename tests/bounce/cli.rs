@@ -118,3 +118,20 @@ Remote-MTA: dns; mx1.bank.example\nDiagnostic-Code: X-Postfix; host mx1.bank.exa
     assert_eq!(out.status.code(), Some(1));
     assert!(v["findings"].as_array().unwrap().iter().any(|f| f["id"] == "bounce.refused"));
 }
+
+#[test]
+fn the_wizard_refuses_a_bounce_it_cannot_read_before_taking_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let lunch = dir.path().join("lunch.eml");
+    std::fs::write(&lunch, "From: alice@example.org\nSubject: Lunch\n\nSee you at noon.\n").unwrap();
+    for (file, words) in
+        [(lunch.to_str().unwrap().to_string(), "is not a bounce"), (data("no-such-file.eml"), "cannot be read")]
+    {
+        let out = mailwiz(&["--demo", "--bounce", &file], None);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("mailwiz: --bounce: ") && stderr.contains(words), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}

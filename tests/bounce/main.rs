@@ -1,5 +1,5 @@
 //! Bounces: real ones read into recipients, replies, stages and classes; the parser under
-//! hostile input; `mailwiz bounce` from the command line.
+//! hostile input; `mailwiz bounce` from the command line; `--bounce` seeding the wizard.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -7,3 +7,4 @@ mod common;
 mod cli;
 mod properties;
 mod real;
+mod wizard;

@@ -12,7 +12,7 @@ struct Case {
     recipients: &'static [(&'static str, DsnAction, &'static str, &'static str, Speaker, &'static str)],
 }
 
-use DsnAction::{Delayed, Failed};
+use DsnAction::{Delayed, Failed, Relayed};
 use Speaker::{Receiver, ReportingMta, Unknown};
 
 const CASES: &[Case] = &[
@@ -240,6 +240,183 @@ const CASES: &[Case] = &[
             "550 5.1.1 <roland@xxx.com>... User unknown",
         )],
     },
+    Case {
+        file: "flufl-simple_11.eml",
+        mta: "Domino",
+        shape: Shape::Text,
+        recipients: &[(
+            "carlosr73@hartfordlife.com",
+            Failed,
+            "recipient_unknown",
+            "unknown",
+            ReportingMta,
+            "not listed in Domino Directory",
+        )],
+    },
+    Case {
+        file: "flufl-dsn_04.eml",
+        mta: "PMDF",
+        shape: Shape::DeliveryStatus,
+        recipients: &[("HAASM@yogi.urz.unibas.ch", Failed, "unknown", "unknown", Unknown, "")],
+    },
+    Case {
+        file: "courier-doc-dsn.eml",
+        mta: "Courier",
+        shape: Shape::DeliveryStatus,
+        recipients: &[
+            (
+                "nosuchuser@relay2.example.com",
+                Failed,
+                "recipient_unknown",
+                "rcpt",
+                Receiver,
+                "550 Sorry, no mailbox here by that name.",
+            ),
+            ("test2@relay2.example.com", Relayed, "unknown", "unknown", Receiver, "250 ok 931200942"),
+        ],
+    },
+    Case {
+        file: "flanker-office365.eml",
+        mta: "Microsoft 365",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "noname@example.com",
+            Failed,
+            "recipient_unknown",
+            "unknown",
+            Receiver,
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound",
+        )],
+    },
+    Case {
+        file: "flanker-gmail-invalid-address.eml",
+        mta: "Gmail",
+        shape: Shape::Text,
+        recipients: &[(
+            "awfawfawfawfawfaw@someserverhere.com",
+            Failed,
+            "unknown",
+            "unknown",
+            Receiver,
+            "550 5.1.0 Recipient rejected",
+        )],
+    },
+    Case {
+        file: "flanker-gmail-no-dns.eml",
+        mta: "Gmail",
+        shape: Shape::Text,
+        recipients: &[(
+            "user@example.comm",
+            Failed,
+            "unknown",
+            "unknown",
+            ReportingMta,
+            "DNS Error: Domain name not found",
+        )],
+    },
+    Case {
+        file: "flanker-mailbox-full.eml",
+        mta: "AOL",
+        shape: Shape::DeliveryStatus,
+        recipients: &[("user@aol.com", Failed, "mailbox_full", "rcpt", Receiver, "552 5.2.2 E4.12 user MAILBOX FULL")],
+    },
+    Case {
+        file: "flanker-zed.eml",
+        mta: "Postfix",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "asdfasdfasdfasdfasdfasdfewrqertrtyrthsfgdfgadfqeadvxzvz@gmail.com",
+            Failed,
+            "recipient_unknown",
+            "rcpt",
+            Receiver,
+            "550-5.1.1 The email account that you tried to reach does not exist.",
+        )],
+    },
+    Case {
+        file: "rgl-exchange2007-non-existing-mailbox.eml",
+        mta: "Exchange 2007",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "email_that_does_not_exists_this_is_just_a_test@gmail.com",
+            Failed,
+            "recipient_unknown",
+            "unknown",
+            Receiver,
+            "550-5.1.1 The email account that you tried to reach does not exist.",
+        )],
+    },
+    Case {
+        file: "rgl-qmail-no-host-found.eml",
+        mta: "qmail",
+        shape: Shape::Text,
+        recipients: &[(
+            "god@heaven.af.mil",
+            Failed,
+            "unknown",
+            "unknown",
+            ReportingMta,
+            "Sorry, I couldn't find any host by that name.",
+        )],
+    },
+    Case {
+        file: "phpbh-barracuda-32.eml",
+        mta: "Barracuda",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "stellamiranda@interlink.com.ar",
+            Failed,
+            "content",
+            "unknown",
+            Receiver,
+            "550 5.7.1 Message content rejected, UBE",
+        )],
+    },
+    Case {
+        file: "phpbh-exchange1.eml",
+        mta: "IIS SMTP (Exchange 2003)",
+        shape: Shape::DeliveryStatus,
+        recipients: &[("phk@nordiskeiendom.no", Failed, "recipient_unknown", "unknown", Unknown, "")],
+    },
+    Case {
+        file: "phpbh-hotmail-10.eml",
+        mta: "Hotmail",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "animecox_x@hotmail.com",
+            Failed,
+            "unknown",
+            "unknown",
+            Receiver,
+            "550 Requested action not taken: mailbox unavailable",
+        )],
+    },
+    Case {
+        file: "phpbh-postfix-mailru.eml",
+        mta: "Postfix",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "leopold_skryd@mail.ru",
+            Failed,
+            "receiver_blocklist",
+            "rcpt",
+            Receiver,
+            "550 Access from ip address 87.237.123.24 blocked.",
+        )],
+    },
+    Case {
+        file: "phpbh-yahoo-61.eml",
+        mta: "Yahoo",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "user@yahoo.com",
+            Failed,
+            "other_policy",
+            "end_of_data",
+            Receiver,
+            "554 5.7.9 Message not accepted for policy reasons.",
+        )],
+    },
 ];
 
 fn read(file: &str) -> bounce::Bounce {
@@ -287,8 +464,12 @@ fn every_real_bounce_reads_as_a_mail_admin_reads_it() {
 
 #[test]
 fn the_table_covers_the_shapes_and_mtas() {
-    assert!(CASES.len() >= 18);
-    for mta in ["Postfix", "Exim", "qmail", "Sendmail", "Exchange", "Yahoo"] {
+    assert!(CASES.len() >= 30);
+    for mta in ["Postfix", "Exim", "qmail", "Sendmail", "Exchange", "Exchange 2007", "Microsoft 365", "Gmail", "Yahoo"]
+    {
+        assert!(CASES.iter().any(|c| c.mta == mta), "{mta}");
+    }
+    for mta in ["Courier", "Domino", "Hotmail", "AOL", "Barracuda", "IIS SMTP (Exchange 2003)"] {
         assert!(CASES.iter().any(|c| c.mta == mta), "{mta}");
     }
     assert!(CASES.iter().any(|c| c.recipients.len() > 1));
@@ -317,4 +498,13 @@ fn what_the_sending_mta_wrote_about_itself_is_not_the_receivers_reply() {
     let refused = read("flufl-postfix_01.eml");
     assert_eq!(refused.recipients[0].said_by, Receiver);
     assert_eq!(refused.recipients[0].remote_mta.as_deref(), Some("mail.local.ie [195.7.46.14]"));
+}
+
+#[test]
+fn the_receiving_host_is_named_where_the_report_names_it() {
+    let gmail = read("flanker-gmail-invalid-address.eml");
+    assert_eq!(gmail.recipients[0].remote_mta.as_deref(), Some("mxa.example.org [198.61.253.48]"));
+    let exchange = read("rgl-exchange2007-non-existing-mailbox.eml");
+    assert_eq!(exchange.recipients[0].remote_mta.as_deref(), Some("mx.google.com"));
+    assert_eq!(exchange.reporting_mta.as_deref(), Some("test.local"));
 }
