@@ -15,7 +15,7 @@ use crate::session::marks;
 use crate::session::{Event, EventKind, Finding, Session, Severity, Target};
 use crate::smtp::connection::{ConnectOutcome, ConnectReport};
 use crate::smtp::pipeline::{self, Envelope};
-use crate::smtp::probe::ProbeResult;
+use crate::smtp::probe::{ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Scope, Start};
 use crate::smtp::swaks;
 use crate::smtp::target::HostPort;
@@ -43,6 +43,8 @@ pub struct SmtpStep {
     /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
     auth: bool,
     probed: Option<Vec<ProbeResult>>,
+    /// What the last probe asked.
+    asked: Option<ProbeRequest>,
     /// The second vantage point of the last probe (`[smtp] via`), if any.
     via: Option<String>,
     findings: Vec<Finding>,
@@ -55,6 +57,8 @@ pub struct Probed {
     here: Vec<ProbeResult>,
     there: Option<Vec<ProbeResult>>,
     differs: Vec<Finding>,
+    /// What the probe asked (EHLO name, envelope), for `w` whatever stage each probe reached.
+    asked: Option<ProbeRequest>,
 }
 
 impl std::fmt::Debug for SmtpStep {
@@ -180,7 +184,7 @@ impl SmtpStep {
                 () = jc.cancel.cancelled() => Probed::default(),
                 (here, there) = probes => {
                     let differs = there.as_ref().map(|there| vantage::compare(&jc.ctx, &here, there)).unwrap_or_default();
-                    Probed { here, there, differs }
+                    Probed { here, there, differs, asked: Some(request.clone()) }
                 }
             };
             jc.finish(probed);
@@ -262,10 +266,24 @@ impl SmtpStep {
             self.note("no probe has run yet: p probes the MX hosts, then w shows it as a swaks command");
             return Vec::new();
         };
-        let mut lines: Vec<String> = results.iter().filter_map(swaks::from_result).collect();
+        // A probe stopped before EHLO (a refusal at the greeting) is repeated with what was asked.
+        let mut lines: Vec<String> = results
+            .iter()
+            .filter_map(|result| {
+                swaks::from_result(result).or_else(|| {
+                    let asked = self.asked.as_ref()?;
+                    let host = if result.connect.host.is_empty() {
+                        result.connect.addr.ip().to_string()
+                    } else {
+                        result.connect.host.clone()
+                    };
+                    Some(swaks::command_line(&host, result.connect.addr.port(), asked, asked.starttls))
+                })
+            })
+            .collect();
         lines.dedup();
         if lines.is_empty() {
-            self.note("no probe got as far as EHLO, so there is nothing to repeat with swaks");
+            self.note("no probe has a host to repeat with swaks");
             return Vec::new();
         }
         let effects =
@@ -304,6 +322,10 @@ impl SmtpStep {
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
         for result in &results {
             self.push(outcome_row(&result.connect));
+            // The server's own words, as `mailwiz smtp` shows them (a refusal at the greeting).
+            for line in &result.connect.banner {
+                self.push(Row::new(Tone::Received, format!("  {} {line}", marks::received(false, line))));
+            }
             let mut tls = result.connect.tls.is_some();
             for stage in &result.stages {
                 if stage.stage == "tls" {
@@ -489,8 +511,9 @@ impl Step for SmtpStep {
         if Some(event.job) == self.probe_job {
             if event.done {
                 self.probe_job = None;
-                if let Some(Probed { here, there, differs }) = event.take::<Probed>() {
+                if let Some(Probed { here, there, differs, asked }) = event.take::<Probed>() {
                     let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
+                    self.asked = asked;
                     self.probe_done(here, session);
                     if let Some((here, there, via)) = compared {
                         self.vantage_done(&here, &there, &via, differs, session);

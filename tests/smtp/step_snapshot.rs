@@ -198,3 +198,31 @@ async fn the_console_ends_when_the_server_hangs_up_after_221() {
     h.until_idle().await;
     assert!(!h.screen().contains("Esc cancels"), "no spinner once the server has hung up:\n{}", h.screen());
 }
+
+#[tokio::test]
+async fn step_4_shows_the_servers_words_and_w_repeats_a_probe_refused_at_the_greeting() {
+    let config =
+        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse("alice@bank.example").unwrap());
+    session.mx = vec![MxTarget {
+        preference: 10,
+        exchange: "mx1.bank.example".into(),
+        addresses: vec!["192.0.2.10".parse().unwrap()],
+    }];
+    let mut h = Harness::at_step_4(config, session).await;
+    h.key(KeyCode::Enter);
+    // mx1 refuses at the greeting: its words are under its row, as `mailwiz smtp` prints them.
+    h.until("<** 421 4.0.0 Server error").await;
+    let cmds = update(&mut h.app, Msg::Key(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::NONE)));
+    assert!(h.screen().contains("swaks --server mx1.bank.example"), "{}", h.screen());
+    // The line is journaled whole (the screen wraps it).
+    let line = cmds
+        .iter()
+        .find_map(|cmd| match cmd {
+            Cmd::Record(event) if event.text.starts_with("as swaks: ") => Some(event.text.clone()),
+            _ => None,
+        })
+        .expect("journaled");
+    assert!(line.contains("--from billing@example.com") && line.contains("--to alice@bank.example"), "{line}");
+}
