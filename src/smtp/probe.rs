@@ -49,7 +49,7 @@ pub struct ProbeRequest {
 
 impl ProbeRequest {
     /// Refuses an EHLO name or address that would change the dialogue or break RFC 5321's
-    /// limits (see [`super::envelope`]).
+    /// limits (see [`crate::session::envelope`]).
     pub fn check(&self) -> Result<(), crate::session::envelope::EnvelopeError> {
         crate::session::envelope::check_ehlo("the EHLO name", &self.ehlo)?;
         crate::session::envelope::check_address("the envelope sender", &self.from, true)?;

@@ -260,6 +260,10 @@ impl Step for DiagnosisStep {
         }
     }
 
+    fn focused_finding(&self) -> Option<&str> {
+        self.causes.as_ref()?.get(self.selected).map(|cause| cause.id.as_str())
+    }
+
     fn select(&mut self, delta: isize) -> bool {
         let Some(causes) = &self.causes else { return false };
         if causes.is_empty() {

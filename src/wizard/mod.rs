@@ -144,6 +144,12 @@ pub trait Step: Send {
         self.keys()
     }
 
+    /// The id of the finding the step's selection stands for (step 7: the cause being read), for
+    /// `v` to open it rather than the finding selected in the side panel.
+    fn focused_finding(&self) -> Option<&str> {
+        None
+    }
+
     /// Moves the selection (rows of a list) by `delta`; returns false when the step has no list.
     fn select(&mut self, _delta: isize) -> bool {
         false

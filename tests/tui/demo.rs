@@ -86,3 +86,43 @@ async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_fou
     assert!(screen.contains("Also fix before the retry"), "{screen}");
     assert!(!screen.contains("Nothing found"), "{screen}");
 }
+
+#[tokio::test]
+async fn step_7_at_80x24_reads_a_cause_to_its_last_action_and_v_opens_it() {
+    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
+    let mut session = Session::new(ctx.journal.clone());
+    session.target = Some(mailwiz::session::Target::parse("bank.example").unwrap());
+    let mut app = App::new(ctx, session);
+    update(&mut app, Msg::Resize(80, 24));
+    update(&mut app, key('7'));
+    let cmds = update(&mut app, enter());
+    run_to_idle(&mut app, cmds).await;
+    let page = |code| Msg::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    // Cause 2 is the block list; its last action names the delisting page.
+    update(&mut app, page(KeyCode::Down));
+    let mut seen = String::new();
+    for _ in 0..20 {
+        let screen = render_to_string(&app, 80, 24);
+        seen.push_str(&screen);
+        if screen.contains("request delisting at") {
+            break;
+        }
+        update(&mut app, page(KeyCode::PageDown));
+    }
+    let screen = render_to_string(&app, 80, 24);
+    assert!(screen.contains("request delisting at"), "PgDn never reached the last action:\n{screen}");
+    // The URL is longer than the pane is wide at 80 columns: it stays whole on its own line, and
+    // z gives it the width to be read.
+    assert!(seen.contains("   https://check.spamhaus.org/results/?query="), "{seen}");
+    update(&mut app, key('z'));
+    let zoomed = render_to_string(&app, 80, 24);
+    assert!(zoomed.contains("https://check.spamhaus.org/results/?query=203.0.113.5"), "{zoomed}");
+    update(&mut app, key('z'));
+    // The position tells how far the text goes.
+    let shown = screen.lines().find_map(|l| l.rsplit_once(" ┘").and_then(|(head, _)| head.rsplit(' ').next()));
+    assert!(shown.is_some_and(|s| s.contains('/')), "{screen}");
+    // v opens the cause being read, not the finding selected in the side panel.
+    update(&mut app, key('v'));
+    let view = render_to_string(&app, 80, 24);
+    assert!(view.contains("diagnosis.blocklisted"), "{view}");
+}

@@ -156,8 +156,9 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         KeyAction::GotoStep(n) => app.goto(StepId::ALL[n]),
         KeyAction::ScrollUp => return move_or_scroll(app, -1),
         KeyAction::ScrollDown => return move_or_scroll(app, 1),
-        KeyAction::PageUp => return move_or_scroll(app, -app.page_rows().max(1).cast_signed()),
-        KeyAction::PageDown => return move_or_scroll(app, app.page_rows().max(1).cast_signed()),
+        // Pages and ends scroll the text in every pane; ↑↓ move within a pane's list.
+        KeyAction::PageUp => return scroll_by(app, -app.page_rows().max(1).cast_signed()),
+        KeyAction::PageDown => return scroll_by(app, app.page_rows().max(1).cast_signed()),
         KeyAction::ScrollLeft | KeyAction::ScrollRight => {
             let scroll = app.scroll.entry(app.current).or_default();
             scroll.column = if action == KeyAction::ScrollLeft {
@@ -189,7 +190,15 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         KeyAction::PrevFinding => select_finding(app, -1),
         KeyAction::NextFinding => select_finding(app, 1),
         KeyAction::ViewFinding => {
-            if app.selected_finding.is_none() {
+            // The pane's own selection first (step 7's cause), else the side panel's.
+            let focused = app
+                .wizard
+                .step(app.current)
+                .focused_finding()
+                .and_then(|id| app.findings_sorted().iter().position(|f| f.id == id));
+            if let Some(index) = focused {
+                app.selected_finding = Some(index);
+            } else if app.selected_finding.is_none() {
                 select_finding(app, 1);
             }
             match app.selected_finding {
@@ -334,10 +343,11 @@ fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
     }
     match hits[next] {
         Hit::Row(row) => {
-            let max = view.rows.len().saturating_sub(app.page_rows());
+            let max = crate::tui::ui::main_last_first_row(app, &view);
             let scroll = app.scroll.entry(app.current).or_default();
             scroll.offset = row.min(max);
             scroll.detached = scroll.offset < max || view.follow_tail;
+            scroll.free = true;
         }
         Hit::Finding(index) => app.selected_finding = Some(index),
     }
@@ -407,20 +417,24 @@ fn select_finding(app: &mut App, delta: isize) {
 
 fn move_or_scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
     if app.wizard.step_mut(app.current).select(delta) {
+        // The selection comes back into view.
+        app.scroll.entry(app.current).or_default().free = false;
         return Vec::new();
     }
     scroll_by(app, delta)
 }
 
+/// Scrolls the main pane's text by `delta` rows from where it shows now, up to the row from which
+/// the rest fits.
 fn scroll_by(app: &mut App, delta: isize) -> Vec<Cmd> {
     let view = app.wizard.step(app.current).view(&app.session);
-    let page = app.page_rows();
-    let max = view.rows.len().saturating_sub(page);
-    let scroll = app.scroll.entry(app.current).or_default();
-    let start = if view.follow_tail && !scroll.detached { max } else { scroll.offset.min(max) };
+    let start = crate::tui::ui::main_first_row(app, &view);
+    let max = crate::tui::ui::main_last_first_row(app, &view);
     let offset = start.saturating_add_signed(delta).min(max);
+    let scroll = app.scroll.entry(app.current).or_default();
     scroll.offset = offset;
     scroll.detached = offset < max;
+    scroll.free = true;
     Vec::new()
 }
 

@@ -108,6 +108,9 @@ pub struct Scroll {
     pub column: u16,
     /// The user scrolled away from the end of a console.
     pub detached: bool,
+    /// PgUp/PgDn, Home/End or a search moved the text: a list's selection may leave the screen
+    /// (↑↓ bring it back).
+    pub free: bool,
 }
 
 /// Lines typed in one step's console, for Up/Down.

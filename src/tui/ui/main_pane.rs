@@ -41,17 +41,22 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     // not fit whole.
     let tail = view.follow_tail && !scroll.detached;
     let mut body = Vec::new();
+    // The last row whose every line is on screen, for a position that tells the truth.
+    let mut last = first;
     for (i, row) in view.rows.iter().enumerate().skip(if tail { first.saturating_sub(1) } else { first }) {
         if !tail && body.len() >= height {
             break;
         }
         let selected = view.selected == Some(i);
         body.extend(wrap_row(row, width).into_iter().map(|row| row_line(app, &row, selected)));
+        if tail || body.len() <= height {
+            last = i + 1;
+        }
     }
     let skip = if tail { body.len().saturating_sub(height) } else { 0 };
     lines.extend(body.into_iter().skip(skip).take(height));
-    if view.rows.len() > height || scroll.column > 0 {
-        let mut shown = format!(" {}-{}/{} ", first + 1, (first + height).min(view.rows.len()), view.rows.len());
+    if first > 0 || last < view.rows.len() || scroll.column > 0 {
+        let mut shown = format!(" {}-{last}/{} ", first + 1, view.rows.len());
         if scroll.column > 0 {
             shown.push_str(&format!("· col {} ", scroll.column + 1));
         }
@@ -64,12 +69,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The first row on screen: the tail of a console, the scroll offset, and the selection in view
-/// (wrapped rows above it taking all their lines).
-fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize, width: usize) -> usize {
-    let max = view.rows.len().saturating_sub(height);
-    let mut first =
-        if view.follow_tail && !scroll.detached { tail_start(view, height, width) } else { scroll.offset.min(max) };
-    if let Some(selected) = view.selected {
+/// (wrapped rows above it taking all their lines) unless the text was scrolled freely.
+pub(crate) fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize, width: usize) -> usize {
+    let max = tail_start(view, height, width);
+    let mut first = if view.follow_tail && !scroll.detached { max } else { scroll.offset.min(max) };
+    if let Some(selected) = view.selected.filter(|_| !scroll.free) {
         if selected < first {
             first = selected;
         } else if height > 0 && selected >= first + height {
@@ -84,7 +88,7 @@ fn first_visible(view: &StepView, scroll: crate::tui::app::Scroll, height: usize
 }
 
 /// The first row of the tail that fills `height` lines, however many lines wrapped rows take.
-fn tail_start(view: &StepView, height: usize, width: usize) -> usize {
+pub(crate) fn tail_start(view: &StepView, height: usize, width: usize) -> usize {
     let mut lines = 0;
     let mut start = view.rows.len();
     while start > 0 {

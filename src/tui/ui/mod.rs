@@ -94,6 +94,25 @@ pub fn main_rows(app: &App) -> usize {
     usize::from(app_regions(app).main.height.saturating_sub(3))
 }
 
+/// The main pane's text area (rows, columns) on `app`'s terminal.
+fn main_text_size(app: &App) -> (usize, usize) {
+    let main = app_regions(app).main;
+    (usize::from(main.height.saturating_sub(3)), usize::from(main.width.saturating_sub(2)))
+}
+
+/// The first row of `view` the main pane shows now.
+pub fn main_first_row(app: &App, view: &crate::wizard::StepView) -> usize {
+    let (height, width) = main_text_size(app);
+    main_pane::first_visible(view, app.scroll.get(&app.current).copied().unwrap_or_default(), height, width)
+}
+
+/// The last first row the main pane may scroll to: from it, the rest of `view` fits, however its
+/// rows wrap.
+pub fn main_last_first_row(app: &App, view: &crate::wizard::StepView) -> usize {
+    let (height, width) = main_text_size(app);
+    main_pane::tail_start(view, height, width)
+}
+
 /// How many rows of text the full-screen finding view shows on a terminal of `size` (all but
 /// the status bar and the view's borders).
 pub fn page_rows(size: (u16, u16)) -> usize {
