@@ -111,7 +111,7 @@ fn save_asks_for_a_path_with_a_default_and_reports_the_outcome() {
     assert!(message.text.contains("permission denied"), "{message:?}");
     update(&mut app, Msg::Saved(Ok(vec!["/tmp/out/report.txt".into()])));
     assert!(!app.unsaved);
-    assert!(app.message.clone().unwrap().text.contains("/tmp/out/report.txt"));
+    assert_eq!(app.message.clone().unwrap().text, "saved .txt as /tmp/out/report");
 }
 
 #[test]
@@ -446,4 +446,23 @@ fn exit_in_the_nslookup_console_leaves_the_input_line() {
     type_text(&mut app, "exit");
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.mode, Mode::Navigation, "exit leaves, as nslookup's does");
+}
+
+#[test]
+fn s_at_the_quit_prompt_saves_then_quits_and_names_every_file() {
+    let mut app = app();
+    press(&mut app, KeyCode::Char('n'));
+    type_text(&mut app, "asked the bank");
+    press(&mut app, KeyCode::Enter);
+    ctrl(&mut app, 'c');
+    press(&mut app, KeyCode::Char('s'));
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(cmds.as_slice(), [Cmd::Save { .. }]), "{cmds:?}");
+    assert!(!app.quit, "not before the save is done");
+    let base = "/saves/session";
+    let paths = ["txt", "md", "jsonl", "note.txt"].map(|ext| std::path::PathBuf::from(format!("{base}.{ext}")));
+    let cmds = update(&mut app, Msg::Saved(Ok(paths.to_vec())));
+    assert!(matches!(cmds.as_slice(), [Cmd::Quit]), "{cmds:?}");
+    let message = &app.message.as_ref().expect("a message").text;
+    assert_eq!(message, "saved .txt .md .jsonl .note.txt as /saves/session");
 }

@@ -245,6 +245,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
             KeyCode::Char('s' | 'S') => {
                 app.input = Input::new(app.default_save_base().display().to_string());
                 app.mode = Mode::Input(Purpose::SavePath);
+                app.quit_after_save = true;
                 Vec::new()
             }
             _ => {
@@ -257,6 +258,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
         KeyCode::Esc => {
             app.mode = Mode::Navigation;
             app.input = Input::default();
+            app.quit_after_save = false;
             Vec::new()
         }
         KeyCode::Enter => {

@@ -41,20 +41,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::JobFailed { job, step, error } => bridge::on_job_failed(app, job, step, &error),
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
-            let text = match paths.split_first() {
-                Some((first, rest)) => {
-                    let others: Vec<String> = rest
-                        .iter()
-                        .filter_map(|p| p.extension().map(|e| format!(".{}", e.to_string_lossy())))
-                        .collect();
-                    format!("saved {} (and {})", first.display(), others.join(", "))
-                }
-                None => "saved".to_string(),
-            };
-            app.set_message(Tone::Ok, text);
+            app.set_message(Tone::Ok, saved_message(&paths));
+            if std::mem::take(&mut app.quit_after_save) {
+                app.quit = true;
+                return vec![Cmd::Quit];
+            }
             Vec::new()
         }
         Msg::Saved(Err(err)) => {
+            app.quit_after_save = false;
             app.set_message(Tone::Fail, format!("not saved: {err}"));
             Vec::new()
         }
@@ -65,4 +60,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     };
     app.redraw = true;
     cmds
+}
+
+/// What a save wrote, the endings first so a narrow status line still names every file:
+/// "saved .txt .md .jsonl .note.txt as /dir/session-…".
+fn saved_message(paths: &[std::path::PathBuf]) -> String {
+    let Some(first) = paths.first() else { return "saved".to_string() };
+    let base = first.with_extension("");
+    let shown = base.display().to_string();
+    let endings: Vec<String> = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .map(|path| path.strip_prefix(&shown).map_or_else(|| path.clone(), str::to_string))
+        .collect();
+    format!("saved {} as {shown}", endings.join(" "))
 }

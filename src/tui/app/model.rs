@@ -180,6 +180,8 @@ pub struct App {
     /// Where saves go by default.
     pub save_dir: PathBuf,
     pub quit: bool,
+    /// `s` at the quit prompt: quit once the save has succeeded.
+    pub quit_after_save: bool,
     /// The question of a [`Purpose::Confirm`] input.
     pub question: Option<String>,
     pub(super) redraw: bool,
@@ -220,6 +222,7 @@ impl App {
             theme: Theme::default(),
             save_dir,
             quit: false,
+            quit_after_save: false,
             question: None,
             redraw: true,
         }
