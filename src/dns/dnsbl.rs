@@ -254,8 +254,8 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
         elapsed_ms: 0,
     };
     let skip = match subject {
-        _ if zone.kind != subject.kind() => Some(format!("{} lists {}s only", zone.zone, kind_word(zone.kind))),
-        Subject::Ip(IpAddr::V6(_)) if !zone.ipv6 => Some(format!("{} lists IPv4 addresses only", zone.zone)),
+        _ if zone.kind != subject.kind() => Some(format!("lists {} only", kind_words(zone.kind))),
+        Subject::Ip(IpAddr::V6(_)) if !zone.ipv6 => Some("lists IPv4 addresses only".to_string()),
         _ => None,
     };
     if let Some(reason) = skip {
@@ -324,10 +324,10 @@ fn status_of(zone: &Zone, reply: &DnsReply) -> ZoneStatus {
     }
 }
 
-fn kind_word(kind: ZoneKind) -> &'static str {
+fn kind_words(kind: ZoneKind) -> &'static str {
     match kind {
-        ZoneKind::Ip => "address",
-        ZoneKind::Domain => "domain name",
+        ZoneKind::Ip => "addresses",
+        ZoneKind::Domain => "domain names",
     }
 }
 

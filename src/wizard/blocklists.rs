@@ -146,7 +146,7 @@ pub fn report_rows(report: &DnsblReport) -> Vec<Row> {
     )];
     let width = report.results.iter().map(|r| r.zone.len()).max().unwrap_or(0);
     let deadline = report.deadline_ms as f64 / 1000.0;
-    let mut skipped = Vec::new();
+    let mut skipped: Vec<(String, Vec<String>)> = Vec::new();
     for result in report.worst_first() {
         let zone = |mark: &str| format!("  {mark} {:<width$}  ", result.zone);
         match &result.status {
@@ -170,11 +170,16 @@ pub fn report_rows(report: &DnsblReport) -> Vec<Row> {
             ZoneStatus::Timeout => {
                 rows.push(Row::plain(zone("⚠")).push(Tone::Warn, format!("no answer within {deadline:.1} s")));
             }
-            ZoneStatus::Skipped { reason } => skipped.push(reason.clone()),
+            ZoneStatus::Skipped { reason } => match skipped.iter_mut().find(|(why, _)| why == reason) {
+                Some((_, zones)) => zones.push(result.zone.clone()),
+                None => skipped.push((reason.clone(), vec![result.zone.clone()])),
+            },
         }
     }
-    if !skipped.is_empty() {
-        rows.push(Row::new(Tone::Dim, format!("  Not asked: {}.", skipped.join("; "))));
+    // One line per reason, the lists it holds back named once each.
+    for (why, zones) in &skipped {
+        let which = if zones.len() == 1 { why.clone() } else { format!("{}, each {why}", zones.len()) };
+        rows.push(Row::new(Tone::Dim, format!("  Not asked ({which}): {}.", zones.join(", "))));
     }
     rows
 }
