@@ -89,26 +89,33 @@ impl Harness {
     }
 }
 
+/// The probe's settings in these tests: our HELO name and envelope sender.
+fn probe_config() -> Config {
+    Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() }
+}
+
+/// A session for `target` whose MX step found `mx` (exchanger, address), in order of preference.
+fn session_for(target: &str, mx: &[(&str, &str)]) -> Session {
+    let mut session = Session::new(Journal::in_memory());
+    session.target = Some(Target::parse(target).unwrap());
+    session.mx = mx
+        .iter()
+        .zip((10..).step_by(10))
+        .map(|(&(exchange, address), preference)| MxTarget {
+            preference,
+            exchange: exchange.into(),
+            addresses: vec![address.parse().unwrap()],
+        })
+        .collect();
+    session
+}
+
 #[tokio::test]
 async fn step_4_mid_session_in_the_demo_world() {
-    let config =
-        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
-    let mut session = Session::new(Journal::in_memory());
-    session.target = Some(Target::parse("alice@bank.example").unwrap());
     // What the MX step finds in the demo world.
-    session.mx = vec![
-        MxTarget {
-            preference: 10,
-            exchange: "mx1.bank.example".into(),
-            addresses: vec!["192.0.2.10".parse().unwrap()],
-        },
-        MxTarget {
-            preference: 20,
-            exchange: "mx2.bank.example".into(),
-            addresses: vec!["192.0.2.20".parse().unwrap()],
-        },
-    ];
-    let mut h = Harness::at_step_4(config, session).await;
+    let session =
+        session_for("alice@bank.example", &[("mx1.bank.example", "192.0.2.10"), ("mx2.bank.example", "192.0.2.20")]);
+    let mut h = Harness::at_step_4(probe_config(), session).await;
     h.key(KeyCode::Enter);
     h.until("probe: 0 of 2").await;
     h.type_line(":connect mx.good.example");
@@ -142,16 +149,9 @@ async fn step_4_mid_session_in_the_demo_world() {
 #[tokio::test]
 async fn step_4_shows_the_second_vantage_point_beside_here() {
     let Some(via) = common::relay_from("127.0.0.99") else { return };
-    let mut config =
-        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
+    let mut config = probe_config();
     config.smtp.via = Some(via);
-    let mut session = Session::new(Journal::in_memory());
-    session.target = Some(Target::parse("erin@good.example").unwrap());
-    session.mx = vec![MxTarget {
-        preference: 10,
-        exchange: "mx.good.example".into(),
-        addresses: vec!["198.51.100.25".parse().unwrap()],
-    }];
+    let session = session_for("erin@good.example", &[("mx.good.example", "198.51.100.25")]);
     let mut h = Harness::at_step_4(config, session).await;
     h.key(KeyCode::Enter);
     h.until("from here  ·  through socat").await;
@@ -201,16 +201,8 @@ async fn the_console_ends_when_the_server_hangs_up_after_221() {
 
 #[tokio::test]
 async fn step_4_shows_the_servers_words_and_w_repeats_a_probe_refused_at_the_greeting() {
-    let config =
-        Config { helo: Some("mail.example.com".into()), from: Some("billing@example.com".into()), ..Config::default() };
-    let mut session = Session::new(Journal::in_memory());
-    session.target = Some(Target::parse("alice@bank.example").unwrap());
-    session.mx = vec![MxTarget {
-        preference: 10,
-        exchange: "mx1.bank.example".into(),
-        addresses: vec!["192.0.2.10".parse().unwrap()],
-    }];
-    let mut h = Harness::at_step_4(config, session).await;
+    let session = session_for("alice@bank.example", &[("mx1.bank.example", "192.0.2.10")]);
+    let mut h = Harness::at_step_4(probe_config(), session).await;
     h.key(KeyCode::Enter);
     // mx1 refuses at the greeting: its words are under its row, as `mailwiz smtp` prints them.
     h.until("<** 421 4.0.0 Server error").await;

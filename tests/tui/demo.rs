@@ -16,6 +16,16 @@ fn enter() -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
 }
 
+/// The app in the demo world with `target` chosen, on a terminal of `size`.
+async fn demo_app_for(target: &str, size: (u16, u16)) -> App {
+    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
+    let mut session = Session::new(ctx.journal.clone());
+    session.target = Some(mailwiz::session::Target::parse(target).unwrap());
+    let mut app = App::new(ctx, session);
+    update(&mut app, Msg::Resize(size.0, size.1));
+    app
+}
+
 #[tokio::test]
 async fn identity_and_blocklists_fill_the_findings_panel() {
     let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
@@ -62,11 +72,7 @@ async fn identity_and_blocklists_fill_the_findings_panel() {
 
 #[tokio::test]
 async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_found() {
-    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
-    let mut session = Session::new(ctx.journal.clone());
-    session.target = Some(mailwiz::session::Target::parse("bank.example").unwrap());
-    let mut app = App::new(ctx, session);
-    update(&mut app, Msg::Resize(160, 60));
+    let mut app = demo_app_for("bank.example", (160, 60)).await;
     update(&mut app, key('7'));
     let cmds = update(&mut app, enter());
     // Before any job has reported, the step waits for the others; it shows no verdict.
@@ -89,11 +95,7 @@ async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_fou
 
 #[tokio::test]
 async fn step_7_at_80x24_reads_a_cause_to_its_last_action_and_v_opens_it() {
-    let ctx = mailwiz::demo::attach(Context::new(Config::default())).await.unwrap();
-    let mut session = Session::new(ctx.journal.clone());
-    session.target = Some(mailwiz::session::Target::parse("bank.example").unwrap());
-    let mut app = App::new(ctx, session);
-    update(&mut app, Msg::Resize(80, 24));
+    let mut app = demo_app_for("bank.example", (80, 24)).await;
     update(&mut app, key('7'));
     let cmds = update(&mut app, enter());
     run_to_idle(&mut app, cmds).await;
