@@ -31,6 +31,10 @@ pub use journal::{Event, EventKind, Journal};
 pub use step::StepId;
 pub use target::Target;
 
+/// Finding families that come from outside the steps' runs (a bounce the user gave): shown in a
+/// step, never replaced by its re-run.
+const FROM_OUTSIDE: &[&str] = &["bounce"];
+
 /// Longest line a user may type or paste into a console, in bytes (stdin and the wizard alike).
 pub const MAX_INPUT_LINE: usize = 64 * 1024;
 
@@ -125,9 +129,10 @@ impl Session {
         self.findings.extend(findings);
     }
 
-    /// Replaces the findings of `step`'s families with `findings` (a step's new run).
+    /// Replaces the findings of `step`'s families with `findings` (a step's new run). What no
+    /// run of a step produces (a bounce read from a file) stays: re-running would lose it.
     pub fn replace_step_findings(&mut self, step: StepId, findings: Vec<Finding>) {
-        self.findings.retain(|f| StepId::of_finding(&f.id) != Some(step));
+        self.findings.retain(|f| FROM_OUTSIDE.contains(&f.family()) || StepId::of_finding(&f.id) != Some(step));
         self.findings.extend(findings);
     }
 
@@ -139,5 +144,31 @@ impl Session {
     /// The worst severity among the findings, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_steps_rerun_keeps_the_bounce_the_user_gave() {
+        let mut session = Session::new(Journal::in_memory());
+        let bounce = Finding::new(
+            "bounce.refused",
+            &[
+                ("address", "alice@bank.example"),
+                ("host", "mx1.bank.example"),
+                ("reply", "550 5.1.1 no such user"),
+                ("reason", "the address does not exist"),
+                ("domain", "bank.example"),
+            ],
+        );
+        let stuck = Finding::new("queue.stuck_domain", &[("count", "1"), ("domain", "bank.example")]);
+        session.push_finding(bounce.clone());
+        session.push_finding(stuck);
+        session.replace_step_findings(StepId::Queue, Vec::new());
+        let ids: Vec<&str> = session.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["bounce.refused"], "the queue's own finding is replaced, the bounce stays");
     }
 }
