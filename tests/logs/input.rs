@@ -213,29 +213,7 @@ fn follow_prints_appended_lines_survives_rotation_and_says_new_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mail.log");
     std::fs::write(&path, LOG).unwrap();
-    let mut child = Child(
-        Command::new(env!("CARGO_BIN_EXE_mailwiz"))
-            .args(["logs", path.to_str().unwrap(), "--follow", "--domain", "bank.example"])
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (tx, rx) = std::sync::mpsc::channel();
-    let mut lines = Lines { rx, seen: Vec::new() };
-    let stdout = child.0.stdout.take().unwrap();
-    let stderr = child.0.stderr.take().unwrap();
-    for stream in [Box::new(stdout) as Box<dyn std::io::Read + Send>, Box::new(stderr)] {
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            for line in std::io::BufReader::new(stream).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-    }
+    let (_child, mut lines) = follow(&path);
     // The summary of what was there, then the follow starts.
     lines.wait("mailwiz: following");
 
