@@ -10,8 +10,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use hostile::{
-    EXCHANGE, EXIM, JOURNAL, LOGS, POSTFIX_TEXT, SENDMAIL, SMTP, SPF, config, config_text, dns_reply, dns_texts,
-    journal, log_lines, mutated, nasty_text, postfix_json, queue_listing, smtp_reply, spf_record,
+    EXCHANGE, EXIM, JOURNAL, LOGS, PEERS, POSTFIX_TEXT, SENDMAIL, SMTP, SPF, config, config_text, dns_reply, dns_texts,
+    journal, log_lines, mutated, nasty_text, peer, postfix_json, queue_listing, smtp_reply, spf_record,
 };
 use mailwiz::logs::Format as LogFormat;
 use mailwiz::queue::Format as QueueFormat;
@@ -80,6 +80,7 @@ fn main() {
         target("log lines", (mutated(LOGS), prop::option::of(prop::sample::select(&LogFormat::ALL[..]))), |(b, f)| {
             log_lines(b, *f)
         }),
+        target("peers in log lines", mutated(PEERS), |b| peer(b)),
         target("dns AD replies", prop::collection::vec(any::<u8>(), 0..600), |b| dns_reply(b)),
         target("journals", mutated(JOURNAL), |b| journal(b)),
         target("configs", config_text(), |b| config(b)),

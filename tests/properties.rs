@@ -68,6 +68,11 @@ proptest! {
     }
 
     #[test]
+    fn peers_named_in_log_lines_and_reasons(bytes in mutated(PEERS)) {
+        peer(&bytes)?;
+    }
+
+    #[test]
     fn dns_replies_to_the_ad_query(noise in prop::collection::vec(any::<u8>(), 0..600)) {
         dns_reply(&noise)?;
     }

@@ -5,6 +5,7 @@
 //! summarises the records that concern the target; [`read`], what front ends call, also journals
 //! the findings.
 
+pub mod by_family;
 pub mod detect;
 pub mod dialogue;
 pub mod exchange_msgtrk;
@@ -19,6 +20,7 @@ pub mod iis_w3c;
 pub mod input;
 pub mod json;
 pub mod parser;
+pub mod peer;
 pub mod postfix;
 pub mod record;
 pub mod reply;

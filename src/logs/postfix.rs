@@ -101,7 +101,7 @@ fn find_program(text: &str) -> Option<(usize, &str, &str)> {
 /// `QUEUEID: message-id=<…>`, `NOQUEUE: reject: …`) after any prefix, as `journalctl -o cat` and
 /// log exports print them.
 fn bare_body(text: &str) -> Option<&str> {
-    const STARTS: [&str; 13] = [
+    const STARTS: [&str; 14] = [
         "to=",
         "from=",
         "message-id=",
@@ -110,6 +110,7 @@ fn bare_body(text: &str) -> Option<&str> {
         "removed",
         "host ",
         "lost connection",
+        "conversation with",
         "sender non-delivery notification",
         "reject: ",
         "milter-reject: ",
@@ -193,14 +194,17 @@ fn parse_body(body: &str, record: &mut LogRecord) -> bool {
     if let Some(rest) = message.strip_prefix("host ") {
         return host_said(rest, record);
     }
-    if let Some(rest) = message.strip_prefix("lost connection with ") {
-        record.direction = Some(Direction::Outbound);
-        record.status = Some(Status::Error);
-        let (host, ip, after) = host_and_ip(rest);
-        record.remote_host = host;
-        record.remote_ip = ip;
-        record.set_reply(&format!("lost connection{after}"));
-        return true;
+    // `lost connection with mx[ip] while …`, `conversation with mx[ip] timed out while …`
+    for (lead, said) in [("lost connection with ", "lost connection"), ("conversation with ", "conversation")] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            record.direction = Some(Direction::Outbound);
+            record.status = Some(Status::Error);
+            let (host, ip, after) = host_and_ip(rest);
+            record.remote_host = host;
+            record.remote_ip = ip;
+            record.set_reply(&format!("{said}{after}"));
+            return true;
+        }
     }
     if message.starts_with("reject: ") || message.starts_with("milter-reject: ") {
         return reject(message, record);

@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use chrono::{NaiveDateTime, Timelike};
 use serde::Serialize;
 
+use super::by_family::{self, FamilyCount, FamilyTally};
 use super::record::{LogRecord, LogTime, Status};
 use super::scan::FileReport;
+use crate::config::Family;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::smtp::classify::{Classification, Classifier, ReplyStage};
@@ -51,6 +53,10 @@ pub struct FailureReply {
     pub line: String,
     /// Why the receiver refused, read from the reply and its stage.
     pub reason: Classification,
+    /// The address family of every peer this reply came from, when the log names them and
+    /// they are of one family.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<Family>,
 }
 
 /// Events in one hour of the log's clock.
@@ -102,6 +108,9 @@ pub struct LogSummary {
     /// Without a domain: the recipient domains with the most failures.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<DomainCount>,
+    /// Outcomes per address family of the peer, where the log names the address (IPv4 first).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<FamilyCount>,
 }
 
 impl LogSummary {
@@ -162,9 +171,11 @@ impl LogSummary {
             )
             .with_detail(detail)
             .with_args(top.reason.args())
+            .with_args(top.family.map(|f| ("family", f.label().to_string())))
             .with_evidence([escape_str(&top.line)]);
             findings.push(finding);
         }
+        findings.extend(by_family::differs(domain, &self.families));
         findings
     }
 }
@@ -199,6 +210,8 @@ struct FailureAcc {
     line: String,
     count: u64,
     last_seen: u64,
+    /// Bit 0: a peer over IPv4, bit 1: over IPv6.
+    families: u8,
 }
 
 /// Collects records into a [`LogSummary`], keeping bounded state.
@@ -217,6 +230,7 @@ pub struct SummaryBuilder {
     latest: VecDeque<Attempt>,
     deferrals: VecDeque<String>,
     domains: HashMap<String, (u64, u64)>,
+    families: FamilyTally,
 }
 
 impl SummaryBuilder {
@@ -244,6 +258,7 @@ impl SummaryBuilder {
         if failed {
             self.add_failure(status, &label, record);
         }
+        self.families.add(record, &reply_shape(record.reply.as_deref().unwrap_or("")));
         if let Some(time) = record.time {
             if status != Status::Received {
                 self.first = Some(self.first.map_or(time, |f| f.min(time)));
@@ -292,6 +307,9 @@ impl SummaryBuilder {
         entry.line.clone_from(&record.raw);
         entry.count += 1;
         entry.last_seen = order;
+        if let Some(family) = by_family::outcome_family(record) {
+            entry.families |= if family == Family::V6 { 2 } else { 1 };
+        }
     }
 
     /// The latest raw deferral lines (at most five), for evidence.
@@ -315,6 +333,11 @@ impl SummaryBuilder {
             .into_values()
             .map(|f| {
                 let reason = Classifier::bundled().classify_text(&f.reply);
+                let family = match f.families {
+                    1 => Some(Family::V4),
+                    2 => Some(Family::V6),
+                    _ => None,
+                };
                 let reply = FailureReply {
                     status: f.status.unwrap_or(Status::Error),
                     code: f.code,
@@ -322,6 +345,7 @@ impl SummaryBuilder {
                     count: f.count,
                     line: f.line,
                     reason,
+                    family,
                 };
                 (f.last_seen, reply)
             })
@@ -362,6 +386,7 @@ impl SummaryBuilder {
             hours,
             latest,
             domains,
+            families: self.families.finish(),
         }
     }
 }

@@ -6,9 +6,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::entry::QueueEntry;
-use super::group::{Grouping, bucket_labels};
+use super::family;
+use super::group::{Group, Grouping, bucket_labels};
 use super::parsed::Skipped;
 use super::time::format_age;
+use crate::config::Family;
 use crate::session::Finding;
 use crate::session::escape::escape_str;
 use crate::smtp::classify::{Classification, Classifier, ReasonClass};
@@ -69,7 +71,7 @@ pub fn findings(
     now: DateTime<Utc>,
 ) -> Vec<Finding> {
     let mut out = expired_soon(entries, lifetime, now);
-    out.extend(stuck_domains(grouping));
+    out.extend(stuck_domains(entries, grouping));
     if skipped.count > 0 {
         let evidence = skipped.samples.iter().map(|(n, text)| format!("line {n}: {text}"));
         out.push(Finding::new("queue.parse_skipped", &[("count", &skipped.count.to_string())]).with_evidence(evidence));
@@ -77,7 +79,7 @@ pub fn findings(
     out
 }
 
-fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
+fn stuck_domains(entries: &[QueueEntry], grouping: &Grouping) -> Vec<Finding> {
     let stuck: Vec<_> = grouping.by_domain.iter().filter(|g| g.delayed > 0).collect();
     let mut out = Vec::new();
     let labels = bucket_labels();
@@ -111,7 +113,7 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
         if let Some(class) = class.filter(|c| c.class != ReasonClass::Unknown) {
             finding = finding.with_detail(format!("Reason: {}.", class.describe()));
         }
-        out.push(finding);
+        out.push(by_family(finding, entries, group));
     }
     if stuck.len() > MAX_STUCK {
         let rest: u64 = stuck[MAX_STUCK..].iter().map(|g| g.delayed).sum();
@@ -121,6 +123,33 @@ fn stuck_domains(grouping: &Grouping) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// The path the domain's reasons name: with one family, the finding carries it (`family`), so
+/// the rules know which path the MTA was refused on; with both, its evidence and detail split the
+/// messages by family.
+fn by_family(finding: Finding, entries: &[QueueEntry], group: &Group) -> Finding {
+    let shares = family::split(entries, group);
+    if let Some(only) = family::only(&shares) {
+        return finding.with_args([("family", only.label().to_string())]);
+    }
+    if shares.iter().any(|s| s.messages == 0) {
+        return finding;
+    }
+    let lines: Vec<String> = [Family::V4, Family::V6]
+        .iter()
+        .zip(&shares)
+        .map(|(family, share)| {
+            let example = share.example.as_deref().map(escape_str).unwrap_or_default();
+            format!("over {}: {} message(s), e.g. {example}", family.label(), share.messages)
+        })
+        .collect();
+    let split = format!(
+        "By the address our MTA last tried: {} message(s) over IPv4, {} over IPv6.",
+        shares[0].messages, shares[1].messages
+    );
+    let detail = if finding.detail.is_empty() { split } else { format!("{} {split}", finding.detail) };
+    finding.with_detail(detail).with_evidence(lines)
 }
 
 fn expired_soon(entries: &[QueueEntry], lifetime: &Lifetime, now: DateTime<Utc>) -> Vec<Finding> {

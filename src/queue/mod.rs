@@ -10,6 +10,7 @@ pub mod detect;
 pub mod entry;
 pub mod exchange;
 pub mod exim;
+pub mod family;
 pub mod findings;
 pub mod format;
 pub mod group;

@@ -185,6 +185,12 @@ pub const CATALOGUE: &[Entry] = &[
     ),
     e("log.reply_code", Info, "Most frequent failure reply for {domain}: {reply} ({count}×)", "{meaning}"),
     e(
+        "log.family_differs",
+        Warn,
+        "{domain} by address family in our MTA's log: over IPv4 {v4}; over IPv6 {v6}",
+        "Our MTA takes either path (Postfix and Exim prefer IPv6 when both ends have it): make the failing family's identity right, or send over the working family only.",
+    ),
+    e(
         "log.new_reason",
         Warn,
         "A new deferral reason for {domain}: {reply}",

@@ -298,6 +298,7 @@ pub fn summary_rows(summary: &LogSummary) -> Vec<Row> {
             );
         }
     }
+    rows.extend(family_rows(summary));
     if !summary.domains.is_empty() {
         rows.push(Row::new(Tone::Heading, "Recipient domains (most failures first)"));
         for domain in &summary.domains {
@@ -310,6 +311,27 @@ pub fn summary_rows(summary: &LogSummary) -> Vec<Row> {
         }
     }
     rows.extend(latest_rows(summary));
+    rows
+}
+
+/// When our MTA tried both families, one row per family: a refusal over one path and
+/// deliveries over the other are the signature of an IPv6 identity the receiver does not accept.
+fn family_rows(summary: &LogSummary) -> Vec<Row> {
+    if summary.families.len() < 2 {
+        return Vec::new();
+    }
+    let mut rows = vec![Row::new(Tone::Heading, "By address family (the peer our MTA tried)")];
+    for count in &summary.families {
+        let tone = if count.fails() {
+            Tone::Fail
+        } else if count.failed > 0 {
+            Tone::Warn
+        } else {
+            Tone::Ok
+        };
+        let label = format!("  {}  {:>8} outcome(s): ", count.family.label(), thousands(count.outcomes));
+        rows.push(Row { hang: Some(8), ..Row::new(Tone::Normal, label).push(tone, count.verdict()) });
+    }
     rows
 }
 

@@ -103,6 +103,16 @@ pub const POSTFIX_TEXT: &[&str] = &["-Queue ID-  --Size-- ----Arrival Time---- -
                                          user@rcpt421.test
 
 -- 1 Kbytes in 2 Requests.
+", "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------
+9BBD8401F92      265 Mon Jul 22 14:45:40  root@example.com
+(connect to mx.bank.example[192.0.2.10]:25: Connection timed out)
+                                         a@bank.example
+
+E8427401F86      265 Mon Jul 22 14:40:03  root@example.com
+(host mx.bank.example[2001:db8::10] said: 550-5.7.1 [2001:db8::25] does not meet IPv6 sending guidelines (in reply to end of DATA command))
+                                         b@bank.example
+
+-- 1 Kbytes in 2 Requests.
 "];
 
 pub const EXIM: &[&str] = &[" 2h   52K 12EwGE-0005jD-00 <sam@vbrew.com>
@@ -143,6 +153,16 @@ pub const LOGS: &[&str] = &[
     "205.188.158.121 - OutboundConnectionResponse [11/Oct/2006:13:16:39 -0600] \"- -?421+rly-yi06.mx.bank.example+busy SMTP\" 0 82\n",
     "#Fields: date-time,server-hostname,server-ip,event-id,recipient-address,recipient-status\n2021-01-15T22:06:02.000Z,mx.bank.example,192.0.2.7,DEFER,a@bank.example,\"[{LED=450 4.7.0 Proxy session setup failed};{FQDN=x}]\"\n",
     "2024-01-25T15:14:39.470Z,Internet,08DC1,1,10.0.0.1:50000,192.0.2.25:25,<,421 4.7.0 mx.bank.example busy,\n",
+    "Jan 10 08:00:01 mail postfix/smtp[1]: 1A2B3C4D5E: to=<a@bank.example>, relay=mx1.bank.example[2001:db8::10]:25, delay=1, delays=0/0/1/0, dsn=5.7.1, status=bounced (host mx1.bank.example[2001:db8::10] said: 550-5.7.1 [2001:db8::25] Our system has detected that this 550-5.7.1 message does not meet IPv6 sending guidelines regarding PTR records and authentication (in reply to end of DATA command))\nJan 10 08:00:02 mail postfix/smtp[1]: 1A2B3C4D5E: to=<b@bank.example>, relay=mx1.bank.example[192.0.2.10]:25, delay=1, delays=0/0/1/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n",
+];
+
+/// Delay reasons and log fragments that name the peer our MTA tried, over both families.
+pub const PEERS: &[&str] = &[
+    "host mx.bank.example[2001:db8::10] said: 550-5.7.1 [2001:db8::25] Our system has detected that this message does not meet IPv6 sending guidelines",
+    "connect to mx.bank.example[192.0.2.10]:25: Connection timed out",
+    "H=mx.bank.example [2001:db8::10]: SMTP error from remote mail server after RCPT TO:<a@bank.example>: 550 5.7.1",
+    "lost connection with mx[IPv6:fe80::1%eth0] while receiving the initial server greeting",
+    "relay=mx.bank.example[::ffff:192.0.2.10]:25, status=sent (250 ok)",
 ];
 
 pub const JOURNAL: &[&str] = &[
@@ -353,6 +373,19 @@ pub fn log_lines(bytes: &[u8], format: Option<mailwiz::logs::Format>) -> Result<
     let text = mailwiz::cli::output::findings_text(&analysis.findings());
     clean(&text, "log findings")?;
     check(text.len() <= 64 * 1024 + 16 * bytes.len(), || format!("{} bytes of findings", text.len()))
+}
+
+/// Text through the peer reader: an address found is one bracketed in the text, and its family
+/// is the address's own.
+pub fn peer(bytes: &[u8]) -> Result<(), TestCaseError> {
+    use mailwiz::logs::peer::{literal, remote_address, remote_family};
+    let text = String::from_utf8_lossy(bytes);
+    let found = remote_address(&text);
+    check(found.map(mailwiz::config::Family::of) == remote_family(&text), || "the family disagrees".into())?;
+    let Some(ip) = found else { return Ok(()) };
+    let bracketed =
+        text.split('[').skip(1).filter_map(|rest| rest.split(']').next()).any(|inner| literal(inner) == Some(ip));
+    check(bracketed, || format!("{ip} is not between brackets in {text:?}"))
 }
 
 /// A journal file through the report reader and every rendering.

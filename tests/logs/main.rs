@@ -4,6 +4,7 @@
 mod common;
 
 mod corpus;
+mod families;
 mod input;
 mod postfix_lab;
 mod snapshot;

@@ -238,3 +238,36 @@ fn exchange_get_queue_list_form() {
     // The four Get-MessageTrackingLog records (21 + 24 + 19 + 17 lines) are not queue data.
     assert_eq!(p.skipped.count, 81);
 }
+
+#[test]
+fn the_queue_listing_of_the_forum_names_both_families_for_gmail() {
+    use mailwiz::config::Family;
+    use mailwiz::logs::peer::remote_family;
+    use mailwiz::queue::family;
+    let Some(text) = sample("postfix-queue/forum-and-issue-postqueue-p-samples.txt") else { return };
+    let reasons: Vec<&str> = text.lines().filter(|l| l.starts_with("(connect to alt2.gmail-smtp-in")).collect();
+    let families: Vec<Option<Family>> = reasons.iter().map(|r| remote_family(r)).collect();
+    assert_eq!(families, [Some(Family::V4), Some(Family::V4), Some(Family::V4), Some(Family::V6)], "{reasons:?}");
+    // ReneVeerman's listing (Ubuntu Forums, 2019-07-22): four messages to gmail.com, the last tried over IPv6.
+    let now = chrono::Utc::now();
+    let parsed = parse_reader(text.as_bytes(), Some(Format::PostfixText), now).unwrap();
+    let grouping = group(&parsed.entries, now);
+    let gmail = grouping.by_domain.iter().find(|g| g.key == "gmail.com").expect("gmail.com is queued");
+    let shares = family::split(&parsed.entries, gmail);
+    assert_eq!((shares[0].messages, shares[1].messages), (3, 1));
+    assert_eq!(family::only(&shares), None);
+    // The stuck-domain finding splits its messages by family, with one reason of each.
+    let findings = mailwiz::queue::findings::findings(
+        &parsed.entries,
+        &grouping,
+        &parsed.skipped,
+        &mailwiz::queue::Lifetime::default_lifetime(),
+        now,
+    );
+    let stuck = findings.iter().find(|f| f.id == "queue.stuck_domain" && f.arg("domain") == Some("gmail.com")).unwrap();
+    assert!(stuck.detail.contains("3 message(s) over IPv4, 1 over IPv6"), "{}", stuck.detail);
+    assert!(
+        stuck.evidence.iter().any(|e| e.starts_with("over IPv6: 1 message(s), e.g. connect to alt2.gmail-smtp-in"))
+    );
+    assert_eq!(stuck.arg("family"), None);
+}
