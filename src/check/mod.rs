@@ -17,6 +17,7 @@ pub use timings::Timings;
 use timings::{millis, timed};
 
 use crate::auth::{self, ReceiverReport, SenderReport};
+use crate::config::Family;
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
@@ -26,7 +27,7 @@ use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
 use crate::queue::{self, QueueReport, source::LoadRequest};
-use crate::session::{AlsoFix, Finding, Identity, StepId, Target, conclusion};
+use crate::session::{AlsoFix, Finding, Identity, MxTarget, StepId, Target, conclusion};
 use crate::smtp::connection::ConnectOutcome;
 use crate::smtp::family;
 use crate::smtp::pipeline::{self, Envelope};
@@ -94,7 +95,7 @@ pub struct CheckError(pub String);
 fn conclude(
     ctx: &Context,
     target: &Target,
-    identity: &IdentityReport,
+    (identity, mx): (&IdentityReport, &MxAnalysis),
     findings: &mut Vec<Finding>,
     not_checked: &[String],
 ) -> (Vec<Cause>, Vec<AlsoFix>) {
@@ -104,10 +105,12 @@ fn conclude(
         helo,
         domain: Some(target.domain.clone()),
         mail_name: identity.mail_name.clone(),
+        receiver_families: receiver_families(&mx.targets()),
+        ours: identity.chosen.clone(),
     };
     let causes = diagnose(&rule::bundled(), findings, &facts);
     diagnosis::soften_when_deliverable(findings, &causes, &target.domain);
-    let also_fix = diagnosis::also_fix(rule::bundled_defects(), findings, &causes);
+    let also_fix = diagnosis::also_fix(rule::bundled_defects(), findings, &causes, &facts);
     for cause in &causes {
         let finding = cause.to_finding();
         ctx.journal.finding(&finding);
@@ -138,13 +141,14 @@ fn steps_not_checked(
     out
 }
 
-/// Our identity from the addresses the receivers echoed in EHLO, when any did, and how long
-/// finding it took.
+/// Our identity from the addresses the receivers echoed in EHLO, when any did, for the
+/// receiver `mx` leads to, and how long finding it took.
 async fn identify_from_echoes(
     ctx: &Context,
     resolver: &Resolver,
     known: &Identity,
     smtp: &[ProbeResult],
+    mx: &MxAnalysis,
 ) -> Option<(IdentityReport, u64)> {
     let echoed: Vec<_> = smtp.iter().filter_map(|p| p.echoed_ip.map(|ip| (ip, p.connect.host.clone()))).collect();
     if echoed.is_empty() {
@@ -154,7 +158,14 @@ async fn identify_from_echoes(
     for (ip, host) in echoed {
         known.add_candidate(ip, format!("ehlo:{host}"));
     }
-    Some(timed(identify(ctx, resolver, &known)).await)
+    let (mut report, ms) = timed(identify(ctx, resolver, &known)).await;
+    report.keep_families(&receiver_families(&mx.targets()));
+    Some((report, ms))
+}
+
+/// The address families of the receiver's mail exchangers; empty when none was found.
+fn receiver_families(targets: &[MxTarget]) -> Vec<Family> {
+    diagnosis::receiver_families(targets.iter().flat_map(|m| m.addresses.iter().copied()))
 }
 
 /// Runs every step for `target` and diagnoses the result.
@@ -168,12 +179,16 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     let resolver = Resolver::from_context(ctx).map_err(|err| CheckError(err.to_string()))?;
     let mut skipped = Vec::new();
 
+    // The receiver's address families, for the sender chain: our address of a family it lacks
+    // is not judged for it.
+    let (families_tx, families_rx) = tokio::sync::oneshot::channel();
     let receiver_chain = async {
         // The queue is read beside the MX lookup: the probe asks RCPT TO for a real recipient
         // waiting in it.
         let ((mx, mx_ms), queue) =
             tokio::join!(timed(mx::analyse(ctx, &resolver, target, None)), timed(read_queue(ctx, target)));
         let targets = mx.targets();
+        let _ = families_tx.send(receiver_families(&targets));
         let queued = queue.0.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
         let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
         let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
@@ -193,11 +208,12 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
         ..Identity::default()
     };
     let sender_chain = async {
-        let (identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
+        let (mut identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
         if identity.chosen.is_empty() {
             // The receivers may echo our address in EHLO: what depends on it waits for the probes.
             return (identity, identity_ms, None, 0, None);
         }
+        identity.keep_families(&families_rx.await.unwrap_or_default());
         let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
         (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
     };
@@ -208,7 +224,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
 
     if identity.chosen.is_empty() {
         // With no address known in advance, what the receivers echoed in EHLO is the best we have.
-        if let Some((again, ms)) = identify_from_echoes(ctx, &resolver, &known, &smtp).await {
+        if let Some((again, ms)) = identify_from_echoes(ctx, &resolver, &known, &smtp, &mx).await {
             identity = again;
             identity_ms += ms;
         }
@@ -216,6 +232,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             about_us(ctx, &resolver, &identity, options).await;
     }
 
+    skipped.extend(identity.not_judged_sentence(&target.domain));
     let queue = queue.map_err(|reason| skipped.push(reason)).ok();
     let (logs, log_findings) = logs.map_err(|reason| skipped.push(reason)).ok().flatten().unzip();
     let log_findings = log_findings.unwrap_or_default();
@@ -239,14 +256,14 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     if let Some(there) = &smtp_there {
         findings.extend(vantage::compare(ctx, &smtp, there));
     }
-    findings.extend(compare_families(ctx, &smtp, &identity));
+    findings.extend(family::compare_journaled(ctx, &smtp, &identity.chosen));
     findings.extend(identity.findings.iter().cloned());
     findings.extend(list_findings);
     findings.extend(auth_findings);
 
     let not_checked =
         steps_not_checked(queue.as_ref(), logs.as_ref(), &identity, blocklists.is_some() || blocklists_ipv6.is_some());
-    let (causes, also_fix) = conclude(ctx, target, &identity, &mut findings, &not_checked);
+    let (causes, also_fix) = conclude(ctx, target, (&identity, &mx), &mut findings, &not_checked);
 
     let timings =
         Timings { mx_ms, smtp_ms, identity_ms, blocklists_ms, queue_ms, logs_ms, wall_ms: millis(started.elapsed()) };
@@ -280,15 +297,6 @@ fn lists_skipped(resolver: &Resolver, asked: bool) -> Option<String> {
     } else {
         Some("Block lists: our public IP is not known, so no list was asked.".into())
     }
-}
-
-/// `smtp.family_differs` for the MX hosts that answer IPv4 and IPv6 differently, journaled.
-fn compare_families(ctx: &Context, smtp: &[ProbeResult], identity: &IdentityReport) -> Vec<Finding> {
-    let findings = family::compare(smtp, &identity.chosen);
-    for finding in &findings {
-        ctx.journal.finding(finding);
-    }
-    findings
 }
 
 /// When every MX timed out, whether a known-good mail host answers tells our egress firewall from

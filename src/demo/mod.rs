@@ -41,7 +41,7 @@ pub struct RunningWorld {
 
 /// Starts the bundled demo world and points `ctx` at it.
 pub async fn attach(ctx: Context) -> Result<Context, DemoError> {
-    attach_world(ctx, World::bundled()).await
+    attach_world(ctx, World::demo()).await
 }
 
 /// Starts `world` and points `ctx` at it (tests build variants of the bundled world).

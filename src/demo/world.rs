@@ -1,5 +1,6 @@
 //! The demo world as data: identity, DNS zones, scripted SMTP servers and the MTA's queue and log
-//! files, read from one TOML file (`assets/demo-world.toml`) so tests can build variants.
+//! files, read from one TOML file (`assets/demo-world.toml`) so tests can build variants; further
+//! stories (`assets/demo-dual-stack.toml`) add their zones and servers to it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -11,6 +12,9 @@ use super::smtp_server::ServerScript;
 
 /// The bundled world.
 pub const BUNDLED: &str = include_str!("../../assets/demo-world.toml");
+
+/// The bundled second story: IPv4 and IPv6 as two paths to one receiver.
+pub const DUAL_STACK: &str = include_str!("../../assets/demo-dual-stack.toml");
 
 /// The whole world.
 #[derive(Debug, Clone, Deserialize)]
@@ -130,10 +134,57 @@ pub enum WorldError {
     FileName(String),
 }
 
+/// A further story told in a world: our IPv6 address, more zones and more servers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Story {
+    /// Our IPv6 address, when the story makes our host dual-stack.
+    #[serde(default)]
+    pub ip6: Option<std::net::Ipv6Addr>,
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    #[serde(default)]
+    pub smtp: Vec<SmtpServer>,
+}
+
+impl Story {
+    /// Parses a story from TOML.
+    pub fn from_toml(text: &str) -> Result<Story, WorldError> {
+        toml::from_str(text).map_err(|err| WorldError::Parse(err.message().to_string()))
+    }
+}
+
 impl World {
-    /// The bundled world.
+    /// The bundled world: the first story alone, the base of tests' variants.
     pub fn bundled() -> World {
         World::from_toml(BUNDLED).expect("the bundled demo world is valid")
+    }
+
+    /// The world `mailwiz demo` and `--demo` serve: the bundled world with every bundled story.
+    pub fn demo() -> World {
+        let mut world = World::bundled();
+        world.tell(Story::from_toml(DUAL_STACK).expect("the bundled dual-stack story is valid"));
+        world
+    }
+
+    /// Adds `story`: its IPv6 address becomes ours, its servers join, and a zone whose origin
+    /// the world has gains the story's records.
+    pub fn tell(&mut self, story: Story) {
+        if let Some(ip6) = story.ip6 {
+            self.identity.ip6 = Some(ip6);
+        }
+        for zone in story.zones {
+            match self.zones.iter_mut().find(|z| z.origin.eq_ignore_ascii_case(&zone.origin)) {
+                Some(known) => {
+                    if !known.text.ends_with('\n') {
+                        known.text.push('\n');
+                    }
+                    known.text.push_str(&zone.text);
+                }
+                None => self.zones.push(zone),
+            }
+        }
+        self.smtp.extend(story.smtp);
     }
 
     /// Parses a world from TOML.
@@ -177,6 +228,16 @@ mod tests {
         assert_eq!(world.smtp.len(), 3);
         assert!(world.files.iter().any(|f| f.role == FileRole::Queue));
         assert!(world.zones.iter().any(|z| z.origin == "zen.spamhaus.org"));
+    }
+
+    #[test]
+    fn the_dual_stack_story_joins_the_world() {
+        let world = World::demo();
+        assert_eq!(world.identity.ip6.map(|ip| ip.to_string()).as_deref(), Some("2001:db8::5"));
+        assert_eq!(world.smtp.len(), World::bundled().smtp.len() + 2);
+        let reverse = world.zones.iter().filter(|z| z.origin == "2.0.192.in-addr.arpa").collect::<Vec<_>>();
+        assert_eq!(reverse.len(), 1, "one zone, the story's records appended");
+        assert!(reverse[0].text.contains("mx1.bank.example.") && reverse[0].text.contains("mail.dualstack.example."));
     }
 
     #[test]

@@ -2,31 +2,48 @@
 //! was never reached. They are not causes of this refusal, but the next thing it will judge.
 
 use super::rule::{Defects, Stage};
-use super::{Cause, DELIVERABLE};
+use super::{Cause, DELIVERABLE, Facts};
+use crate::config::Family;
 use crate::session::{AlsoFix, Finding, Severity, vocabulary};
 
 /// The defects among `findings` (failures and warnings of the ids in `defects`) that no cause
-/// cites, each with why it matters although the receiver has not judged it yet.
-pub fn also_fix(defects: &Defects, findings: &[Finding], causes: &[Cause]) -> Vec<AlsoFix> {
-    let cited = |id: &str| causes.iter().any(|c| c.finding_ids.iter().any(|f| f == id));
+/// cites and that concern this receiver ([`Facts::concerns`]), each with why it matters although
+/// the receiver has not judged it yet.
+pub fn also_fix(defects: &Defects, findings: &[Finding], causes: &[Cause], facts: &Facts) -> Vec<AlsoFix> {
+    // Our IPv4 address's missing PTR is not cited by a cause about our IPv6 address.
+    let cited = |finding: &Finding| {
+        let path = (finding.id.clone(), finding.path_family());
+        causes.iter().any(|c| c.cited_paths.contains(&path))
+    };
     let furthest = findings
         .iter()
         .filter(|f| f.arg("class").is_some() || vocabulary::is_connection_outcome(&f.id))
         .map(super::refusal_stage)
         .max();
     let flows = causes.iter().any(|c| c.id == DELIVERABLE);
+    // The family the receiver accepts while it refuses the other (`smtp.family_differs`).
+    let accepted = findings.iter().filter(|f| f.id == "smtp.family_differs").find_map(|f| match f.path_family()? {
+        Family::V4 => Some(Family::V6),
+        Family::V6 => Some(Family::V4),
+    });
     let reached = super::receiver_reached(findings);
     let mut out: Vec<AlsoFix> = Vec::new();
     for finding in findings {
         let Some(seen_from) = defects.seen_from(&finding.id) else { continue };
         if !matches!(finding.severity, Severity::Fail | Severity::Warn)
-            || cited(&finding.id)
+            || !facts.concerns(finding)
+            || cited(finding)
             || out.iter().any(|a| a.id == finding.id && a.summary == finding.summary)
         {
             continue;
         }
         let judged = describe(seen_from);
-        let why = if flows {
+        let why = if let Some(family) = accepted.filter(|a| finding.path_family() == Some(*a)) {
+            format!(
+                "The receiver accepts us over {} in spite of it (it refuses the other path), but receivers judge it from {judged} on; others may refuse us for it.",
+                family.label()
+            )
+        } else if flows {
             format!(
                 "The receiver accepts us now in spite of it, but receivers judge it from {judged} on; others may refuse us for it."
             )

@@ -6,6 +6,7 @@ mod also_fix;
 pub mod note;
 pub mod rule;
 
+use crate::config::Family;
 use crate::session::{Finding, Session, Severity};
 use crate::session::{catalogue, vocabulary};
 
@@ -25,6 +26,9 @@ pub struct Cause {
     pub evidence: Vec<String>,
     /// The ids of those findings.
     pub finding_ids: Vec<String>,
+    /// Each of those findings as its id and the address family of the path it is about, so our
+    /// IPv4 address's defect is not taken as cited by a cause about our IPv6 address.
+    pub cited_paths: Vec<(String, Option<Family>)>,
     pub actions: Vec<String>,
 }
 
@@ -52,6 +56,10 @@ pub struct Facts {
     pub domain: Option<String>,
     /// A name that resolves to our address, to propose for the PTR and HELO.
     pub mail_name: Option<String>,
+    /// The address families the receiver's mail exchangers have; empty when not known.
+    pub receiver_families: Vec<Family>,
+    /// Our addresses, at most one per family (`our_ipv4`, `our_ipv6` in templates).
+    pub ours: Vec<std::net::IpAddr>,
 }
 
 impl Facts {
@@ -62,12 +70,39 @@ impl Facts {
             helo: session.identity.helo.clone(),
             domain: session.target.as_ref().map(|t| t.domain.clone()),
             mail_name: None,
+            receiver_families: receiver_families(session.mx.iter().flat_map(|m| m.addresses.iter().copied())),
+            ours: session.identity.ip.into_iter().chain(session.identity.ip_candidates.iter().map(|c| c.ip)).collect(),
         }
+    }
+
+    /// False for a finding about our address of a family the receiver has no address of: it
+    /// never sees that address, so that address's PTR, HELO, SPF or listing neither explains its
+    /// refusal nor is to be fixed for it.
+    pub fn concerns(&self, finding: &Finding) -> bool {
+        if self.receiver_families.is_empty() || !OUR_IDENTITY.contains(&finding.family()) {
+            return true;
+        }
+        let ours = finding.arg("ip").and_then(|ip| ip.parse::<std::net::IpAddr>().ok());
+        ours.is_none_or(|ip| self.receiver_families.contains(&Family::of(ip)))
     }
 }
 
+/// The families of `addresses` (a receiver's MX addresses), IPv4 first.
+pub fn receiver_families(addresses: impl IntoIterator<Item = std::net::IpAddr>) -> Vec<Family> {
+    let mut families: Vec<Family> = addresses.into_iter().map(Family::of).collect();
+    families.sort_by_key(|f| *f == Family::V6);
+    families.dedup();
+    families
+}
+
+/// The finding families about our own identity (the address the receiver sees).
+const OUR_IDENTITY: [&str; 5] = ["ptr", "helo", "spf", "dnsbl", "ip"];
+
 /// The verdict that the receiver accepts us now.
 pub const DELIVERABLE: &str = "diagnosis.deliverable";
+
+/// The causes that say one address family is refused while the other is accepted.
+pub const ONE_PATH: [&str; 2] = ["diagnosis.ipv6_refused", "diagnosis.ipv4_refused"];
 
 /// A cause that explains no refusal: a receiver refused us and no rule reads why.
 pub const UNEXPLAINED: &str = "diagnosis.unexplained_refusal";
@@ -78,7 +113,8 @@ pub const UNEXPLAINED: &str = "diagnosis.unexplained_refusal";
 /// A refusal no other rule explains gives [`UNEXPLAINED`] with the receiver's words.
 /// Findings of the `diagnosis` family itself are ignored.
 pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Cause> {
-    let findings: Vec<Finding> = findings.iter().filter(|f| f.family() != "diagnosis").cloned().collect();
+    let findings: Vec<Finding> =
+        findings.iter().filter(|f| f.family() != "diagnosis" && facts.concerns(f)).cloned().collect();
     let reached = receiver_reached(&findings);
     let mut causes: Vec<Cause> = rules
         .iter()
@@ -89,7 +125,11 @@ pub fn diagnose(rules: &[Rule], findings: &[Finding], facts: &Facts) -> Vec<Caus
     let mut seen = std::collections::HashSet::new();
     causes.retain(|c| seen.insert(c.id.clone()));
     if let Some(verdict) = causes.iter().position(|c| c.id == DELIVERABLE) {
-        return vec![causes.swap_remove(verdict)];
+        // One address family refused: our MTA may take that path, whatever the other accepts.
+        if !causes.iter().any(|c| ONE_PATH.contains(&c.id.as_str())) {
+            return vec![causes.swap_remove(verdict)];
+        }
+        causes.remove(verdict);
     }
     // Read refusals leave nothing unexplained.
     if causes.iter().any(|c| c.id != UNEXPLAINED) {
@@ -194,8 +234,9 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
             && among.iter().any(|o| o.id != f.id && o.arg("reply").is_some() && o.arg("reply") == f.arg("reply"))
     };
     let symptoms: Vec<&Finding> = symptoms.iter().copied().filter(|f| !explained_elsewhere(f, &symptoms)).collect();
-    let boosted = boosts.iter().filter_map(|b| b.when.iter().find_map(|c| c.matching(findings).next()));
-    for finding in symptoms.iter().copied().chain(boosted) {
+    let boosted: Vec<&Finding> =
+        boosts.iter().filter_map(|b| b.when.iter().find_map(|c| c.matching(findings).next())).collect();
+    for finding in symptoms.iter().copied().chain(boosted.iter().copied()) {
         if !cited.iter().any(|c| std::ptr::eq(*c, finding)) && !explained_elsewhere(finding, &cited) {
             cited.push(finding);
         }
@@ -203,7 +244,13 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
     // A rule without symptoms (the verdict) is told by what it requires.
     let symptoms = if symptoms.is_empty() { cited.clone() } else { symptoms };
 
-    let args = template_args(&cited, &symptoms, facts);
+    // Our defects a boost found: what is wrong with the identity of the path the rule is about.
+    let ours: Vec<&Finding> = boosted
+        .iter()
+        .copied()
+        .filter(|f| OUR_IDENTITY.contains(&f.family()) && matches!(f.severity, Severity::Fail | Severity::Warn))
+        .collect();
+    let args = template_args(&cited, &symptoms, &ours, facts);
     let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let entry = catalogue::entry(&rule.cause)?;
     Some(Cause {
@@ -213,6 +260,7 @@ fn apply(rule: &Rule, findings: &[Finding], facts: &Facts) -> Option<Cause> {
         explanation: catalogue::fill(&rule.explanation, &args),
         evidence: cited.iter().map(|f| format!("{}: {}", f.id, f.summary)).collect(),
         finding_ids: cited.iter().map(|f| f.id.clone()).collect(),
+        cited_paths: cited.iter().map(|f| (f.id.clone(), f.path_family())).collect(),
         actions: rule.actions.iter().map(|a| catalogue::fill(a, &args)).collect(),
     })
 }
@@ -234,15 +282,25 @@ fn refusal_stage(finding: &Finding) -> Stage {
     Stage::named(name).unwrap_or_default()
 }
 
-/// Placeholder values: the facts, then the values of the cited findings, then `symptoms`, then
-/// words that stand for what is not known.
-fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Vec<(String, String)> {
+/// Placeholder values: the facts, then the values of the cited findings, then `symptoms`, our
+/// defects the rule's boosts found (`path_defects`, `path_fixes`), then words that stand for what
+/// is not known.
+fn template_args(cited: &[&Finding], symptoms: &[&Finding], ours: &[&Finding], facts: &Facts) -> Vec<(String, String)> {
     fn put(args: &mut Vec<(String, String)>, key: &str, value: &str) {
         if !args.iter().any(|(k, _)| k == key) {
             args.push((key.to_string(), value.to_string()));
         }
     }
     let mut args: Vec<(String, String)> = Vec::new();
+    // Our address a cited finding is about, else ours of the family of the path it is about (a
+    // refusal over IPv6 is about our IPv6 address), before the one the facts hold.
+    let ours_on_path = || {
+        let family = cited.iter().find_map(|f| f.path_family())?;
+        facts.ours.iter().find(|ip| family.contains(**ip)).map(ToString::to_string)
+    };
+    if let Some(ip) = cited.iter().find_map(|f| f.arg("ip")).map(str::to_string).or_else(ours_on_path) {
+        put(&mut args, "ip", &ip);
+    }
     for (key, value) in
         [("ip", &facts.ip), ("helo", &facts.helo), ("domain", &facts.domain), ("mail_name", &facts.mail_name)]
     {
@@ -250,15 +308,31 @@ fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Ve
             put(&mut args, key, value);
         }
     }
+    for family in [Family::V4, Family::V6] {
+        if let Some(ours) = facts.ours.iter().find(|ip| family.contains(**ip)) {
+            let key = if family == Family::V4 { "our_ipv4" } else { "our_ipv6" };
+            put(&mut args, key, &ours.to_string());
+        }
+    }
     for finding in cited {
         for (key, value) in &finding.args {
             put(&mut args, key, value);
         }
     }
+    // A cause read from the MTA's record names no host: the receiving domain stands for it.
+    if let Some(domain) = &facts.domain {
+        put(&mut args, "host", domain);
+    }
     let mut summaries: Vec<&str> = symptoms.iter().map(|f| f.summary.as_str()).collect();
     summaries.dedup();
     summaries.truncate(3);
     put(&mut args, "symptoms", &summaries.join("; "));
+    if !ours.is_empty() {
+        let defects: Vec<&str> = ours.iter().map(|f| f.summary.as_str()).collect();
+        let fixes: Vec<&str> = ours.iter().map(|f| f.fix.as_str()).filter(|f| !f.is_empty()).collect();
+        put(&mut args, "path_defects", &defects.join("; "));
+        put(&mut args, "path_fixes", &fixes.join(" "));
+    }
     let list = args.iter().find(|(k, _)| k == "zone" || k == "system").map(|(_, v)| v.clone());
     put(&mut args, "list", list.as_deref().unwrap_or("a block list"));
     for (key, unknown) in [
@@ -269,6 +343,11 @@ fn template_args(cited: &[&Finding], symptoms: &[&Finding], facts: &Facts) -> Ve
         ("helo", "the name in its PTR"),
         ("mail_name", "your mail server's host name"),
         ("domain", "the receiving domain"),
+        ("host", "the receiver"),
+        ("our_ipv4", "our IPv4 address"),
+        ("our_ipv6", "our IPv6 address"),
+        ("path_defects", "our lookups found nothing wrong with it (PTR, HELO, SPF, block lists)"),
+        ("path_fixes", "ask the receiver's postmaster what it holds against that address, quoting its reply."),
     ] {
         put(&mut args, key, unknown);
     }
@@ -297,6 +376,8 @@ mod tests {
             helo: Some("mail.example.com".into()),
             domain: Some("bank.example".into()),
             mail_name: Some("mail.example.com".into()),
+            receiver_families: Vec::new(),
+            ours: Vec::new(),
         }
     }
 
@@ -331,7 +412,7 @@ mod tests {
         let ids: Vec<&str> = causes.iter().map(|c| c.id.as_str()).collect();
         // Refused at the greeting, before any HELO: the HELO name is no cause, but left to fix.
         assert_eq!(ids, ["diagnosis.missing_ptr", "diagnosis.blocklisted"]);
-        let also = also_fix(rule::bundled_defects(), &findings, &causes);
+        let also = also_fix(rule::bundled_defects(), &findings, &causes, &facts());
         assert_eq!(also.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["helo.mismatch"]);
         assert!(also[0].why.contains("stopped us at the greeting") && also[0].why.contains("EHLO"), "{}", also[0].why);
         assert!(causes[0].finding_ids.contains(&"ptr.missing".to_string()));

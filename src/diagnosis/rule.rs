@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::config::Family;
 use crate::session::vocabulary::{self, REPLY_CLASSES, REPLY_STAGES};
 use crate::session::{Finding, Severity, catalogue};
 
@@ -13,7 +14,8 @@ pub const BUNDLED: &str = include_str!("../../assets/diagnosis.toml");
 
 /// A test on one finding: its id (a trailing `*` matches a prefix; `*` alone any finding, a
 /// named set any id of the set), and optionally a pattern its summary or evidence must match, the
-/// reason classes and stages of the reply it carries, and its severity.
+/// reason classes and stages of the reply it carries, its severity and the address family of the
+/// path it is about ([`Finding::path_family`]).
 #[derive(Debug, Clone)]
 pub struct Condition {
     ids: Vec<String>,
@@ -21,6 +23,7 @@ pub struct Condition {
     classes: Vec<&'static str>,
     stages: Vec<&'static str>,
     severity: Option<Severity>,
+    family: Option<Family>,
 }
 
 impl Condition {
@@ -36,6 +39,7 @@ impl Condition {
             && arg_in("class", &self.classes)
             && arg_in("stage", &self.stages)
             && self.severity.is_none_or(|s| finding.severity == s)
+            && self.family.is_none_or(|f| finding.path_family() == Some(f))
             && self.text.as_ref().is_none_or(|re| {
                 // Summary and evidence carry what peers and logs said; the detail is our own prose.
                 re.is_match(&finding.summary) || finding.evidence.iter().any(|line| re.is_match(line))
@@ -167,6 +171,9 @@ struct RawTable {
     stage: Vec<String>,
     #[serde(default)]
     severity: Option<Severity>,
+    /// `ipv4` or `ipv6`.
+    #[serde(default)]
+    family: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -201,9 +208,15 @@ impl Compiler<'_> {
 
     fn condition(&self, raw: RawCondition) -> Result<Condition, RuleError> {
         let table = match raw {
-            RawCondition::Id(id) => {
-                RawTable { id: Some(id), set: None, text: None, class: Vec::new(), stage: Vec::new(), severity: None }
-            }
+            RawCondition::Id(id) => RawTable {
+                id: Some(id),
+                set: None,
+                text: None,
+                class: Vec::new(),
+                stage: Vec::new(),
+                severity: None,
+                family: None,
+            },
             RawCondition::Table(table) => table,
         };
         let ids = match (table.id, table.set) {
@@ -224,7 +237,13 @@ impl Compiler<'_> {
         };
         let classes = table.class.iter().map(|c| known(c, REPLY_CLASSES, "class")).collect::<Result<_, _>>()?;
         let stages = table.stage.iter().map(|s| known(s, REPLY_STAGES, "stage")).collect::<Result<_, _>>()?;
-        Ok(Condition { ids, text, classes, stages, severity: table.severity })
+        let family = match table.family.as_deref() {
+            None => None,
+            Some("ipv4") => Some(Family::V4),
+            Some("ipv6") => Some(Family::V6),
+            Some(other) => return Err(RuleError(format!("{other} is not an address family (ipv4, ipv6)"))),
+        };
+        Ok(Condition { ids, text, classes, stages, severity: table.severity, family })
     }
 
     fn conditions(&self, raw: Vec<RawCondition>) -> Result<Vec<Condition>, RuleError> {
@@ -351,6 +370,7 @@ mod tests {
             (format!("[sets]\nx = [\"smtp.okk\"]\n{RULE}"), "smtp.okk"),
             (RULE.replace("diagnosis.greylisted", "diagnosis.greylist"), "diagnosis.greylist is not a diagnosis id"),
             (format!("{RULE}every_outcome = [\"smtp.rcpt_rejected\"]\n"), "is not a connection outcome"),
+            (format!("{RULE}any = [{{ id = \"ptr.missing\", family = \"ip6\" }}]\n"), "ip6 is not an address family"),
         ];
         for (text, expected) in cases {
             let err = parse(&text).expect_err(&text).to_string();

@@ -10,6 +10,7 @@ use super::mta_bind::mta_bind;
 use super::myip::{self, MyIpAnswer};
 use super::ptr::{PtrReport, check_ptr, private_finding, ptr_findings};
 use super::resolver::Resolver;
+use crate::config::Family;
 use crate::context::Context;
 use crate::helo::check::{HeloReport, check_helo, helo_finding, with_proposal};
 use crate::helo::from_mta::mta_helo;
@@ -38,6 +39,62 @@ pub struct IdentityReport {
     /// The one name proposed for our PTR and HELO (see [`propose::proposal`]).
     pub mail_name: Option<String>,
     pub findings: Vec<Finding>,
+    /// Our addresses of a family the receiver has no address of, left out of the judgement
+    /// ([`IdentityReport::keep_families`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_judged: Vec<IpAddr>,
+}
+
+impl IdentityReport {
+    /// Keeps what concerns our addresses of `families`, the receiver's: it sees no other of our
+    /// addresses, so their PTR, HELO and listings say nothing about it. The others go to
+    /// `not_judged`. Nothing is left out when `families` is empty (not known) or when it would
+    /// leave no address at all.
+    pub fn keep_families(&mut self, families: &[Family]) {
+        let keeps = |ip: IpAddr| families.contains(&Family::of(ip));
+        if families.is_empty() || !self.chosen.iter().any(|ip| keeps(*ip)) {
+            return;
+        }
+        self.not_judged.extend(self.chosen.iter().copied().filter(|ip| !keeps(*ip)));
+        self.chosen.retain(|ip| keeps(*ip));
+        self.candidates.retain(|c| keeps(c.ip));
+        self.ptr.retain(|p| keeps(p.ip));
+        self.findings.retain(|f| f.arg("ip").and_then(|ip| ip.parse::<IpAddr>().ok()).is_none_or(keeps));
+    }
+
+    /// Why `not_judged` was not judged for `domain`, in one sentence.
+    pub fn not_judged_sentence(&self, domain: &str) -> Option<String> {
+        let first = self.not_judged.first()?;
+        let (left, kept) = match Family::of(*first) {
+            Family::V4 => (Family::V4, Family::V6),
+            Family::V6 => (Family::V6, Family::V4),
+        };
+        let list: Vec<String> = self.not_judged.iter().map(ToString::to_string).collect();
+        Some(format!(
+            "Our {} address {} was not judged: {} has no {} address, so our MTA reaches it over {} only.",
+            left.label(),
+            list.join(", "),
+            escape_str(domain),
+            left.label(),
+            kept.label()
+        ))
+    }
+}
+
+/// [`identify`] for a receiver whose mail exchangers have addresses of `families` (all when
+/// empty), its findings journaled: what step 5 runs.
+pub async fn check_identity_for(
+    ctx: &Context,
+    resolver: &Resolver,
+    known: &Identity,
+    families: &[Family],
+) -> IdentityReport {
+    let mut report = identify(ctx, resolver, known).await;
+    report.keep_families(families);
+    for finding in &report.findings {
+        ctx.journal.finding(finding);
+    }
+    report
 }
 
 /// Runs the identity check and journals its findings. `known` carries what other steps found
@@ -112,7 +169,17 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
     };
     let findings =
         identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref(), mail_name.as_deref());
-    IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, mail_name, findings }
+    IdentityReport {
+        candidates,
+        chosen,
+        agree,
+        myip,
+        ptr,
+        helo: helo_report,
+        mail_name,
+        findings,
+        not_judged: Vec::new(),
+    }
 }
 
 /// The reverse DNS of `ip` and the HELO name of `--helo` or the config against it, as `mailwiz ptr`

@@ -620,6 +620,7 @@ pub const CATALOGUE: &[Entry] = &[
     e("dnsbl.timeout", Warn, "{zone} did not answer within {timeout}", "Try again later; the list may be down."),
     // diagnosis
     cause("diagnosis.ipv6_refused", Fail, "{host} refuses us over IPv6 and accepts us over IPv4: our IPv6 path fails"),
+    cause("diagnosis.ipv4_refused", Fail, "{host} refuses us over IPv4 and accepts us over IPv6: our IPv4 path fails"),
     cause("diagnosis.missing_ptr", Fail, "The receiver refuses us because {ip} has no reverse DNS"),
     cause(
         "diagnosis.fcrdns_mismatch",

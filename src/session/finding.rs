@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalogue;
+use crate::config::Family;
 
 /// How bad a finding is; ordered from worst to most benign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -132,6 +133,16 @@ impl Finding {
     /// The id's first component (`ptr` for `ptr.missing`).
     pub fn family(&self) -> &str {
         self.id.split('.').next().unwrap_or(&self.id)
+    }
+
+    /// The address family of the path the finding is about: its `family` value (`IPv4`,
+    /// `IPv6`), else the family of the receiver's address it names (`addr`), else of ours
+    /// (`ip`). `None` when it names no family (a domain, a DNS answer).
+    pub fn path_family(&self) -> Option<Family> {
+        if let Some(family) = self.arg("family") {
+            return [Family::V4, Family::V6].into_iter().find(|f| f.label().eq_ignore_ascii_case(family));
+        }
+        ["addr", "ip"].iter().find_map(|key| self.arg(key)?.parse::<std::net::IpAddr>().ok()).map(Family::of)
     }
 
     /// True when the finding says a check could not be made (no answer came, the lookup

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use super::probe::ProbeResult;
 use crate::config::Family;
+use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Severity};
 
@@ -14,9 +15,16 @@ fn failure(result: &ProbeResult) -> Option<&Finding> {
     result.findings.iter().find(|f| f.severity == Severity::Fail)
 }
 
-/// One line for a probe's end: its failure's summary, else "accepted".
+/// One line for a probe's end: how far it got when it failed (`RCPT TO rejected (550 …)`), else
+/// "accepted".
 fn verdict(result: &ProbeResult) -> String {
-    failure(result).map_or_else(|| "accepted".to_string(), |f| f.summary.clone())
+    match failure(result) {
+        None => "accepted".to_string(),
+        Some(failed) => match super::vantage::progress(result) {
+            (0 | 1, said) => said,
+            _ => failed.summary.clone(),
+        },
+    }
 }
 
 /// `smtp.family_differs` for each host probed over both families (a path not possible from
@@ -58,11 +66,23 @@ pub fn compare(results: &[ProbeResult], ours: &[IpAddr]) -> Vec<Finding> {
             ],
         )
         .with_evidence(failed.into_iter().flat_map(|f| f.evidence.iter().cloned()));
+        if failing != "both" {
+            finding = finding.with_args([("family", failing.to_string())]);
+        }
         // The refusal's class and stage travel with it, so the rules read it as they read the reply.
         if let Some(failed) = failed {
             finding = finding.with_args(failed.args.iter().filter(|(k, _)| k == "class" || k == "stage").cloned());
         }
         findings.push(finding);
+    }
+    findings
+}
+
+/// [`compare`], each finding journaled: what `check` and step 4 add after the probes.
+pub fn compare_journaled(ctx: &Context, results: &[ProbeResult], ours: &[IpAddr]) -> Vec<Finding> {
+    let findings = compare(results, ours);
+    for finding in &findings {
+        ctx.journal.finding(finding);
     }
     findings
 }

@@ -109,7 +109,12 @@ pub async fn probe(
     // The journal must keep the refused STARTTLS as judged by our policy, not as first seen.
     let (mut result, policy) = tokio::join!(session, our_tls_policy(ctx));
     judge_starttls(&mut result.findings, &policy);
-    for finding in &result.findings {
+    // Every finding of this probe is about one path: the rules tell the families apart by it.
+    let family = crate::config::Family::of(addr.ip()).label();
+    for finding in &mut result.findings {
+        if finding.arg("family").is_none() {
+            finding.args.push(("family".into(), family.into()));
+        }
         ctx.journal.finding(finding);
     }
     result.findings.sort_by_key(|f| f.severity);

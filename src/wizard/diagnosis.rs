@@ -87,7 +87,7 @@ impl DiagnosisStep {
         if let Some(domain) = &domain {
             diagnosis::soften_when_deliverable(&mut session.findings, &causes, domain);
         }
-        self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes);
+        self.also_fix = diagnosis::also_fix(diagnosis::rule::bundled_defects(), &findings, &causes, &facts);
         self.not_checked = crate::session::catalogue::steps_without_findings(&findings);
         let cause_findings: Vec<_> = causes.iter().map(Cause::to_finding).collect();
         let mut effects: Vec<Effect> = cause_findings.iter().map(|f| Effect::Record(Event::of_finding(f))).collect();

@@ -7,13 +7,16 @@ use std::net::IpAddr;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::auth::{self, ReceiverReport, SenderReport};
+use crate::config::Family;
 use crate::context::Context;
+use crate::diagnosis;
 use crate::dns::Resolver;
-use crate::dns::identity::{IdentityReport, check_identity};
+use crate::dns::identity::{IdentityReport, check_identity_for};
 use crate::dns::ptr::{PtrReport, describe_addresses, describe_failure};
 use crate::helo::check::HeloReport;
 use crate::session::escape::escape_str;
-use crate::session::{Finding, Session};
+use crate::session::{Finding, MxTarget, Session};
+use crate::smtp::pipeline;
 
 /// What the identity job sends back.
 pub type IdentityOutcome = Result<IdentityReport, String>;
@@ -46,6 +49,7 @@ pub fn identity_job(session: &Session) -> Job {
     let mut known = session.identity.clone();
     let receiver = session.target.as_ref().map(|t| t.domain.clone());
     let mx: Vec<String> = session.mx.iter().map(|m| m.exchange.clone()).collect();
+    let exchangers = session.mx.clone();
     Job::new(
         StepId::Identity,
         "Identity: our address, its PTR, our HELO name and authentication",
@@ -55,8 +59,16 @@ pub fn identity_job(session: &Session) -> Job {
                 Ok(resolver) => resolver,
                 Err(err) => return jc.finish(IdentityOutcome::Err(err.to_string())),
             };
+            // Who we are to this receiver: our address of a family it has no address of is not judged.
+            let judge = async {
+                let families = match receiver.as_deref() {
+                    Some(domain) => receiver_families(&jc.ctx, exchangers, domain).await,
+                    None => Vec::new(),
+                };
+                check_identity_for(&jc.ctx, &resolver, &known, &families).await
+            };
             let report = tokio::select! {
-                report = check_identity(&jc.ctx, &resolver, &known) => report,
+                report = judge => report,
                 () = jc.cancel.cancelled() => return jc.finish(IdentityOutcome::Err("cancelled".to_string())),
             };
             let (ips, helo) = (report.chosen.clone(), report.helo.as_ref().map(|h| h.helo.clone()));
@@ -76,6 +88,14 @@ pub fn identity_job(session: &Session) -> Job {
             jc.finish(outcome);
         },
     )
+}
+
+/// The address families of `domain`'s mail exchangers: those the MX step found, else looked up
+/// as an MTA would; empty when none is known. Our addresses of other families are not judged: our
+/// IPv6 identity says nothing to a receiver reached over IPv4 only.
+async fn receiver_families(ctx: &Context, known: Vec<MxTarget>, domain: &str) -> Vec<Family> {
+    let exchangers = pipeline::routes(ctx, known, domain, ctx.config.port).await;
+    diagnosis::receiver_families(exchangers.iter().flat_map(|m| m.addresses.iter().copied()))
 }
 
 /// Puts the authentication findings into the session, replacing those of an earlier run.
@@ -134,7 +154,7 @@ impl Step for IdentityStep {
         }
         match &self.report {
             Some(report) => {
-                rows.extend(report_rows(report));
+                rows.extend(report_rows(report, session.target.as_ref().map(|t| t.domain.as_str())));
                 rows.extend(auth_rows(self.auth.as_ref(), self.job.is_some()));
                 rows.push(Row::plain(""));
                 rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
@@ -226,7 +246,7 @@ fn intro_rows(session: &Session) -> Vec<Row> {
     rows
 }
 
-fn report_rows(report: &IdentityReport) -> Vec<Row> {
+fn report_rows(report: &IdentityReport, domain: Option<&str>) -> Vec<Row> {
     let mut rows = vec![Row::new(Tone::Heading, "Our address")];
     if report.candidates.is_empty() {
         rows.push(Row::new(Tone::Warn, "  unknown — give it with --ip"));
@@ -248,6 +268,9 @@ fn report_rows(report: &IdentityReport) -> Vec<Row> {
         rows.push(Row::new(Tone::Warn, "  The sources disagree: mail may leave through another address."));
     } else if report.candidates.len() > 1 {
         rows.push(Row::new(Tone::Ok, format!("  All {} sources agree.", report.candidates.len())));
+    }
+    if let Some(sentence) = report.not_judged_sentence(domain.unwrap_or("the receiver")) {
+        rows.push(Row::wrapped(Tone::Dim, format!("  {sentence}"), 4));
     }
     for ptr in &report.ptr {
         rows.push(Row::plain(""));

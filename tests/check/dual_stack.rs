@@ -108,7 +108,8 @@ async fn identity_spf_and_block_lists_are_judged_per_family() {
     };
     assert_eq!(ptr("203.0.113.5"), Some("ptr.ok"));
     assert_eq!(ptr("2001:db8::25"), Some("ptr.missing"));
-    // SPF covers 203.0.113.0/28 with ip4: only; the IPv6 address fails and gets its ip6: term.
+    // SPF covers 203.0.113.0/28 and the demo host's own IPv6 address, not 2001:db8::25: that
+    // address fails and gets its ip6: term.
     let auth = report.auth.as_ref().expect("SPF was judged");
     assert_eq!(auth.spf.as_ref().unwrap().result.as_str(), "pass");
     let spf6 = auth.spf_ipv6.as_ref().expect("SPF for the IPv6 address");
