@@ -461,6 +461,24 @@ mod tests {
     }
 
     #[test]
+    fn our_address_of_a_family_the_receiver_lacks_is_neither_cause_nor_to_fix() {
+        let findings = vec![
+            f("smtp.closed_before_banner", &[("host", "mx2"), ("addr", "192.0.2.11")]),
+            f("ptr.missing", &[("ip", "2001:db8::5"), ("helo", "mail.example.com")]),
+            f("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")]),
+        ];
+        let ipv4_only = Facts { receiver_families: vec![Family::V4], ..facts() };
+        let causes = diagnose(&rule::bundled(), &findings, &ipv4_only);
+        assert!(causes.iter().all(|c| c.id != "diagnosis.missing_ptr"), "{causes:?}");
+        assert!(also_fix(rule::bundled_defects(), &findings, &causes, &ipv4_only).is_empty());
+        // A receiver with an IPv6 address sees it.
+        let dual = Facts { receiver_families: vec![Family::V4, Family::V6], ..facts() };
+        let causes = diagnose(&rule::bundled(), &findings, &dual);
+        let missing = causes.iter().find(|c| c.id == "diagnosis.missing_ptr").expect("the IPv6 PTR is blamed");
+        assert!(missing.summary.contains("2001:db8::5"), "{}", missing.summary);
+    }
+
+    #[test]
     fn nothing_wrong_gives_no_cause() {
         let findings = vec![
             f("mx.ok", &[("domain", "good.example"), ("count", "1")]),

@@ -375,3 +375,50 @@ fn ip_is_given_once_per_family() {
     assert!(spf.iter().any(|(id, s)| *id == "spf.pass" && s.contains("203.0.113.5")), "{spf:?}");
     assert!(spf.iter().any(|(id, s)| *id == "spf.fail" && s.contains("2001:db8::25")), "{spf:?}");
 }
+
+#[test]
+fn the_demos_dual_stack_receiver_refuses_the_ipv6_path_and_says_both_remedies() {
+    let out = mailwiz(&["--demo", "check", "dualstack.example", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let differs = findings.iter().find(|f| f["id"] == "smtp.family_differs").expect("smtp.family_differs");
+    assert!(differs["summary"].as_str().unwrap().contains("accepted over IPv4 (192.0.2.70)"), "{differs}");
+    let probed: Vec<&str> =
+        json["smtp"].as_array().unwrap().iter().map(|p| p["connect"]["addr"].as_str().unwrap()).collect();
+    assert_eq!(probed, ["192.0.2.70:25", "[2001:db8::70]:25"]);
+    let cause = &json["diagnosis"][0];
+    assert_eq!(cause["id"], "diagnosis.ipv6_refused", "{}", json["diagnosis"]);
+    assert!(cause["explanation"].as_str().unwrap().contains("2001:db8::5 has no PTR record"), "{cause}");
+    let actions: Vec<&str> = cause["actions"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let actions = actions.join("\n");
+    for wanted in [
+        "Ask the owner of 2001:db8::5 to set its PTR",
+        "ip6:2001:db8::5",
+        "smtp_address_preference = ipv4",
+        "dns_ipv4_lookup = dualstack.example",
+    ] {
+        assert!(actions.contains(wanted), "{wanted} missing from {actions}");
+    }
+    // What our IPv4 address lacks is no cause here: the receiver accepts it.
+    assert!(json["diagnosis"].as_array().unwrap().iter().all(|c| c["id"] != "diagnosis.missing_ptr"));
+    let also: Vec<&str> = json["also_fix"].as_array().unwrap().iter().map(|a| a["why"].as_str().unwrap()).collect();
+    assert!(
+        !also.is_empty() && also.iter().all(|why| why.starts_with("The receiver accepts us over IPv4")),
+        "{also:?}"
+    );
+}
+
+#[test]
+fn the_bank_story_does_not_judge_our_ipv6_address_bank_example_has_none() {
+    let out = mailwiz(&["--demo", "check", "bank.example", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["identity"]["chosen"], serde_json::json!(["203.0.113.5"]));
+    assert_eq!(json["identity"]["not_judged"], serde_json::json!(["2001:db8::5"]));
+    let text = serde_json::to_string(&json["findings"]).unwrap();
+    assert!(!text.contains("2001:db8::5"), "no finding about our IPv6 address: {text}");
+    let skipped: Vec<&str> = json["skipped"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(
+        skipped.iter().any(|s| s.starts_with("Our IPv6 address 2001:db8::5 was not judged: bank.example has no IPv6"))
+    );
+}
