@@ -10,8 +10,10 @@ use super::{CliError, CliResult};
 use crate::check::{self, CheckOptions, CheckReport};
 use crate::context::Context;
 use crate::diagnosis::note::Note;
+use crate::session::mx_path::MxPath;
 use crate::session::{AlsoFix, Event, EventKind, StepId, Target};
 use crate::session::{export, markdown};
+use crate::smtp::family;
 
 /// Runs `mailwiz check`.
 pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
@@ -115,8 +117,14 @@ pub fn text(report: &CheckReport) -> String {
     for step in StepId::looking() {
         let findings: Vec<_> =
             report.findings.iter().filter(|f| StepId::of_finding(&f.id) == Some(step)).cloned().collect();
-        if !findings.is_empty() {
+        // The SMTP step opens with one row per MX address probed, with its family.
+        let paths: Vec<MxPath> =
+            if step == StepId::Smtp { report.smtp.iter().map(family::path).collect() } else { Vec::new() };
+        if !findings.is_empty() || !paths.is_empty() {
             let _ = writeln!(out, "== {}", step.title());
+            for line in MxPath::table(&paths) {
+                let _ = writeln!(out, "{line}");
+            }
             out.push_str(&findings_text(&findings));
             out.push('\n');
         }

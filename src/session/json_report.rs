@@ -70,6 +70,7 @@ impl<W: Write> JsonReport<W> {
         tail.insert("demo".into(), facts.demo.into());
         tail.insert("also_fix".into(), serde_json::to_value(summary.also_fix)?);
         tail.insert("not_checked".into(), summary.not_checked.into());
+        tail.insert("mx_paths".into(), serde_json::to_value(summary.paths)?);
         tail.insert("findings".into(), serde_json::to_value(summary.findings)?);
         tail.extend(extra);
         self.out.write_all(b"]")?;

@@ -12,6 +12,7 @@ use super::escape::{escape_str, escape_text};
 use super::export::{stamp, transcript_of};
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
+use super::mx_path::MxPath;
 use super::summary::{Summary, SummaryFold};
 
 /// An appendix is kept in memory up to this size, then in a temporary file.
@@ -134,6 +135,7 @@ fn write_head(out: &mut String, summary: &Summary) {
     }
     write_causes(out, &parts.causes);
     write_conclusion(out, &summary.also_fix, &summary.not_checked);
+    write_paths(out, &summary.paths);
     write_findings(out, &parts.rest);
     if !parts.notes.is_empty() {
         let _ = writeln!(out, "## Notes\n");
@@ -178,6 +180,16 @@ fn write_conclusion(out: &mut String, also_fix: &[AlsoFix], not_checked: &[Strin
     if !not_checked.is_empty() {
         let _ = writeln!(out, "Not checked: {}.\n", md(&not_checked.join(", ")));
     }
+}
+
+/// One row per MX address probed, with its family, as aligned text.
+fn write_paths(out: &mut String, paths: &[MxPath]) {
+    if paths.is_empty() {
+        return;
+    }
+    let body = MxPath::table(paths).join("\n");
+    let fence = fence(&body);
+    let _ = writeln!(out, "## MX addresses probed\n\n{fence}text\n{body}\n{fence}\n");
 }
 
 fn write_findings(out: &mut String, rest: &[&Finding]) {

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod json_report;
 pub mod markdown;
 pub mod marks;
+pub mod mx_path;
 pub mod state;
 pub mod step;
 pub mod summary;

@@ -9,6 +9,7 @@ use super::conclusion::{self, AlsoFix};
 use super::export::{FindingsFold, SessionFacts};
 use super::finding::{Finding, Severity};
 use super::journal::{Event, EventKind};
+use super::mx_path::{MxPath, PathsFold};
 use super::step::StepId;
 
 /// The fold: give it every event with [`SummaryFold::push`], then [`SummaryFold::finish`].
@@ -18,6 +19,7 @@ pub struct SummaryFold {
     findings: FindingsFold,
     conclusion: Option<(Vec<AlsoFix>, Vec<String>)>,
     note_times: Vec<DateTime<Utc>>,
+    paths: PathsFold,
 }
 
 impl SummaryFold {
@@ -25,6 +27,7 @@ impl SummaryFold {
     pub fn push(&mut self, event: &Event) {
         self.facts.push(event);
         self.findings.push(event);
+        self.paths.push(event);
         if let Some(lists) = conclusion::of_event(event) {
             self.conclusion = Some(lists);
         }
@@ -38,7 +41,14 @@ impl SummaryFold {
         let findings = self.findings.finish();
         let (also_fix, not_checked) =
             self.conclusion.unwrap_or_else(|| (Vec::new(), catalogue::steps_without_findings(&findings)));
-        Summary { facts: self.facts, findings, also_fix, not_checked, note_times: self.note_times }
+        Summary {
+            facts: self.facts,
+            findings,
+            also_fix,
+            not_checked,
+            note_times: self.note_times,
+            paths: self.paths.finish(),
+        }
     }
 }
 
@@ -54,6 +64,8 @@ pub struct Summary {
     pub not_checked: Vec<String>,
     /// When each note was written, in order.
     pub note_times: Vec<DateTime<Utc>>,
+    /// Every MX address probed, one row each with its family.
+    pub paths: Vec<MxPath>,
 }
 
 /// The findings of a summary about its target, told apart as a report shows them.

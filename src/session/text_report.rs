@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use super::escape::escape_text;
 use super::export::stamp;
 use super::finding::Finding;
+use super::mx_path::MxPath;
 use super::summary::Summary;
 
 /// The report of `summary`, escaped.
@@ -43,6 +44,13 @@ pub fn text(summary: &Summary) -> String {
     }
     if !summary.not_checked.is_empty() {
         let _ = writeln!(out, "Not checked: {}.\n", summary.not_checked.join(", "));
+    }
+    if !summary.paths.is_empty() {
+        let _ = writeln!(out, "== MX addresses probed");
+        for line in MxPath::table(&summary.paths) {
+            let _ = writeln!(out, "{line}");
+        }
+        out.push('\n');
     }
     for (step, findings) in Summary::by_step(&parts.rest) {
         let _ = writeln!(out, "== {step}");

@@ -7,6 +7,7 @@ use super::probe::ProbeResult;
 use crate::config::Family;
 use crate::context::Context;
 use crate::session::escape::escape_str;
+use crate::session::mx_path::{MxPath, PathEnd};
 use crate::session::{Finding, Severity};
 
 /// What one probe came to: the first failure it found (id and summary), or `None` when it
@@ -85,4 +86,23 @@ pub fn compare_journaled(ctx: &Context, results: &[ProbeResult], ours: &[IpAddr]
         ctx.journal.finding(finding);
     }
     findings
+}
+
+/// The row of one probed address for step 4 and the reports: host, family, address and how far
+/// the probe got.
+pub fn path(result: &ProbeResult) -> MxPath {
+    let ip = result.connect.addr.ip();
+    let (end, outcome) = if result.connect.no_route {
+        (PathEnd::Unknown, format!("not possible from here: this host has no {} route", Family::of(ip).label()))
+    } else {
+        let end = if failure(result).is_some() { PathEnd::Failed } else { PathEnd::Accepted };
+        (end, super::vantage::progress(result).1)
+    };
+    MxPath {
+        host: result.connect.host.clone(),
+        family: Family::of(ip).label().to_string(),
+        addr: ip.to_string(),
+        end,
+        outcome,
+    }
 }

@@ -144,6 +144,9 @@ pub async fn probe_mx(ctx: &Context, mx: &[MxTarget], port: u16, request: &Probe
     let probes: Vec<_> = targets.into_iter().map(|(_, host, addr)| probe_owned(ctx, host, addr, request)).collect();
     let mut results: Vec<ProbeResult> =
         futures::stream::iter(probes).buffered(ctx.config.smtp.concurrency.max(1)).collect().await;
+    for result in &results {
+        ctx.journal.record(super::family::path(result).event());
+    }
     if let Some(first) = results.first_mut().filter(|_| total > kept.iter().map(|k| (*k).min(limit)).sum()) {
         let finding =
             Finding::new("smtp.mx_address_limit", &[("limit", &limit.to_string()), ("count", &total.to_string())]);

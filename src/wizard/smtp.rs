@@ -12,8 +12,10 @@ use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus
 use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::marks;
+use crate::session::mx_path::{MxPath, PathEnd};
 use crate::session::{Event, EventKind, Finding, Session, Severity, Target};
 use crate::smtp::connection::{ConnectOutcome, ConnectReport};
+use crate::smtp::family;
 use crate::smtp::pipeline::{self, Envelope};
 use crate::smtp::probe::{ProbeRequest, ProbeResult};
 use crate::smtp::session::{self as console, ConsoleEvent, ConsoleOptions, Scope, Start};
@@ -57,6 +59,8 @@ pub struct Probed {
     here: Vec<ProbeResult>,
     there: Option<Vec<ProbeResult>>,
     differs: Vec<Finding>,
+    /// `smtp.family_differs` for hosts that answered IPv4 and IPv6 differently.
+    families: Vec<Finding>,
     /// What the probe asked (EHLO name, envelope), for `w` whatever stage each probe reached.
     asked: Option<ProbeRequest>,
 }
@@ -176,6 +180,9 @@ impl SmtpStep {
         }
         let port = ctx.config.port;
         self.via.clone_from(&ctx.config.smtp.via);
+        // Our addresses, one per family when known, to name the failing family's in its finding.
+        let mut ours = ctx.config.our_ips();
+        ours.extend(session.identity.ip.into_iter().chain(session.identity.ip_candidates.iter().map(|c| c.ip)));
         let job = Job::new(StepId::Smtp, "SMTP probe", move |jc| async move {
             let request = pipeline::request(&jc.ctx, target.as_ref(), queued, envelope).await;
             let mx = pipeline::routes(&jc.ctx, mx, &domain, port).await;
@@ -184,7 +191,8 @@ impl SmtpStep {
                 () = jc.cancel.cancelled() => Probed::default(),
                 (here, there) = probes => {
                     let differs = there.as_ref().map(|there| vantage::compare(&jc.ctx, &here, there)).unwrap_or_default();
-                    Probed { here, there, differs, asked: Some(request.clone()) }
+                    let families = family::compare_journaled(&jc.ctx, &here, &ours);
+                    Probed { here, there, differs, families, asked: Some(request.clone()) }
                 }
             };
             jc.finish(probed);
@@ -320,6 +328,7 @@ impl SmtpStep {
     }
 
     fn probe_done(&mut self, results: Vec<ProbeResult>, session: &mut Session) {
+        self.push_paths(&results);
         for result in &results {
             self.push(outcome_row(&result.connect));
             // The server's own words, as `mailwiz smtp` shows them (a refusal at the greeting).
@@ -361,6 +370,24 @@ impl SmtpStep {
         let findings: Vec<Finding> = results.iter().flat_map(|r| r.findings.clone()).collect();
         self.record_findings(findings, session);
         self.probed = Some(results);
+    }
+
+    /// One row per MX address probed, with its family, above the transcript: the two paths to a
+    /// dual-stack receiver side by side.
+    fn push_paths(&mut self, results: &[ProbeResult]) {
+        if results.is_empty() {
+            return;
+        }
+        let paths: Vec<MxPath> = results.iter().map(family::path).collect();
+        self.push(Row::new(Tone::Heading, "Each MX address: family, address, how far the probe got"));
+        for (path, line) in paths.iter().zip(MxPath::table(&paths)) {
+            let tone = match path.end {
+                PathEnd::Accepted => Tone::Ok,
+                PathEnd::Failed => Tone::Fail,
+                PathEnd::Unknown => Tone::Dim,
+            };
+            self.push(Row::wrapped(tone, format!("  {line}"), 4));
+        }
     }
 
     /// The connection (and TLS) of the console, or the probe's tally, in one line.
@@ -511,10 +538,11 @@ impl Step for SmtpStep {
         if Some(event.job) == self.probe_job {
             if event.done {
                 self.probe_job = None;
-                if let Some(Probed { here, there, differs, asked }) = event.take::<Probed>() {
+                if let Some(Probed { here, there, differs, families, asked }) = event.take::<Probed>() {
                     let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
                     self.asked = asked;
                     self.probe_done(here, session);
+                    self.record_findings(families, session);
                     if let Some((here, there, via)) = compared {
                         self.vantage_done(&here, &there, &via, differs, session);
                     }

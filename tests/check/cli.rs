@@ -422,3 +422,35 @@ fn the_bank_story_does_not_judge_our_ipv6_address_bank_example_has_none() {
         skipped.iter().any(|s| s.starts_with("Our IPv6 address 2001:db8::5 was not judged: bank.example has no IPv6"))
     );
 }
+
+#[test]
+fn the_reports_list_one_row_per_mx_address_with_its_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let (md, journal) = (dir.path().join("dual.md"), dir.path().join("dual.jsonl"));
+    let out = mailwiz(&[
+        "--demo",
+        "--journal",
+        journal.to_str().unwrap(),
+        "check",
+        "dualstack.example",
+        "--report",
+        md.to_str().unwrap(),
+    ]);
+    let check = String::from_utf8(out.stdout).unwrap();
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    let text = String::from_utf8(mailwiz(&["report", journal.to_str().unwrap(), "--format", "text"]).stdout).unwrap();
+    for (what, report) in [("check", &check), ("markdown", &markdown), ("text", &text)] {
+        let v4 = report.lines().find(|l| l.contains("mail.dualstack.example  IPv4 192.0.2.70")).unwrap_or_else(|| {
+            panic!("{what}: no IPv4 row:\n{report}");
+        });
+        assert!(v4.starts_with('✓') && v4.contains("RCPT TO accepted"), "{what}: {v4}");
+        let v6 = report.lines().find(|l| l.contains("mail.dualstack.example  IPv6 2001:db8::70")).unwrap();
+        assert!(v6.starts_with('✗') && v6.contains("RCPT TO rejected (550-5.7.1"), "{what}: {v6}");
+    }
+    assert!(markdown.contains("## MX addresses probed"), "{markdown}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&mailwiz(&["report", journal.to_str().unwrap(), "--format", "json"]).stdout).unwrap();
+    let families: Vec<&str> =
+        json["mx_paths"].as_array().unwrap().iter().map(|p| p["family"].as_str().unwrap()).collect();
+    assert_eq!(families, ["IPv4", "IPv6"]);
+}

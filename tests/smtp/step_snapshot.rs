@@ -218,3 +218,38 @@ async fn step_4_shows_the_servers_words_and_w_repeats_a_probe_refused_at_the_gre
         .expect("journaled");
     assert!(line.contains("--from billing@example.com") && line.contains("--to alice@bank.example"), "{line}");
 }
+
+#[tokio::test]
+async fn step_4_shows_one_row_per_mx_address_with_its_family() {
+    // The demo's dual-stack receiver: one MX with an A and an AAAA record.
+    let mut session = session_for("dualstack.example", &[]);
+    session.mx = vec![MxTarget {
+        preference: 10,
+        exchange: "mail.dualstack.example".into(),
+        addresses: vec!["192.0.2.70".parse().unwrap(), "2001:db8::70".parse().unwrap()],
+    }];
+    let mut h = Harness::at_step_4(probe_config(), session).await;
+    h.key(KeyCode::Enter);
+    h.until_idle().await;
+    let rows: Vec<String> = h
+        .app
+        .wizard
+        .step(mailwiz::wizard::StepId::Smtp)
+        .view(&h.app.session)
+        .rows
+        .iter()
+        .map(mailwiz::wizard::Row::text)
+        .collect();
+    let at = rows.iter().position(|r| r.starts_with("Each MX address")).expect("the rows by family");
+    assert!(rows[at + 1].starts_with("  ✓ mail.dualstack.example  IPv4 192.0.2.70    RCPT TO accepted"), "{rows:#?}");
+    assert!(
+        rows[at + 2].starts_with("  ✗ mail.dualstack.example  IPv6 2001:db8::70  RCPT TO rejected (550-5.7.1"),
+        "{rows:#?}"
+    );
+    let differs = h.app.session.findings.iter().find(|f| f.id == "smtp.family_differs").expect("smtp.family_differs");
+    assert_eq!(differs.arg("our_ipv6"), Some("2001:db8::5"));
+    // The rows open the pane.
+    h.key(KeyCode::Home);
+    let stable = Regex::new(r"\d+ ms").unwrap().replace_all(&h.screen(), "N ms").into_owned();
+    insta::assert_snapshot!(stable);
+}
