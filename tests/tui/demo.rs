@@ -94,6 +94,21 @@ async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_fou
 }
 
 #[tokio::test]
+async fn step_7_tells_the_dual_stack_story_ipv6_refused_first() {
+    let mut app = demo_app_for("dualstack.example", (160, 60)).await;
+    update(&mut app, key('7'));
+    let cmds = update(&mut app, enter());
+    run_to_idle(&mut app, cmds).await;
+    let ids: Vec<&str> = app.session.findings.iter().map(|f| f.id.as_str()).collect();
+    assert!(ids.contains(&"smtp.family_differs"), "{ids:?}");
+    let first = app.session.findings.iter().find(|f| f.family() == "diagnosis").expect("a cause");
+    assert_eq!(first.id, "diagnosis.ipv6_refused", "{ids:?}");
+    let screen = render_to_string(&app, 160, 60);
+    assert!(screen.contains("refuses us over IPv6 and accepts us over IPv4"), "{screen}");
+    assert!(screen.contains("smtp_address_preference = ipv4"), "{screen}");
+}
+
+#[tokio::test]
 async fn step_7_at_80x24_reads_a_cause_to_its_last_action_and_v_opens_it() {
     let mut app = demo_app_for("bank.example", (80, 24)).await;
     update(&mut app, key('7'));
