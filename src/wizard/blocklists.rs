@@ -1,36 +1,42 @@
-//! Step 6: our address against the DNS block lists, all asked at once under one deadline.
+//! Step 6: our address of each family against the DNS block lists, all asked at once under one
+//! deadline; a list that lists IPv4 addresses only is said to be skipped for our IPv6 address.
 
 use std::net::IpAddr;
 
 use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use crate::config::Family;
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{DnsblReport, Subject, ZoneStatus, check_configured, dnsbl_findings};
 use crate::session::escape::escape_str;
 use crate::session::{Finding, Session};
 
-/// What the block-list job sends back: the report and its findings, or why it could not run.
-pub type BlocklistOutcome = Result<(DnsblReport, Vec<Finding>), String>;
+/// What the block-list job sends back: a report per address and their findings, or why it could
+/// not run.
+pub type BlocklistOutcome = Result<(Vec<DnsblReport>, Vec<Finding>), String>;
 
 /// State of the Blocklists step.
 #[derive(Debug, Default)]
 pub struct BlocklistsStep {
     job: Option<JobId>,
-    report: Option<DnsblReport>,
+    reports: Option<Vec<DnsblReport>>,
     error: Option<String>,
 }
 
 /// The job: the zone list (bundled or configured), the resolver, the check (which journals its
 /// findings).
 /// The demo world's lists are local, so its documentation addresses may be asked.
-pub fn blocklist_job(ip: IpAddr) -> Job {
-    Job::new(StepId::Blocklists, format!("Block lists for {ip}"), move |jc| async move {
+pub fn blocklist_job(ips: Vec<IpAddr>) -> Job {
+    let shown: Vec<String> = ips.iter().map(ToString::to_string).collect();
+    Job::new(StepId::Blocklists, format!("Block lists for {}", shown.join(" and ")), move |jc| async move {
         let ctx = &jc.ctx;
         let run = async {
             let resolver = Resolver::from_context(ctx).map_err(|e| e.to_string())?;
-            let report = check_configured(ctx, &resolver, &Subject::Ip(ip)).await?;
-            let findings = dnsbl_findings(&report);
-            Ok((report, findings))
+            let subjects: Vec<Subject> = ips.iter().map(|ip| Subject::Ip(*ip)).collect();
+            let checks = subjects.iter().map(|subject| check_configured(ctx, &resolver, subject));
+            let reports = futures::future::join_all(checks).await.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let findings = reports.iter().flat_map(dnsbl_findings).collect();
+            Ok((reports, findings))
         };
         let outcome: BlocklistOutcome = tokio::select! {
             outcome = run => outcome,
@@ -40,9 +46,24 @@ pub fn blocklist_job(ip: IpAddr) -> Job {
     })
 }
 
-/// The address to check: the one the identity step settled on, else `--ip`.
-fn subject_ip(session: &Session, ctx: &Context) -> Option<IpAddr> {
-    session.identity.ip.or(ctx.config.ip)
+/// Our address of each family the session knows: the identity step's choice first.
+fn session_ips(session: &Session) -> Vec<IpAddr> {
+    let known: Vec<IpAddr> =
+        session.identity.ip.into_iter().chain(session.identity.ip_candidates.iter().map(|c| c.ip)).collect();
+    [Family::V4, Family::V6].iter().filter_map(|family| known.iter().copied().find(|ip| family.contains(*ip))).collect()
+}
+
+/// The addresses to check, one per family: those the identity step settled on, else `--ip`;
+/// of the families the target's MX hosts have, when the MX step found them (a receiver reached
+/// over IPv4 only never sees our IPv6 address).
+fn subject_ips(session: &Session, ctx: &Context) -> Vec<IpAddr> {
+    let known = session_ips(session);
+    let mut ips = if known.is_empty() { ctx.config.our_ips() } else { known };
+    let receiver = crate::diagnosis::receiver_families(session.mx.iter().flat_map(|m| m.addresses.iter().copied()));
+    if ips.iter().any(|ip| receiver.contains(&Family::of(*ip))) {
+        ips.retain(|ip| receiver.contains(&Family::of(*ip)));
+    }
+    ips
 }
 
 impl Step for BlocklistsStep {
@@ -51,7 +72,7 @@ impl Step for BlocklistsStep {
     }
 
     fn status(&self) -> StepStatus {
-        let last = if self.error.is_some() { Some(false) } else { self.report.as_ref().map(|_| true) };
+        let last = if self.error.is_some() { Some(false) } else { self.reports.as_ref().map(|_| true) };
         StepStatus::of_run(self.job.is_some(), last)
     }
 
@@ -59,17 +80,26 @@ impl Step for BlocklistsStep {
         let subtitle = if self.job.is_some() {
             "Asking every block list at once… (Esc cancels)".to_string()
         } else {
-            match session.identity.ip {
-                Some(ip) => format!("Enter: check {ip} against the block lists"),
-                None => "Enter: check our address against the block lists".to_string(),
+            let ips: Vec<String> = session_ips(session).iter().map(ToString::to_string).collect();
+            if ips.is_empty() {
+                "Enter: check our address against the block lists".to_string()
+            } else {
+                format!("Enter: check {} against the block lists", ips.join(" and "))
             }
         };
         let mut rows = Vec::new();
         if let Some(error) = &self.error {
             rows.push(Row::new(Tone::Fail, escape_str(error)));
         }
-        match &self.report {
-            Some(report) => rows.extend(report_rows(report)),
+        match &self.reports {
+            Some(reports) => {
+                for (index, report) in reports.iter().enumerate() {
+                    if index > 0 {
+                        rows.push(Row::plain(""));
+                    }
+                    rows.extend(report_rows(report));
+                }
+            }
             None if self.job.is_none() => {
                 rows.push(Row::plain("Receivers refuse mail from addresses on the block lists they use."));
                 rows.push(Row::new(
@@ -84,11 +114,12 @@ impl Step for BlocklistsStep {
     }
 
     fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        let Some(ip) = subject_ip(session, ctx) else {
+        let ips = subject_ips(session, ctx);
+        if ips.is_empty() {
             self.error = Some("Our address is not known: run the Identity step, or give it with --ip.".into());
             return Vec::new();
-        };
-        let job = blocklist_job(ip);
+        }
+        let job = blocklist_job(ips);
         self.job = Some(job.id);
         self.error = None;
         vec![Effect::Spawn(job)]
@@ -101,7 +132,7 @@ impl Step for BlocklistsStep {
         let done = event.done;
         if let Some(outcome) = event.take::<BlocklistOutcome>() {
             match outcome {
-                Ok((report, findings)) => {
+                Ok((reports, findings)) => {
                     let (own, other): (Vec<Finding>, Vec<Finding>) =
                         findings.into_iter().partition(|f| f.id.starts_with("dnsbl."));
                     session.replace_step_findings(StepId::Blocklists, own);
@@ -110,7 +141,7 @@ impl Step for BlocklistsStep {
                             session.push_finding(finding);
                         }
                     }
-                    self.report = Some(report);
+                    self.reports = Some(reports);
                 }
                 Err(error) => self.error = Some(format!("The check could not run: {error}")),
             }

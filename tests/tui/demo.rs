@@ -94,6 +94,22 @@ async fn step_7_run_first_runs_the_steps_it_needs_and_never_says_nothing_was_fou
 }
 
 #[tokio::test]
+async fn steps_5_and_6_judge_our_address_of_each_family_for_a_dual_stack_receiver() {
+    let mut app = demo_app_for("dualstack.example", (160, 60)).await;
+    for step in ['5', '6'] {
+        update(&mut app, key(step));
+        let cmds = update(&mut app, enter());
+        run_to_idle(&mut app, cmds).await;
+    }
+    let about = |id: &str, ip: &str| app.session.findings.iter().any(|f| f.id == id && f.summary.contains(ip));
+    assert!(about("ptr.missing", "2001:db8::5") && about("ptr.missing", "203.0.113.5"));
+    assert!(about("dnsbl.listed", "203.0.113.5"), "the IPv4 address is listed on zen");
+    assert!(about("dnsbl.not_ipv6", "2001:db8::5"), "lists of IPv4 addresses only are said to be skipped");
+    let screen = render_to_string(&app, 160, 60);
+    assert!(screen.contains("Enter: check 203.0.113.5 and 2001:db8::5 against the block lists"), "{screen}");
+}
+
+#[tokio::test]
 async fn step_7_tells_the_dual_stack_story_ipv6_refused_first() {
     let mut app = demo_app_for("dualstack.example", (160, 60)).await;
     update(&mut app, key('7'));
