@@ -103,9 +103,9 @@ fn slot(family: Family) -> usize {
 }
 
 impl FamilyTally {
-    /// Counts `record` when it is an outcome over a known family; `shape` is the key its
-    /// failure reply groups under.
-    pub fn add(&mut self, record: &LogRecord, shape: &str) {
+    /// Counts `record` when it is an outcome over a known family; failure replies that differ
+    /// only in numbers count as one.
+    pub fn add(&mut self, record: &LogRecord) {
         let Some(family) = outcome_family(record) else { return };
         self.seen += 1;
         let tally = &mut self.tallies[slot(family)];
@@ -115,10 +115,11 @@ impl FamilyTally {
             return;
         }
         tally.failed += 1;
-        if tally.failures.len() >= MAX_KEYS && !tally.failures.contains_key(shape) {
+        let shape = super::summary::reply_shape(record.reply.as_deref().unwrap_or(""));
+        if tally.failures.len() >= MAX_KEYS && !tally.failures.contains_key(&shape) {
             return;
         }
-        let failure = tally.failures.entry(shape.to_string()).or_default();
+        let failure = tally.failures.entry(shape).or_default();
         failure.reply = record.reply.clone().unwrap_or_default();
         failure.line.clone_from(&record.raw);
         failure.count += 1;
@@ -214,12 +215,12 @@ mod tests {
         // Gmail's IPv6 text as Postfix logged it (NANOG list, 2014-01-15, msg64339).
         let gmail = "host gmail-smtp-in.l.google.com[2607:f8b0:4002:c01::1a] said: 550-5.7.1 [2607:fc50:1000:1f00::2      16] Our system has detected that this 550-5.7.1 message does not meet IPv6 sending guidelines regarding PTR records and authentication (in reply to end of DATA command)";
         for _ in 0..3 {
-            tally.add(&record(Status::Bounced, "2607:f8b0:4002:c01::1a", gmail), "g");
+            tally.add(&record(Status::Bounced, "2607:f8b0:4002:c01::1a", gmail));
         }
-        tally.add(&record(Status::Sent, "64.233.188.26", "250 2.0.0 OK"), "ok");
+        tally.add(&record(Status::Sent, "64.233.188.26", "250 2.0.0 OK"));
         let mut inbound = record(Status::Rejected, "2001:db8::9", "554 no");
         inbound.direction = Some(Direction::Inbound);
-        tally.add(&inbound, "in");
+        tally.add(&inbound);
         let families = tally.finish();
         assert_eq!(families.len(), 2);
         assert_eq!((families[1].outcomes, families[1].failed), (3, 3));
@@ -233,11 +234,11 @@ mod tests {
     #[test]
     fn one_family_or_the_same_end_is_no_difference() {
         let mut tally = FamilyTally::default();
-        tally.add(&record(Status::Deferred, "192.0.2.10", "421 4.0.0 Server error"), "a");
+        tally.add(&record(Status::Deferred, "192.0.2.10", "421 4.0.0 Server error"));
         assert!(differs("bank.example", &tally.finish()).is_none());
         let mut tally = FamilyTally::default();
-        tally.add(&record(Status::Sent, "192.0.2.10", "250 ok"), "a");
-        tally.add(&record(Status::Sent, "2001:db8::10", "250 ok"), "a");
+        tally.add(&record(Status::Sent, "192.0.2.10", "250 ok"));
+        tally.add(&record(Status::Sent, "2001:db8::10", "250 ok"));
         assert!(differs("bank.example", &tally.finish()).is_none());
     }
 }

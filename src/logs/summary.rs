@@ -258,7 +258,7 @@ impl SummaryBuilder {
         if failed {
             self.add_failure(status, &label, record);
         }
-        self.families.add(record, &reply_shape(record.reply.as_deref().unwrap_or("")));
+        self.families.add(record);
         if let Some(time) = record.time {
             if status != Status::Received {
                 self.first = Some(self.first.map_or(time, |f| f.min(time)));
@@ -393,7 +393,7 @@ impl SummaryBuilder {
 
 /// A reply with every word holding a digit replaced, so the same reply for other addresses, queue
 /// ids or hosts counts as one.
-fn reply_shape(reply: &str) -> String {
+pub(super) fn reply_shape(reply: &str) -> String {
     let mut shape = String::new();
     for word in reply.split_whitespace().take(40) {
         if !shape.is_empty() {
