@@ -58,7 +58,7 @@ pub struct Facts {
     pub mail_name: Option<String>,
     /// The address families the receiver's mail exchangers have; empty when not known.
     pub receiver_families: Vec<Family>,
-    /// Our addresses, at most one per family (`our_ipv4`, `our_ipv6` in templates).
+    /// Our addresses; the first of each family is `our_ipv4`, `our_ipv6` in templates.
     pub ours: Vec<std::net::IpAddr>,
 }
 
