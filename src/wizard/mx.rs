@@ -202,7 +202,14 @@ impl Step for MxStep {
                 rows.push(Row::new(Tone::Dim, "waiting for the answer…"));
             }
         }
-        StepView { subtitle, rows, selected: None, follow_tail: !self.transcript.is_empty(), progress: None }
+        StepView {
+            subtitle,
+            rows,
+            selected: None,
+            follow_tail: !self.transcript.is_empty(),
+            progress: None,
+            idle: false,
+        }
     }
 
     fn prompt(&self) -> Option<String> {

@@ -38,6 +38,10 @@ pub struct SmtpStep {
     transcript: VecDeque<Row>,
     /// The last connection attempt of the console.
     connection: Option<ConnectReport>,
+    /// The console's connection is open (greeted and not yet closed).
+    open: bool,
+    /// The console is acting on a connect or a typed line.
+    working: bool,
     tls: Option<TlsInfo>,
     data_mode: bool,
     /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
@@ -145,6 +149,7 @@ impl SmtpStep {
         });
         if let Some(start) = start {
             self.connection = None;
+            self.open = false;
             self.tls = None;
             self.ensure_console(session, ctx, Some(start))
         } else {
@@ -208,6 +213,7 @@ impl SmtpStep {
             ConsoleEvent::Connected(report) => {
                 self.push(outcome_row(&report));
                 self.tls.clone_from(&report.tls);
+                self.open = report.outcome == ConnectOutcome::Ok;
                 self.connection = Some(*report);
             }
             ConsoleEvent::Sent(text, tls) => self.push(Row::new(
@@ -248,10 +254,12 @@ impl SmtpStep {
                 session.identity.add_candidate(ip, format!("ehlo:{host}"));
             }
             ConsoleEvent::DataMode(on) => self.data_mode = on,
+            ConsoleEvent::Working(on) => self.working = on,
             ConsoleEvent::Closed(why) => {
                 self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
                 self.tls = None;
                 self.auth = false;
+                self.open = false;
                 // Nothing runs once the server has hung up (after its 221): the console ends, so
                 // no spinner turns; the next typed line starts a new one.
                 self.input = None;
@@ -455,7 +463,8 @@ impl Step for SmtpStep {
             ));
         }
         rows.extend(self.transcript.iter().cloned());
-        StepView { subtitle, rows, follow_tail: true, progress: None, selected: None }
+        let idle = self.probe_job.is_none() && !self.open && !self.working;
+        StepView { subtitle, rows, follow_tail: true, progress: None, selected: None, idle }
     }
 
     fn prompt(&self) -> Option<String> {
@@ -529,6 +538,8 @@ impl Step for SmtpStep {
             self.console_job = None;
             self.input = None;
             self.data_mode = false;
+            self.open = false;
+            self.working = false;
             return Vec::new();
         }
         if let Some(console_event) = event.take::<ConsoleEvent>() {
@@ -544,6 +555,8 @@ impl Step for SmtpStep {
         if self.console_job.take().is_some() {
             self.input = None;
             self.data_mode = false;
+            self.open = false;
+            self.working = false;
             self.note("console closed");
         }
     }
@@ -555,7 +568,7 @@ mod tests {
     use crate::demo::smtp_server::{self, ScriptedReply, ServerScript};
     use crate::session::Journal;
     use crate::session::MxTarget;
-    use crate::wizard::job::run_collect;
+    use crate::wizard::job::{Message, run_collect};
 
     fn test_ctx() -> Context {
         let mut config = crate::config::Config::default();
@@ -609,6 +622,22 @@ mod tests {
         assert!(session.findings.iter().any(|f| f.id == "smtp.reply_explained"));
         assert_eq!(session.identity.ip_candidates[0].source, "ehlo:127.0.0.1");
         assert_eq!(step.prompt().as_deref(), Some("smtp> "));
+    }
+
+    #[tokio::test]
+    async fn a_console_with_no_connection_shows_no_work_in_progress() {
+        let ctx = test_ctx();
+        let mut session = Session::new(Journal::in_memory());
+        let mut step = SmtpStep::default();
+        let job = spawned(step.submit("NOOP", &mut session, &ctx));
+        assert!(step.view(&session).idle, "the console only waits for the user");
+        let event =
+            |payload: ConsoleEvent| JobEvent { job: job.id, step: StepId::Smtp, payload: payload.wrap(), done: false };
+        step.on_event(event(ConsoleEvent::Working(true)), &mut session);
+        assert!(!step.view(&session).idle, "acting on the typed line");
+        step.on_event(event(ConsoleEvent::Info("not sent, no connection is open: NOOP".into())), &mut session);
+        step.on_event(event(ConsoleEvent::Working(false)), &mut session);
+        assert!(step.view(&session).idle, "nothing open, nothing begun");
     }
 
     /// Connects the console to `line`'s host (mapped to a scripted server refusing at the

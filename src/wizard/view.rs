@@ -69,4 +69,7 @@ pub struct StepView {
     pub follow_tail: bool,
     /// Progress of a running job, 0.0 to 1.0, when known.
     pub progress: Option<f64>,
+    /// The step's job only waits for the user (a console with no connection open): nothing
+    /// is in progress, so the front end shows no spinner.
+    pub idle: bool,
 }
