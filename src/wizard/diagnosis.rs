@@ -160,11 +160,13 @@ impl Step for DiagnosisStep {
                 (false, crate::session::Severity::Ok) => Tone::Ok,
                 (false, _) => Tone::Warn,
             };
-            rows.push(
-                Row::new(tone, format!("{}. ", index + 1))
+            // Its later lines hang under the summary, clear of the number.
+            rows.push(Row {
+                hang: Some(3),
+                ..Row::new(tone, format!("{:<3}", format!("{}.", index + 1)))
                     .push(tone, cause.summary.clone())
-                    .push(Tone::Dim, format!("  ({}, {:.0}%)", cause.id, cause.score * 100.0)),
-            );
+                    .push(Tone::Dim, format!("  ({}, {:.0}%)", cause.id, cause.score * 100.0))
+            });
             if selected {
                 rows.push(Row::wrapped(Tone::Normal, format!("   {}", cause.explanation), 3));
                 rows.push(Row::new(Tone::Heading, "   Evidence"));

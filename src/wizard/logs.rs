@@ -17,7 +17,7 @@ use crate::session::{Finding, Session};
 /// How many hours the bar chart shows, ending at the last hour seen.
 const CHART_HOURS: i64 = 24;
 /// Widest bar, in characters.
-const BAR_WIDTH: u64 = 40;
+const BAR_WIDTH: u64 = 24;
 /// Latest attempts shown in the step.
 const LATEST_SHOWN: usize = 10;
 
@@ -405,7 +405,8 @@ fn histogram_rows(summary: &LogSummary) -> Vec<Row> {
             Row::new(Tone::Dim, format!("  {} │", hour.format("%m-%d %H:00")))
                 .push(Tone::Fail, "█".repeat(failed_width))
                 .push(Tone::Ok, "░".repeat(other_width))
-                .push(Tone::Normal, if total > 0 { format!(" {total}") } else { String::new() }),
+                .push(Tone::Normal, if total > 0 { format!(" {total}") } else { String::new() })
+                .in_table(),
         );
         hour += Duration::hours(1);
     }

@@ -532,10 +532,10 @@ pub fn group_rows(report: &QueueReport, group_by: GroupBy, open: Open) -> (Vec<R
         GroupBy::Domain => (format!("{:<width$} ", "domain"), "main reason"),
         GroupBy::Reason => (String::new(), "reason (domains)"),
     };
-    let mut rows = vec![Row::new(
-        Tone::Dim,
-        format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"),
-    )];
+    let mut rows = vec![
+        Row::new(Tone::Dim, format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"))
+            .in_table(),
+    ];
     let mut selected = None;
     for (i, group) in groups.iter().take(MAX_GROUPS).enumerate() {
         let cursor = match open {
@@ -628,12 +628,14 @@ fn group_row(group: &Group, group_by: GroupBy, width: usize, selected: bool) -> 
         GroupBy::Domain => {
             let name = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
             let reason = group.example.as_deref().map_or_else(|| "(no reason given)".into(), short);
-            Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason)
+            Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason).in_table()
         }
         GroupBy::Reason => {
             let reason = if group.key.is_empty() { "(no reason given)".to_string() } else { short(&group.key) };
             let domains: Vec<String> = group.top.iter().take(3).map(|s| escape_str(&s.key)).collect();
-            Row::new(tone, format!("{mark}{figures}{reason}")).push(Tone::Dim, format!(" ({})", domains.join(", ")))
+            Row::new(tone, format!("{mark}{figures}{reason}"))
+                .push(Tone::Dim, format!(" ({})", domains.join(", ")))
+                .in_table()
         }
     }
 }
@@ -656,6 +658,7 @@ fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueRepor
     let id = escape_str(&entry.id);
     Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue.as_str()))
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
+        .in_table()
 }
 
 /// The file name of a file source; a command as it is.
@@ -685,7 +688,7 @@ fn total_row(groups: &[Group], group_by: GroupBy, width: usize) -> Row {
     let oldest = oldest.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
     let figures = format!("{messages:>5} {recipients:>5} {oldest:>7}");
     match group_by {
-        GroupBy::Domain => Row::new(Tone::Heading, format!("  {:<width$} {figures}", "TOTAL")),
-        GroupBy::Reason => Row::new(Tone::Heading, format!("  {figures}  TOTAL")),
+        GroupBy::Domain => Row::new(Tone::Heading, format!("  {:<width$} {figures}", "TOTAL")).in_table(),
+        GroupBy::Reason => Row::new(Tone::Heading, format!("  {figures}  TOTAL")).in_table(),
     }
 }

@@ -29,6 +29,16 @@ const MAX_ROWS: usize = 5_000;
 #[derive(Debug)]
 pub struct ConsoleEnded;
 
+/// What the console is doing: only with a connection open or while acting on a line is
+/// anything in progress.
+#[derive(Debug, Default, Clone, Copy)]
+struct Activity {
+    /// The connection is open (greeted and not yet closed).
+    open: bool,
+    /// Acting on a connect or a typed line.
+    working: bool,
+}
+
 /// State of the SMTP step.
 #[derive(Default)]
 pub struct SmtpStep {
@@ -38,10 +48,7 @@ pub struct SmtpStep {
     transcript: VecDeque<Row>,
     /// The last connection attempt of the console.
     connection: Option<ConnectReport>,
-    /// The console's connection is open (greeted and not yet closed).
-    open: bool,
-    /// The console is acting on a connect or a typed line.
-    working: bool,
+    activity: Activity,
     tls: Option<TlsInfo>,
     data_mode: bool,
     /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
@@ -149,7 +156,7 @@ impl SmtpStep {
         });
         if let Some(start) = start {
             self.connection = None;
-            self.open = false;
+            self.activity.open = false;
             self.tls = None;
             self.ensure_console(session, ctx, Some(start))
         } else {
@@ -213,7 +220,7 @@ impl SmtpStep {
             ConsoleEvent::Connected(report) => {
                 self.push(outcome_row(&report));
                 self.tls.clone_from(&report.tls);
-                self.open = report.outcome == ConnectOutcome::Ok;
+                self.activity.open = report.outcome == ConnectOutcome::Ok;
                 self.connection = Some(*report);
             }
             ConsoleEvent::Sent(text, tls) => self.push(Row::new(
@@ -254,12 +261,12 @@ impl SmtpStep {
                 session.identity.add_candidate(ip, format!("ehlo:{host}"));
             }
             ConsoleEvent::DataMode(on) => self.data_mode = on,
-            ConsoleEvent::Working(on) => self.working = on,
+            ConsoleEvent::Working(on) => self.activity.working = on,
             ConsoleEvent::Closed(why) => {
                 self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
                 self.tls = None;
                 self.auth = false;
-                self.open = false;
+                self.activity.open = false;
                 // Nothing runs once the server has hung up (after its 221): the console ends, so
                 // no spinner turns; the next typed line starts a new one.
                 self.input = None;
@@ -463,7 +470,7 @@ impl Step for SmtpStep {
             ));
         }
         rows.extend(self.transcript.iter().cloned());
-        let idle = self.probe_job.is_none() && !self.open && !self.working;
+        let idle = self.probe_job.is_none() && !self.activity.open && !self.activity.working;
         StepView { subtitle, rows, follow_tail: true, progress: None, selected: None, idle }
     }
 
@@ -538,8 +545,7 @@ impl Step for SmtpStep {
             self.console_job = None;
             self.input = None;
             self.data_mode = false;
-            self.open = false;
-            self.working = false;
+            self.activity = Activity::default();
             return Vec::new();
         }
         if let Some(console_event) = event.take::<ConsoleEvent>() {
@@ -555,8 +561,7 @@ impl Step for SmtpStep {
         if self.console_job.take().is_some() {
             self.input = None;
             self.data_mode = false;
-            self.open = false;
-            self.working = false;
+            self.activity = Activity::default();
             self.note("console closed");
         }
     }

@@ -4,6 +4,7 @@
 mod common;
 
 mod demo;
+mod layouts;
 mod manual;
 mod shell;
 mod tmux;

@@ -103,7 +103,10 @@ fn entry(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     let head = vec![
         Span::styled(finding.severity.mark(), theme.severity(finding.severity)),
         Span::raw(" "),
-        Span::styled(super::safe(&finding.id).into_owned(), id_style.add_modifier(Modifier::BOLD)),
+        Span::styled(
+            super::cut(&super::safe(&finding.id), width.saturating_sub(2)),
+            id_style.add_modifier(Modifier::BOLD),
+        ),
     ];
     let mut lines = vec![Line::from(super::highlight(head, query, mark))];
     let text_width = width.saturating_sub(2);

@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = usize::from(inner.height.saturating_sub(1));
-    let width = usize::from(inner.width);
+    let width = text_width(inner.width);
     let scroll = app.scroll.get(&app.current).copied().unwrap_or_default();
     // The subtitle ends in `…` rather than mid-word; scrolled sideways, it is read whole.
     let subtitle = super::safe(&view.subtitle);
@@ -48,7 +48,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
             break;
         }
         let selected = view.selected == Some(i);
-        body.extend(wrap_row(row, width).into_iter().map(|row| row_line(app, &row, selected)));
+        // Scrolled sideways, a table row is drawn whole so that the rest can be read.
+        let rows = if row.table && scroll.column == 0 { vec![cut_row(row, width)] } else { wrap_row(row, width) };
+        body.extend(rows.iter().map(|row| row_line(app, row, selected)));
         if tail || body.len() <= height {
             last = i + 1;
         }
@@ -66,6 +68,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App) {
         );
     }
     frame.render_widget(Paragraph::new(lines).scroll((0, scroll.column)), inner);
+}
+
+/// The columns of text in a pane `inner` columns wide inside its borders: all but the last,
+/// which stays blank so that no word touches the edge and a wrapped line never reads as a cut one.
+pub(crate) fn text_width(inner: u16) -> usize {
+    usize::from(inner.saturating_sub(1))
 }
 
 /// The first row on screen: the tail of a console, the scroll offset, and the selection in view
@@ -106,6 +114,9 @@ pub(crate) fn tail_start(view: &StepView, height: usize, width: usize) -> usize 
 /// text cut at spaces after the first `hang` columns (its own, or its indentation), later lines
 /// indented by as much; a word longer than a line stays whole (←/→ scroll to its end).
 fn wrap_row(row: &Row, width: usize) -> Vec<Row> {
+    if row.table {
+        return vec![row.clone()];
+    }
     let text = row.text();
     // A row that fits keeps its spans; a longer one wraps under its own indentation.
     let hang = match row.hang {
@@ -119,19 +130,76 @@ fn wrap_row(row: &Row, width: usize) -> Vec<Row> {
     if width < hang + 16 || body.is_empty() {
         return vec![Row::new(tone, text)];
     }
-    // A word longer than the line stays whole on its own line (←/→ scroll to its end).
+    // A word longer than the line (a URL) goes on lines of its own, broken after its
+    // punctuation, so none of it is lost at the pane's edge.
     let options = textwrap::Options::new(width - hang)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
         .break_words(false)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
     textwrap::wrap(body, options)
-        .into_iter()
+        .iter()
+        .flat_map(|line| break_long_word(line, width - hang))
         .enumerate()
         .map(|(n, line)| {
             let lead = if n == 0 { head.to_string() } else { " ".repeat(hang) };
             Row::new(tone, format!("{lead}{line}"))
         })
         .collect()
+}
+
+/// A table row cut to `width` columns, ending in `…` when it is wider.
+fn cut_row(row: &Row, width: usize) -> Row {
+    use unicode_width::UnicodeWidthStr;
+    if row.text().width() <= width {
+        return row.clone();
+    }
+    let mut left = width.saturating_sub(1);
+    let mut cut = Row { spans: Vec::new(), ..row.clone() };
+    for (tone, text) in &row.spans {
+        let kept = super::cut_to_width(text, left);
+        left -= kept.width();
+        let whole = kept.len() == text.len();
+        cut.spans.push((*tone, kept));
+        if !whole {
+            break;
+        }
+    }
+    if let Some((_, last)) = cut.spans.last_mut() {
+        last.push('…');
+    }
+    cut
+}
+
+/// `word` in pieces no wider than `width`, each ending at a URL's punctuation where one fits
+/// (a piece cut elsewhere only when none does).
+fn break_long_word(word: &str, width: usize) -> Vec<&str> {
+    use unicode_width::UnicodeWidthChar;
+    let mut pieces = Vec::new();
+    let mut rest = word;
+    while unicode_width::UnicodeWidthStr::width(rest) > width {
+        let (mut fit, mut used, mut at_mark) = (0, 0, None);
+        for (i, c) in rest.char_indices() {
+            used += c.width().unwrap_or(0);
+            if used > width {
+                break;
+            }
+            // A query or fragment begins a line; other punctuation ends one.
+            if "?&#".contains(c) && i > 0 {
+                at_mark = Some(i);
+            }
+            fit = i + c.len_utf8();
+            if "/=.-_@:,;+~".contains(c) {
+                at_mark = Some(fit);
+            }
+        }
+        // At least one character per piece, so the loop always moves on.
+        let cut = at_mark.unwrap_or(fit).max(rest.chars().next().map_or(1, char::len_utf8));
+        pieces.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    pieces.push(rest);
+    pieces
 }
 
 fn row_line(app: &App, row: &Row, selected: bool) -> Line<'static> {
@@ -166,6 +234,12 @@ mod tests {
         // A plain row wraps at spaces under its own indentation; one that fits stays as it is.
         let plain = Row::plain("  a row that is much longer than the pane is wide");
         assert_eq!(texts(&wrap_row(&plain, 24)), ["  a row that is much", "  longer than the pane", "  is wide"]);
+        // A URL longer than the line breaks after its punctuation, on lines of its own.
+        let url = Row::plain("   request delisting at https://check.spamhaus.org/results/?query=203.0.113.5");
+        assert_eq!(
+            texts(&wrap_row(&url, 40)),
+            ["   request delisting at", "   https://check.spamhaus.org/results/", "   ?query=203.0.113.5"]
+        );
         assert_eq!(texts(&wrap_row(&Row::plain("short"), 24)), ["short"]);
     }
 
@@ -194,5 +268,16 @@ mod tests {
         assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 11, 34), 0);
         // Narrower than the newest row's lines: that row still shows.
         assert_eq!(first_visible(&view, crate::tui::app::Scroll::default(), 0, 34), 3);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_long_word_is_broken_into_pieces_that_fit_and_lose_nothing(word in "\\PC{0,200}", width in 2usize..60) {
+            let pieces = break_long_word(&word, width);
+            proptest::prop_assert_eq!(pieces.concat(), word.as_str());
+            for piece in pieces {
+                proptest::prop_assert!(unicode_width::UnicodeWidthStr::width(piece) <= width, "{piece:?}");
+            }
+        }
     }
 }

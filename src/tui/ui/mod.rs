@@ -97,7 +97,7 @@ pub fn main_rows(app: &App) -> usize {
 /// The main pane's text area (rows, columns) on `app`'s terminal.
 fn main_text_size(app: &App) -> (usize, usize) {
     let main = app_regions(app).main;
-    (usize::from(main.height.saturating_sub(3)), usize::from(main.width.saturating_sub(2)))
+    (usize::from(main.height.saturating_sub(3)), main_pane::text_width(main.width.saturating_sub(2)))
 }
 
 /// The first row of `view` the main pane shows now.
@@ -182,8 +182,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// whole, so it can be clicked and copied): one longer than the line goes on a line of its own,
 /// wider than `width`.
 pub(crate) fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    // Spaces only: the default separator also breaks after `/` and `-`, inside URLs.
+    // Spaces only: the default separator also breaks after `/` and `-`, inside URLs. First fit
+    // fills each line, so a panel that shows two lines shows the most words.
     let options = textwrap::Options::new(width.max(1))
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit)
         .break_words(false)
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation);
@@ -217,22 +219,25 @@ pub(crate) fn wrapped(app: &App, text: &str, width: usize, lead: &str, style: St
 
 /// `text` cut to `width` columns, the last one a `…` when anything was cut.
 pub(crate) fn cut(text: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    use unicode_width::UnicodeWidthStr;
     if text.width() <= width {
         return text.to_string();
     }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w + 1 > width {
-            break;
-        }
-        used += w;
-        out.push(c);
-    }
+    let mut out = cut_to_width(text, width.saturating_sub(1));
     out.push('…');
     out
+}
+
+/// The longest start of `text` at most `width` columns wide.
+pub(crate) fn cut_to_width(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    text.chars()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= width
+        })
+        .collect()
 }
 
 /// `spans` with every case-insensitive occurrence of `needle` restyled with `mark`, for the
