@@ -443,7 +443,7 @@ fn main_pane_80(screen: &str) -> Vec<String> {
     screen.lines().map(|l| l.chars().skip(7).take(50).collect()).collect()
 }
 
-/// At 80x24: `v` in step 7 opens the cause being read, PgDn reads cause 1 to its last action,
+/// At 80x24: `v` in step 7 opens the cause being read, `PgDn` reads cause 1 to its last action,
 /// a search scrolls its match into view, and step 4 shows the server's words under mx1.
 #[test]
 fn reading_the_diagnosis_and_the_probe_at_80x24_in_tmux() {
