@@ -421,7 +421,7 @@ fn step_4_first_then_connect_to_a_domain_in_tmux() {
     tmux.wait_for("the console at mx1", |s| s.contains("connecting to mx1.bank.example (192.0.2.10:25)"));
     tmux.keys(&["Escape"]);
     // An Escape followed at once by a key reads as Alt-key: the next key waits for navigation.
-    tmux.wait_for("navigation", |s| s.contains("Tab next"));
+    tmux.wait_for("navigation", |s| s.contains("smtp> (i to type)"));
 
     // The log summary explains its most frequent reply over several lines: no literal "\n".
     tmux.keys(&["3"]);
