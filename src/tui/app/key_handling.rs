@@ -143,9 +143,9 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
     }
     let Some(action) = keys::action_for(&key) else {
         if let KeyCode::Char(c) = key.code
-            && app.wizard.step(app.current).keys().iter().any(|k| k.key == c)
+            && app.wizard.keys(app.current).iter().any(|k| k.key == c)
         {
-            let effects = app.wizard.step_mut(app.current).key(c, &mut app.session, &app.ctx);
+            let effects = app.wizard.key(app.current, c, &mut app.session, &app.ctx);
             return apply_effects(app, effects);
         }
         return Vec::new();
@@ -171,7 +171,7 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         KeyAction::Bottom => return scroll_by(app, isize::MAX / 2),
         KeyAction::Run => {
             app.message = None;
-            let effects = app.wizard.step_mut(app.current).run(&mut app.session, &app.ctx);
+            let effects = app.wizard.run(app.current, &mut app.session, &app.ctx);
             return apply_effects(app, effects);
         }
         KeyAction::Type | KeyAction::Command => {
@@ -235,7 +235,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
         let answer = if yes { "yes" } else { "no" };
         app.unsaved = true;
         let mut cmds = vec![Cmd::Record(Event::new(EventKind::Info, format!("asked: {question} answered: {answer}")))];
-        let effects = app.wizard.step_mut(step).confirmed(yes, &mut app.session, &app.ctx);
+        let effects = app.wizard.confirmed(step, yes, &mut app.session, &app.ctx);
         cmds.extend(apply_effects(app, effects));
         return cmds;
     }
@@ -289,7 +289,7 @@ fn submit(app: &mut App, purpose: Purpose, line: &str) -> Vec<Cmd> {
             history.cursor = None;
             // A console follows its newest lines after the user typed.
             app.scroll.entry(app.current).or_default().detached = false;
-            let effects = app.wizard.step_mut(app.current).submit(line, &mut app.session, &app.ctx);
+            let effects = app.wizard.submit(app.current, line, &mut app.session, &app.ctx);
             apply_effects(app, effects)
         }
         Purpose::Note => {
@@ -325,7 +325,7 @@ fn submit(app: &mut App, purpose: Purpose, line: &str) -> Vec<Cmd> {
 /// is scrolled into view, a finding is selected.
 fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
     let Some(query) = app.search_query().map(str::to_string) else { return Vec::new() };
-    let view = app.wizard.step(app.current).view(&app.session);
+    let view = app.wizard.view(app.current, &app.session);
     let hits = search::hits(&view, &app.findings_sorted(), &query);
     if hits.is_empty() {
         app.set_message(Tone::Warn, format!("/{query}: no match (Esc ends the search)"));
@@ -429,7 +429,7 @@ fn move_or_scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
 /// Scrolls the main pane's text by `delta` rows from where it shows now, up to the row from which
 /// the rest fits.
 fn scroll_by(app: &mut App, delta: isize) -> Vec<Cmd> {
-    let view = app.wizard.step(app.current).view(&app.session);
+    let view = app.wizard.view(app.current, &app.session);
     let start = crate::tui::ui::main_first_row(app, &view);
     let max = crate::tui::ui::main_last_first_row(app, &view);
     let offset = start.saturating_add_signed(delta).min(max);

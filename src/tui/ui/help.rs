@@ -18,7 +18,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Line::from(vec![Span::styled(format!("  {key:<10}"), theme.key()), Span::raw(help.to_string())])
     };
     let mut lines = Vec::new();
-    let step_keys = app.wizard.step(app.current).keys();
+    let step_keys = app.wizard.keys(app.current);
     if !step_keys.is_empty() {
         lines.push(heading(format!("{} step", app.current.label())));
         lines.extend(step_keys.iter().map(|k| entry(&k.key.to_string(), k.hint)));

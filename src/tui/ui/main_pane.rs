@@ -11,11 +11,11 @@ use crate::wizard::{Row, StepView, Tone};
 /// Draws the current step into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
-    let view = app.wizard.step(app.current).view(&app.session);
+    let view = app.wizard.view(app.current, &app.session);
     let mut block = Block::bordered()
         .title(format!(" {} {} ", app.current.index() + 1, app.current.label()))
         .border_style(theme.focus());
-    if let Some(job) = app.jobs.iter().rev().find(|j| j.step == app.current) {
+    if let Some(job) = app.wizard.jobs().iter().rev().find(|j| j.step == app.current) {
         let progress = view.progress.map(|p| format!(" {:>3.0}%", p.clamp(0.0, 1.0) * 100.0)).unwrap_or_default();
         block = block.title_top(
             Line::from(format!(
