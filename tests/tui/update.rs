@@ -305,6 +305,38 @@ fn the_input_history_keeps_no_auth_secret() {
     assert!(!format!("{:?}", app.history).contains("AGZvbwBiYXI="));
 }
 
+#[test]
+fn a_console_line_leaves_update_as_a_command_and_an_undelivered_one_is_said() {
+    use mailwiz::wizard::Undelivered;
+    let mut app = app();
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "EHLO mail.sender.example");
+    let cmds = press(&mut app, KeyCode::Enter);
+    let [Cmd::Spawn(console), Cmd::Send { step, job, line }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!((*step, *job, line.as_str()), (StepId::Smtp, console.id, "EHLO mail.sender.example"));
+    assert!(console.input.is_some(), "the runtime gets the console's input with the job");
+    let job = console.id;
+
+    // The next line goes to the same console.
+    type_text(&mut app, "NOOP");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(cmds.as_slice(), [Cmd::Send { job: j, .. }] if *j == job), "{cmds:?}");
+
+    update(&mut app, Msg::Undelivered { step: StepId::Smtp, job, why: Undelivered::Busy });
+    let screen = mailwiz::tui::render_to_string(&app, 120, 40);
+    assert!(screen.contains("the console is busy; line not sent"), "{screen}");
+    assert!(app.step_busy(StepId::Smtp));
+    // A console that takes no more lines is retired: the next line starts a new one.
+    update(&mut app, Msg::Undelivered { step: StepId::Smtp, job, why: Undelivered::Ended });
+    let screen = mailwiz::tui::render_to_string(&app, 120, 40);
+    assert!(screen.contains("the console has ended; press c or type the line again"), "{screen}");
+    assert!(!app.step_busy(StepId::Smtp));
+    type_text(&mut app, "NOOP");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(cmds.as_slice(), [Cmd::Spawn(_), Cmd::Send { .. }]), "{cmds:?}");
+}
+
 fn click(column: u16, row: u16) -> Msg {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     Msg::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column, row, modifiers: KeyModifiers::NONE })
