@@ -62,6 +62,63 @@ fn arrows_up(src: &std::path::Path) -> Vec<String> {
     wrong
 }
 
+/// Parts of the terminal front end that must not use its view (`tui::ui`): `update` and what it
+/// reads sizes from ask no render function, so they work the same with no terminal.
+const BLIND_TO_THE_VIEW: &[&str] = &["tui/app", "tui/layout"];
+
+/// Whether a line of code names the view module (`tui::ui`, `super::ui`, `tui::{…, ui, …}`).
+fn names_the_view(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let path = ["tui::ui", "super::ui"]
+        .iter()
+        .any(|pattern| code.match_indices(pattern).any(|(at, _)| !code[at + pattern.len()..].starts_with(is_ident)));
+    let group = code.match_indices("tui::{").any(|(at, _)| {
+        let inside = code[at + "tui::{".len()..].split('}').next().unwrap_or("");
+        inside.split(|c: char| !is_ident(c)).any(|word| word == "ui")
+    });
+    path || group
+}
+
+/// Every line of the parts in [`BLIND_TO_THE_VIEW`] that names the view, as `file: line`.
+fn view_used(src: &std::path::Path) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let mut files: Vec<std::path::PathBuf> = BLIND_TO_THE_VIEW.iter().map(|part| src.join(part)).collect();
+    files.extend(BLIND_TO_THE_VIEW.iter().map(|part| src.join(format!("{part}.rs"))));
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let relative = path.strip_prefix(src).expect("below src");
+        wrong.extend(
+            text.lines()
+                .filter(|line| names_the_view(line))
+                .map(|line| format!("{}: {}", relative.display(), line.trim())),
+        );
+    }
+    wrong.sort();
+    wrong
+}
+
+#[test]
+fn update_asks_no_view_for_layout() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(src.join("tui/app").is_dir() && src.join("tui/layout").is_dir(), "the parts checked are where they were");
+    let wrong = view_used(&src);
+    assert!(wrong.is_empty(), "the view used by update:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_use_of_the_view_is_seen() {
+    assert!(names_the_view("let r = crate::tui::ui::app_regions(app);"));
+    assert!(names_the_view("use super::super::ui;"));
+    assert!(names_the_view("use crate::tui::{keys, ui};"));
+    assert!(!names_the_view("use crate::tui::ui_kit; // crate::tui::ui"));
+    assert!(!names_the_view("use crate::tui::{keys, layout};"));
+}
+
 #[test]
 fn no_module_uses_one_above_it() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

@@ -279,7 +279,7 @@ impl App {
 
     /// Rows of the main pane that fit on screen, from the terminal size.
     pub fn page_rows(&self) -> usize {
-        crate::tui::ui::main_rows(self)
+        crate::tui::layout::main_rows(self)
     }
 
     /// The search query, while a search is active.
