@@ -39,9 +39,10 @@ impl TextLine {
     }
 }
 
-/// The lines of `finding` (one of `session`'s findings) for a view `width` columns wide: summary,
-/// detail, every piece of evidence, the fix and the other notes; words never split.
-pub fn lines(notes_of: &[Finding], finding: &Finding, width: usize) -> Vec<TextLine> {
+/// The lines of `finding` (one of `findings`, the session's) for a view `width` columns wide:
+/// summary, detail, every piece of evidence, the fix and the other notes of `findings`; words
+/// never split.
+pub fn lines(findings: &[Finding], finding: &Finding, width: usize) -> Vec<TextLine> {
     let title = format!("{} {}", finding.severity.mark(), finding.severity.as_str());
     let mut out = vec![
         TextLine { part: Part::Title, lead: title, text: safe(&finding.id).into_owned() },
@@ -68,7 +69,7 @@ pub fn lines(notes_of: &[Finding], finding: &Finding, width: usize) -> Vec<TextL
         text(&mut out, Part::Fix, &finding.fix, "");
     }
     let notes: Vec<&Finding> =
-        notes_of.iter().filter(|f| f.severity == Severity::Note && !std::ptr::eq(*f, finding)).collect();
+        findings.iter().filter(|f| f.severity == Severity::Note && !std::ptr::eq(*f, finding)).collect();
     if !notes.is_empty() {
         out.push(TextLine::plain(Part::Blank, ""));
         out.push(TextLine::plain(Part::Heading, "Notes"));
