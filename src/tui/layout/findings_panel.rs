@@ -25,7 +25,7 @@ pub fn split(app: &App, inner: Rect) -> (Rect, Option<Rect>) {
 }
 
 /// The summary of `finding` as it shows under its id in a list `width` columns wide: wrapped
-/// at spaces behind a two-column indent, at most [`SUMMARY_LINES`], the last one cut.
+/// at spaces behind a two-column indent, at most `SUMMARY_LINES` of them, the last one cut.
 pub fn summary_lines(finding: &Finding, width: usize) -> Vec<String> {
     let text_width = width.saturating_sub(2);
     let mut summary = wrap_cut(&safe(&finding.summary), text_width);
