@@ -144,7 +144,7 @@ struct Runtime {
     jobs_tx: UnboundedSender<JobEvent>,
     /// Messages from tasks the runtime started (a job's panic, a finished save).
     internal_tx: UnboundedSender<Msg>,
-    /// The jobs spawned whose task has not been seen to end.
+    /// The jobs spawned whose task was running at the last command.
     handles: HashMap<JobId, Handle>,
     /// Saves being written; awaited before the program ends.
     saves: Vec<tokio::task::JoinHandle<()>>,
@@ -233,10 +233,10 @@ impl Runtime {
     /// Runs one command; what it starts answers later through the channels of the loop, what
     /// it can answer at once is returned.
     fn execute(&mut self, cmd: Cmd) -> Option<Msg> {
+        // A job whose task ended needs no handle any more.
+        self.handles.retain(|_, handle| !handle.task.is_finished());
         match cmd {
             Cmd::Spawn(job) => {
-                // Tasks that ended need no handle any more.
-                self.handles.retain(|_, handle| !handle.task.is_finished());
                 let cancel = CancellationToken::new();
                 let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), cancel.clone(), self.jobs_tx.clone());
                 let body = AssertUnwindSafe((job.run)(jc)).catch_unwind();
