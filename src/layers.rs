@@ -32,19 +32,27 @@ fn named(line: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The `.rs` files at or below `roots` (a root that does not exist is passed over).
+fn rust_files(mut roots: Vec<std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    while let Some(path) = roots.pop() {
+        if path.is_dir() {
+            roots.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
+        } else if path.extension().is_some_and(|ext| ext == "rs") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Every arrow that goes up or between modules kept apart, as `file: line`.
 fn arrows_up(src: &std::path::Path) -> Vec<String> {
     let mut wrong = Vec::new();
-    let mut files = vec![src.to_path_buf()];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
-            continue;
-        }
+    for path in rust_files(vec![src.to_path_buf()]) {
         let relative = path.strip_prefix(src).expect("below src");
         let module = relative.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or("");
         let module = module.strip_suffix(".rs").unwrap_or(module);
-        if path.extension().is_none_or(|ext| ext != "rs") || matches!(module, "lib" | "main" | "layers") {
+        if matches!(module, "lib" | "main" | "layers") {
             continue;
         }
         let own = layer(module).unwrap_or_else(|| panic!("{module} is in no layer: add it to LAYERS"));
@@ -83,14 +91,9 @@ fn names_the_view(line: &str) -> bool {
 /// Every line of the parts in [`BLIND_TO_THE_VIEW`] that names the view, as `file: line`.
 fn view_used(src: &std::path::Path) -> Vec<String> {
     let mut wrong = Vec::new();
-    let mut files: Vec<std::path::PathBuf> = BLIND_TO_THE_VIEW.iter().map(|part| src.join(part)).collect();
-    files.extend(BLIND_TO_THE_VIEW.iter().map(|part| src.join(format!("{part}.rs"))));
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
-            continue;
-        }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+    let parts = BLIND_TO_THE_VIEW.iter().flat_map(|part| [src.join(part), src.join(format!("{part}.rs"))]);
+    for path in rust_files(parts.collect()) {
+        let text = std::fs::read_to_string(&path).expect("a source file");
         let relative = path.strip_prefix(src).expect("below src");
         wrong.extend(
             text.lines()
@@ -117,6 +120,12 @@ fn a_use_of_the_view_is_seen() {
     assert!(names_the_view("use crate::tui::{keys, ui};"));
     assert!(!names_the_view("use crate::tui::ui_kit; // crate::tui::ui"));
     assert!(!names_the_view("use crate::tui::{keys, layout};"));
+    // The walk finds it in a file of the parts, and not elsewhere.
+    let src = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(src.path().join("tui/app")).unwrap();
+    std::fs::write(src.path().join("tui/app/keys.rs"), "fn f() {\n    super::super::ui::draw();\n}\n").unwrap();
+    std::fs::write(src.path().join("tui/runtime.rs"), "use super::ui;\n").unwrap();
+    assert_eq!(view_used(src.path()), ["tui/app/keys.rs: super::super::ui::draw();"]);
 }
 
 #[test]
