@@ -72,7 +72,7 @@ fn cuts(screen: &str, panes: &[(usize, usize)]) -> Vec<String> {
 #[tokio::test]
 async fn no_word_is_cut_at_a_panes_edge_at_80x24() {
     let mut app = story((80, 24)).await;
-    let regions = mailwiz::tui::ui::regions(ratatui::layout::Rect::new(0, 0, 80, 24), false);
+    let regions = mailwiz::tui::layout::regions(ratatui::layout::Rect::new(0, 0, 80, 24), false);
     let inner = |r: ratatui::layout::Rect| (usize::from(r.x) + 1, usize::from(r.x + r.width) - 2);
     let panes = [inner(regions.main), inner(regions.findings)];
     let mut pages = 0;
