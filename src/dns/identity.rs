@@ -67,16 +67,10 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
     let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
 
     // What `--ip`, the config and the other steps name wins its family whatever the discovery
-    // finds (see `rank`), so its examination starts beside the discovery, not after it.
-    let mut given = Identity::default();
-    for ip in ctx.config.our_ips() {
-        given.add_candidate(ip, SOURCE_CONFIG);
-    }
-    for candidate in &known.ip_candidates {
-        given.add_candidate(candidate.ip.to_canonical(), candidate.source.clone());
-    }
+    // finds, so its examination starts beside the discovery, not after it.
+    let given = given_candidates(ctx, known);
     let early_chosen = choose(&given.ip_candidates, lab);
-    let early: Vec<IpAddr> = early_chosen.iter().copied().filter(|ip| usable(*ip, lab)).collect();
+    let early = given_addresses(ctx, known);
     let early_helo = if ask_mta { None } else { helo_wanted.clone() };
     let discovery = async {
         tokio::join!(myip::ask_all(ctx), async { if ask_mta { mta_helo(timeout).await } else { None } }, async {
@@ -135,6 +129,27 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
     let findings =
         identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref(), mail_name.as_deref());
     IdentityReport { candidates, chosen, agree, myip, ptr, helo: helo_report, mail_name, findings }
+}
+
+/// The candidates `--ip`, the config and the other steps give, before anything is asked.
+fn given_candidates(ctx: &Context, known: &Identity) -> Identity {
+    let mut given = Identity::default();
+    for ip in ctx.config.our_ips() {
+        given.add_candidate(ip, SOURCE_CONFIG);
+    }
+    for candidate in &known.ip_candidates {
+        given.add_candidate(candidate.ip.to_canonical(), candidate.source.clone());
+    }
+    given
+}
+
+/// The addresses [`identify`] will check that are known before anything is asked: the usable
+/// ones `--ip`, the config and the other steps give, best per family. Each is the one chosen
+/// for its family whatever the discovery finds (it ranks first, see `rank`), so what depends
+/// on it may start at once; the discovery may only add the other family.
+pub fn given_addresses(ctx: &Context, known: &Identity) -> Vec<IpAddr> {
+    let lab = !ctx.public_lookups_allowed();
+    choose(&given_candidates(ctx, known).ip_candidates, lab).into_iter().filter(|ip| usable(*ip, lab)).collect()
 }
 
 /// What [`examine`] found about our addresses and HELO name.
