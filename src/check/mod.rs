@@ -179,13 +179,21 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
         let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
         let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
-        let ((probed, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        // The receiver's MTA-STS and TLS-RPT need no probe: they are asked beside it.
+        let mut hosts: Vec<String> = Vec::new();
+        for target in &targets {
+            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&target.exchange)) {
+                hosts.push(target.exchange.clone());
+            }
+        }
+        let policies = auth::receiver_policies(ctx, &resolver, &target.domain, &hosts);
+        let ((probed, mut smtp_ms), (logs, logs_ms), policies) = tokio::join!(probes, logs, policies);
         let (mut smtp, smtp_there) = probed;
         if let Some(egress) = egress_check(ctx, &smtp, &request).await {
             smtp_ms += egress.connect.connect_ms.unwrap_or(0);
             smtp.push(egress);
         }
-        let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
+        let receiver_auth = auth::check_receiver_with(ctx, &resolver, policies, &auth::peers_from_probes(&smtp)).await;
         (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue)
     };
     let known = Identity {
