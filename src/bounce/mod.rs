@@ -9,6 +9,7 @@
 //! is escaped.
 
 pub mod dsn;
+pub mod file;
 pub mod findings;
 pub mod original;
 pub mod reply;
