@@ -78,6 +78,8 @@ payloads! {
     Queue(super::queue::QueueEvent),
     /// Step 1: a queue action done.
     QueueActed(super::queue_act::Acted),
+    /// Step 1: a bounce given at `bounce>`, read.
+    BounceRead(super::bounce_input::BounceRead),
     /// Step 2: the MX analysis.
     MxAnalysis(super::mx::AnalysisDone),
     /// Step 2: a console lookup.

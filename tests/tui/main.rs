@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bounce;
 mod demo;
 mod manual;
 mod shell;

@@ -52,7 +52,7 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
                 hints.push(("n/N".into(), "next/prev match".into()));
                 hints.push(("Esc".into(), "end search".into()));
             }
-            hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
+            hints.extend(step.bar_keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
             if step.prompt().is_some() {
                 hints.extend(bound(&[KeyAction::Type]));
             }
