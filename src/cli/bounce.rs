@@ -130,6 +130,9 @@ fn text(bounce: &Bounce, report: Option<&CheckReport>, findings: &[Finding], has
             let _ = writeln!(out, "   {who}: {reply}");
         }
         let _ = writeln!(out, "   reason      {}", recipient.reason.describe());
+        if let Some(meaning) = &recipient.meaning {
+            let _ = writeln!(out, "   meaning     {meaning}");
+        }
     }
     out.push('\n');
     if let Some(report) = report {

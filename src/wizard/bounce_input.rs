@@ -256,6 +256,9 @@ fn summary_rows(name: &str, bounce: &Bounce) -> Vec<Row> {
         };
         rows.push(Row::wrapped(Tone::Explain, format!("    {said}"), 6));
         rows.push(Row::wrapped(Tone::Dim, format!("    reason: {}", recipient.reason.describe()), 6));
+        if let Some(meaning) = &recipient.meaning {
+            rows.push(Row::wrapped(Tone::Dim, format!("    meaning: {meaning}"), 6));
+        }
     }
     let more = bounce.recipients.len().saturating_sub(SHOWN_RECIPIENTS) + bounce.recipients_dropped;
     if more > 0 {
