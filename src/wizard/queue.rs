@@ -519,7 +519,7 @@ impl QueueStep {
         let subtitle = if self.job.is_some() {
             "Re-reading the mail queue — Esc stops".into()
         } else {
-            "Enter makes the selection the target · t h u D act on it · o a bounce".into()
+            "Enter makes the selection the target · t h u D act on it".into()
         };
         StepView { subtitle, rows, selected, ..StepView::default() }
     }
