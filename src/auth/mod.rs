@@ -399,6 +399,20 @@ pub async fn check_envelope(
     ips: &[IpAddr],
     helo: Option<String>,
 ) -> Option<SenderReport> {
+    let report = check_envelope_unjournaled(ctx, resolver, from, ips, helo).await?;
+    journal(ctx, &report.findings);
+    Some(report)
+}
+
+/// [`check_envelope`] without journaling its findings, for a caller that asks before it knows
+/// whether it keeps the answer; [`keep`] journals the one kept.
+pub async fn check_envelope_unjournaled(
+    ctx: &Context,
+    resolver: &Resolver,
+    from: Option<&str>,
+    ips: &[IpAddr],
+    helo: Option<String>,
+) -> Option<SenderReport> {
     let from = from.map(str::trim).filter(|f| !f.is_empty())?;
     let target = crate::session::Target::parse(from).ok()?;
     let selectors = selectors(ctx, &target.domain, &[]);
@@ -406,7 +420,13 @@ pub async fn check_envelope(
     let ip6 = ips.iter().copied().find(|other| other.is_ipv6() && Some(*other) != ip);
     let request =
         SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, ip6, helo, selectors };
-    Some(check_our_mail(ctx, resolver, &request).await)
+    // Boxed: the SPF walks, DMARC and DKIM side by side would make every caller's future large.
+    Some(Box::pin(check_sender(resolver, &request)).await)
+}
+
+/// Journals the findings of a report of [`check_envelope_unjournaled`] that is kept.
+pub fn keep(ctx: &Context, report: &SenderReport) {
+    journal(ctx, &report.findings);
 }
 
 /// The certificates each MX host presented to the probes, one entry per host.

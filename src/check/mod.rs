@@ -8,6 +8,7 @@
 
 mod timings;
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use chrono::Utc;
@@ -21,7 +22,7 @@ use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Subject};
-use crate::dns::identity::{IdentityReport, identify};
+use crate::dns::identity::{self, IdentityReport, identify};
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
@@ -192,15 +193,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
         sender: options.from.clone().or_else(|| ctx.config.from.clone()),
         ..Identity::default()
     };
-    let sender_chain = async {
-        let (identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
-        if identity.chosen.is_empty() {
-            // The receivers may echo our address in EHLO: what depends on it waits for the probes.
-            return (identity, identity_ms, None, 0, None);
-        }
-        let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
-        (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
-    };
+    let sender_chain = about_us_first(ctx, &resolver, &known, options);
     let (receiver, sender) = tokio::join!(receiver_chain, sender_chain);
     let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, (queue, queue_ms)) = receiver;
     let (mut identity, mut identity_ms, lists, mut blocklists_ms, mut sender_auth) = sender;
@@ -213,7 +206,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             identity_ms += ms;
         }
         ((blocklists, blocklists_ipv6), blocklists_ms, sender_auth) =
-            about_us(ctx, &resolver, &identity, options).await;
+            about_us(ctx, &resolver, &identity, options, None).await;
     }
 
     let queue = queue.map_err(|reason| skipped.push(reason)).ok();
@@ -328,42 +321,115 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
 /// The block lists' reports on our IPv4 and our IPv6 address.
 type ListReports = (Option<DnsblReport>, Option<DnsblReport>);
 
+/// Our side: the identity check, then the block lists and our mail's authentication. Those are
+/// asked about an address given up front beside the identity check, which cannot choose another
+/// for its family (see `identity::given_addresses`).
+async fn about_us_first(
+    ctx: &Context,
+    resolver: &Resolver,
+    known: &Identity,
+    options: &CheckOptions,
+) -> (IdentityReport, u64, Option<ListReports>, u64, Option<SenderReport>) {
+    let given = identity::given_addresses(ctx, known);
+    let given_helo = ctx.config.helo.clone().or_else(|| known.helo.clone());
+    let early = async {
+        if given.is_empty() { None } else { Some(ask_about_us(ctx, resolver, &given, given_helo, options).await) }
+    };
+    let ((identity, identity_ms), early) = tokio::join!(timed(identify(ctx, resolver, known)), early);
+    if identity.chosen.is_empty() {
+        // The receivers may echo our address in EHLO: what depends on it waits for the probes.
+        return (identity, identity_ms, None, 0, None);
+    }
+    let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, resolver, &identity, options, early).await;
+    (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
+}
+
+/// What was asked about the addresses given up front, before the identity check ended: the
+/// block lists (journaled as asked) and our mail's authentication (journaled once kept).
+struct AskedEarly {
+    ips: Vec<IpAddr>,
+    helo: Option<String>,
+    lists: ListReports,
+    lists_ms: u64,
+    sender: Option<SenderReport>,
+}
+
+async fn ask_about_us(
+    ctx: &Context,
+    resolver: &Resolver,
+    ips: &[IpAddr],
+    helo: Option<String>,
+    options: &CheckOptions,
+) -> AskedEarly {
+    let from = options.from.as_deref().or(ctx.config.from.as_deref());
+    let ((lists, lists_ms), sender) = tokio::join!(
+        timed(check_blocklists(ctx, resolver, ips)),
+        auth::check_envelope_unjournaled(ctx, resolver, from, ips, helo.clone())
+    );
+    AskedEarly { ips: ips.to_vec(), helo, lists, lists_ms, sender }
+}
+
 /// Journals the findings of the identity report kept, then asks the block lists and SPF, DMARC
-/// and DKIM about the addresses it chose, one per family (each of them journals its own).
+/// and DKIM about the addresses it chose, one per family (each of them journals its own); what
+/// `early` asked about the same address and HELO name is kept, not asked again.
 async fn about_us(
     ctx: &Context,
     resolver: &Resolver,
     identity: &IdentityReport,
     options: &CheckOptions,
+    early: Option<AskedEarly>,
 ) -> (ListReports, u64, Option<SenderReport>) {
     for finding in &identity.findings {
         ctx.journal.finding(finding);
     }
-    let ((blocklists, blocklists_ms), sender_auth) =
-        tokio::join!(timed(check_blocklists(ctx, resolver, identity)), check_auth(ctx, resolver, identity, options));
-    (blocklists, blocklists_ms, sender_auth)
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    let Some(early) = early else {
+        let ((lists, lists_ms), sender) = tokio::join!(
+            timed(check_blocklists(ctx, resolver, &identity.chosen)),
+            check_auth(ctx, resolver, &identity.chosen, helo, options)
+        );
+        return (lists, lists_ms, sender);
+    };
+    // The discovery may only have added the other family (see `identity::given_addresses`).
+    let added: Vec<IpAddr> = identity.chosen.iter().copied().filter(|ip| !early.ips.contains(ip)).collect();
+    let same_sender = added.is_empty() && helo == early.helo;
+    let sender_again = async {
+        if same_sender { None } else { Some(check_auth(ctx, resolver, &identity.chosen, helo.clone(), options).await) }
+    };
+    let ((added_lists, added_ms), sender_again) =
+        tokio::join!(timed(check_blocklists(ctx, resolver, &added)), sender_again);
+    let sender = if let Some(sender) = sender_again {
+        sender
+    } else {
+        if let Some(report) = &early.sender {
+            auth::keep(ctx, report);
+        }
+        early.sender
+    };
+    let lists = (early.lists.0.or(added_lists.0), early.lists.1.or(added_lists.1));
+    (lists, early.lists_ms + added_ms, sender)
 }
 
-/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
+/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our addresses.
 async fn check_auth(
     ctx: &Context,
     resolver: &Resolver,
-    identity: &IdentityReport,
+    ips: &[IpAddr],
+    helo: Option<String>,
     options: &CheckOptions,
 ) -> Option<SenderReport> {
     let from = options.from.as_deref().or(ctx.config.from.as_deref());
-    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    auth::check_envelope(ctx, resolver, from, &identity.chosen, helo).await
+    auth::check_envelope(ctx, resolver, from, ips, helo).await
 }
 
-/// Our IPv4 address and our IPv6 address against the lists, at the same time; a list that
-/// lists IPv4 addresses only is skipped for the IPv6 one (`dnsbl.not_ipv6`).
-async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> ListReports {
+/// Our IPv4 address and our IPv6 address of `ips` against the lists, at the same time; a list
+/// that lists IPv4 addresses only is skipped for the IPv6 one (`dnsbl.not_ipv6`).
+async fn check_blocklists(ctx: &Context, resolver: &Resolver, ips: &[IpAddr]) -> ListReports {
     if resolver.is_silent() {
         return (None, None);
     }
     let ask = |v4: bool| async move {
-        let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4() == v4)?;
+        let ip = *ips.iter().find(|ip| ip.is_ipv4() == v4)?;
         dnsbl::check_configured(ctx, resolver, &Subject::Ip(ip)).await.ok()
     };
     tokio::join!(ask(true), ask(false))

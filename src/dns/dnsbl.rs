@@ -262,7 +262,19 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
         result.status = ZoneStatus::Skipped { reason };
         return result;
     }
-    let a = match tokio::time::timeout_at(until, resolver.query(&query, QueryType::A)).await {
+    // The TXT (the list's reason) is asked with the A, so that a listing costs one round trip;
+    // it is awaited only when the A says listed.
+    let a = tokio::time::timeout_at(until, resolver.query(&query, QueryType::A));
+    let reason = tokio::time::timeout_at(until, resolver.query(&query, QueryType::Txt));
+    tokio::pin!(a, reason);
+    let mut txt_early = None;
+    let a = loop {
+        tokio::select! {
+            a = &mut a => break a,
+            reply = &mut reason, if txt_early.is_none() => txt_early = Some(reply),
+        }
+    };
+    let a = match a {
         Ok(Ok(reply)) => reply,
         Ok(Err(bad)) => {
             result.status = ZoneStatus::Refused { code: "bad name".into(), reason: bad.to_string() };
@@ -279,7 +291,11 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
     if let ZoneStatus::Listed { txt, .. } = &mut result.status {
         result.delist = zone.delist_url(&subject.text());
         // The reason is a nicety: a listing stands even when its TXT comes too late.
-        if let Ok(Ok(reply)) = tokio::time::timeout_at(until, resolver.query(&query, QueryType::Txt)).await {
+        let reply = match txt_early {
+            Some(reply) => reply,
+            None => reason.await,
+        };
+        if let Ok(Ok(reply)) = reply {
             result.evidence.extend(evidence_of(&reply));
             txt.extend(reply.txt_strings().iter().map(|t| escape_str(t)));
         }

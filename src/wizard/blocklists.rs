@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{DnsblReport, Subject, ZoneStatus, check_configured, dnsbl_findings};
@@ -15,7 +15,6 @@ pub type BlocklistOutcome = Result<(DnsblReport, Vec<Finding>), String>;
 /// State of the Blocklists step.
 #[derive(Debug, Default)]
 pub struct BlocklistsStep {
-    job: Option<JobId>,
     report: Option<DnsblReport>,
     error: Option<String>,
 }
@@ -52,11 +51,12 @@ impl Step for BlocklistsStep {
 
     fn status(&self) -> StepStatus {
         let last = if self.error.is_some() { Some(false) } else { self.report.as_ref().map(|_| true) };
-        StepStatus::of_run(self.job.is_some(), last)
+        StepStatus::after(last)
     }
 
-    fn view(&self, session: &Session) -> StepView {
-        let subtitle = if self.job.is_some() {
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let running = jobs.running(JobKind::Run);
+        let subtitle = if running {
             "Asking every block list at once… (Esc cancels)".to_string()
         } else {
             match session.identity.ip {
@@ -70,7 +70,7 @@ impl Step for BlocklistsStep {
         }
         match &self.report {
             Some(report) => rows.extend(report_rows(report)),
-            None if self.job.is_none() => {
+            None if !running => {
                 rows.push(Row::plain("Receivers refuse mail from addresses on the block lists they use."));
                 rows.push(Row::new(
                     Tone::Dim,
@@ -83,22 +83,16 @@ impl Step for BlocklistsStep {
         StepView { subtitle, rows, ..StepView::default() }
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn run(&mut self, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         let Some(ip) = subject_ip(session, ctx) else {
             self.error = Some("Our address is not known: run the Identity step, or give it with --ip.".into());
             return Vec::new();
         };
-        let job = blocklist_job(ip);
-        self.job = Some(job.id);
         self.error = None;
-        vec![Effect::Spawn(job)]
+        vec![Effect::Spawn(blocklist_job(ip))]
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) != self.job {
-            return Vec::new();
-        }
-        let done = event.done;
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
         if let Some(outcome) = event.take::<BlocklistOutcome>() {
             match outcome {
                 Ok((report, findings)) => {
@@ -115,16 +109,11 @@ impl Step for BlocklistsStep {
                 Err(error) => self.error = Some(format!("The check could not run: {error}")),
             }
         }
-        if done {
-            self.job = None;
-        }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        if self.job.take().is_some() {
-            self.error = Some("Cancelled.".into());
-        }
+    fn cancelled(&mut self, _kinds: &[JobKind], _session: &mut Session) {
+        self.error = Some("Cancelled.".into());
     }
 }
 

@@ -2,11 +2,13 @@
 //! (lines typed after a paste join it; an empty Enter reads what was collected). A job reads it
 //! and journals its findings; its end lays the bounce into the session as `mailwiz --bounce`
 //! does, except that the bounce just given names the target. A bounce that cannot be read is
-//! one sentence in the status line and changes nothing.
+//! one sentence in the status line and changes nothing. The read is the step's job of kind
+//! [`JobKind::Read`]: whether it runs is the job table's to say, and its event is told apart by
+//! its payload, [`BounceRead`].
 
 use std::path::Path;
 
-use super::{Effect, Job, JobEvent, JobId, Row, StepId, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Row, StepId, StepView, Tone};
 use crate::bounce::seed::{self, TargetRule};
 use crate::bounce::{self, Bounce, MAX_INPUT};
 use crate::session::{Event, EventKind, Finding, Session};
@@ -36,16 +38,15 @@ pub struct BounceInput {
     /// Text pasted, and lines typed after it, not yet read.
     text: String,
     lines: usize,
-    job: Option<JobId>,
     /// What the last bounce read said, for the pane.
     last: Vec<Row>,
 }
 
 impl BounceInput {
     /// `o`: opens an empty prompt.
-    pub fn open(&mut self) -> Vec<Effect> {
-        if self.job.is_some() {
-            return vec![Effect::Status(Tone::Dim, "The bounce given last is still being read (Esc cancels).".into())];
+    pub fn open(&mut self, jobs: Jobs<'_>) -> Vec<Effect> {
+        if reading(jobs) {
+            return still_reading();
         }
         self.open = true;
         self.clear();
@@ -64,16 +65,6 @@ impl BounceInput {
             0 => PROMPT.to_string(),
             n => format!("bounce ({n} lines)> "),
         })
-    }
-
-    /// True while the job reading a bounce runs.
-    pub fn busy(&self) -> bool {
-        self.job.is_some()
-    }
-
-    /// True when `job` is the read this prompt waits for.
-    pub fn owns(&self, job: JobId) -> bool {
-        self.job == Some(job)
     }
 
     /// A paste of more than one line is the bounce's text, taken whole (within the cap of a
@@ -96,9 +87,9 @@ impl BounceInput {
 
     /// Enter at the prompt: a path is read at once; a line that starts a message, or any line
     /// after a paste, joins the text; an empty line reads the text.
-    pub fn submit(&mut self, line: &str) -> Vec<Effect> {
-        if self.job.is_some() {
-            return vec![Effect::Status(Tone::Dim, "The bounce given last is still being read (Esc cancels).".into())];
+    pub fn submit(&mut self, line: &str, jobs: Jobs<'_>) -> Vec<Effect> {
+        if reading(jobs) {
+            return still_reading();
         }
         let trimmed = line.trim();
         match (trimmed.is_empty(), self.text.is_empty()) {
@@ -118,11 +109,9 @@ impl BounceInput {
         }
     }
 
-    /// The job's event: the bounce laid into the session, or the reason it was not.
+    /// The read job's event ([`BounceRead`]): the bounce laid into the session, or the reason it
+    /// was not.
     pub fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if event.done {
-            self.job = None;
-        }
         match event.take::<BounceRead>() {
             Some(BounceRead(Ok((name, bounce, found)))) => {
                 self.last = summary_rows(&name, &bounce);
@@ -148,14 +137,9 @@ impl BounceInput {
         }
     }
 
-    /// Esc cancelled the step's jobs.
-    pub fn cancel(&mut self) {
-        self.job = None;
-    }
-
     /// Puts the prompt's rows (what it takes, what was pasted, the last bounce read) above the
     /// rows of `view`.
-    pub fn prepend_to(&self, view: &mut StepView) {
+    pub fn prepend_to(&self, view: &mut StepView, jobs: Jobs<'_>) {
         let mut rows = Vec::new();
         if self.open {
             rows.push(Row::new(
@@ -167,7 +151,7 @@ impl BounceInput {
                 rows.push(Row::plain(format!("  {} line(s) pasted, {} bytes", self.lines, self.text.len())));
             }
         }
-        if self.job.is_some() {
+        if reading(jobs) {
             rows.push(Row::new(Tone::Dim, "Reading the bounce…"));
         }
         rows.extend(self.last.iter().cloned());
@@ -196,10 +180,18 @@ impl BounceInput {
     fn start(&mut self, source: Source) -> Vec<Effect> {
         self.open = false;
         self.clear();
-        let job = read_job(source);
-        self.job = Some(job.id);
-        vec![Effect::LeaveInput, Effect::Spawn(job)]
+        vec![Effect::LeaveInput, Effect::Spawn(read_job(source))]
     }
+}
+
+/// True while the step's job reading a bounce runs.
+fn reading(jobs: Jobs<'_>) -> bool {
+    jobs.running(JobKind::Read)
+}
+
+/// The answer to `o` or a line while a bounce is being read: one read at a time.
+fn still_reading() -> Vec<Effect> {
+    vec![Effect::Status(Tone::Dim, "The bounce given last is still being read (Esc cancels).".into())]
 }
 
 /// True when `line` starts a message rather than naming a file: a header field (`Subject: …`)
@@ -222,7 +214,7 @@ fn read_job(source: Source) -> Job {
         Source::Path(path) => format!("Reading the bounce {}", crate::session::escape::escape_str(path)),
         Source::Pasted(_) => "Reading the pasted bounce".to_string(),
     };
-    Job::new(StepId::Queue, label, move |jc| async move {
+    let job = Job::new(StepId::Queue, label, move |jc| async move {
         let work = tokio::task::spawn_blocking(move || match source {
             Source::Path(path) => bounce::file::load(Path::new(&path)),
             Source::Pasted(text) => bounce::file::parse("the pasted text", text.as_bytes()),
@@ -239,7 +231,8 @@ fn read_job(source: Source) -> Job {
             (name, bounce, found)
         });
         jc.finish(BounceRead(outcome));
-    })
+    });
+    job.of_kind(JobKind::Read)
 }
 
 /// The bounce read, for the pane: its name, then each recipient with what was said about it.
@@ -270,6 +263,12 @@ fn summary_rows(name: &str, bounce: &Bounce) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wizard::job_table::JobTable;
+
+    /// No job runs.
+    fn idle() -> Jobs<'static> {
+        Jobs::none(StepId::Queue)
+    }
 
     #[test]
     fn a_header_line_or_mbox_line_starts_a_message_and_a_path_does_not() {
@@ -285,11 +284,11 @@ mod tests {
     fn a_multi_line_paste_is_collected_and_a_one_line_paste_is_left_to_the_line() {
         let mut input = BounceInput::default();
         assert!(!input.paste("a\nb\n"), "nothing is taken while the prompt is closed");
-        input.open();
+        input.open(idle());
         assert!(!input.paste("/tmp/bounce.eml\n"));
         assert!(input.paste("Subject: x\r\rbody\r"));
         assert_eq!(input.prompt().as_deref(), Some("bounce (3 lines)> "));
-        assert!(input.submit("more").is_empty(), "a typed line joins the paste");
+        assert!(input.submit("more", idle()).is_empty(), "a typed line joins the paste");
         assert_eq!(input.text, "Subject: x\n\nbody\nmore\n");
         input.close();
         assert_eq!(input.prompt(), None);
@@ -299,7 +298,7 @@ mod tests {
     #[test]
     fn a_paste_is_kept_within_one_byte_past_the_cap() {
         let mut input = BounceInput::default();
-        input.open();
+        input.open(idle());
         let chunk = "x\n".repeat(1 << 20);
         for _ in 0..10 {
             input.paste(&chunk);
@@ -310,19 +309,22 @@ mod tests {
     #[test]
     fn enter_reads_a_path_at_once_and_pasted_text_on_an_empty_line() {
         let mut input = BounceInput::default();
-        input.open();
-        let effects = input.submit("  /tmp/b.eml ");
-        assert!(
-            matches!(effects.as_slice(), [Effect::LeaveInput, Effect::Spawn(job)] if job.label == "Reading the bounce /tmp/b.eml")
-        );
-        assert!(input.busy() && input.prompt().is_none());
-        assert!(matches!(input.submit("x").as_slice(), [Effect::Status(Tone::Dim, _)]), "one read at a time");
+        input.open(idle());
+        let effects = input.submit("  /tmp/b.eml ", idle());
+        let [Effect::LeaveInput, Effect::Spawn(job)] = effects.as_slice() else { panic!("{effects:?}") };
+        assert_eq!(job.label, "Reading the bounce /tmp/b.eml");
+        let mut table = JobTable::default();
+        table.register(job, std::time::Duration::ZERO);
+        let jobs = table.of(StepId::Queue);
+        assert!(reading(jobs) && input.prompt().is_none());
+        assert!(matches!(input.submit("x", jobs).as_slice(), [Effect::Status(Tone::Dim, _)]), "one read at a time");
+        assert!(matches!(input.open(jobs).as_slice(), [Effect::Status(Tone::Dim, _)]));
 
         let mut input = BounceInput::default();
-        input.open();
-        assert!(matches!(input.submit("").as_slice(), [Effect::Status(Tone::Dim, _)]), "nothing to read yet");
-        assert!(input.submit("Subject: Undeliverable").is_empty());
-        let effects = input.submit("");
+        input.open(idle());
+        assert!(matches!(input.submit("", idle()).as_slice(), [Effect::Status(Tone::Dim, _)]), "nothing to read yet");
+        assert!(input.submit("Subject: Undeliverable", idle()).is_empty());
+        let effects = input.submit("", idle());
         assert!(
             matches!(effects.as_slice(), [Effect::LeaveInput, Effect::Spawn(job)] if job.label == "Reading the pasted bounce")
         );

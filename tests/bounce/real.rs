@@ -580,20 +580,6 @@ const CASES: &[Case] = &[
             "5.4.7 - Delivery expired (message too old) 'no valid ip addresses'",
         )],
     },
-    Case {
-        file: "emshea-ses-expired-outlook.eml",
-        mta: "Amazon SES",
-        shape: Shape::DeliveryStatus,
-        recipients: &[(
-            "deliveryfailure@thisemail.com",
-            Failed,
-            Some("4.4.7"),
-            "rate_limited",
-            "unknown",
-            Receiver,
-            "451 4.7.651 The mail server [54.240.8.61] has been temporarily rate limited due to IP reputation",
-        )],
-    },
 ];
 
 fn read(file: &str) -> bounce::Bounce {

@@ -5,6 +5,7 @@ mod common;
 
 mod bounce;
 mod demo;
+mod layouts;
 mod manual;
 mod shell;
 mod tmux;

@@ -7,7 +7,7 @@ mod bridge;
 mod key_handling;
 mod model;
 
-pub use model::{App, Cmd, FindingView, History, Message, Mode, Msg, Purpose, RunningJob, Scroll};
+pub use model::{App, Cmd, FindingView, History, Message, Mode, Msg, Purpose, Scroll};
 
 use crate::wizard::Tone;
 
@@ -42,6 +42,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         }
         Msg::Job(event) => bridge::on_job_event(app, event),
         Msg::JobFailed { job, step, error } => bridge::on_job_failed(app, job, step, &error),
+        Msg::Undelivered { step, job, why } => {
+            app.wizard.undelivered(step, job, why);
+            Vec::new()
+        }
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
             app.set_message(Tone::Ok, saved_message(&paths));
