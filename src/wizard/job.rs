@@ -87,6 +87,8 @@ payloads! {
     Queue(super::queue::QueueEvent),
     /// Step 1: a queue action done.
     QueueActed(super::queue_act::Acted),
+    /// Step 1: a bounce given at `bounce>`, read.
+    BounceRead(super::bounce_input::BounceRead),
     /// Step 2: the MX analysis.
     MxAnalysis(super::mx::AnalysisDone),
     /// Step 2: a console lookup.
@@ -147,6 +149,8 @@ pub enum JobKind {
     Action,
     /// Following the logs as they are written.
     Follow,
+    /// Reading what the user gave the step (step 1's bounce, a file or pasted text).
+    Read,
 }
 
 impl JobKind {

@@ -3,6 +3,7 @@
 //! one [`JobTable`] of what runs for which step. Nothing here draws or performs I/O.
 
 pub mod blocklists;
+pub mod bounce_input;
 pub mod diagnosis;
 pub mod identity;
 pub mod job;
@@ -71,6 +72,10 @@ pub enum Effect {
     Request(StepId, Request),
     /// Leave the input line for navigation (a console's `exit`).
     LeaveInput,
+    /// Open the input line on the step's console (step 1's `bounce>` prompt, opened by `o`).
+    OpenInput,
+    /// One sentence for the status line: what a step's action came to (a bounce read or refused).
+    Status(Tone, String),
 }
 
 /// What one step may ask of another.
@@ -98,6 +103,8 @@ impl std::fmt::Debug for Effect {
             Effect::Confirm { step, question } => write!(f, "Confirm({step:?} {question})"),
             Effect::Request(step, request) => write!(f, "Request({step:?} {request:?})"),
             Effect::LeaveInput => write!(f, "LeaveInput"),
+            Effect::OpenInput => write!(f, "OpenInput"),
+            Effect::Status(tone, text) => write!(f, "Status({tone:?} {text})"),
         }
     }
 }
@@ -140,6 +147,15 @@ pub trait Step: Send {
         Vec::new()
     }
 
+    /// Text pasted into the step's console at once: true when the step takes it whole (a bounce
+    /// pasted at `bounce>`); false leaves its first line to the input line.
+    fn paste(&mut self, _text: &str) -> bool {
+        false
+    }
+
+    /// The user left the step's console (Esc): what it was collecting is dropped.
+    fn input_left(&mut self) {}
+
     /// A line sent with [`Effect::Send`] did not reach the console job.
     fn undelivered(&mut self, _why: Undelivered) {}
 
@@ -151,6 +167,12 @@ pub trait Step: Send {
     /// The step's own keys, for the status bar and help.
     fn keys(&self, _jobs: Jobs<'_>) -> Vec<StepKey> {
         Vec::new()
+    }
+
+    /// The step's keys the status bar names (the help names them all): by default all of
+    /// [`Step::keys`].
+    fn bar_keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
+        self.keys(jobs)
     }
 
     /// Every key the step may bind in any state (its [`Step::keys`] at one time are some of
@@ -265,6 +287,11 @@ impl Wizard {
     /// Step `id`'s own keys now.
     pub fn keys(&self, id: StepId) -> Vec<StepKey> {
         self.step(id).keys(self.jobs.of(id))
+    }
+
+    /// Step `id`'s keys the status bar names now.
+    pub fn bar_keys(&self, id: StepId) -> Vec<StepKey> {
+        self.step(id).bar_keys(self.jobs.of(id))
     }
 
     /// Enter on step `id`.

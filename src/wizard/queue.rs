@@ -6,6 +6,7 @@
 
 use chrono::{Duration, Utc};
 
+use super::bounce_input::{BounceInput, BounceRead};
 use super::queue_act::{self, Acted, Acting, WATCH_EVERY, WATCH_ROUNDS, Watching};
 use super::{Effect, Job, JobEvent, JobKind, Jobs, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
@@ -56,7 +57,12 @@ pub struct QueueStep {
     retry_after_load: Option<String>,
     /// Running against the demo world: actions are dry runs.
     demo: bool,
+    /// The `bounce>` prompt (`o`): a bounce to start from.
+    bounce: BounceInput,
 }
+
+/// The key that opens the `bounce>` prompt.
+const BOUNCE_KEY: StepKey = StepKey { key: 'o', hint: "start from a bounce (file or pasted text)" };
 
 /// The keys that act on the selection, and what they do.
 const ACTION_KEYS: [(char, QueueOp, &str); 4] = [
@@ -270,31 +276,29 @@ impl Step for QueueStep {
     }
 
     fn view(&self, _session: &Session, jobs: Jobs<'_>) -> StepView {
-        let reading = jobs.running(JobKind::Run);
-        if reading && self.report().is_none() {
-            return StepView {
-                subtitle: "Reading the mail queue — Esc cancels".into(),
-                rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
-                progress: Some(0.0),
-                ..StepView::default()
-            };
-        }
-        match &self.result {
-            None => StepView {
-                subtitle: "Enter reads the local mail queue".into(),
-                rows: vec![
-                    Row::plain("Groups the queue by recipient domain and by last error, with ages."),
-                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
-                ],
-                ..StepView::default()
-            },
-            Some(Err(message)) => StepView {
-                subtitle: "Enter tries again".into(),
-                rows: vec![Row::new(Tone::Fail, escape_str(message))],
-                ..StepView::default()
-            },
-            Some(Ok(report)) => self.report_view(report, reading),
-        }
+        let mut view = self.queue_view(jobs.running(JobKind::Run));
+        self.bounce.prepend_to(&mut view, jobs);
+        view
+    }
+
+    fn prompt(&self) -> Option<String> {
+        self.bounce.prompt()
+    }
+
+    fn history_entry(&self, line: &str) -> Option<String> {
+        self.bounce.history_entry(line)
+    }
+
+    fn submit(&mut self, line: &str, _session: &mut Session, _ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        self.bounce.submit(line, jobs)
+    }
+
+    fn paste(&mut self, text: &str) -> bool {
+        self.bounce.paste(text)
+    }
+
+    fn input_left(&mut self) {
+        self.bounce.close();
     }
 
     fn run(&mut self, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
@@ -308,6 +312,7 @@ impl Step for QueueStep {
 
     fn key(&mut self, key: char, session: &mut Session, _ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         match key {
+            'o' => self.bounce.open(jobs),
             'g' if self.report().is_some() => {
                 self.group_by = match self.group_by {
                     GroupBy::Domain => GroupBy::Reason,
@@ -349,19 +354,30 @@ impl Step for QueueStep {
     }
 
     fn keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
-        // Until a queue is loaded, Enter is the only thing to do.
+        let mut keys = vec![BOUNCE_KEY];
+        // Until a queue is loaded, Enter (or a bounce) is the only thing to do.
         if self.report().is_none() {
-            return Vec::new();
+            return keys;
         }
-        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        keys.extend([StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }]);
         if !jobs.running(JobKind::Action) && self.report().is_some_and(|r| r.grouping.messages > 0) {
             keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
         }
         keys
     }
 
+    /// `o` is named in the pane and the help: the bar keeps its room for the keys of the queue
+    /// and of every step.
+    fn bar_keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
+        self.keys(jobs).into_iter().filter(|k| k.key != BOUNCE_KEY.key).collect()
+    }
+
     fn all_keys(&self) -> Vec<StepKey> {
-        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        let mut keys = vec![
+            BOUNCE_KEY,
+            StepKey { key: 'g', hint: "group by domain/reason" },
+            StepKey { key: 'r', hint: "reload" },
+        ];
         keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
         keys
     }
@@ -391,6 +407,9 @@ impl Step for QueueStep {
     }
 
     fn on_event(&mut self, event: JobEvent, session: &mut Session, jobs: Jobs<'_>) -> Vec<Effect> {
+        if event.is::<BounceRead>() {
+            return self.bounce.on_event(event, session);
+        }
         if event.is::<Acted>() {
             if let Some(Acted(plan, outcome)) = event.take::<Acted>() {
                 self.act.last = Some((plan, outcome));
@@ -408,9 +427,12 @@ impl Step for QueueStep {
                 }
                 let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
                 let cursor = self.cursor;
-                if let (Ok(report), Some(target)) = (&outcome, &session.target) {
-                    session.queued_recipient =
-                        crate::queue::entry::oldest_recipient(&report.entries, &target.domain).map(str::to_string);
+                // A recipient of the target's domain already known (a bounce's) is kept.
+                if let (Ok(report), Some(target)) = (&outcome, &session.target)
+                    && !recipient_of(session.queued_recipient.as_deref(), &target.domain)
+                    && let Some(oldest) = crate::queue::entry::oldest_recipient(&report.entries, &target.domain)
+                {
+                    session.queued_recipient = Some(oldest.to_string());
                 }
                 self.result = Some(outcome);
                 if keep {
@@ -445,6 +467,35 @@ impl Step for QueueStep {
 }
 
 impl QueueStep {
+    /// The queue's own view: reading, not read yet, failed, or the groups.
+    fn queue_view(&self, reading: bool) -> StepView {
+        if reading && self.report().is_none() {
+            return StepView {
+                subtitle: "Reading the mail queue — Esc cancels".into(),
+                rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
+                progress: Some(0.0),
+                ..StepView::default()
+            };
+        }
+        match &self.result {
+            None => StepView {
+                subtitle: "Enter reads the local mail queue".into(),
+                rows: vec![
+                    Row::plain("Groups the queue by recipient domain and by last error, with ages."),
+                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
+                    Row::new(Tone::Dim, "Or o: start from a bounce (its file, or its text pasted)."),
+                ],
+                ..StepView::default()
+            },
+            Some(Err(message)) => StepView {
+                subtitle: "Enter tries again".into(),
+                rows: vec![Row::new(Tone::Fail, escape_str(message))],
+                ..StepView::default()
+            },
+            Some(Ok(report)) => self.report_view(report, reading),
+        }
+    }
+
     fn report_view(&self, report: &QueueReport, reading: bool) -> StepView {
         let mut rows = header_rows(report);
         rows.extend(self.act.rows());
@@ -651,6 +702,11 @@ fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueRepor
     Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue.as_str()))
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
         .in_table()
+}
+
+/// True when `address` is a recipient in `domain`.
+fn recipient_of(address: Option<&str>, domain: &str) -> bool {
+    address.and_then(|a| a.rsplit_once('@')).is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
 }
 
 /// The file name of a file source; a command as it is.

@@ -179,7 +179,7 @@ async fn unreadable_queue_fails_with_one_sentence() {
 async fn in_the_demo_an_action_shows_what_it_would_run_and_runs_nothing() {
     let mut app = demo_app().await;
     let keys: Vec<char> = app.wizard.keys(StepId::Queue).iter().map(|k| k.key).collect();
-    assert_eq!(keys, ['g', 'r', 't', 'h', 'u', 'D']);
+    assert_eq!(keys, ['o', 'g', 'r', 't', 'h', 'u', 'D']);
     let cmds = update(&mut app, key(KeyCode::Char('h')));
     assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "a dry run asks nothing");
     assert!(matches!(cmds.as_slice(), [Cmd::Spawn(_)]), "{cmds:?}");

@@ -3,6 +3,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bounce;
 mod demo;
 mod layouts;
 mod manual;

@@ -437,6 +437,55 @@ fn step_4_first_then_connect_to_a_domain_in_tmux() {
     tmux.keys(&["q"]);
 }
 
+/// `o` on step 1 in a real terminal: a bounce file's path typed at `bounce>`, then a bounce's
+/// text pasted the way terminals paste (tmux `paste-buffer -p`, a bracketed paste), each setting
+/// the target from the bounce; a path that is no file is one sentence in the status line.
+#[test]
+fn a_bounce_typed_or_pasted_at_the_bounce_prompt_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let file = state.path().join("bounce.eml");
+    let bounce = "From: MAILER-DAEMON@mail.example.com\nSubject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n\
+The mail system\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.com\n\n\
+Final-Recipient: rfc822; accounts@bank.example\nAction: failed\nStatus: 4.0.0\n\
+Diagnostic-Code: X-Postfix; host mx1.bank.example[192.0.2.10] refused to talk to me: 421 4.0.0 Server error\n\n--B--\n";
+    std::fs::write(&file, bounce).unwrap();
+    let tmux = Tmux::start("bounce", &[("XDG_STATE_HOME", state.path().to_str().unwrap())]);
+    tmux.text(&format!("{} demo", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("┌ 1 Queue") && s.contains("Or o: start from a bounce"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt", |s| s.contains("bounce> ") && s.contains("Esc leaves"));
+    tmux.text(&state.path().join("none.eml").display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", |s| s.contains("✗ the bounce ") && s.contains("none.eml cannot be read"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt again", |s| s.contains("bounce> "));
+    tmux.text(&file.display().to_string());
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the bounce read", |s| s.contains("✓ Bounce ") && s.contains("target: bank.example"));
+    assert!(screen.contains("the receiver said: 421 4.0.0 Server error"), "{screen}");
+    assert!(screen.contains("bounce.refused"), "{screen}");
+
+    // The same bounce pasted: the lines arrive at once, the prompt counts them, Enter reads.
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt for a paste", |s| s.contains("bounce> "));
+    let out = tmux.run(&["set-buffer", "-b", "b", bounce]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tmux.run(&["paste-buffer", "-p", "-b", "b", "-t", "0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmux.wait_for("the pasted lines counted", |s| s.contains("line(s) pasted") && s.contains("bounce ("));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the pasted bounce read", |s| s.contains("✓ Bounce the pasted text read"));
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.contains("quit anyway"));
+    tmux.keys(&["y"]);
+    tmux.assert_usable();
+}
+
 /// The main pane's columns of each line of an 80-column screen (the step list is 7 columns
 /// wide, the main pane 50).
 fn main_pane_80(screen: &str) -> Vec<String> {

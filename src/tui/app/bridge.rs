@@ -28,6 +28,11 @@ pub(super) fn apply_effects(app: &mut App, effects: Vec<Effect>) -> Vec<Cmd> {
                 app.mode = Mode::Navigation;
                 app.input = Input::default();
             }
+            Effect::OpenInput => {
+                app.input = Input::default();
+                app.mode = Mode::Input(Purpose::Console);
+            }
+            Effect::Status(tone, text) => app.set_message(tone, text),
             Effect::Confirm { step, question } => {
                 app.question = Some(question);
                 app.input = Input::default();

@@ -260,6 +260,9 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
             app.mode = Mode::Navigation;
             app.input = Input::default();
             app.quit_after_save = false;
+            if purpose == Purpose::Console {
+                app.wizard.step_mut(app.current).input_left();
+            }
             Vec::new()
         }
         KeyCode::Enter => {

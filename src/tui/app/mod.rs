@@ -33,8 +33,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             {
                 return Vec::new();
             }
-            // One line only, in one pass, within the cap of a console line.
-            app.input = crate::tui::paste::paste(&app.input, &text);
+            // A console may take a paste whole (a bounce's text at `bounce>`); anything else
+            // goes in as one line, in one pass, within the cap of a console line.
+            if !(app.mode == Mode::Input(Purpose::Console) && app.wizard.step_mut(app.current).paste(&text)) {
+                app.input = crate::tui::paste::paste(&app.input, &text);
+            }
             Vec::new()
         }
         Msg::Job(event) => bridge::on_job_event(app, event),

@@ -86,7 +86,7 @@ pub fn hints(app: &App) -> Vec<Hint> {
             if step.prompt().is_some() {
                 hints.extend(bound(&[KeyAction::Type]));
             }
-            hints.extend(app.wizard.keys(app.current).iter().map(|k| hint(k.key.to_string(), k.hint, Rank::Step)));
+            hints.extend(app.wizard.bar_keys(app.current).iter().map(|k| hint(k.key.to_string(), k.hint, Rank::Step)));
             if app.search.is_none() {
                 hints.extend(bound(&[KeyAction::Note]));
             }
