@@ -282,20 +282,16 @@ mod tests {
     }
 
     /// Amazon SES gives up with its own 4.4.7 and quotes the receiver's last reply in brackets
-    /// (em-shea/receive-ses-email, `src/tests/unit/test_receive_email.py`).
+    /// (its diagnostic code as SES reported it in github.com/dmailofficial/dmail issue 12).
     #[test]
     fn an_expiry_that_quotes_the_last_reply_gives_the_receivers_words() {
         let said = read(
-            "554 4.4.7 Message expired: unable to deliver in 840 minutes.<451 4.7.651 The mail server [54.240.8.61] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S844) [AM7EUR06FT034.eop-eur06.prod.protection.outlook.com]>",
+            "554 4.4.7 Message expired: unable to deliver in 840 minutes.<450 ERROR-TO: SPF fail.>",
             None,
             Some("4.4.7"),
         );
-        assert!(
-            said.reply.as_deref().is_some_and(|r| r.starts_with("451 4.7.651 The mail server")),
-            "{:?}",
-            said.reply
-        );
+        assert!(said.reply.as_deref().is_some_and(|r| r.starts_with("450 ERROR-TO: SPF fail")), "{:?}", said.reply);
         assert_eq!(said.said_by, Speaker::Receiver);
-        assert_eq!(said.reason.class, ReasonClass::RateLimited);
+        assert_eq!(said.reason.class, ReasonClass::Authentication);
     }
 }
