@@ -179,39 +179,40 @@ pub async fn check_receiver(
     peers: &[PeerCertificates],
 ) -> ReceiverReport {
     let hosts: Vec<String> = peers.iter().map(|p| p.host.clone()).collect();
-    let policies = receiver_policies(ctx, resolver, domain, &hosts).await;
-    check_receiver_with(ctx, resolver, policies, peers).await
+    let policies = receiver_policies(ctx, resolver, domain).await;
+    check_receiver_with(ctx, resolver, policies, &hosts, peers).await
 }
 
-/// What the receiving domain publishes that needs no probe: its MTA-STS policy (for its MX
-/// `hosts`) and TLS-RPT; with our own TLS policy, to judge its DANE records by.
+/// What the receiving domain publishes that needs neither its MX hosts nor a probe: its MTA-STS
+/// record and policy and its TLS-RPT; with our own TLS policy, to judge its DANE records by.
 pub struct ReceiverPolicies {
     mta_sts: mta_sts::MtaStsReport,
     tls_rpt: tls_rpt::TlsRptReport,
     ours: crate::smtp::tls_policy::TlsPolicy,
 }
 
-/// Asks for [`ReceiverPolicies`]: `check` asks it beside the probes, which it does not need.
-pub async fn receiver_policies(ctx: &Context, resolver: &Resolver, domain: &str, hosts: &[String]) -> ReceiverPolicies {
+/// Asks for [`ReceiverPolicies`]: `check` asks it beside the MX lookup and the probes.
+pub async fn receiver_policies(ctx: &Context, resolver: &Resolver, domain: &str) -> ReceiverPolicies {
     let deadline = ctx.config.timeout();
     let ca_file = ctx.config.auth.ca_file.as_deref();
     let (mta_sts, tls_rpt, ours) = tokio::join!(
-        mta_sts::check(ctx, resolver, domain, hosts, ca_file, deadline),
+        mta_sts::fetch(ctx, resolver, domain, ca_file, deadline),
         tls_rpt::check(resolver, domain),
         our_tls_policy(ctx)
     );
     ReceiverPolicies { mta_sts, tls_rpt, ours }
 }
 
-/// The receiver check from its `policies` and the certificates its MX hosts presented
-/// (`peers`), whose DANE records are asked now; its findings journaled.
+/// The receiver check from its `policies`, judged for its MX `hosts`, and the certificates its
+/// MX hosts presented (`peers`), whose DANE records are asked now; its findings journaled.
 pub async fn check_receiver_with(
     ctx: &Context,
     resolver: &Resolver,
     policies: ReceiverPolicies,
+    hosts: &[String],
     peers: &[PeerCertificates],
 ) -> ReceiverReport {
-    let report = receiver_report(ctx, resolver, policies, peers).await;
+    let report = receiver_report(ctx, resolver, policies, hosts, peers).await;
     journal(ctx, &report.findings);
     report
 }
@@ -220,9 +221,11 @@ async fn receiver_report(
     ctx: &Context,
     resolver: &Resolver,
     policies: ReceiverPolicies,
+    hosts: &[String],
     peers: &[PeerCertificates],
 ) -> ReceiverReport {
     let ReceiverPolicies { mta_sts, tls_rpt, ours } = policies;
+    let mta_sts = mta_sts::for_mx(mta_sts, hosts);
     let dane =
         futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, ctx.config.port, &p.chain)))
             .await;
@@ -290,8 +293,8 @@ pub async fn check_receiver_probing(
 ) -> ReceiverReport {
     let bare: Vec<PeerCertificates> =
         hosts.iter().map(|host| PeerCertificates { host: host.clone(), chain: Vec::new() }).collect();
-    let policies = receiver_policies(ctx, resolver, domain, hosts).await;
-    let mut report = receiver_report(ctx, resolver, policies, &bare).await;
+    let policies = receiver_policies(ctx, resolver, domain).await;
+    let mut report = receiver_report(ctx, resolver, policies, hosts, &bare).await;
     if report.dane.iter().any(|d| d.status == dane::DaneStatus::Unchecked) {
         let peers = probe_certificates(ctx, resolver, hosts, ehlo).await;
         let port = ctx.config.port;

@@ -169,33 +169,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     let resolver = Resolver::from_context(ctx).map_err(|err| CheckError(err.to_string()))?;
     let mut skipped = Vec::new();
 
-    let receiver_chain = async {
-        // The queue is read beside the MX lookup: the probe asks RCPT TO for a real recipient
-        // waiting in it.
-        let ((mx, mx_ms), queue) =
-            tokio::join!(timed(mx::analyse(ctx, &resolver, target, None)), timed(read_queue(ctx, target)));
-        let targets = mx.targets();
-        let queued = queue.0.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
-        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
-        let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
-        let logs = timed(read_logs(ctx, target, &mx));
-        // The receiver's MTA-STS and TLS-RPT need no probe: they are asked beside it.
-        let mut hosts: Vec<String> = Vec::new();
-        for target in &targets {
-            if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&target.exchange)) {
-                hosts.push(target.exchange.clone());
-            }
-        }
-        let policies = auth::receiver_policies(ctx, &resolver, &target.domain, &hosts);
-        let ((probed, mut smtp_ms), (logs, logs_ms), policies) = tokio::join!(probes, logs, policies);
-        let (mut smtp, smtp_there) = probed;
-        if let Some(egress) = egress_check(ctx, &smtp, &request).await {
-            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
-            smtp.push(egress);
-        }
-        let receiver_auth = auth::check_receiver_with(ctx, &resolver, policies, &auth::peers_from_probes(&smtp)).await;
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue)
-    };
+    let receiver_chain = about_them(ctx, &resolver, target, options);
     let known = Identity {
         helo: ctx.config.helo.clone(),
         sender: options.from.clone().or_else(|| ctx.config.from.clone()),
@@ -203,7 +177,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     };
     let sender_chain = about_us_first(ctx, &resolver, &known, options);
     let (receiver, sender) = tokio::join!(receiver_chain, sender_chain);
-    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, (queue, queue_ms)) = receiver;
+    let TheirSide { mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue, queue_ms } = receiver;
     let (mut identity, mut identity_ms, lists, mut blocklists_ms, mut sender_auth) = sender;
     let (mut blocklists, mut blocklists_ipv6) = lists.unwrap_or_default();
 
@@ -328,6 +302,53 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
 
 /// The block lists' reports on our IPv4 and our IPv6 address.
 type ListReports = (Option<DnsblReport>, Option<DnsblReport>);
+
+/// What `check` learns about the receiver and our way to it.
+struct TheirSide {
+    mx: MxAnalysis,
+    mx_ms: u64,
+    smtp: Vec<ProbeResult>,
+    smtp_ms: u64,
+    smtp_there: Option<Vec<ProbeResult>>,
+    logs: Result<Option<(LogSummary, Vec<Finding>)>, String>,
+    logs_ms: u64,
+    receiver_auth: ReceiverReport,
+    queue: Result<QueueReport, String>,
+    queue_ms: u64,
+}
+
+/// The receiver's side: its MX (the queue read beside it, for the probe to ask RCPT TO for a
+/// real recipient waiting in it), the probes and our logs about it, and its TLS policies, of
+/// which only the TLSA records wait for the probes' certificates.
+async fn about_them(ctx: &Context, resolver: &Resolver, target: &Target, options: &CheckOptions) -> TheirSide {
+    let policies = auth::receiver_policies(ctx, resolver, &target.domain);
+    let paths = async {
+        let ((mx, mx_ms), (queue, queue_ms)) =
+            tokio::join!(timed(mx::analyse(ctx, resolver, target, None)), timed(read_queue(ctx, target)));
+        let targets = mx.targets();
+        let queued = queue.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
+        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
+        let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
+        let logs = timed(read_logs(ctx, target, &mx));
+        let (((mut smtp, smtp_there), mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        if let Some(egress) = egress_check(ctx, &smtp, &request).await {
+            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
+            smtp.push(egress);
+        }
+        (mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, queue, queue_ms)
+    };
+    let (policies, (mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, queue, queue_ms)) =
+        tokio::join!(policies, paths);
+    let mut hosts: Vec<String> = Vec::new();
+    for exchange in mx.targets().into_iter().map(|t| t.exchange) {
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&exchange)) {
+            hosts.push(exchange);
+        }
+    }
+    let receiver_auth =
+        auth::check_receiver_with(ctx, resolver, policies, &hosts, &auth::peers_from_probes(&smtp)).await;
+    TheirSide { mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, receiver_auth, queue, queue_ms }
+}
 
 /// Our side: the identity check, then the block lists and our mail's authentication. Those are
 /// asked about an address given up front beside the identity check, which cannot choose another
