@@ -32,19 +32,27 @@ fn named(line: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The `.rs` files at or below `roots` (a root that does not exist is passed over).
+fn rust_files(mut roots: Vec<std::path::PathBuf>) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    while let Some(path) = roots.pop() {
+        if path.is_dir() {
+            roots.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
+        } else if path.extension().is_some_and(|ext| ext == "rs") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files
+}
+
 /// Every arrow that goes up or between modules kept apart, as `file: line`.
 fn arrows_up(src: &std::path::Path) -> Vec<String> {
     let mut wrong = Vec::new();
-    let mut files = vec![src.to_path_buf()];
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(std::fs::read_dir(&path).expect("src is readable").map(|entry| entry.expect("entry").path()));
-            continue;
-        }
+    for path in rust_files(vec![src.to_path_buf()]) {
         let relative = path.strip_prefix(src).expect("below src");
         let module = relative.components().next().and_then(|c| c.as_os_str().to_str()).unwrap_or("");
         let module = module.strip_suffix(".rs").unwrap_or(module);
-        if path.extension().is_none_or(|ext| ext != "rs") || matches!(module, "lib" | "main" | "layers") {
+        if matches!(module, "lib" | "main" | "layers") {
             continue;
         }
         let own = layer(module).unwrap_or_else(|| panic!("{module} is in no layer: add it to LAYERS"));
@@ -60,6 +68,64 @@ fn arrows_up(src: &std::path::Path) -> Vec<String> {
     }
     wrong.sort();
     wrong
+}
+
+/// Parts of the terminal front end that must not use its view (`tui::ui`): `update` and what it
+/// reads sizes from ask no render function, so they work the same with no terminal.
+const BLIND_TO_THE_VIEW: &[&str] = &["tui/app", "tui/layout"];
+
+/// Whether a line of code names the view module (`tui::ui`, `super::ui`, `tui::{…, ui, …}`).
+fn names_the_view(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let path = ["tui::ui", "super::ui"]
+        .iter()
+        .any(|pattern| code.match_indices(pattern).any(|(at, _)| !code[at + pattern.len()..].starts_with(is_ident)));
+    let group = code.match_indices("tui::{").any(|(at, _)| {
+        let inside = code[at + "tui::{".len()..].split('}').next().unwrap_or("");
+        inside.split(|c: char| !is_ident(c)).any(|word| word == "ui")
+    });
+    path || group
+}
+
+/// Every line of the parts in [`BLIND_TO_THE_VIEW`] that names the view, as `file: line`.
+fn view_used(src: &std::path::Path) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let parts = BLIND_TO_THE_VIEW.iter().flat_map(|part| [src.join(part), src.join(format!("{part}.rs"))]);
+    for path in rust_files(parts.collect()) {
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        let relative = path.strip_prefix(src).expect("below src");
+        wrong.extend(
+            text.lines()
+                .filter(|line| names_the_view(line))
+                .map(|line| format!("{}: {}", relative.display(), line.trim())),
+        );
+    }
+    wrong.sort();
+    wrong
+}
+
+#[test]
+fn update_asks_no_view_for_layout() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    assert!(src.join("tui/app").is_dir() && src.join("tui/layout").is_dir(), "the parts checked are where they were");
+    let wrong = view_used(&src);
+    assert!(wrong.is_empty(), "the view used by update:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_use_of_the_view_is_seen() {
+    assert!(names_the_view("let r = crate::tui::ui::app_regions(app);"));
+    assert!(names_the_view("use super::super::ui;"));
+    assert!(names_the_view("use crate::tui::{keys, ui};"));
+    assert!(!names_the_view("use crate::tui::ui_kit; // crate::tui::ui"));
+    assert!(!names_the_view("use crate::tui::{keys, layout};"));
+    // The walk finds it in a file of the parts, and not elsewhere.
+    let src = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(src.path().join("tui/app")).unwrap();
+    std::fs::write(src.path().join("tui/app/keys.rs"), "fn f() {\n    super::super::ui::draw();\n}\n").unwrap();
+    std::fs::write(src.path().join("tui/runtime.rs"), "use super::ui;\n").unwrap();
+    assert_eq!(view_used(src.path()), ["tui/app/keys.rs: super::super::ui::draw();"]);
 }
 
 #[test]

@@ -15,13 +15,13 @@ pub fn run(args: &[String]) -> std::io::Result<()> {
     let mut samples = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "eml") {
+        if path.extension().is_some_and(|e| e == "eml" || e == "txt") {
             samples.push(std::fs::read(&path)?);
         }
     }
     samples.sort();
     if samples.is_empty() {
-        eprintln!("no .eml file in {}", dir.display());
+        eprintln!("no .eml or .txt file in {}", dir.display());
         std::process::exit(2);
     }
     let bytes: usize = (0..BOUNCES).map(|i| samples[i % samples.len()].len()).sum();

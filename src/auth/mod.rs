@@ -178,7 +178,41 @@ pub async fn check_receiver(
     domain: &str,
     peers: &[PeerCertificates],
 ) -> ReceiverReport {
-    let report = receiver_report(ctx, resolver, domain, peers).await;
+    let hosts: Vec<String> = peers.iter().map(|p| p.host.clone()).collect();
+    let policies = receiver_policies(ctx, resolver, domain).await;
+    check_receiver_with(ctx, resolver, policies, &hosts, peers).await
+}
+
+/// What the receiving domain publishes that needs neither its MX hosts nor a probe: its MTA-STS
+/// record and policy and its TLS-RPT; with our own TLS policy, to judge its DANE records by.
+pub struct ReceiverPolicies {
+    mta_sts: mta_sts::MtaStsReport,
+    tls_rpt: tls_rpt::TlsRptReport,
+    ours: crate::smtp::tls_policy::TlsPolicy,
+}
+
+/// Asks for [`ReceiverPolicies`]: `check` asks it beside the MX lookup and the probes.
+pub async fn receiver_policies(ctx: &Context, resolver: &Resolver, domain: &str) -> ReceiverPolicies {
+    let deadline = ctx.config.timeout();
+    let ca_file = ctx.config.auth.ca_file.as_deref();
+    let (mta_sts, tls_rpt, ours) = tokio::join!(
+        mta_sts::fetch(ctx, resolver, domain, ca_file, deadline),
+        tls_rpt::check(resolver, domain),
+        our_tls_policy(ctx)
+    );
+    ReceiverPolicies { mta_sts, tls_rpt, ours }
+}
+
+/// The receiver check from its `policies`, judged for its MX `hosts`, and the certificates its
+/// MX hosts presented (`peers`), whose DANE records are asked now; its findings journaled.
+pub async fn check_receiver_with(
+    ctx: &Context,
+    resolver: &Resolver,
+    policies: ReceiverPolicies,
+    hosts: &[String],
+    peers: &[PeerCertificates],
+) -> ReceiverReport {
+    let report = receiver_report(ctx, resolver, policies, hosts, peers).await;
     journal(ctx, &report.findings);
     report
 }
@@ -186,20 +220,15 @@ pub async fn check_receiver(
 async fn receiver_report(
     ctx: &Context,
     resolver: &Resolver,
-    domain: &str,
+    policies: ReceiverPolicies,
+    hosts: &[String],
     peers: &[PeerCertificates],
 ) -> ReceiverReport {
-    let hosts: Vec<String> = peers.iter().map(|p| p.host.clone()).collect();
-    let deadline = ctx.config.timeout();
-    let ca_file = ctx.config.auth.ca_file.as_deref();
-    let tlsa =
-        futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, ctx.config.port, &p.chain)));
-    let (mta_sts, tls_rpt, dane, ours) = tokio::join!(
-        mta_sts::check(ctx, resolver, domain, &hosts, ca_file, deadline),
-        tls_rpt::check(resolver, domain),
-        tlsa,
-        our_tls_policy(ctx)
-    );
+    let ReceiverPolicies { mta_sts, tls_rpt, ours } = policies;
+    let mta_sts = mta_sts::for_mx(mta_sts, hosts);
+    let dane =
+        futures::future::join_all(peers.iter().map(|p| dane::check(resolver, &p.host, ctx.config.port, &p.chain)))
+            .await;
     let mut findings = mta_sts::mta_sts_findings(&mta_sts);
     findings.push(tls_rpt::tls_rpt_finding(&tls_rpt));
     findings.extend(dane.iter().map(|d| dane::dane_finding(d, &ours)));
@@ -264,7 +293,8 @@ pub async fn check_receiver_probing(
 ) -> ReceiverReport {
     let bare: Vec<PeerCertificates> =
         hosts.iter().map(|host| PeerCertificates { host: host.clone(), chain: Vec::new() }).collect();
-    let mut report = receiver_report(ctx, resolver, domain, &bare).await;
+    let policies = receiver_policies(ctx, resolver, domain).await;
+    let mut report = receiver_report(ctx, resolver, policies, hosts, &bare).await;
     if report.dane.iter().any(|d| d.status == dane::DaneStatus::Unchecked) {
         let peers = probe_certificates(ctx, resolver, hosts, ehlo).await;
         let port = ctx.config.port;
@@ -399,6 +429,20 @@ pub async fn check_envelope(
     ips: &[IpAddr],
     helo: Option<String>,
 ) -> Option<SenderReport> {
+    let report = check_envelope_unjournaled(ctx, resolver, from, ips, helo).await?;
+    journal(ctx, &report.findings);
+    Some(report)
+}
+
+/// [`check_envelope`] without journaling its findings, for a caller that asks before it knows
+/// whether it keeps the answer; [`keep`] journals the one kept.
+pub async fn check_envelope_unjournaled(
+    ctx: &Context,
+    resolver: &Resolver,
+    from: Option<&str>,
+    ips: &[IpAddr],
+    helo: Option<String>,
+) -> Option<SenderReport> {
     let from = from.map(str::trim).filter(|f| !f.is_empty())?;
     let target = crate::session::Target::parse(from).ok()?;
     let selectors = selectors(ctx, &target.domain, &[]);
@@ -406,7 +450,13 @@ pub async fn check_envelope(
     let ip6 = ips.iter().copied().find(|other| other.is_ipv6() && Some(*other) != ip);
     let request =
         SenderRequest { domain: target.domain, sender: target.address, header_from: None, ip, ip6, helo, selectors };
-    Some(check_our_mail(ctx, resolver, &request).await)
+    // Boxed: the SPF walks, DMARC and DKIM side by side would make every caller's future large.
+    Some(Box::pin(check_sender(resolver, &request)).await)
+}
+
+/// Journals the findings of a report of [`check_envelope_unjournaled`] that is kept.
+pub fn keep(ctx: &Context, report: &SenderReport) {
+    journal(ctx, &report.findings);
 }
 
 /// The certificates each MX host presented to the probes, one entry per host.

@@ -151,13 +151,34 @@ pub async fn check(
     ca_file: Option<&Path>,
     deadline: Duration,
 ) -> MtaStsReport {
+    for_mx(fetch(ctx, resolver, domain, ca_file, deadline).await, mx)
+}
+
+/// `report` judged for the MX hosts `mx`: those its policy's patterns do not match.
+pub fn for_mx(mut report: MtaStsReport, mx: &[String]) -> MtaStsReport {
+    if let MtaStsStatus::Policy { policy, unmatched, .. } = &mut report.status {
+        *unmatched = mx.iter().filter(|host| !policy.mx.iter().any(|p| mx_matches(p, host))).cloned().collect();
+    }
+    report.mx = mx.to_vec();
+    report
+}
+
+/// The record and policy `domain` publishes, not yet judged for its MX hosts (see [`for_mx`]):
+/// what needs no MX lookup is asked beside it.
+pub async fn fetch(
+    ctx: &Context,
+    resolver: &Resolver,
+    domain: &str,
+    ca_file: Option<&Path>,
+    deadline: Duration,
+) -> MtaStsReport {
     let domain = domain.trim_end_matches('.').to_ascii_lowercase();
     let host = format!("mta-sts.{domain}");
     let mut report = MtaStsReport {
         domain: domain.clone(),
         record: None,
         policy_url: format!("https://{host}/.well-known/mta-sts.txt"),
-        mx: mx.to_vec(),
+        mx: Vec::new(),
         status: MtaStsStatus::None,
     };
     let name = format!("_mta-sts.{domain}");
@@ -213,10 +234,7 @@ pub async fn check(
         return report;
     }
     report.status = match parse_policy(&response.body) {
-        Ok(policy) => {
-            let unmatched = mx.iter().filter(|host| !policy.mx.iter().any(|p| mx_matches(p, host))).cloned().collect();
-            MtaStsStatus::Policy { id, policy, unmatched }
-        }
+        Ok(policy) => MtaStsStatus::Policy { id, policy, unmatched: Vec::new() },
         Err(reason) => MtaStsStatus::InvalidPolicy { reason },
     };
     report

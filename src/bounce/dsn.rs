@@ -103,6 +103,7 @@ impl DsnRecipient {
             stage: said.reason.stage.as_str().to_string(),
             reason: said.reason,
             diagnostic: said.diagnostic,
+            meaning: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! is escaped.
 
 pub mod dsn;
+pub mod file;
 pub mod findings;
 pub mod original;
 pub mod reply;
@@ -93,6 +94,9 @@ pub struct Recipient {
     pub reason: Classification,
     /// The whole diagnostic text the report gives for this recipient.
     pub diagnostic: Option<String>,
+    /// What the reply (else the status) means, from the reply explainer (`5.7.708`: Exchange
+    /// Online refuses to send for this tenant's IP).
+    pub meaning: Option<String>,
 }
 
 /// The message that bounced, as far as the report includes it.
@@ -193,6 +197,9 @@ pub fn read(bytes: &[u8]) -> Result<Bounce, BounceError> {
         };
     let dropped = recipients.len().saturating_sub(MAX_RECIPIENTS);
     recipients.truncate(MAX_RECIPIENTS);
+    for recipient in &mut recipients {
+        recipient.meaning = reply::meaning(recipient.reply.as_deref(), recipient.status.as_deref());
+    }
     Ok(Bounce {
         shape,
         reporting_mta: reporting_mta.map(|s| clean(&s, MAX_LINE)),

@@ -4,28 +4,42 @@
 //! like log lines at their stage.
 
 use super::{Bounce, findings};
-use crate::session::{Session, Target};
+use crate::session::{Finding, Session, Target};
 
-/// Lays `bounce` into `session`; journals its findings. The target given on the command line
-/// wins over the bounce's: the bounce then only adds its findings. Returns the target the
-/// bounce names, if any.
+/// Whose target wins when the session already has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetRule {
+    /// The target given on the command line wins; the bounce only adds its findings.
+    KeepGiven,
+    /// The bounce the user just gave names the target (the wizard's `bounce>` prompt).
+    FromBounce,
+}
+
+/// Lays `bounce` into `session` and journals its findings, the target given on the command
+/// line winning (`mailwiz --bounce FILE`). Returns the target the bounce names, if any.
 pub fn seed(session: &mut Session, bounce: &Bounce) -> Option<Target> {
+    let found = findings::findings(bounce);
+    for finding in &found {
+        session.journal.finding(finding);
+    }
+    apply(session, bounce, found, TargetRule::KeepGiven)
+}
+
+/// Lays `bounce` into `session` with its `found` findings, already journaled: the target by
+/// `rule`, the recipient the message did not reach as the probe's RCPT TO and its reply as the
+/// observed error when the target is that recipient's domain, and the findings in place of an
+/// earlier bounce's. Returns the target the bounce names, if any.
+pub fn apply(session: &mut Session, bounce: &Bounce, found: Vec<Finding>, rule: TargetRule) -> Option<Target> {
     let main = bounce.main_recipient();
     let target = main.and_then(|r| Target::parse(&r.address).ok());
-    if session.target.is_none() {
+    if session.target.is_none() || (rule == TargetRule::FromBounce && target.is_some()) {
         session.target.clone_from(&target);
     }
     let same_domain =
         |t: &Target| session.target.as_ref().is_some_and(|current| current.domain.eq_ignore_ascii_case(&t.domain));
     if let (Some(main), Some(t)) = (main, target.as_ref().filter(|t| same_domain(t))) {
         session.queued_recipient.clone_from(&t.address);
-        if main.said_by == super::Speaker::Receiver {
-            session.observed_error.clone_from(&main.reply);
-        }
-    }
-    let found = findings::findings(bounce);
-    for finding in &found {
-        session.journal.finding(finding);
+        session.observed_error = (main.said_by == super::Speaker::Receiver).then(|| main.reply.clone()).flatten();
     }
     session.replace_findings(&["bounce."], found);
     target
@@ -67,5 +81,22 @@ mod tests {
         assert_eq!(session.queued_recipient, None);
         assert_eq!(session.observed_error, None);
         assert!(session.findings.iter().any(|f| f.id == "bounce.refused"));
+    }
+
+    #[test]
+    fn a_bounce_given_in_the_wizard_names_the_target_and_replaces_the_earlier_one() {
+        let bounce = crate::bounce::read(BOUNCE.as_bytes()).expect("a bounce");
+        let mut session = Session::new(Journal::in_memory());
+        session.target = Target::parse("other.example").ok();
+        session.observed_error = Some("421 earlier".into());
+        session.push_finding(crate::session::Finding::new("bounce.delayed", &[]));
+        let found = crate::bounce::findings::findings(&bounce);
+        apply(&mut session, &bounce, found, TargetRule::FromBounce);
+        assert_eq!(session.target.as_ref().map(|t| t.domain.as_str()), Some("bank.example"));
+        assert_eq!(session.queued_recipient.as_deref(), Some("anna@bank.example"));
+        assert!(session.observed_error.as_deref().is_some_and(|e| e.contains("reverse hostname")));
+        let ids: Vec<&str> = session.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["bounce.refused"]);
+        assert!(session.journal.events().is_empty(), "apply journals nothing: the reading job has");
     }
 }

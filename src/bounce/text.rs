@@ -44,7 +44,8 @@ fn address_line() -> &'static Regex {
         Regex::new(concat!(
             r"^\s*(?:\d+\.\s+)?<?(?P<a>[A-Za-z0-9._%+=/'&!#$*?^{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)>?",
             r"(?:\s+\((?:expanded from|generated from)?[^)]*\))?",
-            r"(?:\s+on \d+/\d+/\d+.*)?",
+            // Exchange's `a@b on 1/2/2006 …` and `A@B on Wed, 15 Feb 2006 04:25:29 -0500`.
+            r"(?:\s+on (?:\d+/\d+/\d+|[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4}).*)?",
             r"(?::\s*(?P<rest>.*))?\s*$",
         ))
         .expect("the address pattern is valid")
@@ -281,6 +282,7 @@ impl TextReport {
             stage: said.reason.stage.as_str().to_string(),
             reason: said.reason,
             diagnostic: said.diagnostic,
+            meaning: None,
         }
     }
 }
@@ -322,7 +324,8 @@ fn quoted_headers(after: &str) -> Option<Original> {
         t.split_once(':').is_some_and(|(name, _)| !name.is_empty() && !name.contains(' '))
     })?;
     let block: Vec<&str> = after.lines().skip(start).map(str::trim_start).take(2000).collect();
-    super::original::from_headers(block.join("\n").as_bytes())
+    // The block may end the text: a blank line closes its last field.
+    super::original::from_headers(format!("{}\n\n", block.join("\n")).as_bytes())
 }
 
 /// True when the message presents itself as a bounce: its sender, its subject or its words.
@@ -343,4 +346,32 @@ pub fn looks_like_bounce(subject: Option<&str>, from: Option<&str>, body: &str) 
         .any(|w| from.contains(w))
         || subject.is_some_and(|s| subject_re.is_match(s))
         || body_re.is_match(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bounce::{Shape, Speaker};
+
+    /// A German Exchange NDR's admin block: the field names of Microsoft's German documentation
+    /// ("DSNs und NDRs in Exchange Server": Diagnoseinformationen für Administratoren,
+    /// Generierender Server, Remoteserver, Ursprüngliche Nachrichtenkopfzeilen) around the reply
+    /// line Exchange writes in German; the reply is Exchange's documented 5.1.1 text.
+    #[test]
+    fn a_german_exchange_ndr_is_read() {
+        let text = "Diagnoseinformationen für Administratoren:\n\nGenerierender Server: ex01.example.de\n\n\
+                    anna@example.net\nmx.example.net\n\
+                    Remoteserver hat '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found' zurückgegeben\n\n\
+                    Ursprüngliche Nachrichtenkopfzeilen:\n\nFrom: clerk@example.de\nTo: anna@example.net\nSubject: Rechnung\n";
+        let bounce = crate::bounce::read(text.as_bytes()).expect("a bounce");
+        assert_eq!(bounce.shape, Shape::Text);
+        assert_eq!(bounce.reporting_mta.as_deref(), Some("ex01.example.de"));
+        assert_eq!(bounce.original.subject.as_deref(), Some("Rechnung"));
+        let [recipient] = bounce.recipients.as_slice() else { panic!("{:?}", bounce.recipients) };
+        assert_eq!(recipient.address, "anna@example.net");
+        assert_eq!(recipient.said_by, Speaker::Receiver);
+        assert_eq!(recipient.reply.as_deref(), Some("550 5.1.1 RESOLVER.ADR.RecipNotFound; not found"));
+        assert_eq!(recipient.remote_mta.as_deref(), Some("mx.example.net"));
+        assert_eq!(recipient.reason.class.as_str(), "recipient_unknown");
+        assert!(recipient.meaning.as_deref().is_some_and(|m| m.contains("no mailbox")));
+    }
 }

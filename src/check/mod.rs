@@ -8,10 +8,12 @@
 
 mod timings;
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
+use tokio::sync::oneshot;
 
 pub use timings::Timings;
 use timings::{millis, timed};
@@ -22,7 +24,7 @@ use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts, diagnose, rule};
 use crate::dns::Resolver;
 use crate::dns::dnsbl::{self, DnsblReport, Subject};
-use crate::dns::identity::{IdentityReport, identify};
+use crate::dns::identity::{self, IdentityReport, identify};
 use crate::dns::mx::{self, MxAnalysis};
 use crate::logs::summary::LogSummary;
 use crate::logs::{self, DomainFilter, LogsRequest};
@@ -179,46 +181,18 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
     let resolver = Resolver::from_context(ctx).map_err(|err| CheckError(err.to_string()))?;
     let mut skipped = Vec::new();
 
-    // The receiver's address families, for the sender chain: our address of a family it lacks
-    // is not judged for it.
-    let (families_tx, families_rx) = tokio::sync::oneshot::channel();
-    let receiver_chain = async {
-        // The queue is read beside the MX lookup: the probe asks RCPT TO for a real recipient
-        // waiting in it.
-        let ((mx, mx_ms), queue) =
-            tokio::join!(timed(mx::analyse(ctx, &resolver, target, None)), timed(read_queue(ctx, target)));
-        let targets = mx.targets();
-        let _ = families_tx.send(receiver_families(&targets));
-        let queued = queue.0.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
-        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
-        let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
-        let logs = timed(read_logs(ctx, target, &mx));
-        let ((probed, mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
-        let (mut smtp, smtp_there) = probed;
-        if let Some(egress) = egress_check(ctx, &smtp, &request).await {
-            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
-            smtp.push(egress);
-        }
-        let receiver_auth = auth::check_receiver(ctx, &resolver, &target.domain, &auth::peers_from_probes(&smtp)).await;
-        (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue)
-    };
+    // The receiver's address families, for our side: our address of a family it lacks is not
+    // judged for it.
+    let (families_tx, families_rx) = oneshot::channel();
+    let receiver_chain = about_them(ctx, &resolver, target, options, families_tx);
     let known = Identity {
         helo: ctx.config.helo.clone(),
         sender: options.from.clone().or_else(|| ctx.config.from.clone()),
         ..Identity::default()
     };
-    let sender_chain = async {
-        let (mut identity, identity_ms) = timed(identify(ctx, &resolver, &known)).await;
-        if identity.chosen.is_empty() {
-            // The receivers may echo our address in EHLO: what depends on it waits for the probes.
-            return (identity, identity_ms, None, 0, None);
-        }
-        identity.keep_families(&families_rx.await.unwrap_or_default());
-        let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, &resolver, &identity, options).await;
-        (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
-    };
+    let sender_chain = about_us_first(ctx, &resolver, &known, options, families_rx);
     let (receiver, sender) = tokio::join!(receiver_chain, sender_chain);
-    let (mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, (queue, queue_ms)) = receiver;
+    let TheirSide { mx, mx_ms, smtp, smtp_ms, logs, logs_ms, receiver_auth, smtp_there, queue, queue_ms } = receiver;
     let (mut identity, mut identity_ms, lists, mut blocklists_ms, mut sender_auth) = sender;
     let (mut blocklists, mut blocklists_ipv6) = lists.unwrap_or_default();
 
@@ -229,7 +203,7 @@ async fn run_steps(ctx: &Context, target: &Target, options: &CheckOptions) -> Re
             identity_ms += ms;
         }
         ((blocklists, blocklists_ipv6), blocklists_ms, sender_auth) =
-            about_us(ctx, &resolver, &identity, options).await;
+            about_us(ctx, &resolver, &identity, options, None).await;
     }
 
     skipped.extend(identity.not_judged_sentence(&target.domain));
@@ -336,45 +310,202 @@ fn silent_resolver(ctx: &Context, resolver: &Resolver) -> Option<Finding> {
 /// The block lists' reports on our IPv4 and our IPv6 address.
 type ListReports = (Option<DnsblReport>, Option<DnsblReport>);
 
+/// What `check` learns about the receiver and our way to it.
+struct TheirSide {
+    mx: MxAnalysis,
+    mx_ms: u64,
+    smtp: Vec<ProbeResult>,
+    smtp_ms: u64,
+    smtp_there: Option<Vec<ProbeResult>>,
+    logs: Result<Option<(LogSummary, Vec<Finding>)>, String>,
+    logs_ms: u64,
+    receiver_auth: ReceiverReport,
+    queue: Result<QueueReport, String>,
+    queue_ms: u64,
+}
+
+/// The receiver's side: its MX (the queue read beside it, for the probe to ask RCPT TO for a
+/// real recipient waiting in it), the probes and our logs about it, and its TLS policies, of
+/// which only the TLSA records wait for the probes' certificates.
+/// The address families of its MX hosts are sent to `families` once they are known.
+async fn about_them(
+    ctx: &Context,
+    resolver: &Resolver,
+    target: &Target,
+    options: &CheckOptions,
+    families: oneshot::Sender<Vec<Family>>,
+) -> TheirSide {
+    let policies = auth::receiver_policies(ctx, resolver, &target.domain);
+    let paths = async {
+        let ((mx, mx_ms), (queue, queue_ms)) =
+            tokio::join!(timed(mx::analyse(ctx, resolver, target, None)), timed(read_queue(ctx, target)));
+        let targets = mx.targets();
+        // Our side may have ended already, with no address to judge.
+        let _ = families.send(receiver_families(&targets));
+        let queued = queue.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
+        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
+        let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
+        let logs = timed(read_logs(ctx, target, &mx));
+        let (((mut smtp, smtp_there), mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
+        if let Some(egress) = egress_check(ctx, &smtp, &request).await {
+            smtp_ms += egress.connect.connect_ms.unwrap_or(0);
+            smtp.push(egress);
+        }
+        (mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, queue, queue_ms)
+    };
+    let (policies, (mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, queue, queue_ms)) =
+        tokio::join!(policies, paths);
+    let mut hosts: Vec<String> = Vec::new();
+    for exchange in mx.targets().into_iter().map(|t| t.exchange) {
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(&exchange)) {
+            hosts.push(exchange);
+        }
+    }
+    let receiver_auth =
+        auth::check_receiver_with(ctx, resolver, policies, &hosts, &auth::peers_from_probes(&smtp)).await;
+    TheirSide { mx, mx_ms, smtp, smtp_ms, smtp_there, logs, logs_ms, receiver_auth, queue, queue_ms }
+}
+
+/// Our side: the identity check, then the block lists and our mail's authentication. Those are
+/// asked about an address given up front beside the identity check, which cannot choose another
+/// for its family (see `identity::given_addresses`). Our addresses of a family the receiver's MX
+/// hosts lack (`families`) are not judged: what was asked early about one of them is dropped,
+/// never journaled.
+async fn about_us_first(
+    ctx: &Context,
+    resolver: &Resolver,
+    known: &Identity,
+    options: &CheckOptions,
+    families: oneshot::Receiver<Vec<Family>>,
+) -> (IdentityReport, u64, Option<ListReports>, u64, Option<SenderReport>) {
+    let given = identity::given_addresses(ctx, known);
+    let given_helo = ctx.config.helo.clone().or_else(|| known.helo.clone());
+    let early = async {
+        if given.is_empty() { None } else { Some(ask_about_us(ctx, resolver, &given, given_helo, options).await) }
+    };
+    let ((mut identity, identity_ms), early) = tokio::join!(timed(identify(ctx, resolver, known)), early);
+    if identity.chosen.is_empty() {
+        // The receivers may echo our address in EHLO: what depends on it waits for the probes.
+        return (identity, identity_ms, None, 0, None);
+    }
+    identity.keep_families(&families.await.unwrap_or_default());
+    let (blocklists, blocklists_ms, sender_auth) = about_us(ctx, resolver, &identity, options, early).await;
+    (identity, identity_ms, Some(blocklists), blocklists_ms, sender_auth)
+}
+
+/// What was asked about the addresses given up front, before the identity check ended and before
+/// it was known which of them are judged: the block lists and our mail's authentication, both
+/// journaled only once kept.
+struct AskedEarly {
+    ips: Vec<IpAddr>,
+    helo: Option<String>,
+    lists: ListReports,
+    lists_ms: u64,
+    sender: Option<SenderReport>,
+}
+
+impl AskedEarly {
+    /// The block lists' reports on those of its addresses that are among `chosen`, the ones
+    /// judged.
+    fn lists_of(&mut self, chosen: &[IpAddr]) -> ListReports {
+        let judged = |v4: bool| self.ips.iter().any(|ip| ip.is_ipv4() == v4 && chosen.contains(ip));
+        let (v4, v6) = (judged(true), judged(false));
+        (self.lists.0.take().filter(|_| v4), self.lists.1.take().filter(|_| v6))
+    }
+}
+
+async fn ask_about_us(
+    ctx: &Context,
+    resolver: &Resolver,
+    ips: &[IpAddr],
+    helo: Option<String>,
+    options: &CheckOptions,
+) -> AskedEarly {
+    let from = options.from.as_deref().or(ctx.config.from.as_deref());
+    let ((lists, lists_ms), sender) = tokio::join!(
+        timed(ask_blocklists(ctx, resolver, ips)),
+        auth::check_envelope_unjournaled(ctx, resolver, from, ips, helo.clone())
+    );
+    AskedEarly { ips: ips.to_vec(), helo, lists, lists_ms, sender }
+}
+
 /// Journals the findings of the identity report kept, then asks the block lists and SPF, DMARC
-/// and DKIM about the addresses it chose, one per family (each of them journals its own).
+/// and DKIM about the addresses it chose, one per family, and journals their findings. What
+/// `early` asked about the same addresses and HELO name is kept, not asked again; what it asked
+/// about an address not chosen (not judged) is dropped.
 async fn about_us(
     ctx: &Context,
     resolver: &Resolver,
     identity: &IdentityReport,
     options: &CheckOptions,
+    early: Option<AskedEarly>,
 ) -> (ListReports, u64, Option<SenderReport>) {
     for finding in &identity.findings {
         ctx.journal.finding(finding);
     }
-    let ((blocklists, blocklists_ms), sender_auth) =
-        tokio::join!(timed(check_blocklists(ctx, resolver, identity)), check_auth(ctx, resolver, identity, options));
-    (blocklists, blocklists_ms, sender_auth)
+    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
+    let Some(mut early) = early else {
+        let ((lists, lists_ms), sender) = tokio::join!(
+            timed(ask_blocklists(ctx, resolver, &identity.chosen)),
+            check_auth(ctx, resolver, &identity.chosen, helo, options)
+        );
+        keep_lists(ctx, &lists);
+        return (lists, lists_ms, sender);
+    };
+    // The discovery may only have added the other family (see `identity::given_addresses`); the
+    // receiver's families may have left a given address out.
+    let added: Vec<IpAddr> = identity.chosen.iter().copied().filter(|ip| !early.ips.contains(ip)).collect();
+    let same_sender = added.is_empty() && identity.chosen.len() == early.ips.len() && helo == early.helo;
+    let sender_again = async {
+        if same_sender { None } else { Some(check_auth(ctx, resolver, &identity.chosen, helo.clone(), options).await) }
+    };
+    let ((added_lists, added_ms), sender_again) =
+        tokio::join!(timed(ask_blocklists(ctx, resolver, &added)), sender_again);
+    let sender = if let Some(sender) = sender_again {
+        sender
+    } else {
+        if let Some(report) = &early.sender {
+            auth::keep(ctx, report);
+        }
+        early.sender.take()
+    };
+    let kept = early.lists_of(&identity.chosen);
+    let lists = (kept.0.or(added_lists.0), kept.1.or(added_lists.1));
+    keep_lists(ctx, &lists);
+    (lists, early.lists_ms + added_ms, sender)
 }
 
-/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our address.
+/// SPF, DMARC and DKIM of the envelope sender (`--from`, else config `from`) for our addresses.
 async fn check_auth(
     ctx: &Context,
     resolver: &Resolver,
-    identity: &IdentityReport,
+    ips: &[IpAddr],
+    helo: Option<String>,
     options: &CheckOptions,
 ) -> Option<SenderReport> {
     let from = options.from.as_deref().or(ctx.config.from.as_deref());
-    let helo = identity.helo.as_ref().map(|h| h.helo.clone()).or_else(|| ctx.config.helo.clone());
-    auth::check_envelope(ctx, resolver, from, &identity.chosen, helo).await
+    auth::check_envelope(ctx, resolver, from, ips, helo).await
 }
 
-/// Our IPv4 address and our IPv6 address against the lists, at the same time; a list that
-/// lists IPv4 addresses only is skipped for the IPv6 one (`dnsbl.not_ipv6`).
-async fn check_blocklists(ctx: &Context, resolver: &Resolver, identity: &IdentityReport) -> ListReports {
+/// Our IPv4 address and our IPv6 address of `ips` against the lists, at the same time; a list
+/// that lists IPv4 addresses only is skipped for the IPv6 one (`dnsbl.not_ipv6`). Nothing is
+/// journaled: [`keep_lists`] journals the reports kept.
+async fn ask_blocklists(ctx: &Context, resolver: &Resolver, ips: &[IpAddr]) -> ListReports {
     if resolver.is_silent() {
         return (None, None);
     }
     let ask = |v4: bool| async move {
-        let ip = *identity.chosen.iter().find(|ip| ip.is_ipv4() == v4)?;
-        dnsbl::check_configured(ctx, resolver, &Subject::Ip(ip)).await.ok()
+        let ip = *ips.iter().find(|ip| ip.is_ipv4() == v4)?;
+        dnsbl::check_configured_unjournaled(ctx, resolver, &Subject::Ip(ip)).await.ok()
     };
     tokio::join!(ask(true), ask(false))
+}
+
+/// Journals the findings of the block lists' reports kept.
+fn keep_lists(ctx: &Context, (v4, v6): &ListReports) {
+    for report in v4.iter().chain(v6) {
+        dnsbl::keep(ctx, report);
+    }
 }
 
 /// The configured queue file, else the local MTA's queue; an `Err` says why none was read.

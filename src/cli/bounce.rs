@@ -13,7 +13,6 @@ use super::{CliError, CliResult};
 use crate::bounce::{self, Bounce, MAX_INPUT};
 use crate::check::{self, CheckOptions, CheckReport};
 use crate::context::Context;
-use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Finding, Target};
 
 /// Runs `mailwiz bounce`.
@@ -53,35 +52,16 @@ pub async fn run(args: BounceArgs, ctx: &Context, json: bool) -> CliResult {
 /// Reads the bounce in `file` (`-` for stdin): the name to call it by, and the bounce; an
 /// input error in one sentence when it cannot be read or is no bounce.
 pub fn read_file(file: &str) -> Result<(String, Bounce), CliError> {
-    let (name, bytes) = read_input(file)?;
-    let bounce = bounce::read(&bytes).map_err(|err| CliError::Input(format!("{name} {err}.")))?;
-    Ok((name, bounce))
-}
-
-/// The bounce's bytes and the name to call it by: a file, or stdin for `-`; at most
-/// [`MAX_INPUT`] bytes, more is refused.
-fn read_input(file: &str) -> Result<(String, Vec<u8>), CliError> {
+    if file != "-" {
+        return bounce::file::load(Path::new(file)).map_err(CliError::Input);
+    }
     let mut bytes = Vec::new();
-    let limit = MAX_INPUT as u64 + 1;
-    let name = if file == "-" {
-        std::io::stdin()
-            .lock()
-            .take(limit)
-            .read_to_end(&mut bytes)
-            .map_err(|err| CliError::Input(format!("the bounce on stdin cannot be read: {err}.")))?;
-        "the bounce on stdin".to_string()
-    } else {
-        let path = Path::new(file);
-        let shown = escape_str(&path.display().to_string());
-        if path.is_dir() {
-            return Err(CliError::Input(format!("{shown} is a directory, not a bounce message.")));
-        }
-        crate::input_file::open(path)
-            .and_then(|f| f.take(limit).read_to_end(&mut bytes))
-            .map_err(|err| CliError::Input(format!("the bounce {shown} cannot be read: {err}.")))?;
-        shown
-    };
-    Ok((name, bytes))
+    std::io::stdin()
+        .lock()
+        .take(MAX_INPUT as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| CliError::Input(format!("the bounce on stdin cannot be read: {err}.")))?;
+    bounce::file::parse("the bounce on stdin", &bytes).map_err(CliError::Input)
 }
 
 fn fields(bounce: &Bounce, report: Option<&CheckReport>) -> Value {
@@ -150,6 +130,9 @@ fn text(bounce: &Bounce, report: Option<&CheckReport>, findings: &[Finding], has
             let _ = writeln!(out, "   {who}: {reply}");
         }
         let _ = writeln!(out, "   reason      {}", recipient.reason.describe());
+        if let Some(meaning) = &recipient.meaning {
+            let _ = writeln!(out, "   meaning     {meaning}");
+        }
     }
     out.push('\n');
     if let Some(report) = report {

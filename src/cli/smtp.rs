@@ -136,7 +136,7 @@ pub fn event_text(event: &ConsoleEvent) -> Vec<String> {
             results.iter().flat_map(|r| probe_text(r).lines().map(String::from).collect::<Vec<_>>()).collect()
         }
         ConsoleEvent::EchoedIp { ip, .. } => vec![format!("{} the server sees us as {ip}", marks::INFO)],
-        ConsoleEvent::DataMode(_) => Vec::new(),
+        ConsoleEvent::DataMode(_) | ConsoleEvent::Working(_) => Vec::new(),
         ConsoleEvent::Closed(why) => vec![format!("{} connection closed: {}", marks::EVENT, escape_str(why))],
     }
 }

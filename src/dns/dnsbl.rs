@@ -186,13 +186,29 @@ pub async fn check_configured(ctx: &Context, resolver: &Resolver, subject: &Subj
     Ok(check_lists(ctx, resolver, subject, &configured(ctx, None)?).await)
 }
 
+/// [`check_configured`] without journaling its findings, for a caller that asks before it knows
+/// whether it keeps the answer; [`keep`] journals the one kept.
+pub async fn check_configured_unjournaled(
+    ctx: &Context,
+    resolver: &Resolver,
+    subject: &Subject,
+) -> Result<DnsblReport, String> {
+    let lists = configured(ctx, None)?;
+    Ok(check(resolver, subject, &lists.zones, lists.deadline, lists.exposure).await)
+}
+
 /// `subject` against `lists`; its findings journaled.
 pub async fn check_lists(ctx: &Context, resolver: &Resolver, subject: &Subject, lists: &Lists) -> DnsblReport {
     let report = check(resolver, subject, &lists.zones, lists.deadline, lists.exposure).await;
-    for finding in &dnsbl_findings(&report) {
+    keep(ctx, &report);
+    report
+}
+
+/// Journals the findings of `report`, one asked unjournaled and kept.
+pub fn keep(ctx: &Context, report: &DnsblReport) {
+    for finding in &dnsbl_findings(report) {
         ctx.journal.finding(finding);
     }
-    report
 }
 
 /// The self-test of `lists` and its findings, journaled.
@@ -262,7 +278,19 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
         result.status = ZoneStatus::Skipped { reason };
         return result;
     }
-    let a = match tokio::time::timeout_at(until, resolver.query(&query, QueryType::A)).await {
+    // The TXT (the list's reason) is asked with the A, so that a listing costs one round trip;
+    // it is awaited only when the A says listed.
+    let a = tokio::time::timeout_at(until, resolver.query(&query, QueryType::A));
+    let reason = tokio::time::timeout_at(until, resolver.query(&query, QueryType::Txt));
+    tokio::pin!(a, reason);
+    let mut txt_early = None;
+    let a = loop {
+        tokio::select! {
+            a = &mut a => break a,
+            reply = &mut reason, if txt_early.is_none() => txt_early = Some(reply),
+        }
+    };
+    let a = match a {
         Ok(Ok(reply)) => reply,
         Ok(Err(bad)) => {
             result.status = ZoneStatus::Refused { code: "bad name".into(), reason: bad.to_string() };
@@ -279,7 +307,11 @@ async fn ask_zone(resolver: &Resolver, subject: &Subject, zone: &Zone, until: to
     if let ZoneStatus::Listed { txt, .. } = &mut result.status {
         result.delist = zone.delist_url(&subject.text());
         // The reason is a nicety: a listing stands even when its TXT comes too late.
-        if let Ok(Ok(reply)) = tokio::time::timeout_at(until, resolver.query(&query, QueryType::Txt)).await {
+        let reply = match txt_early {
+            Some(reply) => reply,
+            None => reason.await,
+        };
+        if let Ok(Ok(reply)) = reply {
             result.evidence.extend(evidence_of(&reply));
             txt.extend(reply.txt_strings().iter().map(|t| escape_str(t)));
         }

@@ -120,10 +120,23 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
         .or_else(|| known.helo.clone().map(|h| (h, "session".to_string())));
     let ask_mta = helo_wanted.is_none() && ctx.config.identity.ask_mta;
     let ask_bind = ctx.config.identity.ask_mta && ctx.public_lookups_allowed();
-    let (myip, mta, binds) =
+    let lab = !ctx.public_lookups_allowed();
+    let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
+
+    // What `--ip`, the config and the other steps name wins its family whatever the discovery
+    // finds, so its examination starts beside the discovery, not after it.
+    let given = given_candidates(ctx, known);
+    let early_chosen = choose(&given.ip_candidates, lab);
+    let early = given_addresses(ctx, known);
+    let early_helo = if ask_mta { None } else { helo_wanted.clone() };
+    let discovery = async {
         tokio::join!(myip::ask_all(ctx), async { if ask_mta { mta_helo(timeout).await } else { None } }, async {
             if ask_bind { mta_bind(timeout).await } else { Vec::new() }
-        });
+        })
+    };
+    let early_exam =
+        examine(ctx, resolver, &early, early_helo.as_ref(), early_chosen.first().copied(), sender_domain.as_deref());
+    let ((myip, mta, binds), early_exam) = tokio::join!(discovery, early_exam);
     let helo = helo_wanted.or_else(|| mta.map(|m| (m.name, m.source)));
 
     let mut identity = Identity::default();
@@ -147,26 +160,29 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
         identity.add_candidate(ip, SOURCE_LOCAL);
     }
     let candidates = identity.ip_candidates;
-    let lab = !ctx.public_lookups_allowed();
     let chosen = choose(&candidates, lab);
     let agree = agreement(&candidates, lab);
 
     let checked: Vec<IpAddr> = chosen.iter().copied().filter(|ip| usable(*ip, lab)).collect();
-    let ptr_checks = checked.iter().map(|ip| check_ptr(resolver, *ip));
-    let helo_check = async {
-        match &helo {
-            Some((name, source)) => Some(check_helo(resolver, name, source).await),
-            None => None,
-        }
-    };
-    let (ptr, helo_report) = tokio::join!(futures::future::join_all(ptr_checks), helo_check);
-
-    let helo_name = helo_report.as_ref().map(|h| h.helo.clone());
-    let sender_domain = known.sender.as_deref().and_then(|a| a.rsplit_once('@')).map(|(_, d)| d.to_string());
-    let mail_name = match chosen.first() {
-        Some(&ip) => Some(propose_name(ctx, resolver, ip, helo_name.as_deref(), sender_domain.as_deref()).await),
-        None => None,
-    };
+    // Discovery may add an address of the other family, or the MTA name the HELO: what the
+    // early examination has is kept, the rest asked now.
+    let late: Vec<IpAddr> = checked.iter().copied().filter(|ip| !early.contains(ip)).collect();
+    let helo_again = helo != early_helo;
+    let propose_again = helo_again || chosen.first() != early_chosen.first();
+    let late_exam = examine(
+        ctx,
+        resolver,
+        &late,
+        helo.as_ref().filter(|_| helo_again),
+        chosen.first().copied().filter(|_| propose_again),
+        sender_domain.as_deref(),
+    )
+    .await;
+    let mut ptr: Vec<PtrReport> =
+        early_exam.ptr.into_iter().chain(late_exam.ptr).filter(|r| checked.contains(&r.ip)).collect();
+    ptr.sort_by_key(|report| checked.iter().position(|ip| *ip == report.ip));
+    let helo_report = if helo_again { late_exam.helo } else { early_exam.helo };
+    let mail_name = if propose_again { late_exam.mail_name } else { early_exam.mail_name };
     let findings =
         identity_findings(&candidates, &chosen, agree, lab, &ptr, helo_report.as_ref(), mail_name.as_deref());
     IdentityReport {
@@ -180,6 +196,62 @@ pub async fn identify(ctx: &Context, resolver: &Resolver, known: &Identity) -> I
         findings,
         not_judged: Vec::new(),
     }
+}
+
+/// The candidates `--ip`, the config and the other steps give, before anything is asked.
+fn given_candidates(ctx: &Context, known: &Identity) -> Identity {
+    let mut given = Identity::default();
+    for ip in ctx.config.our_ips() {
+        given.add_candidate(ip, SOURCE_CONFIG);
+    }
+    for candidate in &known.ip_candidates {
+        given.add_candidate(candidate.ip.to_canonical(), candidate.source.clone());
+    }
+    given
+}
+
+/// The addresses [`identify`] will check that are known before anything is asked: the usable
+/// ones `--ip`, the config and the other steps give, best per family. Each is the one chosen
+/// for its family whatever the discovery finds (it ranks first, see `rank`), so what depends
+/// on it may start at once; the discovery may only add the other family.
+pub fn given_addresses(ctx: &Context, known: &Identity) -> Vec<IpAddr> {
+    let lab = !ctx.public_lookups_allowed();
+    choose(&given_candidates(ctx, known).ip_candidates, lab).into_iter().filter(|ip| usable(*ip, lab)).collect()
+}
+
+/// What [`examine`] found about our addresses and HELO name.
+struct Examined {
+    ptr: Vec<PtrReport>,
+    helo: Option<HeloReport>,
+    mail_name: Option<String>,
+}
+
+/// The reverse DNS of each of `ips`, the HELO name, and the name proposed for `propose_for`,
+/// all at once.
+async fn examine(
+    ctx: &Context,
+    resolver: &Resolver,
+    ips: &[IpAddr],
+    helo: Option<&(String, String)>,
+    propose_for: Option<IpAddr>,
+    sender_domain: Option<&str>,
+) -> Examined {
+    let ptr_checks = futures::future::join_all(ips.iter().map(|ip| check_ptr(resolver, *ip)));
+    let helo_check = async {
+        match helo {
+            Some((name, source)) => Some(check_helo(resolver, name, source).await),
+            None => None,
+        }
+    };
+    let helo_name = helo.map(|(name, _)| name.trim().to_string());
+    let proposal = async {
+        match propose_for {
+            Some(ip) => Some(propose_name(ctx, resolver, ip, helo_name.as_deref(), sender_domain).await),
+            None => None,
+        }
+    };
+    let (ptr, helo, mail_name) = tokio::join!(ptr_checks, helo_check, proposal);
+    Examined { ptr, helo, mail_name }
 }
 
 /// The reverse DNS of `ip` and the HELO name of `--helo` or the config against it, as `mailwiz ptr`

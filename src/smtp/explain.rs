@@ -250,6 +250,21 @@ impl Explainer {
             .collect()
     }
 
+    /// The meaning of `reply` in one sentence, most specific first: a provider's own code
+    /// (`Microsoft: …`, `Gmail: …`), the enhanced status code, the reply code, then the provider
+    /// alone (`Gmail`); `None` when only the class of the first digit is known.
+    pub fn specific_summary(&self, reply: &Reply) -> Option<String> {
+        let providers = self.providers(&reply.text_lossy());
+        let (coded, named): (Vec<_>, Vec<_>) = providers.into_iter().partition(|p| p.key.contains(':'));
+        coded
+            .into_iter()
+            .chain(reply.enhanced().and_then(|e| self.enhanced(e)).filter(|e| !e.general))
+            .chain(reply.code.and_then(|c| self.code(c)).filter(|e| !e.general))
+            .chain(named)
+            .map(|e| e.entry.meaning)
+            .next()
+    }
+
     /// Explains a whole reply received at `stage`; a failure reply is also classified.
     pub fn explain(&self, reply: &Reply, stage: ReplyStage) -> Explanation {
         Explanation {

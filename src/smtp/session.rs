@@ -54,6 +54,9 @@ pub enum ConsoleEvent {
     DataMode(bool),
     /// The connection ended.
     Closed(String),
+    /// The console began (true) or finished (false) acting on a connect or a typed line; with
+    /// no connection open and nothing begun, it only waits for the user.
+    Working(bool),
 }
 
 /// Where the console connects first.
@@ -127,10 +130,12 @@ pub async fn run(
 ) {
     let mut console = Console::new(ctx, options, events);
     if let Some(start) = start {
+        console.emit(ConsoleEvent::Working(true));
         tokio::select! {
             () = cancel.cancelled() => return,
             () = console.connect(start) => {}
         }
+        console.emit(ConsoleEvent::Working(false));
     }
     loop {
         let waiting = console.deadline;
@@ -139,10 +144,12 @@ pub async fn run(
             () = cancel.cancelled() => break,
             line = input.recv(), if take_input => match line {
                 Some(line) => {
+                    console.emit(ConsoleEvent::Working(true));
                     tokio::select! {
                         () = cancel.cancelled() => break,
                         () = console.typed(&line) => {}
                     }
+                    console.emit(ConsoleEvent::Working(false));
                 }
                 None => break,
             },

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::session::StepId;
+use crate::wizard::StepKey;
 
 /// What a key does in navigation mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +236,37 @@ pub const FINDING_VIEW: &[(&str, &str)] = &[
 /// Input-mode keys, for hints and help (the input line itself handles editing keys).
 pub const INPUT: &[(&str, &str)] =
     &[("Enter", "send the line"), ("↑/↓", "history"), ("Esc", "leave the input line"), ("Ctrl-C", "quit")];
+
+/// One line of the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    Heading(String),
+    /// Keys as shown and what they do.
+    Entry(String, String),
+    Blank,
+}
+
+/// The help's lines: the current step's own keys (first, so a small screen shows them without
+/// scrolling), navigation keys, the finding view's and the input line's keys.
+pub fn help_lines(step: StepId, step_keys: &[StepKey]) -> Vec<HelpLine> {
+    let entry = |keys: &str, help: &str| HelpLine::Entry(keys.to_string(), help.to_string());
+    let mut lines = Vec::new();
+    if !step_keys.is_empty() {
+        lines.push(HelpLine::Heading(format!("{} step", step.label())));
+        lines.extend(step_keys.iter().map(|k| entry(&k.key.to_string(), k.hint)));
+        lines.push(HelpLine::Blank);
+    }
+    lines.push(HelpLine::Heading("Navigation".into()));
+    // A binding without a name shares the line of the one before it (← and →).
+    lines.extend(NAVIGATION.iter().filter(|b| !b.keys.is_empty()).map(|b| entry(b.keys, b.help)));
+    lines.push(HelpLine::Blank);
+    lines.push(HelpLine::Heading("Reading a finding (v)".into()));
+    lines.extend(FINDING_VIEW.iter().map(|(k, h)| entry(k, h)));
+    lines.push(HelpLine::Blank);
+    lines.push(HelpLine::Heading("Input line (i or : on a step with a console)".into()));
+    lines.extend(INPUT.iter().map(|(k, h)| entry(k, h)));
+    lines
+}
 
 /// Every key table as plain rows, for the manual page: navigation, the input line, the finding
 /// view, then each step's own keys.

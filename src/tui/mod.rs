@@ -1,11 +1,14 @@
 //! The terminal front end: app (model + update), runtime (the only place with I/O and
-//! `select!`), ui (one render function per region), keys (bindings and help), search and theme.
+//! `select!`), ui (one render function per region), layout (where the regions sit and how much
+//! they show, for ui and update alike), keys (bindings and help), search, text and theme.
 
 pub mod app;
 pub mod keys;
+pub mod layout;
 pub mod paste;
 pub mod runtime;
 pub mod search;
+pub mod text;
 pub mod theme;
 pub mod ui;
 

@@ -17,7 +17,8 @@ use futures::{FutureExt, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use serde_json::json;
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc::{self, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::app::{App, Cmd, Msg, update};
@@ -26,7 +27,7 @@ use super::ui;
 use crate::context::Context;
 use crate::session::journal::JournalError;
 use crate::session::{Event, EventKind, Journal, Session, Target, export};
-use crate::wizard::{JobCtx, JobEvent, JobId};
+use crate::wizard::{JobCtx, JobEvent, JobId, Undelivered};
 
 /// How the terminal front end was started.
 #[derive(Debug, Clone, Default)]
@@ -129,13 +130,22 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panic".to_string())
 }
 
+/// The means to act on a spawned job. Whether it still counts is the job table's word (in the
+/// model); this only holds what stops it and what feeds it typed lines.
+struct Handle {
+    cancel: CancellationToken,
+    input: Option<mpsc::Sender<String>>,
+    task: JoinHandle<()>,
+}
+
 /// What the runtime waits on besides the terminal.
 struct Runtime {
     ctx: Context,
     jobs_tx: UnboundedSender<JobEvent>,
     /// Messages from tasks the runtime started (a job's panic, a finished save).
     internal_tx: UnboundedSender<Msg>,
-    tokens: HashMap<JobId, CancellationToken>,
+    /// The jobs spawned whose task was running at the last command.
+    handles: HashMap<JobId, Handle>,
     /// Saves being written; awaited before the program ends.
     saves: Vec<tokio::task::JoinHandle<()>>,
     panic_key: Option<char>,
@@ -148,7 +158,7 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
         ctx: app.ctx.clone(),
         jobs_tx,
         internal_tx,
-        tokens: HashMap::new(),
+        handles: HashMap::new(),
         saves: Vec::new(),
         panic_key: std::env::var(TEST_PANIC_KEY).ok().and_then(|v| v.chars().next()),
     };
@@ -163,13 +173,10 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
         while let Some(msg) = pending.pop_front() {
             app.now = clock.elapsed();
             rt.check_panic_key(&msg);
-            if let Msg::Job(event) = &msg
-                && event.done
-            {
-                rt.tokens.remove(&event.job);
-            }
             for cmd in update(app, msg) {
-                rt.execute(cmd);
+                // What a command answers at once (a line not delivered) is handled before the
+                // next draw.
+                pending.extend(rt.execute(cmd));
             }
         }
         if app.quit {
@@ -194,8 +201,8 @@ async fn event_loop(terminal: &mut Term, app: &mut App) -> anyhow::Result<()> {
         };
         pending.push_back(msg);
     }
-    for token in rt.tokens.values() {
-        token.cancel();
+    for handle in rt.handles.values() {
+        handle.cancel.cancel();
     }
     // A save asked for just before quitting still completes.
     for save in rt.saves.drain(..) {
@@ -223,28 +230,47 @@ impl Runtime {
         }
     }
 
-    /// Runs one command; what it starts answers later through the channels of the loop.
-    fn execute(&mut self, cmd: Cmd) {
+    /// Runs one command; what it starts answers later through the channels of the loop, what
+    /// it can answer at once is returned.
+    fn execute(&mut self, cmd: Cmd) -> Option<Msg> {
+        // A job whose task ended needs no handle any more.
+        self.handles.retain(|_, handle| !handle.task.is_finished());
         match cmd {
             Cmd::Spawn(job) => {
-                let token = CancellationToken::new();
-                self.tokens.insert(job.id, token.clone());
-                let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), token, self.jobs_tx.clone());
+                let cancel = CancellationToken::new();
+                let jc = JobCtx::new(job.id, job.step, self.ctx.clone(), cancel.clone(), self.jobs_tx.clone());
                 let body = AssertUnwindSafe((job.run)(jc)).catch_unwind();
                 let failed = self.internal_tx.clone();
                 let (id, step) = (job.id, job.step);
-                tokio::spawn(async move {
+                let task = tokio::spawn(async move {
                     if let Err(panic) = body.await {
                         let _ = failed.send(Msg::JobFailed { job: id, step, error: panic_message(panic.as_ref()) });
                     }
                 });
+                self.handles.insert(id, Handle { cancel, input: job.input, task });
+            }
+            Cmd::Send { step, job, line } => {
+                let why = match self.handles.get(&job).and_then(|handle| handle.input.as_ref()) {
+                    Some(input) => match input.try_send(line) {
+                        Ok(()) => return None,
+                        Err(mpsc::error::TrySendError::Full(_)) => Undelivered::Busy,
+                        Err(mpsc::error::TrySendError::Closed(_)) => Undelivered::Ended,
+                    },
+                    None => Undelivered::Ended,
+                };
+                return Some(Msg::Undelivered { step, job, why });
+            }
+            Cmd::CloseInput(job) => {
+                if let Some(handle) = self.handles.get_mut(&job) {
+                    handle.input = None;
+                }
             }
             Cmd::Record(event) => {
                 self.ctx.journal.record(event);
             }
             Cmd::Cancel(id) => {
-                if let Some(token) = self.tokens.remove(&id) {
-                    token.cancel();
+                if let Some(handle) = self.handles.remove(&id) {
+                    handle.cancel.cancel();
                 }
             }
             Cmd::Save { base, state, note } => {
@@ -265,6 +291,7 @@ impl Runtime {
             }
             Cmd::Quit => {}
         }
+        None
     }
 }
 
@@ -330,9 +357,9 @@ pub fn open_journal(explicit: Option<&std::path::Path>) -> Result<(Journal, Opti
 
 /// Executes `cmds` without a terminal until nothing is left to do: jobs run to their end (their
 /// events fed back through `update`), records go to the journal, saves are written. For tests
-/// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A job
-/// that waits for more input (an open console session) would keep this waiting: drive those
-/// through `update` and the runtime instead.
+/// and scripted use, so a step can be driven and snapshotted as the runtime would show it. A
+/// console job reads the end of its input at once, so a line sent to it is not delivered: drive
+/// a console session through `update` and the runtime instead.
 pub async fn run_to_idle(app: &mut App, cmds: Vec<Cmd>) {
     let mut queue: VecDeque<Cmd> = cmds.into();
     while let Some(cmd) = queue.pop_front() {
@@ -350,7 +377,8 @@ pub async fn run_to_idle(app: &mut App, cmds: Vec<Cmd>) {
                 let events = app.ctx.journal.events();
                 vec![Msg::Saved(export::save_with_note(&base, &events, note.as_deref()).map_err(|err| err.to_string()))]
             }
-            Cmd::Cancel(_) | Cmd::Quit => Vec::new(),
+            Cmd::Send { step, job, .. } => vec![Msg::Undelivered { step, job, why: Undelivered::Ended }],
+            Cmd::Cancel(_) | Cmd::CloseInput(_) | Cmd::Quit => Vec::new(),
         };
         for msg in msgs {
             queue.extend(update(app, msg));

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::config::Family;
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -18,7 +18,6 @@ pub type BlocklistOutcome = Result<(Vec<DnsblReport>, Vec<Finding>), String>;
 /// State of the Blocklists step.
 #[derive(Debug, Default)]
 pub struct BlocklistsStep {
-    job: Option<JobId>,
     reports: Option<Vec<DnsblReport>>,
     error: Option<String>,
 }
@@ -73,11 +72,12 @@ impl Step for BlocklistsStep {
 
     fn status(&self) -> StepStatus {
         let last = if self.error.is_some() { Some(false) } else { self.reports.as_ref().map(|_| true) };
-        StepStatus::of_run(self.job.is_some(), last)
+        StepStatus::after(last)
     }
 
-    fn view(&self, session: &Session) -> StepView {
-        let subtitle = if self.job.is_some() {
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let running = jobs.running(JobKind::Run);
+        let subtitle = if running {
             "Asking every block list at once… (Esc cancels)".to_string()
         } else {
             let ips: Vec<String> = session_ips(session).iter().map(ToString::to_string).collect();
@@ -100,7 +100,7 @@ impl Step for BlocklistsStep {
                     rows.extend(report_rows(report));
                 }
             }
-            None if self.job.is_none() => {
+            None if !running => {
                 rows.push(Row::plain("Receivers refuse mail from addresses on the block lists they use."));
                 rows.push(Row::new(
                     Tone::Dim,
@@ -113,23 +113,17 @@ impl Step for BlocklistsStep {
         StepView { subtitle, rows, ..StepView::default() }
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn run(&mut self, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         let ips = subject_ips(session, ctx);
         if ips.is_empty() {
             self.error = Some("Our address is not known: run the Identity step, or give it with --ip.".into());
             return Vec::new();
         }
-        let job = blocklist_job(ips);
-        self.job = Some(job.id);
         self.error = None;
-        vec![Effect::Spawn(job)]
+        vec![Effect::Spawn(blocklist_job(ips))]
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) != self.job {
-            return Vec::new();
-        }
-        let done = event.done;
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
         if let Some(outcome) = event.take::<BlocklistOutcome>() {
             match outcome {
                 Ok((reports, findings)) => {
@@ -146,16 +140,11 @@ impl Step for BlocklistsStep {
                 Err(error) => self.error = Some(format!("The check could not run: {error}")),
             }
         }
-        if done {
-            self.job = None;
-        }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        if self.job.take().is_some() {
-            self.error = Some("Cancelled.".into());
-        }
+    fn cancelled(&mut self, _kinds: &[JobKind], _session: &mut Session) {
+        self.error = Some("Cancelled.".into());
     }
 }
 

@@ -1,6 +1,6 @@
 //! Step 7: likely causes, ranked, each opening to its evidence and next actions.
 
-use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::diagnosis::{self, Cause, Facts};
 use crate::dns::Resolver;
@@ -16,8 +16,6 @@ pub struct DiagnosisStep {
     also_fix: Vec<AlsoFix>,
     not_checked: Vec<String>,
     selected: usize,
-    /// The job looking up a mail host name for our address.
-    job: Option<JobId>,
     /// Run before the steps it needs had run: it asked them to run and waits for them.
     waiting: bool,
     /// Run with no target chosen: nothing was diagnosed.
@@ -65,10 +63,8 @@ impl DiagnosisStep {
     }
 
     /// Starts the diagnosis: first the name lookup, then [`DiagnosisStep::diagnose`].
-    fn start(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
-        let job = mail_name_job(session, ctx);
-        self.job = Some(job.id);
-        vec![Effect::Spawn(job)]
+    fn start(session: &Session, ctx: &Context) -> Vec<Effect> {
+        vec![Effect::Spawn(mail_name_job(session, ctx))]
     }
 
     /// Recomputes the causes from the session's findings and records them as findings. Findings
@@ -105,7 +101,7 @@ impl Step for DiagnosisStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.job.is_some() || self.waiting {
+        if self.waiting {
             StepStatus::Running
         } else if self.causes.is_some() {
             StepStatus::Done
@@ -114,7 +110,7 @@ impl Step for DiagnosisStep {
         }
     }
 
-    fn view(&self, session: &Session) -> StepView {
+    fn view(&self, session: &Session, _jobs: Jobs<'_>) -> StepView {
         if self.no_target && session.target.is_none() {
             return StepView {
                 subtitle: "Enter: rank the likely causes for the target".into(),
@@ -160,11 +156,13 @@ impl Step for DiagnosisStep {
                 (false, crate::session::Severity::Ok) => Tone::Ok,
                 (false, _) => Tone::Warn,
             };
-            rows.push(
-                Row::new(tone, format!("{}. ", index + 1))
+            // Its later lines hang under the summary, clear of the number.
+            rows.push(Row {
+                hang: Some(3),
+                ..Row::new(tone, format!("{:<3}", format!("{}.", index + 1)))
                     .push(tone, cause.summary.clone())
-                    .push(Tone::Dim, format!("  ({}, {:.0}%)", cause.id, cause.score * 100.0)),
-            );
+                    .push(Tone::Dim, format!("  ({}, {:.0}%)", cause.id, cause.score * 100.0))
+            });
             if selected {
                 rows.push(Row::wrapped(Tone::Normal, format!("   {}", cause.explanation), 3));
                 rows.push(Row::new(Tone::Heading, "   Evidence"));
@@ -213,7 +211,7 @@ impl Step for DiagnosisStep {
         }
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn run(&mut self, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         // The diagnosis is about one receiving domain: without one, every domain's findings
         // would be read as one story.
         self.no_target = session.target.is_none();
@@ -226,26 +224,26 @@ impl Step for DiagnosisStep {
                 return effects;
             }
         }
-        self.start(session, ctx)
+        DiagnosisStep::start(session, ctx)
     }
 
-    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         match request {
             Request::Settled if self.waiting => {
                 self.waiting = false;
-                self.start(session, ctx)
+                DiagnosisStep::start(session, ctx)
             }
             _ => Vec::new(),
         }
     }
 
-    fn keys(&self) -> Vec<StepKey> {
+    fn keys(&self, _jobs: Jobs<'_>) -> Vec<StepKey> {
         vec![StepKey { key: 'r', hint: "re-rank" }, StepKey { key: 't', hint: "retry the queue now" }]
     }
 
-    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         match key {
-            'r' => self.start(session, ctx),
+            'r' => DiagnosisStep::start(session, ctx),
             // After the fix: step 1 retries the target's mail (asking first) and watches it
             // leave, step 3 follows the log.
             't' => match &session.target {
@@ -273,17 +271,12 @@ impl Step for DiagnosisStep {
         true
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if self.job != Some(event.job) {
-            return Vec::new();
-        }
-        self.job = None;
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
         let name = event.take::<MailName>().and_then(|m| m.0);
         self.diagnose(session, name)
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        self.job = None;
+    fn cancelled(&mut self, _kinds: &[JobKind], _session: &mut Session) {
         self.waiting = false;
     }
 }
@@ -326,7 +319,7 @@ mod tests {
             Finding::new("ptr.missing", &[("ip", "203.0.113.5")]),
             Finding::new("smtp.closed_before_banner", &[("host", "mx2.bank.example"), ("addr", "192.0.2.11")]),
         ];
-        let mut step = DiagnosisStep::default();
+        let mut step = crate::wizard::SoloStep::<DiagnosisStep>::default();
         let effects = step.diagnose(&mut session, Some("mail.example.com".into()));
         // The cause, then what is left to fix and what was not checked.
         assert!(matches!(effects.as_slice(), [Effect::Record(_), Effect::Record(_)]));
@@ -351,7 +344,7 @@ mod tests {
             findings: vec![Finding::new("ptr.missing", &[("ip", "203.0.113.5")])],
         });
         session.findings = vec![Finding::new("ptr.ok", &[("ip", "203.0.113.5"), ("name", "mail.example.com")])];
-        let mut step = DiagnosisStep::default();
+        let mut step = crate::wizard::SoloStep::<DiagnosisStep>::default();
         step.diagnose(&mut session, None);
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         let since = text.iter().position(|t| t == "Since before.jsonl").expect("a comparison");
@@ -363,7 +356,7 @@ mod tests {
     fn t_asks_step_1_to_retry_the_target_and_step_3_to_follow() {
         let mut session = Session::new(Journal::in_memory());
         let ctx = Context::default();
-        let mut step = DiagnosisStep::default();
+        let mut step = crate::wizard::SoloStep::<DiagnosisStep>::default();
         assert!(step.key('t', &mut session, &ctx).is_empty(), "no target, nothing to retry");
         session.target = Some(crate::session::Target::parse("bank.example").unwrap());
         let effects = format!("{:?}", step.key('t', &mut session, &ctx));
@@ -374,7 +367,7 @@ mod tests {
     fn without_a_target_nothing_is_diagnosed_and_it_says_why() {
         let mut session = Session::new(Journal::in_memory());
         session.findings = vec![Finding::new("ptr.missing", &[("ip", "203.0.113.5")])];
-        let mut step = DiagnosisStep::default();
+        let mut step = crate::wizard::SoloStep::<DiagnosisStep>::default();
         let ctx = Context::new(crate::config::Config::default());
         assert!(step.run(&mut session, &ctx).is_empty());
         assert!(session.findings.iter().all(|f| f.family() != "diagnosis"));

@@ -5,7 +5,7 @@
 
 use std::net::IpAddr;
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::auth::{self, ReceiverReport, SenderReport};
 use crate::config::Family;
 use crate::context::Context;
@@ -36,7 +36,6 @@ const AUTH_FAMILIES: [&str; 6] = ["spf.", "dmarc.", "dkim.", "mta_sts.", "tls_rp
 /// State of the Identity step.
 #[derive(Debug, Default)]
 pub struct IdentityStep {
-    job: Option<JobId>,
     report: Option<IdentityReport>,
     auth: Option<AuthOutcome>,
     error: Option<String>,
@@ -139,11 +138,12 @@ impl Step for IdentityStep {
 
     fn status(&self) -> StepStatus {
         let last = if self.error.is_some() { Some(false) } else { self.report.as_ref().map(|_| true) };
-        StepStatus::of_run(self.job.is_some(), last)
+        StepStatus::after(last)
     }
 
-    fn view(&self, session: &Session) -> StepView {
-        let subtitle = if self.job.is_some() {
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let running = jobs.running(JobKind::Run);
+        let subtitle = if running {
             "Checking our address, its PTR, our HELO name and authentication… (Esc cancels)".to_string()
         } else {
             "Enter: check our address, its PTR, our HELO name and authentication".to_string()
@@ -155,29 +155,23 @@ impl Step for IdentityStep {
         match &self.report {
             Some(report) => {
                 rows.extend(report_rows(report, session.target.as_ref().map(|t| t.domain.as_str())));
-                rows.extend(auth_rows(self.auth.as_ref(), self.job.is_some()));
+                rows.extend(auth_rows(self.auth.as_ref(), running));
                 rows.push(Row::plain(""));
                 rows.push(Row::new(Tone::Dim, "The findings panel holds what this means and what to do (] selects)."));
             }
-            None if self.job.is_none() => rows.extend(intro_rows(session)),
+            None if !running => rows.extend(intro_rows(session)),
             None => {}
         }
         StepView { subtitle, rows, ..StepView::default() }
     }
 
-    fn run(&mut self, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
-        let job = identity_job(session);
-        self.job = Some(job.id);
+    fn run(&mut self, session: &mut Session, _ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         self.error = None;
-        vec![Effect::Spawn(job)]
+        vec![Effect::Spawn(identity_job(session))]
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) != self.job {
-            return Vec::new();
-        }
-        let done = event.done;
-        if matches!(event.payload, super::job::Payload::Auth(_)) {
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
+        if event.is::<AuthOutcome>() {
             if let Some(outcome) = event.take::<AuthOutcome>() {
                 apply_auth(&outcome, session);
                 self.auth = Some(outcome);
@@ -192,16 +186,11 @@ impl Step for IdentityStep {
                 Err(error) => self.error = Some(error),
             }
         }
-        if done {
-            self.job = None;
-        }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        if self.job.take().is_some() {
-            self.error = Some("cancelled".into());
-        }
+    fn cancelled(&mut self, _kinds: &[JobKind], _session: &mut Session) {
+        self.error = Some("cancelled".into());
     }
 }
 

@@ -1,16 +1,17 @@
 //! Jobs: engine work a step asks for, run by the front end's runtime, reporting back as events.
+//! Which jobs run is kept in one place, the [`JobTable`](super::job_table::JobTable).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use super::StepId;
 use crate::context::Context;
 
-/// Identifies one job; steps keep the id of the job they wait for and drop events of others.
+/// Identifies one job; the job table keeps it from the spawn to the job's last event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(pub u64);
 
@@ -29,6 +30,8 @@ pub trait Message: Send + Sized + 'static {
     fn wrap(self) -> Payload;
     /// The message in `payload`, if it holds one of this type.
     fn unwrap(payload: Payload) -> Option<Self>;
+    /// Whether `payload` holds a message of this type.
+    fn held_by(payload: &Payload) -> bool;
 }
 
 /// Declares [`Payload`] with one variant per message type, and each type's [`Message`] impl.
@@ -57,6 +60,9 @@ macro_rules! payloads {
             fn unwrap(payload: Payload) -> Option<()> {
                 matches!(payload, Payload::Empty).then_some(())
             }
+            fn held_by(payload: &Payload) -> bool {
+                matches!(payload, Payload::Empty)
+            }
         }
 
         $(impl Message for $ty {
@@ -69,6 +75,9 @@ macro_rules! payloads {
                     _ => None,
                 }
             }
+            fn held_by(payload: &Payload) -> bool {
+                matches!(payload, Payload::$variant(_))
+            }
         })*
     };
 }
@@ -78,6 +87,8 @@ payloads! {
     Queue(super::queue::QueueEvent),
     /// Step 1: a queue action done.
     QueueActed(super::queue_act::Acted),
+    /// Step 1: a bounce given at `bounce>`, read.
+    BounceRead(super::bounce_input::BounceRead),
     /// Step 2: the MX analysis.
     MxAnalysis(super::mx::AnalysisDone),
     /// Step 2: a console lookup.
@@ -117,7 +128,49 @@ impl JobEvent {
     pub fn take<T: Message>(self) -> Option<T> {
         T::unwrap(self.payload)
     }
+
+    /// Whether the payload is a `T` (a step with two kinds of job tells their events apart).
+    pub fn is<T: Message>(&self) -> bool {
+        T::held_by(&self.payload)
+    }
 }
+
+/// What a job is to its step. A step has at most one current job of each kind but
+/// [`JobKind::Lookup`]: a new one supersedes the last, whose events are then dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// The step's automatic part (Enter).
+    Run,
+    /// A console session that takes typed lines ([`Job::console`]).
+    Console,
+    /// One console lookup; several may run at once.
+    Lookup,
+    /// A change to the queue.
+    Action,
+    /// Following the logs as they are written.
+    Follow,
+    /// Reading what the user gave the step (step 1's bounce, a file or pasted text).
+    Read,
+}
+
+impl JobKind {
+    /// Whether a new job of this kind supersedes the step's last one.
+    pub fn supersedes(self) -> bool {
+        self != JobKind::Lookup
+    }
+}
+
+/// Why a typed line did not reach a console job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undelivered {
+    /// The job has not read the lines before it yet.
+    Busy,
+    /// The job no longer takes lines (it ended, or its input was closed).
+    Ended,
+}
+
+/// How many typed lines wait for a console job at most.
+const CONSOLE_BACKLOG: usize = 64;
 
 /// What a running job gets: its id, a way to report, a cancellation signal, and the context.
 #[derive(Clone)]
@@ -164,19 +217,46 @@ pub type JobFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct Job {
     pub id: JobId,
     pub step: StepId,
+    pub kind: JobKind,
     /// What it does, for the status line ("MX lookup for bank.example").
     pub label: String,
     pub run: Box<dyn FnOnce(JobCtx) -> JobFuture + Send>,
+    /// Where typed lines go to a console job: the runtime takes it at the spawn and is the only
+    /// one to send on it ([`super::Effect::Send`]).
+    pub input: Option<mpsc::Sender<String>>,
 }
 
 impl Job {
-    /// A job of `step` running `body`. The step keeps `job.id` to recognise its events.
+    /// A job of `step` running `body`, of kind [`JobKind::Run`].
     pub fn new<F, Fut>(step: StepId, label: impl Into<String>, body: F) -> Job
     where
         F: FnOnce(JobCtx) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        Job { id: JobId::fresh(), step, label: label.into(), run: Box::new(move |jc| Box::pin(body(jc))) }
+        Job {
+            id: JobId::fresh(),
+            step,
+            kind: JobKind::Run,
+            label: label.into(),
+            run: Box::new(move |jc| Box::pin(body(jc))),
+            input: None,
+        }
+    }
+
+    /// A console job of `step`: `body` reads the lines typed for it until its input closes.
+    pub fn console<F, Fut>(step: StepId, label: impl Into<String>, body: F) -> Job
+    where
+        F: FnOnce(JobCtx, mpsc::Receiver<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel(CONSOLE_BACKLOG);
+        Job { input: Some(tx), ..Job::new(step, label, move |jc| body(jc, rx)).of_kind(JobKind::Console) }
+    }
+
+    /// The job as one of `kind`.
+    #[must_use]
+    pub fn of_kind(self, kind: JobKind) -> Job {
+        Job { kind, ..self }
     }
 }
 
@@ -184,8 +264,11 @@ impl Job {
 /// headless use.
 pub async fn run_collect(job: Job, ctx: Context) -> Vec<JobEvent> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let jc = JobCtx::new(job.id, job.step, ctx, CancellationToken::new(), tx);
-    (job.run)(jc).await;
+    let Job { id, step, run, input, .. } = job;
+    // No one types: a console job reads the end of its input at once.
+    drop(input);
+    let jc = JobCtx::new(id, step, ctx, CancellationToken::new(), tx);
+    run(jc).await;
     let mut events = Vec::new();
     while let Ok(event) = rx.try_recv() {
         events.push(event);

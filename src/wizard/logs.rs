@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use chrono::{Duration, NaiveDateTime};
 
 use super::logs_follow::{Followed, Following};
-use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::logs::summary::shorten;
 use crate::logs::{self, Analysis, DomainFilter, LogSummary, LogsError, LogsRequest, Progress};
@@ -17,7 +17,7 @@ use crate::session::{Finding, Session};
 /// How many hours the bar chart shows, ending at the last hour seen.
 const CHART_HOURS: i64 = 24;
 /// Widest bar, in characters.
-const BAR_WIDTH: u64 = 40;
+const BAR_WIDTH: u64 = 24;
 /// Latest attempts shown in the step.
 const LATEST_SHOWN: usize = 10;
 
@@ -33,7 +33,6 @@ pub enum LogsEvent {
 /// State of the Logs step.
 #[derive(Debug, Default)]
 pub struct LogsStep {
-    job: Option<JobId>,
     progress: Option<Progress>,
     /// Paths typed in the console; replace the configured ones.
     typed: Option<Vec<String>>,
@@ -105,7 +104,6 @@ impl LogsStep {
             });
             jc.finish(LogsEvent::Done(outcome));
         });
-        self.job = Some(job.id);
         self.progress = None;
         self.result = None;
         vec![Effect::Spawn(job)]
@@ -118,13 +116,14 @@ impl Step for LogsStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::of_run(self.job.is_some(), self.result.as_ref().map(Result::is_ok))
+        StepStatus::after(self.result.as_ref().map(Result::is_ok))
     }
 
-    fn view(&self, session: &Session) -> StepView {
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let (reading, following) = (jobs.running(JobKind::Run), jobs.running(JobKind::Follow));
         let target = session.target.as_ref().map(|t| t.display.as_str());
         let mut rows = Vec::new();
-        let subtitle = if self.job.is_some() {
+        let subtitle = if reading {
             let read = self.progress.map_or(0, |p| p.done);
             let total = self.progress.map_or(0, |p| p.total);
             rows.push(Row::new(Tone::Dim, format!("Reading… {} of {}", megabytes(read), megabytes(total))));
@@ -139,18 +138,18 @@ impl Step for LogsStep {
         match &self.result {
             Some(Ok(summary)) => rows.extend(summary_rows(summary)),
             Some(Err(message)) => rows.push(Row::new(Tone::Fail, escape_str(message))),
-            None if self.job.is_none() => {
+            None if !reading => {
                 rows.push(Row::plain("Counts attempts, statuses and reply codes for the target in the MTA's logs"));
                 rows.push(Row::new(Tone::Dim, format!("({} logs; .gz too).", logs::Format::labels())));
             }
             None => {}
         }
-        rows.extend(self.follow.rows());
+        rows.extend(self.follow.rows(following));
         StepView {
             subtitle,
             rows,
-            follow_tail: self.follow.job.is_some(),
-            progress: self.job.map(|_| self.progress.map_or(0.0, Progress::fraction)),
+            follow_tail: following,
+            progress: reading.then(|| self.progress.map_or(0.0, Progress::fraction)),
             ..StepView::default()
         }
     }
@@ -159,16 +158,16 @@ impl Step for LogsStep {
         Some("logs> ".into())
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        if self.job.is_some() {
+    fn run(&mut self, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        if jobs.running(JobKind::Run) {
             return Vec::new();
         }
         self.start(session, ctx)
     }
 
-    fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         let paths: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-        if paths.is_empty() || self.job.is_some() {
+        if paths.is_empty() || jobs.running(JobKind::Run) {
             return Vec::new();
         }
         self.typed = Some(paths);
@@ -179,40 +178,32 @@ impl Step for LogsStep {
         vec![StepKey { key: 'f', hint: "follow (tail -f)" }]
     }
 
-    fn keys(&self) -> Vec<StepKey> {
+    fn keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
         // Esc stops a follow, like any job.
-        if self.follow.job.is_some() { Vec::new() } else { vec![StepKey { key: 'f', hint: "follow (tail -f)" }] }
+        if jobs.running(JobKind::Follow) { Vec::new() } else { self.all_keys() }
     }
 
-    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        if key == 'f' && self.follow.job.is_none() { self.follow(session, ctx) } else { Vec::new() }
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        if key == 'f' && !jobs.running(JobKind::Follow) { self.follow(session, ctx) } else { Vec::new() }
     }
 
-    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         match request {
-            Request::Follow if self.follow.job.is_none() => self.follow(session, ctx),
-            other => self.run_if_idle(&other, session, ctx),
+            Request::Follow if !jobs.running(JobKind::Follow) => self.follow(session, ctx),
+            other => self.run_if_idle(&other, session, ctx, jobs),
         }
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) == self.follow.job {
-            if event.done {
-                self.follow.job = None;
-            }
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
+        if event.is::<Followed>() {
             return match event.take::<Followed>() {
                 Some(Followed(events)) => self.follow.take(events, session),
                 None => Vec::new(),
             };
         }
-        if Some(event.job) != self.job {
-            return Vec::new();
-        }
-        let done = event.done;
         match event.take::<LogsEvent>() {
             Some(LogsEvent::Progress(progress)) => self.progress = Some(progress),
             Some(LogsEvent::Done(outcome)) => {
-                self.job = None;
                 self.result = Some(match outcome {
                     Ok(boxed) => {
                         let (analysis, findings) = *boxed;
@@ -225,15 +216,13 @@ impl Step for LogsStep {
                     Err(err) => Err(err.to_string()),
                 });
             }
-            None if done => self.job = None,
             None => {}
         }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        self.follow.job = None;
-        if self.job.take().is_some() {
+    fn cancelled(&mut self, kinds: &[JobKind], _session: &mut Session) {
+        if kinds.contains(&JobKind::Run) {
             self.result = Some(Err(LogsError::Cancelled.to_string()));
         }
     }
@@ -427,7 +416,8 @@ fn histogram_rows(summary: &LogSummary) -> Vec<Row> {
             Row::new(Tone::Dim, format!("  {} │", hour.format("%m-%d %H:00")))
                 .push(Tone::Fail, "█".repeat(failed_width))
                 .push(Tone::Ok, "░".repeat(other_width))
-                .push(Tone::Normal, if total > 0 { format!(" {total}") } else { String::new() }),
+                .push(Tone::Normal, if total > 0 { format!(" {total}") } else { String::new() })
+                .in_table(),
         );
         hour += Duration::hours(1);
     }

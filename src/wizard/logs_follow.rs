@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Effect, Job, JobId, Row, StepId, Tone};
+use super::{Effect, Job, JobKind, Row, StepId, Tone};
 use crate::logs::follow::{FollowEvent, Follower};
 use crate::logs::watch::{Seen, Watch};
 use crate::logs::{self, DomainFilter, LogSummary};
@@ -22,10 +22,9 @@ const POLL: Duration = Duration::from_millis(500);
 #[derive(Debug)]
 pub struct Followed(pub Vec<FollowEvent>);
 
-/// The follow: its job, the latest lines, and the reasons seen.
+/// The follow's latest lines (its job is [`JobKind::Follow`] in the job table).
 #[derive(Debug, Default)]
 pub struct Following {
-    pub job: Option<JobId>,
     lines: VecDeque<Row>,
 }
 
@@ -64,8 +63,8 @@ impl Following {
                     () = jc.cancel.cancelled() => return,
                 }
             }
-        });
-        self.job = Some(job.id);
+        })
+        .of_kind(JobKind::Follow);
         vec![
             Effect::Record(Event::new(EventKind::Info, format!("logs: {}", job.label.to_lowercase()))),
             Effect::Spawn(job),
@@ -108,16 +107,13 @@ impl Following {
         self.lines.push_back(row);
     }
 
-    /// The rows under the summary while following (or after).
-    pub fn rows(&self) -> Vec<Row> {
-        if self.job.is_none() && self.lines.is_empty() {
+    /// The rows under the summary while `following` (or after).
+    pub fn rows(&self, following: bool) -> Vec<Row> {
+        if !following && self.lines.is_empty() {
             return Vec::new();
         }
-        let state = if self.job.is_some() {
-            "Following — new lines as they are written (Esc stops)"
-        } else {
-            "Followed lines"
-        };
+        let state =
+            if following { "Following — new lines as they are written (Esc stops)" } else { "Followed lines" };
         let mut rows = vec![Row::new(Tone::Heading, state)];
         if self.lines.is_empty() {
             rows.push(Row::new(Tone::Dim, "  nothing new yet"));

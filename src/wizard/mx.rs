@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Row, Step, StepId, StepStatus, StepView, Tone};
 use crate::config::parse_server;
 use crate::context::Context;
 use crate::dns::Resolver;
@@ -29,26 +29,24 @@ pub struct ConsoleDone(pub Vec<ConsoleLine>);
 #[derive(Debug)]
 pub struct MxStep {
     status: StepStatus,
-    /// The analysis job we wait for, and the domain it is for.
-    job: Option<(JobId, String)>,
+    /// The domain the last analysis started for.
+    looking_up: String,
     analysis: Option<MxAnalysis>,
     /// Why the last run could not complete, or why it cannot start.
     problem: Option<String>,
     console: Console,
     transcript: Vec<ConsoleLine>,
-    console_jobs: Vec<JobId>,
 }
 
 impl Default for MxStep {
     fn default() -> MxStep {
         MxStep {
             status: StepStatus::Idle,
-            job: None,
+            looking_up: String::new(),
             analysis: None,
             problem: None,
             console: Console::with_type(QueryType::Mx),
             transcript: Vec::new(),
-            console_jobs: Vec::new(),
         }
     }
 }
@@ -81,6 +79,7 @@ impl MxStep {
             };
             jc.finish(ConsoleDone(lines));
         })
+        .of_kind(JobKind::Lookup)
     }
 
     fn analysis_rows(analysis: &MxAnalysis, rows: &mut Vec<Row>) {
@@ -171,17 +170,19 @@ impl Step for MxStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.job.is_some() { StepStatus::Running } else { self.status }
+        self.status
     }
 
-    fn view(&self, session: &Session) -> StepView {
-        let subtitle = match (&self.job, &session.target) {
-            (Some((_, domain)), _) => format!("Looking up the MX records of {domain}… (Esc cancels)"),
-            (None, Some(target)) => format!(
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let analysing = jobs.running(JobKind::Run);
+        let lookups = jobs.running(JobKind::Lookup);
+        let subtitle = match (analysing, &session.target) {
+            (true, _) => format!("Looking up the MX records of {}… (Esc cancels)", self.looking_up),
+            (false, Some(target)) => format!(
                 "Enter: analyse MX of {} · console: nslookup commands",
                 both_ways(&target.domain, &target.display)
             ),
-            (None, None) => "No target yet: choose one in the Queue step · console: nslookup commands".into(),
+            (false, None) => "No target yet: choose one in the Queue step · console: nslookup commands".into(),
         };
         let mut rows = Vec::new();
         if let Some(problem) = &self.problem {
@@ -189,39 +190,46 @@ impl Step for MxStep {
         }
         match &self.analysis {
             Some(analysis) => Self::analysis_rows(analysis, &mut rows),
-            None if self.job.is_none() && self.problem.is_none() => {
+            None if !analysing && self.problem.is_none() => {
                 rows.push(Row::new(Tone::Dim, "Press Enter to look up the MX records and their addresses."));
             }
             None => {}
         }
-        if !self.transcript.is_empty() || !self.console_jobs.is_empty() {
+        if !self.transcript.is_empty() || lookups {
             rows.push(Row::plain(""));
             rows.push(Row::new(Tone::Heading, format!("Console (type={})", self.console.qtype())));
             rows.extend(self.transcript.iter().map(|line| Row::new(line_tone(line.kind), line.text.clone())));
-            if !self.console_jobs.is_empty() {
+            if lookups {
                 rows.push(Row::new(Tone::Dim, "waiting for the answer…"));
             }
         }
-        StepView { subtitle, rows, selected: None, follow_tail: !self.transcript.is_empty(), progress: None }
+        StepView {
+            subtitle,
+            rows,
+            selected: None,
+            follow_tail: !self.transcript.is_empty(),
+            progress: None,
+            idle: false,
+        }
     }
 
     fn prompt(&self) -> Option<String> {
         Some(PROMPT.into())
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn run(&mut self, session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         let Some(target) = session.target.clone() else {
             self.problem =
                 Some("No target domain yet: choose one in the Queue step, or start mailwiz with a domain.".into());
             return Vec::new();
         };
         let job = MxStep::analysis_job(target.clone(), configured_compare(ctx));
-        self.job = Some((job.id, both_ways(&target.domain, &target.display)));
+        self.looking_up = both_ways(&target.domain, &target.display);
         self.problem = None;
         vec![Effect::Spawn(job)]
     }
 
-    fn submit(&mut self, line: &str, _session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn submit(&mut self, line: &str, _session: &mut Session, ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         self.transcript.push(ConsoleLine { kind: LineKind::Input, text: format!("{PROMPT}{}", line.trim()) });
         self.console.confine(ctx.demo.then(|| crate::dns::console::DEMO_CONFINED.to_string()));
         match self.console.submit(line) {
@@ -230,17 +238,14 @@ impl Step for MxStep {
                 Vec::new()
             }
             ConsoleAction::Run(lookup) => {
-                let job = MxStep::console_job(lookup);
-                self.console_jobs.push(job.id);
-                vec![Effect::Spawn(job)]
+                vec![Effect::Spawn(MxStep::console_job(lookup))]
             }
             ConsoleAction::Exit => vec![Effect::LeaveInput],
         }
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if self.job.as_ref().is_some_and(|(id, _)| *id == event.job) {
-            self.job = None;
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
+        if event.is::<AnalysisDone>() {
             match event.take::<AnalysisDone>() {
                 Some(AnalysisDone(Ok(analysis))) => {
                     session.mx = analysis.targets();
@@ -265,21 +270,17 @@ impl Step for MxStep {
                 }
                 None => {}
             }
-        } else if let Some(index) = self.console_jobs.iter().position(|id| *id == event.job) {
-            self.console_jobs.remove(index);
-            if let Some(ConsoleDone(lines)) = event.take::<ConsoleDone>() {
-                self.transcript.extend(lines);
-            }
+        } else if let Some(ConsoleDone(lines)) = event.take::<ConsoleDone>() {
+            self.transcript.extend(lines);
         }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        if self.job.take().is_some() {
+    fn cancelled(&mut self, kinds: &[JobKind], _session: &mut Session) {
+        if kinds.contains(&JobKind::Run) {
             self.problem = Some("The MX lookup was cancelled; press Enter to run it again.".into());
         }
-        if !self.console_jobs.is_empty() {
-            self.console_jobs.clear();
+        if kinds.contains(&JobKind::Lookup) {
             self.transcript.push(ConsoleLine { kind: LineKind::Problem, text: "cancelled".into() });
         }
     }

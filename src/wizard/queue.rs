@@ -6,8 +6,9 @@
 
 use chrono::{Duration, Utc};
 
+use super::bounce_input::{BounceInput, BounceRead};
 use super::queue_act::{self, Acted, Acting, WATCH_EVERY, WATCH_ROUNDS, Watching};
-use super::{Effect, Job, JobEvent, JobId, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{Effect, Job, JobEvent, JobKind, Jobs, Request, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
 use crate::context::Context;
 use crate::queue::actions::{QueueOp, Selection};
 use crate::queue::time::format_age;
@@ -48,18 +49,20 @@ pub struct Cursor {
 /// State of the Queue step.
 #[derive(Debug, Default)]
 pub struct QueueStep {
-    job: Option<JobId>,
     result: Option<Result<Box<QueueReport>, String>>,
     group_by: GroupBy,
     cursor: Cursor,
-    /// The running queue action.
-    act_job: Option<JobId>,
     act: Acting,
     /// A domain to retry once the queue is read (asked for by the diagnosis).
     retry_after_load: Option<String>,
     /// Running against the demo world: actions are dry runs.
     demo: bool,
+    /// The `bounce>` prompt (`o`): a bounce to start from.
+    bounce: BounceInput,
 }
+
+/// The key that opens the `bounce>` prompt.
+const BOUNCE_KEY: StepKey = StepKey { key: 'o', hint: "start from a bounce (file or pasted text)" };
 
 /// The keys that act on the selection, and what they do.
 const ACTION_KEYS: [(char, QueueOp, &str); 4] = [
@@ -97,12 +100,12 @@ impl QueueStep {
         self.groups().get(group).map_or(0, |g| g.entries.len().min(MAX_ENTRIES))
     }
 
-    fn start(&mut self) -> Vec<Effect> {
-        self.start_after(std::time::Duration::ZERO)
+    fn start() -> Vec<Effect> {
+        QueueStep::start_after(std::time::Duration::ZERO)
     }
 
     /// Reads the queue after `delay` (the re-reads that watch a retry).
-    fn start_after(&mut self, delay: std::time::Duration) -> Vec<Effect> {
+    fn start_after(delay: std::time::Duration) -> Vec<Effect> {
         let job = Job::new(StepId::Queue, "Reading the mail queue", move |jc| async move {
             if !delay.is_zero() {
                 tokio::select! {
@@ -130,7 +133,6 @@ impl QueueStep {
             }
             jc.finish(QueueEvent::Done(outcome.map(Box::new)));
         });
-        self.job = Some(job.id);
         vec![Effect::Spawn(job)]
     }
 
@@ -212,9 +214,7 @@ impl QueueStep {
     fn run_plan(&mut self, plan: crate::queue::actions::Plan, watch: Option<String>) -> Vec<Effect> {
         self.act.note = None;
         self.act.watching = watch.map(|domain| Watching { domain, rounds: 0 });
-        let job = queue_act::job(plan);
-        self.act_job = Some(job.id);
-        vec![Effect::Spawn(job)]
+        vec![Effect::Spawn(queue_act::job(plan))]
     }
 
     /// After a re-read: says when the watched domain's messages have left, or reads again.
@@ -236,7 +236,7 @@ impl QueueStep {
             )
         } else {
             self.act.watching = Some(watch);
-            return self.start_after(WATCH_EVERY);
+            return QueueStep::start_after(WATCH_EVERY);
         };
         let tone = if left == 0 { Tone::Ok } else { Tone::Warn };
         self.act.note = Some((tone, text.trim_start_matches("queue: ").to_string()));
@@ -272,47 +272,47 @@ impl Step for QueueStep {
     }
 
     fn status(&self) -> StepStatus {
-        StepStatus::of_run(self.job.is_some(), self.result.as_ref().map(Result::is_ok))
+        StepStatus::after(self.result.as_ref().map(Result::is_ok))
     }
 
-    fn view(&self, _session: &Session) -> StepView {
-        if self.job.is_some() && self.report().is_none() {
-            return StepView {
-                subtitle: "Reading the mail queue — Esc cancels".into(),
-                rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
-                progress: Some(0.0),
-                ..StepView::default()
-            };
-        }
-        match &self.result {
-            None => StepView {
-                subtitle: "Enter reads the local mail queue".into(),
-                rows: vec![
-                    Row::plain("Groups the queue by recipient domain and by last error, with ages."),
-                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
-                ],
-                ..StepView::default()
-            },
-            Some(Err(message)) => StepView {
-                subtitle: "Enter tries again".into(),
-                rows: vec![Row::new(Tone::Fail, escape_str(message))],
-                ..StepView::default()
-            },
-            Some(Ok(report)) => self.report_view(report),
-        }
+    fn view(&self, _session: &Session, jobs: Jobs<'_>) -> StepView {
+        let mut view = self.queue_view(jobs.running(JobKind::Run));
+        self.bounce.prepend_to(&mut view, jobs);
+        view
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn prompt(&self) -> Option<String> {
+        self.bounce.prompt()
+    }
+
+    fn history_entry(&self, line: &str) -> Option<String> {
+        self.bounce.history_entry(line)
+    }
+
+    fn submit(&mut self, line: &str, _session: &mut Session, _ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        self.bounce.submit(line, jobs)
+    }
+
+    fn paste(&mut self, text: &str) -> bool {
+        self.bounce.paste(text)
+    }
+
+    fn input_left(&mut self) {
+        self.bounce.close();
+    }
+
+    fn run(&mut self, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         self.demo = ctx.demo;
-        match (&self.job, &self.result) {
-            (Some(_), _) => Vec::new(),
-            (None, Some(Ok(report))) if report.grouping.messages > 0 => self.choose(session),
-            _ => self.start(),
+        match (jobs.running(JobKind::Run), &self.result) {
+            (true, _) => Vec::new(),
+            (false, Some(Ok(report))) if report.grouping.messages > 0 => self.choose(session),
+            _ => QueueStep::start(),
         }
     }
 
-    fn key(&mut self, key: char, session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn key(&mut self, key: char, session: &mut Session, _ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         match key {
+            'o' => self.bounce.open(jobs),
             'g' if self.report().is_some() => {
                 self.group_by = match self.group_by {
                     GroupBy::Domain => GroupBy::Reason,
@@ -321,9 +321,9 @@ impl Step for QueueStep {
                 self.select_target(session);
                 Vec::new()
             }
-            'r' if self.job.is_none() => self.start(),
+            'r' if !jobs.running(JobKind::Run) => QueueStep::start(),
             key => match ACTION_KEYS.iter().find(|(k, _, _)| *k == key) {
-                Some((_, action, _)) if self.act_job.is_none() => match self.selection(*action) {
+                Some((_, action, _)) if !jobs.running(JobKind::Action) => match self.selection(*action) {
                     Some((selection, watch)) => self.propose(*action, &selection, watch),
                     None => Vec::new(),
                 },
@@ -332,7 +332,7 @@ impl Step for QueueStep {
         }
     }
 
-    fn confirmed(&mut self, yes: bool, _session: &mut Session, _ctx: &Context) -> Vec<Effect> {
+    fn confirmed(&mut self, yes: bool, _session: &mut Session, _ctx: &Context, _jobs: Jobs<'_>) -> Vec<Effect> {
         match self.act.pending.take() {
             Some((plan, watch)) if yes => self.run_plan(plan, watch),
             Some(_) => {
@@ -343,29 +343,41 @@ impl Step for QueueStep {
         }
     }
 
-    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        let Request::RetryDomain(domain) = request else { return self.run_if_idle(&request, session, ctx) };
-        if self.job.is_none() && self.report().is_some() {
+    fn request(&mut self, request: Request, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        let Request::RetryDomain(domain) = request else { return self.run_if_idle(&request, session, ctx, jobs) };
+        let reading = jobs.running(JobKind::Run);
+        if !reading && self.report().is_some() {
             return self.propose(QueueOp::Retry, &Selection::Domain(domain.clone()), Some(domain));
         }
         self.retry_after_load = Some(domain);
-        if self.job.is_none() { self.start() } else { Vec::new() }
+        if reading { Vec::new() } else { QueueStep::start() }
     }
 
-    fn keys(&self) -> Vec<StepKey> {
-        // Until a queue is loaded, Enter is the only thing to do.
+    fn keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
+        let mut keys = vec![BOUNCE_KEY];
+        // Until a queue is loaded, Enter (or a bounce) is the only thing to do.
         if self.report().is_none() {
-            return Vec::new();
+            return keys;
         }
-        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
-        if self.act_job.is_none() && self.report().is_some_and(|r| r.grouping.messages > 0) {
+        keys.extend([StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }]);
+        if !jobs.running(JobKind::Action) && self.report().is_some_and(|r| r.grouping.messages > 0) {
             keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
         }
         keys
     }
 
+    /// `o` is named in the pane and the help: the bar keeps its room for the keys of the queue
+    /// and of every step.
+    fn bar_keys(&self, jobs: Jobs<'_>) -> Vec<StepKey> {
+        self.keys(jobs).into_iter().filter(|k| k.key != BOUNCE_KEY.key).collect()
+    }
+
     fn all_keys(&self) -> Vec<StepKey> {
-        let mut keys = vec![StepKey { key: 'g', hint: "group by domain/reason" }, StepKey { key: 'r', hint: "reload" }];
+        let mut keys = vec![
+            BOUNCE_KEY,
+            StepKey { key: 'g', hint: "group by domain/reason" },
+            StepKey { key: 'r', hint: "reload" },
+        ];
         keys.extend(ACTION_KEYS.iter().map(|&(key, _, hint)| StepKey { key, hint }));
         keys
     }
@@ -394,35 +406,33 @@ impl Step for QueueStep {
         true
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) == self.act_job {
-            if event.done {
-                self.act_job = None;
-            }
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, jobs: Jobs<'_>) -> Vec<Effect> {
+        if event.is::<BounceRead>() {
+            return self.bounce.on_event(event, session);
+        }
+        if event.is::<Acted>() {
             if let Some(Acted(plan, outcome)) = event.take::<Acted>() {
                 self.act.last = Some((plan, outcome));
                 // The queue is read again at once, to show what the action changed.
-                if self.job.is_none() {
-                    return self.start();
+                if !jobs.running(JobKind::Run) {
+                    return QueueStep::start();
                 }
             }
             return Vec::new();
         }
-        if Some(event.job) != self.job {
-            return Vec::new();
-        }
-        let done = event.done;
         match event.take::<QueueEvent>() {
             Some(QueueEvent::Done(outcome)) => {
-                self.job = None;
                 if let Ok(report) = &outcome {
                     session.replace_step_findings(StepId::Queue, report.findings.clone());
                 }
                 let keep = self.result.as_ref().is_some_and(Result::is_ok) && outcome.is_ok();
                 let cursor = self.cursor;
-                if let (Ok(report), Some(target)) = (&outcome, &session.target) {
-                    session.queued_recipient =
-                        crate::queue::entry::oldest_recipient(&report.entries, &target.domain).map(str::to_string);
+                // A recipient of the target's domain already known (a bounce's) is kept.
+                if let (Ok(report), Some(target)) = (&outcome, &session.target)
+                    && !recipient_of(session.queued_recipient.as_deref(), &target.domain)
+                    && let Some(oldest) = crate::queue::entry::oldest_recipient(&report.entries, &target.domain)
+                {
+                    session.queued_recipient = Some(oldest.to_string());
                 }
                 self.result = Some(outcome);
                 if keep {
@@ -437,23 +447,56 @@ impl Step for QueueStep {
                 }
                 return self.watch();
             }
-            None if done => self.job = None,
             None => {}
         }
         Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
+    fn cancelled(&mut self, kinds: &[JobKind], _session: &mut Session) {
         self.act.watching = None;
         self.retry_after_load = None;
-        if self.job.take().is_some() && self.report().is_none() {
+        if kinds.contains(&JobKind::Run) && self.report().is_none() {
             self.result = Some(Err("Reading the queue was cancelled.".into()));
+        }
+        if kinds.contains(&JobKind::Action) {
+            // The MTA's command cannot be called back once started: its outcome is in the journal.
+            let text = "Stopped waiting for the queue change; r re-reads the queue to see what it did.";
+            self.act.note = Some((Tone::Warn, text.into()));
         }
     }
 }
 
 impl QueueStep {
-    fn report_view(&self, report: &QueueReport) -> StepView {
+    /// The queue's own view: reading, not read yet, failed, or the groups.
+    fn queue_view(&self, reading: bool) -> StepView {
+        if reading && self.report().is_none() {
+            return StepView {
+                subtitle: "Reading the mail queue — Esc cancels".into(),
+                rows: vec![Row::new(Tone::Dim, "Running the MTA's queue listing…")],
+                progress: Some(0.0),
+                ..StepView::default()
+            };
+        }
+        match &self.result {
+            None => StepView {
+                subtitle: "Enter reads the local mail queue".into(),
+                rows: vec![
+                    Row::plain("Groups the queue by recipient domain and by last error, with ages."),
+                    Row::new(Tone::Dim, "Runs postqueue -j, exim -bp or mailq, or reads [queue] file."),
+                    Row::new(Tone::Dim, "Or o: start from a bounce (its file, or its text pasted)."),
+                ],
+                ..StepView::default()
+            },
+            Some(Err(message)) => StepView {
+                subtitle: "Enter tries again".into(),
+                rows: vec![Row::new(Tone::Fail, escape_str(message))],
+                ..StepView::default()
+            },
+            Some(Ok(report)) => self.report_view(report, reading),
+        }
+    }
+
+    fn report_view(&self, report: &QueueReport, reading: bool) -> StepView {
         let mut rows = header_rows(report);
         rows.extend(self.act.rows());
         if report.grouping.messages == 0 {
@@ -463,7 +506,7 @@ impl QueueStep {
         let (list, selected) = group_rows(report, self.group_by, Open::Selection(self.cursor));
         let selected = selected.map(|i| i + rows.len());
         rows.extend(list);
-        let subtitle = if self.job.is_some() {
+        let subtitle = if reading {
             "Re-reading the mail queue — Esc stops".into()
         } else {
             "Enter makes the selection the target · t h u D act on it".into()
@@ -532,10 +575,10 @@ pub fn group_rows(report: &QueueReport, group_by: GroupBy, open: Open) -> (Vec<R
         GroupBy::Domain => (format!("{:<width$} ", "domain"), "main reason"),
         GroupBy::Reason => (String::new(), "reason (domains)"),
     };
-    let mut rows = vec![Row::new(
-        Tone::Dim,
-        format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"),
-    )];
+    let mut rows = vec![
+        Row::new(Tone::Dim, format!("  {first}{:>5} {:>5} {:>7}  {:<11}  {last}", "msgs", "rcpts", "oldest", "ages¹"))
+            .in_table(),
+    ];
     let mut selected = None;
     for (i, group) in groups.iter().take(MAX_GROUPS).enumerate() {
         let cursor = match open {
@@ -628,12 +671,14 @@ fn group_row(group: &Group, group_by: GroupBy, width: usize, selected: bool) -> 
         GroupBy::Domain => {
             let name = if group.key.is_empty() { "(no domain)".to_string() } else { escape_str(&group.key) };
             let reason = group.example.as_deref().map_or_else(|| "(no reason given)".into(), short);
-            Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason)
+            Row::new(tone, format!("{mark}{name:<width$} {figures}")).push(Tone::Dim, reason).in_table()
         }
         GroupBy::Reason => {
             let reason = if group.key.is_empty() { "(no reason given)".to_string() } else { short(&group.key) };
             let domains: Vec<String> = group.top.iter().take(3).map(|s| escape_str(&s.key)).collect();
-            Row::new(tone, format!("{mark}{figures}{reason}")).push(Tone::Dim, format!(" ({})", domains.join(", ")))
+            Row::new(tone, format!("{mark}{figures}{reason}"))
+                .push(Tone::Dim, format!(" ({})", domains.join(", ")))
+                .in_table()
         }
     }
 }
@@ -656,6 +701,12 @@ fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueRepor
     let id = escape_str(&entry.id);
     Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue.as_str()))
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
+        .in_table()
+}
+
+/// True when `address` is a recipient in `domain`.
+fn recipient_of(address: Option<&str>, domain: &str) -> bool {
+    address.and_then(|a| a.rsplit_once('@')).is_some_and(|(_, d)| d.eq_ignore_ascii_case(domain))
 }
 
 /// The file name of a file source; a command as it is.
@@ -685,7 +736,7 @@ fn total_row(groups: &[Group], group_by: GroupBy, width: usize) -> Row {
     let oldest = oldest.map_or_else(|| "?".to_string(), |s| format_age(Duration::seconds(s)));
     let figures = format!("{messages:>5} {recipients:>5} {oldest:>7}");
     match group_by {
-        GroupBy::Domain => Row::new(Tone::Heading, format!("  {:<width$} {figures}", "TOTAL")),
-        GroupBy::Reason => Row::new(Tone::Heading, format!("  {figures}  TOTAL")),
+        GroupBy::Domain => Row::new(Tone::Heading, format!("  {:<width$} {figures}", "TOTAL")).in_table(),
+        GroupBy::Reason => Row::new(Tone::Heading, format!("  {figures}  TOTAL")).in_table(),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::{Job, Row, StepId, Tone};
+use super::{Job, JobKind, Row, StepId, Tone};
 use crate::queue::QueueReport;
 use crate::queue::actions::{self, Mta, Plan, QueueOp, RunReport, Selection};
 use crate::session::escape::escape_str;
@@ -67,6 +67,7 @@ pub fn job(plan: Plan) -> Job {
         let outcome = actions::execute(&jc.ctx, &plan, &mut |_| {}).await;
         jc.finish(Acted(plan, outcome));
     })
+    .of_kind(JobKind::Action)
 }
 
 impl Acting {

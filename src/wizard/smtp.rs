@@ -1,14 +1,16 @@
 //! Step 4: a telnet-like SMTP session with the receiver. Typed lines go to a console job that owns
-//! the connection (through a channel the step holds); replies stream back as job events and are
-//! explained inline. Enter (or `p`) probes every address of every MX, `c` connects the console
-//! to the first MX.
+//! the connection (sent by the runtime, as [`Effect::Send`]); replies stream back as job events
+//! and are explained inline. Enter (or `p`) probes every address of every MX, `c` connects the
+//! console to the first MX.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use tokio::sync::mpsc;
 
-use super::{Effect, Job, JobEvent, JobId, Row, Step, StepId, StepKey, StepStatus, StepView, Tone};
+use super::{
+    Effect, Job, JobEvent, JobId, JobKind, Jobs, Row, Step, StepId, StepKey, StepStatus, StepView, Tone, Undelivered,
+};
 use crate::context::Context;
 use crate::session::escape::escape_str;
 use crate::session::marks;
@@ -31,15 +33,23 @@ const MAX_ROWS: usize = 5_000;
 #[derive(Debug)]
 pub struct ConsoleEnded;
 
+/// What the console is doing: only with a connection open or while acting on a line is
+/// anything in progress.
+#[derive(Debug, Default, Clone, Copy)]
+struct Activity {
+    /// The connection is open (greeted and not yet closed).
+    open: bool,
+    /// Acting on a connect or a typed line.
+    working: bool,
+}
+
 /// State of the SMTP step.
 #[derive(Default)]
 pub struct SmtpStep {
-    console_job: Option<JobId>,
-    input: Option<mpsc::Sender<String>>,
-    probe_job: Option<JobId>,
     transcript: VecDeque<Row>,
     /// The last connection attempt of the console.
     connection: Option<ConnectReport>,
+    activity: Activity,
     tls: Option<TlsInfo>,
     data_mode: bool,
     /// AUTH was typed and the server has not ended it yet: typed lines are secrets.
@@ -67,11 +77,7 @@ pub struct Probed {
 
 impl std::fmt::Debug for SmtpStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmtpStep")
-            .field("console_job", &self.console_job)
-            .field("probe_job", &self.probe_job)
-            .field("rows", &self.transcript.len())
-            .finish_non_exhaustive()
+        f.debug_struct("SmtpStep").field("rows", &self.transcript.len()).finish_non_exhaustive()
     }
 }
 
@@ -96,16 +102,15 @@ impl SmtpStep {
         (target, queued, Envelope { ehlo: session.identity.helo.clone(), ..Envelope::default() })
     }
 
-    /// Starts the console job if none runs; returns its spawn effect.
-    fn ensure_console(&mut self, session: &Session, ctx: &Context, start: Option<Start>) -> Vec<Effect> {
-        if self.console_job.is_some() && start.is_none() {
-            return Vec::new();
+    /// The console job: the one that runs, or (with a `start`, or when none runs) a new one,
+    /// with the effects that start it.
+    fn ensure_console(session: &Session, ctx: &Context, start: Option<Start>, jobs: Jobs<'_>) -> (JobId, Vec<Effect>) {
+        let running = jobs.id(JobKind::Console);
+        if let (Some(job), None) = (running, &start) {
+            return (job, Vec::new());
         }
-        if let Some(tx) = self.input.take() {
-            // A new start replaces the old console; dropping its input ends it.
-            drop(tx);
-        }
-        let (tx, rx) = mpsc::channel(64);
+        // A new start replaces the old console; closing its input ends it.
+        let mut effects: Vec<Effect> = running.map(Effect::CloseInput).into_iter().collect();
         let (target, queued, envelope) = SmtpStep::envelope(session);
         let scope = session.target.as_ref().map(|target| Scope {
             domain: target.domain.clone(),
@@ -118,7 +123,7 @@ impl SmtpStep {
             Some(start) => format!("SMTP session with {}", start.target.host),
             None => "SMTP console".to_string(),
         };
-        let job = Job::new(StepId::Smtp, label, move |jc| async move {
+        let job = Job::console(StepId::Smtp, label, move |jc, rx| async move {
             let probe = pipeline::request(&jc.ctx, target.as_ref(), queued, envelope).await;
             let options = ConsoleOptions { port, probe, mx, lockstep: false, scope };
             let (events_tx, mut events_rx) = mpsc::unbounded_channel();
@@ -131,9 +136,9 @@ impl SmtpStep {
             tokio::join!(run, forward);
             jc.finish(ConsoleEnded);
         });
-        self.console_job = Some(job.id);
-        self.input = Some(tx);
-        vec![Effect::Spawn(job)]
+        let id = job.id;
+        effects.push(Effect::Spawn(job));
+        (id, effects)
     }
 
     fn first_mx(session: &Session, port: u16) -> Option<Start> {
@@ -142,15 +147,16 @@ impl SmtpStep {
         Some(Start { target: HostPort { host: mx.exchange.clone(), port }, addrs, implicit_tls: false })
     }
 
-    fn connect_first(&mut self, session: &Session, ctx: &Context) -> Vec<Effect> {
+    fn connect_first(&mut self, session: &Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         let start = SmtpStep::first_mx(session, ctx.config.port).or_else(|| {
             let domain = session.target.as_ref()?.domain.clone();
             Some(Start::host(HostPort { host: domain, port: ctx.config.port }, false))
         });
         if let Some(start) = start {
             self.connection = None;
+            self.activity.open = false;
             self.tls = None;
-            self.ensure_console(session, ctx, Some(start))
+            SmtpStep::ensure_console(session, ctx, Some(start), jobs).1
         } else {
             self.note("no MX known and no target: type :connect HOST [PORT]");
             Vec::new()
@@ -197,7 +203,6 @@ impl SmtpStep {
             };
             jc.finish(probed);
         });
-        self.probe_job = Some(job.id);
         vec![Effect::Spawn(job)]
     }
 
@@ -210,12 +215,14 @@ impl SmtpStep {
         session.replace_step_findings(StepId::Smtp, self.findings.clone());
     }
 
-    fn console_event(&mut self, event: ConsoleEvent, session: &mut Session) {
+    /// Applies an event of console job `job`.
+    fn console_event(&mut self, event: ConsoleEvent, job: JobId, session: &mut Session) -> Vec<Effect> {
         match event {
             ConsoleEvent::Info(text) => self.note(crate::session::escape::escape_str(&text)),
             ConsoleEvent::Connected(report) => {
                 self.push(outcome_row(&report));
                 self.tls.clone_from(&report.tls);
+                self.activity.open = report.outcome == ConnectOutcome::Ok;
                 self.connection = Some(*report);
             }
             ConsoleEvent::Sent(text, tls) => self.push(Row::new(
@@ -256,15 +263,18 @@ impl SmtpStep {
                 session.identity.add_candidate(ip, format!("ehlo:{host}"));
             }
             ConsoleEvent::DataMode(on) => self.data_mode = on,
+            ConsoleEvent::Working(on) => self.activity.working = on,
             ConsoleEvent::Closed(why) => {
                 self.note(format!("connection closed: {}", crate::session::escape::escape_str(&why)));
                 self.tls = None;
                 self.auth = false;
+                self.activity.open = false;
                 // Nothing runs once the server has hung up (after its 221): the console ends, so
                 // no spinner turns; the next typed line starts a new one.
-                self.input = None;
+                return vec![Effect::CloseInput(job)];
             }
         }
+        Vec::new()
     }
 
     /// Shows (and journals) the last probe of each host as a swaks command line that runs as it
@@ -390,10 +400,10 @@ impl SmtpStep {
         }
     }
 
-    /// The connection (and TLS) of the console, or the probe's tally, in one line.
-    fn status_line(&self) -> Option<String> {
+    /// The connection (and TLS) of the console while it runs, in one line.
+    fn status_line(&self, console: bool) -> Option<String> {
         let mut parts = Vec::new();
-        if let (Some(report), true) = (&self.connection, self.console_job.is_some()) {
+        if let (Some(report), true) = (&self.connection, console) {
             parts.push(format!("{} ({}) {}", report.host, report.addr, report.outcome));
             if let Some(tls) = &self.tls {
                 let verified = if tls.verified { "certificate verified" } else { "certificate NOT verified" };
@@ -448,9 +458,7 @@ impl Step for SmtpStep {
     }
 
     fn status(&self) -> StepStatus {
-        if self.probe_job.is_some() {
-            StepStatus::Running
-        } else if self.findings.iter().any(|f| f.severity == Severity::Fail) {
+        if self.findings.iter().any(|f| f.severity == Severity::Fail) {
             StepStatus::Failed
         } else if self.probed.is_some() || self.connection.is_some() {
             StepStatus::Done
@@ -459,11 +467,11 @@ impl Step for SmtpStep {
         }
     }
 
-    fn view(&self, session: &Session) -> StepView {
-        let subtitle = if self.probe_job.is_some() {
+    fn view(&self, session: &Session, jobs: Jobs<'_>) -> StepView {
+        let subtitle = if jobs.running(JobKind::Run) {
             "probing… (Esc cancels)".to_string()
         } else {
-            self.status_line().unwrap_or_else(|| {
+            self.status_line(jobs.running(JobKind::Console)).unwrap_or_else(|| {
                 "Enter: probe every MX address · c: connect to the first MX · type SMTP below (:help)".to_string()
             })
         };
@@ -482,15 +490,16 @@ impl Step for SmtpStep {
             ));
         }
         rows.extend(self.transcript.iter().cloned());
-        StepView { subtitle, rows, follow_tail: true, progress: None, selected: None }
+        let idle = !jobs.running(JobKind::Run) && !self.activity.open && !self.activity.working;
+        StepView { subtitle, rows, follow_tail: true, progress: None, selected: None, idle }
     }
 
     fn prompt(&self) -> Option<String> {
         Some(if self.data_mode { "data> ".into() } else { "smtp> ".into() })
     }
 
-    fn run(&mut self, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        if self.probe_job.is_some() {
+    fn run(&mut self, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        if jobs.running(JobKind::Run) {
             return Vec::new();
         }
         self.start_probe(session, ctx)
@@ -500,24 +509,22 @@ impl Step for SmtpStep {
         (!self.auth).then(|| crate::smtp::session::redact_auth(line))
     }
 
-    fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context) -> Vec<Effect> {
-        let effects = self.ensure_console(session, ctx, None);
+    fn submit(&mut self, line: &str, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
+        let (job, mut effects) = SmtpStep::ensure_console(session, ctx, None, jobs);
         let verb = line.split_whitespace().next().unwrap_or("");
         self.auth |= !self.data_mode && verb.eq_ignore_ascii_case("AUTH");
-        let sent = self.input.as_ref().map(|tx| tx.try_send(line.to_string()));
-        match sent {
-            Some(Ok(())) => {}
-            Some(Err(mpsc::error::TrySendError::Full(_))) => self.note("the console is busy; line not sent"),
-            Some(Err(mpsc::error::TrySendError::Closed(_))) | None => {
-                self.note("the console has ended; press c or type the line again");
-                self.console_job = None;
-                self.input = None;
-            }
-        }
+        effects.push(Effect::Send { step: StepId::Smtp, job, line: line.to_string() });
         effects
     }
 
-    fn keys(&self) -> Vec<StepKey> {
+    fn undelivered(&mut self, why: Undelivered) {
+        match why {
+            Undelivered::Busy => self.note("the console is busy; line not sent"),
+            Undelivered::Ended => self.note("the console has ended; press c or type the line again"),
+        }
+    }
+
+    fn keys(&self, _jobs: Jobs<'_>) -> Vec<StepKey> {
         vec![
             StepKey { key: 'p', hint: "probe MX" },
             StepKey { key: 'c', hint: "connect" },
@@ -525,53 +532,48 @@ impl Step for SmtpStep {
         ]
     }
 
-    fn key(&mut self, key: char, session: &mut Session, ctx: &Context) -> Vec<Effect> {
+    fn key(&mut self, key: char, session: &mut Session, ctx: &Context, jobs: Jobs<'_>) -> Vec<Effect> {
         match key {
-            'p' => self.run(session, ctx),
-            'c' => self.connect_first(session, ctx),
+            'p' => self.run(session, ctx, jobs),
+            'c' => self.connect_first(session, ctx, jobs),
             'w' => self.as_swaks(),
             _ => Vec::new(),
         }
     }
 
-    fn on_event(&mut self, event: JobEvent, session: &mut Session) -> Vec<Effect> {
-        if Some(event.job) == self.probe_job {
-            if event.done {
-                self.probe_job = None;
-                if let Some(Probed { here, there, differs, families, asked }) = event.take::<Probed>() {
-                    let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
-                    self.asked = asked;
-                    self.probe_done(here, session);
-                    self.record_findings(families, session);
-                    if let Some((here, there, via)) = compared {
-                        self.vantage_done(&here, &there, &via, differs, session);
-                    }
+    fn on_event(&mut self, event: JobEvent, session: &mut Session, _jobs: Jobs<'_>) -> Vec<Effect> {
+        let job = event.job;
+        if event.is::<Probed>() {
+            if let Some(Probed { here, there, differs, families, asked }) = event.take::<Probed>() {
+                let compared = there.zip(self.via.clone()).map(|(there, via)| (here.clone(), there, via));
+                self.asked = asked;
+                self.probe_done(here, session);
+                self.record_findings(families, session);
+                if let Some((here, there, via)) = compared {
+                    self.vantage_done(&here, &there, &via, differs, session);
                 }
             }
             return Vec::new();
         }
-        if Some(event.job) != self.console_job {
-            return Vec::new();
-        }
         if event.done {
-            self.console_job = None;
-            self.input = None;
+            // The console ended.
             self.data_mode = false;
+            self.activity = Activity::default();
             return Vec::new();
         }
-        if let Some(console_event) = event.take::<ConsoleEvent>() {
-            self.console_event(console_event, session);
+        match event.take::<ConsoleEvent>() {
+            Some(console_event) => self.console_event(console_event, job, session),
+            None => Vec::new(),
         }
-        Vec::new()
     }
 
-    fn cancel(&mut self, _session: &mut Session) {
-        if self.probe_job.take().is_some() {
+    fn cancelled(&mut self, kinds: &[JobKind], _session: &mut Session) {
+        if kinds.contains(&JobKind::Run) {
             self.note("probe cancelled");
         }
-        if self.console_job.take().is_some() {
-            self.input = None;
+        if kinds.contains(&JobKind::Console) {
             self.data_mode = false;
+            self.activity = Activity::default();
             self.note("console closed");
         }
     }
@@ -583,7 +585,8 @@ mod tests {
     use crate::demo::smtp_server::{self, ScriptedReply, ServerScript};
     use crate::session::Journal;
     use crate::session::MxTarget;
-    use crate::wizard::job::run_collect;
+    use crate::wizard::SoloStep;
+    use crate::wizard::job::{Message, run_collect};
 
     fn test_ctx() -> Context {
         let mut config = crate::config::Config::default();
@@ -593,10 +596,19 @@ mod tests {
         Context::new(config)
     }
 
-    /// Runs the console job until its input ends (the step holds the only sender: dropping it
-    /// ends the console after QUIT), and hands its events to the step.
-    async fn run_console(step: &mut SmtpStep, job: Job, ctx: &Context, session: &mut Session) {
-        let input = step.input.take();
+    /// Runs the console job with `lines` typed, as the runtime would, until its input ends
+    /// (dropping it ends the console after QUIT), and hands its events to the step.
+    async fn run_console(
+        step: &mut SoloStep<SmtpStep>,
+        mut job: Job,
+        lines: Vec<String>,
+        ctx: &Context,
+        session: &mut Session,
+    ) {
+        let input = job.input.take().expect("a console job");
+        for line in lines {
+            input.try_send(line).unwrap();
+        }
         let events = tokio::spawn(run_collect(job, ctx.clone()));
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         drop(input);
@@ -610,6 +622,14 @@ mod tests {
         effects.into_iter().find_map(|e| if let Effect::Spawn(job) = e { Some(job) } else { None }).expect("a job")
     }
 
+    /// The lines `effects` send to the console.
+    fn sent(effects: &[Effect]) -> Vec<String> {
+        effects
+            .iter()
+            .filter_map(|e| if let Effect::Send { line, .. } = e { Some(line.clone()) } else { None })
+            .collect()
+    }
+
     #[tokio::test]
     async fn the_console_streams_replies_and_explains_them() {
         let server = smtp_server::start(ServerScript {
@@ -621,13 +641,17 @@ mod tests {
         .unwrap();
         let ctx = test_ctx();
         let mut session = Session::new(Journal::in_memory());
-        let mut step = SmtpStep::default();
+        let mut step = SoloStep::<SmtpStep>::default();
         let connect = format!(":connect 127.0.0.1 {}", server.addr().port());
-        let job = spawned(step.submit(&connect, &mut session, &ctx));
+        let effects = step.submit(&connect, &mut session, &ctx);
+        let mut lines = sent(&effects);
+        let job = spawned(effects);
         for line in ["EHLO mail.sender.example", "MAIL FROM:<a@sender.example>", "RCPT TO:<b@bank.example>", "QUIT"] {
-            assert!(step.submit(line, &mut session, &ctx).is_empty(), "one console job");
+            let effects = step.submit(line, &mut session, &ctx);
+            assert!(!effects.iter().any(|e| matches!(e, Effect::Spawn(_))), "one console job");
+            lines.extend(sent(&effects));
         }
-        run_console(&mut step, job, &ctx, &mut session).await;
+        run_console(&mut step, job, lines, &ctx, &mut session).await;
         let text: Vec<String> = step.view(&session).rows.iter().map(Row::text).collect();
         assert!(text.iter().any(|l| l.starts_with("127.0.0.1 (127.0.0.1:") && l.contains(" ok ")), "{text:#?}");
         assert!(text.iter().any(|l| l == "-> RCPT TO:<b@bank.example>"));
@@ -637,6 +661,22 @@ mod tests {
         assert!(session.findings.iter().any(|f| f.id == "smtp.reply_explained"));
         assert_eq!(session.identity.ip_candidates[0].source, "ehlo:127.0.0.1");
         assert_eq!(step.prompt().as_deref(), Some("smtp> "));
+    }
+
+    #[tokio::test]
+    async fn a_console_with_no_connection_shows_no_work_in_progress() {
+        let ctx = test_ctx();
+        let mut session = Session::new(Journal::in_memory());
+        let mut step = SoloStep::<SmtpStep>::default();
+        let job = spawned(step.submit("NOOP", &mut session, &ctx));
+        assert!(step.view(&session).idle, "the console only waits for the user");
+        let event =
+            |payload: ConsoleEvent| JobEvent { job: job.id, step: StepId::Smtp, payload: payload.wrap(), done: false };
+        step.on_event(event(ConsoleEvent::Working(true)), &mut session);
+        assert!(!step.view(&session).idle, "acting on the typed line");
+        step.on_event(event(ConsoleEvent::Info("not sent, no connection is open: NOOP".into())), &mut session);
+        step.on_event(event(ConsoleEvent::Working(false)), &mut session);
+        assert!(step.view(&session).idle, "nothing open, nothing begun");
     }
 
     /// Connects the console to `line`'s host (mapped to a scripted server refusing at the
@@ -661,9 +701,10 @@ mod tests {
             exchange: "mx1.bank.example".into(),
             addresses: vec!["192.0.2.10".parse().unwrap()],
         }];
-        let mut step = SmtpStep::default();
-        let job = spawned(step.submit(line, &mut session, &ctx));
-        run_console(&mut step, job, &ctx, &mut session).await;
+        let mut step = SoloStep::<SmtpStep>::default();
+        let effects = step.submit(line, &mut session, &ctx);
+        let lines = sent(&effects);
+        run_console(&mut step, spawned(effects), lines, &ctx, &mut session).await;
         let text = step.view(&session).rows.iter().map(Row::text).collect();
         (session, text, ctx.journal.events())
     }
@@ -703,7 +744,7 @@ mod tests {
             exchange: "mx1.bank.example".into(),
             addresses: vec!["192.0.2.10".parse().unwrap()],
         }];
-        let mut step = SmtpStep::default();
+        let mut step = SoloStep::<SmtpStep>::default();
         let job = spawned(step.run(&mut session, &ctx));
         assert_eq!(step.status(), StepStatus::Running);
         for event in run_collect(job, ctx.clone()).await {

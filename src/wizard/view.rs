@@ -25,14 +25,17 @@ pub enum Tone {
 pub struct Row {
     pub spans: Vec<(Tone, String)>,
     /// Wrap to the pane's width, continuation lines indented by this many columns; `None`:
-    /// one line, cut at the pane's edge.
+    /// continuation lines indented as the row itself is.
     pub hang: Option<usize>,
+    /// A table row: one line, ending in `…` where the pane is narrower (←/→ and `z` show the
+    /// rest), so its columns stay aligned.
+    pub table: bool,
 }
 
 impl Row {
     /// A row of one span.
     pub fn new(tone: Tone, text: impl Into<String>) -> Row {
-        Row { spans: vec![(tone, text.into())], hang: None }
+        Row { spans: vec![(tone, text.into())], hang: None, table: false }
     }
 
     /// A row of one span that wraps to the pane's width, later lines indented by `hang`.
@@ -43,6 +46,12 @@ impl Row {
     /// A row in the normal tone.
     pub fn plain(text: impl Into<String>) -> Row {
         Row::new(Tone::Normal, text)
+    }
+
+    /// The row as a table row (see [`Row::table`]).
+    pub fn in_table(mut self) -> Row {
+        self.table = true;
+        self
     }
 
     /// Appends a span.
@@ -69,4 +78,7 @@ pub struct StepView {
     pub follow_tail: bool,
     /// Progress of a running job, 0.0 to 1.0, when known.
     pub progress: Option<f64>,
+    /// The step's job only waits for the user (a console with no connection open): nothing
+    /// is in progress, so the front end shows no spinner.
+    pub idle: bool,
 }

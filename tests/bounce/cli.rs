@@ -107,7 +107,10 @@ MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; 
 --B\nContent-Type: text/plain\n\nThe mail system\n\n--B\nContent-Type: message/delivery-status\n\n\
 Reporting-MTA: dns; mail.example.com\n\nFinal-Recipient: rfc822; accounts@bank.example\nAction: failed\nStatus: 4.0.0\n\
 Remote-MTA: dns; mx1.bank.example\nDiagnostic-Code: X-Postfix; host mx1.bank.example[192.0.2.10] refused to talk to\n    me: 421 4.0.0 Server error\n\n--B--\n";
-    let out = mailwiz(&["--demo", "--json", "bounce", "-"], Some(bounce.as_bytes()));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bank.eml");
+    std::fs::write(&file, bounce).unwrap();
+    let out = mailwiz(&["--demo", "--json", "bounce", file.to_str().unwrap()], None);
     let v = json(&out);
     let check = json(&mailwiz(&["--demo", "--json", "check", "bank.example"], None));
     assert_eq!(v["target"], "bank.example");

@@ -3,13 +3,17 @@
 
 use mailwiz::bounce::{self, DsnAction, Shape, Speaker};
 
+/// One recipient as a mail admin reads it: address, action, status, class, stage, who said
+/// it, and words the reply holds.
+type Expected = (&'static str, DsnAction, Option<&'static str>, &'static str, &'static str, Speaker, &'static str);
+
 struct Case {
     file: &'static str,
     /// Who wrote the bounce (see `data/SOURCES.md`).
     mta: &'static str,
     shape: Shape,
-    /// address, action, class, stage, who said it, words the reply holds
-    recipients: &'static [(&'static str, DsnAction, &'static str, &'static str, Speaker, &'static str)],
+    /// address, action, status, class, stage, who said it, words the reply holds
+    recipients: &'static [Expected],
 }
 
 use DsnAction::{Delayed, Failed, Relayed};
@@ -23,6 +27,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "anne.person@dom.ain",
             Failed,
+            Some("5.0.0"),
             "recipient_unknown",
             "rcpt",
             Receiver,
@@ -36,6 +41,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "hishealinghand@pastors.com",
             Failed,
+            Some("5.0.0"),
             "recipient_unknown",
             "rcpt",
             Receiver,
@@ -46,13 +52,21 @@ const CASES: &[Case] = &[
         file: "flufl-dsn_13.eml",
         mta: "Exchange",
         shape: Shape::DeliveryStatus,
-        recipients: &[("marcooherbst@cardinal.com", Failed, "recipient_unknown", "unknown", Unknown, "")],
+        recipients: &[(
+            "marcooherbst@cardinal.com",
+            Failed,
+            Some("5.1.1"),
+            "recipient_unknown",
+            "unknown",
+            Unknown,
+            "",
+        )],
     },
     Case {
         file: "flufl-dsn_15.eml",
         mta: "Exchange",
         shape: Shape::DeliveryStatus,
-        recipients: &[("horu@ccc-ces.com", Failed, "recipient_unknown", "unknown", Unknown, "")],
+        recipients: &[("horu@ccc-ces.com", Failed, Some("5.1.1"), "recipient_unknown", "unknown", Unknown, "")],
     },
     Case {
         file: "flufl-dsn_14.eml",
@@ -61,6 +75,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "artboardregistration@home.dk",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -74,6 +89,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "kb3543.50@be37.mail.saunalahti.fi",
             Delayed,
+            Some("4.3.0"),
             "mailbox_full",
             "unknown",
             ReportingMta,
@@ -87,6 +103,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "xxxxx@local.ie",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -100,6 +117,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "yyyyy@digicool.com",
             Failed,
+            None,
             "unknown",
             "unknown",
             ReportingMta,
@@ -113,6 +131,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "delangen@its.tudelft.nl",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "rcpt",
             Receiver,
@@ -126,6 +145,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "severin.XXX@t-online.de",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -139,6 +159,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "crown@hbc.co.jp",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "unknown",
             ReportingMta,
@@ -152,6 +173,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "merotiia@tennisnsw.com.au",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -165,6 +187,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "ivokggrrdvc@caixaforte.freeservers.com",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -175,7 +198,15 @@ const CASES: &[Case] = &[
         file: "flufl-sendmail_02.eml",
         mta: "Sendmail",
         shape: Shape::Text,
-        recipients: &[("foo@rbd.spb.ru", Failed, "recipient_unknown", "unknown", Receiver, "550 5.1.1 User unknown")],
+        recipients: &[(
+            "foo@rbd.spb.ru",
+            Failed,
+            Some("5.1.1"),
+            "recipient_unknown",
+            "unknown",
+            Receiver,
+            "550 5.1.1 User unknown",
+        )],
     },
     Case {
         file: "flufl-yahoo_03.eml",
@@ -184,6 +215,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "cresus22@yahoo.com",
             Failed,
+            None,
             "recipient_disabled",
             "unknown",
             ReportingMta,
@@ -198,15 +230,25 @@ const CASES: &[Case] = &[
             (
                 "jajcchoo@yahoo.com",
                 Failed,
+                None,
                 "recipient_unknown",
                 "unknown",
                 ReportingMta,
                 "doesn't have a yahoo.com account",
             ),
-            ("lyons94706@yahoo.com", Failed, "recipient_disabled", "unknown", ReportingMta, "cannot be delivered"),
+            (
+                "lyons94706@yahoo.com",
+                Failed,
+                None,
+                "recipient_disabled",
+                "unknown",
+                ReportingMta,
+                "cannot be delivered",
+            ),
             (
                 "turtle4jne@yahoo.com",
                 Failed,
+                None,
                 "recipient_unknown",
                 "unknown",
                 ReportingMta,
@@ -221,6 +263,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "garyt@xxx.com",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -234,6 +277,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "roland@xxx.com",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -247,6 +291,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "carlosr73@hartfordlife.com",
             Failed,
+            None,
             "recipient_unknown",
             "unknown",
             ReportingMta,
@@ -257,7 +302,7 @@ const CASES: &[Case] = &[
         file: "flufl-dsn_04.eml",
         mta: "PMDF",
         shape: Shape::DeliveryStatus,
-        recipients: &[("HAASM@yogi.urz.unibas.ch", Failed, "unknown", "unknown", Unknown, "")],
+        recipients: &[("HAASM@yogi.urz.unibas.ch", Failed, Some("5.0.0"), "unknown", "unknown", Unknown, "")],
     },
     Case {
         file: "courier-doc-dsn.eml",
@@ -267,12 +312,13 @@ const CASES: &[Case] = &[
             (
                 "nosuchuser@relay2.example.com",
                 Failed,
+                Some("5.0.0"),
                 "recipient_unknown",
                 "rcpt",
                 Receiver,
                 "550 Sorry, no mailbox here by that name.",
             ),
-            ("test2@relay2.example.com", Relayed, "unknown", "unknown", Receiver, "250 ok 931200942"),
+            ("test2@relay2.example.com", Relayed, Some("2.0.0"), "unknown", "unknown", Receiver, "250 ok 931200942"),
         ],
     },
     Case {
@@ -282,6 +328,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "noname@example.com",
             Failed,
+            Some("5.1.10"),
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -295,6 +342,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "awfawfawfawfawfaw@someserverhere.com",
             Failed,
+            Some("5.1.0"),
             "unknown",
             "unknown",
             Receiver,
@@ -308,6 +356,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "user@example.comm",
             Failed,
+            None,
             "unknown",
             "unknown",
             ReportingMta,
@@ -318,7 +367,15 @@ const CASES: &[Case] = &[
         file: "flanker-mailbox-full.eml",
         mta: "AOL",
         shape: Shape::DeliveryStatus,
-        recipients: &[("user@aol.com", Failed, "mailbox_full", "rcpt", Receiver, "552 5.2.2 E4.12 user MAILBOX FULL")],
+        recipients: &[(
+            "user@aol.com",
+            Failed,
+            Some("5.2.2"),
+            "mailbox_full",
+            "rcpt",
+            Receiver,
+            "552 5.2.2 E4.12 user MAILBOX FULL",
+        )],
     },
     Case {
         file: "flanker-zed.eml",
@@ -327,6 +384,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "asdfasdfasdfasdfasdfasdfewrqertrtyrthsfgdfgadfqeadvxzvz@gmail.com",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "rcpt",
             Receiver,
@@ -340,6 +398,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "email_that_does_not_exists_this_is_just_a_test@gmail.com",
             Failed,
+            Some("5.1.1"),
             "recipient_unknown",
             "unknown",
             Receiver,
@@ -353,6 +412,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "god@heaven.af.mil",
             Failed,
+            None,
             "unknown",
             "unknown",
             ReportingMta,
@@ -366,6 +426,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "stellamiranda@interlink.com.ar",
             Failed,
+            Some("5.7.1"),
             "content",
             "unknown",
             Receiver,
@@ -376,7 +437,7 @@ const CASES: &[Case] = &[
         file: "phpbh-exchange1.eml",
         mta: "IIS SMTP (Exchange 2003)",
         shape: Shape::DeliveryStatus,
-        recipients: &[("phk@nordiskeiendom.no", Failed, "recipient_unknown", "unknown", Unknown, "")],
+        recipients: &[("phk@nordiskeiendom.no", Failed, Some("5.1.1"), "recipient_unknown", "unknown", Unknown, "")],
     },
     Case {
         file: "phpbh-hotmail-10.eml",
@@ -385,6 +446,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "animecox_x@hotmail.com",
             Failed,
+            Some("5.5.0"),
             "unknown",
             "unknown",
             Receiver,
@@ -398,6 +460,7 @@ const CASES: &[Case] = &[
         recipients: &[(
             "leopold_skryd@mail.ru",
             Failed,
+            Some("5.0.0"),
             "receiver_blocklist",
             "rcpt",
             Receiver,
@@ -411,10 +474,110 @@ const CASES: &[Case] = &[
         recipients: &[(
             "user@yahoo.com",
             Failed,
+            Some("5.7.9"),
             "other_policy",
             "end_of_data",
             Receiver,
             "554 5.7.9 Message not accepted for policy reasons.",
+        )],
+    },
+    Case {
+        file: "bp-exchange2010-too-large.eml",
+        mta: "Exchange 2010",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "john.smith@sample.net",
+            Failed,
+            Some("5.2.3"),
+            "message_too_big",
+            "unknown",
+            Receiver,
+            "550 5.2.3 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization",
+        )],
+    },
+    Case {
+        file: "bp-exchange55-unknown.eml",
+        mta: "Exchange 5.5",
+        shape: Shape::Text,
+        recipients: &[(
+            "RECIPIENT@EXAMPLE.NET",
+            Failed,
+            None,
+            "recipient_unknown",
+            "unknown",
+            ReportingMta,
+            "The recipient name is not recognized",
+        )],
+    },
+    Case {
+        file: "bp-iis-several-recipients.eml",
+        mta: "IIS SMTP, several recipients",
+        shape: Shape::DeliveryStatus,
+        recipients: &[
+            (
+                "bounced1@example.net",
+                Failed,
+                Some("5.0.0"),
+                "unknown",
+                "unknown",
+                Receiver,
+                "550 Requested action not taken",
+            ),
+            (
+                "bounced2@example.net",
+                Failed,
+                Some("5.0.0"),
+                "unknown",
+                "unknown",
+                Receiver,
+                "550 Requested action not taken",
+            ),
+            (
+                "bounced3@example.net",
+                Failed,
+                Some("5.0.0"),
+                "unknown",
+                "unknown",
+                Receiver,
+                "550 Requested action not taken",
+            ),
+            (
+                "bounced4@example.net",
+                Failed,
+                Some("5.0.0"),
+                "unknown",
+                "unknown",
+                Receiver,
+                "550 Requested action not taken",
+            ),
+        ],
+    },
+    Case {
+        file: "msdocs-exchange-group-auth.txt",
+        mta: "Exchange 2016+ to Microsoft 365",
+        shape: Shape::Text,
+        recipients: &[(
+            "mygroup@groups.contoso.com",
+            Failed,
+            Some("5.7.133"),
+            "other_policy",
+            "unknown",
+            Receiver,
+            "550 5.7.133 RESOLVER.RST.SenderNotAuthenticatedForGroup",
+        )],
+    },
+    Case {
+        file: "otrs-ses-expired.eml",
+        mta: "Amazon SES",
+        shape: Shape::DeliveryStatus,
+        recipients: &[(
+            "wrongster@foo.com",
+            Failed,
+            Some("5.0.0"),
+            "unknown",
+            "unknown",
+            ReportingMta,
+            "5.4.7 - Delivery expired (message too old) 'no valid ip addresses'",
         )],
     },
 ];
@@ -439,19 +602,21 @@ fn every_real_bounce_reads_as_a_mail_admin_reads_it() {
             wrong.push(format!("{} ({}): recipients {addresses:?}, expected {expected:?}", case.file, case.mta));
             continue;
         }
-        for (r, (address, action, class, stage, said_by, words)) in got.recipients.iter().zip(case.recipients) {
+        for (r, (address, action, status, class, stage, said_by, words)) in got.recipients.iter().zip(case.recipients) {
             let reply = r.reply.as_deref().unwrap_or("");
             if r.action != *action
+                || r.status.as_deref() != *status
                 || r.reason.class.as_str() != *class
                 || r.stage != *stage
                 || r.said_by != *said_by
                 || !reply.contains(words)
             {
                 wrong.push(format!(
-                    "{} ({}) {address}: got {:?} {} {} {:?} {reply:?}",
+                    "{} ({}) {address}: got {:?} {:?} {} {} {:?} {reply:?}",
                     case.file,
                     case.mta,
                     r.action,
+                    r.status,
                     r.reason.class.as_str(),
                     r.stage,
                     r.said_by
@@ -469,10 +634,15 @@ fn the_table_covers_the_shapes_and_mtas() {
     {
         assert!(CASES.iter().any(|c| c.mta == mta), "{mta}");
     }
-    for mta in ["Courier", "Domino", "Hotmail", "AOL", "Barracuda", "IIS SMTP (Exchange 2003)"] {
+    for mta in ["Courier", "Domino", "Hotmail", "AOL", "Barracuda", "IIS SMTP (Exchange 2003)", "Amazon SES"] {
         assert!(CASES.iter().any(|c| c.mta == mta), "{mta}");
     }
-    assert!(CASES.iter().any(|c| c.recipients.len() > 1));
+    for mta in ["Exchange 2010", "Exchange 2016+ to Microsoft 365"] {
+        assert!(CASES.iter().any(|c| c.mta == mta), "{mta}");
+    }
+    // An RFC 3464 report about several different recipients, and a text one.
+    let several = |shape| CASES.iter().any(|c| c.shape == shape && c.recipients.windows(2).any(|w| w[0].0 != w[1].0));
+    assert!(several(Shape::DeliveryStatus) && several(Shape::Text));
 }
 
 #[test]

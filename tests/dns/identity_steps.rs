@@ -8,7 +8,7 @@ use mailwiz::session::{Journal, Session};
 use mailwiz::wizard::blocklists::BlocklistsStep;
 use mailwiz::wizard::identity::IdentityStep;
 use mailwiz::wizard::job::run_collect;
-use mailwiz::wizard::{Effect, Row, Step, StepStatus};
+use mailwiz::wizard::{Effect, Row, SoloStep, Step, StepStatus};
 
 async fn server() -> DnsServer {
     DnsServer::builder()
@@ -33,7 +33,7 @@ fn context(server: &DnsServer, extra: &str) -> Context {
     ctx
 }
 
-async fn run_step(step: &mut dyn Step, session: &mut Session, ctx: &Context) {
+async fn run_step<S: Step>(step: &mut SoloStep<S>, session: &mut Session, ctx: &Context) {
     let effects = step.run(session, ctx);
     let [Effect::Spawn(job)] = <[Effect; 1]>::try_from(effects).unwrap() else { panic!("Enter spawns one job") };
     assert_eq!(step.status(), StepStatus::Running);
@@ -52,7 +52,7 @@ async fn identity_step_finds_a_missing_ptr_and_a_helo_mismatch() {
     let server = server().await;
     let ctx = context(&server, "ip = \"203.0.113.6\"\nhelo = \"other.example.com\"");
     let mut session = Session::new(Journal::in_memory());
-    let mut step = IdentityStep::default();
+    let mut step = SoloStep::<IdentityStep>::default();
     run_step(&mut step, &mut session, &ctx).await;
 
     assert_eq!(session.identity.ip, Some("203.0.113.6".parse().unwrap()));
@@ -75,7 +75,7 @@ async fn identity_step_with_a_good_ptr_and_helo() {
     let server = server().await;
     let ctx = context(&server, "ip = \"203.0.113.5\"\nhelo = \"mail.example.com\"");
     let mut session = Session::new(Journal::in_memory());
-    run_step(&mut IdentityStep::default(), &mut session, &ctx).await;
+    run_step(&mut SoloStep::<IdentityStep>::default(), &mut session, &ctx).await;
     let ids: Vec<&str> = session.findings.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids, ["ptr.ok", "helo.ok"]);
     // The job journaled its findings and its DNS exchanges.
@@ -90,7 +90,7 @@ async fn blocklist_step_lists_our_address_and_ignores_stale_jobs() {
     let ctx = context(&server, "");
     let mut session = Session::new(Journal::in_memory());
     session.identity.ip = Some("203.0.113.6".parse().unwrap());
-    let mut step = BlocklistsStep::default();
+    let mut step = SoloStep::<BlocklistsStep>::default();
 
     // A job the step no longer waits for is ignored.
     let effects = step.run(&mut session, &ctx);
@@ -119,7 +119,7 @@ async fn blocklist_step_lists_our_address_and_ignores_stale_jobs() {
 #[tokio::test]
 async fn blocklist_step_without_an_address_says_so() {
     let mut session = Session::new(Journal::in_memory());
-    let mut step = BlocklistsStep::default();
+    let mut step = SoloStep::<BlocklistsStep>::default();
     assert!(step.run(&mut session, &Context::default()).is_empty());
     assert_eq!(step.status(), StepStatus::Failed);
     assert!(text(&step.view(&session).rows).contains("Our address is not known"));

@@ -10,7 +10,7 @@ use mailwiz::session::{Journal, Session, Target};
 use mailwiz::tui::{App, Cmd, Msg, render_to_string, update};
 use mailwiz::wizard::job::run_collect;
 use mailwiz::wizard::mx::MxStep;
-use mailwiz::wizard::{Effect, Step, StepId, StepStatus};
+use mailwiz::wizard::{Effect, SoloStep, Step, StepId, StepStatus};
 
 const ZONE: &str = "\
 @     300 IN MX 10 mx1
@@ -48,7 +48,7 @@ async fn enter_runs_the_analysis_and_fills_the_session() {
     let dns = server().await;
     let ctx = context(&dns);
     let mut session = session(Some("bank.example"));
-    let mut step = MxStep::default();
+    let mut step = SoloStep::<MxStep>::default();
     let job = spawned(step.run(&mut session, &ctx));
     assert_eq!(step.status(), StepStatus::Running);
     assert_eq!(dns.queries(), 0, "the step itself does no I/O");
@@ -82,7 +82,7 @@ async fn after_a_dns_timeout_the_step_is_not_done() {
         ..Config::default()
     });
     let mut session = session(Some("bank.example"));
-    let mut step = MxStep::default();
+    let mut step = SoloStep::<MxStep>::default();
     let job = spawned(step.run(&mut session, &ctx));
     for event in run_collect(job, ctx.clone()).await {
         step.on_event(event, &mut session);
@@ -98,7 +98,7 @@ async fn stale_and_cancelled_jobs_are_ignored() {
     let dns = server().await;
     let ctx = context(&dns);
     let mut session = session(Some("bank.example"));
-    let mut step = MxStep::default();
+    let mut step = SoloStep::<MxStep>::default();
     let first = spawned(step.run(&mut session, &ctx));
     let second = spawned(step.run(&mut session, &ctx));
     for event in run_collect(first, ctx.clone()).await {
@@ -120,7 +120,7 @@ async fn without_a_target_enter_explains_and_the_console_still_works() {
     let dns = server().await;
     let ctx = context(&dns);
     let mut session = session(None);
-    let mut step = MxStep::default();
+    let mut step = SoloStep::<MxStep>::default();
     assert!(step.run(&mut session, &ctx).is_empty());
     assert!(step.view(&session).rows[0].text().contains("No target domain yet"));
     assert_eq!(step.prompt().as_deref(), Some("dns> "));

@@ -8,7 +8,7 @@ use mailwiz::config::Config;
 use mailwiz::context::Context;
 use mailwiz::session::{Journal, Session, Target};
 use mailwiz::wizard::logs::{LogsEvent, LogsStep};
-use mailwiz::wizard::{Effect, Job, JobCtx, Step, StepStatus, job::run_collect};
+use mailwiz::wizard::{Effect, Job, JobCtx, SoloStep, StepStatus, job::run_collect};
 use tokio_util::sync::CancellationToken;
 
 fn log_file(dir: &std::path::Path) -> PathBuf {
@@ -31,13 +31,13 @@ fn log_file(dir: &std::path::Path) -> PathBuf {
     path
 }
 
-fn setup(paths: Vec<PathBuf>) -> (LogsStep, Session, Context) {
+fn setup(paths: Vec<PathBuf>) -> (SoloStep<LogsStep>, Session, Context) {
     let mut config = Config::default();
     config.logs.paths = paths;
     let ctx = Context::new(config);
     let mut session = Session::new(Journal::in_memory());
     session.target = Some(Target::parse("bank.example").unwrap());
-    (LogsStep::default(), session, ctx)
+    (SoloStep::default(), session, ctx)
 }
 
 fn spawned(effects: Vec<Effect>) -> Job {

@@ -268,7 +268,7 @@ mod wizard {
     /// Moves the queue step's selection onto the row that contains `text`.
     fn select(app: &mut App, text: &str) {
         for _ in 0..500 {
-            let view = app.wizard.step(StepId::Queue).view(&app.session);
+            let view = app.wizard.view(StepId::Queue, &app.session);
             if view.selected.is_some_and(|i| view.rows[i].text().contains(text)) {
                 return;
             }
@@ -291,7 +291,7 @@ mod wizard {
         let mut app = app(None);
         let cmds = update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
         drive(&mut app, cmds).await;
-        let hints: Vec<char> = app.wizard.step(StepId::Queue).keys().iter().map(|k| k.key).collect();
+        let hints: Vec<char> = app.wizard.keys(StepId::Queue).iter().map(|k| k.key).collect();
         assert!(hints.contains(&'h') && hints.contains(&'D') && hints.contains(&'t'), "{hints:?}");
 
         select(&mut app, &id);
@@ -305,7 +305,7 @@ mod wizard {
         // Other tests share the lab's queue: find the message again in the re-read listing.
         select(&mut app, &id);
         let shown: Vec<String> =
-            app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
+            app.wizard.view(StepId::Queue, &app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
         assert!(shown.iter().any(|r| r.contains("Last action: hold with Postfix — 1 done")), "{shown:?}");
         assert!(shown.iter().any(|r| r.contains(&id) && r.contains("hold")), "re-read: {shown:?}");
 
@@ -347,7 +347,7 @@ mod wizard {
 
         let mut app = app(Some("watch.test"));
         key(&mut app, '7');
-        let hints: Vec<char> = app.wizard.step(StepId::Diagnosis).keys().iter().map(|k| k.key).collect();
+        let hints: Vec<char> = app.wizard.keys(StepId::Diagnosis).iter().map(|k| k.key).collect();
         assert!(hints.contains(&'t'), "{hints:?}");
         let cmds = key(&mut app, 't');
         assert_eq!(app.current, StepId::Queue);

@@ -9,7 +9,7 @@ use mailwiz::context::Context;
 use mailwiz::session::{Journal, Session};
 use mailwiz::tui::{App, Cmd, Msg, render_to_string, update};
 use mailwiz::wizard::queue::{GroupBy, QueueStep};
-use mailwiz::wizard::{Effect, Step, StepId, StepStatus, job::run_collect};
+use mailwiz::wizard::{Effect, SoloStep, Step, StepId, StepStatus, job::run_collect};
 
 fn key(code: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -32,7 +32,7 @@ async fn demo_app() -> App {
     update(&mut app, Msg::Resize(120, 40));
     assert_eq!(app.current, StepId::Queue);
     press(&mut app, key(KeyCode::Enter)).await;
-    assert_eq!(app.wizard.step(StepId::Queue).status(), StepStatus::Done);
+    assert_eq!(app.wizard.status(StepId::Queue), StepStatus::Done);
     app
 }
 
@@ -126,7 +126,7 @@ async fn large_queue_keeps_the_view_small() {
     config.queue.file = Some(write_queue(dir.path(), 30_000));
     let ctx = Context::new(config);
     let mut session = Session::new(Journal::in_memory());
-    let mut step = QueueStep::default();
+    let mut step = SoloStep::<QueueStep>::default();
     let Some(Effect::Spawn(job)) = step.run(&mut session, &ctx).into_iter().next() else { panic!("a job") };
     for event in run_collect(job, ctx.clone()).await {
         step.on_event(event, &mut session);
@@ -164,7 +164,7 @@ async fn unreadable_queue_fails_with_one_sentence() {
     config.queue.file = Some("/nonexistent/postqueue.jsonl".into());
     let ctx = Context::new(config);
     let mut session = Session::new(Journal::in_memory());
-    let mut step = QueueStep::default();
+    let mut step = SoloStep::<QueueStep>::default();
     let Some(Effect::Spawn(job)) = step.run(&mut session, &ctx).into_iter().next() else { panic!("a job") };
     for event in run_collect(job, ctx.clone()).await {
         step.on_event(event, &mut session);
@@ -178,8 +178,8 @@ async fn unreadable_queue_fails_with_one_sentence() {
 #[tokio::test]
 async fn in_the_demo_an_action_shows_what_it_would_run_and_runs_nothing() {
     let mut app = demo_app().await;
-    let keys: Vec<char> = app.wizard.step(StepId::Queue).keys().iter().map(|k| k.key).collect();
-    assert_eq!(keys, ['g', 'r', 't', 'h', 'u', 'D']);
+    let keys: Vec<char> = app.wizard.keys(StepId::Queue).iter().map(|k| k.key).collect();
+    assert_eq!(keys, ['o', 'g', 'r', 't', 'h', 'u', 'D']);
     let cmds = update(&mut app, key(KeyCode::Char('h')));
     assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "a dry run asks nothing");
     assert!(matches!(cmds.as_slice(), [Cmd::Spawn(_)]), "{cmds:?}");
@@ -191,7 +191,7 @@ async fn in_the_demo_an_action_shows_what_it_would_run_and_runs_nothing() {
         }
     }
     let rows: Vec<String> =
-        app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
+        app.wizard.view(StepId::Queue, &app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(rows.iter().any(|r| r.contains("Demo: hold with Postfix would run — nothing was run")), "{rows:?}");
     assert!(rows.iter().any(|r| r.contains("$ postsuper -h ")), "{rows:?}");
     let journal = app.ctx.journal.events();
@@ -208,12 +208,12 @@ async fn a_listing_read_from_a_file_is_not_acted_on() {
     let mut app = App::new(Context::new(config), Session::new(Journal::in_memory()));
     update(&mut app, Msg::Resize(120, 40));
     press(&mut app, key(KeyCode::Enter)).await;
-    assert_eq!(app.wizard.step(StepId::Queue).status(), StepStatus::Done);
+    assert_eq!(app.wizard.status(StepId::Queue), StepStatus::Done);
     let cmds = update(&mut app, key(KeyCode::Char('h')));
     assert!(cmds.is_empty(), "nothing runs: {cmds:?}");
     assert_eq!(app.mode, mailwiz::tui::app::Mode::Navigation, "nothing to confirm");
     let rows: Vec<String> =
-        app.wizard.step(StepId::Queue).view(&app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
+        app.wizard.view(StepId::Queue, &app.session).rows.iter().map(mailwiz::wizard::Row::text).collect();
     assert!(
         rows.iter().any(|r| r.contains("read from a file: mailwiz acts only on the local MTA's live queue")),
         "{rows:?}"

@@ -3,7 +3,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod bounce;
 mod demo;
+mod layouts;
 mod manual;
 mod shell;
 mod tmux;

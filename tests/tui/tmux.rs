@@ -421,7 +421,7 @@ fn step_4_first_then_connect_to_a_domain_in_tmux() {
     tmux.wait_for("the console at mx1", |s| s.contains("connecting to mx1.bank.example (192.0.2.10:25)"));
     tmux.keys(&["Escape"]);
     // An Escape followed at once by a key reads as Alt-key: the next key waits for navigation.
-    tmux.wait_for("navigation", |s| s.contains("Tab next"));
+    tmux.wait_for("navigation", |s| s.contains("smtp> (i to type)"));
 
     // The log summary explains its most frequent reply over several lines: no literal "\n".
     tmux.keys(&["3"]);
@@ -435,4 +435,112 @@ fn step_4_first_then_connect_to_a_domain_in_tmux() {
         assert!(!saved.contains("\\n"), "a literal \\n in the .{ext}:\n{saved}");
     }
     tmux.keys(&["q"]);
+}
+
+/// `o` on step 1 in a real terminal: a bounce file's path typed at `bounce>`, then a bounce's
+/// text pasted the way terminals paste (tmux `paste-buffer -p`, a bracketed paste), each setting
+/// the target from the bounce; a path that is no file is one sentence in the status line.
+#[test]
+fn a_bounce_typed_or_pasted_at_the_bounce_prompt_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let file = state.path().join("bounce.eml");
+    let bounce = "From: MAILER-DAEMON@mail.example.com\nSubject: Undelivered Mail Returned to Sender\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\nContent-Type: text/plain\n\n\
+The mail system\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mail.example.com\n\n\
+Final-Recipient: rfc822; accounts@bank.example\nAction: failed\nStatus: 4.0.0\n\
+Diagnostic-Code: X-Postfix; host mx1.bank.example[192.0.2.10] refused to talk to me: 421 4.0.0 Server error\n\n--B--\n";
+    std::fs::write(&file, bounce).unwrap();
+    let tmux = Tmux::start("bounce", &[("XDG_STATE_HOME", state.path().to_str().unwrap())]);
+    tmux.text(&format!("{} demo", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("┌ 1 Queue") && s.contains("Or o: start from a bounce"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt", |s| s.contains("bounce> ") && s.contains("Esc leaves"));
+    tmux.text(&state.path().join("none.eml").display().to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the refusal", |s| s.contains("✗ the bounce ") && s.contains("none.eml cannot be read"));
+
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt again", |s| s.contains("bounce> "));
+    tmux.text(&file.display().to_string());
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the bounce read", |s| s.contains("✓ Bounce ") && s.contains("target: bank.example"));
+    assert!(screen.contains("the receiver said: 421 4.0.0 Server error"), "{screen}");
+    assert!(screen.contains("bounce.refused"), "{screen}");
+
+    // The same bounce pasted: the lines arrive at once, the prompt counts them, Enter reads.
+    tmux.keys(&["o"]);
+    tmux.wait_for("the bounce prompt for a paste", |s| s.contains("bounce> "));
+    let out = tmux.run(&["set-buffer", "-b", "b", bounce]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tmux.run(&["paste-buffer", "-p", "-b", "b", "-t", "0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tmux.wait_for("the pasted lines counted", |s| s.contains("line(s) pasted") && s.contains("bounce ("));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the pasted bounce read", |s| s.contains("✓ Bounce the pasted text read"));
+
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.contains("quit anyway"));
+    tmux.keys(&["y"]);
+    tmux.assert_usable();
+}
+
+/// The main pane's columns of each line of an 80-column screen (the step list is 7 columns
+/// wide, the main pane 50).
+fn main_pane_80(screen: &str) -> Vec<String> {
+    screen.lines().map(|l| l.chars().skip(7).take(50).collect()).collect()
+}
+
+/// At 80x24: `v` in step 7 opens the cause being read, `PgDn` reads cause 1 to its last action,
+/// a search scrolls its match into view, and step 4 shows the server's words under mx1.
+#[test]
+fn reading_the_diagnosis_and_the_probe_at_80x24_in_tmux() {
+    let state = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start_sized("read7", &[("XDG_STATE_HOME", state.path().to_str().unwrap())], (80, 24));
+    tmux.text(&format!("{} --demo bank.example", bin()));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the wizard", |s| s.contains("┌ 1 Queue"));
+    tmux.keys(&["7"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the diagnosis", |s| s.contains("Why mail to bank.example is stuck"));
+
+    tmux.keys(&["v"]);
+    tmux.wait_for("the cause read whole", |s| s.contains("diagnosis.missing_ptr") && s.contains("Esc"));
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("navigation", |s| s.contains("Why mail to bank.example is stuck"));
+
+    // PgDn reads the open cause to its last action; the position says how far it has gone.
+    let mut screen = tmux.screen();
+    for _ in 0..10 {
+        if screen.contains("smtp_helo_name") {
+            break;
+        }
+        let position = |s: &str| s.lines().rev().find(|l| l.contains('/') && l.contains(" ┘")).map(str::to_string);
+        let before = position(&screen);
+        tmux.keys(&["NPage"]);
+        screen = tmux.wait_for("the next page", |s| position(s) != before);
+    }
+    assert!(screen.contains("smtp_helo_name"), "PgDn never reached cause 1's last action:\n{screen}");
+
+    tmux.keys(&["/"]);
+    tmux.wait_for("the search prompt", |s| s.lines().any(|l| l.starts_with('/')));
+    tmux.text("spamhaus");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the first match", |s| s.contains("/spamhaus: match 1 of"));
+    assert!(main_pane_80(&screen).iter().any(|l| l.contains("spamhaus")), "the match is not in view:\n{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the search ended", |s| !s.contains("/spamhaus: match"));
+
+    tmux.keys(&["4"]);
+    let screen = tmux.wait_for("the probe rows", |s| s.contains("┌ 4 SMTP") && s.contains("mx2.bank.example (192"));
+    let pane = main_pane_80(&screen);
+    let at = |what: &str| pane.iter().position(|l| l.contains(what));
+    let (mx1, words, mx2) =
+        (at("mx1.bank.example (192"), at("<** 421 4.0.0 Server error"), at("mx2.bank.example (192"));
+    assert!(mx1 < words && words < mx2 && mx1.is_some(), "the server's words are not under mx1:\n{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("the quit question", |s| s.contains("quit anyway"));
+    tmux.keys(&["y"]);
+    tmux.assert_usable();
 }

@@ -24,6 +24,14 @@ fn ctrl(app: &mut App, c: char) -> Vec<Cmd> {
     update(app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
 }
 
+/// Registers a job of `step` in the app's job table, as a spawn would, and returns its id.
+fn running(app: &mut App, step: StepId, label: &str, started: Duration) -> mailwiz::wizard::JobId {
+    // Not the step's automatic part: the step's own view stays as it was.
+    let job = mailwiz::wizard::Job::new(step, label, |_| async {}).of_kind(mailwiz::wizard::JobKind::Action);
+    app.wizard.jobs_mut().register(&job, started);
+    job.id
+}
+
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
         assert!(press(app, KeyCode::Char(c)).is_empty());
@@ -182,18 +190,16 @@ fn redraw_follows_changes_only() {
 
 #[test]
 fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
-    use mailwiz::tui::app::RunningJob;
+    use mailwiz::wizard::JobEvent;
     use mailwiz::wizard::job::Payload;
-    use mailwiz::wizard::{JobEvent, JobId};
     let mut app = app();
-    let (a, b) = (JobId::fresh(), JobId::fresh());
-    app.jobs.push(RunningJob { id: a, step: StepId::Mx, label: "MX lookup".into(), started: Duration::default() });
-    app.jobs.push(RunningJob { id: b, step: StepId::Smtp, label: "connect".into(), started: Duration::default() });
+    let a = running(&mut app, StepId::Mx, "MX lookup", Duration::default());
+    let b = running(&mut app, StepId::Smtp, "connect", Duration::default());
     assert!(app.busy());
     press(&mut app, KeyCode::Char('2'));
     let cmds = press(&mut app, KeyCode::Esc);
     assert!(matches!(cmds.as_slice(), [Cmd::Cancel(id)] if *id == a), "{cmds:?}");
-    assert_eq!(app.jobs.len(), 1);
+    assert_eq!(app.wizard.jobs().iter().count(), 1);
     assert!(app.message.clone().unwrap().text.contains("MX lookup"));
 
     // On a step without a job, Esc cancels the newest job of any step.
@@ -203,8 +209,7 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
     assert!(!app.busy());
     assert!(press(&mut app, KeyCode::Esc).is_empty());
 
-    let c = JobId::fresh();
-    app.jobs.push(RunningJob { id: c, step: StepId::Queue, label: "queue".into(), started: Duration::default() });
+    let c = running(&mut app, StepId::Queue, "queue", Duration::default());
     update(&mut app, Msg::Tick);
     assert_eq!(app.spinner, 1, "the spinner turns while a job runs");
     update(&mut app, Msg::Job(JobEvent { job: c, step: StepId::Queue, payload: Payload::Empty, done: true }));
@@ -213,16 +218,8 @@ fn esc_cancels_the_current_steps_job_and_done_events_retire_jobs() {
 
 #[test]
 fn a_panicked_job_is_retired_reported_and_journaled() {
-    use mailwiz::tui::app::RunningJob;
-    use mailwiz::wizard::JobId;
     let mut app = app();
-    let id = JobId::fresh();
-    app.jobs.push(RunningJob {
-        id,
-        step: StepId::Mx,
-        label: "MX lookup for bank.example".into(),
-        started: Duration::default(),
-    });
+    let id = running(&mut app, StepId::Mx, "MX lookup for bank.example", Duration::default());
     let cmds = update(&mut app, Msg::JobFailed { job: id, step: StepId::Mx, error: "index out of bounds".into() });
     assert!(!app.busy());
     let [Cmd::Record(event)] = cmds.as_slice() else { panic!("expected a journal record, got {cmds:?}") };
@@ -306,6 +303,38 @@ fn the_input_history_keeps_no_auth_secret() {
     let lines = &app.history[&StepId::Smtp].lines;
     assert_eq!(lines, &["EHLO mail.sender.example", "AUTH PLAIN [redacted]"]);
     assert!(!format!("{:?}", app.history).contains("AGZvbwBiYXI="));
+}
+
+#[test]
+fn a_console_line_leaves_update_as_a_command_and_an_undelivered_one_is_said() {
+    use mailwiz::wizard::Undelivered;
+    let mut app = app();
+    press(&mut app, KeyCode::Char('4'));
+    press(&mut app, KeyCode::Char('i'));
+    type_text(&mut app, "EHLO mail.sender.example");
+    let cmds = press(&mut app, KeyCode::Enter);
+    let [Cmd::Spawn(console), Cmd::Send { step, job, line }] = cmds.as_slice() else { panic!("{cmds:?}") };
+    assert_eq!((*step, *job, line.as_str()), (StepId::Smtp, console.id, "EHLO mail.sender.example"));
+    assert!(console.input.is_some(), "the runtime gets the console's input with the job");
+    let job = console.id;
+
+    // The next line goes to the same console.
+    type_text(&mut app, "NOOP");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(cmds.as_slice(), [Cmd::Send { job: j, .. }] if *j == job), "{cmds:?}");
+
+    update(&mut app, Msg::Undelivered { step: StepId::Smtp, job, why: Undelivered::Busy });
+    let screen = mailwiz::tui::render_to_string(&app, 120, 40);
+    assert!(screen.contains("the console is busy; line not sent"), "{screen}");
+    assert!(app.step_busy(StepId::Smtp));
+    // A console that takes no more lines is retired: the next line starts a new one.
+    update(&mut app, Msg::Undelivered { step: StepId::Smtp, job, why: Undelivered::Ended });
+    let screen = mailwiz::tui::render_to_string(&app, 120, 40);
+    assert!(screen.contains("the console has ended; press c or type the line again"), "{screen}");
+    assert!(!app.step_busy(StepId::Smtp));
+    type_text(&mut app, "NOOP");
+    let cmds = press(&mut app, KeyCode::Enter);
+    assert!(matches!(cmds.as_slice(), [Cmd::Spawn(_), Cmd::Send { .. }]), "{cmds:?}");
 }
 
 fn click(column: u16, row: u16) -> Msg {
@@ -424,13 +453,9 @@ fn the_help_scrolls_on_a_small_terminal_and_other_keys_close_it() {
 
 #[test]
 fn a_running_job_shows_its_elapsed_seconds() {
-    use mailwiz::tui::app::RunningJob;
-    use mailwiz::wizard::JobId;
-    use std::time::Duration;
     let mut app = app();
     app.now = Duration::from_secs(100);
-    let id = JobId::fresh();
-    app.jobs.push(RunningJob { id, step: StepId::Queue, label: "queue".into(), started: Duration::from_secs(93) });
+    let id = running(&mut app, StepId::Queue, "queue", Duration::from_secs(93));
     let screen = mailwiz::tui::render_to_string(&app, 120, 40);
     assert!(screen.contains("queue 7s · Esc cancels"), "{screen}");
     update(&mut app, Msg::JobFailed { job: id, step: StepId::Queue, error: "x".into() });

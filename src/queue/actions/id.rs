@@ -20,9 +20,10 @@ pub fn check(mta: Mta, id: &str) -> Result<String, BadId> {
     let alnum = |s: &str, min: usize, max: usize| {
         (min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric())
     };
-    // `postsuper -d ALL` empties the whole queue: never an id.
+    // `postsuper -d ALL` empties the whole queue, and a leading dash reads as an option: never an id.
     let fits = id.len() <= MAX_ID
         && !id.eq_ignore_ascii_case("all")
+        && !id.starts_with('-')
         && match mta {
             Mta::Postfix => alnum(id, 5, 40),
             Mta::Sendmail => alnum(id, 6, 40),

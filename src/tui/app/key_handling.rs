@@ -11,6 +11,7 @@ use super::bridge::{apply_effects, cancel_jobs};
 use super::model::{App, Cmd, FindingView, Mode, Purpose};
 use crate::session::{Event, EventKind, Finding, Severity};
 use crate::tui::keys::{self, KeyAction};
+use crate::tui::layout;
 use crate::tui::search::{self, Hit, Search};
 use crate::wizard::{StepId, Tone};
 
@@ -34,9 +35,9 @@ pub(super) fn on_mouse(app: &mut App, mouse: MouseEvent) -> Vec<Cmd> {
             }
         }
         MouseEventKind::Down(MouseButton::Left) if app.mode == Mode::Navigation && !overlay => {
-            if let Some(step) = crate::tui::ui::step_at(app, mouse.column, mouse.row) {
+            if let Some(step) = layout::step_at(app, mouse.column, mouse.row) {
                 app.goto(step);
-            } else if let Some(index) = crate::tui::ui::finding_at(app, mouse.column, mouse.row) {
+            } else if let Some(index) = layout::finding_at(app, mouse.column, mouse.row) {
                 app.selected_finding = Some(index);
             }
         }
@@ -51,7 +52,7 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
 
 /// The help scrolls with the movement keys; any other key closes it.
 fn on_help_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
-    let page = crate::tui::ui::help_rows(app).cast_signed();
+    let page = layout::help_rows(app).cast_signed();
     match keys::action_for(&key) {
         Some(KeyAction::ScrollUp) => scroll_help(app, -1),
         Some(KeyAction::ScrollDown) => scroll_help(app, 1),
@@ -71,13 +72,13 @@ fn on_help_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
 }
 
 fn scroll_help(app: &mut App, delta: isize) {
-    let max = crate::tui::ui::help_max_scroll(app);
+    let max = layout::help_max_scroll(app);
     app.help_scroll = app.help_scroll.saturating_add_signed(delta).min(max);
 }
 
 /// Keys of the full-screen finding view: scroll, move to the next finding, close.
 fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
-    let page = crate::tui::ui::page_rows(app.size).cast_signed();
+    let page = layout::page_rows(app.size).cast_signed();
     match keys::action_for(&key) {
         Some(KeyAction::ScrollUp) => scroll_finding_view(app, -1),
         Some(KeyAction::ScrollDown) => scroll_finding_view(app, 1),
@@ -86,7 +87,7 @@ fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         Some(KeyAction::Top) => scroll_finding_view(app, isize::MIN / 2),
         Some(KeyAction::Bottom) => scroll_finding_view(app, isize::MAX / 2),
         Some(action @ (KeyAction::ScrollLeft | KeyAction::ScrollRight)) => {
-            let (_, wider) = crate::tui::ui::finding_view_extent(app);
+            let (_, wider) = layout::finding_view_extent(app);
             if let Some(view) = &mut app.finding_view {
                 view.column = if action == KeyAction::ScrollLeft {
                     view.column.saturating_sub(HSCROLL_STEP)
@@ -108,7 +109,7 @@ fn on_finding_view_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
 }
 
 fn scroll_finding_view(app: &mut App, delta: isize) {
-    let max = crate::tui::ui::finding_view_extent(app).0.saturating_sub(crate::tui::ui::page_rows(app.size));
+    let max = layout::finding_view_extent(app).0.saturating_sub(layout::page_rows(app.size));
     if let Some(view) = &mut app.finding_view {
         view.offset = view.offset.saturating_add_signed(delta).min(max);
     }
@@ -143,9 +144,9 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
     }
     let Some(action) = keys::action_for(&key) else {
         if let KeyCode::Char(c) = key.code
-            && app.wizard.step(app.current).keys().iter().any(|k| k.key == c)
+            && app.wizard.keys(app.current).iter().any(|k| k.key == c)
         {
-            let effects = app.wizard.step_mut(app.current).key(c, &mut app.session, &app.ctx);
+            let effects = app.wizard.key(app.current, c, &mut app.session, &app.ctx);
             return apply_effects(app, effects);
         }
         return Vec::new();
@@ -171,7 +172,7 @@ fn on_navigation_key(app: &mut App, key: KeyEvent) -> Vec<Cmd> {
         KeyAction::Bottom => return scroll_by(app, isize::MAX / 2),
         KeyAction::Run => {
             app.message = None;
-            let effects = app.wizard.step_mut(app.current).run(&mut app.session, &app.ctx);
+            let effects = app.wizard.run(app.current, &mut app.session, &app.ctx);
             return apply_effects(app, effects);
         }
         KeyAction::Type | KeyAction::Command => {
@@ -235,7 +236,7 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
         let answer = if yes { "yes" } else { "no" };
         app.unsaved = true;
         let mut cmds = vec![Cmd::Record(Event::new(EventKind::Info, format!("asked: {question} answered: {answer}")))];
-        let effects = app.wizard.step_mut(step).confirmed(yes, &mut app.session, &app.ctx);
+        let effects = app.wizard.confirmed(step, yes, &mut app.session, &app.ctx);
         cmds.extend(apply_effects(app, effects));
         return cmds;
     }
@@ -259,6 +260,9 @@ fn on_input_key(app: &mut App, purpose: Purpose, key: KeyEvent) -> Vec<Cmd> {
             app.mode = Mode::Navigation;
             app.input = Input::default();
             app.quit_after_save = false;
+            if purpose == Purpose::Console {
+                app.wizard.step_mut(app.current).input_left();
+            }
             Vec::new()
         }
         KeyCode::Enter => {
@@ -289,7 +293,7 @@ fn submit(app: &mut App, purpose: Purpose, line: &str) -> Vec<Cmd> {
             history.cursor = None;
             // A console follows its newest lines after the user typed.
             app.scroll.entry(app.current).or_default().detached = false;
-            let effects = app.wizard.step_mut(app.current).submit(line, &mut app.session, &app.ctx);
+            let effects = app.wizard.submit(app.current, line, &mut app.session, &app.ctx);
             apply_effects(app, effects)
         }
         Purpose::Note => {
@@ -325,7 +329,7 @@ fn submit(app: &mut App, purpose: Purpose, line: &str) -> Vec<Cmd> {
 /// is scrolled into view, a finding is selected.
 fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
     let Some(query) = app.search_query().map(str::to_string) else { return Vec::new() };
-    let view = app.wizard.step(app.current).view(&app.session);
+    let view = app.wizard.view(app.current, &app.session);
     let hits = search::hits(&view, &app.findings_sorted(), &query);
     if hits.is_empty() {
         app.set_message(Tone::Warn, format!("/{query}: no match (Esc ends the search)"));
@@ -345,7 +349,7 @@ fn next_match(app: &mut App, delta: isize) -> Vec<Cmd> {
     }
     match hits[next] {
         Hit::Row(row) => {
-            let max = crate::tui::ui::main_last_first_row(app, &view);
+            let max = layout::main_last_first_row(app, &view);
             let scroll = app.scroll.entry(app.current).or_default();
             scroll.offset = row.min(max);
             scroll.detached = scroll.offset < max || view.follow_tail;
@@ -429,9 +433,9 @@ fn move_or_scroll(app: &mut App, delta: isize) -> Vec<Cmd> {
 /// Scrolls the main pane's text by `delta` rows from where it shows now, up to the row from which
 /// the rest fits.
 fn scroll_by(app: &mut App, delta: isize) -> Vec<Cmd> {
-    let view = app.wizard.step(app.current).view(&app.session);
-    let start = crate::tui::ui::main_first_row(app, &view);
-    let max = crate::tui::ui::main_last_first_row(app, &view);
+    let view = app.wizard.view(app.current, &app.session);
+    let start = layout::main_first_row(app, &view);
+    let max = layout::main_last_first_row(app, &view);
     let offset = start.saturating_add_signed(delta).min(max);
     let scroll = app.scroll.entry(app.current).or_default();
     scroll.offset = offset;

@@ -7,7 +7,7 @@ mod bridge;
 mod key_handling;
 mod model;
 
-pub use model::{App, Cmd, FindingView, History, Message, Mode, Msg, Purpose, RunningJob, Scroll};
+pub use model::{App, Cmd, FindingView, History, Message, Mode, Msg, Purpose, Scroll};
 
 use crate::wizard::Tone;
 
@@ -33,12 +33,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             {
                 return Vec::new();
             }
-            // One line only, in one pass, within the cap of a console line.
-            app.input = crate::tui::paste::paste(&app.input, &text);
+            // A console may take a paste whole (a bounce's text at `bounce>`); anything else
+            // goes in as one line, in one pass, within the cap of a console line.
+            if !(app.mode == Mode::Input(Purpose::Console) && app.wizard.step_mut(app.current).paste(&text)) {
+                app.input = crate::tui::paste::paste(&app.input, &text);
+            }
             Vec::new()
         }
         Msg::Job(event) => bridge::on_job_event(app, event),
         Msg::JobFailed { job, step, error } => bridge::on_job_failed(app, job, step, &error),
+        Msg::Undelivered { step, job, why } => {
+            app.wizard.undelivered(step, job, why);
+            Vec::new()
+        }
         Msg::Saved(Ok(paths)) => {
             app.unsaved = false;
             app.set_message(Tone::Ok, saved_message(&paths));

@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::session::{Event, Finding, Session};
 use crate::tui::search::Search;
 use crate::tui::theme::Theme;
-use crate::wizard::{Job, JobEvent, JobId, StepId, StepStatus, Tone, Wizard};
+use crate::wizard::{Job, JobEvent, JobId, Running, StepId, StepStatus, Tone, Undelivered, Wizard};
 
 /// Something that happened: a key, the mouse, a job's event, a finished save.
 #[derive(Debug)]
@@ -32,6 +32,12 @@ pub enum Msg {
         step: StepId,
         error: String,
     },
+    /// A line of a [`Cmd::Send`] did not reach its console job.
+    Undelivered {
+        step: StepId,
+        job: JobId,
+        why: Undelivered,
+    },
     /// The outcome of a [`Cmd::Save`].
     Saved(Result<Vec<PathBuf>, String>),
     /// SIGTERM/SIGHUP: leave now.
@@ -42,9 +48,13 @@ pub enum Msg {
 pub enum Cmd {
     /// Run a job with a fresh cancellation token.
     Spawn(Job),
+    /// Send a typed line to the console job `job` of `step`.
+    Send { step: StepId, job: JobId, line: String },
+    /// Close the input of the console job `job`.
+    CloseInput(JobId),
     /// Write an event to the journal (before the next draw).
     Record(Event),
-    /// Cancel a running job.
+    /// Cancel a running job (the job table has retired it).
     Cancel(JobId),
     /// Journal `state` (target and identity at this moment), then save transcript, report and
     /// journal next to `base` (`base.txt`, `.md`, `.jsonl`).
@@ -57,6 +67,8 @@ impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cmd::Spawn(job) => write!(f, "Spawn({:?} {})", job.step, job.label),
+            Cmd::Send { job, line, .. } => write!(f, "Send({} {line:?})", job.0),
+            Cmd::CloseInput(job) => write!(f, "CloseInput({})", job.0),
             Cmd::Record(event) => write!(f, "Record({:?} {})", event.kind, event.text),
             Cmd::Cancel(id) => write!(f, "Cancel({})", id.0),
             Cmd::Save { base, .. } => write!(f, "Save({})", base.display()),
@@ -87,16 +99,6 @@ pub enum Purpose {
 pub enum Mode {
     Navigation,
     Input(Purpose),
-}
-
-/// A job the runtime is running for a step.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunningJob {
-    pub id: JobId,
-    pub step: StepId,
-    pub label: String,
-    /// [`App::now`] when it started, for the elapsed seconds beside the spinner.
-    pub started: Duration,
 }
 
 /// Scroll position of one step's main pane.
@@ -154,7 +156,6 @@ pub struct App {
     pub input: Input,
     pub history: HashMap<StepId, History>,
     pub scroll: HashMap<StepId, Scroll>,
-    pub jobs: Vec<RunningJob>,
     /// Index into [`App::findings_sorted`] of the finding whose details are shown.
     pub selected_finding: Option<usize>,
     pub show_help: bool,
@@ -207,7 +208,6 @@ impl App {
             input: Input::default(),
             history: HashMap::new(),
             scroll: HashMap::new(),
-            jobs: Vec::new(),
             selected_finding: None,
             show_help: false,
             help_scroll: 0,
@@ -235,12 +235,12 @@ impl App {
 
     /// True while any job runs.
     pub fn busy(&self) -> bool {
-        !self.jobs.is_empty()
+        self.wizard.jobs().busy()
     }
 
     /// Whether `step` has a job running.
     pub fn step_busy(&self, step: StepId) -> bool {
-        self.jobs.iter().any(|j| j.step == step)
+        self.wizard.jobs().of(step).any()
     }
 
     /// The findings in panel order: worst first, then in the order found.
@@ -262,7 +262,7 @@ impl App {
 
     /// The status shown for `step` in the step list.
     pub fn step_status(&self, step: StepId) -> StepStatus {
-        if self.step_busy(step) { StepStatus::Running } else { self.wizard.step(step).status() }
+        self.wizard.status(step)
     }
 
     /// The prompt of the input line in its current use.
@@ -279,7 +279,7 @@ impl App {
 
     /// Rows of the main pane that fit on screen, from the terminal size.
     pub fn page_rows(&self) -> usize {
-        crate::tui::ui::main_rows(self)
+        crate::tui::layout::main_rows(self)
     }
 
     /// The search query, while a search is active.
@@ -288,7 +288,7 @@ impl App {
     }
 
     /// Seconds `job` has been running.
-    pub fn elapsed_secs(&self, job: &RunningJob) -> u64 {
+    pub fn elapsed_secs(&self, job: &Running) -> u64 {
         self.now.saturating_sub(job.started).as_secs()
     }
 

@@ -7,72 +7,45 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-use crate::session::{Finding, Severity};
+use crate::session::Finding;
 use crate::tui::app::{App, FindingView};
+use crate::tui::layout::finding_text::{self, Part};
+use crate::tui::layout::finding_view_width;
 use crate::wizard::Tone;
 
-/// The lines of `finding` for a view `width` columns wide, words never split.
-pub fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
+/// The lines of `finding` for a view `width` columns wide, styled.
+fn lines(app: &App, finding: &Finding, width: usize) -> Vec<Line<'static>> {
     let theme = app.theme;
-    let heading = |text: &str| Line::styled(text.to_string(), Style::new().add_modifier(Modifier::BOLD));
-    let mut out = vec![
-        Line::from(vec![
-            Span::styled(
-                format!("{} {}", finding.severity.mark(), finding.severity.as_str()),
-                theme.severity(finding.severity),
-            ),
-            Span::raw(" "),
-            Span::styled(super::safe(&finding.id).into_owned(), Style::new().add_modifier(Modifier::BOLD)),
-        ]),
-        Line::default(),
-    ];
-    let text = |out: &mut Vec<Line<'static>>, text: &str, lead: &str, style: Style| {
-        out.extend(super::wrapped(app, text, width, lead, style, false));
-    };
-    text(&mut out, &finding.summary, "", Style::new());
-    if !finding.detail.is_empty() {
-        out.push(Line::default());
-        text(&mut out, &finding.detail, "", theme.tone(Tone::Dim));
-    }
-    if !finding.evidence.is_empty() {
-        out.push(Line::default());
-        out.push(heading("Evidence"));
-        for evidence in &finding.evidence {
-            text(&mut out, evidence, "│ ", Style::new());
-        }
-    }
-    if !finding.fix.is_empty() {
-        out.push(Line::default());
-        out.push(heading("Fix"));
-        text(&mut out, &finding.fix, "", theme.tone(Tone::Ok));
-    }
-    let notes: Vec<&Finding> =
-        app.session.findings.iter().filter(|f| f.severity == Severity::Note && !std::ptr::eq(*f, finding)).collect();
-    if !notes.is_empty() {
-        out.push(Line::default());
-        out.push(heading("Notes"));
-        for note in notes {
-            text(&mut out, &note.summary, "✎ ", Style::new());
-        }
-    }
-    out
-}
-
-/// The widest line of `lines`, for how far the view scrolls sideways.
-pub fn widest(lines: &[Line]) -> usize {
-    lines.iter().map(Line::width).max().unwrap_or(0)
-}
-
-/// The inner width of the view on a screen `area` wide.
-pub fn text_width(area: Rect) -> usize {
-    usize::from(area.width.saturating_sub(4))
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mark = theme.tone(Tone::Selected);
+    finding_text::lines(&app.session.findings, finding, width)
+        .into_iter()
+        .map(|line| {
+            let style = match line.part {
+                Part::Title => {
+                    return Line::from(vec![
+                        Span::styled(line.lead, theme.severity(finding.severity)),
+                        Span::raw(" "),
+                        Span::styled(line.text, bold),
+                    ]);
+                }
+                Part::Blank => return Line::default(),
+                Part::Heading => return Line::styled(line.text, bold),
+                Part::Detail => theme.tone(Tone::Dim),
+                Part::Fix => theme.tone(Tone::Ok),
+                Part::Summary | Part::Evidence | Part::Note => Style::new(),
+            };
+            let spans = vec![Span::styled(line.lead, theme.chrome()), Span::styled(line.text, style)];
+            Line::from(super::highlight(spans, app.search_query(), mark))
+        })
+        .collect()
 }
 
 /// Draws the finding of `view` over `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &FindingView) {
     let findings = app.findings_sorted();
     let Some(finding) = findings.get(view.index) else { return };
-    let all = lines(app, finding, text_width(area));
+    let all = lines(app, finding, finding_view_width(area));
     let rows = usize::from(area.height.saturating_sub(2));
     let offset = view.offset.min(all.len().saturating_sub(rows));
     let mut position = String::new();
@@ -80,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, view: &FindingView) {
         position = format!(" {}-{}/{} ", offset + 1, (offset + rows).min(all.len()), all.len());
     }
     // A word wider than the view (a long URL) stays whole; ←/→ bring its end into view.
-    if view.column > 0 || all.iter().any(|l| l.width() > text_width(area)) {
+    if view.column > 0 || all.iter().any(|l| l.width() > finding_view_width(area)) {
         position = format!(" ←/→ long lines · col {}{position}", view.column + 1);
     }
     let block = Block::bordered()

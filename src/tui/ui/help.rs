@@ -7,65 +7,30 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use crate::tui::app::App;
-use crate::tui::keys;
+use crate::tui::keys::{self, HelpLine};
+use crate::tui::layout::help;
 
-/// The help's lines: the current step's own keys (first, so a small screen shows them without
-/// scrolling), navigation keys, the finding view's and the input line's keys.
-pub fn lines(app: &App) -> Vec<Line<'static>> {
-    let theme = app.theme;
+/// The help's lines, styled.
+fn lines(app: &App) -> Vec<Line<'static>> {
     let heading = |text: String| Line::styled(text, Style::new().add_modifier(Modifier::BOLD));
-    let entry = |key: &str, help: &str| {
-        Line::from(vec![Span::styled(format!("  {key:<10}"), theme.key()), Span::raw(help.to_string())])
-    };
-    let mut lines = Vec::new();
-    let step_keys = app.wizard.step(app.current).keys();
-    if !step_keys.is_empty() {
-        lines.push(heading(format!("{} step", app.current.label())));
-        lines.extend(step_keys.iter().map(|k| entry(&k.key.to_string(), k.hint)));
-        lines.push(Line::default());
-    }
-    lines.push(heading("Navigation".into()));
-    // A binding without a name shares the line of the one before it (← and →).
-    lines.extend(keys::NAVIGATION.iter().filter(|b| !b.keys.is_empty()).map(|b| entry(b.keys, b.help)));
-    lines.push(Line::default());
-    lines.push(heading("Reading a finding (v)".into()));
-    lines.extend(keys::FINDING_VIEW.iter().map(|(k, h)| entry(k, h)));
-    lines.push(Line::default());
-    lines.push(heading("Input line (i or : on a step with a console)".into()));
-    lines.extend(keys::INPUT.iter().map(|(k, h)| entry(k, h)));
-    lines
-}
-
-/// Whether `len` lines of help go in two columns on a screen of `area`: when one column does
-/// not fit and the screen is wide enough.
-fn two_columns(area: Rect, len: usize) -> bool {
-    len > usize::from(area.height.saturating_sub(4)) && area.width >= 100
-}
-
-/// The help's layout on a screen of `area` for `len` lines: lines per column, and how many of
-/// them show at once (the rest scroll).
-fn layout(area: Rect, len: usize) -> (usize, usize) {
-    let per_column = if two_columns(area, len) { len.div_ceil(2) } else { len };
-    (per_column, per_column.min(usize::from(area.height.saturating_sub(4))))
-}
-
-/// How far the help can scroll on a screen of `area` for `len` lines.
-pub fn max_scroll(area: Rect, len: usize) -> usize {
-    let (per_column, visible) = layout(area, len);
-    per_column - visible
-}
-
-/// How many lines of the help show at once on a screen of `area` for `len` lines.
-pub fn rows(area: Rect, len: usize) -> usize {
-    layout(area, len).1
+    keys::help_lines(app.current, &app.wizard.keys(app.current))
+        .into_iter()
+        .map(|line| match line {
+            HelpLine::Heading(text) => heading(text),
+            HelpLine::Entry(key, help) => {
+                Line::from(vec![Span::styled(format!("  {key:<10}"), app.theme.key()), Span::raw(help)])
+            }
+            HelpLine::Blank => Line::default(),
+        })
+        .collect()
 }
 
 /// Draws the help centred over `area`, in two columns when one does not fit and the screen is
 /// wide, scrolled by [`App::help_scroll`] when even that does not fit.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let mut lines = lines(app);
-    let two_columns = two_columns(area, lines.len());
-    let (per_column, visible) = layout(area, lines.len());
+    let two_columns = help::two_columns(area, lines.len());
+    let (per_column, visible) = help::columns(area, lines.len());
     let width = if two_columns { area.width.saturating_sub(4).min(140) } else { 72.min(area.width.saturating_sub(2)) };
     let height = u16::try_from(visible).unwrap_or(u16::MAX).saturating_add(2).min(area.height.saturating_sub(2));
     let popup = Rect {

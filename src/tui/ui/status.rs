@@ -11,32 +11,62 @@ use crate::tui::keys::{self, KeyAction};
 /// Draws the status bar into `area`.
 pub fn render(frame: &mut Frame, area: Rect, app: &App) {
     let theme = app.theme;
+    let (hints, separator) = fit(hints(app), usize::from(area.width));
     let mut spans = Vec::new();
-    for (key, hint) in fit(hints(app), usize::from(area.width)) {
+    for hint in hints {
         if !spans.is_empty() {
-            spans.push(Span::styled(" · ", theme.chrome()));
+            spans.push(Span::styled(separator, theme.chrome()));
         }
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(format!(" {hint}")));
+        spans.push(Span::styled(hint.key, theme.key()));
+        spans.push(Span::raw(format!(" {}", hint.text)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The (key, hint) pairs that apply right now, most useful first.
-pub fn hints(app: &App) -> Vec<(String, String)> {
+/// One key hint, and how much it matters on the current pane: when the bar is too narrow, the
+/// lowest rank goes first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hint {
+    pub key: String,
+    pub text: String,
+    rank: Rank,
+}
+
+/// How much a hint matters, least first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Rank {
+    /// Said in the help and the manual: saving, walking the findings.
+    Known,
+    /// Moving on: the next step, a note.
+    Moving,
+    /// What the current step does, and its input line.
+    Step,
+    /// Reading the pane: read whole, zoom, search.
+    Reading,
+    /// Running the step, cancelling, answering a question.
+    Doing,
+    /// Help, which leads to every other key, and the way out.
+    Kept,
+}
+
+fn hint(key: impl Into<String>, text: impl Into<String>, rank: Rank) -> Hint {
+    Hint { key: key.into(), text: text.into(), rank }
+}
+
+/// The hints that apply right now, in the order they are shown.
+pub fn hints(app: &App) -> Vec<Hint> {
     match app.mode {
         Mode::Input(Purpose::ConfirmQuit) => {
-            vec![("y".into(), "quit".into()), ("s".into(), "save".into()), ("n".into(), "stay".into())]
+            vec![hint("y", "quit", Rank::Kept), hint("s", "save", Rank::Kept), hint("n", "stay", Rank::Kept)]
         }
-        Mode::Input(Purpose::Confirm(_)) => vec![("y".into(), "yes".into()), ("any other key".into(), "no".into())],
-        Mode::Input(Purpose::Console) => keys::INPUT.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect(),
-        Mode::Input(_) => vec![("Enter".into(), "ok".into()), ("Esc".into(), "cancel".into())],
+        Mode::Input(Purpose::Confirm(_)) => vec![hint("y", "yes", Rank::Kept), hint("any other key", "no", Rank::Kept)],
+        Mode::Input(Purpose::Console) => keys::INPUT.iter().map(|(k, h)| hint(*k, *h, Rank::Doing)).collect(),
+        Mode::Input(_) => vec![hint("Enter", "ok", Rank::Kept), hint("Esc", "cancel", Rank::Kept)],
         Mode::Navigation if app.show_help => {
-            vec![("↑/↓ PgUp/PgDn".into(), "scroll".into()), ("any other key".into(), "close help".into())]
+            vec![hint("↑/↓ PgUp/PgDn", "scroll", Rank::Kept), hint("any other key", "close help", Rank::Kept)]
         }
         Mode::Navigation if app.finding_view.is_some() => {
-            let mut hints: Vec<(String, String)> =
-                keys::FINDING_VIEW.iter().map(|(k, h)| (k.to_string(), h.to_string())).collect();
+            let mut hints: Vec<Hint> = keys::FINDING_VIEW.iter().map(|(k, h)| hint(*k, *h, Rank::Reading)).collect();
             hints.extend(bound(&[KeyAction::Help]));
             hints
         }
@@ -46,16 +76,17 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
             if app.busy()
                 && let Some(cancel) = keys::binding(KeyAction::Cancel)
             {
-                hints.push((cancel.keys.to_string(), "cancel".into()));
+                hints.push(hint(cancel.keys, "cancel", Rank::Doing));
             }
             if app.search.is_some() {
-                hints.push(("n/N".into(), "next/prev match".into()));
-                hints.push(("Esc".into(), "end search".into()));
+                hints.push(hint("n/N", "next/prev match", Rank::Doing));
+                hints.push(hint("Esc", "end search", Rank::Doing));
             }
-            hints.extend(step.keys().iter().map(|k| (k.key.to_string(), k.hint.to_string())));
+            // The input line first: of a step's keys, the last go first.
             if step.prompt().is_some() {
                 hints.extend(bound(&[KeyAction::Type]));
             }
+            hints.extend(app.wizard.bar_keys(app.current).iter().map(|k| hint(k.key.to_string(), k.hint, Rank::Step)));
             if app.search.is_none() {
                 hints.extend(bound(&[KeyAction::Note]));
             }
@@ -73,61 +104,77 @@ pub fn hints(app: &App) -> Vec<(String, String)> {
     }
 }
 
-/// The (keys, hint) of the bindings of `actions` that have a hint.
-fn bound(actions: &[KeyAction]) -> Vec<(String, String)> {
+/// The hints of the bindings of `actions` that have one, each ranked by its action.
+fn bound(actions: &[KeyAction]) -> Vec<Hint> {
     actions
         .iter()
         .filter_map(|&action| keys::binding(action))
-        .filter_map(|b| b.hint.map(|hint| (b.keys.to_string(), hint.to_string())))
+        .filter_map(|b| {
+            let rank = match b.action {
+                KeyAction::Help | KeyAction::Quit => Rank::Kept,
+                KeyAction::Run | KeyAction::Cancel => Rank::Doing,
+                KeyAction::ViewFinding | KeyAction::Zoom | KeyAction::Search => Rank::Reading,
+                KeyAction::Type => Rank::Step,
+                KeyAction::NextStep | KeyAction::Note => Rank::Moving,
+                _ => Rank::Known,
+            };
+            b.hint.map(|text| hint(b.keys, text, rank))
+        })
         .collect()
 }
 
-/// Makes the hints fit in `width` columns: first a key named twice is shortened to its first
-/// name (`q/Ctrl-C` to `q`), then each hint to its first word, and only then are hints dropped from
-/// the end, keeping the help hint, which leads to all the others, and the quit hint, the way out.
-fn fit(mut hints: Vec<(String, String)>, width: usize) -> Vec<(String, String)> {
-    let kept: Vec<&str> =
-        [KeyAction::Help, KeyAction::Quit].iter().filter_map(|&a| keys::binding(a)).map(|b| b.keys).collect();
-    let len = |hints: &[(String, String)]| -> usize {
-        hints.iter().map(|(k, h)| k.chars().count() + 1 + h.chars().count()).sum::<usize>()
-            + 3 * hints.len().saturating_sub(1)
+/// Makes the hints fit in `width` columns, and gives the separator to draw between them. First a
+/// key named twice is shortened to its first name (`q/Ctrl-C` to `q`), then each hint to its
+/// first word; then the hints the help lists anyway are left out, then the separator narrows to
+/// two spaces, and only then are the others left out, least useful first (see [`Rank`]).
+fn fit(mut hints: Vec<Hint>, width: usize) -> (Vec<Hint>, &'static str) {
+    let len = |hints: &[Hint], separator: &str| -> usize {
+        hints.iter().map(|h| h.key.chars().count() + 1 + h.text.chars().count()).sum::<usize>()
+            + separator.chars().count() * hints.len().saturating_sub(1)
     };
-    let shorten: [fn(&mut (String, String)); 2] = [
+    let shorten: [fn(&mut Hint); 2] = [
         // `q/Ctrl-C` and `?/F1` name one action twice; `↑/↓` and `PgUp/PgDn` name two.
-        |(key, _)| {
-            if let Some((first, rest)) = key.split_once('/')
+        |hint| {
+            if let Some((first, rest)) = hint.key.split_once('/')
                 && first.chars().count() == 1
                 && rest.split('/').all(|other| other.chars().count() > 1)
             {
-                *key = first.to_string();
+                hint.key = first.to_string();
             }
         },
-        |(_, hint)| {
-            if let Some((first, _)) = hint.split_once(' ') {
-                *hint = first.to_string();
+        |hint| {
+            if let Some((first, _)) = hint.text.split_once(' ') {
+                hint.text = first.to_string();
             }
         },
     ];
     for step in shorten {
-        if len(&hints) <= width {
-            return hints;
+        if len(&hints, " · ") <= width {
+            return (hints, " · ");
         }
-        let mut short = hints.clone();
-        short.iter_mut().for_each(step);
-        hints = short;
+        hints.iter_mut().for_each(step);
     }
-    while len(&hints) > width {
-        let droppable = hints
-            .iter()
-            .rposition(|(k, _)| !kept.iter().any(|kept| kept == k || kept.split('/').next() == Some(k.as_str())));
-        match droppable {
+    // What the help lists anyway goes before the separator narrows; the rest only after.
+    if leave_out(&mut hints, |h| len(h, " · ") <= width, Rank::Step) {
+        return (hints, " · ");
+    }
+    leave_out(&mut hints, |h| len(h, "  ") <= width, Rank::Kept);
+    (hints, "  ")
+}
+
+/// Leaves hints ranked below `floor` out, least useful first and the last of a rank before the
+/// first, until `fits`; true when they do.
+fn leave_out(hints: &mut Vec<Hint>, fits: impl Fn(&[Hint]) -> bool, floor: Rank) -> bool {
+    while !fits(hints) {
+        let least = hints.iter().map(|h| h.rank).filter(|r| *r < floor).min();
+        match least.and_then(|least| hints.iter().rposition(|h| h.rank == least)) {
             Some(i) => {
                 hints.remove(i);
             }
-            None => break,
+            None => return false,
         }
     }
-    hints
+    true
 }
 
 #[cfg(test)]
@@ -135,22 +182,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hints_that_do_not_fit_are_dropped_but_help_and_quit_stay() {
+    fn hints_are_shortened_before_the_least_useful_are_left_out() {
         let hints = vec![
-            ("Tab".to_string(), "next step".to_string()),
-            ("n".to_string(), "note".to_string()),
-            ("?/F1".to_string(), "help".to_string()),
-            ("q/Ctrl-C".to_string(), "quit".to_string()),
+            hint("Tab", "next step", Rank::Moving),
+            hint("g", "group", Rank::Step),
+            hint("z", "zoom", Rank::Reading),
+            hint("Ctrl-S", "save", Rank::Known),
+            hint("?/F1", "help", Rank::Kept),
+            hint("q/Ctrl-C", "quit", Rank::Kept),
         ];
-        assert_eq!(fit(hints.clone(), 200), hints);
-        let keys = |width| fit(hints.clone(), width).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
-        // "Tab next step · n note · ?/F1 help · q/Ctrl-C quit" is 50 columns.
-        assert_eq!(keys(50), ["Tab", "n", "?/F1", "q/Ctrl-C"]);
-        // Shortened before dropped: "Tab next step · n note · ? help · q quit" (40).
-        assert_eq!(keys(49), ["Tab", "n", "?", "q"]);
-        // Then "Tab next · n note · ? help · q quit" (35).
-        assert_eq!(fit(hints.clone(), 35)[0], ("Tab".to_string(), "next".to_string()));
-        assert_eq!(keys(34), ["Tab", "?", "q"]);
+        let keys = |width| fit(hints.clone(), width).0.into_iter().map(|h| h.key).collect::<Vec<_>>();
+        // "Tab next step · g group · z zoom · Ctrl-S save · ?/F1 help · q/Ctrl-C quit" is 74.
+        assert_eq!(fit(hints.clone(), 74), (hints.clone(), " · "));
+        // Shortened before anything is left out: "… · ? help · q quit" (64), then "Tab next · …"
+        // (59).
+        assert_eq!(keys(73), ["Tab", "g", "z", "Ctrl-S", "?", "q"]);
+        assert_eq!(fit(hints.clone(), 63).0[0].text, "next");
+        // Then what the help lists anyway (45), and moving on (34).
+        assert_eq!(keys(58), ["Tab", "g", "z", "?", "q"]);
+        assert_eq!(fit(hints.clone(), 44), (fit(hints.clone(), 34).0, " · "));
+        assert_eq!(keys(44), ["g", "z", "?", "q"]);
+        // Then two spaces between (31), and the step's own keys before reading.
+        assert_eq!(fit(hints.clone(), 33).1, "  ");
+        assert_eq!(keys(33), ["g", "z", "?", "q"]);
+        assert_eq!(keys(30), ["z", "?", "q"]);
         assert_eq!(keys(3), ["?", "q"]);
     }
 }
