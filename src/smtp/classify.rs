@@ -746,6 +746,41 @@ mod tests {
     }
 
     #[test]
+    fn a_providers_own_list_is_named_with_its_delisting_page() {
+        let c = Classifier::bundled();
+        for (text, system, delist) in [
+            // prodigy.net's answer to MAIL FROM, from a telnet block check's README.
+            (
+                "553 5.3.0 alph731 DNSBL:RBL 521< 203.0.113.101 >_is_blocked.For assistance forward this error to abuse_rbl@abuse-att.net",
+                "AT&T",
+                "https://www.att.com/esupport/postmaster/unblock.html",
+            ),
+            // worldnet.att.net's error message summary (BellSouth).
+            (
+                "550 <203.0.113.70.> blocked by ldap:ou=rblmx, dc=bellsouth, dc=net",
+                "AT&T",
+                "https://www.att.com/esupport/postmaster/unblock.html",
+            ),
+            // T-Online's tags, as admins have posted them (serverdevworker.com, timmehosting.de).
+            (
+                "554 IP=203.0.113.72 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.) (BL)",
+                "T-Online",
+                "https://postmaster.t-online.de/",
+            ),
+            (
+                "554 IP=203.0.113.71 - None/bad reputation. Ask your postmaster for help or to contact <postmaster@rx.t-online.de> for reset. (NOWL)",
+                "T-Online",
+                "https://postmaster.t-online.de/",
+            ),
+        ] {
+            let got = c.classify_text(text);
+            assert_eq!(got.class, ReasonClass::ReceiverBlocklist, "{text}");
+            assert_eq!(got.system.as_deref(), Some(system), "{text}");
+            assert_eq!(got.delist.as_deref(), Some(delist), "{text}");
+        }
+    }
+
+    #[test]
     fn only_prefixes_that_repeat_the_replys_codes_are_taken_out() {
         let code = Some(550);
         let enhanced = EnhancedCode::parse_prefix("5.7.1");
