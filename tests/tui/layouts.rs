@@ -32,9 +32,34 @@ fn steady(screen: &str) -> String {
     let dir = regex::Regex::new(r"mailwiz-demo-\w{6}").unwrap();
     let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d").unwrap();
     let screen = time.replace_all(screen, "YYYY-MM-DDThh:mm:ss+00:00");
-    let screen = timings.replace_all(&screen, "N ms");
-    let screen = port.replace_all(&screen, "127.0.0.1:PORT");
+    let screen = in_place(&screen, &timings, "N ms");
+    let screen = in_place(&screen, &port, "127.0.0.1:PORT");
     dir.replace_all(&screen, "mailwiz-demo-XXXXXX").into_owned()
+}
+
+/// `screen` with `re`'s matches replaced by `with`, a line that shrank padded before the next
+/// pane border so the borders stay put (a time of two digits reads as one of one).
+fn in_place(screen: &str, re: &regex::Regex, with: &str) -> String {
+    const PAD: char = '\u{0}';
+    let marked = re.replace_all(screen, |c: &regex::Captures| {
+        let shrunk = c[0].chars().count().saturating_sub(with.chars().count());
+        format!("{with}{}", PAD.to_string().repeat(shrunk))
+    });
+    let mut out = String::new();
+    let mut pending = 0;
+    for ch in marked.chars() {
+        match ch {
+            PAD => pending += 1,
+            '│' | '\n' => {
+                out.extend(std::iter::repeat_n(' ', pending));
+                pending = 0;
+                out.push(ch);
+            }
+            _ => out.push(ch),
+        }
+    }
+    out.extend(std::iter::repeat_n(' ', pending));
+    out
 }
 
 #[tokio::test]
