@@ -28,12 +28,18 @@ pub fn flatten(text: &str) -> Cow<'_, str> {
 /// True when [`flatten`] would change nothing: printable ASCII with single spaces between
 /// words. Other text takes the slow path, which gives the same.
 fn is_flat(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    bytes.iter().all(|&b| b == b' ' || b.is_ascii_graphic())
-        && bytes.first() != Some(&b' ')
-        && bytes.last() != Some(&b' ')
-        && !bytes.windows(2).any(|pair| pair == b"  ")
-        && !has_written_break(text)
+    // One pass: every reply of a queue or log goes through here. A space may only follow a
+    // printable character, and the text may not end in one.
+    let mut after_space = true;
+    for &b in text.as_bytes() {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b if b.is_ascii_graphic() => after_space = false,
+            _ => return false,
+        }
+    }
+    (text.is_empty() || !after_space) && !has_written_break(text)
 }
 
 /// True when `text` holds a line break written out as `\r` or `\n`.

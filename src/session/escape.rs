@@ -49,6 +49,14 @@ pub fn escape_str(text: &str) -> String {
     out
 }
 
+/// [`escape_str`] for text already owned: clean text is returned as it came, without a copy.
+pub fn escape_string(text: String) -> String {
+    if !text.contains('\n') && is_clean(&text) {
+        return text;
+    }
+    escape_str(&text)
+}
+
 /// Like [`escape_str`] for text of several lines: line feeds stay.
 pub fn escape_text(text: &str) -> Cow<'_, str> {
     if is_clean(text) {

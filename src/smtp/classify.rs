@@ -412,12 +412,12 @@ impl Classifier {
             class,
             stage: reply.stage,
             code: reply.code,
-            enhanced: reply.enhanced.map(|e| e.to_string()),
-            system: system.map(|s| crate::session::escape::escape_str(&s)),
-            delist: delist.map(|d| crate::session::escape::escape_str(&d)),
+            enhanced: reply.enhanced.map(|e| e.text(&mut [0; 16]).to_string()),
+            system: system.map(crate::session::escape::escape_string),
+            delist: delist.map(crate::session::escape::escape_string),
             decided_by: rule
                 .and_then(|r| r.evidence(&reply, words.map(|m| m.as_str())))
-                .map(|d| crate::session::escape::escape_str(&d)),
+                .map(crate::session::escape::escape_string),
         }
     }
 }
@@ -442,7 +442,7 @@ fn without_continuations(text: &str, code: Option<u16>, enhanced: Option<Enhance
     let digits = code.and_then(code_digits);
     let code = digits.as_ref().and_then(|d| std::str::from_utf8(d).ok());
     let mut enhanced_buf = [0; 16];
-    let enhanced = enhanced.and_then(|e| written(&mut enhanced_buf, e));
+    let enhanced = enhanced.map(|e| e.text(&mut enhanced_buf));
     // The first line's own code and enhanced code stay.
     let mut first = text.find(char::is_whitespace).unwrap_or(text.len());
     let after = text[first..].trim_start();
@@ -496,15 +496,6 @@ fn code_digits(code: u16) -> Option<[u8; 3]> {
     (100..1000)
         .contains(&code)
         .then(|| [code / 100, code / 10 % 10, code % 10].map(|d| b'0' + u8::try_from(d).unwrap_or(0)))
-}
-
-/// `value` as text in `buf`, without allocating; `None` when it does not fit.
-fn written(buf: &mut [u8], value: impl fmt::Display) -> Option<&str> {
-    let room = buf.len();
-    let mut cursor = &mut *buf;
-    std::io::Write::write_fmt(&mut cursor, format_args!("{value}")).ok()?;
-    let len = room - cursor.len();
-    std::str::from_utf8(&buf[..len]).ok()
 }
 
 fn compile(raw: RawRule) -> Result<ClassRule, String> {
