@@ -343,7 +343,7 @@ async fn about_them(
         // Our side may have ended already, with no address to judge.
         let _ = families.send(receiver_families(&targets));
         let queued = queue.as_ref().ok().and_then(|q| queue::entry::oldest_recipient(&q.entries, &target.domain));
-        let request = pipeline::request(ctx, Some(target), queued.map(str::to_string), options.envelope()).await;
+        let request = pipeline::request(ctx, Some(target), queued, options.envelope()).await;
         let probes = timed(pipeline::probe_both(ctx, &targets, ctx.config.port, &request));
         let logs = timed(read_logs(ctx, target, &mx));
         let (((mut smtp, smtp_there), mut smtp_ms), (logs, logs_ms)) = tokio::join!(probes, logs);
@@ -514,7 +514,7 @@ async fn read_queue(ctx: &Context, target: &Target) -> Result<QueueReport, Strin
     let mut report = queue::read(ctx, &LoadRequest::default(), now, Some(&target.domain))
         .await
         .map_err(|err| format!("Queue: {err}"))?;
-    report.entries.retain(|e| e.recipients.iter().any(|r| r.domain.eq_ignore_ascii_case(&target.domain)));
+    report.entries.retain(|e| e.recipients().any(|r| r.domain().eq_ignore_ascii_case(&target.domain)));
     Ok(report)
 }
 

@@ -46,7 +46,8 @@ pub async fn run(args: CheckArgs, ctx: &Context, json: bool) -> CliResult {
         export::write_atomic(path, report.as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
     }
     if let Some(path) = &args.note {
-        let waiting: Vec<String> = report.queue.iter().flat_map(|q| q.entries.iter().map(|e| e.id.clone())).collect();
+        let waiting: Vec<String> =
+            report.queue.iter().flat_map(|q| q.entries.iter().map(|e| e.id().to_string())).collect();
         let note = Note::from_findings(&report.target.domain, &report.findings, &waiting, chrono::Utc::now());
         export::write_atomic(path, note.render().as_bytes()).map_err(|err| CliError::Input(err.to_string()))?;
     }

@@ -7,7 +7,7 @@ use super::args::QueueArgs;
 use super::output::{exit_for, findings_text, print_json, rows_text};
 use super::{CliError, CliResult};
 use crate::context::Context;
-use crate::queue::{Format, Group, Lifetime, LoadRequest, QueueEntry, QueueReport, Skipped, SourceError};
+use crate::queue::{Entries, Format, Group, Lifetime, LoadRequest, QueueReport, Skipped, SourceError};
 use crate::wizard::queue::{GroupBy, Open, group_rows, header_rows};
 
 /// Runs `mailwiz queue`.
@@ -40,7 +40,7 @@ struct Fields<'a> {
     skipped: &'a Skipped,
     domains: &'a [Group],
     reasons: &'a [Group],
-    entries: &'a [QueueEntry],
+    entries: &'a Entries,
 }
 
 fn fields(report: &QueueReport) -> Fields<'_> {

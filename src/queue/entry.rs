@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::reason::Reason;
+use super::store::Entries;
 
 /// Which queue a message sits in, in the MTA's own terms mapped onto one set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -112,12 +113,12 @@ impl QueueEntry {
 /// The recipient at `domain` (ASCII, any case) that has waited longest among `entries`: a real
 /// recipient for the probe to ask about, since postmaster@ is exempt from many filters. Entries
 /// without an arrival time come after those with one.
-pub fn oldest_recipient<'a>(entries: &'a [QueueEntry], domain: &str) -> Option<&'a str> {
+pub fn oldest_recipient(entries: &Entries, domain: &str) -> Option<String> {
     entries
         .iter()
-        .filter_map(|e| e.pending().find(|r| r.domain.eq_ignore_ascii_case(domain)).map(|r| (e.arrival, r)))
+        .filter_map(|e| e.pending().find(|r| r.domain().eq_ignore_ascii_case(domain)).map(|r| (e.arrival(), r)))
         .min_by_key(|(arrival, _)| (arrival.is_none(), *arrival))
-        .map(|(_, r)| r.address.as_str())
+        .map(|(_, r)| r.address().into_owned())
 }
 
 /// The domain of an address: what follows the last `@`, cut at the first character that

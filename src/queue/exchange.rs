@@ -153,7 +153,7 @@ fn finish(record: &Record, parsed: &mut Parsed, interner: &mut Interner) {
         None
     };
     match entry {
-        Some(entry) if entry.messages > 0 => parsed.entries.push(entry),
+        Some(entry) if entry.messages > 0 => parsed.entries.push(&entry),
         Some(_) => {}
         None => {
             // Not a queue or message record: every line of it is skipped.
@@ -362,7 +362,7 @@ Recipients        : {c@tailspin.example}
         let parsed = parse_list(text.as_bytes());
         assert_eq!(parsed.skipped.count, 0);
         assert_eq!(parsed.entries.len(), 2);
-        let first = &parsed.entries[0];
+        let first = &parsed.entries.to_vec()[0];
         assert_eq!(first.size, Some(6580));
         assert_eq!(first.recipients.len(), 2);
         assert_eq!(
@@ -371,7 +371,7 @@ Recipients        : {c@tailspin.example}
                 "451 4.4.0 Primary target IP address responded with: \"421 4.3.2 Service not available, closing transmission channel.\""
             )
         );
-        assert_eq!(parsed.entries[1].queue, QueueName::Hold);
+        assert_eq!(parsed.entries.to_vec()[1].queue, QueueName::Hold);
     }
 
     #[test]
@@ -384,7 +384,7 @@ Recipients        : {c@tailspin.example}
         let parsed = parse_csv(text.as_bytes());
         assert_eq!(parsed.entries.len(), 1);
         assert_eq!(parsed.skipped.count, 1);
-        let queue = &parsed.entries[0];
+        let queue = &parsed.entries.to_vec()[0];
         assert_eq!(queue.messages, 42);
         assert_eq!(&*queue.recipients[0].domain, "bank.example");
         assert!(queue.recipients[0].reason.as_deref().unwrap().contains("Connection dropped due to"));

@@ -171,11 +171,7 @@ fn deferral_text(detail: &str) -> &str {
 
 /// Fills the reason of every pending recipient that has none from `reasons`.
 pub fn join_reasons(parsed: &mut Parsed, reasons: &DelayReasons) {
-    for entry in &mut parsed.entries {
-        for recipient in entry.recipients.iter_mut().filter(|r| !r.delivered && r.reason.is_none()) {
-            recipient.reason = reasons.get(&entry.id, &recipient.address).cloned();
-        }
-    }
+    parsed.entries.fill_reasons(|id, address| reasons.get(id, address).cloned());
 }
 
 #[cfg(test)]
@@ -197,14 +193,14 @@ mod tests {
         let parsed = parse(text.as_bytes(), now);
         assert_eq!(parsed.entries.len(), 2);
         assert_eq!(parsed.skipped.count, 1);
-        let first = &parsed.entries[0];
+        let first = &parsed.entries.to_vec()[0];
         assert_eq!(first.id, "12EwGE-0005jD-00");
         assert_eq!(first.size, Some(53_248));
         assert_eq!(first.arrival, Some(now - chrono::Duration::hours(2)));
         assert!(first.recipients[0].delivered);
         assert_eq!(first.pending().count(), 1);
-        assert_eq!(parsed.entries[1].queue, QueueName::Frozen);
-        assert_eq!(parsed.entries[1].sender, "");
+        assert_eq!(parsed.entries.to_vec()[1].queue, QueueName::Frozen);
+        assert_eq!(parsed.entries.to_vec()[1].sender, "");
     }
 
     #[test]
@@ -220,8 +216,8 @@ mod tests {
         let msglog = "2024-03-01 10:00:00 c@d.example R=dnslookup T=remote_smtp defer (-44) H=mx.d.example [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<c@d.example>: 451 Try later\n2024-03-01 10:00:00 == c@d.example R=dnslookup T=remote_smtp defer (-44) H=mx.d.example [192.0.2.1]: SMTP error from remote mail server after RCPT TO:<c@d.example>: 451 Try later\n";
         reasons.read(msglog.as_bytes(), Some("1raAO5-0091Cv-IH"));
         join_reasons(&mut parsed, &reasons);
-        assert_eq!(parsed.entries[0].recipients[0].reason.as_deref(), Some("Connection refused"));
-        assert_eq!(parsed.entries[0].recipients[1].reason.as_deref(), Some("Connection refused"));
-        assert!(parsed.entries[1].recipients[0].reason.as_deref().unwrap().ends_with("451 Try later"));
+        assert_eq!(parsed.entries.to_vec()[0].recipients[0].reason.as_deref(), Some("Connection refused"));
+        assert_eq!(parsed.entries.to_vec()[0].recipients[1].reason.as_deref(), Some("Connection refused"));
+        assert!(parsed.entries.to_vec()[1].recipients[0].reason.as_deref().unwrap().ends_with("451 Try later"));
     }
 }

@@ -5,8 +5,10 @@
 use crate::config::Family;
 use crate::logs::peer;
 
-use super::entry::QueueEntry;
+use hashbrown::HashMap;
+
 use super::group::Group;
+use super::store::Entries;
 
 /// Messages of one domain group whose reasons name a peer of one family, with one such reason.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,19 +20,22 @@ pub struct FamilyShare {
 
 /// A domain group's messages by the family of the peer their reasons name: IPv4, then IPv6.
 /// A message whose recipients name both counts in both; one naming no address in neither.
-pub fn split(entries: &[QueueEntry], group: &Group) -> [FamilyShare; 2] {
+pub fn split(entries: &Entries, group: &Group) -> [FamilyShare; 2] {
     let mut out: [FamilyShare; 2] = Default::default();
+    // Many recipients share one reason's words: each is read once.
+    let mut family_of: HashMap<u32, Option<Family>> = HashMap::new();
     for &index in &group.entries {
         let Some(entry) = entries.get(index as usize) else { continue };
         let mut seen = [false; 2];
-        for recipient in entry.pending().filter(|r| *r.domain == *group.key) {
-            let Some(reason) = &recipient.reason else { continue };
-            let Some(family) = peer::remote_family(reason.text()) else { continue };
+        for recipient in entry.pending().filter(|r| r.domain() == group.key) {
+            let Some(reason) = recipient.reason() else { continue };
+            let family = *family_of.entry(reason.text_id()).or_insert_with(|| peer::remote_family(&reason.text()));
+            let Some(family) = family else { continue };
             let slot = usize::from(family == Family::V6);
             if !seen[slot] {
                 seen[slot] = true;
-                out[slot].messages += entry.messages;
-                out[slot].example.get_or_insert_with(|| reason.text().to_string());
+                out[slot].messages += entry.messages();
+                out[slot].example.get_or_insert_with(|| reason.text().into_owned());
             }
         }
     }

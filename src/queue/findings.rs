@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::entry::QueueEntry;
 use super::family;
 use super::group::{Group, Grouping, bucket_labels};
 use super::parsed::Skipped;
+use super::store::{Entries, RecipientRef};
 use super::time::format_age;
 use crate::config::Family;
 use crate::session::Finding;
@@ -64,7 +64,7 @@ impl Lifetime {
 
 /// All findings of a queue, in the order shown: expiring, stuck, skipped.
 pub fn findings(
-    entries: &[QueueEntry],
+    entries: &Entries,
     grouping: &Grouping,
     skipped: &Skipped,
     lifetime: &Lifetime,
@@ -79,7 +79,7 @@ pub fn findings(
     out
 }
 
-fn stuck_domains(entries: &[QueueEntry], grouping: &Grouping) -> Vec<Finding> {
+fn stuck_domains(entries: &Entries, grouping: &Grouping) -> Vec<Finding> {
     let stuck: Vec<_> = grouping.by_domain.iter().filter(|g| g.delayed > 0).collect();
     let mut out = Vec::new();
     let labels = bucket_labels();
@@ -128,7 +128,7 @@ fn stuck_domains(entries: &[QueueEntry], grouping: &Grouping) -> Vec<Finding> {
 /// The path the domain's reasons name: with one family, the finding carries it (`family`), so
 /// the rules know which path the MTA was refused on; with both, its evidence and detail split the
 /// messages by family.
-fn by_family(finding: Finding, entries: &[QueueEntry], group: &Group) -> Finding {
+fn by_family(finding: Finding, entries: &Entries, group: &Group) -> Finding {
     let shares = family::split(entries, group);
     if let Some(only) = family::only(&shares) {
         return finding.with_args([("family", only.label().to_string())]);
@@ -152,21 +152,21 @@ fn by_family(finding: Finding, entries: &[QueueEntry], group: &Group) -> Finding
     finding.with_detail(detail).with_evidence(lines)
 }
 
-fn expired_soon(entries: &[QueueEntry], lifetime: &Lifetime, now: DateTime<Utc>) -> Vec<Finding> {
+fn expired_soon(entries: &Entries, lifetime: &Lifetime, now: DateTime<Utc>) -> Vec<Finding> {
     let limit = lifetime.warn_after();
     // domain → (messages, oldest age)
     let mut by_domain: HashMap<&str, (u64, Duration)> = HashMap::new();
-    for entry in entries {
+    for entry in entries.iter() {
         let Some(age) = entry.age(now) else { continue };
         if age < limit {
             continue;
         }
-        let mut domains: Vec<&str> = entry.pending().map(|r| &*r.domain).collect();
+        let mut domains: Vec<&str> = entry.pending().map(RecipientRef::domain).collect();
         domains.sort_unstable();
         domains.dedup();
         for domain in domains {
             let slot = by_domain.entry(domain).or_insert((0, Duration::zero()));
-            slot.0 += entry.messages;
+            slot.0 += entry.messages();
             slot.1 = slot.1.max(age);
         }
     }

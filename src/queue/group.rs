@@ -1,13 +1,11 @@
 //! Grouping a queue by recipient domain and by normalised reason, with qshape-style ages.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use hashbrown::HashMap;
 use serde::Serialize;
 
-use super::entry::{QueueEntry, QueueName};
-use super::reason::Reason;
+use super::entry::QueueName;
+use super::store::{Entries, EntryRef, ReasonRef};
 
 /// Upper bounds of the age buckets in minutes, as qshape prints them; a last bucket holds
 /// older messages (`1280+`).
@@ -77,17 +75,18 @@ impl Group {
     }
 
     #[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 entries")]
-    fn add(&mut self, index: usize, entry: &QueueEntry, recipients: u64, delayed: bool, age: Option<i64>) {
-        self.messages += entry.messages;
+    fn add(&mut self, entry: EntryRef<'_>, recipients: u64, delayed: bool, age: Option<i64>) {
+        let messages = entry.messages();
+        self.messages += messages;
         self.recipients += recipients;
         if delayed {
-            self.delayed += entry.messages;
+            self.delayed += messages;
         }
         if let Some(age) = age {
             self.oldest_secs = Some(self.oldest_secs.map_or(age, |o| o.max(age)));
-            self.ages[bucket(age)] += entry.messages;
+            self.ages[bucket(age)] += messages;
         }
-        self.entries.push(index as u32);
+        self.entries.push(entry.index() as u32);
     }
 }
 
@@ -106,15 +105,15 @@ pub struct Grouping {
 const TOP: usize = 5;
 
 /// Groups `entries` at `now`. Delivered recipients are left out.
-pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
+pub fn group(entries: &Entries, now: DateTime<Utc>) -> Grouping {
     let mut domains: Vec<Group> = Vec::new();
     let mut domain_index: HashMap<&str, usize> = HashMap::new();
     let mut reasons: Vec<Group> = Vec::new();
     let mut reason_index: HashMap<String, usize> = HashMap::new();
-    // Normalised reasons are shared strings: most lookups are by address.
-    let mut reason_by_key: HashMap<*const u8, usize> = HashMap::new();
-    // (domain group, reason group) → messages, and the first reason text of the pair.
-    let mut pairs: HashMap<(usize, usize), (u64, Option<&Reason>)> = HashMap::new();
+    // Normalised reasons are numbered: most lookups are by number.
+    let mut reason_by_key: HashMap<u32, usize> = HashMap::new();
+    // (domain group, reason group) → messages, and the first reason of the pair.
+    let mut pairs: HashMap<(usize, usize), (u64, Option<ReasonRef>)> = HashMap::new();
     let mut messages = 0;
     let mut recipients = 0;
     // What the current entry's pending recipients hold.
@@ -122,19 +121,21 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
     let mut domains_done: Vec<usize> = Vec::new();
     let mut reasons_done: Vec<usize> = Vec::new();
 
-    for (index, entry) in entries.iter().enumerate() {
+    for entry in entries.iter() {
         seen.clear();
-        let queue_delayed = matches!(entry.queue, QueueName::Deferred | QueueName::Hold | QueueName::Frozen);
+        let queue_delayed = matches!(entry.queue(), QueueName::Deferred | QueueName::Hold | QueueName::Frozen);
         for recipient in entry.pending() {
-            let d = *domain_index.entry(&recipient.domain).or_insert_with(|| {
-                domains.push(Group::new(recipient.domain.to_string()));
+            let domain = recipient.domain();
+            let d = *domain_index.entry(domain).or_insert_with(|| {
+                domains.push(Group::new(domain.to_string()));
                 domains.len() - 1
             });
-            let r = match &recipient.reason {
-                Some(reason) => *reason_by_key.entry(Arc::as_ptr(reason.key()).cast::<u8>()).or_insert_with(|| {
-                    *reason_index.entry_ref(&**reason.key()).or_insert_with(|| {
+            let reason = recipient.reason();
+            let r = match reason {
+                Some(reason) => *reason_by_key.entry(reason.key_id()).or_insert_with(|| {
+                    *reason_index.entry_ref(reason.key()).or_insert_with(|| {
                         let mut group = Group::new(reason.key().to_string());
-                        group.example = Some(reason.text().to_string());
+                        group.example = Some(reason.text().into_owned());
                         reasons.push(group);
                         reasons.len() - 1
                     })
@@ -144,20 +145,14 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
                     reasons.len() - 1
                 }),
             };
-            let delayed = queue_delayed || recipient.reason.is_some();
+            let delayed = queue_delayed || reason.is_some();
             match seen.iter_mut().find(|s| s.domain == d && s.reason == r) {
                 Some(slot) => {
                     slot.recipients += 1;
                     slot.delayed |= delayed;
                 }
                 None => {
-                    seen.push(Seen {
-                        domain: d,
-                        reason: r,
-                        recipients: 1,
-                        delayed,
-                        example: recipient.reason.as_ref(),
-                    });
+                    seen.push(Seen { domain: d, reason: r, recipients: 1, delayed, example: reason });
                 }
             }
             recipients += 1;
@@ -165,23 +160,23 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
         if seen.is_empty() {
             continue;
         }
-        messages += entry.messages;
+        messages += entry.messages();
         let age = entry.age(now).map(|a| a.num_seconds());
         // A message counts once per domain and once per reason, however many recipients.
         domains_done.clear();
         reasons_done.clear();
         for s in &seen {
             let (d, r) = (s.domain, s.reason);
-            pairs.entry((d, r)).or_insert((0, s.example)).0 += entry.messages;
+            pairs.entry((d, r)).or_insert((0, s.example)).0 += entry.messages();
             if !domains_done.contains(&d) {
                 domains_done.push(d);
                 let (count, delayed) = totals(&seen, |s| s.domain == d);
-                domains[d].add(index, entry, count, delayed, age);
+                domains[d].add(entry, count, delayed, age);
             }
             if !reasons_done.contains(&r) {
                 reasons_done.push(r);
                 let (count, delayed) = totals(&seen, |s| s.reason == r);
-                reasons[r].add(index, entry, count, delayed, age);
+                reasons[r].add(entry, count, delayed, age);
             }
         }
     }
@@ -189,7 +184,7 @@ pub fn group(entries: &[QueueEntry], now: DateTime<Utc>) -> Grouping {
     let mut domain_top: Vec<Vec<Share>> = vec![Vec::new(); domains.len()];
     let mut reason_top: Vec<Vec<Share>> = vec![Vec::new(); reasons.len()];
     for (&(d, r), &(count, example)) in &pairs {
-        let example = example.map(|reason| reason.text().to_string());
+        let example = example.map(|reason| reason.text().into_owned());
         domain_top[d].push(Share { key: reasons[r].key.clone(), messages: count, example: example.clone() });
         reason_top[r].push(Share { key: domains[d].key.clone(), messages: count, example });
     }
@@ -213,7 +208,7 @@ struct Seen<'a> {
     reason: usize,
     recipients: u64,
     delayed: bool,
-    example: Option<&'a Reason>,
+    example: Option<ReasonRef<'a>>,
 }
 
 /// Recipients of the picked part of an entry, and whether any of them is delayed.
@@ -234,7 +229,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::queue::entry::Recipient;
+    use crate::queue::entry::{QueueEntry, Recipient};
     use crate::queue::reason::Reason;
 
     fn entry(id: &str, age_min: i64, now: DateTime<Utc>, rcpts: &[(&str, Option<&str>)]) -> QueueEntry {
@@ -263,11 +258,13 @@ mod tests {
         // One provider's MX for both domains, a different address and id each time.
         let a = "host mx.provider.example[192.0.2.1] said: 421 4.7.0 Try later (id 1234)";
         let b = "host mx.provider.example[192.0.2.2] said: 421 4.7.0 Try later (id 98765)";
-        let entries = vec![
+        let entries: Entries = [
             entry("A", 3, now, &[("u@a.example", Some(a))]),
             entry("B", 3, now, &[("u@b.example", Some(b))]),
             entry("C", 3, now, &[("v@b.example", Some(b))]),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let g = group(&entries, now);
         assert_eq!(g.by_reason.len(), 1, "one failure once addresses and ids are masked");
         let example = |domain: &str| g.by_domain.iter().find(|d| d.key == domain).unwrap().example.clone();
@@ -283,12 +280,14 @@ mod tests {
         let now = Utc::now();
         let r1 = "host mx[192.0.2.1] said: 421 4.7.0 Try again later (id 1234)";
         let r2 = "host mx[192.0.2.2] said: 421 4.7.0 Try again later (id 98765)";
-        let entries = vec![
+        let entries: Entries = [
             entry("A", 3, now, &[("a@bank.example", Some(r1)), ("b@bank.example", Some(r1))]),
             entry("B", 90, now, &[("c@bank.example", Some(r2)), ("d@other.example", None)]),
             entry("C", 2000, now, &[("e@other.example", Some("connect to x[192.0.2.9]:25: Connection refused"))]),
             entry("D", 1, now, &[("f@bank.example", Some(r2))]),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let g = group(&entries, now);
         assert_eq!((g.messages, g.recipients), (4, 6));
         let bank = &g.by_domain[0];

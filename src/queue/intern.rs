@@ -8,6 +8,9 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 
 use super::reason::{Reason, normalise_into};
 
+/// Distinct reasons remembered at most: enough for a batch of a listing.
+const MAX_REASONS: usize = 16 * 1024;
+
 /// Hands out one `Arc<str>` per distinct string, and one [`Reason`] per distinct delay reason
 /// (normalised once, on first sight); 100,000 messages to a few domains with a few reasons
 /// then hold a few strings, not 200,000.
@@ -39,6 +42,11 @@ impl Interner {
         let hash = self.hasher.hash_one(text);
         if let Some((_, reason)) = self.reasons.find(hash, |(_, reason)| reason.text() == text) {
             return reason.clone();
+        }
+        if self.reasons.len() >= MAX_REASONS {
+            // Reasons that differ from message to message (a queue id in the reply) would
+            // otherwise all be held here too.
+            self.reasons.clear();
         }
         let mut buf = std::mem::take(&mut self.buf);
         normalise_into(text, &mut buf);

@@ -23,6 +23,7 @@ pub mod postfix_text;
 pub mod reason;
 pub mod sendmail;
 pub mod source;
+pub mod store;
 pub mod time;
 
 use std::io::{BufRead, Cursor, Read};
@@ -37,6 +38,7 @@ pub use format::Format;
 pub use group::{Group, Grouping};
 pub use parsed::{Parsed, Skipped};
 pub use source::{LoadRequest, Loaded, SourceError};
+pub use store::{Entries, EntryRef, ReasonRef, RecipientRef};
 
 use crate::context::Context;
 use crate::format_registry::SAMPLE_BYTES;
@@ -79,7 +81,7 @@ pub struct QueueReport {
     pub notes: Vec<String>,
     pub skipped: Skipped,
     pub grouping: Grouping,
-    pub entries: Vec<QueueEntry>,
+    pub entries: Entries,
     pub findings: Vec<Finding>,
     /// The moment ages are counted from.
     pub now: DateTime<Utc>,

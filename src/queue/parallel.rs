@@ -48,6 +48,7 @@ pub fn parse_listing<R: BufRead>(
 ) -> Parsed {
     let mut parsed = Parsed::new(format);
     parse_in_batches(reader, cut, Interner::default, parse, |part| parsed.append(part));
+    parsed.entries.shrink();
     parsed
 }
 

@@ -2,8 +2,8 @@
 
 use serde::Serialize;
 
-use super::QueueEntry;
 use super::format::Format;
+use super::store::Entries;
 use crate::session::escape::escape_str;
 
 /// How many skipped lines are kept as examples.
@@ -43,24 +43,24 @@ impl Skipped {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Parsed {
     pub format: Format,
-    pub entries: Vec<QueueEntry>,
+    pub entries: Entries,
     pub skipped: Skipped,
 }
 
 impl Parsed {
     /// An empty result of `format`.
     pub fn new(format: Format) -> Parsed {
-        Parsed { format, entries: Vec::new(), skipped: Skipped::default() }
+        Parsed { format, entries: Entries::new(), skipped: Skipped::default() }
     }
 
     /// Adds the entries and skipped lines of a later part of the same listing.
     pub fn append(&mut self, later: Parsed) {
-        self.entries.extend(later.entries);
+        self.entries.append(&later.entries);
         self.skipped.merge(later.skipped);
     }
 
     /// How many messages the entries stand for.
     pub fn message_count(&self) -> u64 {
-        self.entries.iter().map(|e| e.messages).sum()
+        self.entries.iter().map(super::store::EntryRef::messages).sum()
     }
 }

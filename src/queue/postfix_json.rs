@@ -72,7 +72,7 @@ fn parse_batch(interner: &mut Interner, batch: &Batch) -> Parsed {
             return;
         }
         match serde_json::from_str::<RawMessage>(line).ok().and_then(|raw| to_entry(raw, interner)) {
-            Some(entry) => parsed.entries.push(entry),
+            Some(entry) => parsed.entries.push(&entry),
             None => parsed.skipped.add(batch.line(n), line),
         }
     });
@@ -117,14 +117,14 @@ mod tests {
         let parsed = parse(text.as_bytes());
         assert_eq!(parsed.skipped.count, 0);
         assert_eq!(parsed.entries.len(), 2);
-        let first = &parsed.entries[0];
+        let first = &parsed.entries.to_vec()[0];
         assert_eq!(first.queue, QueueName::Deferred);
         assert_eq!(first.size, Some(358));
         assert_eq!(&*first.recipients[0].domain, "connect421.test");
         assert!(first.recipients[0].reason.as_deref().unwrap().contains("421 4.0.0"));
         assert_eq!(first.recipients[1].reason, None);
-        assert_eq!(parsed.entries[1].queue, QueueName::Hold);
-        assert_eq!(parsed.entries[1].sender, "");
+        assert_eq!(parsed.entries.to_vec()[1].queue, QueueName::Hold);
+        assert_eq!(parsed.entries.to_vec()[1].sender, "");
     }
 
     #[test]
@@ -147,11 +147,11 @@ mod tests {
         let lines: Vec<usize> = parsed.skipped.samples.iter().map(|(line, _)| *line).collect();
         assert_eq!(lines, [4, 7_004, 14_004, 21_004, 28_004]);
         assert_eq!(parsed.entries.len(), 29_995);
-        let ids: Vec<usize> = parsed.entries.iter().map(|e| e.id[1..].parse().unwrap()).collect();
+        let ids: Vec<usize> = parsed.entries.to_vec().iter().map(|e| e.id[1..].parse().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "entries are in input order");
         // 200 texts of one failure: one normalised form.
         let keys: std::collections::HashSet<&str> =
-            parsed.entries.iter().map(|e| &**e.recipients[0].reason.as_ref().unwrap().key()).collect();
+            parsed.entries.iter().map(|e| e.recipients().next().unwrap().reason().unwrap().key()).collect();
         assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["connect to mx[<ip>]:#: Connection timed out"]);
     }
 

@@ -148,7 +148,7 @@ mod tests {
         let parsed = parse(text.as_bytes(), Utc::now());
         assert_eq!(parsed.entries.len(), 12_000);
         assert_eq!(parsed.skipped.samples.iter().map(|(line, _)| *line).collect::<Vec<_>>(), bad_lines);
-        for (i, entry) in parsed.entries.iter().enumerate() {
+        for (i, entry) in parsed.entries.to_vec().iter().enumerate() {
             assert_eq!(entry.id, format!("A{i:09X}"));
             assert_eq!(entry.sender, format!("sender{i}@example.test"));
             let recipient = &entry.recipients[0];
@@ -176,7 +176,7 @@ garbage between
         let parsed = parse(text.as_bytes(), Utc::now());
         assert_eq!(parsed.entries.len(), 2);
         assert_eq!(parsed.skipped.count, 1);
-        let held = &parsed.entries[0];
+        let held = &parsed.entries.to_vec()[0];
         assert_eq!(held.queue, QueueName::Hold);
         assert_eq!(held.recipients.len(), 2);
         assert_eq!(
@@ -187,7 +187,7 @@ garbage between
             held.recipients[1].reason.as_deref(),
             Some("connect to 127.0.0.1[127.0.0.1]:2529: Connection refused")
         );
-        assert_eq!(parsed.entries[1].queue, QueueName::Active);
-        assert_eq!(parsed.entries[1].recipients[0].reason, None);
+        assert_eq!(parsed.entries.to_vec()[1].queue, QueueName::Active);
+        assert_eq!(parsed.entries.to_vec()[1].recipients[0].reason, None);
     }
 }

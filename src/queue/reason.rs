@@ -29,6 +29,11 @@ impl Reason {
         &self.text
     }
 
+    /// The text as shared between the recipients given the same reason.
+    pub fn shared_text(&self) -> &Arc<str> {
+        &self.text
+    }
+
     /// The normalised form, what groups reasons together.
     pub fn key(&self) -> &Arc<str> {
         &self.key
@@ -68,7 +73,15 @@ pub fn normalise(reason: &str) -> String {
 /// [`normalise`] into `out` (cleared first), so a caller normalising many reasons reuses one
 /// buffer.
 pub fn normalise_into(reason: &str, out: &mut String) {
+    normalise_with_parts(reason, out, &mut String::new());
+}
+
+/// [`normalise_into`], also writing to `parts` (cleared first) each piece of `reason` a mask
+/// stands for, each followed by a NUL: with them [`rebuild`] gives the reason back, so a large
+/// queue keeps its reasons as a few normalised forms and these pieces.
+pub fn normalise_with_parts(reason: &str, out: &mut String, parts: &mut String) {
     out.clear();
+    parts.clear();
     // ASCII whitespace only: Unicode spaces are rare in replies and much slower to look for.
     for token in reason.split_ascii_whitespace() {
         if !out.is_empty() {
@@ -80,9 +93,9 @@ pub fn normalise_into(reason: &str, out: &mut String) {
         } else if is_reply_code(token) || is_enhanced_code(token) {
             out.push_str(token);
         } else if token.contains('@') {
-            mask_address(token, out);
+            mask_address(token, out, parts);
         } else {
-            mask_numbers(token, out);
+            mask_numbers(token, out, parts);
         }
         if out.len() > MAX_CHARS {
             let cut = (0..=MAX_CHARS).rev().find(|i| out.is_char_boundary(*i)).unwrap_or(0);
@@ -132,13 +145,55 @@ fn is_enhanced_code(token: &str) -> bool {
         && parts.next().is_none()
 }
 
-fn mask_address(token: &str, out: &mut String) {
+/// Writes `text` back from its normalised form `key` and the `parts` of
+/// [`normalise_with_parts`]; false when they do not fit together. Only whitespace other than
+/// single spaces, a cut form and marks the reason wrote itself (`#`, `<ip>`) keep the result from
+/// being the reason: [`Compact::of`] checks it before relying on it.
+pub fn rebuild(key: &str, parts: &str, out: &mut String) -> bool {
+    out.clear();
+    let mut parts = parts.split_terminator('\0');
+    let mut rest = key;
+    while let Some(at) = rest.find(['#', '*', '<']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if let Some(mark) = ["#", "*@*", "<ip>"].into_iter().find(|m| rest.starts_with(m)) {
+            let Some(part) = parts.next() else { return false };
+            out.push_str(part);
+            rest = &rest[mark.len()..];
+        } else {
+            out.push_str(&rest[..1]);
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    parts.next().is_none()
+}
+
+/// A reason kept as what [`rebuild`] needs: its masked pieces, NUL-terminated; the normalised
+/// form is kept once for all the reasons that share it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compact(pub String);
+
+impl Compact {
+    /// The pieces of `text` beside its normalised form `key`, when they give `text` back
+    /// exactly; `None` when the text must be kept as it is.
+    pub fn of(text: &str, key: &str, scratch: &mut String) -> Option<Compact> {
+        let mut again = String::new();
+        let mut parts = String::new();
+        normalise_with_parts(text, &mut again, &mut parts);
+        (again == key && rebuild(key, &parts, scratch) && scratch == text).then_some(Compact(parts))
+    }
+}
+
+fn mask_address(token: &str, out: &mut String, parts: &mut String) {
     const OPEN: &[char] = &['<', '(', '[', '{', '"', '\''];
     const CLOSE: &[char] = &['>', ')', ']', '}', '"', '\'', ',', ';', ':', '.'];
     let start = token.len() - token.trim_start_matches(OPEN).len();
     let end = token.trim_end_matches(CLOSE).len().max(start);
     out.push_str(&token[..start]);
     out.push_str("*@*");
+    parts.push_str(&token[start..end]);
+    parts.push('\0');
     out.push_str(&token[end..]);
 }
 
@@ -157,13 +212,15 @@ fn ip_literal_len(text: &str) -> Option<usize> {
     [candidate, trimmed].into_iter().find(|c| c.parse::<std::net::IpAddr>().is_ok()).map(str::len)
 }
 
-fn mask_numbers(token: &str, out: &mut String) {
+fn mask_numbers(token: &str, out: &mut String, parts: &mut String) {
     let mut rest = token;
     while let Some(&first) = rest.as_bytes().first() {
         if (first.is_ascii_hexdigit() || first == b':')
             && let Some(len) = ip_literal_len(rest)
         {
             out.push_str("<ip>");
+            parts.push_str(&rest[..len]);
+            parts.push('\0');
             rest = &rest[len..];
             continue;
         }
@@ -180,14 +237,20 @@ fn mask_numbers(token: &str, out: &mut String) {
             out.push_str(word);
         } else if digits == word.len() || (word.len() >= 6 && digits >= 2) {
             out.push('#');
+            parts.push_str(word);
+            parts.push('\0');
         } else {
             // Short words with a digit (alt1, c06): mask the digit runs only.
             let mut in_digits = false;
             for ch in word.chars() {
                 if ch.is_ascii_digit() {
-                    if !in_digits {
+                    if in_digits {
+                        parts.pop();
+                    } else {
                         out.push('#');
                     }
+                    parts.push(ch);
+                    parts.push('\0');
                     in_digits = true;
                 } else {
                     out.push(ch);

@@ -154,10 +154,10 @@ r3U0S9Mt115878*  408752 Tue Apr 30 00:28 <user@domain.com>
         let parsed = parse(text.as_bytes(), Utc::now());
         assert_eq!(parsed.skipped.count, 0);
         assert_eq!(parsed.entries.len(), 2);
-        assert_eq!(parsed.entries[0].queue, QueueName::Submission);
-        assert_eq!(parsed.entries[1].queue, QueueName::Active);
-        assert_eq!(parsed.entries[1].sender, "user@domain.com");
-        let r = &parsed.entries[1].recipients[0];
+        assert_eq!(parsed.entries.to_vec()[0].queue, QueueName::Submission);
+        assert_eq!(parsed.entries.to_vec()[1].queue, QueueName::Active);
+        assert_eq!(parsed.entries.to_vec()[1].sender, "user@domain.com");
+        let r = &parsed.entries.to_vec()[1].recipients[0];
         assert_eq!((r.address.as_str(), &*r.domain), ("user@otherdomain.com", "otherdomain.com"));
         assert_eq!(r.reason.as_deref(), Some("Deferred: Connection timed out with mailserver2.domain.com"));
     }

@@ -250,8 +250,12 @@ async fn postfix_lifetime(timeout: Duration) -> Option<Lifetime> {
 /// Adds Exim delay reasons from the mainlog, or from `exim -Mvl` for the first messages when no
 /// mainlog is readable. Returns notes on what could not be done.
 async fn exim_reasons(exim: &Path, parsed: &mut Parsed, timeout: Duration) -> Vec<String> {
-    let needing: Vec<String> =
-        parsed.entries.iter().filter(|e| e.pending().any(|r| r.reason.is_none())).map(|e| e.id.clone()).collect();
+    let needing: Vec<String> = parsed
+        .entries
+        .iter()
+        .filter(|e| e.pending().any(|r| r.reason().is_none()))
+        .map(|e| e.id().to_string())
+        .collect();
     if needing.is_empty() {
         return Vec::new();
     }

@@ -12,7 +12,7 @@ use super::{Effect, Job, JobEvent, JobKind, Jobs, Request, Row, Step, StepId, St
 use crate::context::Context;
 use crate::queue::actions::{QueueOp, Selection};
 use crate::queue::time::format_age;
-use crate::queue::{Group, LoadRequest, QueueEntry, QueueReport};
+use crate::queue::{EntryRef, Group, LoadRequest, QueueReport};
 use crate::session::escape::escape_str;
 use crate::session::{Event, EventKind, Session, Target};
 
@@ -142,13 +142,13 @@ impl QueueStep {
         let Some(group) = self.groups().get(self.cursor.group) else { return Vec::new() };
         let (domain, reason) = match self.cursor.entry {
             Some(i) => {
-                let entry = &report.entries[group.entries[i] as usize];
+                let Some(entry) = report.entries.get(group.entries[i] as usize) else { return Vec::new() };
                 let recipient = match self.group_by {
-                    GroupBy::Domain => entry.pending().find(|r| *r.domain == group.key),
+                    GroupBy::Domain => entry.pending().find(|r| r.domain() == group.key),
                     GroupBy::Reason => entry.pending().next(),
                 };
                 match recipient {
-                    Some(r) => (r.domain.to_string(), r.reason.as_deref().map(str::to_string)),
+                    Some(r) => (r.domain().to_string(), r.reason().map(|reason| reason.text().into_owned())),
                     None => return Vec::new(),
                 }
             }
@@ -172,8 +172,7 @@ impl QueueStep {
             Some(reason) => format!("queue: target {} chosen, observed error: {reason}", target.display),
             None => format!("queue: target {} chosen", target.display),
         };
-        session.queued_recipient =
-            crate::queue::entry::oldest_recipient(&report.entries, &target.domain).map(str::to_string);
+        session.queued_recipient = crate::queue::entry::oldest_recipient(&report.entries, &target.domain);
         session.target = Some(target);
         session.observed_error = reason;
         vec![Effect::Record(Event::new(EventKind::Info, text)), Effect::Goto(StepId::Mx)]
@@ -184,7 +183,9 @@ impl QueueStep {
     fn selection(&self, action: QueueOp) -> Option<(Selection, Option<String>)> {
         let report = self.report()?;
         let group = self.groups().get(self.cursor.group)?;
-        let ids = |indices: &[u32]| indices.iter().map(|&i| report.entries[i as usize].id.clone()).collect();
+        let ids = |indices: &[u32]| {
+            indices.iter().filter_map(|&i| report.entries.get(i as usize)).map(|e| e.id().to_string()).collect()
+        };
         Some(match (self.cursor.entry, self.group_by, action) {
             (Some(e), _, _) => (Selection::Ids(ids(&group.entries[e..=e])), None),
             (None, GroupBy::Domain, QueueOp::Retry) => (Selection::Domain(group.key.clone()), Some(group.key.clone())),
@@ -432,7 +433,7 @@ impl Step for QueueStep {
                     && !recipient_of(session.queued_recipient.as_deref(), &target.domain)
                     && let Some(oldest) = crate::queue::entry::oldest_recipient(&report.entries, &target.domain)
                 {
-                    session.queued_recipient = Some(oldest.to_string());
+                    session.queued_recipient = Some(oldest);
                 }
                 self.result = Some(outcome);
                 if keep {
@@ -599,7 +600,9 @@ pub fn group_rows(report: &QueueReport, group_by: GroupBy, open: Open) -> (Vec<R
             if is_selected {
                 selected = Some(rows.len());
             }
-            rows.push(entry_row(&report.entries[index as usize], group, group_by, report, is_selected));
+            if let Some(entry) = report.entries.get(index as usize) {
+                rows.push(entry_row(entry, group, group_by, report, is_selected));
+            }
         }
         if group.entries.len() > MAX_ENTRIES {
             rows.push(Row::new(
@@ -683,23 +686,23 @@ fn group_row(group: &Group, group_by: GroupBy, width: usize, selected: bool) -> 
     }
 }
 
-fn entry_row(entry: &QueueEntry, group: &Group, by: GroupBy, report: &QueueReport, selected: bool) -> Row {
+fn entry_row(entry: EntryRef<'_>, group: &Group, by: GroupBy, report: &QueueReport, selected: bool) -> Row {
     let age = entry.age(report.now).map_or_else(|| "?".to_string(), format_age);
     let recipient = match by {
-        GroupBy::Domain => entry.pending().find(|r| *r.domain == group.key),
+        GroupBy::Domain => entry.pending().find(|r| r.domain() == group.key),
         GroupBy::Reason => entry.pending().next(),
     };
     let (address, reason) = recipient.map_or((String::new(), String::new()), |r| {
-        (escape_str(&r.address), r.reason.as_deref().map(short).unwrap_or_default())
+        (escape_str(&r.address()), r.reason().map(|reason| short(&reason.text())).unwrap_or_default())
     });
     let more = entry.pending().count().saturating_sub(1);
     let more = if more > 0 { format!(" +{more}") } else { String::new() };
-    let sender = if entry.sender.is_empty() { "<>".to_string() } else { escape_str(&entry.sender) };
-    let messages = if entry.messages > 1 { format!(" ({} msgs)", entry.messages) } else { String::new() };
+    let sender = if entry.sender().is_empty() { "<>".to_string() } else { escape_str(entry.sender()) };
+    let messages = if entry.messages() > 1 { format!(" ({} msgs)", entry.messages()) } else { String::new() };
     let tone = if selected { Tone::Selected } else { Tone::Normal };
     let mark = if selected { "  ▶ " } else { "    " };
-    let id = escape_str(&entry.id);
-    Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue.as_str()))
+    let id = escape_str(entry.id());
+    Row::new(tone, format!("{mark}{id} {} {age:>7}  {address}{more}{messages}", entry.queue().as_str()))
         .push(Tone::Dim, format!("  {reason}  (from {sender})"))
         .in_table()
 }

@@ -7,7 +7,9 @@ use std::fs::File;
 use std::io::BufReader;
 
 use chrono::{Datelike, Local, Utc};
-use mailwiz::queue::{DetectError, Format, Parsed, QueueName, detect, group::group, parse_reader, reason::normalise};
+use mailwiz::queue::{
+    DetectError, EntryRef, Format, Parsed, QueueName, detect, group::group, parse_reader, reason::normalise,
+};
 
 fn parse(relative: &str, format: Option<Format>) -> Option<Parsed> {
     let path = common::corpus_file(relative)?;
@@ -21,7 +23,7 @@ fn sample(relative: &str) -> Option<String> {
 }
 
 fn ids(parsed: &Parsed) -> Vec<&str> {
-    parsed.entries.iter().map(|e| e.id.as_str()).collect()
+    parsed.entries.iter().map(EntryRef::id).collect()
 }
 
 #[test]
@@ -33,14 +35,14 @@ fn postqueue_json_from_postqf() {
         ids(&p),
         ["4Jgt2V6BKNz1xy5", "4JgtdG4SPrz1y14", "4Jgt2V6Twsz1y0d", "4JgtdG3s0yz1y0v", "4JfdNQ5stDz1yJf"]
     );
-    assert!(p.entries.iter().all(|e| e.queue == QueueName::Active));
-    let counts: Vec<usize> = p.entries.iter().map(|e| e.recipients.len()).collect();
+    assert!(p.entries.to_vec().iter().all(|e| e.queue == QueueName::Active));
+    let counts: Vec<usize> = p.entries.to_vec().iter().map(|e| e.recipients.len()).collect();
     assert_eq!(counts, [47, 1, 48, 1, 1]);
     let with_reason: Vec<usize> =
-        p.entries.iter().map(|e| e.recipients.iter().filter(|r| r.reason.is_some()).count()).collect();
+        p.entries.to_vec().iter().map(|e| e.recipients.iter().filter(|r| r.reason.is_some()).count()).collect();
     assert_eq!(with_reason, [10, 0, 9, 0, 0]);
-    assert_eq!(p.entries[0].arrival.unwrap().timestamp(), 1_642_847_778);
-    assert_eq!(p.entries[0].size, Some(2272));
+    assert_eq!(p.entries.to_vec()[0].arrival.unwrap().timestamp(), 1_642_847_778);
+    assert_eq!(p.entries.to_vec()[0].size, Some(2272));
 
     // The 19 reasons differ only in a time stamp: one group.
     let g = group(&p.entries, Utc::now());
@@ -63,9 +65,10 @@ fn mailq_showq_from_postfix_exporter() {
     assert_eq!(p.format, Format::PostfixText);
     assert_eq!(p.skipped.count, 0);
     assert_eq!(p.entries.len(), 24);
-    assert_eq!(p.entries.iter().filter(|e| e.queue == QueueName::Active).count(), 16);
-    assert!(p.entries.iter().all(|e| e.recipients.len() == 1 && e.sender == "sender@example.com"));
-    let reasons: Vec<&str> = p.entries.iter().filter_map(|e| e.recipients[0].reason.as_deref()).collect();
+    assert_eq!(p.entries.to_vec().iter().filter(|e| e.queue == QueueName::Active).count(), 16);
+    assert!(p.entries.to_vec().iter().all(|e| e.recipients.len() == 1 && e.sender == "sender@example.com"));
+    let entries = p.entries.to_vec();
+    let reasons: Vec<&str> = entries.iter().filter_map(|e| e.recipients[0].reason.as_deref()).collect();
     assert_eq!(reasons.len(), 8);
     // Reasons at column 1 and indented by 19 and 11 spaces.
     assert!(
@@ -74,7 +77,7 @@ fn mailq_showq_from_postfix_exporter() {
     );
     assert!(reasons.contains(&"connect to gafe.se[151.252.30.111]:25: Connection refused"));
     assert!(reasons.contains(&"connect to smtp.falun.se[192.121.234.25]:25: Connection timed out"));
-    let arrival = p.entries[0].arrival.unwrap().with_timezone(&Local);
+    let arrival = p.entries.to_vec()[0].arrival.unwrap().with_timezone(&Local);
     assert_eq!((arrival.month(), arrival.day(), arrival.weekday()), (2, 24, chrono::Weekday::Mon));
 
     let g = group(&p.entries, Utc::now());
@@ -99,20 +102,20 @@ fn postqueue_p_forum_and_issue_samples() {
     // Three "##### source" lines and three shell prompts.
     assert_eq!(p.skipped.count, 6);
     assert_eq!(
-        p.entries[0].recipients[0].reason.as_deref(),
+        p.entries.to_vec()[0].recipients[0].reason.as_deref(),
         Some("connect to cyan.nei.local[10.200.8.205]:25: No route to host")
     );
-    assert_eq!(&*p.entries[0].recipients[0].domain, "nei-ky.com");
-    assert_eq!(&*p.entries[1].recipients[0].domain, "gmail.com");
+    assert_eq!(&*p.entries.to_vec()[0].recipients[0].domain, "nei-ky.com");
+    assert_eq!(&*p.entries.to_vec()[1].recipients[0].domain, "gmail.com");
     assert!(
-        p.entries[4].recipients[0]
+        p.entries.to_vec()[4].recipients[0]
             .reason
             .as_deref()
             .unwrap()
             .contains("[2404:6800:4008:c06::1b]:25: Connection timed out")
     );
-    assert_eq!(p.entries[5].queue, QueueName::Active);
-    assert_eq!(p.entries[5].recipients[0].reason, None);
+    assert_eq!(p.entries.to_vec()[5].queue, QueueName::Active);
+    assert_eq!(p.entries.to_vec()[5].recipients[0].reason, None);
 
     let g = group(&p.entries, Utc::now());
     let gmail = &g.by_domain[0];
@@ -142,19 +145,19 @@ fn sendmail_mailq_msp_and_mta() {
     assert_eq!(ids(&p), ["r3U4eRSH223276", "r3U0S9Mt115878", "m066rTow015094"]);
     // Source lines, two shell prompts, two SYSERR and two sm-msp-queue log lines.
     assert_eq!(p.skipped.count, 9);
-    let queues: Vec<QueueName> = p.entries.iter().map(|e| e.queue).collect();
+    let queues: Vec<QueueName> = p.entries.to_vec().iter().map(|e| e.queue).collect();
     assert_eq!(queues, [QueueName::Deferred, QueueName::Active, QueueName::Deferred]);
-    assert_eq!(p.entries[0].sender, "MAILER-DAEMON");
-    assert_eq!(p.entries[0].size, Some(410_812));
-    let first = &p.entries[0].recipients[0];
+    assert_eq!(p.entries.to_vec()[0].sender, "MAILER-DAEMON");
+    assert_eq!(p.entries.to_vec()[0].size, Some(410_812));
+    let first = &p.entries.to_vec()[0].recipients[0];
     assert_eq!((first.address.as_str(), &*first.domain), ("user1@domain.com", "domain.com"));
     assert_eq!(first.reason.as_deref(), Some("reply: read error from mailserver2.domain.com."));
     assert_eq!(
-        p.entries[1].recipients[0].reason.as_deref(),
+        p.entries.to_vec()[1].recipients[0].reason.as_deref(),
         Some("Deferred: Connection timed out with mailserver2.domain.com")
     );
     assert!(
-        p.entries[2].recipients[0]
+        p.entries.to_vec()[2].recipients[0]
             .reason
             .as_deref()
             .unwrap()
@@ -178,12 +181,12 @@ fn exim_bp_documentation_samples() {
     assert_eq!(ids(&p), ["12EwGE-0005jD-00", "0t5C6f-0000c8-00"]);
     // Two source lines, the prompt, and the "<other addresses>" placeholder.
     assert_eq!(p.skipped.count, 4);
-    let first = &p.entries[0];
+    let first = &p.entries.to_vec()[0];
     assert_eq!(first.sender, "sam@vbrew.com");
     assert_eq!(first.size, Some(52 * 1024));
     assert!(first.recipients[0].delivered);
     assert_eq!(first.pending().map(|r| r.address.as_str()).collect::<Vec<_>>(), ["harry@example.net"]);
-    let age = Utc::now() - p.entries[1].arrival.unwrap();
+    let age = Utc::now() - p.entries.to_vec()[1].arrival.unwrap();
     assert!((24..=26).contains(&age.num_minutes()));
 }
 
@@ -204,11 +207,11 @@ fn exim_bp_testsuite_listings_with_frozen_messages() {
             "10HmbE-000000005vi-0000",
         ]
     );
-    let frozen: Vec<&str> = p.entries.iter().filter(|e| e.queue == QueueName::Frozen).map(|e| e.id.as_str()).collect();
+    let frozen: Vec<&str> = p.entries.iter().filter(|e| e.queue() == QueueName::Frozen).map(EntryRef::id).collect();
     assert_eq!(frozen, ["10HmaX-000000005vi-0000", "10HmaX-000000005vi-0000", "10HmbB-000000005vi-0000"]);
-    assert_eq!(p.entries.iter().map(|e| e.recipients.len()).sum::<usize>(), 14);
+    assert_eq!(p.entries.to_vec().iter().map(|e| e.recipients.len()).sum::<usize>(), 14);
     // Ages and sizes are masked (TTT, sss) by the test harness.
-    assert!(p.entries.iter().all(|e| e.arrival.is_none() && e.size.is_none()));
+    assert!(p.entries.to_vec().iter().all(|e| e.arrival.is_none() && e.size.is_none()));
     // 211 non-empty lines: 8 message lines, 14 recipients, the SMTP dialogues skipped.
     assert_eq!(p.skipped.count, 211 - 8 - 14);
 }
@@ -218,7 +221,7 @@ fn exchange_get_queue_list_form() {
     let Some(p) = parse("exchange/msqa-234456-get-queue-fl-and-trackinglog.txt", None) else { return };
     assert_eq!(p.format, Format::Exchange);
     assert_eq!(p.entries.len(), 1);
-    let queue = &p.entries[0];
+    let queue = &p.entries.to_vec()[0];
     assert_eq!(queue.id, "DAGSERVER5\\322120");
     assert_eq!(queue.queue, QueueName::Deferred);
     assert_eq!(queue.messages, 1);

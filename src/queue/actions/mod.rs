@@ -12,8 +12,9 @@ pub mod sendmail;
 
 use serde::Serialize;
 
-use super::entry::{QueueEntry, QueueName};
+use super::entry::QueueName;
 use super::source::{LoadRequest, SourceError};
+use super::store::{Entries, EntryRef};
 use crate::context::Context;
 use crate::mta_command;
 use crate::session::escape::escape_str;
@@ -156,19 +157,19 @@ fn capital(word: &str) -> String {
 /// into the ids of its messages from it, and ids are checked against it when it is given. An
 /// id named more than once is acted on once.
 /// Ids that do not fit the MTA's syntax are refused here, before any command line is built.
-pub fn plan(mta: Mta, action: QueueOp, selection: &Selection, entries: Option<&[QueueEntry]>) -> Plan {
+pub fn plan(mta: Mta, action: QueueOp, selection: &Selection, entries: Option<&Entries>) -> Plan {
     let mut not_done = Vec::new();
     let (ids, domain) = match selection {
         Selection::Domain(domain) => {
-            let ids: Vec<&QueueEntry> = entries
-                .unwrap_or_default()
-                .iter()
-                .filter(|e| e.pending().any(|r| r.domain.eq_ignore_ascii_case(domain)))
-                .collect();
-            (ids.into_iter().map(|e| (e.id.clone(), Some(e.queue))).collect::<Vec<_>>(), Some(domain.as_str()))
+            let ids = entries
+                .into_iter()
+                .flat_map(Entries::iter)
+                .filter(|e| e.pending().any(|r| r.domain().eq_ignore_ascii_case(domain)))
+                .map(|e| (e.id().to_string(), Some(e.queue())));
+            (ids.collect::<Vec<_>>(), Some(domain.as_str()))
         }
         Selection::Ids(ids) => {
-            let queue_of = |id: &str| entries.and_then(|es| es.iter().find(|e| e.id == id)).map(|e| e.queue);
+            let queue_of = |id: &str| entries.and_then(|es| es.iter().find(|e| e.id() == id)).map(EntryRef::queue);
             (ids.iter().map(|id| (id.clone(), queue_of(id))).collect(), None)
         }
     };
@@ -211,7 +212,7 @@ pub async fn prepare(
         _ => Some(super::source::load(ctx, request, now).await?),
     };
     let mta = loaded.as_ref().map_or(Mta::Exchange, |l| l.parsed.format.spec().mta);
-    let entries = loaded.as_ref().map(|l| l.parsed.entries.as_slice());
+    let entries = loaded.as_ref().map(|l| &l.parsed.entries);
     let mut plan = plan(mta, action, selection, entries);
     if let (Selection::Domain(domain), true) = (selection, plan.commands.is_empty() && plan.not_done.is_empty()) {
         plan.not_done.push(NotDone { id: domain.clone(), reason: format!("no message to {domain} is in the queue") });
@@ -236,7 +237,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::queue::Recipient;
+    use crate::queue::{QueueEntry, Recipient};
 
     fn entry(id: &str, queue: QueueName, domain: &str) -> QueueEntry {
         QueueEntry {
@@ -261,18 +262,21 @@ mod tests {
 
     #[test]
     fn a_domain_becomes_its_messages_and_held_ones_are_said_not_retried() {
-        let queue = [
+        let queue: Entries = [
             entry("AAAA11111", QueueName::Deferred, "bank.example"),
             entry("BBBB22222", QueueName::Hold, "bank.example"),
             entry("CCCC33333", QueueName::Deferred, "other.example"),
-        ];
+        ]
+        .into_iter()
+        .collect();
         let domain = Selection::Domain("bank.example".into());
         let plan = plan(Mta::Postfix, QueueOp::Retry, &domain, Some(&queue));
         assert_eq!(lines(&plan), ["postqueue -i AAAA11111"]);
         assert_eq!(plan.not_done[0].id, "BBBB22222");
         assert!(plan.not_done[0].reason.contains("on hold"));
         assert_eq!(plan.question(), "Retry: run postqueue -i AAAA11111 for 1 message(s)?");
-        let exim_queue = [entry("1raAO5-0091Cv-IH", QueueName::Deferred, "bank.example")];
+        let exim_queue: Entries =
+            [entry("1raAO5-0091Cv-IH", QueueName::Deferred, "bank.example")].into_iter().collect();
         let exim = super::plan(Mta::Exim, QueueOp::Retry, &domain, Some(&exim_queue));
         assert_eq!(lines(&exim), ["exim -R bank.example"]);
         assert_eq!(exim.messages, 1);

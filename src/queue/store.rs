@@ -1,0 +1,615 @@
+//! A queue's messages held column by column: a million messages in a few hundred bytes each.
+//!
+//! A parsed [`QueueEntry`] holds a dozen heap allocations (its id, sender, recipients, each
+//! address, each reason); a queue left by a dead relay or a spam outbreak holds a million of
+//! them. [`Entries`] keeps every string end to end in a few buffers, domains, senders and
+//! normalised reasons once each, and a reason as the pieces its normalised form masks
+//! ([`Compact`]), so it keeps what the views need at about a sixth of the memory. [`EntryRef`]
+//! reads one message in place; [`EntryRef::to_entry`] gives it back whole.
+
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use serde::{Serialize, Serializer};
+
+use super::entry::{QueueEntry, QueueName, Recipient};
+use super::reason::{Compact, Reason, rebuild};
+
+/// Strings laid end to end in one buffer, read back by their number.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Arena {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Arena {
+    fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len());
+        index(self.ends.len() - 1)
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn shrink(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+#[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 records")]
+fn index(n: usize) -> u32 {
+    n as u32
+}
+
+/// Distinct strings, each with a number.
+#[derive(Debug, Clone, Default)]
+struct Table {
+    hasher: DefaultHashBuilder,
+    strings: Arena,
+    // Hashes beside the numbers, so growing never hashes a string again.
+    index: HashTable<(u64, u32)>,
+}
+
+impl Table {
+    fn id(&mut self, s: &str) -> u32 {
+        let hash = self.hasher.hash_one(s);
+        let strings = &mut self.strings;
+        if let Some(&(_, id)) = self.index.find(hash, |&(_, id)| strings.get(id) == s) {
+            return id;
+        }
+        let id = strings.push(s);
+        self.index.insert_unique(hash, (hash, id), |&(hash, _)| hash);
+        id
+    }
+
+    fn get(&self, id: u32) -> &str {
+        self.strings.get(id)
+    }
+}
+
+/// How a distinct reason is kept: its normalised form's number, and its masked pieces or (when
+/// those do not give it back) its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TextRecord {
+    key: u32,
+    /// Number in `Texts::bytes`.
+    bytes: u32,
+    whole: bool,
+}
+
+/// The distinct reasons of a queue.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    hasher: DefaultHashBuilder,
+    keys: Table,
+    /// One `Arc` per normalised form, so entries given back whole share them.
+    shared_keys: Vec<Arc<str>>,
+    records: Vec<TextRecord>,
+    bytes: Arena,
+    index: HashTable<(u64, u32)>,
+}
+
+impl Texts {
+    fn key_id(&mut self, key: &str) -> u32 {
+        let id = self.keys.id(key);
+        if id as usize == self.shared_keys.len() {
+            self.shared_keys.push(Arc::from(key));
+        }
+        id
+    }
+
+    /// The number of the reason normalised as `key`, kept as `bytes` (pieces or whole words).
+    fn id(&mut self, key: &str, bytes: &str, whole: bool) -> u32 {
+        let key = self.key_id(key);
+        let hash = self.hasher.hash_one((key, whole, bytes));
+        let (records, arena) = (&self.records, &mut self.bytes);
+        let same = |&(_, id): &(u64, u32)| {
+            let r = records[id as usize];
+            r.key == key && r.whole == whole && arena.get(r.bytes) == bytes
+        };
+        if let Some(&(_, id)) = self.index.find(hash, same) {
+            return id;
+        }
+        let id = index(self.records.len());
+        self.records.push(TextRecord { key, bytes: arena.push(bytes), whole });
+        self.index.insert_unique(hash, (hash, id), |&(hash, _)| hash);
+        id
+    }
+
+    /// The number of `reason`, splitting it into pieces when they give it back.
+    fn of_reason(&mut self, reason: &Reason, scratch: &mut String) -> u32 {
+        match Compact::of(reason.text(), reason.key(), scratch) {
+            Some(Compact(parts)) => self.id(reason.key(), &parts, false),
+            None => self.id(reason.key(), reason.text(), true),
+        }
+    }
+
+    fn text(&self, id: u32) -> Cow<'_, str> {
+        let record = self.records[id as usize];
+        let bytes = self.bytes.get(record.bytes);
+        if record.whole {
+            return Cow::Borrowed(bytes);
+        }
+        let mut out = String::new();
+        rebuild(self.keys.get(record.key), bytes, &mut out);
+        Cow::Owned(out)
+    }
+}
+
+/// No reason recorded for a recipient.
+const NO_REASON: u32 = u32::MAX;
+/// The address is its local part, `@` and the recipient's domain; only the local part is kept.
+const SPLIT: u8 = 1;
+const DELIVERED: u8 = 2;
+
+/// A queue's messages, in listing order, column by column.
+#[derive(Debug, Clone, Default)]
+pub struct Entries {
+    ids: Arena,
+    queue: Vec<QueueName>,
+    arrival: Vec<Option<DateTime<Utc>>>,
+    size: Vec<Option<u64>>,
+    sender: Vec<u32>,
+    messages: Vec<u64>,
+    /// End of each message's recipients in the recipient columns.
+    recipients_end: Vec<u32>,
+    /// The address, or its local part when `SPLIT`.
+    addresses: Arena,
+    domain: Vec<u32>,
+    reason: Vec<u32>,
+    flags: Vec<u8>,
+    senders: Table,
+    domains: Table,
+    /// One `Arc` per domain, so entries given back whole share them.
+    shared_domains: Vec<Arc<str>>,
+    texts: Texts,
+    /// Reasons already kept, by the address of their shared text: a parser's interner hands the
+    /// same `Arc` to every recipient with the same words. The `Arc` is held so its address is
+    /// not reused.
+    seen: HashMap<usize, (Arc<str>, u32)>,
+    scratch: String,
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Entries) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a.to_entry() == b.to_entry())
+    }
+}
+
+impl Eq for Entries {}
+
+impl Entries {
+    /// No messages.
+    pub fn new() -> Entries {
+        Entries::default()
+    }
+
+    /// Messages held.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Message `i` in listing order.
+    pub fn get(&self, i: usize) -> Option<EntryRef<'_>> {
+        (i < self.len()).then_some(EntryRef { entries: self, i })
+    }
+
+    /// The messages in listing order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = EntryRef<'_>> + DoubleEndedIterator + Clone {
+        (0..self.len()).map(|i| EntryRef { entries: self, i })
+    }
+
+    /// Every message given back whole (for tests and small queues).
+    pub fn to_vec(&self) -> Vec<QueueEntry> {
+        self.iter().map(EntryRef::to_entry).collect()
+    }
+
+    /// Adds a parsed message.
+    pub fn push(&mut self, entry: &QueueEntry) {
+        self.ids.push(&entry.id);
+        self.queue.push(entry.queue);
+        self.arrival.push(entry.arrival);
+        self.size.push(entry.size);
+        let sender = self.senders.id(&entry.sender);
+        self.sender.push(sender);
+        self.messages.push(entry.messages);
+        for recipient in &entry.recipients {
+            let reason = recipient.reason.as_ref().map_or(NO_REASON, |r| self.reason_id(r));
+            self.push_recipient(&recipient.address, &recipient.domain, reason, recipient.delivered);
+        }
+        self.recipients_end.push(index(self.domain.len()));
+    }
+
+    fn reason_id(&mut self, reason: &Reason) -> u32 {
+        let shared = reason.shared_text();
+        let address = Arc::as_ptr(shared).cast::<u8>().addr();
+        if let Some((_, id)) = self.seen.get(&address) {
+            return *id;
+        }
+        let id = self.texts.of_reason(reason, &mut self.scratch);
+        self.seen.insert(address, (shared.clone(), id));
+        id
+    }
+
+    fn push_recipient(&mut self, address: &str, domain: &str, reason: u32, delivered: bool) {
+        let local = address.strip_suffix(domain).and_then(|rest| rest.strip_suffix('@')).filter(|_| !domain.is_empty());
+        let mut flags = if delivered { DELIVERED } else { 0 };
+        match local {
+            Some(local) => {
+                flags |= SPLIT;
+                self.addresses.push(local);
+            }
+            None => {
+                self.addresses.push(address);
+            }
+        }
+        let domain = self.domain_id(domain);
+        self.domain.push(domain);
+        self.reason.push(reason);
+        self.flags.push(flags);
+    }
+
+    fn domain_id(&mut self, domain: &str) -> u32 {
+        let id = self.domains.id(domain);
+        if id as usize == self.shared_domains.len() {
+            self.shared_domains.push(Arc::from(domain));
+        }
+        id
+    }
+
+    /// Adds the messages of a later part of the same listing.
+    pub fn append(&mut self, later: &Entries) {
+        // Numbers in `later` → numbers here.
+        let senders: Vec<u32> =
+            (0..later.senders.strings.len()).map(|i| self.senders.id(later.senders.get(index(i)))).collect();
+        let texts: Vec<u32> = later
+            .texts
+            .records
+            .iter()
+            .map(|r| self.texts.id(later.texts.keys.get(r.key), later.texts.bytes.get(r.bytes), r.whole))
+            .collect();
+        for i in 0..later.len() {
+            let entry = EntryRef { entries: later, i };
+            self.ids.push(entry.id());
+            self.queue.push(later.queue[i]);
+            self.arrival.push(later.arrival[i]);
+            self.size.push(later.size[i]);
+            self.sender.push(senders[later.sender[i] as usize]);
+            self.messages.push(later.messages[i]);
+            for r in entry.recipient_range() {
+                let reason = later.reason[r];
+                let reason = if reason == NO_REASON { NO_REASON } else { texts[reason as usize] };
+                let address = later.address(r);
+                let domain = later.domains.get(later.domain[r]);
+                self.push_recipient(&address, domain, reason, later.flags[r] & DELIVERED != 0);
+            }
+            self.recipients_end.push(index(self.domain.len()));
+        }
+    }
+
+    /// Keeps the messages `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(EntryRef<'_>) -> bool) {
+        let mut kept = Entries::default();
+        for entry in self.iter() {
+            if keep(entry) {
+                kept.push(&entry.to_entry());
+            }
+        }
+        kept.shrink();
+        *self = kept;
+    }
+
+    /// Gives a reason to each recipient still to deliver that has none, from `reason_of(id,
+    /// address)` (Exim's listing names none; its log does).
+    pub fn fill_reasons(&mut self, mut reason_of: impl FnMut(&str, &str) -> Option<Reason>) {
+        for i in 0..self.len() {
+            for r in (EntryRef { entries: self, i }).recipient_range() {
+                if self.reason[r] != NO_REASON || self.flags[r] & DELIVERED != 0 {
+                    continue;
+                }
+                let id = self.ids.get(index(i)).to_string();
+                let address = self.address(r).into_owned();
+                if let Some(reason) = reason_of(&id, &address) {
+                    self.reason[r] = self.reason_id(&reason);
+                }
+            }
+        }
+    }
+
+    /// Frees what was only needed while reading: the spare room of the columns and the table of
+    /// reasons already seen.
+    pub fn shrink(&mut self) {
+        self.seen = HashMap::new();
+        self.scratch = String::new();
+        self.ids.shrink();
+        self.addresses.shrink();
+        self.queue.shrink_to_fit();
+        self.arrival.shrink_to_fit();
+        self.size.shrink_to_fit();
+        self.sender.shrink_to_fit();
+        self.messages.shrink_to_fit();
+        self.recipients_end.shrink_to_fit();
+        self.domain.shrink_to_fit();
+        self.reason.shrink_to_fit();
+        self.flags.shrink_to_fit();
+    }
+
+    fn address(&self, r: usize) -> Cow<'_, str> {
+        let kept = self.addresses.get(index(r));
+        if self.flags[r] & SPLIT == 0 {
+            return Cow::Borrowed(kept);
+        }
+        Cow::Owned(format!("{kept}@{}", self.domains.get(self.domain[r])))
+    }
+
+    /// The number of the reasons' texts: equal texts have equal numbers, so work on a reason
+    /// can be done once per text.
+    pub fn reason_texts(&self) -> usize {
+        self.texts.records.len()
+    }
+}
+
+impl FromIterator<QueueEntry> for Entries {
+    fn from_iter<I: IntoIterator<Item = QueueEntry>>(iter: I) -> Entries {
+        let mut entries = Entries::default();
+        entries.extend(iter);
+        entries
+    }
+}
+
+impl Extend<QueueEntry> for Entries {
+    fn extend<I: IntoIterator<Item = QueueEntry>>(&mut self, iter: I) {
+        iter.into_iter().for_each(|e| self.push(&e));
+    }
+}
+
+impl Serialize for Entries {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter().map(EntryRef::to_entry))
+    }
+}
+
+/// One message of [`Entries`], read in place.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRef<'a> {
+    entries: &'a Entries,
+    i: usize,
+}
+
+impl<'a> EntryRef<'a> {
+    /// Its number in the listing.
+    pub fn index(self) -> usize {
+        self.i
+    }
+
+    /// The MTA's queue id.
+    pub fn id(self) -> &'a str {
+        self.entries.ids.get(index(self.i))
+    }
+
+    pub fn queue(self) -> QueueName {
+        self.entries.queue[self.i]
+    }
+
+    pub fn arrival(self) -> Option<DateTime<Utc>> {
+        self.entries.arrival[self.i]
+    }
+
+    pub fn size(self) -> Option<u64> {
+        self.entries.size[self.i]
+    }
+
+    /// The envelope sender; empty for the null sender.
+    pub fn sender(self) -> &'a str {
+        self.entries.senders.get(self.entries.sender[self.i])
+    }
+
+    /// How many messages this entry stands for (see [`QueueEntry::messages`]).
+    pub fn messages(self) -> u64 {
+        self.entries.messages[self.i]
+    }
+
+    fn recipient_range(self) -> std::ops::Range<usize> {
+        let start = if self.i == 0 { 0 } else { self.entries.recipients_end[self.i - 1] as usize };
+        start..self.entries.recipients_end[self.i] as usize
+    }
+
+    /// Its recipients, delivered ones too.
+    pub fn recipients(self) -> impl ExactSizeIterator<Item = RecipientRef<'a>> + Clone {
+        let entries = self.entries;
+        self.recipient_range().map(move |r| RecipientRef { entries, r })
+    }
+
+    /// The recipients still to deliver.
+    pub fn pending(self) -> impl Iterator<Item = RecipientRef<'a>> + Clone {
+        self.recipients().filter(|r| !r.delivered())
+    }
+
+    /// Age at `now`, when the arrival is known (never negative).
+    pub fn age(self, now: DateTime<Utc>) -> Option<chrono::Duration> {
+        self.arrival().map(|arrival| (now - arrival).max(chrono::Duration::zero()))
+    }
+
+    /// The message as the parser gave it.
+    pub fn to_entry(self) -> QueueEntry {
+        QueueEntry {
+            id: self.id().to_string(),
+            queue: self.queue(),
+            arrival: self.arrival(),
+            size: self.size(),
+            sender: self.sender().to_string(),
+            recipients: self.recipients().map(RecipientRef::to_recipient).collect(),
+            messages: self.messages(),
+        }
+    }
+}
+
+/// One recipient of an [`EntryRef`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecipientRef<'a> {
+    entries: &'a Entries,
+    r: usize,
+}
+
+impl<'a> RecipientRef<'a> {
+    /// The address as the listing shows it.
+    pub fn address(self) -> Cow<'a, str> {
+        self.entries.address(self.r)
+    }
+
+    /// The lowercase domain of the address.
+    pub fn domain(self) -> &'a str {
+        self.entries.domains.get(self.entries.domain[self.r])
+    }
+
+    /// Why delivery is delayed, when the listing says.
+    pub fn reason(self) -> Option<ReasonRef<'a>> {
+        let id = self.entries.reason[self.r];
+        (id != NO_REASON).then_some(ReasonRef { texts: &self.entries.texts, id })
+    }
+
+    /// Already delivered (Exim's `D`).
+    pub fn delivered(self) -> bool {
+        self.entries.flags[self.r] & DELIVERED != 0
+    }
+
+    fn to_recipient(self) -> Recipient {
+        Recipient {
+            address: self.address().into_owned(),
+            domain: self.entries.shared_domains[self.entries.domain[self.r] as usize].clone(),
+            reason: self.reason().map(ReasonRef::to_reason),
+            delivered: self.delivered(),
+        }
+    }
+}
+
+/// A recipient's delay reason, read in place.
+#[derive(Debug, Clone, Copy)]
+pub struct ReasonRef<'a> {
+    texts: &'a Texts,
+    id: u32,
+}
+
+impl<'a> ReasonRef<'a> {
+    /// The reason as the MTA wrote it.
+    pub fn text(self) -> Cow<'a, str> {
+        self.texts.text(self.id)
+    }
+
+    /// The normalised form, what groups reasons together.
+    pub fn key(self) -> &'a str {
+        self.texts.keys.get(self.texts.records[self.id as usize].key)
+    }
+
+    /// A number shared by the reasons with the same normalised form.
+    pub fn key_id(self) -> u32 {
+        self.texts.records[self.id as usize].key
+    }
+
+    /// A number shared by the reasons with the same words (below [`Entries::reason_texts`]).
+    pub fn text_id(self) -> u32 {
+        self.id
+    }
+
+    fn to_reason(self) -> Reason {
+        let key = self.texts.shared_keys[self.key_id() as usize].clone();
+        Reason::from_parts(Arc::from(self.text().as_ref()), key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::intern::Interner;
+
+    fn entry(interner: &mut Interner, id: &str, recipients: &[(&str, Option<&str>, bool)]) -> QueueEntry {
+        QueueEntry {
+            id: id.into(),
+            queue: QueueName::Deferred,
+            arrival: Some(Utc::now()),
+            size: Some(1234),
+            sender: "s@x.example".into(),
+            recipients: recipients
+                .iter()
+                .map(|&(address, reason, delivered)| Recipient {
+                    address: address.into(),
+                    domain: interner.get(&crate::queue::entry::domain_of(address)),
+                    reason: reason.map(|r| interner.reason(r)),
+                    delivered,
+                })
+                .collect(),
+            messages: 1,
+        }
+    }
+
+    #[test]
+    fn entries_come_back_as_they_were_given() {
+        let mut interner = Interner::default();
+        let gmail = "host alt1.gmail-smtp-in.l.google.com[108.177.97.26] said: 452-4.2.2 The email account that you tried to reach is over quota. 452 4.2.2 https://support.google.com/mail/?p=OverQuotaTemp q24si6538316pgt.498 - gsmtp (in reply to RCPT TO command)";
+        // Two spaces, a cut form, marks of its own: kept whole.
+        let odd = "host mx[192.0.2.1] said:  550 (#5.1.1) <ip> *@* x ".to_string() + &"y".repeat(500);
+        let given = vec![
+            entry(
+                &mut interner,
+                "A1",
+                &[("u@Bank.Example", Some(gmail), false), ("v@bank.example", Some(&odd), false)],
+            ),
+            entry(&mut interner, "B2", &[("MAILER-DAEMON", None, true), ("w@bank.example", Some(gmail), false)]),
+            QueueEntry {
+                messages: 7,
+                arrival: None,
+                size: None,
+                sender: String::new(),
+                ..entry(&mut interner, "C", &[])
+            },
+        ];
+        let entries: Entries = given.clone().into_iter().collect();
+        assert_eq!(entries.to_vec(), given);
+        assert_eq!(entries.reason_texts(), 2, "equal words are kept once");
+        let first = entries.get(0).unwrap();
+        let reason = first.recipients().next().unwrap().reason().unwrap();
+        assert_eq!(reason.key(), &**given[0].recipients[0].reason.as_ref().unwrap().key());
+        assert!(matches!(reason.text(), Cow::Owned(_)), "kept as pieces");
+        assert_eq!(first.recipients().next().unwrap().address(), "u@Bank.Example");
+        assert_eq!(entries.get(1).unwrap().pending().count(), 1);
+
+        // Appending part by part gives the same as one pass.
+        let mut joined = Entries::new();
+        for e in &given {
+            joined.append(&std::iter::once(e.clone()).collect());
+        }
+        assert_eq!(joined.to_vec(), given);
+        assert_eq!(joined.reason_texts(), 2);
+        joined.retain(|e| e.id() != "B2");
+        assert_eq!(joined.iter().map(EntryRef::id).collect::<Vec<_>>(), ["A1", "C"]);
+    }
+
+    #[test]
+    fn reasons_are_filled_for_recipients_without_one() {
+        let mut interner = Interner::default();
+        let mut entries: Entries =
+            [entry(&mut interner, "X", &[("a@x.example", None, false), ("b@x.example", None, true)])]
+                .into_iter()
+                .collect();
+        entries.fill_reasons(|id, address| (id == "X").then(|| Reason::new(&format!("refused {address}"))));
+        let got = entries.to_vec();
+        assert_eq!(got[0].recipients[0].reason.as_deref(), Some("refused a@x.example"));
+        assert_eq!(got[0].recipients[1].reason, None, "a delivered recipient keeps none");
+    }
+}
