@@ -7,21 +7,39 @@ use serde::{Serialize, Serializer};
 
 /// A delay reason as the MTA wrote it, with its normalised form (see [`normalise`]); reads as
 /// the text it was given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Reason {
     text: Arc<str>,
     key: Arc<str>,
+    /// The masked pieces that give the text back from the key, when they do ([`Compact`]).
+    parts: Option<Arc<str>>,
 }
+
+impl PartialEq for Reason {
+    fn eq(&self, other: &Reason) -> bool {
+        // The key and pieces follow from the text.
+        self.text == other.text
+    }
+}
+
+impl Eq for Reason {}
 
 impl Reason {
     /// The reason `text`, normalised now; [`Interner::reason`](super::intern::Interner::reason)
     /// shares both strings between recipients.
     pub fn new(text: &str) -> Reason {
-        Reason { text: Arc::from(text), key: Arc::from(normalise(text)) }
+        let (mut key, mut parts) = (String::new(), String::new());
+        let parts = Compact::split(text, &mut key, &mut parts, &mut String::new()).then(|| Arc::from(parts));
+        Reason { text: Arc::from(text), key: Arc::from(key), parts }
     }
 
-    pub(super) fn from_parts(text: Arc<str>, key: Arc<str>) -> Reason {
-        Reason { text, key }
+    pub(super) fn from_parts(text: Arc<str>, key: Arc<str>, parts: Option<Arc<str>>) -> Reason {
+        Reason { text, key, parts }
+    }
+
+    /// The masked pieces that give the text back from the key (see [`rebuild`]), when they do.
+    pub fn parts(&self) -> Option<&str> {
+        self.parts.as_deref()
     }
 
     /// The reason as the MTA wrote it.
@@ -169,19 +187,16 @@ pub fn rebuild(key: &str, parts: &str, out: &mut String) -> bool {
     parts.next().is_none()
 }
 
-/// A reason kept as what [`rebuild`] needs: its masked pieces, NUL-terminated; the normalised
-/// form is kept once for all the reasons that share it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Compact(pub String);
+/// A reason kept as what [`rebuild`] needs: the normalised form, kept once for all the reasons
+/// that share it, and the masked pieces.
+pub struct Compact;
 
 impl Compact {
-    /// The pieces of `text` beside its normalised form `key`, when they give `text` back
-    /// exactly; `None` when the text must be kept as it is.
-    pub fn of(text: &str, key: &str, scratch: &mut String) -> Option<Compact> {
-        let mut again = String::new();
-        let mut parts = String::new();
-        normalise_with_parts(text, &mut again, &mut parts);
-        (again == key && rebuild(key, &parts, scratch) && scratch == text).then_some(Compact(parts))
+    /// Normalises `text` into `key` and its masked pieces into `parts`; true when they give
+    /// `text` back exactly, false when the text must be kept as it is.
+    pub fn split(text: &str, key: &mut String, parts: &mut String, scratch: &mut String) -> bool {
+        normalise_with_parts(text, key, parts);
+        rebuild(key, parts, scratch) && scratch == text
     }
 }
 

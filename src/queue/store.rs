@@ -16,7 +16,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use serde::{Serialize, Serializer};
 
 use super::entry::{QueueEntry, QueueName, Recipient};
-use super::reason::{Compact, Reason, rebuild};
+use super::reason::{Reason, rebuild};
 
 /// Strings laid end to end in one buffer, read back by their number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,6 +40,12 @@ impl Arena {
 
     fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    fn append(&mut self, later: &Arena) {
+        let offset = self.text.len();
+        self.text.push_str(&later.text);
+        self.ends.extend(later.ends.iter().map(|&end| offset + end));
     }
 
     fn shrink(&mut self) {
@@ -128,10 +134,10 @@ impl Texts {
         id
     }
 
-    /// The number of `reason`, splitting it into pieces when they give it back.
-    fn of_reason(&mut self, reason: &Reason, scratch: &mut String) -> u32 {
-        match Compact::of(reason.text(), reason.key(), scratch) {
-            Some(Compact(parts)) => self.id(reason.key(), &parts, false),
+    /// The number of `reason`, kept as its pieces when they give it back.
+    fn of_reason(&mut self, reason: &Reason) -> u32 {
+        match reason.parts() {
+            Some(parts) => self.id(reason.key(), parts, false),
             None => self.id(reason.key(), reason.text(), true),
         }
     }
@@ -179,7 +185,6 @@ pub struct Entries {
     /// same `Arc` to every recipient with the same words. The `Arc` is held so its address is
     /// not reused.
     seen: HashMap<usize, (Arc<str>, u32)>,
-    scratch: String,
 }
 
 impl PartialEq for Entries {
@@ -242,7 +247,7 @@ impl Entries {
         if let Some((_, id)) = self.seen.get(&address) {
             return *id;
         }
-        let id = self.texts.of_reason(reason, &mut self.scratch);
+        let id = self.texts.of_reason(reason);
         self.seen.insert(address, (shared.clone(), id));
         id
     }
@@ -278,29 +283,26 @@ impl Entries {
         // Numbers in `later` → numbers here.
         let senders: Vec<u32> =
             (0..later.senders.strings.len()).map(|i| self.senders.id(later.senders.get(index(i)))).collect();
+        let domains: Vec<u32> =
+            (0..later.domains.strings.len()).map(|i| self.domain_id(later.domains.get(index(i)))).collect();
         let texts: Vec<u32> = later
             .texts
             .records
             .iter()
             .map(|r| self.texts.id(later.texts.keys.get(r.key), later.texts.bytes.get(r.bytes), r.whole))
             .collect();
-        for i in 0..later.len() {
-            let entry = EntryRef { entries: later, i };
-            self.ids.push(entry.id());
-            self.queue.push(later.queue[i]);
-            self.arrival.push(later.arrival[i]);
-            self.size.push(later.size[i]);
-            self.sender.push(senders[later.sender[i] as usize]);
-            self.messages.push(later.messages[i]);
-            for r in entry.recipient_range() {
-                let reason = later.reason[r];
-                let reason = if reason == NO_REASON { NO_REASON } else { texts[reason as usize] };
-                let address = later.address(r);
-                let domain = later.domains.get(later.domain[r]);
-                self.push_recipient(&address, domain, reason, later.flags[r] & DELIVERED != 0);
-            }
-            self.recipients_end.push(index(self.domain.len()));
-        }
+        let recipients = index(self.domain.len());
+        self.ids.append(&later.ids);
+        self.addresses.append(&later.addresses);
+        self.queue.extend_from_slice(&later.queue);
+        self.arrival.extend_from_slice(&later.arrival);
+        self.size.extend_from_slice(&later.size);
+        self.messages.extend_from_slice(&later.messages);
+        self.sender.extend(later.sender.iter().map(|&s| senders[s as usize]));
+        self.recipients_end.extend(later.recipients_end.iter().map(|&end| recipients + end));
+        self.domain.extend(later.domain.iter().map(|&d| domains[d as usize]));
+        self.reason.extend(later.reason.iter().map(|&r| if r == NO_REASON { NO_REASON } else { texts[r as usize] }));
+        self.flags.extend_from_slice(&later.flags);
     }
 
     /// Keeps the messages `keep` says yes to.
@@ -336,7 +338,6 @@ impl Entries {
     /// reasons already seen.
     pub fn shrink(&mut self) {
         self.seen = HashMap::new();
-        self.scratch = String::new();
         self.ids.shrink();
         self.addresses.shrink();
         self.queue.shrink_to_fit();
@@ -529,7 +530,9 @@ impl<'a> ReasonRef<'a> {
 
     fn to_reason(self) -> Reason {
         let key = self.texts.shared_keys[self.key_id() as usize].clone();
-        Reason::from_parts(Arc::from(self.text().as_ref()), key)
+        let record = self.texts.records[self.id as usize];
+        let parts = (!record.whole).then(|| Arc::from(self.texts.bytes.get(record.bytes)));
+        Reason::from_parts(Arc::from(self.text().as_ref()), key, parts)
     }
 }
 
@@ -611,5 +614,23 @@ mod tests {
         let got = entries.to_vec();
         assert_eq!(got[0].recipients[0].reason.as_deref(), Some("refused a@x.example"));
         assert_eq!(got[0].recipients[1].reason, None, "a delivered recipient keeps none");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_reasons_and_addresses_come_back_whole(
+            rows in proptest::collection::vec(("\\PC{0,30}", proptest::option::of("(\\PC| |  |\\x00|#|<ip>|\\*@\\*|[0-9.:@]){0,60}"), proptest::bool::ANY), 0..12),
+        ) {
+            let mut interner = Interner::default();
+            let rows: Vec<(&str, Option<&str>, bool)> = rows.iter().map(|(a, r, d)| (a.as_str(), r.as_deref(), *d)).collect();
+            let given: Vec<QueueEntry> = rows.chunks(3).enumerate().map(|(i, chunk)| entry(&mut interner, &i.to_string(), chunk)).collect();
+            let entries: Entries = given.clone().into_iter().collect();
+            proptest::prop_assert_eq!(entries.to_vec(), given.clone());
+            let mut joined = Entries::new();
+            for e in &given {
+                joined.append(&std::iter::once(e.clone()).collect());
+            }
+            proptest::prop_assert_eq!(joined.to_vec(), given);
+        }
     }
 }
