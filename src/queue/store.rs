@@ -22,20 +22,20 @@ use super::reason::{Reason, rebuild};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Arena {
     text: String,
-    ends: Vec<usize>,
+    ends: Vec<u32>,
 }
 
 impl Arena {
     fn push(&mut self, s: &str) -> u32 {
         self.text.push_str(s);
-        self.ends.push(self.text.len());
+        self.ends.push(index(self.text.len()));
         index(self.ends.len() - 1)
     }
 
     fn get(&self, i: u32) -> &str {
         let i = i as usize;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.text[start..self.ends[i]]
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
     }
 
     fn len(&self) -> usize {
@@ -43,7 +43,7 @@ impl Arena {
     }
 
     fn append(&mut self, later: &Arena) {
-        let offset = self.text.len();
+        let offset = index(self.text.len());
         self.text.push_str(&later.text);
         self.ends.extend(later.ends.iter().map(|&end| offset + end));
     }
@@ -54,7 +54,7 @@ impl Arena {
     }
 }
 
-#[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 records")]
+#[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 bytes")]
 fn index(n: usize) -> u32 {
     n as u32
 }
@@ -134,12 +134,14 @@ impl Texts {
         id
     }
 
-    /// The number of `reason`, kept as its pieces when they give it back.
-    fn of_reason(&mut self, reason: &Reason) -> u32 {
-        match reason.parts() {
-            Some(parts) => self.id(reason.key(), parts, false),
-            None => self.id(reason.key(), reason.text(), true),
-        }
+    /// A new number for `reason`, kept as its pieces when they give it back. Equal reasons are
+    /// found out when parts of a listing are joined ([`Entries::append`]).
+    fn push(&mut self, reason: &Reason) -> u32 {
+        let (bytes, whole) = reason.parts().map_or((reason.text(), true), |parts| (parts, false));
+        let key = self.key_id(reason.key());
+        let id = index(self.records.len());
+        self.records.push(TextRecord { key, bytes: self.bytes.push(bytes), whole });
+        id
     }
 
     fn text(&self, id: u32) -> Cow<'_, str> {
@@ -247,7 +249,7 @@ impl Entries {
         if let Some((_, id)) = self.seen.get(&address) {
             return *id;
         }
-        let id = self.texts.of_reason(reason);
+        let id = self.texts.push(reason);
         self.seen.insert(address, (shared.clone(), id));
         id
     }
@@ -359,8 +361,8 @@ impl Entries {
         Cow::Owned(format!("{kept}@{}", self.domains.get(self.domain[r])))
     }
 
-    /// The number of the reasons' texts: equal texts have equal numbers, so work on a reason
-    /// can be done once per text.
+    /// How many reasons' words are kept: recipients given one reason share its words, so work
+    /// on a reason can be done once per number ([`ReasonRef::text_id`]).
     pub fn reason_texts(&self) -> usize {
         self.texts.records.len()
     }
@@ -523,7 +525,8 @@ impl<'a> ReasonRef<'a> {
         self.texts.records[self.id as usize].key
     }
 
-    /// A number shared by the reasons with the same words (below [`Entries::reason_texts`]).
+    /// A number for the reason's words (below [`Entries::reason_texts`]): equal numbers, equal
+    /// words.
     pub fn text_id(self) -> u32 {
         self.id
     }
