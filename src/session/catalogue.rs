@@ -320,6 +320,9 @@ pub const CATALOGUE: &[Entry] = &[
         "{host} presents a certificate that does not verify: {error}",
         "Senders that enforce TLS (MTA-STS, DANE) will not deliver; the receiver should fix its certificate.",
     ),
+    // The refusals below and the greeting's (`smtp.banner_4xx`, `smtp.banner_5xx`) carry their
+    // reply's class; when it names a reason, its remedy (`ReasonClass::remedy`) replaces the fix
+    // given here, which stays for replies that do not say why.
     e(
         "smtp.ehlo_rejected",
         Fail,
@@ -330,13 +333,13 @@ pub const CATALOGUE: &[Entry] = &[
         "smtp.mail_rejected",
         Fail,
         "{host} rejected MAIL FROM <{from}>: {reply}",
-        "Check the sender domain's SPF/DMARC and our reputation.",
+        "The reply names no reason: read its text, and check the sender domain's SPF/DMARC and our reputation.",
     ),
     e(
         "smtp.rcpt_rejected",
         Fail,
         "{host} rejected RCPT TO <{to}>: {reply}",
-        "Check the recipient address with its owner.",
+        "The reply names no reason: read its text, and check the recipient address with its owner.",
     ),
     e(
         "smtp.vantage_differs",

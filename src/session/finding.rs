@@ -119,6 +119,12 @@ impl Finding {
         self
     }
 
+    /// Replaces the fix the catalogue gives: a refusal's fix follows what the reply says.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Finding {
+        self.fix = fix.into();
+        self
+    }
+
     /// Overrides the severity the catalogue gives.
     pub fn with_severity(mut self, severity: Severity) -> Finding {
         self.severity = severity;

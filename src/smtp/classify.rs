@@ -125,6 +125,74 @@ impl ReasonClass {
             ReasonClass::Unknown => "the reply does not say why",
         }
     }
+
+    /// What to do first about a refusal of this class, the first action of its diagnosis cause
+    /// (`assets/diagnosis.toml`); `None` when the reply does not say why, and the refused
+    /// command's own advice stands.
+    pub fn remedy(self) -> Option<&'static str> {
+        Some(match self {
+            ReasonClass::RecipientUnknown => {
+                "Check the recipient address with its owner (a typo, a left employee, a renamed mailbox)."
+            }
+            ReasonClass::RecipientDisabled => {
+                "Tell the recipient by another channel that their mailbox takes no mail, and ask for an address that works."
+            }
+            ReasonClass::MailboxFull => {
+                "Nothing to fix on our side: let the queue retry, and tell the recipient by another channel to make room."
+            }
+            ReasonClass::ReceiverFull => {
+                "Let the queue retry; if it lasts for hours, tell the receiver's postmaster, quoting the reply and the time."
+            }
+            ReasonClass::OurPtr => {
+                "Ask the owner of our address (the hosting or access provider) for a PTR naming our mail server, with an A/AAAA record back, and announce that name in HELO."
+            }
+            ReasonClass::OurFcrdns => {
+                "Make our PTR name resolve back to our address (an A/AAAA record), or change the PTR to a name that does."
+            }
+            ReasonClass::OurHelo => {
+                "Announce a fully-qualified HELO name that resolves to our address and matches its PTR."
+            }
+            ReasonClass::PublicBlocklist => {
+                "Find and fix why our address is listed (the block-list step names the list), then request delisting at the list's page."
+            }
+            ReasonClass::ReceiverBlocklist => {
+                "Request delisting from the receiver (the page its reply or its postmaster site names), quoting our address and this reply."
+            }
+            ReasonClass::RateLimited => {
+                "Let the queue retry with its back-off, and lower our sending rate to this receiver."
+            }
+            ReasonClass::Greylisted => "Nothing to fix: the queue's next retry passes.",
+            ReasonClass::Authentication => {
+                "Make the envelope domain's SPF allow our address and sign with DKIM for the From domain, aligned with its DMARC policy."
+            }
+            ReasonClass::TlsRequired => {
+                "Enable TLS for outbound mail and check that our MTA and the receiver agree on a protocol and, where we verify, on its certificate."
+            }
+            ReasonClass::DynamicIp => {
+                "Relay through the provider's smarthost, or get a static address with a PTR naming our mail server."
+            }
+            ReasonClass::RelayDenied => {
+                "Compare the domain's MX with the host we delivered to, and remove any transport or relayhost entry of ours that sends the domain elsewhere."
+            }
+            ReasonClass::MessageTooBig => {
+                "Send the file another way (a link) or split it: the receiver refuses the message at its size."
+            }
+            ReasonClass::SenderRejected => "Send from an address whose domain has MX or A records.",
+            ReasonClass::Content => {
+                "Fix what the reply names in the message (an attachment, a link, the headers, the encoding); if a spam verdict is wrong, ask the receiver's postmaster."
+            }
+            ReasonClass::OtherPolicy => {
+                "Read the reply for the receiver's rule; if it is unclear, ask the receiver's postmaster, quoting the reply."
+            }
+            ReasonClass::ReceiverTrouble => {
+                "Let the queue retry; if it lasts, tell the receiver's postmaster, quoting the reply."
+            }
+            ReasonClass::NotReached => {
+                "Check the MX (step 2) and port 25 (step 4) from this host: the receiver said nothing."
+            }
+            ReasonClass::Unknown => return None,
+        })
+    }
 }
 
 /// What one reply says about why we were refused.
@@ -616,6 +684,18 @@ mod tests {
         assert_eq!(got.class, ReasonClass::MessageTooBig);
         let got = c.classify_reply(&Reply::parse("250 ok"), ReplyStage::Rcpt);
         assert_eq!(got.class, ReasonClass::Unknown);
+    }
+
+    #[test]
+    fn every_class_that_names_a_reason_has_a_remedy() {
+        for class in ReasonClass::ALL {
+            assert_eq!(class.remedy().is_some(), class != ReasonClass::Unknown, "{class}");
+        }
+        let c = Classifier::bundled();
+        let got = c.classify_reply(&Reply::parse("550 5.1.1 <a@b.example>: user unknown"), ReplyStage::Rcpt);
+        assert!(got.class.remedy().unwrap().starts_with("Check the recipient address with its owner"));
+        let got = c.classify_reply(&Reply::parse("550 5.7.25 no PTR record for your IP"), ReplyStage::Rcpt);
+        assert!(got.class.remedy().unwrap().contains("PTR"));
     }
 
     #[test]

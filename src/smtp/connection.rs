@@ -175,6 +175,10 @@ impl ConnectReport {
         let mut finding = Finding::new(id, &args)
             .with_evidence(self.banner.clone())
             .with_args(class.iter().flat_map(Classification::args));
+        // A greeting that names its reason gets that reason's fix, not the general advice.
+        if let Some(remedy) = class.and_then(|c| c.class.remedy()) {
+            finding = finding.with_fix(remedy);
+        }
         if let Some(error) = &self.error {
             finding = finding.with_detail(error.clone());
         }

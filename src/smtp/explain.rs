@@ -320,6 +320,27 @@ mod tests {
     }
 
     #[test]
+    fn sendmails_relay_refusal_for_an_unnamed_address_gives_both_readings() {
+        // cf/m4/proto.m4: check_rcpt asks about our name (client_resolve) only in Relay_ok, when
+        // the recipient's domain is none the host takes mail for.
+        let explainer = Explainer::bundled();
+        let reply =
+            Reply::parse("550 5.7.1 <user@example.com>... Relaying denied. IP name lookup failed [203.0.113.111]");
+        let explained = explainer.explain(&reply, ReplyStage::Rcpt);
+        assert_eq!(explained.reason.as_ref().unwrap().class, ReasonClass::RelayDenied);
+        assert!(explained.providers[0].key.starts_with("Sendmail"), "{:?}", explained.providers);
+        let cause = explained.cause().unwrap();
+        assert!(cause.contains("MX") && cause.contains("reverse DNS"), "{cause}");
+        let fix = explained.fix().unwrap();
+        assert!(fix.contains("MX") && fix.contains("PTR"), "{fix}");
+        // The same words at connect are a plain reverse DNS check (Momentum's fcdns policy).
+        let reply = Reply::parse("554 5.5.4 Relaying denied. IP name lookup failed for 203.0.113.9");
+        let explained = explainer.explain(&reply, ReplyStage::Greeting);
+        assert_eq!(explained.reason.as_ref().unwrap().class, ReasonClass::OurPtr);
+        assert!(explained.providers.iter().all(|p| !p.key.starts_with("Sendmail")), "{:?}", explained.providers);
+    }
+
+    #[test]
     fn falls_back_to_subject_and_class() {
         let explainer = Explainer::bundled();
         let explained = explainer.explain(&Reply::parse("550 5.12.345 odd"), ReplyStage::Unknown);

@@ -450,7 +450,15 @@ impl Run<'_> {
 /// A finding for a refused command, with the reply as evidence and its reason class.
 fn rejection(id: &str, args: &[(&str, &str)], reply: &Reply, stage: ReplyStage) -> Finding {
     let class = reply.code.is_some().then(|| Classifier::bundled().classify_reply(reply, stage));
-    Finding::new(id, args).with_evidence(reply.display_lines()).with_args(class.iter().flat_map(Classification::args))
+    let finding = Finding::new(id, args)
+        .with_evidence(reply.display_lines())
+        .with_args(class.iter().flat_map(Classification::args));
+    // The command's own advice (check the recipient, the HELO name, the sender domain) holds only
+    // when the reply does not say why.
+    match class.and_then(|c| c.class.remedy()) {
+        Some(remedy) => finding.with_fix(remedy),
+        None => finding,
+    }
 }
 
 fn millis(started: Instant) -> u64 {

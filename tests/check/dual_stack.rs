@@ -95,6 +95,10 @@ async fn ipv6_refused_with_gmails_text_while_ipv4_is_accepted() {
     assert!(actions.contains("smtp_address_preference = ipv4"), "{actions}");
     assert!(actions.contains("dns_ipv4_lookup = dualstack.example"), "{actions}");
     assert!(report.causes.iter().all(|c| c.id != "diagnosis.deliverable" && c.id != "diagnosis.missing_ptr"));
+    // The RCPT refusal's fix follows Gmail's words (our PTR), as the diagnosis does, not the
+    // advice for a reply that names no reason.
+    let refused = report.findings.iter().find(|f| f.id == "smtp.rcpt_rejected").expect("smtp.rcpt_rejected");
+    assert!(refused.fix.contains("PTR") && !refused.fix.contains("recipient address"), "{}", refused.fix);
 }
 
 #[tokio::test]
@@ -223,6 +227,8 @@ async fn ipv4_refused_while_ipv6_is_accepted_says_which_path_and_why() {
     );
     assert!(actions.contains("smtp_address_preference = ipv6"), "{actions}");
     assert!(actions.contains("ignore_target_hosts = 0.0.0.0/0"), "{actions}");
+    let refused = report.findings.iter().find(|f| f.id == "smtp.banner_5xx").expect("smtp.banner_5xx");
+    assert!(refused.fix.contains("delisting"), "a listing's fix, not the general advice: {}", refused.fix);
     let ids = cause_ids(&report);
     assert!(!ids.contains(&"diagnosis.ipv6_refused") && !ids.contains(&"diagnosis.deliverable"), "{ids:?}");
     // Our IPv6 defects (SPF without ip6:, the HELO name) are no cause: they are to fix, on the

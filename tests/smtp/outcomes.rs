@@ -116,7 +116,9 @@ async fn banner_421_and_554() {
     };
     let (outcome, report) = outcome_of(script).await;
     assert_eq!(outcome, ConnectOutcome::Banner5xx);
-    assert!(report.finding().summary.contains("554 5.7.1"));
+    let finding = report.finding();
+    assert!(finding.summary.contains("554 5.7.1"));
+    assert!(finding.fix.contains("delisting"), "the listing's fix, not the general advice: {}", finding.fix);
 }
 
 #[tokio::test]

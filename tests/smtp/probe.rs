@@ -189,6 +189,26 @@ async fn rcpt_refusals_421_450_550() {
     let rcpt = result.stages.iter().find(|s| s.stage == "rcpt").unwrap();
     let explanation = rcpt.explanation.as_ref().unwrap();
     assert!(explanation.providers.iter().any(|p| p.key.starts_with("Gmail")));
+    // A policy refusal at RCPT TO is not the recipient's address: the fix follows the class.
+    assert!(rejected.fix.contains("PTR") && !rejected.fix.contains("recipient address"), "{}", rejected.fix);
+}
+
+#[tokio::test]
+async fn a_rcpt_refusal_is_fixed_by_what_its_reply_names() {
+    let fix_for = |code, line: &'static str| async move {
+        let script = ServerScript { rcpt: ScriptedReply::new(code, [line]), ..ServerScript::default() };
+        let (result, _) = probe_script(script, &ctx()).await;
+        result.findings.iter().find(|f| f.id == "smtp.rcpt_rejected").unwrap().fix.clone()
+    };
+    let fix = fix_for(550, "5.1.1 <erin@good.example>: Recipient address rejected: User unknown").await;
+    assert!(fix.starts_with("Check the recipient address with its owner"), "{fix}");
+    let fix = fix_for(554, "5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org").await;
+    assert!(fix.contains("delisting") && !fix.contains("recipient address"), "{fix}");
+    let fix = fix_for(452, "4.5.3 Too many recipients").await;
+    assert!(fix.contains("rate"), "{fix}");
+    // A reply that names no reason keeps the command's own advice.
+    let fix = fix_for(550, "go away").await;
+    assert!(fix.starts_with("The reply names no reason") && fix.contains("recipient address"), "{fix}");
 }
 
 #[tokio::test]
