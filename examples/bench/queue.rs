@@ -169,7 +169,7 @@ fn step1_figures(path: &Path) {
             std::hint::black_box(render_to_string(&app, 120, 40));
         });
         println!(
-            "step 1: queue loaded and shown in {:.0} ms; {per_frame:?} per 120x40 frame, {per_key:?} per Down and frame",
+            "step 1: queue loaded and shown in {:.0} ms; {per_frame:?} per 120x40 frame, {per_key:?} per Down and frame (limit 16 ms)",
             loaded.as_secs_f64() * 1e3
         );
     });
@@ -252,7 +252,7 @@ pub fn run(args: &[String]) -> std::io::Result<()> {
     );
     if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
         println!(
-            "mailwiz: CPU time for load + group {:.0} ms (load average {} on {} CPUs)",
+            "mailwiz: CPU time for load + group {:.0} ms, limit 3 s a million messages (load average {} on {} CPUs)",
             after.checked_sub(before).unwrap().as_secs_f64() * 1e3,
             load_average(),
             std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
@@ -260,7 +260,12 @@ pub fn run(args: &[String]) -> std::io::Result<()> {
     }
     let top = &report.grouping.by_domain[0];
     println!("mailwiz: largest domain {} with {} messages", top.key, top.messages);
-    println!("mailwiz: peak RSS {} (before loading: {})", mib(peak_rss_kib("self")), mib(rss_before));
+    println!(
+        "mailwiz: peak RSS {} (before loading: {}), limit {:.0} MiB for this many messages",
+        mib(peak_rss_kib("self")),
+        mib(rss_before),
+        messages as f64 * 200.0 / 1e6
+    );
 
     // The first pass above is what a user waits for; the best of further passes shows the work
     // itself, with less of the noise of a shared machine.

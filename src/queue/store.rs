@@ -72,7 +72,7 @@ impl Table {
     fn id(&mut self, s: &str) -> u32 {
         let hash = self.hasher.hash_one(s);
         let strings = &mut self.strings;
-        if let Some(&(_, id)) = self.index.find(hash, |&(_, id)| strings.get(id) == s) {
+        if let Some(&(_, id)) = self.index.find(hash, |&(h, id)| h == hash && strings.get(id) == s) {
             return id;
         }
         let id = strings.push(s);
@@ -121,9 +121,11 @@ impl Texts {
         let key = self.key_id(key);
         let hash = self.hasher.hash_one((key, whole, bytes));
         let (records, arena) = (&self.records, &mut self.bytes);
-        let same = |&(_, id): &(u64, u32)| {
-            let r = records[id as usize];
-            r.key == key && r.whole == whole && arena.get(r.bytes) == bytes
+        let same = |&(h, id): &(u64, u32)| {
+            h == hash && {
+                let r = records[id as usize];
+                r.key == key && r.whole == whole && arena.get(r.bytes) == bytes
+            }
         };
         if let Some(&(_, id)) = self.index.find(hash, same) {
             return id;
