@@ -104,7 +104,19 @@ struct Texts {
     shared_keys: Vec<Arc<str>>,
     records: Vec<TextRecord>,
     bytes: Arena,
-    index: HashTable<(u64, u32)>,
+    index: HashTable<Slot>,
+}
+
+/// A kept reason in the table that finds it again: where its bytes are, so that telling two
+/// reasons apart reads nothing else.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    /// The key's number, shifted, with whether the bytes are the whole words in the lowest bit.
+    key: u32,
+    id: u32,
+    start: u32,
+    end: u32,
 }
 
 impl Texts {
@@ -116,23 +128,24 @@ impl Texts {
         id
     }
 
-    /// The number of the reason normalised as `key`, kept as `bytes` (pieces or whole words).
-    fn id(&mut self, key: &str, bytes: &str, whole: bool) -> u32 {
-        let key = self.key_id(key);
-        let hash = self.hasher.hash_one((key, whole, bytes));
-        let (records, arena) = (&self.records, &mut self.bytes);
-        let same = |&(h, id): &(u64, u32)| {
-            h == hash && {
-                let r = records[id as usize];
-                r.key == key && r.whole == whole && arena.get(r.bytes) == bytes
-            }
+    /// The number of the reason whose normalised form is number `key`, kept as `bytes` (pieces
+    /// or whole words).
+    fn id(&mut self, key: u32, bytes: &str, whole: bool) -> u32 {
+        let tagged = key << 1 | u32::from(whole);
+        let hash = self.hasher.hash_one((tagged, bytes));
+        let text = &self.bytes.text;
+        let same = |slot: &Slot| {
+            slot.hash == hash && slot.key == tagged && &text[slot.start as usize..slot.end as usize] == bytes
         };
-        if let Some(&(_, id)) = self.index.find(hash, same) {
-            return id;
+        if let Some(slot) = self.index.find(hash, same) {
+            return slot.id;
         }
         let id = index(self.records.len());
-        self.records.push(TextRecord { key, bytes: arena.push(bytes), whole });
-        self.index.insert_unique(hash, (hash, id), |&(hash, _)| hash);
+        let start = index(self.bytes.text.len());
+        let number = self.bytes.push(bytes);
+        self.records.push(TextRecord { key, bytes: number, whole });
+        let slot = Slot { hash, key: tagged, id, start, end: index(self.bytes.text.len()) };
+        self.index.insert_unique(hash, slot, |slot| slot.hash);
         id
     }
 
@@ -289,11 +302,13 @@ impl Entries {
             (0..later.senders.strings.len()).map(|i| self.senders.id(later.senders.get(index(i)))).collect();
         let domains: Vec<u32> =
             (0..later.domains.strings.len()).map(|i| self.domain_id(later.domains.get(index(i)))).collect();
+        let keys: Vec<u32> =
+            (0..later.texts.keys.strings.len()).map(|i| self.texts.key_id(later.texts.keys.get(index(i)))).collect();
         let texts: Vec<u32> = later
             .texts
             .records
             .iter()
-            .map(|r| self.texts.id(later.texts.keys.get(r.key), later.texts.bytes.get(r.bytes), r.whole))
+            .map(|r| self.texts.id(keys[r.key as usize], later.texts.bytes.get(r.bytes), r.whole))
             .collect();
         let recipients = index(self.domain.len());
         self.ids.append(&later.ids);
