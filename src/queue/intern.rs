@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hashbrown::hash_table::Entry;
 use hashbrown::{DefaultHashBuilder, HashTable};
 
-use super::reason::{Compact, Reason};
+use super::reason::{Reason, normalise_into};
 
 /// Distinct reasons remembered at most: enough for a batch of a listing.
 const MAX_REASONS: usize = 16 * 1024;
@@ -21,8 +21,6 @@ pub struct Interner {
     strings: HashTable<(u64, Arc<str>)>,
     reasons: HashTable<(u64, Reason)>,
     buf: String,
-    parts: String,
-    scratch: String,
 }
 
 impl Interner {
@@ -51,9 +49,8 @@ impl Interner {
             self.reasons.clear();
         }
         let mut buf = std::mem::take(&mut self.buf);
-        let whole = !Compact::split(text, &mut buf, &mut self.parts, &mut self.scratch);
-        let parts = (!whole).then(|| Arc::from(self.parts.as_str()));
-        let reason = Reason::from_parts(Arc::from(text), self.get(&buf), parts);
+        normalise_into(text, &mut buf);
+        let reason = Reason::from_parts(Arc::from(text), self.get(&buf));
         self.buf = buf;
         self.reasons.insert_unique(hash, (hash, reason.clone()), |(hash, _)| *hash);
         reason

@@ -11,12 +11,13 @@ use chrono::DateTime;
 use serde::Deserialize;
 
 use super::actions::Mta;
-use super::entry::{QueueEntry, QueueName, Recipient, domain_of};
+use super::entry::{QueueName, domain_of};
 use super::format::{Format, Spec};
 use super::intern::Interner;
 use super::lines::for_each_line;
 use super::parallel::{Batch, Cut, parse_listing};
 use super::parsed::Parsed;
+use super::store::Entries;
 use crate::format_registry::{Confidence, first_line};
 
 #[derive(Deserialize)]
@@ -64,42 +65,32 @@ pub fn parse<R: BufRead>(reader: R) -> Parsed {
     parse_listing(reader, Format::PostfixJson, Cut::Line, parse_batch)
 }
 
-fn parse_batch(interner: &mut Interner, batch: &Batch) -> Parsed {
+// The store interns what repeats itself; the parser's interner is not needed.
+fn parse_batch(_: &mut Interner, batch: &Batch) -> Parsed {
     let mut parsed = Parsed::new(Format::PostfixJson);
     for_each_line(&batch.bytes[..], |n, line| {
         let line = line.trim();
         if line.is_empty() {
             return;
         }
-        match serde_json::from_str::<RawMessage>(line).ok().and_then(|raw| to_entry(raw, interner)) {
-            Some(entry) => parsed.entries.push(&entry),
-            None => parsed.skipped.add(batch.line(n), line),
+        let read = serde_json::from_str::<RawMessage>(line).ok().is_some_and(|raw| add(&raw, &mut parsed.entries));
+        if !read {
+            parsed.skipped.add(batch.line(n), line);
         }
     });
     parsed
 }
 
-fn to_entry(raw: RawMessage, interner: &mut Interner) -> Option<QueueEntry> {
-    let queue = QueueName::from_postfix(&raw.queue_name)?;
-    let recipients = raw
-        .recipients
-        .into_iter()
-        .map(|r| Recipient {
-            domain: interner.get(&domain_of(&r.address)),
-            address: r.address.into_owned(),
-            reason: r.delay_reason.filter(|reason| !reason.is_empty()).map(|reason| interner.reason(&reason)),
-            delivered: false,
-        })
-        .collect();
-    Some(QueueEntry {
-        id: raw.queue_id.into_owned(),
-        queue,
-        arrival: raw.arrival_time.and_then(|t| DateTime::from_timestamp(t, 0)),
-        size: raw.message_size,
-        sender: raw.sender.into_owned(),
-        recipients,
-        messages: 1,
-    })
+/// Adds the message to `entries`; false (and nothing added) when its queue is not Postfix's.
+fn add(raw: &RawMessage, entries: &mut Entries) -> bool {
+    let Some(queue) = QueueName::from_postfix(&raw.queue_name) else { return false };
+    let arrival = raw.arrival_time.and_then(|t| DateTime::from_timestamp(t, 0));
+    entries.begin(&raw.queue_id, queue, arrival, raw.message_size, &raw.sender, 1);
+    for r in &raw.recipients {
+        let reason = r.delay_reason.as_deref().filter(|reason| !reason.is_empty());
+        entries.recipient(&r.address, &domain_of(&r.address), reason, false);
+    }
+    true
 }
 
 #[cfg(test)]

@@ -7,48 +7,25 @@ use serde::{Serialize, Serializer};
 
 /// A delay reason as the MTA wrote it, with its normalised form (see [`normalise`]); reads as
 /// the text it was given.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
     text: Arc<str>,
     key: Arc<str>,
-    /// The masked pieces that give the text back from the key, when they do ([`Compact`]).
-    parts: Option<Arc<str>>,
 }
-
-impl PartialEq for Reason {
-    fn eq(&self, other: &Reason) -> bool {
-        // The key and pieces follow from the text.
-        self.text == other.text
-    }
-}
-
-impl Eq for Reason {}
 
 impl Reason {
     /// The reason `text`, normalised now; [`Interner::reason`](super::intern::Interner::reason)
     /// shares both strings between recipients.
     pub fn new(text: &str) -> Reason {
-        let (mut key, mut parts) = (String::new(), String::new());
-        let parts = Compact::split(text, &mut key, &mut parts, &mut String::new()).then(|| Arc::from(parts));
-        Reason { text: Arc::from(text), key: Arc::from(key), parts }
+        Reason { text: Arc::from(text), key: Arc::from(normalise(text)) }
     }
 
-    pub(super) fn from_parts(text: Arc<str>, key: Arc<str>, parts: Option<Arc<str>>) -> Reason {
-        Reason { text, key, parts }
-    }
-
-    /// The masked pieces that give the text back from the key (see [`rebuild`]), when they do.
-    pub fn parts(&self) -> Option<&str> {
-        self.parts.as_deref()
+    pub(super) fn from_parts(text: Arc<str>, key: Arc<str>) -> Reason {
+        Reason { text, key }
     }
 
     /// The reason as the MTA wrote it.
     pub fn text(&self) -> &str {
-        &self.text
-    }
-
-    /// The text as shared between the recipients given the same reason.
-    pub fn shared_text(&self) -> &Arc<str> {
         &self.text
     }
 
@@ -166,7 +143,7 @@ fn is_enhanced_code(token: &str) -> bool {
 /// Writes `text` back from its normalised form `key` and the `parts` of
 /// [`normalise_with_parts`]; false when they do not fit together. Only whitespace other than
 /// single spaces, a cut form and marks the reason wrote itself (`#`, `<ip>`) keep the result from
-/// being the reason: [`Compact::of`] checks it before relying on it.
+/// being the reason: [`split`] checks it before relying on it.
 pub fn rebuild(key: &str, parts: &str, out: &mut String) -> bool {
     out.clear();
     let mut parts = parts.split_terminator('\0');
@@ -187,17 +164,12 @@ pub fn rebuild(key: &str, parts: &str, out: &mut String) -> bool {
     parts.next().is_none()
 }
 
-/// A reason kept as what [`rebuild`] needs: the normalised form, kept once for all the reasons
-/// that share it, and the masked pieces.
-pub struct Compact;
-
-impl Compact {
-    /// Normalises `text` into `key` and its masked pieces into `parts`; true when they give
-    /// `text` back exactly, false when the text must be kept as it is.
-    pub fn split(text: &str, key: &mut String, parts: &mut String, scratch: &mut String) -> bool {
-        normalise_with_parts(text, key, parts);
-        rebuild(key, parts, scratch) && scratch == text
-    }
+/// Normalises `text` into `key` and its masked pieces into `parts` (`scratch` is room to
+/// check them in); true when they give `text` back exactly, false when the text must be kept as
+/// it is. A large queue keeps its reasons this way: the normalised forms once, and the pieces.
+pub fn split(text: &str, key: &mut String, parts: &mut String, scratch: &mut String) -> bool {
+    normalise_with_parts(text, key, parts);
+    rebuild(key, parts, scratch) && scratch == text
 }
 
 fn mask_address(token: &str, out: &mut String, parts: &mut String) {

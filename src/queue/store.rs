@@ -4,7 +4,7 @@
 //! address, each reason); a queue left by a dead relay or a spam outbreak holds a million of
 //! them. [`Entries`] keeps every string end to end in a few buffers, domains, senders and
 //! normalised reasons once each, and a reason as the pieces its normalised form masks
-//! ([`Compact`]), so it keeps what the views need at about a sixth of the memory. [`EntryRef`]
+//! ([`split`]), so it keeps what the views need at about a third of the memory. [`EntryRef`]
 //! reads one message in place; [`EntryRef::to_entry`] gives it back whole.
 
 use std::borrow::Cow;
@@ -12,11 +12,11 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{DefaultHashBuilder, HashTable};
 use serde::{Serialize, Serializer};
 
 use super::entry::{QueueEntry, QueueName, Recipient};
-use super::reason::{Reason, rebuild};
+use super::reason::{Reason, rebuild, split};
 
 /// Strings laid end to end in one buffer, read back by their number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -149,11 +149,10 @@ impl Texts {
         id
     }
 
-    /// A new number for `reason`, kept as its pieces when they give it back. Equal reasons are
-    /// found out when parts of a listing are joined ([`Entries::append`]).
-    fn push(&mut self, reason: &Reason) -> u32 {
-        let (bytes, whole) = reason.parts().map_or((reason.text(), true), |parts| (parts, false));
-        let key = self.key_id(reason.key());
+    /// A new number for the reason normalised as `key`, kept as `bytes`. Equal reasons are found
+    /// out when parts of a listing are joined ([`Entries::append`]).
+    fn push(&mut self, key: &str, bytes: &str, whole: bool) -> u32 {
+        let key = self.key_id(key);
         let id = index(self.records.len());
         self.records.push(TextRecord { key, bytes: self.bytes.push(bytes), whole });
         id
@@ -201,8 +200,23 @@ pub struct Entries {
     /// Reasons already kept, by the address of their shared text: a parser's interner hands the
     /// same `Arc` to every recipient with the same words. The `Arc` is held so its address is
     /// not reused.
-    seen: HashMap<usize, (Arc<str>, u32)>,
+    seen: Seen,
 }
+
+/// Reasons met lately, by their words, so that words met again are not split again; a part of a
+/// listing meets each of its reasons here first.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    hasher: DefaultHashBuilder,
+    index: HashTable<Slot>,
+    text: String,
+    key: String,
+    parts: String,
+    scratch: String,
+}
+
+/// Words of reasons remembered at most, in bytes: a part of a listing holds about this many.
+const SEEN_BYTES: usize = 1 << 20;
 
 impl PartialEq for Entries {
     fn eq(&self, other: &Entries) -> bool {
@@ -244,28 +258,64 @@ impl Entries {
 
     /// Adds a parsed message.
     pub fn push(&mut self, entry: &QueueEntry) {
-        self.ids.push(&entry.id);
-        self.queue.push(entry.queue);
-        self.arrival.push(entry.arrival);
-        self.size.push(entry.size);
-        let sender = self.senders.id(&entry.sender);
-        self.sender.push(sender);
-        self.messages.push(entry.messages);
-        for recipient in &entry.recipients {
-            let reason = recipient.reason.as_ref().map_or(NO_REASON, |r| self.reason_id(r));
-            self.push_recipient(&recipient.address, &recipient.domain, reason, recipient.delivered);
+        self.begin(&entry.id, entry.queue, entry.arrival, entry.size, &entry.sender, entry.messages);
+        for r in &entry.recipients {
+            self.recipient(&r.address, &r.domain, r.reason.as_ref().map(Reason::text), r.delivered);
         }
+    }
+
+    /// Starts a message (see [`QueueEntry`] for the fields); its recipients follow with
+    /// [`Entries::recipient`].
+    pub fn begin(
+        &mut self,
+        id: &str,
+        queue: QueueName,
+        arrival: Option<DateTime<Utc>>,
+        size: Option<u64>,
+        sender: &str,
+        messages: u64,
+    ) {
+        self.ids.push(id);
+        self.queue.push(queue);
+        self.arrival.push(arrival);
+        self.size.push(size);
+        let sender = self.senders.id(sender);
+        self.sender.push(sender);
+        self.messages.push(messages);
         self.recipients_end.push(index(self.domain.len()));
     }
 
-    fn reason_id(&mut self, reason: &Reason) -> u32 {
-        let shared = reason.shared_text();
-        let address = Arc::as_ptr(shared).cast::<u8>().addr();
-        if let Some((_, id)) = self.seen.get(&address) {
-            return *id;
+    /// Adds a recipient to the message begun last: its address as the listing shows it, the
+    /// lowercase `domain` of the address, and its delay reason.
+    pub fn recipient(&mut self, address: &str, domain: &str, reason: Option<&str>, delivered: bool) {
+        let reason = reason.map_or(NO_REASON, |text| self.reason_id(text));
+        self.push_recipient(address, domain, reason, delivered);
+        if let Some(end) = self.recipients_end.last_mut() {
+            *end = index(self.domain.len());
         }
-        let id = self.texts.push(reason);
-        self.seen.insert(address, (shared.clone(), id));
+    }
+
+    fn reason_id(&mut self, text: &str) -> u32 {
+        let seen = &mut self.seen;
+        let hash = seen.hasher.hash_one(text);
+        let words = &seen.text;
+        let same = |slot: &Slot| slot.hash == hash && &words[slot.start as usize..slot.end as usize] == text;
+        if let Some(slot) = seen.index.find(hash, same) {
+            return slot.id;
+        }
+        let id = if split(text, &mut seen.key, &mut seen.parts, &mut seen.scratch) {
+            self.texts.push(&seen.key, &seen.parts, false)
+        } else {
+            self.texts.push(&seen.key, text, true)
+        };
+        if seen.text.len() > SEEN_BYTES {
+            seen.index.clear();
+            seen.text.clear();
+        }
+        let start = index(seen.text.len());
+        seen.text.push_str(text);
+        let slot = Slot { hash, key: 0, id, start, end: index(seen.text.len()) };
+        seen.index.insert_unique(hash, slot, |slot| slot.hash);
         id
     }
 
@@ -347,7 +397,7 @@ impl Entries {
                 let id = self.ids.get(index(i)).to_string();
                 let address = self.address(r).into_owned();
                 if let Some(reason) = reason_of(&id, &address) {
-                    self.reason[r] = self.reason_id(&reason);
+                    self.reason[r] = self.reason_id(reason.text());
                 }
             }
         }
@@ -356,7 +406,7 @@ impl Entries {
     /// Frees what was only needed while reading: the spare room of the columns and the table of
     /// reasons already seen.
     pub fn shrink(&mut self) {
-        self.seen = HashMap::new();
+        self.seen = Seen::default();
         self.ids.shrink();
         self.addresses.shrink();
         self.queue.shrink_to_fit();
@@ -550,9 +600,7 @@ impl<'a> ReasonRef<'a> {
 
     fn to_reason(self) -> Reason {
         let key = self.texts.shared_keys[self.key_id() as usize].clone();
-        let record = self.texts.records[self.id as usize];
-        let parts = (!record.whole).then(|| Arc::from(self.texts.bytes.get(record.bytes)));
-        Reason::from_parts(Arc::from(self.text().as_ref()), key, parts)
+        Reason::from_parts(Arc::from(self.text().as_ref()), key)
     }
 }
 
