@@ -12,7 +12,7 @@ use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use hashbrown::{DefaultHashBuilder, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use serde::{Serialize, Serializer};
 
 use super::entry::{QueueEntry, QueueName, Recipient};
@@ -111,12 +111,22 @@ struct Texts {
 /// reasons apart reads nothing else.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    hash: u64,
-    /// The key's number, shifted, with whether the bytes are the whole words in the lowest bit.
-    key: u32,
+    /// Half the hash: 16 bytes a slot instead of 24, for half a million reasons.
+    hash: u32,
     id: u32,
     start: u32,
     end: u32,
+}
+
+/// The hash of `value` cut to the half a [`Slot`] keeps.
+#[allow(clippy::cast_possible_truncation, reason = "half the hash is kept on purpose")]
+fn half_hash(hasher: &DefaultHashBuilder, value: impl std::hash::Hash) -> u32 {
+    hasher.hash_one(value) as u32
+}
+
+/// The table's hash of a slot's half hash, spread again over 64 bits for the table's probing.
+fn table_hash(half: u32) -> u64 {
+    u64::from(half).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Texts {
@@ -131,21 +141,23 @@ impl Texts {
     /// The number of the reason whose normalised form is number `key`, kept as `bytes` (pieces
     /// or whole words).
     fn id(&mut self, key: u32, bytes: &str, whole: bool) -> u32 {
-        let tagged = key << 1 | u32::from(whole);
-        let hash = self.hasher.hash_one((tagged, bytes));
-        let text = &self.bytes.text;
+        let hash = half_hash(&self.hasher, (key, whole, bytes));
+        let (text, records) = (&self.bytes.text, &self.records);
         let same = |slot: &Slot| {
-            slot.hash == hash && slot.key == tagged && &text[slot.start as usize..slot.end as usize] == bytes
+            slot.hash == hash && &text[slot.start as usize..slot.end as usize] == bytes && {
+                let record = records[slot.id as usize];
+                record.key == key && record.whole == whole
+            }
         };
-        if let Some(slot) = self.index.find(hash, same) {
+        if let Some(slot) = self.index.find(table_hash(hash), same) {
             return slot.id;
         }
         let id = index(self.records.len());
         let start = index(self.bytes.text.len());
         let number = self.bytes.push(bytes);
         self.records.push(TextRecord { key, bytes: number, whole });
-        let slot = Slot { hash, key: tagged, id, start, end: index(self.bytes.text.len()) };
-        self.index.insert_unique(hash, slot, |slot| slot.hash);
+        let slot = Slot { hash, id, start, end: index(self.bytes.text.len()) };
+        self.index.insert_unique(table_hash(hash), slot, |slot| table_hash(slot.hash));
         id
     }
 
@@ -182,9 +194,12 @@ pub struct Entries {
     ids: Arena,
     queue: Vec<QueueName>,
     arrival: Vec<Option<DateTime<Utc>>>,
-    size: Vec<Option<u64>>,
+    /// The size, when `sized` says it is known.
+    size: Vec<u64>,
+    sized: Vec<bool>,
     sender: Vec<u32>,
-    messages: Vec<u64>,
+    /// How many messages an entry stands for, where that is not one (Exchange's queues).
+    many: HashMap<u32, u64>,
     /// End of each message's recipients in the recipient columns.
     recipients_end: Vec<u32>,
     /// The address, or its local part when `SPLIT`.
@@ -278,10 +293,13 @@ impl Entries {
         self.ids.push(id);
         self.queue.push(queue);
         self.arrival.push(arrival);
-        self.size.push(size);
+        self.size.push(size.unwrap_or(0));
+        self.sized.push(size.is_some());
         let sender = self.senders.id(sender);
         self.sender.push(sender);
-        self.messages.push(messages);
+        if messages != 1 {
+            self.many.insert(index(self.queue.len() - 1), messages);
+        }
         self.recipients_end.push(index(self.domain.len()));
     }
 
@@ -297,10 +315,10 @@ impl Entries {
 
     fn reason_id(&mut self, text: &str) -> u32 {
         let seen = &mut self.seen;
-        let hash = seen.hasher.hash_one(text);
+        let hash = half_hash(&seen.hasher, text);
         let words = &seen.text;
         let same = |slot: &Slot| slot.hash == hash && &words[slot.start as usize..slot.end as usize] == text;
-        if let Some(slot) = seen.index.find(hash, same) {
+        if let Some(slot) = seen.index.find(table_hash(hash), same) {
             return slot.id;
         }
         let id = if split(text, &mut seen.key, &mut seen.parts, &mut seen.scratch) {
@@ -314,8 +332,8 @@ impl Entries {
         }
         let start = index(seen.text.len());
         seen.text.push_str(text);
-        let slot = Slot { hash, key: 0, id, start, end: index(seen.text.len()) };
-        seen.index.insert_unique(hash, slot, |slot| slot.hash);
+        let slot = Slot { hash, id, start, end: index(seen.text.len()) };
+        seen.index.insert_unique(table_hash(hash), slot, |slot| table_hash(slot.hash));
         id
     }
 
@@ -363,10 +381,12 @@ impl Entries {
         let recipients = index(self.domain.len());
         self.ids.append(&later.ids);
         self.addresses.append(&later.addresses);
+        let first = index(self.queue.len());
         self.queue.extend_from_slice(&later.queue);
         self.arrival.extend_from_slice(&later.arrival);
         self.size.extend_from_slice(&later.size);
-        self.messages.extend_from_slice(&later.messages);
+        self.sized.extend_from_slice(&later.sized);
+        self.many.extend(later.many.iter().map(|(&i, &n)| (first + i, n)));
         self.sender.extend(later.sender.iter().map(|&s| senders[s as usize]));
         self.recipients_end.extend(later.recipients_end.iter().map(|&end| recipients + end));
         self.domain.extend(later.domain.iter().map(|&d| domains[d as usize]));
@@ -412,8 +432,8 @@ impl Entries {
         self.queue.shrink_to_fit();
         self.arrival.shrink_to_fit();
         self.size.shrink_to_fit();
+        self.sized.shrink_to_fit();
         self.sender.shrink_to_fit();
-        self.messages.shrink_to_fit();
         self.recipients_end.shrink_to_fit();
         self.domain.shrink_to_fit();
         self.reason.shrink_to_fit();
@@ -482,7 +502,7 @@ impl<'a> EntryRef<'a> {
     }
 
     pub fn size(self) -> Option<u64> {
-        self.entries.size[self.i]
+        self.entries.sized[self.i].then(|| self.entries.size[self.i])
     }
 
     /// The envelope sender; empty for the null sender.
@@ -492,7 +512,7 @@ impl<'a> EntryRef<'a> {
 
     /// How many messages this entry stands for (see [`QueueEntry::messages`]).
     pub fn messages(self) -> u64 {
-        self.entries.messages[self.i]
+        self.entries.many.get(&index(self.i)).copied().unwrap_or(1)
     }
 
     fn recipient_range(self) -> std::ops::Range<usize> {
