@@ -294,7 +294,9 @@ mod tests {
         assert_eq!(parts.split_terminator('\0').collect::<Vec<_>>(), ["1", "108.177.97.26", "q24si6538316pgt", "498"]);
         assert!(rebuild(&key, &parts, &mut scratch) && scratch == gmail);
         // Two spaces, a mark the text wrote itself, a form cut short: kept whole instead.
-        for whole in ["said:  550 gone", "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)", &"x1 ".repeat(300)] {
+        for whole in
+            ["said:  550 gone", "511 sorry, no mailbox here by that name (#5.1.1 - chkuser)", &"x1 ".repeat(300)]
+        {
             assert!(!split(whole, &mut key, &mut parts, &mut scratch), "{whole}");
         }
     }
