@@ -9,9 +9,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use chrono::Local;
+use memchr::memmem::Finder;
 
 use super::detect;
-use super::filter::DomainFilter;
+use super::filter::{self, DomainFilter};
 use super::format::Format;
 use super::parser::LogParser;
 use super::record::LogRecord;
@@ -59,10 +60,34 @@ impl FollowEvent {
 pub struct Follower {
     files: Vec<Followed>,
     filter: Option<DomainFilter>,
-    needles: Vec<Vec<u8>>,
+    /// The filter's needles, compiled once.
+    needles: Vec<Finder<'static>>,
     watch: Option<Watch>,
     /// A line folded to lower case, reused.
     folded: Vec<u8>,
+    /// The whole lines of one file's poll, reused.
+    lines: Lines,
+}
+
+/// Whole lines end to end, and where each ends: one buffer for a poll's lines, however many.
+#[derive(Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// The bytes of a read, before they are cut into lines.
+    chunk: Vec<u8>,
+}
+
+impl Lines {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    fn push(&mut self, line: &[u8]) {
+        self.bytes.extend_from_slice(line);
+        self.ends.push(self.bytes.len());
+    }
 }
 
 struct Followed {
@@ -77,6 +102,8 @@ struct Followed {
     discarding: bool,
     format: Option<Format>,
     parser: Option<Box<dyn LogParser>>,
+    /// What the parser must always see, compiled once.
+    always: Vec<Finder<'static>>,
     line: u64,
     /// The last error said, so it is said once.
     error: Option<String>,
@@ -88,7 +115,7 @@ impl Follower {
     /// Follows `paths` from their current ends. `format` forces a format; else each file's is
     /// detected from its first bytes (or, for an empty file, from its first new lines).
     pub fn new(paths: &[PathBuf], format: Option<Format>, filter: Option<DomainFilter>) -> Follower {
-        let needles = filter.as_ref().map(DomainFilter::needles).unwrap_or_default();
+        let needles = filter::finders(&filter.as_ref().map(DomainFilter::needles).unwrap_or_default());
         let files = paths
             .iter()
             .map(|path| {
@@ -102,6 +129,7 @@ impl Follower {
                     discarding: false,
                     format,
                     parser: None,
+                    always: Vec::new(),
                     line: 0,
                     error: None,
                     behind: false,
@@ -119,7 +147,7 @@ impl Follower {
                 followed
             })
             .collect();
-        Follower { files, filter, needles, watch: None, folded: Vec::new() }
+        Follower { files, filter, needles, watch: None, folded: Vec::new(), lines: Lines::default() }
     }
 
     /// Judges the records of each line with `watch` (deliveries, new deferral reasons).
@@ -149,14 +177,19 @@ impl Follower {
 
     fn read(&mut self) -> Vec<FollowEvent> {
         let mut events = Vec::new();
+        let mut lines = std::mem::take(&mut self.lines);
         for i in 0..self.files.len() {
-            let lines = self.files[i].poll(&mut events);
-            for raw in &lines {
-                if let Some(event) = self.line(i, raw) {
+            lines.clear();
+            self.files[i].poll(&mut events, &mut lines);
+            let mut start = 0;
+            for &end in &lines.ends {
+                if let Some(event) = self.line(i, &lines.bytes[start..end]) {
                     events.push(event);
                 }
+                start = end;
             }
         }
+        self.lines = lines;
         events
     }
 
@@ -168,19 +201,20 @@ impl Follower {
         }
         if followed.parser.is_none() {
             followed.parser = followed.format.map(|f| f.parser(Local::now().date_naive()));
+            let always = followed.parser.as_ref().map(|p| p.always()).unwrap_or_default();
+            followed.always =
+                filter::finders(&always.iter().map(|a| a.to_ascii_lowercase().into_bytes()).collect::<Vec<_>>());
         }
         // A line that names neither the domain nor what the parser must always see is passed
         // over before it is decoded or parsed, as the summary's scan does.
         let mentions = self.filter.is_none() || {
             self.folded.clear();
             self.folded.extend(raw.iter().map(u8::to_ascii_lowercase));
-            self.needles.iter().any(|n| memchr::memmem::find(&self.folded, n).is_some())
+            self.needles.iter().any(|n| n.find(&self.folded).is_some())
         };
         let local = followed.parser.as_ref().is_none_or(|p| p.line_local());
         let folded = &self.folded;
-        let always = followed.parser.as_ref().is_some_and(|p| {
-            p.always().iter().any(|a| memchr::memmem::find(folded, a.to_ascii_lowercase().as_bytes()).is_some())
-        });
+        let always = followed.always.iter().any(|a| a.find(folded).is_some());
         if !mentions && local && !always {
             return None;
         }
@@ -202,10 +236,10 @@ impl Follower {
 }
 
 impl Followed {
-    /// Reads new bytes, then checks the path for rotation and truncation; returns whole lines.
-    fn poll(&mut self, events: &mut Vec<FollowEvent>) -> Vec<Vec<u8>> {
-        let mut lines = Vec::new();
-        self.read(&mut lines);
+    /// Reads new bytes, then checks the path for rotation and truncation; adds whole lines to
+    /// `lines`.
+    fn poll(&mut self, events: &mut Vec<FollowEvent>, lines: &mut Lines) {
+        self.read(lines);
         match std::fs::metadata(&self.path) {
             Err(err) => {
                 let error = err.to_string();
@@ -225,11 +259,11 @@ impl Followed {
                             self.file = Some(file);
                             self.pos = 0;
                             self.error = None;
-                            self.flush_partial(&mut lines);
+                            self.flush_partial(lines);
                             if rotated {
                                 events.push(FollowEvent::Rotated { path: self.shown.clone() });
                             }
-                            self.read(&mut lines);
+                            self.read(lines);
                         }
                         Err(err) => {
                             let error = err.to_string();
@@ -247,17 +281,17 @@ impl Followed {
                     if let Some(file) = self.file.as_mut() {
                         let _ = file.seek(SeekFrom::Start(0));
                     }
-                    self.read(&mut lines);
+                    self.read(lines);
                 }
             }
         }
-        lines
     }
 
     /// Reads up to [`MAX_POLL_BYTES`] from the open file and splits off whole lines.
-    fn read(&mut self, lines: &mut Vec<Vec<u8>>) {
+    fn read(&mut self, lines: &mut Lines) {
         let Some(file) = self.file.as_mut() else { return };
-        let mut chunk = Vec::new();
+        let mut chunk = std::mem::take(&mut lines.chunk);
+        chunk.clear();
         match file.take(MAX_POLL_BYTES as u64).read_to_end(&mut chunk) {
             Ok(n) => {
                 self.pos += n as u64;
@@ -265,12 +299,18 @@ impl Followed {
             }
             Err(err) => {
                 self.error = Some(err.to_string());
+                lines.chunk = chunk;
                 return;
             }
         }
         for piece in chunk.split_inclusive(|b| *b == b'\n') {
             let ended = piece.ends_with(b"\n");
             let body = piece.strip_suffix(b"\n").unwrap_or(piece);
+            if ended && !self.discarding && self.partial.is_empty() && body.len() <= MAX_FOLLOW_LINE {
+                // The usual line, whole in this read: no copy of its own.
+                lines.push(body);
+                continue;
+            }
             if !self.discarding {
                 let room = MAX_FOLLOW_LINE.saturating_sub(self.partial.len());
                 self.partial.extend_from_slice(&body[..body.len().min(room)]);
@@ -281,15 +321,18 @@ impl Followed {
             }
             if ended {
                 self.discarding = false;
-                lines.push(std::mem::take(&mut self.partial));
+                lines.push(&self.partial);
+                self.partial.clear();
             }
         }
+        lines.chunk = chunk;
     }
 
     /// A last line the old file ended without a newline is handed out before the new file.
-    fn flush_partial(&mut self, lines: &mut Vec<Vec<u8>>) {
+    fn flush_partial(&mut self, lines: &mut Lines) {
         if !self.partial.is_empty() {
-            lines.push(std::mem::take(&mut self.partial));
+            lines.push(&self.partial);
+            self.partial.clear();
         }
         self.discarding = false;
     }

@@ -45,6 +45,10 @@ pub use record::{Direction, LogRecord, LogTime, Status};
 pub use scan::FileReport;
 pub use summary::{LogSummary, SummaryBuilder};
 
+/// Logs of this size or more take long enough to read that the reply tables are compiled
+/// meanwhile.
+const WARM_UP_BYTES: u64 = 32 << 20;
+
 /// Why logs could not be summarised.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LogsError {
@@ -122,6 +126,14 @@ pub fn analyse(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Analysis, LogsError> {
     let total = input::total_size(&request.paths);
+    if total >= WARM_UP_BYTES {
+        // The reply tables the summary and its findings need at the end take tens of
+        // milliseconds to compile: on another thread they are ready when a long scan ends.
+        let _ = std::thread::Builder::new().name("reply-tables".into()).spawn(|| {
+            crate::smtp::classify::Classifier::bundled();
+            crate::smtp::explain::Explainer::global();
+        });
+    }
     let counter = Arc::new(AtomicU64::new(0));
     let mut builder = SummaryBuilder::new(request.filter.as_ref().map(|f| f.domain.clone()));
     let mut reports = Vec::new();

@@ -298,14 +298,27 @@ impl CodePattern {
     }
 }
 
+/// A rule's pattern, compiled alone only when a reply needs the words it matched: whether it
+/// matched comes from the set of all patterns, and compiling every pattern alone as well
+/// doubled the time the table takes to load.
+#[derive(Debug, Clone)]
+struct Words {
+    pattern: String,
+    compiled: OnceLock<Regex>,
+}
+
+impl Words {
+    fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| Regex::new(&self.pattern).expect("the set of all patterns compiled it"))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct ClassRule {
     class: ReasonClass,
     name: Option<String>,
     enhanced: Vec<EnhancedPattern>,
-    text: Option<Regex>,
-    /// The number of the `list` group of `text`, which names a block list.
-    list: Option<usize>,
+    text: Option<Words>,
     codes: Vec<CodePattern>,
     stages: Vec<ReplyStage>,
     delist: Option<String>,
@@ -330,8 +343,11 @@ impl ClassRule {
 
     /// The words of `text` the rule's pattern matched, and the block list they name.
     fn words_in<'t>(&self, text: &'t str) -> Option<(regex::Match<'t>, Option<regex::Match<'t>>)> {
-        let re = self.text.as_ref()?;
-        let Some(list) = self.list else { return re.find(text).map(|m| (m, None)) };
+        let re = self.text.as_ref()?.regex();
+        // The `list` group names a block list.
+        let Some(list) = re.capture_names().position(|n| n == Some("list")) else {
+            return re.find(text).map(|m| (m, None));
+        };
         let caps = re.captures(text)?;
         Some((caps.get(0)?, caps.get(list)))
     }
@@ -426,13 +442,17 @@ impl Classifier {
         let slots = rules
             .iter()
             .map(|r| {
-                r.text.as_ref().map(|re| {
-                    patterns.push(re.as_str().to_string());
+                r.text.as_ref().map(|words| {
+                    patterns.push(words.pattern.as_str());
                     patterns.len() - 1
                 })
             })
             .collect();
-        let words = regex::RegexSet::new(&patterns).map_err(|e| ClassifyError(e.to_string()))?;
+        let words = regex::RegexSet::new(&patterns).map_err(|e| {
+            // Name the pattern at fault, as compiling it alone says.
+            let bad = patterns.iter().find_map(|p| Regex::new(p).err().map(|e| (p, e)));
+            ClassifyError(bad.map_or_else(|| e.to_string(), |(p, e)| format!("pattern {:?}: {e}", &p[4..])))
+        })?;
         Ok(Classifier { rules, words, slots })
     }
 
@@ -568,20 +588,17 @@ fn code_digits(code: u16) -> Option<[u8; 3]> {
 
 fn compile(raw: RawRule) -> Result<ClassRule, String> {
     let class = ReasonClass::from_name(&raw.class).ok_or_else(|| format!("{:?} is not a reason class", raw.class))?;
-    let text =
-        raw.text.map(|t| Regex::new(&format!("(?i){t}")).map_err(|e| format!("pattern {t:?}: {e}"))).transpose()?;
+    let text = raw.text.map(|t| Words { pattern: format!("(?i){t}"), compiled: OnceLock::new() });
     let stages = raw
         .stages
         .iter()
         .map(|s| ReplyStage::from_name(s).ok_or_else(|| format!("{s:?} is not a stage")))
         .collect::<Result<_, _>>()?;
-    let list = text.as_ref().and_then(|re| re.capture_names().position(|n| n == Some("list")));
     let rule = ClassRule {
         class,
         name: raw.name,
         enhanced: raw.enhanced.iter().map(|e| EnhancedPattern::parse(e)).collect::<Result<_, _>>()?,
         text,
-        list,
         codes: raw.codes.iter().map(|c| CodePattern::parse(c)).collect::<Result<_, _>>()?,
         stages,
         delist: raw.delist,

@@ -54,12 +54,14 @@ impl Following {
                 })
                 .await;
                 let Ok((current, events)) = polled else { return };
+                // A file with more waiting is read again at once; else the next look is after POLL.
+                let pause = if current.behind() { Duration::ZERO } else { POLL };
                 follower = Some(current);
                 if !events.is_empty() {
                     jc.emit(Followed(events));
                 }
                 tokio::select! {
-                    () = tokio::time::sleep(POLL) => {}
+                    () = tokio::time::sleep(pause) => {}
                     () = jc.cancel.cancelled() => return,
                 }
             }
