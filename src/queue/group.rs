@@ -74,7 +74,7 @@ impl Group {
         }
     }
 
-    #[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 128 MiB, far below 2^32 entries")]
+    #[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 512 MiB, far below 2^32 entries")]
     fn add(&mut self, entry: EntryRef<'_>, recipients: u64, delayed: bool, age: Option<i64>) {
         let messages = entry.messages();
         self.messages += messages;

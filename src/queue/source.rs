@@ -115,8 +115,9 @@ pub async fn load(ctx: &Context, request: &LoadRequest, now: DateTime<Utc>) -> R
     )))
 }
 
-/// Most bytes read of a queue file: a source that never ends (a pipe) stops here, said in a note.
-pub const MAX_QUEUE_FILE: u64 = 128 << 20;
+/// Most bytes read of a queue file, as of a listing command: a source that never ends (a pipe)
+/// stops here, said in a note.
+pub const MAX_QUEUE_FILE: u64 = MAX_LISTING_OUTPUT;
 
 /// Most bytes read of a listing command's output (about a million messages of `postqueue -j`): a
 /// command that never stops writing is stopped here, said in a note.

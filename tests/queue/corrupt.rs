@@ -179,15 +179,20 @@ fn an_endless_named_pipe_is_read_up_to_a_cap_and_said() {
         let fifo = fifo.clone();
         move || {
             let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
-            let block = format!("{}\n", good()).repeat(1000);
-            while std::io::Write::write_all(&mut pipe, block.as_bytes()).is_ok() {}
+            let messages = format!("{}\n", good()).repeat(1000);
+            // Then lines of blanks, which cost next to nothing to read, up to the cap and on.
+            let blanks = format!("{}\n", " ".repeat(4095)).repeat(256);
+            let _ = std::io::Write::write_all(&mut pipe, messages.as_bytes());
+            while std::io::Write::write_all(&mut pipe, blanks.as_bytes()).is_ok() {}
         }
     });
     let (code, json, stderr) = run(&["queue", "--json", "--file", fifo.to_str().unwrap()]);
     writer.join().unwrap();
     assert_eq!(code, Some(0), "{stderr}");
-    let note = json.unwrap()["notes"][0].as_str().unwrap().to_string();
-    assert!(note.starts_with("only the first 128 MiB"), "{note}");
+    let json = json.unwrap();
+    let note = json["notes"][0].as_str().unwrap();
+    assert!(note.starts_with("only the first 512 MiB"), "{note}");
+    assert_eq!(json["messages"], 1000, "the messages before the blanks are all read");
 }
 
 #[test]
