@@ -54,7 +54,10 @@ impl Arena {
     }
 }
 
-#[allow(clippy::cast_possible_truncation, reason = "a listing is read up to 512 MiB (MAX_LISTING_OUTPUT), far below 2^32 bytes")]
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "a listing is read up to 512 MiB (MAX_LISTING_OUTPUT), far below 2^32 bytes"
+)]
 fn index(n: usize) -> u32 {
     n as u32
 }
