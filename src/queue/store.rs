@@ -1,4 +1,4 @@
-//! A queue's messages held column by column: a million messages in a few hundred bytes each.
+//! A queue's messages held column by column: a million messages in under 200 bytes each.
 //!
 //! A parsed [`QueueEntry`] holds a dozen heap allocations (its id, sender, recipients, each
 //! address, each reason); a queue left by a dead relay or a spam outbreak holds a million of
@@ -215,9 +215,7 @@ pub struct Entries {
     /// One `Arc` per domain, so entries given back whole share them.
     shared_domains: Vec<Arc<str>>,
     texts: Texts,
-    /// Reasons already kept, by the address of their shared text: a parser's interner hands the
-    /// same `Arc` to every recipient with the same words. The `Arc` is held so its address is
-    /// not reused.
+    /// Reasons met lately, while reading.
     seen: Seen,
 }
 
