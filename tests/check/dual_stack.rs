@@ -59,16 +59,7 @@ fn dual_stack_world() -> World {
 }
 
 async fn check(adjust: impl FnOnce(&mut Config)) -> CheckReport {
-    let mut config = Config { timeout: 2.0, ..Config::default() };
-    config.smtp.connect_timeout = Some(1.0);
-    let mut ctx = attach_world(Context::new(config), dual_stack_world()).await.expect("the world starts");
-    adjust(Arc::make_mut(&mut ctx.config));
-    let target = Target::parse("dualstack.example").unwrap();
-    let options = CheckOptions { from: Some("billing@example.com".into()), ..CheckOptions::default() };
-    tokio::time::timeout(std::time::Duration::from_secs(30), check::run(&ctx, &target, &options))
-        .await
-        .expect("the check ends")
-        .expect("the check runs")
+    check_world(dual_stack_world(), adjust).await
 }
 
 fn ids(report: &CheckReport) -> Vec<&str> {

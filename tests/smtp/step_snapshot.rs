@@ -167,14 +167,7 @@ async fn step_4_shows_the_second_vantage_point_beside_here() {
     h.key(KeyCode::Enter);
     h.until("from here  ·  through socat").await;
     // One row per address: here, then there.
-    let rows: Vec<String> = h
-        .app
-        .wizard
-        .view(mailwiz::wizard::StepId::Smtp, &h.app.session)
-        .rows
-        .iter()
-        .map(mailwiz::wizard::Row::text)
-        .collect();
+    let rows = smtp_rows(&h);
     let side_by_side =
         "mx.good.example (198.51.100.25): RCPT TO accepted (250 2.1.5 Ok) · RCPT TO accepted (250 2.1.5 Ok)";
     assert!(rows.iter().any(|r| r == side_by_side), "{rows:#?}");
@@ -241,14 +234,7 @@ async fn step_4_shows_one_row_per_mx_address_with_its_family() {
     let mut h = Harness::at_step_4(probe_config(), session).await;
     h.key(KeyCode::Enter);
     h.until_idle().await;
-    let rows: Vec<String> = h
-        .app
-        .wizard
-        .view(mailwiz::wizard::StepId::Smtp, &h.app.session)
-        .rows
-        .iter()
-        .map(mailwiz::wizard::Row::text)
-        .collect();
+    let rows = smtp_rows(&h);
     let at = rows.iter().position(|r| r.starts_with("Each MX address")).expect("the rows by family");
     assert!(rows[at + 1].starts_with("  ✓ mail.dualstack.example  IPv4 192.0.2.70    RCPT TO accepted"), "{rows:#?}");
     assert!(
@@ -277,4 +263,15 @@ fn without_times(screen: &str) -> String {
         }
     });
     lines.collect::<Vec<_>>().join("\n")
+}
+
+/// The text of step 4's rows as the wizard shows them.
+fn smtp_rows(h: &Harness) -> Vec<String> {
+    h.app
+        .wizard
+        .view(mailwiz::wizard::StepId::Smtp, &h.app.session)
+        .rows
+        .iter()
+        .map(mailwiz::wizard::Row::text)
+        .collect()
 }
